@@ -1,0 +1,14 @@
+//! Herald's domain: typed ids, errors and their gRPC mapping, validation of what clients send,
+//! the delivery status machine, secret sealing and provider payload mapping. Pure logic, no I/O.
+#![forbid(unsafe_code)]
+
+pub mod crypto;
+pub mod error;
+pub mod ids;
+pub mod payload;
+pub mod platform;
+pub mod status;
+pub mod time;
+pub mod validate;
+
+pub use error::{Error, Result};

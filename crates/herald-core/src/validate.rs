@@ -1,0 +1,368 @@
+//! Validation of what clients send. Everything a provider would reject is rejected here, before
+//! anything is stored or published, with the offending field named.
+
+use herald_proto::v1::{
+    ActionType, Browser, Destination, InteractionCategory, Notification, Platform,
+    RegisterDeviceRequest, SendRequest, destination,
+};
+
+use crate::ids::DeviceId;
+use crate::{Error, Result, payload};
+
+/// The longest time to live the providers accept (FCM: 2,419,200 s).
+pub const MAX_TTL_SECONDS: u32 = 2_419_200;
+/// APNs refuses a collapse id over 64 bytes.
+pub const MAX_COLLAPSE_KEY_BYTES: usize = 64;
+pub const MAX_USER_ID_LEN: usize = 256;
+pub const MAX_TOKEN_LEN: usize = 4096;
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 256;
+
+/// Who a validated `Send` goes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Every active device of a user.
+    User(String),
+    /// One registered device.
+    Device(DeviceId),
+    /// One device by platform token; registered on first use.
+    PushId {
+        platform: Platform,
+        token: String,
+        browser: Browser,
+    },
+}
+
+/// Validates a `Send` and answers with its audience.
+pub fn send_request(req: &SendRequest) -> Result<Audience> {
+    let audience = destination(req.destination.as_ref())?;
+    let notification = req
+        .notification
+        .as_ref()
+        .ok_or_else(|| Error::invalid("notification", "required"))?;
+    notification_fields(notification)?;
+    if req.idempotency_key.len() > MAX_IDEMPOTENCY_KEY_LEN {
+        return Err(Error::invalid(
+            "idempotency_key",
+            format!("at most {MAX_IDEMPOTENCY_KEY_LEN} characters"),
+        ));
+    }
+    if !req.notify_url.is_empty() {
+        notify_url(&req.notify_url)?;
+    }
+    Ok(audience)
+}
+
+fn destination(dest: Option<&Destination>) -> Result<Audience> {
+    use destination::Kind;
+    let kind = dest
+        .and_then(|d| d.kind.as_ref())
+        .ok_or_else(|| Error::invalid("destination", "required: set one of customer_id, user_id, device_id, push_id, topic, segment"))?;
+    match kind {
+        Kind::UserId(user) => {
+            user_id("destination.user_id", user)?;
+            Ok(Audience::User(user.clone()))
+        }
+        Kind::DeviceId(id) => Ok(Audience::Device(DeviceId::parse("destination.device_id", id)?)),
+        Kind::PushId(push) => {
+            let platform = push.platform();
+            if platform == Platform::Unspecified {
+                return Err(Error::invalid("destination.push_id.platform", "required"));
+            }
+            push_token("destination.push_id.token", &push.token)?;
+            Ok(Audience::PushId {
+                platform,
+                token: push.token.clone(),
+                browser: push.browser(),
+            })
+        }
+        Kind::CustomerId(_) => Err(Error::Unimplemented("destination.customer_id".into())),
+        Kind::Topic(_) => Err(Error::Unimplemented("destination.topic".into())),
+        Kind::Segment(_) => Err(Error::Unimplemented("destination.segment".into())),
+    }
+}
+
+/// Checks a notification's fields and its size as each provider would.
+pub fn notification_fields(n: &Notification) -> Result<()> {
+    if !n.silent && n.title.is_empty() && n.body.is_empty() && n.data.is_empty() {
+        return Err(Error::invalid(
+            "notification",
+            "needs a title, a body or data (or silent: true)",
+        ));
+    }
+    priority("notification.priority", n.priority)?;
+    if n.ttl_seconds > MAX_TTL_SECONDS {
+        return Err(Error::invalid(
+            "notification.ttl_seconds",
+            format!("at most {MAX_TTL_SECONDS} (28 days)"),
+        ));
+    }
+    if n.collapse_key.len() > MAX_COLLAPSE_KEY_BYTES {
+        return Err(Error::invalid(
+            "notification.collapse_key",
+            format!("at most {MAX_COLLAPSE_KEY_BYTES} bytes"),
+        ));
+    }
+    for key in n.data.keys() {
+        data_key(key)?;
+    }
+    if let Some(action) = &n.action {
+        action_fields("notification.action", action)?;
+    }
+    if !n.image_url.is_empty() {
+        http_url("notification.image_url", &n.image_url)?;
+    }
+    if let Some(interactive) = &n.interactive
+        && interactive.category() == InteractionCategory::Unspecified
+    {
+        return Err(Error::invalid("notification.interactive.category", "required"));
+    }
+    if let Some(android) = &n.android {
+        priority("notification.android.priority", android.priority)?;
+        if android.ttl_seconds.is_some_and(|t| t > MAX_TTL_SECONDS) {
+            return Err(Error::invalid(
+                "notification.android.ttl_seconds",
+                format!("at most {MAX_TTL_SECONDS} (28 days)"),
+            ));
+        }
+        if let Some(action) = &android.action {
+            action_fields("notification.android.action", action)?;
+        }
+    }
+    if let Some(ios) = &n.ios {
+        priority("notification.ios.priority", ios.priority)?;
+        if ios.collapse_id.as_ref().is_some_and(|c| c.len() > MAX_COLLAPSE_KEY_BYTES) {
+            return Err(Error::invalid(
+                "notification.ios.collapse_id",
+                format!("at most {MAX_COLLAPSE_KEY_BYTES} bytes"),
+            ));
+        }
+    }
+    let fcm_size = payload::fcm::payload_size(n);
+    if fcm_size > payload::fcm::MAX_PAYLOAD_BYTES {
+        return Err(Error::invalid(
+            "notification",
+            format!(
+                "the FCM payload would be {fcm_size} bytes; FCM accepts at most {}",
+                payload::fcm::MAX_PAYLOAD_BYTES
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn priority(field: &str, value: u32) -> Result<()> {
+    if value > 5 {
+        return Err(Error::invalid(field, "must be 1 (lowest) to 5 (highest), or 0 for the default"));
+    }
+    Ok(())
+}
+
+fn data_key(key: &str) -> Result<()> {
+    let field = format!("notification.data[{key}]");
+    if key.is_empty() {
+        return Err(Error::invalid("notification.data", "keys must not be empty"));
+    }
+    // FCM refuses these; the herald_ prefix carries Herald's own ids.
+    let reserved = ["from", "message_type", "notification"].contains(&key)
+        || ["google.", "gcm.", "herald_"].iter().any(|p| key.starts_with(p));
+    if reserved {
+        return Err(Error::invalid(field, "reserved key"));
+    }
+    Ok(())
+}
+
+fn action_fields(field: &str, action: &herald_proto::v1::Action) -> Result<()> {
+    match action.r#type() {
+        ActionType::OpenUrl | ActionType::OpenWebview => http_url(&format!("{field}.url"), &action.url),
+        ActionType::Deeplink => {
+            if action.url.is_empty() || url::Url::parse(&action.url).is_err() {
+                return Err(Error::invalid(format!("{field}.url"), "a deep link (scheme://…) is required"));
+            }
+            Ok(())
+        }
+        ActionType::OpenHtml if action.html.is_empty() => {
+            Err(Error::invalid(format!("{field}.html"), "required for OPEN_HTML"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn http_url(field: &str, raw: &str) -> Result<()> {
+    match url::Url::parse(raw) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        _ => Err(Error::invalid(field, "must be an http(s) URL")),
+    }
+}
+
+/// The seeds' rules: a leading space is invalid, trailing spaces are trimmed, only https.
+fn notify_url(raw: &str) -> Result<()> {
+    const INVALID: &str = "Invalid URL, field accepts only valid URL";
+    if raw.starts_with(char::is_whitespace) {
+        return Err(Error::invalid("notify_url", INVALID));
+    }
+    match url::Url::parse(raw.trim_end()) {
+        Ok(u) if u.scheme() == "https" && u.host().is_some() => Ok(()),
+        _ => Err(Error::invalid("notify_url", format!("{INVALID} (https)"))),
+    }
+}
+
+fn user_id(field: &str, user: &str) -> Result<()> {
+    if user.is_empty() {
+        return Err(Error::invalid(field, "required"));
+    }
+    if user.len() > MAX_USER_ID_LEN || user.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            field,
+            format!("at most {MAX_USER_ID_LEN} characters, no control characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn push_token(field: &str, token: &str) -> Result<()> {
+    if token.is_empty() {
+        return Err(Error::invalid(field, "required"));
+    }
+    if token.len() > MAX_TOKEN_LEN || token.chars().any(char::is_whitespace) {
+        return Err(Error::invalid(
+            field,
+            format!("at most {MAX_TOKEN_LEN} characters, no white space"),
+        ));
+    }
+    Ok(())
+}
+
+/// Validates a device registration.
+pub fn register_device(req: &RegisterDeviceRequest) -> Result<()> {
+    if !req.user_id.is_empty() {
+        user_id("user_id", &req.user_id)?;
+    }
+    if req.platform() == Platform::Unspecified {
+        return Err(Error::invalid("platform", "required"));
+    }
+    if req.platform() == Platform::Web {
+        let sub = req
+            .web_subscription
+            .as_ref()
+            .ok_or_else(|| Error::invalid("web_subscription", "required for web devices"))?;
+        http_url("web_subscription.endpoint", &sub.endpoint)?;
+        if sub.p256dh.is_empty() {
+            return Err(Error::invalid("web_subscription.p256dh", "required"));
+        }
+        if sub.auth.is_empty() {
+            return Err(Error::invalid("web_subscription.auth", "required"));
+        }
+        return Ok(());
+    }
+    push_token("push_token", &req.push_token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herald_proto::v1::{Action, Interactive, PushId};
+
+    fn send(dest: destination::Kind, n: Notification) -> SendRequest {
+        SendRequest {
+            destination: Some(Destination { kind: Some(dest) }),
+            notification: Some(n),
+            ..Default::default()
+        }
+    }
+
+    fn hello() -> Notification {
+        Notification {
+            title: "Hi".into(),
+            ..Default::default()
+        }
+    }
+
+    fn field_of(err: Error) -> String {
+        match err {
+            Error::InvalidArgument { field, .. } => field,
+            other => panic!("expected invalid argument, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_user_destination_is_accepted() {
+        let req = send(destination::Kind::UserId("u1".into()), hello());
+        assert_eq!(send_request(&req).unwrap(), Audience::User("u1".into()));
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let user = || destination::Kind::UserId("u1".into());
+        let cases: Vec<(SendRequest, &str)> = vec![
+            (SendRequest::default(), "destination"),
+            (send(destination::Kind::UserId(String::new()), hello()), "destination.user_id"),
+            (send(destination::Kind::DeviceId("nope".into()), hello()), "destination.device_id"),
+            (
+                send(destination::Kind::PushId(PushId { platform: 0, token: "t".into(), browser: 0 }), hello()),
+                "destination.push_id.platform",
+            ),
+            (
+                SendRequest { destination: Some(Destination { kind: Some(user()) }), ..Default::default() },
+                "notification",
+            ),
+            (send(user(), Notification::default()), "notification"),
+            (send(user(), Notification { priority: 6, ..hello() }), "notification.priority"),
+            (send(user(), Notification { ttl_seconds: MAX_TTL_SECONDS + 1, ..hello() }), "notification.ttl_seconds"),
+            (send(user(), Notification { collapse_key: "k".repeat(65), ..hello() }), "notification.collapse_key"),
+            (
+                send(user(), Notification { data: [("google.x".to_string(), "1".to_string())].into(), ..hello() }),
+                "notification.data[google.x]",
+            ),
+            (
+                send(user(), Notification {
+                    action: Some(Action { r#type: ActionType::OpenUrl as i32, url: "not a url".into(), html: String::new() }),
+                    ..hello()
+                }),
+                "notification.action.url",
+            ),
+            (
+                send(user(), Notification { interactive: Some(Interactive::default()), ..hello() }),
+                "notification.interactive.category",
+            ),
+            (send(user(), Notification { body: "x".repeat(4100), ..hello() }), "notification"),
+            (
+                SendRequest { notify_url: " https://example.com".into(), ..send(user(), hello()) },
+                "notify_url",
+            ),
+            (
+                SendRequest { notify_url: "http://example.com".into(), ..send(user(), hello()) },
+                "notify_url",
+            ),
+        ];
+        for (req, field) in cases {
+            assert_eq!(field_of(send_request(&req).unwrap_err()), field);
+        }
+    }
+
+    #[test]
+    fn a_notify_url_with_trailing_space_is_accepted() {
+        let req = SendRequest {
+            notify_url: "https://example.com/dr  ".into(),
+            ..send(destination::Kind::UserId("u".into()), hello())
+        };
+        assert!(send_request(&req).is_ok());
+    }
+
+    #[test]
+    fn unbuilt_destinations_are_unimplemented_not_accepted() {
+        let req = send(destination::Kind::Topic("news".into()), hello());
+        assert!(matches!(send_request(&req), Err(Error::Unimplemented(_))));
+    }
+
+    #[test]
+    fn device_registration_needs_platform_and_token() {
+        let mut req = RegisterDeviceRequest { push_token: "t".into(), ..Default::default() };
+        assert_eq!(field_of(register_device(&req).unwrap_err()), "platform");
+        req.platform = Platform::Android as i32;
+        assert!(register_device(&req).is_ok());
+        req.push_token = "a b".into();
+        assert_eq!(field_of(register_device(&req).unwrap_err()), "push_token");
+        req.platform = Platform::Web as i32;
+        assert_eq!(field_of(register_device(&req).unwrap_err()), "web_subscription");
+    }
+}

@@ -1,0 +1,222 @@
+//! The device registry: push tokens of users' phones and browsers.
+
+use herald_core::ids::{DeviceId, TenantId};
+use herald_core::time::now_ms;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Result, Store};
+
+/// What a registration says of a device.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewDevice {
+    pub user_id: Option<String>,
+    pub customer_id: Option<String>,
+    /// Stored platform name (`herald_core::platform::platform_name`).
+    pub platform: String,
+    pub push_token: String,
+    pub browser: String,
+    pub web_p256dh: String,
+    pub web_auth: String,
+    pub sandbox: bool,
+    pub app_version: String,
+    pub locale: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceRecord {
+    pub id: DeviceId,
+    pub tenant_id: TenantId,
+    pub user_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub platform: String,
+    pub push_token: String,
+    pub browser: String,
+    pub web_p256dh: String,
+    pub web_auth: String,
+    pub sandbox: bool,
+    pub app_version: String,
+    pub locale: String,
+    /// `active`, `inactive` (token dead) or `expired` (web subscription gone).
+    pub state: String,
+    pub state_reason: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_active_at: i64,
+}
+
+const COLUMNS: &str = "id, tenant_id, user_id, customer_id, platform, push_token, browser, \
+    web_p256dh, web_auth, sandbox, app_version, locale, state, state_reason, created_at, \
+    updated_at, last_active_at";
+
+/// A device's state while it receives pushes.
+pub const ACTIVE: &str = "active";
+
+impl DeviceRecord {
+    fn from_row(row: &AnyRow) -> Result<Self> {
+        Ok(Self {
+            id: DeviceId::from_trusted(row.try_get("id")?),
+            tenant_id: TenantId::from_trusted(row.try_get("tenant_id")?),
+            user_id: row.try_get("user_id")?,
+            customer_id: row.try_get("customer_id")?,
+            platform: row.try_get("platform")?,
+            push_token: row.try_get("push_token")?,
+            browser: row.try_get("browser")?,
+            web_p256dh: row.try_get("web_p256dh")?,
+            web_auth: row.try_get("web_auth")?,
+            sandbox: row.try_get::<i64, _>("sandbox")? != 0,
+            app_version: row.try_get("app_version")?,
+            locale: row.try_get("locale")?,
+            state: row.try_get("state")?,
+            state_reason: row.try_get("state_reason")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            last_active_at: row.try_get("last_active_at")?,
+        })
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.state == ACTIVE
+    }
+}
+
+impl Store {
+    /// Registers a device, or updates the one holding the same token: a re-registration is
+    /// idempotent, moves the token to the new user and makes the device active again.
+    /// Answers the device and whether it was created.
+    #[tracing::instrument(skip(self, device), fields(platform = %device.platform))]
+    pub async fn register_device(
+        &self,
+        tenant: &TenantId,
+        device: &NewDevice,
+    ) -> Result<(DeviceRecord, bool)> {
+        let new_id = DeviceId::generate();
+        let now = now_ms();
+        let row = sqlx::query(&format!(
+            "INSERT INTO devices (id, tenant_id, user_id, customer_id, platform, push_token, \
+                 browser, web_p256dh, web_auth, sandbox, app_version, locale, state, created_at, \
+                 updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13, $13) \
+             ON CONFLICT (tenant_id, platform, push_token) DO UPDATE SET \
+                 user_id = excluded.user_id, customer_id = excluded.customer_id, \
+                 browser = excluded.browser, web_p256dh = excluded.web_p256dh, \
+                 web_auth = excluded.web_auth, sandbox = excluded.sandbox, \
+                 app_version = excluded.app_version, locale = excluded.locale, \
+                 state = 'active', state_reason = '', updated_at = excluded.updated_at \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(new_id.as_str())
+        .bind(tenant.as_str())
+        .bind(device.user_id.as_deref())
+        .bind(device.customer_id.as_deref())
+        .bind(&device.platform)
+        .bind(&device.push_token)
+        .bind(&device.browser)
+        .bind(&device.web_p256dh)
+        .bind(&device.web_auth)
+        .bind(i64::from(device.sandbox))
+        .bind(&device.app_version)
+        .bind(&device.locale)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        let record = DeviceRecord::from_row(&row)?;
+        let created = record.id == new_id;
+        Ok((record, created))
+    }
+
+    /// The device holding `token`, registered without a user if it is unknown (a send to a raw
+    /// push id). Unlike [`Store::register_device`] it never changes a known device.
+    pub async fn ensure_device(
+        &self,
+        tenant: &TenantId,
+        platform: &str,
+        token: &str,
+        browser: &str,
+    ) -> Result<DeviceRecord> {
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO devices (id, tenant_id, platform, push_token, browser, state, created_at, \
+                 updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'active', $6, $6) \
+             ON CONFLICT (tenant_id, platform, push_token) DO NOTHING",
+        )
+        .bind(DeviceId::generate().as_str())
+        .bind(tenant.as_str())
+        .bind(platform)
+        .bind(token)
+        .bind(browser)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 AND platform = $2 AND push_token = $3"
+        ))
+        .bind(tenant.as_str())
+        .bind(platform)
+        .bind(token)
+        .fetch_one(&self.pool)
+        .await?;
+        DeviceRecord::from_row(&row)
+    }
+
+    pub async fn get_device(&self, tenant: &TenantId, id: &DeviceId) -> Result<Option<DeviceRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(DeviceRecord::from_row).transpose()
+    }
+
+    /// Devices of one user (or of the tenant), in id order after `after` (keyset pagination).
+    pub async fn list_devices(
+        &self,
+        tenant: &TenantId,
+        user_id: Option<&str>,
+        after: Option<&DeviceId>,
+        limit: u32,
+    ) -> Result<Vec<DeviceRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM devices \
+             WHERE tenant_id = $1 AND ($2 = '' OR user_id = $2) AND id > $3 \
+             ORDER BY id LIMIT $4"
+        ))
+        .bind(tenant.as_str())
+        .bind(user_id.unwrap_or(""))
+        .bind(after.map(DeviceId::as_str).unwrap_or(""))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(DeviceRecord::from_row).collect()
+    }
+
+    /// Every active device of a user: the audience of a user destination.
+    pub async fn active_devices_of_user(
+        &self,
+        tenant: &TenantId,
+        user_id: &str,
+    ) -> Result<Vec<DeviceRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM devices \
+             WHERE tenant_id = $1 AND user_id = $2 AND state = 'active' ORDER BY id"
+        ))
+        .bind(tenant.as_str())
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(DeviceRecord::from_row).collect()
+    }
+
+    /// Removes a device; false when the tenant has no such device.
+    pub async fn unregister_device(&self, tenant: &TenantId, id: &DeviceId) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM devices WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,171 @@
+//! Herald's SQL store through sqlx: PostgreSQL for deployments, SQLite as the embedded default.
+//!
+//! One set of queries serves both backends through sqlx's `Any` driver (both accept `$N`
+//! placeholders, `ON CONFLICT` and `RETURNING`); only the migrations differ. Every query takes the
+//! tenant, so no call can reach another tenant's rows.
+#![forbid(unsafe_code)]
+
+mod credentials;
+mod devices;
+mod messages;
+mod tenants;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use std::borrow::Cow;
+
+use futures::future::BoxFuture;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::{AnyPool, Executor};
+
+pub use credentials::{CredentialRecord, SealedCredential};
+pub use devices::{DeviceRecord, NewDevice};
+pub use messages::{
+    DeliveryRecord, InsertedMessage, MessageRecord, NewDelivery, NewMessage, ReceiptUpdate,
+    UnpublishedMessage,
+};
+pub use tenants::{ApiKeyRecord, TenantRecord};
+
+/// A store failure; the API answers it as an internal error and logs the detail.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL {0:?} (expected sqlite:… or postgres://…)")]
+    UnsupportedUrl(String),
+}
+
+impl From<StoreError> for herald_core::Error {
+    fn from(err: StoreError) -> Self {
+        herald_core::Error::internal(err)
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which database a store talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn of_url(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+}
+
+/// The store: a connection pool and the backend behind it. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url` and applies pending migrations.
+    ///
+    /// SQLite runs in WAL mode behind a single connection: SQLite has one writer at a time, and
+    /// one connection turns lock contention ("database is locked") into orderly queueing.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url)?;
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(1)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        let store = Self { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let migrations = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        Migrator::new(Embedded(migrations)).await?.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every connection (on shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Whether the database answers (for health checks).
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+}
+
+/// Migrations compiled into the binary: (version, description, SQL).
+type MigrationList = &'static [(i64, &'static str, &'static str)];
+
+const SQLITE_MIGRATIONS: MigrationList =
+    &[(1, "init", include_str!("../migrations/sqlite/0001_init.sql"))];
+const POSTGRES_MIGRATIONS: MigrationList =
+    &[(1, "init", include_str!("../migrations/postgres/0001_init.sql"))];
+
+/// Serves embedded migrations to sqlx's migrator (instead of reading a directory at run time).
+#[derive(Debug)]
+struct Embedded(MigrationList);
+
+impl MigrationSource<'static> for Embedded {
+    fn resolve(self) -> BoxFuture<'static, std::result::Result<Vec<Migration>, BoxDynError>> {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .iter()
+                .map(|(version, description, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(*description),
+                        MigrationType::Simple,
+                        Cow::Borrowed(*sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,375 @@
+//! Accepted messages (with their outbox state) and their per-device deliveries.
+
+use herald_core::ids::{DeliveryId, DeviceId, MessageId, TenantId};
+use herald_core::status::{allowed_predecessors, status_name};
+use herald_core::time::now_ms;
+use herald_proto::v1::DeliveryStatus;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Result, Store};
+
+/// A message as ingest stores it before publishing.
+#[derive(Clone, Debug)]
+pub struct NewMessage {
+    pub id: MessageId,
+    pub tenant_id: TenantId,
+    pub idempotency_key: Option<String>,
+    /// The encoded `herald.bus.v1.MessageAccepted`.
+    pub body: Vec<u8>,
+    pub callback_data: String,
+    pub notify_url: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// What storing a message did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InsertedMessage {
+    Inserted,
+    /// The idempotency key was used before, by this message.
+    Duplicate { id: MessageId, published: bool, body: Vec<u8> },
+}
+
+#[derive(Clone, Debug)]
+pub struct MessageRecord {
+    pub id: MessageId,
+    pub tenant_id: TenantId,
+    pub body: Vec<u8>,
+    pub callback_data: String,
+    pub notify_url: String,
+    /// `accepted`, `routed` or `failed`.
+    pub state: String,
+    pub reason: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub published_at: Option<i64>,
+}
+
+/// A message whose publish was not acknowledged (ingest crashed or the bus was down).
+#[derive(Clone, Debug)]
+pub struct UnpublishedMessage {
+    pub id: MessageId,
+    pub tenant_id: TenantId,
+    pub body: Vec<u8>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewDelivery {
+    pub id: DeliveryId,
+    pub device_id: DeviceId,
+    pub provider: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    pub id: DeliveryId,
+    pub tenant_id: TenantId,
+    pub message_id: MessageId,
+    pub device_id: DeviceId,
+    pub provider: String,
+    pub status: String,
+    pub reason: String,
+    pub provider_message_id: String,
+    pub attempts: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One receipt to record.
+#[derive(Clone, Debug)]
+pub struct ReceiptUpdate {
+    pub tenant_id: TenantId,
+    pub delivery_id: DeliveryId,
+    pub device_id: DeviceId,
+    pub status: DeliveryStatus,
+    pub reason: String,
+    pub provider_message_id: String,
+    pub attempts: u32,
+    pub at_ms: i64,
+    /// The provider said the token is dead: the device becomes inactive with `reason`.
+    pub token_dead: bool,
+}
+
+const MESSAGE_COLUMNS: &str = "id, tenant_id, body, callback_data, notify_url, state, reason, \
+    created_at, expires_at, published_at";
+const DELIVERY_COLUMNS: &str = "id, tenant_id, message_id, device_id, provider, status, reason, \
+    provider_message_id, attempts, created_at, updated_at";
+
+impl MessageRecord {
+    fn from_row(row: &AnyRow) -> Result<Self> {
+        Ok(Self {
+            id: MessageId::from_trusted(row.try_get("id")?),
+            tenant_id: TenantId::from_trusted(row.try_get("tenant_id")?),
+            body: row.try_get("body")?,
+            callback_data: row.try_get("callback_data")?,
+            notify_url: row.try_get("notify_url")?,
+            state: row.try_get("state")?,
+            reason: row.try_get("reason")?,
+            created_at: row.try_get("created_at")?,
+            expires_at: row.try_get("expires_at")?,
+            published_at: row.try_get("published_at")?,
+        })
+    }
+}
+
+impl DeliveryRecord {
+    fn from_row(row: &AnyRow) -> Result<Self> {
+        Ok(Self {
+            id: DeliveryId::from_trusted(row.try_get("id")?),
+            tenant_id: TenantId::from_trusted(row.try_get("tenant_id")?),
+            message_id: MessageId::from_trusted(row.try_get("message_id")?),
+            device_id: DeviceId::from_trusted(row.try_get("device_id")?),
+            provider: row.try_get("provider")?,
+            status: row.try_get("status")?,
+            reason: row.try_get("reason")?,
+            provider_message_id: row.try_get("provider_message_id")?,
+            attempts: row.try_get("attempts")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+}
+
+/// Rows per multi-row INSERT (9 binds each keeps well under both backends' bind limits).
+const INSERT_CHUNK: usize = 200;
+
+impl Store {
+    /// Stores an accepted message, or finds the earlier one with the same idempotency key.
+    #[tracing::instrument(skip(self, msg), fields(message_id = %msg.id, tenant_id = %msg.tenant_id))]
+    pub async fn insert_message(&self, msg: &NewMessage) -> Result<InsertedMessage> {
+        let done = sqlx::query(
+            "INSERT INTO messages (id, tenant_id, idempotency_key, body, callback_data, notify_url, \
+                 state, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'accepted', $7, $8) \
+             ON CONFLICT (tenant_id, idempotency_key) DO NOTHING",
+        )
+        .bind(msg.id.as_str())
+        .bind(msg.tenant_id.as_str())
+        .bind(msg.idempotency_key.as_deref())
+        .bind(&msg.body)
+        .bind(&msg.callback_data)
+        .bind(&msg.notify_url)
+        .bind(msg.created_at)
+        .bind(msg.expires_at)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(InsertedMessage::Inserted);
+        }
+        let row = sqlx::query(
+            "SELECT id, body, published_at FROM messages WHERE tenant_id = $1 AND idempotency_key = $2",
+        )
+        .bind(msg.tenant_id.as_str())
+        .bind(msg.idempotency_key.as_deref())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(InsertedMessage::Duplicate {
+            id: MessageId::from_trusted(row.try_get("id")?),
+            published: row.try_get::<Option<i64>, _>("published_at")?.is_some(),
+            body: row.try_get("body")?,
+        })
+    }
+
+    /// Records that JetStream acknowledged the message's publish.
+    pub async fn mark_published(&self, tenant: &TenantId, id: &MessageId) -> Result<()> {
+        sqlx::query("UPDATE messages SET published_at = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(now_ms())
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Messages accepted before `created_before` whose publish was never acknowledged.
+    pub async fn unpublished_messages(
+        &self,
+        created_before: i64,
+        limit: u32,
+    ) -> Result<Vec<UnpublishedMessage>> {
+        let rows = sqlx::query(
+            "SELECT id, tenant_id, body FROM messages \
+             WHERE published_at IS NULL AND created_at < $1 ORDER BY created_at LIMIT $2",
+        )
+        .bind(created_before)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(UnpublishedMessage {
+                    id: MessageId::from_trusted(row.try_get("id")?),
+                    tenant_id: TenantId::from_trusted(row.try_get("tenant_id")?),
+                    body: row.try_get("body")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn get_message(&self, tenant: &TenantId, id: &MessageId) -> Result<Option<MessageRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(MessageRecord::from_row).transpose()
+    }
+
+    /// Moves a message to `routed` or `failed` (with the reason).
+    pub async fn set_message_state(
+        &self,
+        tenant: &TenantId,
+        id: &MessageId,
+        state: &str,
+        reason: &str,
+    ) -> Result<()> {
+        sqlx::query("UPDATE messages SET state = $1, reason = $2 WHERE tenant_id = $3 AND id = $4")
+            .bind(state)
+            .bind(reason)
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Creates the queued deliveries of a message; deliveries that exist already are kept as they
+    /// are, so a router that handles a message again does not reset progress.
+    #[tracing::instrument(skip(self, deliveries), fields(count = deliveries.len()))]
+    pub async fn insert_deliveries(
+        &self,
+        tenant: &TenantId,
+        message: &MessageId,
+        deliveries: &[NewDelivery],
+    ) -> Result<()> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        for chunk in deliveries.chunks(INSERT_CHUNK) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 6;
+                    format!("(${}, ${}, ${}, ${}, ${}, 'queued', ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 6)
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO deliveries (id, tenant_id, message_id, device_id, provider, status, \
+                     created_at, updated_at) VALUES {} ON CONFLICT (id) DO NOTHING",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for d in chunk {
+                query = query
+                    .bind(d.id.as_str())
+                    .bind(tenant.as_str())
+                    .bind(message.as_str())
+                    .bind(d.device_id.as_str())
+                    .bind(&d.provider)
+                    .bind(now);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ids of the message's deliveries still waiting for their sender.
+    pub async fn queued_deliveries(&self, tenant: &TenantId, message: &MessageId) -> Result<Vec<DeliveryId>> {
+        let rows = sqlx::query(
+            "SELECT id FROM deliveries WHERE tenant_id = $1 AND message_id = $2 AND status = 'queued'",
+        )
+        .bind(tenant.as_str())
+        .bind(message.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok(DeliveryId::from_trusted(r.try_get("id")?)))
+            .collect()
+    }
+
+    pub async fn deliveries_of_message(
+        &self,
+        tenant: &TenantId,
+        message: &MessageId,
+    ) -> Result<Vec<DeliveryRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries \
+             WHERE tenant_id = $1 AND message_id = $2 ORDER BY id"
+        ))
+        .bind(tenant.as_str())
+        .bind(message.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(DeliveryRecord::from_row).collect()
+    }
+
+    pub async fn get_delivery(&self, tenant: &TenantId, id: &DeliveryId) -> Result<Option<DeliveryRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(DeliveryRecord::from_row).transpose()
+    }
+
+    /// Records a batch of receipts in one transaction. A receipt that would move a delivery
+    /// backwards (a late or repeated one) changes nothing. Answers how many deliveries changed.
+    #[tracing::instrument(skip(self, updates), fields(count = updates.len()))]
+    pub async fn apply_receipts(&self, updates: &[ReceiptUpdate]) -> Result<u64> {
+        let mut changed = 0;
+        let mut tx = self.pool.begin().await?;
+        for u in updates {
+            let from: Vec<String> = allowed_predecessors(u.status)
+                .into_iter()
+                .map(|s| format!("'{s}'"))
+                .collect();
+            if from.is_empty() {
+                continue;
+            }
+            let done = sqlx::query(&format!(
+                "UPDATE deliveries SET status = $1, \
+                     reason = CASE WHEN $2 = '' THEN reason ELSE $2 END, \
+                     provider_message_id = CASE WHEN $3 = '' THEN provider_message_id ELSE $3 END, \
+                     attempts = CASE WHEN attempts > $4 THEN attempts ELSE $4 END, \
+                     updated_at = $5 \
+                 WHERE tenant_id = $6 AND id = $7 AND status IN ({})",
+                from.join(", ")
+            ))
+            .bind(status_name(u.status))
+            .bind(&u.reason)
+            .bind(&u.provider_message_id)
+            .bind(i64::from(u.attempts))
+            .bind(u.at_ms)
+            .bind(u.tenant_id.as_str())
+            .bind(u.delivery_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+            changed += done.rows_affected();
+            if u.token_dead {
+                sqlx::query(
+                    "UPDATE devices SET state = 'inactive', state_reason = $1, updated_at = $2 \
+                     WHERE tenant_id = $3 AND id = $4 AND state = 'active'",
+                )
+                .bind(&u.reason)
+                .bind(u.at_ms)
+                .bind(u.tenant_id.as_str())
+                .bind(u.device_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            } else if u.status == DeliveryStatus::Submitted {
+                sqlx::query("UPDATE devices SET last_active_at = $1 WHERE tenant_id = $2 AND id = $3")
+                    .bind(u.at_ms)
+                    .bind(u.tenant_id.as_str())
+                    .bind(u.device_id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+}

@@ -1,0 +1,135 @@
+//! Tenants and their API keys (stored hashed).
+
+use herald_core::ids::{KeyId, TenantId};
+use herald_core::time::now_ms;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Result, Store};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TenantRecord {
+    pub id: TenantId,
+    pub name: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub id: KeyId,
+    pub tenant_id: TenantId,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl ApiKeyRecord {
+    fn from_row(row: &AnyRow) -> Result<Self> {
+        Ok(Self {
+            id: KeyId::from_trusted(row.try_get("id")?),
+            tenant_id: TenantId::from_trusted(row.try_get("tenant_id")?),
+            name: row.try_get("name")?,
+            prefix: row.try_get("prefix")?,
+            created_at: row.try_get("created_at")?,
+            revoked_at: row.try_get("revoked_at")?,
+        })
+    }
+}
+
+impl Store {
+    #[tracing::instrument(skip(self))]
+    pub async fn create_tenant(&self, name: &str) -> Result<TenantRecord> {
+        let record = TenantRecord {
+            id: TenantId::generate(),
+            name: name.to_owned(),
+            created_at: now_ms(),
+        };
+        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(record.id.as_str())
+            .bind(&record.name)
+            .bind(record.created_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(record)
+    }
+
+    pub async fn tenant_exists(&self, tenant: &TenantId) -> Result<bool> {
+        let row = sqlx::query("SELECT 1 FROM tenants WHERE id = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// Records a new key by its hash; the caller shows the key itself once.
+    #[tracing::instrument(skip(self, key_hash))]
+    pub async fn insert_api_key(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        prefix: &str,
+        key_hash: &str,
+    ) -> Result<ApiKeyRecord> {
+        let record = ApiKeyRecord {
+            id: KeyId::generate(),
+            tenant_id: tenant.clone(),
+            name: name.to_owned(),
+            prefix: prefix.to_owned(),
+            created_at: now_ms(),
+            revoked_at: None,
+        };
+        sqlx::query(
+            "INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(record.id.as_str())
+        .bind(tenant.as_str())
+        .bind(name)
+        .bind(prefix)
+        .bind(key_hash)
+        .bind(record.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(record)
+    }
+
+    /// The tenant of a live (not revoked) key, by the key's hash.
+    pub async fn tenant_for_key_hash(&self, key_hash: &str) -> Result<Option<TenantId>> {
+        let row = sqlx::query(
+            "SELECT tenant_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(key_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .map(|r| r.try_get::<String, _>("tenant_id"))
+            .transpose()?
+            .map(TenantId::from_trusted))
+    }
+
+    pub async fn list_api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, tenant_id, name, prefix, created_at, revoked_at FROM api_keys \
+             WHERE tenant_id = $1 ORDER BY created_at, id",
+        )
+        .bind(tenant.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(ApiKeyRecord::from_row).collect()
+    }
+
+    /// Revokes a key of `tenant`; false when the tenant has no such live key.
+    pub async fn revoke_api_key(&self, tenant: &TenantId, key: &KeyId) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 \
+             WHERE tenant_id = $2 AND id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(tenant.as_str())
+        .bind(key.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

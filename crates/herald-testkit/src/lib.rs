@@ -1,0 +1,6 @@
+//! Herald's test kit: real dependencies started per test (a private nats-server, a fresh
+//! database) and mock providers that speak each provider's documented protocol over HTTP/2 and
+//! TLS, check requests the way the real service does, and can be scripted to fail.
+#![forbid(unsafe_code)]
+
+pub mod db;
