@@ -1,0 +1,67 @@
+//! Provider clients: each provider in its own module with the same layout (`auth`, `client`,
+//! `errors`), answering every send with a [`SendOutcome`] whose class decides what the sender
+//! does next.
+#![forbid(unsafe_code)]
+
+pub mod fcm;
+pub mod http;
+mod jwt;
+
+use std::time::Duration;
+
+/// What a provider said of one push.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// Accepted; the provider's id for the push.
+    Submitted { provider_message_id: String },
+    /// Try again later (throttled, provider down, timeout), after `after` if the provider said.
+    Retry { reason: String, after: Option<Duration> },
+    /// The token will never work again: the device must be retired.
+    TokenDead { reason: String },
+    /// Refused for good (bad request, credential problem); `reason` says what to fix.
+    Failed { reason: String },
+}
+
+impl SendOutcome {
+    /// A short label for logs and metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Submitted { .. } => "submitted",
+            Self::Retry { .. } => "retry",
+            Self::TokenDead { .. } => "token_dead",
+            Self::Failed { .. } => "failed",
+        }
+    }
+}
+
+/// A credential or configuration problem found before anything was sent.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    #[error("invalid credential: {0}")]
+    Invalid(String),
+}
+
+/// Parses a `Retry-After` header: delay seconds or an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date() {
+        assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
+        let in_a_minute = std::time::SystemTime::now() + Duration::from_secs(61);
+        let parsed = parse_retry_after(&httpdate::fmt_http_date(in_a_minute)).unwrap();
+        assert!(parsed > Duration::from_secs(55) && parsed <= Duration::from_secs(61));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}

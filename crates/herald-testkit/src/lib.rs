@@ -4,3 +4,6 @@
 #![forbid(unsafe_code)]
 
 pub mod db;
+pub mod fcm;
+pub mod nats;
+pub mod tls;

@@ -1,0 +1,152 @@
+//! The FCM HTTP v1 client of one credential: one HTTP/2 connection pool and one token cache,
+//! reused for every send of the tenant.
+
+use herald_proto::v1::FcmCredential;
+use serde_json::Value;
+
+use super::auth::{ServiceAccount, TokenError, TokenSource};
+use super::errors::{Classified, classify};
+use crate::{CredentialError, SendOutcome, parse_retry_after};
+
+#[derive(Debug)]
+pub struct FcmClient {
+    http: reqwest::Client,
+    send_url: String,
+    project_id: String,
+    tokens: TokenSource,
+}
+
+impl FcmClient {
+    /// A client for `credential`, sending to `base_url` (FCM's, or a mock's).
+    pub fn new(http: reqwest::Client, base_url: &str, credential: &FcmCredential) -> Result<Self, CredentialError> {
+        let account = ServiceAccount::parse(&credential.service_account_json)?;
+        let project_id = if credential.project_id.is_empty() {
+            account.project_id.clone()
+        } else {
+            credential.project_id.clone()
+        };
+        if project_id.is_empty() {
+            return Err(CredentialError::Invalid(
+                "project_id: required (the service account JSON has none)".into(),
+            ));
+        }
+        Ok(Self {
+            send_url: format!("{}/v1/projects/{project_id}/messages:send", base_url.trim_end_matches('/')),
+            project_id,
+            tokens: TokenSource::new(account, http.clone())?,
+            http,
+        })
+    }
+
+    pub fn project_id(&self) -> &str {
+        &self.project_id
+    }
+
+    /// Sends one `messages:send` body. A 401 without an FcmError (a stale access token) is
+    /// answered by refreshing the token and trying once more.
+    #[tracing::instrument(skip_all, fields(project = %self.project_id))]
+    pub async fn send(&self, body: &Value) -> SendOutcome {
+        for _ in 0..2 {
+            let token = match self.tokens.token().await {
+                Ok(token) => token,
+                Err(TokenError::Rejected(detail)) => {
+                    return SendOutcome::Failed { reason: format!("FCM credential refused by the token endpoint: {detail}") };
+                }
+                Err(TokenError::Unavailable(detail)) => {
+                    return SendOutcome::Retry { reason: format!("token endpoint unavailable: {detail}"), after: None };
+                }
+            };
+            match self.post(&token, body).await {
+                Classified::Outcome(outcome) => return outcome,
+                Classified::AccessTokenRejected => self.tokens.invalidate(&token).await,
+            }
+        }
+        SendOutcome::Retry { reason: "FCM refused a freshly fetched access token".into(), after: None }
+    }
+
+    async fn post(&self, token: &str, body: &Value) -> Classified {
+        let response = match self.http.post(&self.send_url).bearer_auth(token).json(body).send().await {
+            Ok(response) => response,
+            Err(err) => {
+                let kind = if err.is_timeout() { "timeout" } else { "network" };
+                return Classified::Outcome(SendOutcome::Retry { reason: format!("{kind}: {err}"), after: None });
+            }
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let text = response.text().await.unwrap_or_default();
+        classify(status, retry_after, &text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herald_testkit::fcm::{Answer, MockFcm};
+    use herald_testkit::tls::TestCa;
+
+    use crate::http::{HttpConfig, client};
+
+    async fn setup() -> (TestCa, MockFcm) {
+        let ca = TestCa::new().unwrap();
+        let mock = MockFcm::start(&ca).await.unwrap();
+        (ca, mock)
+    }
+
+    fn fcm_client(ca_pem: Option<String>, mock: &MockFcm, account_json: String) -> FcmClient {
+        let http = client(&HttpConfig { extra_ca_pem: ca_pem, ..Default::default() }).unwrap();
+        let credential = FcmCredential { service_account_json: account_json, project_id: String::new() };
+        FcmClient::new(http, &mock.base_url(), &credential).unwrap()
+    }
+
+    fn body(token: &str) -> Value {
+        serde_json::json!({"validate_only": false, "message": {"token": token, "notification": {"title": "t"}}})
+    }
+
+    #[tokio::test]
+    async fn concurrent_sends_share_one_access_token_over_http2() {
+        let (ca, mock) = setup().await;
+        let fcm = fcm_client(Some(ca.cert_pem.clone()), &mock, mock.service_account_json());
+        let bodies: Vec<Value> = (0..20).map(|i| body(&format!("tok{i}"))).collect();
+        let outcomes = futures::future::join_all(bodies.iter().map(|b| fcm.send(b))).await;
+        assert!(outcomes.iter().all(|o| matches!(o, SendOutcome::Submitted { .. })), "{outcomes:?}");
+        assert_eq!(mock.token_requests(), 1);
+        let received = mock.received();
+        assert_eq!(received.len(), 20);
+        assert!(received.iter().all(|p| p.http_version == reqwest::Version::HTTP_2));
+        assert!(received[0].authorization.starts_with("Bearer ya29.mock-1-"));
+    }
+
+    #[tokio::test]
+    async fn a_stale_access_token_is_refreshed_once() {
+        let (ca, mock) = setup().await;
+        let fcm = fcm_client(Some(ca.cert_pem.clone()), &mock, mock.service_account_json());
+        mock.script("tok", [Answer::expired_access_token()]);
+        assert!(matches!(fcm.send(&body("tok")).await, SendOutcome::Submitted { .. }));
+        assert_eq!(mock.token_requests(), 2);
+        assert_eq!(mock.attempts("tok"), 2);
+    }
+
+    #[tokio::test]
+    async fn an_assertion_the_token_endpoint_refuses_fails_the_send() {
+        let (ca, mock) = setup().await;
+        let mut account: Value = serde_json::from_str(&mock.service_account_json()).unwrap();
+        account["client_email"] = Value::String("someone-else@example.iam.gserviceaccount.com".into());
+        let fcm = fcm_client(Some(ca.cert_pem.clone()), &mock, account.to_string());
+        let SendOutcome::Failed { reason } = fcm.send(&body("tok")).await else { panic!("expected a failure") };
+        assert!(reason.contains("iss is not the service account"), "{reason}");
+        assert_eq!(mock.received().len(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_untrusted_server_certificate_is_a_retry_not_a_send() {
+        let (_ca, mock) = setup().await;
+        let fcm = fcm_client(None, &mock, mock.service_account_json());
+        assert!(matches!(fcm.send(&body("tok")).await, SendOutcome::Retry { .. }));
+        assert_eq!(mock.received().len(), 0);
+    }
+}

@@ -1,0 +1,12 @@
+//! Firebase Cloud Messaging, HTTP v1 API.
+
+mod auth;
+mod client;
+mod errors;
+
+pub use auth::ServiceAccount;
+pub use client::FcmClient;
+pub use errors::classify;
+
+/// Google's production endpoint.
+pub const DEFAULT_BASE_URL: &str = "https://fcm.googleapis.com";

@@ -1,0 +1,32 @@
+//! The HTTP client the provider clients share: HTTP/2 over TLS with long-lived pooled
+//! connections, and an optional extra trusted CA so tests and `--with-mocks` can point the same
+//! code at local mock providers.
+
+use std::time::Duration;
+
+/// Transport settings common to every provider.
+#[derive(Clone, Debug, Default)]
+pub struct HttpConfig {
+    /// A PEM CA certificate trusted in addition to the public roots (for mock providers).
+    pub extra_ca_pem: Option<String>,
+    /// Per-request timeout; 0 means 30 s.
+    pub timeout: Duration,
+}
+
+/// Builds a client; errors only on a malformed extra CA.
+pub fn client(config: &HttpConfig) -> Result<reqwest::Client, reqwest::Error> {
+    let timeout = if config.timeout.is_zero() { Duration::from_secs(30) } else { config.timeout };
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(300))
+        .http2_adaptive_window(true)
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .http2_keep_alive_while_idle(true)
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(pem) = &config.extra_ca_pem {
+        builder = builder.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes())?);
+    }
+    builder.build()
+}
