@@ -1,0 +1,335 @@
+//! The end-to-end harness: Herald's four services running in this process through their `run`
+//! functions (the same ones the binaries call), against a private nats-server, a fresh database
+//! and a mock FCM over HTTP/2 and TLS. Tests talk to it only through the public gRPC API, and
+//! look at the raw database where a test is about what is stored.
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use herald_bus::Bus;
+use herald_core::crypto::MasterKey;
+use herald_proto::client::{AuthedChannel, BearerAuth};
+use herald_proto::v1::admin_client::AdminClient;
+use herald_proto::v1::credentials_client::CredentialsClient;
+use herald_proto::v1::devices_client::DevicesClient;
+use herald_proto::v1::notifications_client::NotificationsClient;
+use herald_proto::v1::*;
+use herald_providers::http::HttpConfig;
+use herald_store::Store;
+use herald_testkit::db::{Backend, TestDatabase};
+use herald_testkit::fcm::MockFcm;
+use herald_testkit::nats::NatsServer;
+use herald_testkit::tls::TestCa;
+use sqlx::Row as _;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+
+pub use herald_testkit::db::Backend as DbBackend;
+
+/// A running Herald with its dependencies.
+pub struct Stack {
+    pub nats: NatsServer,
+    pub db: TestDatabase,
+    pub ca: TestCa,
+    pub fcm: MockFcm,
+    pub store: Store,
+    pub admin_key: String,
+    pub endpoint: String,
+    master_key: String,
+    shutdown: CancellationToken,
+    services: JoinSet<anyhow::Result<()>>,
+}
+
+/// A tenant with an API key and clients that use it.
+#[derive(Clone)]
+pub struct Tenant {
+    pub tenant_id: String,
+    pub key: String,
+    pub notifications: NotificationsClient<AuthedChannel>,
+    pub devices: DevicesClient<AuthedChannel>,
+    pub credentials: CredentialsClient<AuthedChannel>,
+    pub admin: AdminClient<AuthedChannel>,
+}
+
+impl Stack {
+    pub async fn start(backend: Backend) -> Stack {
+        Self::start_with(backend, 1).await
+    }
+
+    /// Starts the stack with `fcm_senders` FCM sender instances sharing one consumer.
+    pub async fn start_with(backend: Backend, fcm_senders: usize) -> Stack {
+        herald_telemetry::init_test_logging();
+        let nats = NatsServer::start().expect("nats-server");
+        let db = TestDatabase::new(backend).await.expect("database");
+        let ca = TestCa::new().expect("test CA");
+        let fcm = MockFcm::start(&ca).await.expect("mock FCM");
+        let store = Store::connect(&db.url).await.expect("store");
+        let master_key = MasterKey::generate_base64();
+        let mut stack = Stack {
+            nats,
+            db,
+            ca,
+            fcm,
+            store,
+            admin_key: herald_core::crypto::generate_api_key(),
+            endpoint: String::new(),
+            master_key,
+            shutdown: CancellationToken::new(),
+            services: JoinSet::new(),
+        };
+        stack.spawn_services(fcm_senders).await;
+        stack
+    }
+
+    async fn spawn_services(&mut self, fcm_senders: usize) {
+        let store = Store::connect(&self.db.url).await.expect("store");
+        let bus = Bus::connect(&self.nats.url()).await.expect("bus");
+        let master_key = Arc::new(MasterKey::from_base64(&self.master_key).expect("master key"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("listener");
+        self.endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+        let shutdown = self.shutdown.clone();
+        let ingest_config = herald_ingest::Config {
+            admin_key: Some(self.admin_key.clone()),
+            master_key: master_key.clone(),
+        };
+        self.services.spawn(herald_ingest::run(
+            ingest_config,
+            store.clone(),
+            bus.clone(),
+            listener,
+            shutdown.clone(),
+        ));
+        self.services.spawn(herald_router::run(
+            herald_router::Config::default(),
+            store.clone(),
+            bus.clone(),
+            shutdown.clone(),
+        ));
+        self.services.spawn(herald_receipt::run(
+            herald_receipt::Config::default(),
+            store.clone(),
+            bus.clone(),
+            shutdown.clone(),
+        ));
+        for _ in 0..fcm_senders {
+            let config = self.sender_config(master_key.clone());
+            self.services.spawn(herald_sender::run(
+                config,
+                store.clone(),
+                bus.clone(),
+                shutdown.clone(),
+            ));
+        }
+    }
+
+    pub fn sender_config(&self, master_key: Arc<MasterKey>) -> herald_sender::Config {
+        herald_sender::Config {
+            provider: Provider::Fcm,
+            concurrency: 16,
+            fcm_base_url: self.fcm.base_url(),
+            http: HttpConfig {
+                extra_ca_pem: Some(self.ca.cert_pem.clone()),
+                timeout: Duration::from_secs(10),
+            },
+            master_key,
+        }
+    }
+
+    /// Stops every service gracefully and reports whether each stopped cleanly.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        while let Some(result) = self.services.join_next().await {
+            result
+                .expect("service task")
+                .expect("service stopped with an error");
+        }
+    }
+
+    pub async fn channel(&self) -> Channel {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match Channel::from_shared(self.endpoint.clone())
+                .expect("endpoint")
+                .connect()
+                .await
+            {
+                Ok(channel) => return channel,
+                Err(err) if Instant::now() > deadline => panic!("ingest not reachable: {err}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    }
+
+    /// Clients authenticated with `key`.
+    pub async fn clients(&self, tenant_id: &str, key: &str) -> Tenant {
+        let channel = tonic::service::interceptor::InterceptedService::new(
+            self.channel().await,
+            BearerAuth::new(key).expect("key"),
+        );
+        Tenant {
+            tenant_id: tenant_id.to_owned(),
+            key: key.to_owned(),
+            notifications: NotificationsClient::new(channel.clone()),
+            devices: DevicesClient::new(channel.clone()),
+            credentials: CredentialsClient::new(channel.clone()),
+            admin: AdminClient::new(channel),
+        }
+    }
+
+    /// Admin clients (the operator's key).
+    pub async fn admin(&self) -> Tenant {
+        self.clients("", &self.admin_key).await
+    }
+
+    /// A new tenant with a key, without provider credentials.
+    pub async fn bare_tenant(&self, name: &str) -> Tenant {
+        let mut admin = self.admin().await.admin;
+        let tenant = admin
+            .create_tenant(CreateTenantRequest { name: name.into() })
+            .await
+            .expect("tenant")
+            .into_inner();
+        let key = admin
+            .create_api_key(CreateApiKeyRequest {
+                tenant_id: tenant.tenant_id.clone(),
+                name: "test".into(),
+            })
+            .await
+            .expect("key")
+            .into_inner();
+        self.clients(&tenant.tenant_id, &key.key).await
+    }
+
+    /// A new tenant with a key and the mock FCM's service account as its FCM credential.
+    pub async fn tenant(&self, name: &str) -> Tenant {
+        let mut tenant = self.bare_tenant(name).await;
+        tenant
+            .credentials
+            .set_credential(SetCredentialRequest {
+                credential: Some(set_credential_request::Credential::Fcm(FcmCredential {
+                    service_account_json: self.fcm.service_account_json(),
+                    project_id: String::new(),
+                })),
+                label: "mock".into(),
+            })
+            .await
+            .expect("set FCM credential");
+        tenant
+    }
+
+    /// Runs a query on the raw database and answers the first column of each row as text.
+    pub async fn raw_text(&self, sql: &str) -> Vec<String> {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&self.db.url)
+            .await
+            .expect("raw pool");
+        let rows = sqlx::query(sql).fetch_all(&pool).await.expect("raw query");
+        let out = rows
+            .iter()
+            .map(|r| {
+                r.try_get::<String, _>(0)
+                    .or_else(|_| r.try_get::<i64, _>(0).map(|n| n.to_string()))
+                    .or_else(|_| {
+                        r.try_get::<Vec<u8>, _>(0)
+                            .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    })
+                    .expect("a text, integer or bytes column")
+            })
+            .collect();
+        pool.close().await;
+        out
+    }
+}
+
+impl Tenant {
+    pub async fn register(&mut self, user: &str, token: &str) -> Device {
+        self.devices
+            .register_device(RegisterDeviceRequest {
+                user_id: user.into(),
+                platform: Platform::Android as i32,
+                push_token: token.into(),
+                ..Default::default()
+            })
+            .await
+            .expect("register device")
+            .into_inner()
+            .device
+            .expect("device")
+    }
+
+    pub async fn send(
+        &mut self,
+        destination: destination::Kind,
+        notification: Notification,
+    ) -> SendResponse {
+        self.notifications
+            .send(SendRequest {
+                destination: Some(Destination {
+                    kind: Some(destination),
+                }),
+                notification: Some(notification),
+                ..Default::default()
+            })
+            .await
+            .expect("send")
+            .into_inner()
+    }
+
+    pub async fn message(&mut self, id: &str) -> GetMessageResponse {
+        self.notifications
+            .get_message(GetMessageRequest {
+                message_id: id.into(),
+            })
+            .await
+            .expect("get message")
+            .into_inner()
+    }
+
+    /// Polls the message until `done` holds, or fails after `timeout`.
+    pub async fn wait_message(
+        &mut self,
+        id: &str,
+        timeout: Duration,
+        done: impl Fn(&GetMessageResponse) -> bool,
+    ) -> GetMessageResponse {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let message = self.message(id).await;
+            if done(&message) {
+                return message;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "message {id} did not reach the expected state: {message:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Waits until every delivery of the message is final (not queued).
+    pub async fn wait_settled(&mut self, id: &str) -> GetMessageResponse {
+        self.wait_message(id, Duration::from_secs(20), |m| {
+            let state = m.message.as_ref().map(|m| m.state()).unwrap_or_default();
+            state == MessageState::Failed
+                || (state == MessageState::Routed
+                    && !m.deliveries.is_empty()
+                    && m.deliveries
+                        .iter()
+                        .all(|d| d.status() != DeliveryStatus::Queued))
+        })
+        .await
+    }
+}
+
+/// A notification with a title and a body.
+pub fn hello() -> Notification {
+    Notification {
+        title: "Hello".into(),
+        body: "World".into(),
+        ..Default::default()
+    }
+}

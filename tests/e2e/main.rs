@@ -1,0 +1,6 @@
+//! End-to-end tests through Herald's public gRPC API.
+
+mod auth;
+mod delivery;
+mod devices;
+mod validation;

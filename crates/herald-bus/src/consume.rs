@@ -37,14 +37,21 @@ async fn settle(message: &Message, disposition: Disposition) {
     }
 }
 
-async fn open(consumer: &PullConsumer, name: &str, batch: usize) -> Result<async_nats::jetstream::consumer::pull::Stream> {
+async fn open(
+    consumer: &PullConsumer,
+    name: &str,
+    batch: usize,
+) -> Result<async_nats::jetstream::consumer::pull::Stream> {
     consumer
         .stream()
         .max_messages_per_batch(batch)
         .heartbeat(Duration::from_secs(5))
         .messages()
         .await
-        .map_err(|e| BusError::Consume { consumer: name.to_owned(), detail: e.to_string() })
+        .map_err(|e| BusError::Consume {
+            consumer: name.to_owned(),
+            detail: e.to_string(),
+        })
 }
 
 /// Runs `handler` on each message with at most `concurrency` at once, until `shutdown`; then

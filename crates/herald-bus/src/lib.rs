@@ -87,8 +87,14 @@ impl Bus {
             .connection_timeout(Duration::from_secs(5))
             .connect(url)
             .await
-            .map_err(|e| BusError::Connect { url: url.to_owned(), detail: e.to_string() })?;
-        let bus = Self { js: jetstream::new(client.clone()), client };
+            .map_err(|e| BusError::Connect {
+                url: url.to_owned(),
+                detail: e.to_string(),
+            })?;
+        let bus = Self {
+            js: jetstream::new(client.clone()),
+            client,
+        };
         bus.ensure_streams().await?;
         Ok(bus)
     }
@@ -109,7 +115,10 @@ impl Bus {
                     ..Default::default()
                 })
                 .await
-                .map_err(|e| BusError::Setup { what: format!("stream {name}"), detail: e.to_string() })?;
+                .map_err(|e| BusError::Setup {
+                    what: format!("stream {name}"),
+                    detail: e.to_string(),
+                })?;
         }
         Ok(())
     }
@@ -138,12 +147,16 @@ impl Bus {
                         .message_id(&out.msg_id),
                 )
                 .await
-                .map_err(|e| BusError::Publish { subject: out.subject.clone(), detail: e.to_string() })?;
+                .map_err(|e| BusError::Publish {
+                    subject: out.subject.clone(),
+                    detail: e.to_string(),
+                })?;
             let subject = out.subject;
             pending.push(async move {
-                ack.await
-                    .map(|_| ())
-                    .map_err(|e| BusError::Publish { subject, detail: e.to_string() })
+                ack.await.map(|_| ()).map_err(|e| BusError::Publish {
+                    subject,
+                    detail: e.to_string(),
+                })
             });
         }
         while let Some(result) = pending.next().await {

@@ -30,8 +30,9 @@ impl MasterKey {
         let bytes = STANDARD
             .decode(encoded.trim())
             .map_err(|_| Error::invalid("master_key", "not valid base64"))?;
-        let key = UnboundKey::new(&AES_256_GCM, &bytes)
-            .map_err(|_| Error::invalid("master_key", "must be 32 bytes (base64 of 32 random bytes)"))?;
+        let key = UnboundKey::new(&AES_256_GCM, &bytes).map_err(|_| {
+            Error::invalid("master_key", "must be 32 bytes (base64 of 32 random bytes)")
+        })?;
         Ok(Self(LessSafeKey::new(key)))
     }
 
@@ -74,7 +75,10 @@ impl MasterKey {
 
 /// A new API key: `hrld_` + 43 base64url characters (256 random bits).
 pub fn generate_api_key() -> String {
-    format!("{API_KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(random_bytes::<32>()))
+    format!(
+        "{API_KEY_PREFIX}{}",
+        URL_SAFE_NO_PAD.encode(random_bytes::<32>())
+    )
 }
 
 /// What is stored for an API key: the hex SHA-256 of the whole key.
@@ -90,7 +94,10 @@ pub fn display_prefix(key: &str) -> String {
 /// Compares two secrets in constant time.
 pub fn secrets_equal(a: &str, b: &str) -> bool {
     let (ha, hb) = (hash_api_key(a), hash_api_key(b));
-    ha.bytes().zip(hb.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    ha.bytes()
+        .zip(hb.bytes())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 /// Lowercase hex of `bytes`.
@@ -142,4 +149,9 @@ mod tests {
         assert!(secrets_equal(&a, &a.clone()));
         assert!(!secrets_equal(&a, &b));
     }
+}
+
+/// The associated data a tenant's provider credential is sealed under.
+pub fn credential_context(tenant: &str, provider: &str) -> String {
+    format!("credential/{tenant}/{provider}")
 }

@@ -109,7 +109,10 @@ mod tests {
     #[test]
     fn foreign_ids_are_refused_with_the_field() {
         let err = DeviceId::parse("device_id", "msg_0190").unwrap_err();
-        assert_eq!(err.to_string(), "device_id: not a valid id (expected dev_…)");
+        assert_eq!(
+            err.to_string(),
+            "device_id: not a valid id (expected dev_…)"
+        );
         assert!(TenantId::parse("tenant_id", "tnt_a.b").is_err());
         assert!(TenantId::parse("tenant_id", "tnt_").is_err());
     }

@@ -2,6 +2,7 @@
 //! the delivery status machine, secret sealing and provider payload mapping. Pure logic, no I/O.
 #![forbid(unsafe_code)]
 
+pub mod backoff;
 pub mod crypto;
 pub mod error;
 pub mod ids;

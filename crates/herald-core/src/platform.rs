@@ -26,9 +26,14 @@ pub fn provider_name(provider: Provider) -> &'static str {
 
 /// The inverse of [`provider_name`].
 pub fn provider_from_name(name: &str) -> Option<Provider> {
-    [Provider::Fcm, Provider::Apns, Provider::Webpush, Provider::Hms]
-        .into_iter()
-        .find(|p| provider_name(*p) == name)
+    [
+        Provider::Fcm,
+        Provider::Apns,
+        Provider::Webpush,
+        Provider::Hms,
+    ]
+    .into_iter()
+    .find(|p| provider_name(*p) == name)
 }
 
 /// The stored name of a platform.
@@ -62,10 +67,21 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for p in [Provider::Fcm, Provider::Apns, Provider::Webpush, Provider::Hms] {
+        for p in [
+            Provider::Fcm,
+            Provider::Apns,
+            Provider::Webpush,
+            Provider::Hms,
+        ] {
             assert_eq!(provider_from_name(provider_name(p)), Some(p));
         }
-        for p in [Platform::Android, Platform::Ios, Platform::Macos, Platform::Huawei, Platform::Web] {
+        for p in [
+            Platform::Android,
+            Platform::Ios,
+            Platform::Macos,
+            Platform::Huawei,
+            Platform::Web,
+        ] {
             assert_eq!(platform_from_name(platform_name(p)), Some(p));
             assert!(provider_for(p).is_some());
         }

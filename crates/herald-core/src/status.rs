@@ -101,7 +101,10 @@ mod tests {
     #[test]
     fn predecessors_match_the_machine() {
         assert_eq!(allowed_predecessors(Submitted), vec!["queued"]);
-        assert_eq!(allowed_predecessors(Read), vec!["queued", "submitted", "delivered"]);
+        assert_eq!(
+            allowed_predecessors(Read),
+            vec!["queued", "submitted", "delivered"]
+        );
         assert_eq!(allowed_predecessors(Failed), vec!["queued"]);
     }
 

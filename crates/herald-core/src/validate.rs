@@ -54,15 +54,21 @@ pub fn send_request(req: &SendRequest) -> Result<Audience> {
 
 fn destination(dest: Option<&Destination>) -> Result<Audience> {
     use destination::Kind;
-    let kind = dest
-        .and_then(|d| d.kind.as_ref())
-        .ok_or_else(|| Error::invalid("destination", "required: set one of customer_id, user_id, device_id, push_id, topic, segment"))?;
+    let kind = dest.and_then(|d| d.kind.as_ref()).ok_or_else(|| {
+        Error::invalid(
+            "destination",
+            "required: set one of customer_id, user_id, device_id, push_id, topic, segment",
+        )
+    })?;
     match kind {
         Kind::UserId(user) => {
             user_id("destination.user_id", user)?;
             Ok(Audience::User(user.clone()))
         }
-        Kind::DeviceId(id) => Ok(Audience::Device(DeviceId::parse("destination.device_id", id)?)),
+        Kind::DeviceId(id) => Ok(Audience::Device(DeviceId::parse(
+            "destination.device_id",
+            id,
+        )?)),
         Kind::PushId(push) => {
             let platform = push.platform();
             if platform == Platform::Unspecified {
@@ -114,7 +120,10 @@ pub fn notification_fields(n: &Notification) -> Result<()> {
     if let Some(interactive) = &n.interactive
         && interactive.category() == InteractionCategory::Unspecified
     {
-        return Err(Error::invalid("notification.interactive.category", "required"));
+        return Err(Error::invalid(
+            "notification.interactive.category",
+            "required",
+        ));
     }
     if let Some(android) = &n.android {
         priority("notification.android.priority", android.priority)?;
@@ -130,7 +139,11 @@ pub fn notification_fields(n: &Notification) -> Result<()> {
     }
     if let Some(ios) = &n.ios {
         priority("notification.ios.priority", ios.priority)?;
-        if ios.collapse_id.as_ref().is_some_and(|c| c.len() > MAX_COLLAPSE_KEY_BYTES) {
+        if ios
+            .collapse_id
+            .as_ref()
+            .is_some_and(|c| c.len() > MAX_COLLAPSE_KEY_BYTES)
+        {
             return Err(Error::invalid(
                 "notification.ios.collapse_id",
                 format!("at most {MAX_COLLAPSE_KEY_BYTES} bytes"),
@@ -152,7 +165,10 @@ pub fn notification_fields(n: &Notification) -> Result<()> {
 
 fn priority(field: &str, value: u32) -> Result<()> {
     if value > 5 {
-        return Err(Error::invalid(field, "must be 1 (lowest) to 5 (highest), or 0 for the default"));
+        return Err(Error::invalid(
+            field,
+            "must be 1 (lowest) to 5 (highest), or 0 for the default",
+        ));
     }
     Ok(())
 }
@@ -160,11 +176,16 @@ fn priority(field: &str, value: u32) -> Result<()> {
 fn data_key(key: &str) -> Result<()> {
     let field = format!("notification.data[{key}]");
     if key.is_empty() {
-        return Err(Error::invalid("notification.data", "keys must not be empty"));
+        return Err(Error::invalid(
+            "notification.data",
+            "keys must not be empty",
+        ));
     }
     // FCM refuses these; the herald_ prefix carries Herald's own ids.
     let reserved = ["from", "message_type", "notification"].contains(&key)
-        || ["google.", "gcm.", "herald_"].iter().any(|p| key.starts_with(p));
+        || ["google.", "gcm.", "herald_"]
+            .iter()
+            .any(|p| key.starts_with(p));
     if reserved {
         return Err(Error::invalid(field, "reserved key"));
     }
@@ -173,16 +194,22 @@ fn data_key(key: &str) -> Result<()> {
 
 fn action_fields(field: &str, action: &herald_proto::v1::Action) -> Result<()> {
     match action.r#type() {
-        ActionType::OpenUrl | ActionType::OpenWebview => http_url(&format!("{field}.url"), &action.url),
+        ActionType::OpenUrl | ActionType::OpenWebview => {
+            http_url(&format!("{field}.url"), &action.url)
+        }
         ActionType::Deeplink => {
             if action.url.is_empty() || url::Url::parse(&action.url).is_err() {
-                return Err(Error::invalid(format!("{field}.url"), "a deep link (scheme://…) is required"));
+                return Err(Error::invalid(
+                    format!("{field}.url"),
+                    "a deep link (scheme://…) is required",
+                ));
             }
             Ok(())
         }
-        ActionType::OpenHtml if action.html.is_empty() => {
-            Err(Error::invalid(format!("{field}.html"), "required for OPEN_HTML"))
-        }
+        ActionType::OpenHtml if action.html.is_empty() => Err(Error::invalid(
+            format!("{field}.html"),
+            "required for OPEN_HTML",
+        )),
         _ => Ok(()),
     }
 }
@@ -295,42 +322,119 @@ mod tests {
         let user = || destination::Kind::UserId("u1".into());
         let cases: Vec<(SendRequest, &str)> = vec![
             (SendRequest::default(), "destination"),
-            (send(destination::Kind::UserId(String::new()), hello()), "destination.user_id"),
-            (send(destination::Kind::DeviceId("nope".into()), hello()), "destination.device_id"),
             (
-                send(destination::Kind::PushId(PushId { platform: 0, token: "t".into(), browser: 0 }), hello()),
+                send(destination::Kind::UserId(String::new()), hello()),
+                "destination.user_id",
+            ),
+            (
+                send(destination::Kind::DeviceId("nope".into()), hello()),
+                "destination.device_id",
+            ),
+            (
+                send(
+                    destination::Kind::PushId(PushId {
+                        platform: 0,
+                        token: "t".into(),
+                        browser: 0,
+                    }),
+                    hello(),
+                ),
                 "destination.push_id.platform",
             ),
             (
-                SendRequest { destination: Some(Destination { kind: Some(user()) }), ..Default::default() },
+                SendRequest {
+                    destination: Some(Destination { kind: Some(user()) }),
+                    ..Default::default()
+                },
                 "notification",
             ),
             (send(user(), Notification::default()), "notification"),
-            (send(user(), Notification { priority: 6, ..hello() }), "notification.priority"),
-            (send(user(), Notification { ttl_seconds: MAX_TTL_SECONDS + 1, ..hello() }), "notification.ttl_seconds"),
-            (send(user(), Notification { collapse_key: "k".repeat(65), ..hello() }), "notification.collapse_key"),
             (
-                send(user(), Notification { data: [("google.x".to_string(), "1".to_string())].into(), ..hello() }),
+                send(
+                    user(),
+                    Notification {
+                        priority: 6,
+                        ..hello()
+                    },
+                ),
+                "notification.priority",
+            ),
+            (
+                send(
+                    user(),
+                    Notification {
+                        ttl_seconds: MAX_TTL_SECONDS + 1,
+                        ..hello()
+                    },
+                ),
+                "notification.ttl_seconds",
+            ),
+            (
+                send(
+                    user(),
+                    Notification {
+                        collapse_key: "k".repeat(65),
+                        ..hello()
+                    },
+                ),
+                "notification.collapse_key",
+            ),
+            (
+                send(
+                    user(),
+                    Notification {
+                        data: [("google.x".to_string(), "1".to_string())].into(),
+                        ..hello()
+                    },
+                ),
                 "notification.data[google.x]",
             ),
             (
-                send(user(), Notification {
-                    action: Some(Action { r#type: ActionType::OpenUrl as i32, url: "not a url".into(), html: String::new() }),
-                    ..hello()
-                }),
+                send(
+                    user(),
+                    Notification {
+                        action: Some(Action {
+                            r#type: ActionType::OpenUrl as i32,
+                            url: "not a url".into(),
+                            html: String::new(),
+                        }),
+                        ..hello()
+                    },
+                ),
                 "notification.action.url",
             ),
             (
-                send(user(), Notification { interactive: Some(Interactive::default()), ..hello() }),
+                send(
+                    user(),
+                    Notification {
+                        interactive: Some(Interactive::default()),
+                        ..hello()
+                    },
+                ),
                 "notification.interactive.category",
             ),
-            (send(user(), Notification { body: "x".repeat(4100), ..hello() }), "notification"),
             (
-                SendRequest { notify_url: " https://example.com".into(), ..send(user(), hello()) },
+                send(
+                    user(),
+                    Notification {
+                        body: "x".repeat(4100),
+                        ..hello()
+                    },
+                ),
+                "notification",
+            ),
+            (
+                SendRequest {
+                    notify_url: " https://example.com".into(),
+                    ..send(user(), hello())
+                },
                 "notify_url",
             ),
             (
-                SendRequest { notify_url: "http://example.com".into(), ..send(user(), hello()) },
+                SendRequest {
+                    notify_url: "http://example.com".into(),
+                    ..send(user(), hello())
+                },
                 "notify_url",
             ),
         ];
@@ -356,13 +460,19 @@ mod tests {
 
     #[test]
     fn device_registration_needs_platform_and_token() {
-        let mut req = RegisterDeviceRequest { push_token: "t".into(), ..Default::default() };
+        let mut req = RegisterDeviceRequest {
+            push_token: "t".into(),
+            ..Default::default()
+        };
         assert_eq!(field_of(register_device(&req).unwrap_err()), "platform");
         req.platform = Platform::Android as i32;
         assert!(register_device(&req).is_ok());
         req.push_token = "a b".into();
         assert_eq!(field_of(register_device(&req).unwrap_err()), "push_token");
         req.platform = Platform::Web as i32;
-        assert_eq!(field_of(register_device(&req).unwrap_err()), "web_subscription");
+        assert_eq!(
+            field_of(register_device(&req).unwrap_err()),
+            "web_subscription"
+        );
     }
 }

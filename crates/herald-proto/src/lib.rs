@@ -13,3 +13,36 @@ pub mod bus {
         tonic::include_proto!("herald.bus.v1");
     }
 }
+
+/// Client-side helpers.
+pub mod client {
+    use tonic::metadata::MetadataValue;
+    use tonic::service::Interceptor;
+
+    /// Adds `authorization: Bearer <key>` to every call.
+    #[derive(Clone, Debug)]
+    pub struct BearerAuth(MetadataValue<tonic::metadata::Ascii>);
+
+    impl BearerAuth {
+        /// Fails when the key holds characters a header cannot carry.
+        pub fn new(key: &str) -> Result<Self, tonic::metadata::errors::InvalidMetadataValue> {
+            Ok(Self(format!("Bearer {key}").parse()?))
+        }
+    }
+
+    impl Interceptor for BearerAuth {
+        fn call(
+            &mut self,
+            mut request: tonic::Request<()>,
+        ) -> Result<tonic::Request<()>, tonic::Status> {
+            request
+                .metadata_mut()
+                .insert("authorization", self.0.clone());
+            Ok(request)
+        }
+    }
+
+    /// A channel whose calls carry the API key.
+    pub type AuthedChannel =
+        tonic::service::interceptor::InterceptedService<tonic::transport::Channel, BearerAuth>;
+}

@@ -4,6 +4,9 @@
 
 use std::time::Duration;
 
+/// The HTTP client type the provider clients take.
+pub use reqwest::Client as HttpClient;
+
 /// Transport settings common to every provider.
 #[derive(Clone, Debug, Default)]
 pub struct HttpConfig {
@@ -15,7 +18,11 @@ pub struct HttpConfig {
 
 /// Builds a client; errors only on a malformed extra CA.
 pub fn client(config: &HttpConfig) -> Result<reqwest::Client, reqwest::Error> {
-    let timeout = if config.timeout.is_zero() { Duration::from_secs(30) } else { config.timeout };
+    let timeout = if config.timeout.is_zero() {
+        Duration::from_secs(30)
+    } else {
+        config.timeout
+    };
     let mut builder = reqwest::Client::builder()
         .use_rustls_tls()
         .timeout(timeout)

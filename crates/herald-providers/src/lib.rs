@@ -15,7 +15,10 @@ pub enum SendOutcome {
     /// Accepted; the provider's id for the push.
     Submitted { provider_message_id: String },
     /// Try again later (throttled, provider down, timeout), after `after` if the provider said.
-    Retry { reason: String, after: Option<Duration> },
+    Retry {
+        reason: String,
+        after: Option<Duration>,
+    },
     /// The token will never work again: the device must be retired.
     TokenDead { reason: String },
     /// Refused for good (bad request, credential problem); `reason` says what to fix.
@@ -48,7 +51,10 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
         return Some(Duration::from_secs(seconds));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
 }
 
 #[cfg(test)]
@@ -61,7 +67,10 @@ mod tests {
         let in_a_minute = std::time::SystemTime::now() + Duration::from_secs(61);
         let parsed = parse_retry_after(&httpdate::fmt_http_date(in_a_minute)).unwrap();
         assert!(parsed > Duration::from_secs(55) && parsed <= Duration::from_secs(61));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon"), None);
     }
 }

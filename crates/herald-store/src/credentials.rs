@@ -62,7 +62,10 @@ impl Store {
         .bind(updated_at)
         .execute(&self.pool)
         .await?;
-        Ok(CredentialRecord { updated_at, ..record.clone() })
+        Ok(CredentialRecord {
+            updated_at,
+            ..record.clone()
+        })
     }
 
     pub async fn list_credentials(&self, tenant: &TenantId) -> Result<Vec<CredentialRecord>> {
@@ -76,7 +79,11 @@ impl Store {
         rows.iter().map(CredentialRecord::from_row).collect()
     }
 
-    pub async fn sealed_credential(&self, tenant: &TenantId, provider: &str) -> Result<Option<SealedCredential>> {
+    pub async fn sealed_credential(
+        &self,
+        tenant: &TenantId,
+        provider: &str,
+    ) -> Result<Option<SealedCredential>> {
         let row = sqlx::query(
             "SELECT sealed, updated_at FROM credentials WHERE tenant_id = $1 AND provider = $2",
         )
@@ -94,12 +101,18 @@ impl Store {
     }
 
     /// The `updated_at` of a credential, to tell a cached copy is still current.
-    pub async fn credential_version(&self, tenant: &TenantId, provider: &str) -> Result<Option<i64>> {
-        let row = sqlx::query("SELECT updated_at FROM credentials WHERE tenant_id = $1 AND provider = $2")
-            .bind(tenant.as_str())
-            .bind(provider)
-            .fetch_optional(&self.pool)
-            .await?;
+    pub async fn credential_version(
+        &self,
+        tenant: &TenantId,
+        provider: &str,
+    ) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT updated_at FROM credentials WHERE tenant_id = $1 AND provider = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(provider)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(|r| r.try_get("updated_at")).transpose()?)
     }
 

@@ -160,7 +160,11 @@ impl Store {
         DeviceRecord::from_row(&row)
     }
 
-    pub async fn get_device(&self, tenant: &TenantId, id: &DeviceId) -> Result<Option<DeviceRecord>> {
+    pub async fn get_device(
+        &self,
+        tenant: &TenantId,
+        id: &DeviceId,
+    ) -> Result<Option<DeviceRecord>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 AND id = $2"
         ))

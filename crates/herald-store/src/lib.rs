@@ -116,7 +116,10 @@ impl Store {
             Backend::Sqlite => SQLITE_MIGRATIONS,
             Backend::Postgres => POSTGRES_MIGRATIONS,
         };
-        Migrator::new(Embedded(migrations)).await?.run(&self.pool).await?;
+        Migrator::new(Embedded(migrations))
+            .await?
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -138,10 +141,16 @@ impl Store {
 /// Migrations compiled into the binary: (version, description, SQL).
 type MigrationList = &'static [(i64, &'static str, &'static str)];
 
-const SQLITE_MIGRATIONS: MigrationList =
-    &[(1, "init", include_str!("../migrations/sqlite/0001_init.sql"))];
-const POSTGRES_MIGRATIONS: MigrationList =
-    &[(1, "init", include_str!("../migrations/postgres/0001_init.sql"))];
+const SQLITE_MIGRATIONS: MigrationList = &[(
+    1,
+    "init",
+    include_str!("../migrations/sqlite/0001_init.sql"),
+)];
+const POSTGRES_MIGRATIONS: MigrationList = &[(
+    1,
+    "init",
+    include_str!("../migrations/postgres/0001_init.sql"),
+)];
 
 /// Serves embedded migrations to sqlx's migrator (instead of reading a directory at run time).
 #[derive(Debug)]

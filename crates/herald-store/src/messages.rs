@@ -28,7 +28,11 @@ pub struct NewMessage {
 pub enum InsertedMessage {
     Inserted,
     /// The idempotency key was used before, by this message.
-    Duplicate { id: MessageId, published: bool, body: Vec<u8> },
+    Duplicate {
+        id: MessageId,
+        published: bool,
+        body: Vec<u8>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -207,7 +211,11 @@ impl Store {
             .collect()
     }
 
-    pub async fn get_message(&self, tenant: &TenantId, id: &MessageId) -> Result<Option<MessageRecord>> {
+    pub async fn get_message(
+        &self,
+        tenant: &TenantId,
+        id: &MessageId,
+    ) -> Result<Option<MessageRecord>> {
         let row = sqlx::query(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant_id = $1 AND id = $2"
         ))
@@ -251,7 +259,16 @@ impl Store {
             let values: Vec<String> = (0..chunk.len())
                 .map(|i| {
                     let b = i * 6;
-                    format!("(${}, ${}, ${}, ${}, ${}, 'queued', ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 6)
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, 'queued', ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 6
+                    )
                 })
                 .collect();
             let sql = format!(
@@ -276,7 +293,11 @@ impl Store {
     }
 
     /// Ids of the message's deliveries still waiting for their sender.
-    pub async fn queued_deliveries(&self, tenant: &TenantId, message: &MessageId) -> Result<Vec<DeliveryId>> {
+    pub async fn queued_deliveries(
+        &self,
+        tenant: &TenantId,
+        message: &MessageId,
+    ) -> Result<Vec<DeliveryId>> {
         let rows = sqlx::query(
             "SELECT id FROM deliveries WHERE tenant_id = $1 AND message_id = $2 AND status = 'queued'",
         )
@@ -305,7 +326,11 @@ impl Store {
         rows.iter().map(DeliveryRecord::from_row).collect()
     }
 
-    pub async fn get_delivery(&self, tenant: &TenantId, id: &DeliveryId) -> Result<Option<DeliveryRecord>> {
+    pub async fn get_delivery(
+        &self,
+        tenant: &TenantId,
+        id: &DeliveryId,
+    ) -> Result<Option<DeliveryRecord>> {
         let row = sqlx::query(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE tenant_id = $1 AND id = $2"
         ))
@@ -361,12 +386,14 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             } else if u.status == DeliveryStatus::Submitted {
-                sqlx::query("UPDATE devices SET last_active_at = $1 WHERE tenant_id = $2 AND id = $3")
-                    .bind(u.at_ms)
-                    .bind(u.tenant_id.as_str())
-                    .bind(u.device_id.as_str())
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE devices SET last_active_at = $1 WHERE tenant_id = $2 AND id = $3",
+                )
+                .bind(u.at_ms)
+                .bind(u.tenant_id.as_str())
+                .bind(u.device_id.as_str())
+                .execute(&mut *tx)
+                .await?;
             }
         }
         tx.commit().await?;

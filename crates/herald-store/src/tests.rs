@@ -33,14 +33,27 @@ fn android(user: &str, token: &str) -> NewDevice {
 async fn api_keys_resolve_to_their_tenant_until_revoked() {
     on_each_backend(|store| async move {
         let t = store.create_tenant("acme").await.unwrap();
-        let key = store.insert_api_key(&t.id, "ci", "hrld_abc", "hash-1").await.unwrap();
-        assert_eq!(store.tenant_for_key_hash("hash-1").await.unwrap(), Some(t.id.clone()));
+        let key = store
+            .insert_api_key(&t.id, "ci", "hrld_abc", "hash-1")
+            .await
+            .unwrap();
+        assert_eq!(
+            store.tenant_for_key_hash("hash-1").await.unwrap(),
+            Some(t.id.clone())
+        );
         assert_eq!(store.tenant_for_key_hash("hash-2").await.unwrap(), None);
         let other = store.create_tenant("other").await.unwrap();
-        assert!(!store.revoke_api_key(&other.id, &key.id).await.unwrap(), "another tenant's key");
+        assert!(
+            !store.revoke_api_key(&other.id, &key.id).await.unwrap(),
+            "another tenant's key"
+        );
         assert!(store.revoke_api_key(&t.id, &key.id).await.unwrap());
         assert_eq!(store.tenant_for_key_hash("hash-1").await.unwrap(), None);
-        assert!(store.list_api_keys(&t.id).await.unwrap()[0].revoked_at.is_some());
+        assert!(
+            store.list_api_keys(&t.id).await.unwrap()[0]
+                .revoked_at
+                .is_some()
+        );
     })
     .await;
 }
@@ -49,18 +62,39 @@ async fn api_keys_resolve_to_their_tenant_until_revoked() {
 async fn re_registering_a_token_is_idempotent_and_moves_it_to_the_new_user() {
     on_each_backend(|store| async move {
         let t = store.create_tenant("acme").await.unwrap().id;
-        let (first, created) = store.register_device(&t, &android("alice", "tok")).await.unwrap();
+        let (first, created) = store
+            .register_device(&t, &android("alice", "tok"))
+            .await
+            .unwrap();
         assert!(created);
-        let (again, created) = store.register_device(&t, &android("alice", "tok")).await.unwrap();
+        let (again, created) = store
+            .register_device(&t, &android("alice", "tok"))
+            .await
+            .unwrap();
         assert!(!created);
         assert_eq!(again.id, first.id);
-        let (moved, _) = store.register_device(&t, &android("bob", "tok")).await.unwrap();
+        let (moved, _) = store
+            .register_device(&t, &android("bob", "tok"))
+            .await
+            .unwrap();
         assert_eq!(moved.id, first.id);
-        assert!(store.active_devices_of_user(&t, "alice").await.unwrap().is_empty());
-        assert_eq!(store.active_devices_of_user(&t, "bob").await.unwrap().len(), 1);
+        assert!(
+            store
+                .active_devices_of_user(&t, "alice")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store.active_devices_of_user(&t, "bob").await.unwrap().len(),
+            1
+        );
         // The same token in another tenant is another device.
         let t2 = store.create_tenant("other").await.unwrap().id;
-        let (theirs, created) = store.register_device(&t2, &android("bob", "tok")).await.unwrap();
+        let (theirs, created) = store
+            .register_device(&t2, &android("bob", "tok"))
+            .await
+            .unwrap();
         assert!(created);
         assert_ne!(theirs.id, first.id);
         assert!(store.get_device(&t2, &first.id).await.unwrap().is_none());
@@ -73,15 +107,31 @@ async fn devices_page_in_id_order() {
     on_each_backend(|store| async move {
         let t = store.create_tenant("acme").await.unwrap().id;
         for i in 0..5 {
-            store.register_device(&t, &android("u", &format!("tok{i}"))).await.unwrap();
+            store
+                .register_device(&t, &android("u", &format!("tok{i}")))
+                .await
+                .unwrap();
         }
         let page1 = store.list_devices(&t, Some("u"), None, 3).await.unwrap();
-        let page2 = store.list_devices(&t, Some("u"), Some(&page1[2].id), 3).await.unwrap();
+        let page2 = store
+            .list_devices(&t, Some("u"), Some(&page1[2].id), 3)
+            .await
+            .unwrap();
         assert_eq!((page1.len(), page2.len()), (3, 2));
         assert!(page1[2].id < page2[0].id);
-        assert_eq!(store.list_devices(&t, Some("nobody"), None, 10).await.unwrap().len(), 0);
+        assert_eq!(
+            store
+                .list_devices(&t, Some("nobody"), None, 10)
+                .await
+                .unwrap()
+                .len(),
+            0
+        );
         assert!(store.unregister_device(&t, &page1[0].id).await.unwrap());
-        assert_eq!(store.list_devices(&t, None, None, 10).await.unwrap().len(), 4);
+        assert_eq!(
+            store.list_devices(&t, None, None, 10).await.unwrap().len(),
+            4
+        );
     })
     .await;
 }
@@ -104,7 +154,10 @@ async fn an_idempotency_key_finds_the_first_message() {
     on_each_backend(|store| async move {
         let t = store.create_tenant("acme").await.unwrap().id;
         let first = message(&t, Some("k1"));
-        assert_eq!(store.insert_message(&first).await.unwrap(), InsertedMessage::Inserted);
+        assert_eq!(
+            store.insert_message(&first).await.unwrap(),
+            InsertedMessage::Inserted
+        );
         let second = message(&t, Some("k1"));
         match store.insert_message(&second).await.unwrap() {
             InsertedMessage::Duplicate { id, published, .. } => {
@@ -114,10 +167,22 @@ async fn an_idempotency_key_finds_the_first_message() {
             other => panic!("expected a duplicate, got {other:?}"),
         }
         // No key: never a duplicate. Same key, other tenant: not a duplicate either.
-        assert_eq!(store.insert_message(&message(&t, None)).await.unwrap(), InsertedMessage::Inserted);
-        assert_eq!(store.insert_message(&message(&t, None)).await.unwrap(), InsertedMessage::Inserted);
+        assert_eq!(
+            store.insert_message(&message(&t, None)).await.unwrap(),
+            InsertedMessage::Inserted
+        );
+        assert_eq!(
+            store.insert_message(&message(&t, None)).await.unwrap(),
+            InsertedMessage::Inserted
+        );
         let t2 = store.create_tenant("other").await.unwrap().id;
-        assert_eq!(store.insert_message(&message(&t2, Some("k1"))).await.unwrap(), InsertedMessage::Inserted);
+        assert_eq!(
+            store
+                .insert_message(&message(&t2, Some("k1")))
+                .await
+                .unwrap(),
+            InsertedMessage::Inserted
+        );
     })
     .await;
 }
@@ -132,7 +197,13 @@ async fn unpublished_messages_wait_for_the_relay() {
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].id, m.id);
         store.mark_published(&t, &m.id).await.unwrap();
-        assert!(store.unpublished_messages(now_ms() + 1, 10).await.unwrap().is_empty());
+        assert!(
+            store
+                .unpublished_messages(now_ms() + 1, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     })
     .await;
 }
@@ -141,14 +212,27 @@ async fn unpublished_messages_wait_for_the_relay() {
 async fn receipts_only_move_deliveries_forward() {
     on_each_backend(|store| async move {
         let t = store.create_tenant("acme").await.unwrap().id;
-        let (device, _) = store.register_device(&t, &android("u", "tok")).await.unwrap();
+        let (device, _) = store
+            .register_device(&t, &android("u", "tok"))
+            .await
+            .unwrap();
         let m = message(&t, None);
         store.insert_message(&m).await.unwrap();
         let id = DeliveryId::derive(&m.id, &device.id);
-        let new = NewDelivery { id: id.clone(), device_id: device.id.clone(), provider: "fcm".into() };
-        store.insert_deliveries(&t, &m.id, &[new.clone()]).await.unwrap();
+        let new = NewDelivery {
+            id: id.clone(),
+            device_id: device.id.clone(),
+            provider: "fcm".into(),
+        };
+        store
+            .insert_deliveries(&t, &m.id, &[new.clone()])
+            .await
+            .unwrap();
         store.insert_deliveries(&t, &m.id, &[new]).await.unwrap();
-        assert_eq!(store.queued_deliveries(&t, &m.id).await.unwrap(), vec![id.clone()]);
+        assert_eq!(
+            store.queued_deliveries(&t, &m.id).await.unwrap(),
+            vec![id.clone()]
+        );
 
         let receipt = |status, reason: &str, token_dead| ReceiptUpdate {
             tenant_id: t.clone(),
@@ -161,9 +245,18 @@ async fn receipts_only_move_deliveries_forward() {
             at_ms: now_ms(),
             token_dead,
         };
-        assert_eq!(store.apply_receipts(&[receipt(DeliveryStatus::Read, "", false)]).await.unwrap(), 1);
+        assert_eq!(
+            store
+                .apply_receipts(&[receipt(DeliveryStatus::Read, "", false)])
+                .await
+                .unwrap(),
+            1
+        );
         // A late "submitted" and a "failed" after success change nothing.
-        let late = [receipt(DeliveryStatus::Submitted, "", false), receipt(DeliveryStatus::Failed, "x", true)];
+        let late = [
+            receipt(DeliveryStatus::Submitted, "", false),
+            receipt(DeliveryStatus::Failed, "x", true),
+        ];
         assert_eq!(store.apply_receipts(&late).await.unwrap(), 0);
         let d = store.get_delivery(&t, &id).await.unwrap().unwrap();
         assert_eq!(d.status, "read");
@@ -180,12 +273,23 @@ async fn receipts_only_move_deliveries_forward() {
 async fn a_token_dead_receipt_fails_the_delivery_and_retires_the_device() {
     on_each_backend(|store| async move {
         let t = store.create_tenant("acme").await.unwrap().id;
-        let (device, _) = store.register_device(&t, &android("u", "tok")).await.unwrap();
+        let (device, _) = store
+            .register_device(&t, &android("u", "tok"))
+            .await
+            .unwrap();
         let m = message(&t, None);
         store.insert_message(&m).await.unwrap();
         let id = DeliveryId::derive(&m.id, &device.id);
         store
-            .insert_deliveries(&t, &m.id, &[NewDelivery { id: id.clone(), device_id: device.id.clone(), provider: "fcm".into() }])
+            .insert_deliveries(
+                &t,
+                &m.id,
+                &[NewDelivery {
+                    id: id.clone(),
+                    device_id: device.id.clone(),
+                    provider: "fcm".into(),
+                }],
+            )
             .await
             .unwrap();
         let update = ReceiptUpdate {
@@ -201,10 +305,22 @@ async fn a_token_dead_receipt_fails_the_delivery_and_retires_the_device() {
         };
         assert_eq!(store.apply_receipts(&[update]).await.unwrap(), 1);
         let d = store.get_delivery(&t, &id).await.unwrap().unwrap();
-        assert_eq!((d.status.as_str(), d.reason.as_str()), ("failed", "UNREGISTERED"));
-        assert!(store.active_devices_of_user(&t, "u").await.unwrap().is_empty());
+        assert_eq!(
+            (d.status.as_str(), d.reason.as_str()),
+            ("failed", "UNREGISTERED")
+        );
+        assert!(
+            store
+                .active_devices_of_user(&t, "u")
+                .await
+                .unwrap()
+                .is_empty()
+        );
         // Re-registering the token revives the device.
-        let (revived, _) = store.register_device(&t, &android("u", "tok")).await.unwrap();
+        let (revived, _) = store
+            .register_device(&t, &android("u", "tok"))
+            .await
+            .unwrap();
         assert!(revived.is_active());
         assert_eq!(revived.id, device.id);
         let _ = DeviceId::generate();
@@ -227,7 +343,10 @@ async fn credentials_are_per_tenant_and_replaceable() {
         store.put_credential(&t, &meta, b"sealed-2").await.unwrap();
         let sealed = store.sealed_credential(&t, "fcm").await.unwrap().unwrap();
         assert_eq!(sealed.sealed, b"sealed-2");
-        assert_eq!(store.credential_version(&t, "fcm").await.unwrap(), Some(sealed.updated_at));
+        assert_eq!(
+            store.credential_version(&t, "fcm").await.unwrap(),
+            Some(sealed.updated_at)
+        );
         assert_eq!(store.list_credentials(&t).await.unwrap().len(), 1);
         let t2 = store.create_tenant("other").await.unwrap().id;
         assert!(store.sealed_credential(&t2, "fcm").await.unwrap().is_none());

@@ -40,8 +40,14 @@ impl TestDatabase {
 
     pub fn sqlite() -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("herald.db").display());
-        Ok(Self { url, cleanup: Cleanup::Dir(dir) })
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("herald.db").display()
+        );
+        Ok(Self {
+            url,
+            cleanup: Cleanup::Dir(dir),
+        })
     }
 
     pub async fn postgres() -> anyhow::Result<Self> {
@@ -50,9 +56,13 @@ impl TestDatabase {
         let mut conn = PgConnection::connect(&admin_url).await.map_err(|e| {
             anyhow::anyhow!("PostgreSQL at {admin_url} is needed for this test: {e}")
         })?;
-        conn.execute(format!("CREATE DATABASE {name}").as_str()).await?;
+        conn.execute(format!("CREATE DATABASE {name}").as_str())
+            .await?;
         conn.close().await?;
-        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b)
+            .unwrap_or(&admin_url);
         Ok(Self {
             url: format!("{base}/{name}"),
             cleanup: Cleanup::Postgres { admin_url, name },
@@ -66,7 +76,9 @@ impl Drop for TestDatabase {
             let (admin_url, name) = (admin_url.clone(), name.clone());
             // Drop runs inside the test's runtime; a thread with its own runtime can block.
             let dropped = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
                 rt.block_on(async {
                     let mut conn = PgConnection::connect(&admin_url).await?;
                     conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Version};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use base64::Engine as _;
@@ -22,6 +22,9 @@ use ring::signature::{KeyPair as _, RSA_PKCS1_2048_8192_SHA256, RsaKeyPair, Unpa
 use serde_json::{Value, json};
 
 use crate::tls::{HttpsServer, TestCa};
+
+/// The HTTP version a push arrived over.
+pub use axum::http::Version;
 
 /// The private key of the mock service account (a throwaway test key).
 const SERVICE_ACCOUNT_KEY_PEM: &str = include_str!("../fixtures/fcm-service-account-key.pem");
@@ -46,19 +49,32 @@ impl Answer {
     }
 
     pub fn error(code: &'static str) -> Self {
-        Self { error: Some(code), ..Self::default() }
+        Self {
+            error: Some(code),
+            ..Self::default()
+        }
     }
 
     pub fn error_retry_after(code: &'static str, retry_after: impl Into<String>) -> Self {
-        Self { error: Some(code), retry_after: Some(retry_after.into()), ..Self::default() }
+        Self {
+            error: Some(code),
+            retry_after: Some(retry_after.into()),
+            ..Self::default()
+        }
     }
 
     pub fn delayed(delay: Duration) -> Self {
-        Self { delay, ..Self::default() }
+        Self {
+            delay,
+            ..Self::default()
+        }
     }
 
     pub fn expired_access_token() -> Self {
-        Self { bad_access_token: true, ..Self::default() }
+        Self {
+            bad_access_token: true,
+            ..Self::default()
+        }
     }
 }
 
@@ -157,17 +173,31 @@ impl MockFcm {
 
     /// Queues answers for sends to `token`, used in order; then sends succeed.
     pub fn script(&self, token: &str, answers: impl IntoIterator<Item = Answer>) {
-        self.lock().scripts.entry(token.to_owned()).or_default().extend(answers);
+        self.lock()
+            .scripts
+            .entry(token.to_owned())
+            .or_default()
+            .extend(answers);
     }
 
     /// Pushes accepted for delivery (not validate-only ones).
     pub fn received(&self) -> Vec<ReceivedPush> {
-        self.lock().received.iter().filter(|p| !p.validate_only).cloned().collect()
+        self.lock()
+            .received
+            .iter()
+            .filter(|p| !p.validate_only)
+            .cloned()
+            .collect()
     }
 
     /// Validate-only requests the mock answered.
     pub fn validated(&self) -> Vec<ReceivedPush> {
-        self.lock().received.iter().filter(|p| p.validate_only).cloned().collect()
+        self.lock()
+            .received
+            .iter()
+            .filter(|p| p.validate_only)
+            .cloned()
+            .collect()
     }
 
     /// How many send requests arrived for `token` (accepted or not).
@@ -209,11 +239,16 @@ fn service_account_key() -> RsaKeyPair {
 
 fn pem_body(pem: &str) -> Vec<u8> {
     let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    base64::engine::general_purpose::STANDARD.decode(b64).expect("PEM body")
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("PEM body")
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
 }
 
 fn oauth_error(description: &str) -> Response {
@@ -223,7 +258,9 @@ fn oauth_error(description: &str) -> Response {
 
 async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
-    if form.get("grant_type").map(String::as_str) != Some("urn:ietf:params:oauth:grant-type:jwt-bearer") {
+    if form.get("grant_type").map(String::as_str)
+        != Some("urn:ietf:params:oauth:grant-type:jwt-bearer")
+    {
         return oauth_error("unsupported grant_type");
     }
     let Some(assertion) = form.get("assertion") else {
@@ -235,7 +272,9 @@ async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let mut inner = shared.inner.lock().expect("mock state");
     inner.token_requests += 1;
     let access_token = format!("ya29.mock-{}-{}", inner.token_requests, unix_now());
-    inner.issued.insert(access_token.clone(), Instant::now() + shared.token_lifetime);
+    inner
+        .issued
+        .insert(access_token.clone(), Instant::now() + shared.token_lifetime);
     axum::Json(json!({
         "access_token": access_token,
         "expires_in": shared.token_lifetime.as_secs(),
@@ -251,14 +290,18 @@ fn check_assertion(shared: &Shared, jwt: &str) -> Result<(), String> {
         return Err("assertion is not a JWT".into());
     };
     let decode = |part: &str| -> Result<Value, String> {
-        let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| "bad base64url".to_string())?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(part)
+            .map_err(|_| "bad base64url".to_string())?;
         serde_json::from_slice(&bytes).map_err(|_| "bad JSON".to_string())
     };
     let header = decode(header)?;
     if header["alg"] != "RS256" {
         return Err("alg must be RS256".into());
     }
-    let sig = URL_SAFE_NO_PAD.decode(signature).map_err(|_| "bad signature encoding")?;
+    let sig = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| "bad signature encoding")?;
     let signed = &jwt[..jwt.rfind('.').unwrap_or_default()];
     UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &shared.public_key)
         .verify(signed.as_bytes(), &sig)
@@ -270,7 +313,12 @@ fn check_assertion(shared: &Shared, jwt: &str) -> Result<(), String> {
     if claims["iss"] != shared.client_email.as_str() {
         return Err("iss is not the service account".into());
     }
-    if !claims["scope"].as_str().unwrap_or_default().split(' ').any(|s| s == SCOPE) {
+    if !claims["scope"]
+        .as_str()
+        .unwrap_or_default()
+        .split(' ')
+        .any(|s| s == SCOPE)
+    {
         return Err("scope lacks firebase.messaging".into());
     }
     if claims["aud"] != shared.token_uri.as_str() {
@@ -283,7 +331,12 @@ fn check_assertion(shared: &Shared, jwt: &str) -> Result<(), String> {
 }
 
 /// FCM's error body, with an FcmError detail when `error_code` is set.
-fn fcm_error(status: StatusCode, google_status: &str, error_code: Option<&str>, message: &str) -> Response {
+fn fcm_error(
+    status: StatusCode,
+    google_status: &str,
+    error_code: Option<&str>,
+    message: &str,
+) -> Response {
     let mut error = json!({ "code": status.as_u16(), "message": message, "status": google_status });
     if let Some(code) = error_code {
         error["details"] = json!([{
@@ -295,7 +348,12 @@ fn fcm_error(status: StatusCode, google_status: &str, error_code: Option<&str>, 
 }
 
 fn invalid(message: &str) -> Response {
-    fcm_error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", Some("INVALID_ARGUMENT"), message)
+    fcm_error(
+        StatusCode::BAD_REQUEST,
+        "INVALID_ARGUMENT",
+        Some("INVALID_ARGUMENT"),
+        message,
+    )
 }
 
 async fn send(
@@ -312,7 +370,10 @@ async fn send(
         .to_owned();
     let bearer_ok = authorization.strip_prefix("Bearer ").is_some_and(|token| {
         let inner = shared.inner.lock().expect("mock state");
-        inner.issued.get(token).is_some_and(|expiry| *expiry > Instant::now())
+        inner
+            .issued
+            .get(token)
+            .is_some_and(|expiry| *expiry > Instant::now())
     });
     if !bearer_ok {
         return fcm_error(
@@ -343,14 +404,23 @@ async fn send(
     let answer = {
         let mut inner = shared.inner.lock().expect("mock state");
         *inner.attempts.entry(token.clone()).or_default() += 1;
-        inner.scripts.get_mut(&token).and_then(VecDeque::pop_front).unwrap_or_default()
+        inner
+            .scripts
+            .get_mut(&token)
+            .and_then(VecDeque::pop_front)
+            .unwrap_or_default()
     };
     if !answer.delay.is_zero() {
         tokio::time::sleep(answer.delay).await;
     }
     if answer.bad_access_token {
         shared.inner.lock().expect("mock state").issued.clear();
-        return fcm_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", None, "Request had invalid authentication credentials.");
+        return fcm_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            None,
+            "Request had invalid authentication credentials.",
+        );
     }
     if let Some(code) = answer.error {
         let (status, google_status) = match code {
@@ -378,7 +448,12 @@ async fn send(
 
     let mut inner = shared.inner.lock().expect("mock state");
     inner.next_id += 1;
-    let name = format!("projects/{}/messages/0:{}%mock{}", shared.project_id, unix_now(), inner.next_id);
+    let name = format!(
+        "projects/{}/messages/0:{}%mock{}",
+        shared.project_id,
+        unix_now(),
+        inner.next_id
+    );
     if shared.log_pushes && !validate_only {
         tracing::info!(target: "herald::mock_fcm", %token, body = %message, "mock FCM accepted a push");
     }
@@ -398,7 +473,10 @@ fn check_message(message: &Value) -> Result<(), String> {
     let Some(object) = message.as_object() else {
         return Err("message is required".into());
     };
-    let targets = ["token", "topic", "condition"].iter().filter(|t| object.contains_key(**t)).count();
+    let targets = ["token", "topic", "condition"]
+        .iter()
+        .filter(|t| object.contains_key(**t))
+        .count();
     if targets != 1 {
         return Err("exactly one of token, topic or condition must be set".into());
     }
@@ -406,16 +484,23 @@ fn check_message(message: &Value) -> Result<(), String> {
         let data = data.as_object().ok_or("data must be a map")?;
         for (key, value) in data {
             if !value.is_string() {
-                return Err(format!("Invalid value at 'message.data[{key}].value' (TYPE_STRING)"));
+                return Err(format!(
+                    "Invalid value at 'message.data[{key}].value' (TYPE_STRING)"
+                ));
             }
-            if ["from", "message_type"].contains(&key.as_str()) || key.starts_with("google.") || key.starts_with("gcm.") {
+            if ["from", "message_type"].contains(&key.as_str())
+                || key.starts_with("google.")
+                || key.starts_with("gcm.")
+            {
                 return Err(format!("Invalid data payload key: {key}"));
             }
         }
     }
     if let Some(android) = object.get("android") {
         if let Some(ttl) = android.get("ttl") {
-            let ttl = ttl.as_str().ok_or("android.ttl must be a duration string")?;
+            let ttl = ttl
+                .as_str()
+                .ok_or("android.ttl must be a duration string")?;
             let seconds: f64 = ttl
                 .strip_suffix('s')
                 .and_then(|s| s.parse().ok())
@@ -427,7 +512,9 @@ fn check_message(message: &Value) -> Result<(), String> {
         if let Some(priority) = android.get("priority")
             && !matches!(priority.as_str(), Some("NORMAL" | "HIGH"))
         {
-            return Err(format!("Invalid value at 'message.android.priority' ({priority})"));
+            return Err(format!(
+                "Invalid value at 'message.android.priority' ({priority})"
+            ));
         }
     }
     let mut payload = object.clone();

@@ -34,7 +34,11 @@ impl NatsServer {
     pub fn start() -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let (child, port) = spawn(dir.path(), None)?;
-        Ok(Self { child: Some(child), port, dir })
+        Ok(Self {
+            child: Some(child),
+            port,
+            dir,
+        })
     }
 
     pub fn url(&self) -> String {

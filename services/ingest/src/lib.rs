@@ -1,0 +1,82 @@
+//! The ingest service: Herald's public gRPC API. It authenticates every call (API key →
+//! tenant), validates, stores accepted messages and publishes them to JetStream for the router.
+//!
+//! Accepted messages go through an outbox: a message is stored before it is published and
+//! marked once JetStream acknowledged it; [`relay`] republishes any message whose publish was
+//! never acknowledged (ingest crashed, or the bus was down), and JetStream's dedup window drops
+//! a publish that did arrive after all.
+#![forbid(unsafe_code)]
+
+mod admin;
+mod auth;
+mod convert;
+mod credentials;
+mod devices;
+mod notifications;
+pub mod relay;
+
+use std::sync::Arc;
+
+use herald_bus::Bus;
+use herald_core::crypto::MasterKey;
+use herald_proto::v1::admin_server::AdminServer;
+use herald_proto::v1::credentials_server::CredentialsServer;
+use herald_proto::v1::devices_server::DevicesServer;
+use herald_proto::v1::notifications_server::NotificationsServer;
+use herald_store::Store;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+
+/// Ingest settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The operator's key for tenant and key administration (`HERALD_ADMIN_KEY`).
+    pub admin_key: Option<String>,
+    /// Seals provider credentials at rest (`HERALD_MASTER_KEY`).
+    pub master_key: Arc<MasterKey>,
+}
+
+/// What every RPC handler needs.
+#[derive(Clone, Debug)]
+pub(crate) struct Api {
+    store: Store,
+    bus: Bus,
+    config: Config,
+}
+
+/// Serves the API on `listener` until `shutdown`, with the outbox relay alongside; in-flight
+/// calls finish before it returns.
+pub async fn run(
+    config: Config,
+    store: Store,
+    bus: Bus,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let api = Api {
+        store: store.clone(),
+        bus: bus.clone(),
+        config,
+    };
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_service_status(
+            "herald.v1.Notifications",
+            tonic_health::ServingStatus::Serving,
+        )
+        .await;
+    let relay = tokio::spawn(relay::run(store, bus, shutdown.clone()));
+    tracing::info!(addr = %listener.local_addr()?, "ingest listening");
+    tonic::transport::Server::builder()
+        .add_service(health)
+        .add_service(AdminServer::new(api.clone()))
+        .add_service(DevicesServer::new(api.clone()))
+        .add_service(NotificationsServer::new(api.clone()))
+        .add_service(CredentialsServer::new(api))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled())
+        .await?;
+    relay.await?;
+    tracing::info!("ingest stopped");
+    Ok(())
+}

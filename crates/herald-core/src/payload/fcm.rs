@@ -33,7 +33,9 @@ pub fn payload_size(notification: &Notification) -> usize {
         message_id: "msg_0123456789abcdef0123456789abcdef",
         delivery_id: "dlv_0123456789abcdef0123456789abcdef",
     };
-    Value::Object(message(notification, target)).to_string().len()
+    Value::Object(message(notification, target))
+        .to_string()
+        .len()
 }
 
 fn message(n: &Notification, target: Target<'_>) -> Map<String, Value> {
@@ -41,7 +43,11 @@ fn message(n: &Notification, target: Target<'_>) -> Map<String, Value> {
     let title = android.title.as_deref().unwrap_or(&n.title);
     let body = android.body.as_deref().unwrap_or(&n.body);
     let image = android.image_url.as_deref().unwrap_or(&n.image_url);
-    let priority = effective_priority(if android.priority != 0 { android.priority } else { n.priority });
+    let priority = effective_priority(if android.priority != 0 {
+        android.priority
+    } else {
+        n.priority
+    });
     let ttl = android.ttl_seconds.unwrap_or_else(|| effective_ttl(n));
 
     // FCM data values must be strings; BTreeMap keeps the output stable for tests and dedup.
@@ -54,7 +60,14 @@ fn message(n: &Notification, target: Target<'_>) -> Map<String, Value> {
     }
     let action = android.action.as_ref().or(n.action.as_ref());
     if let Some(action) = action.filter(|a| a.r#type() != ActionType::Unspecified) {
-        data.insert("herald_action".into(), action.r#type().as_str_name().trim_start_matches("ACTION_TYPE_").into());
+        data.insert(
+            "herald_action".into(),
+            action
+                .r#type()
+                .as_str_name()
+                .trim_start_matches("ACTION_TYPE_")
+                .into(),
+        );
         if !action.url.is_empty() {
             data.insert("herald_action_url".into(), action.url.clone());
         }
@@ -64,9 +77,16 @@ fn message(n: &Notification, target: Target<'_>) -> Map<String, Value> {
     }
 
     let mut android_json = Map::new();
-    android_json.insert("priority".into(), json!(if priority >= 4 { "HIGH" } else { "NORMAL" }));
+    android_json.insert(
+        "priority".into(),
+        json!(if priority >= 4 { "HIGH" } else { "NORMAL" }),
+    );
     android_json.insert("ttl".into(), json!(format!("{ttl}s")));
-    if let Some(key) = android.collapse_key.as_deref().or(non_empty(&n.collapse_key)) {
+    if let Some(key) = android
+        .collapse_key
+        .as_deref()
+        .or(non_empty(&n.collapse_key))
+    {
         android_json.insert("collapse_key".into(), json!(key));
     }
 
@@ -80,12 +100,23 @@ fn message(n: &Notification, target: Target<'_>) -> Map<String, Value> {
             message.insert("notification".into(), Value::Object(notification));
         }
         let mut an = Map::new();
-        insert_non_empty(&mut an, "sound", android.sound.as_deref().unwrap_or(&n.sound));
+        insert_non_empty(
+            &mut an,
+            "sound",
+            android.sound.as_deref().unwrap_or(&n.sound),
+        );
         insert_non_empty(&mut an, "icon", android.icon.as_deref().unwrap_or(&n.icon));
-        insert_non_empty(&mut an, "channel_id", android.channel_id.as_deref().unwrap_or(""));
+        insert_non_empty(
+            &mut an,
+            "channel_id",
+            android.channel_id.as_deref().unwrap_or(""),
+        );
         insert_non_empty(&mut an, "color", android.color.as_deref().unwrap_or(""));
         insert_non_empty(&mut an, "tag", android.tag.as_deref().unwrap_or(""));
-        an.insert("notification_priority".into(), json!(notification_priority(priority)));
+        an.insert(
+            "notification_priority".into(),
+            json!(notification_priority(priority)),
+        );
         android_json.insert("notification".into(), Value::Object(an));
     }
     message.insert("data".into(), json!(data));
@@ -170,7 +201,10 @@ mod tests {
         assert_eq!(m["android"]["ttl"], "60s");
         assert_eq!(m["android"]["collapse_key"], "parcel");
         assert_eq!(m["android"]["notification"]["channel_id"], "calls");
-        assert_eq!(m["android"]["notification"]["notification_priority"], "PRIORITY_MAX");
+        assert_eq!(
+            m["android"]["notification"]["notification_priority"],
+            "PRIORITY_MAX"
+        );
         assert_eq!(m["data"]["herald_action"], "OPEN_URL");
         assert_eq!(m["data"]["herald_action_url"], "https://example.com/x");
     }
@@ -189,8 +223,14 @@ mod tests {
 
     #[test]
     fn payload_size_grows_with_content() {
-        let small = Notification { body: "x".into(), ..Default::default() };
-        let big = Notification { body: "x".repeat(5000), ..Default::default() };
+        let small = Notification {
+            body: "x".into(),
+            ..Default::default()
+        };
+        let big = Notification {
+            body: "x".repeat(5000),
+            ..Default::default()
+        };
         assert!(payload_size(&small) < MAX_PAYLOAD_BYTES);
         assert!(payload_size(&big) > MAX_PAYLOAD_BYTES);
     }

@@ -52,17 +52,22 @@ impl ServiceAccount {
     }
 
     fn signing_key(&self) -> Result<RsaKeyPair, CredentialError> {
-        let der = PrivatePkcs8KeyDer::from_pem_slice(self.private_key.as_bytes()).map_err(|_| {
-            CredentialError::Invalid("service_account_json: private_key is not a PKCS#8 PEM key".into())
-        })?;
-        RsaKeyPair::from_pkcs8(der.secret_pkcs8_der())
-            .map_err(|e| CredentialError::Invalid(format!("service_account_json: private_key: {e}")))
+        let der =
+            PrivatePkcs8KeyDer::from_pem_slice(self.private_key.as_bytes()).map_err(|_| {
+                CredentialError::Invalid(
+                    "service_account_json: private_key is not a PKCS#8 PEM key".into(),
+                )
+            })?;
+        RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).map_err(|e| {
+            CredentialError::Invalid(format!("service_account_json: private_key: {e}"))
+        })
     }
 }
 
 fn url_of(raw: &str) -> Result<reqwest::Url, CredentialError> {
-    reqwest::Url::parse(raw)
-        .map_err(|_| CredentialError::Invalid("service_account_json: token_uri is not a URL".into()))
+    reqwest::Url::parse(raw).map_err(|_| {
+        CredentialError::Invalid("service_account_json: token_uri is not a URL".into())
+    })
 }
 
 /// Why no access token could be had.
@@ -92,7 +97,9 @@ pub struct TokenSource {
 
 impl std::fmt::Debug for TokenSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenSource").field("account", &self.account).finish_non_exhaustive()
+        f.debug_struct("TokenSource")
+            .field("account", &self.account)
+            .finish_non_exhaustive()
     }
 }
 
@@ -105,7 +112,12 @@ struct TokenResponse {
 impl TokenSource {
     pub fn new(account: ServiceAccount, http: reqwest::Client) -> Result<Self, CredentialError> {
         let key = account.signing_key()?;
-        Ok(Self { account, key, http, cached: tokio::sync::Mutex::new(None) })
+        Ok(Self {
+            account,
+            key,
+            http,
+            cached: tokio::sync::Mutex::new(None),
+        })
     }
 
     /// A valid access token, fetched only when the cached one is near expiry.
@@ -130,7 +142,10 @@ impl TokenSource {
 
     #[tracing::instrument(skip(self), fields(account = %self.account.client_email))]
     async fn fetch(&self) -> Result<Cached, TokenError> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
         let claims = json!({
             "iss": self.account.client_email,
             "scope": SCOPE,
@@ -138,8 +153,9 @@ impl TokenSource {
             "iat": now,
             "exp": now + 3600,
         });
-        let assertion = crate::jwt::sign_rs256(&self.key, &json!({"alg": "RS256", "typ": "JWT"}), &claims)
-            .map_err(|_| TokenError::Rejected("could not sign the assertion".into()))?;
+        let assertion =
+            crate::jwt::sign_rs256(&self.key, &json!({"alg": "RS256", "typ": "JWT"}), &claims)
+                .map_err(|_| TokenError::Rejected("could not sign the assertion".into()))?;
         let response = self
             .http
             .post(&self.account.token_uri)
@@ -151,7 +167,10 @@ impl TokenSource {
             .await
             .map_err(|e| TokenError::Unavailable(e.to_string()))?;
         let status = response.status();
-        let text = response.text().await.map_err(|e| TokenError::Unavailable(e.to_string()))?;
+        let text = response
+            .text()
+            .await
+            .map_err(|e| TokenError::Unavailable(e.to_string()))?;
         if status.is_server_error() || status.as_u16() == 429 {
             return Err(TokenError::Unavailable(format!("{status}: {text}")));
         }
@@ -163,6 +182,9 @@ impl TokenSource {
         tracing::debug!(expires_in = parsed.expires_in, "fetched an access token");
         let lifetime = Duration::from_secs(parsed.expires_in);
         let refresh_in = lifetime.saturating_sub(REFRESH_MARGIN).max(lifetime / 2);
-        Ok(Cached { token: parsed.access_token, refresh_at: Instant::now() + refresh_in })
+        Ok(Cached {
+            token: parsed.access_token,
+            refresh_at: Instant::now() + refresh_in,
+        })
     }
 }

@@ -18,7 +18,11 @@ pub struct FcmClient {
 
 impl FcmClient {
     /// A client for `credential`, sending to `base_url` (FCM's, or a mock's).
-    pub fn new(http: reqwest::Client, base_url: &str, credential: &FcmCredential) -> Result<Self, CredentialError> {
+    pub fn new(
+        http: reqwest::Client,
+        base_url: &str,
+        credential: &FcmCredential,
+    ) -> Result<Self, CredentialError> {
         let account = ServiceAccount::parse(&credential.service_account_json)?;
         let project_id = if credential.project_id.is_empty() {
             account.project_id.clone()
@@ -31,7 +35,10 @@ impl FcmClient {
             ));
         }
         Ok(Self {
-            send_url: format!("{}/v1/projects/{project_id}/messages:send", base_url.trim_end_matches('/')),
+            send_url: format!(
+                "{}/v1/projects/{project_id}/messages:send",
+                base_url.trim_end_matches('/')
+            ),
             project_id,
             tokens: TokenSource::new(account, http.clone())?,
             http,
@@ -50,10 +57,15 @@ impl FcmClient {
             let token = match self.tokens.token().await {
                 Ok(token) => token,
                 Err(TokenError::Rejected(detail)) => {
-                    return SendOutcome::Failed { reason: format!("FCM credential refused by the token endpoint: {detail}") };
+                    return SendOutcome::Failed {
+                        reason: format!("FCM credential refused by the token endpoint: {detail}"),
+                    };
                 }
                 Err(TokenError::Unavailable(detail)) => {
-                    return SendOutcome::Retry { reason: format!("token endpoint unavailable: {detail}"), after: None };
+                    return SendOutcome::Retry {
+                        reason: format!("token endpoint unavailable: {detail}"),
+                        after: None,
+                    };
                 }
             };
             match self.post(&token, body).await {
@@ -61,15 +73,32 @@ impl FcmClient {
                 Classified::AccessTokenRejected => self.tokens.invalidate(&token).await,
             }
         }
-        SendOutcome::Retry { reason: "FCM refused a freshly fetched access token".into(), after: None }
+        SendOutcome::Retry {
+            reason: "FCM refused a freshly fetched access token".into(),
+            after: None,
+        }
     }
 
     async fn post(&self, token: &str, body: &Value) -> Classified {
-        let response = match self.http.post(&self.send_url).bearer_auth(token).json(body).send().await {
+        let response = match self
+            .http
+            .post(&self.send_url)
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+        {
             Ok(response) => response,
             Err(err) => {
-                let kind = if err.is_timeout() { "timeout" } else { "network" };
-                return Classified::Outcome(SendOutcome::Retry { reason: format!("{kind}: {err}"), after: None });
+                let kind = if err.is_timeout() {
+                    "timeout"
+                } else {
+                    "network"
+                };
+                return Classified::Outcome(SendOutcome::Retry {
+                    reason: format!("{kind}: {err}"),
+                    after: None,
+                });
             }
         };
         let status = response.status().as_u16();
@@ -98,8 +127,15 @@ mod tests {
     }
 
     fn fcm_client(ca_pem: Option<String>, mock: &MockFcm, account_json: String) -> FcmClient {
-        let http = client(&HttpConfig { extra_ca_pem: ca_pem, ..Default::default() }).unwrap();
-        let credential = FcmCredential { service_account_json: account_json, project_id: String::new() };
+        let http = client(&HttpConfig {
+            extra_ca_pem: ca_pem,
+            ..Default::default()
+        })
+        .unwrap();
+        let credential = FcmCredential {
+            service_account_json: account_json,
+            project_id: String::new(),
+        };
         FcmClient::new(http, &mock.base_url(), &credential).unwrap()
     }
 
@@ -110,23 +146,43 @@ mod tests {
     #[tokio::test]
     async fn concurrent_sends_share_one_access_token_over_http2() {
         let (ca, mock) = setup().await;
-        let fcm = fcm_client(Some(ca.cert_pem.clone()), &mock, mock.service_account_json());
+        let fcm = fcm_client(
+            Some(ca.cert_pem.clone()),
+            &mock,
+            mock.service_account_json(),
+        );
         let bodies: Vec<Value> = (0..20).map(|i| body(&format!("tok{i}"))).collect();
         let outcomes = futures::future::join_all(bodies.iter().map(|b| fcm.send(b))).await;
-        assert!(outcomes.iter().all(|o| matches!(o, SendOutcome::Submitted { .. })), "{outcomes:?}");
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, SendOutcome::Submitted { .. })),
+            "{outcomes:?}"
+        );
         assert_eq!(mock.token_requests(), 1);
         let received = mock.received();
         assert_eq!(received.len(), 20);
-        assert!(received.iter().all(|p| p.http_version == reqwest::Version::HTTP_2));
+        assert!(
+            received
+                .iter()
+                .all(|p| p.http_version == reqwest::Version::HTTP_2)
+        );
         assert!(received[0].authorization.starts_with("Bearer ya29.mock-1-"));
     }
 
     #[tokio::test]
     async fn a_stale_access_token_is_refreshed_once() {
         let (ca, mock) = setup().await;
-        let fcm = fcm_client(Some(ca.cert_pem.clone()), &mock, mock.service_account_json());
+        let fcm = fcm_client(
+            Some(ca.cert_pem.clone()),
+            &mock,
+            mock.service_account_json(),
+        );
         mock.script("tok", [Answer::expired_access_token()]);
-        assert!(matches!(fcm.send(&body("tok")).await, SendOutcome::Submitted { .. }));
+        assert!(matches!(
+            fcm.send(&body("tok")).await,
+            SendOutcome::Submitted { .. }
+        ));
         assert_eq!(mock.token_requests(), 2);
         assert_eq!(mock.attempts("tok"), 2);
     }
@@ -135,10 +191,16 @@ mod tests {
     async fn an_assertion_the_token_endpoint_refuses_fails_the_send() {
         let (ca, mock) = setup().await;
         let mut account: Value = serde_json::from_str(&mock.service_account_json()).unwrap();
-        account["client_email"] = Value::String("someone-else@example.iam.gserviceaccount.com".into());
+        account["client_email"] =
+            Value::String("someone-else@example.iam.gserviceaccount.com".into());
         let fcm = fcm_client(Some(ca.cert_pem.clone()), &mock, account.to_string());
-        let SendOutcome::Failed { reason } = fcm.send(&body("tok")).await else { panic!("expected a failure") };
-        assert!(reason.contains("iss is not the service account"), "{reason}");
+        let SendOutcome::Failed { reason } = fcm.send(&body("tok")).await else {
+            panic!("expected a failure")
+        };
+        assert!(
+            reason.contains("iss is not the service account"),
+            "{reason}"
+        );
         assert_eq!(mock.received().len(), 0);
     }
 
@@ -146,7 +208,10 @@ mod tests {
     async fn an_untrusted_server_certificate_is_a_retry_not_a_send() {
         let (_ca, mock) = setup().await;
         let fcm = fcm_client(None, &mock, mock.service_account_json());
-        assert!(matches!(fcm.send(&body("tok")).await, SendOutcome::Retry { .. }));
+        assert!(matches!(
+            fcm.send(&body("tok")).await,
+            SendOutcome::Retry { .. }
+        ));
         assert_eq!(mock.received().len(), 0);
     }
 }

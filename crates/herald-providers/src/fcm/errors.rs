@@ -22,7 +22,9 @@ pub fn classify(status: u16, retry_after: Option<Duration>, body: &str) -> Class
     let json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     if (200..300).contains(&status) {
         let name = json["name"].as_str().unwrap_or_default().to_owned();
-        return Classified::Outcome(SendOutcome::Submitted { provider_message_id: name });
+        return Classified::Outcome(SendOutcome::Submitted {
+            provider_message_id: name,
+        });
     }
     let error = &json["error"];
     let message = error["message"].as_str().unwrap_or_default();
@@ -36,8 +38,12 @@ pub fn classify(status: u16, retry_after: Option<Duration>, body: &str) -> Class
         (Some("UNREGISTERED"), _) => SendOutcome::TokenDead {
             reason: "UNREGISTERED: the app was uninstalled or the token expired".into(),
         },
-        (Some("INVALID_ARGUMENT"), _) if message.to_ascii_lowercase().contains("registration token") => {
-            SendOutcome::TokenDead { reason: format!("INVALID_ARGUMENT: {message}") }
+        (Some("INVALID_ARGUMENT"), _)
+            if message.to_ascii_lowercase().contains("registration token") =>
+        {
+            SendOutcome::TokenDead {
+                reason: format!("INVALID_ARGUMENT: {message}"),
+            }
         }
         (Some("SENDER_ID_MISMATCH"), _) => SendOutcome::Failed {
             reason: "SENDER_ID_MISMATCH: the token belongs to another Firebase project; check the \
@@ -63,13 +69,26 @@ pub fn classify(status: u16, retry_after: Option<Duration>, body: &str) -> Class
                 "PERMISSION_DENIED: the service account may not send for this project ({message})"
             ),
         },
-        (_, 429) => SendOutcome::Retry { reason: format!("HTTP 429: {message}"), after: retry_after },
+        (_, 429) => SendOutcome::Retry {
+            reason: format!("HTTP 429: {message}"),
+            after: retry_after,
+        },
         (_, 500..=599) => SendOutcome::Retry {
-            reason: format!("HTTP {status}: {}", if message.is_empty() { "server error" } else { message }),
+            reason: format!(
+                "HTTP {status}: {}",
+                if message.is_empty() {
+                    "server error"
+                } else {
+                    message
+                }
+            ),
             after: retry_after,
         },
         (code, _) => SendOutcome::Failed {
-            reason: format!("{}: {message}", code.map_or_else(|| format!("HTTP {status}"), str::to_owned)),
+            reason: format!(
+                "{}: {message}",
+                code.map_or_else(|| format!("HTTP {status}"), str::to_owned)
+            ),
         },
     };
     Classified::Outcome(outcome)
@@ -99,41 +118,87 @@ mod tests {
     fn success_keeps_the_message_name() {
         assert_eq!(
             outcome(200, None, r#"{"name":"projects/p/messages/1"}"#),
-            SendOutcome::Submitted { provider_message_id: "projects/p/messages/1".into() }
+            SendOutcome::Submitted {
+                provider_message_id: "projects/p/messages/1".into()
+            }
         );
     }
 
     #[test]
     fn dead_tokens() {
-        assert!(matches!(outcome(404, None, &error_body(Some("UNREGISTERED"), "x")), SendOutcome::TokenDead { .. }));
-        let invalid_token = error_body(Some("INVALID_ARGUMENT"), "The registration token is not a valid FCM registration token");
-        assert!(matches!(outcome(400, None, &invalid_token), SendOutcome::TokenDead { .. }));
-        let invalid_message = error_body(Some("INVALID_ARGUMENT"), "Invalid value at 'message.android.ttl'");
-        assert!(matches!(outcome(400, None, &invalid_message), SendOutcome::Failed { .. }));
+        assert!(matches!(
+            outcome(404, None, &error_body(Some("UNREGISTERED"), "x")),
+            SendOutcome::TokenDead { .. }
+        ));
+        let invalid_token = error_body(
+            Some("INVALID_ARGUMENT"),
+            "The registration token is not a valid FCM registration token",
+        );
+        assert!(matches!(
+            outcome(400, None, &invalid_token),
+            SendOutcome::TokenDead { .. }
+        ));
+        let invalid_message = error_body(
+            Some("INVALID_ARGUMENT"),
+            "Invalid value at 'message.android.ttl'",
+        );
+        assert!(matches!(
+            outcome(400, None, &invalid_message),
+            SendOutcome::Failed { .. }
+        ));
     }
 
     #[test]
     fn credential_problems_say_what_to_fix() {
-        let SendOutcome::Failed { reason } = outcome(403, None, &error_body(Some("SENDER_ID_MISMATCH"), "")) else {
+        let SendOutcome::Failed { reason } =
+            outcome(403, None, &error_body(Some("SENDER_ID_MISMATCH"), ""))
+        else {
             panic!()
         };
         assert!(reason.contains("another Firebase project"));
-        assert!(matches!(outcome(401, None, &error_body(Some("THIRD_PARTY_AUTH_ERROR"), "")), SendOutcome::Failed { .. }));
-        assert!(matches!(outcome(403, None, &error_body(None, "denied")), SendOutcome::Failed { .. }));
+        assert!(matches!(
+            outcome(401, None, &error_body(Some("THIRD_PARTY_AUTH_ERROR"), "")),
+            SendOutcome::Failed { .. }
+        ));
+        assert!(matches!(
+            outcome(403, None, &error_body(None, "denied")),
+            SendOutcome::Failed { .. }
+        ));
     }
 
     #[test]
     fn throttling_and_outages_retry_honouring_retry_after() {
         let quota = outcome(429, None, &error_body(Some("QUOTA_EXCEEDED"), ""));
-        assert_eq!(quota, SendOutcome::Retry { reason: "QUOTA_EXCEEDED: sending rate over the project's quota".into(), after: Some(QUOTA_BACKOFF) });
-        let unavailable = outcome(503, Some(Duration::from_secs(7)), &error_body(Some("UNAVAILABLE"), "busy"));
-        assert!(matches!(unavailable, SendOutcome::Retry { after: Some(d), .. } if d == Duration::from_secs(7)));
-        assert!(matches!(outcome(500, None, &error_body(Some("INTERNAL"), "")), SendOutcome::Retry { .. }));
-        assert!(matches!(outcome(502, None, "<html>bad gateway</html>"), SendOutcome::Retry { .. }));
+        assert_eq!(
+            quota,
+            SendOutcome::Retry {
+                reason: "QUOTA_EXCEEDED: sending rate over the project's quota".into(),
+                after: Some(QUOTA_BACKOFF)
+            }
+        );
+        let unavailable = outcome(
+            503,
+            Some(Duration::from_secs(7)),
+            &error_body(Some("UNAVAILABLE"), "busy"),
+        );
+        assert!(
+            matches!(unavailable, SendOutcome::Retry { after: Some(d), .. } if d == Duration::from_secs(7))
+        );
+        assert!(matches!(
+            outcome(500, None, &error_body(Some("INTERNAL"), "")),
+            SendOutcome::Retry { .. }
+        ));
+        assert!(matches!(
+            outcome(502, None, "<html>bad gateway</html>"),
+            SendOutcome::Retry { .. }
+        ));
     }
 
     #[test]
     fn a_bare_401_means_refresh_the_access_token() {
-        assert_eq!(classify(401, None, &error_body(None, "invalid credentials")), Classified::AccessTokenRejected);
+        assert_eq!(
+            classify(401, None, &error_body(None, "invalid credentials")),
+            Classified::AccessTokenRejected
+        );
     }
 }

@@ -1,0 +1,133 @@
+//! The device registry API.
+
+use herald_core::ids::DeviceId;
+use herald_core::platform::platform_name;
+use herald_core::{Error, validate};
+use herald_proto::v1::devices_server::Devices;
+use herald_proto::v1::*;
+use herald_store::NewDevice;
+use tonic::{Request, Response, Status};
+
+use crate::Api;
+use crate::convert::device;
+
+const DEFAULT_PAGE: u32 = 100;
+const MAX_PAGE: u32 = 1000;
+
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+#[tonic::async_trait]
+impl Devices for Api {
+    #[tracing::instrument(skip_all)]
+    async fn register_device(
+        &self,
+        request: Request<RegisterDeviceRequest>,
+    ) -> Result<Response<RegisterDeviceResponse>, Status> {
+        let tenant = self.tenant(request.metadata()).await?;
+        let req = request.get_ref();
+        validate::register_device(req)?;
+        // A web subscription's endpoint is its push token.
+        let (token, p256dh, auth) = match &req.web_subscription {
+            Some(sub) if req.platform() == Platform::Web => {
+                (sub.endpoint.clone(), sub.p256dh.clone(), sub.auth.clone())
+            }
+            _ => (req.push_token.clone(), String::new(), String::new()),
+        };
+        let browser = match req.browser() {
+            Browser::Unspecified => String::new(),
+            b => b.as_str_name().to_owned(),
+        };
+        let new = NewDevice {
+            user_id: non_empty(&req.user_id),
+            customer_id: non_empty(&req.customer_id),
+            platform: platform_name(req.platform()).to_owned(),
+            push_token: token,
+            browser,
+            web_p256dh: p256dh,
+            web_auth: auth,
+            sandbox: req.sandbox,
+            app_version: req.app_version.clone(),
+            locale: req.locale.clone(),
+        };
+        let (record, created) = self
+            .store
+            .register_device(&tenant, &new)
+            .await
+            .map_err(Error::from)?;
+        tracing::info!(tenant_id = %tenant, device_id = %record.id, created, "device registered");
+        Ok(Response::new(RegisterDeviceResponse {
+            device: Some(device(record)),
+            created,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn unregister_device(
+        &self,
+        request: Request<UnregisterDeviceRequest>,
+    ) -> Result<Response<UnregisterDeviceResponse>, Status> {
+        let tenant = self.tenant(request.metadata()).await?;
+        let id = DeviceId::parse("device_id", &request.get_ref().device_id)?;
+        if !self
+            .store
+            .unregister_device(&tenant, &id)
+            .await
+            .map_err(Error::from)?
+        {
+            return Err(Error::NotFound(format!("device {id}")).into());
+        }
+        Ok(Response::new(UnregisterDeviceResponse {}))
+    }
+
+    async fn get_device(
+        &self,
+        request: Request<GetDeviceRequest>,
+    ) -> Result<Response<Device>, Status> {
+        let tenant = self.tenant(request.metadata()).await?;
+        let id = DeviceId::parse("device_id", &request.get_ref().device_id)?;
+        let record = self
+            .store
+            .get_device(&tenant, &id)
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(|| Error::NotFound(format!("device {id}")))?;
+        Ok(Response::new(device(record)))
+    }
+
+    async fn list_devices(
+        &self,
+        request: Request<ListDevicesRequest>,
+    ) -> Result<Response<ListDevicesResponse>, Status> {
+        let tenant = self.tenant(request.metadata()).await?;
+        let req = request.get_ref();
+        let limit = match req.page_size {
+            0 => DEFAULT_PAGE,
+            n if n > MAX_PAGE => {
+                return Err(Error::invalid("page_size", format!("at most {MAX_PAGE}")).into());
+            }
+            n => n,
+        };
+        let after = if req.page_token.is_empty() {
+            None
+        } else {
+            Some(DeviceId::parse("page_token", &req.page_token)?)
+        };
+        let user = non_empty(&req.user_id);
+        let records = self
+            .store
+            .list_devices(&tenant, user.as_deref(), after.as_ref(), limit)
+            .await
+            .map_err(Error::from)?;
+        let next_page_token = if records.len() == limit as usize {
+            records.last().map(|d| d.id.to_string()).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(ListDevicesResponse {
+            devices: records.into_iter().map(device).collect(),
+            next_page_token,
+        }))
+    }
+}

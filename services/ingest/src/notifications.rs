@@ -1,0 +1,196 @@
+//! Sending notifications and reading back their deliveries.
+
+use std::pin::Pin;
+
+use herald_bus::{Outgoing, subjects};
+use herald_core::ids::{DeliveryId, MessageId, TenantId};
+use herald_core::platform::provider_from_name;
+use herald_core::time::now_ms;
+use herald_core::{Error, Result, payload, validate};
+use herald_proto::bus::v1::{DeliveryReceipt, MessageAccepted, Outcome};
+use herald_proto::v1::notifications_server::Notifications;
+use herald_proto::v1::*;
+use herald_store::{InsertedMessage, NewMessage};
+use prost::Message as _;
+use tonic::{Request, Response, Status};
+
+use crate::Api;
+use crate::convert::{delivery, message};
+use crate::relay::publish_accepted;
+
+/// The most notifications one SendBatch may carry.
+const MAX_BATCH: usize = 500;
+
+impl Api {
+    /// Validates, stores and publishes one notification.
+    #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+    async fn accept(&self, tenant: &TenantId, req: SendRequest) -> Result<SendResponse> {
+        validate::send_request(&req)?;
+        let notification = req.notification.unwrap_or_default();
+        let now = now_ms();
+        let id = MessageId::generate();
+        let ttl_ms = i64::from(payload::effective_ttl(&notification)) * 1000;
+        let accepted = MessageAccepted {
+            tenant_id: tenant.to_string(),
+            message_id: id.to_string(),
+            destination: req.destination,
+            notification: Some(notification),
+            correlation_id: req.correlation_id,
+            accepted_at_ms: now,
+            expires_at_ms: now + ttl_ms,
+        };
+        let new = NewMessage {
+            id: id.clone(),
+            tenant_id: tenant.clone(),
+            idempotency_key: (!req.idempotency_key.is_empty()).then_some(req.idempotency_key),
+            body: accepted.encode_to_vec(),
+            callback_data: req.callback_data,
+            notify_url: req.notify_url.trim_end().to_owned(),
+            created_at: now,
+            expires_at: accepted.expires_at_ms,
+        };
+        match self.store.insert_message(&new).await? {
+            InsertedMessage::Inserted => {
+                publish_accepted(&self.store, &self.bus, tenant, &id, new.body).await;
+                tracing::info!(message_id = %id, "message accepted");
+                Ok(SendResponse {
+                    message_id: id.into_string(),
+                    duplicate: false,
+                })
+            }
+            InsertedMessage::Duplicate {
+                id,
+                published,
+                body,
+            } => {
+                if !published {
+                    publish_accepted(&self.store, &self.bus, tenant, &id, body).await;
+                }
+                tracing::info!(message_id = %id, "idempotent repeat answered with the first message");
+                Ok(SendResponse {
+                    message_id: id.into_string(),
+                    duplicate: true,
+                })
+            }
+        }
+    }
+}
+
+type UpdateStream = Pin<Box<dyn futures::Stream<Item = Result<DeliveryUpdate, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Notifications for Api {
+    async fn send(&self, request: Request<SendRequest>) -> Result<Response<SendResponse>, Status> {
+        let tenant = self.tenant(request.metadata()).await?;
+        Ok(Response::new(
+            self.accept(&tenant, request.into_inner()).await?,
+        ))
+    }
+
+    async fn send_batch(
+        &self,
+        request: Request<SendBatchRequest>,
+    ) -> Result<Response<SendBatchResponse>, Status> {
+        let tenant = self.tenant(request.metadata()).await?;
+        let requests = request.into_inner().requests;
+        if requests.len() > MAX_BATCH {
+            return Err(
+                Error::invalid("requests", format!("at most {MAX_BATCH} per batch")).into(),
+            );
+        }
+        let mut results = Vec::with_capacity(requests.len());
+        for (i, req) in requests.into_iter().enumerate() {
+            let result = match self.accept(&tenant, req).await {
+                Ok(accepted) => send_batch_result::Result::Accepted(accepted),
+                Err(Error::Internal(detail)) => {
+                    tracing::error!(%detail, "batch entry failed");
+                    send_batch_result::Result::Error(format!("requests[{i}]: internal error"))
+                }
+                Err(err) => send_batch_result::Result::Error(format!("requests[{i}].{err}")),
+            };
+            results.push(SendBatchResult {
+                result: Some(result),
+            });
+        }
+        Ok(Response::new(SendBatchResponse { results }))
+    }
+
+    async fn get_message(
+        &self,
+        request: Request<GetMessageRequest>,
+    ) -> Result<Response<GetMessageResponse>, Status> {
+        let tenant = self.tenant(request.metadata()).await?;
+        let id = MessageId::parse("message_id", &request.get_ref().message_id)?;
+        let record = self
+            .store
+            .get_message(&tenant, &id)
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(|| Error::NotFound(format!("message {id}")))?;
+        let accepted = MessageAccepted::decode(record.body.as_slice()).map_err(Error::internal)?;
+        let deliveries = self
+            .store
+            .deliveries_of_message(&tenant, &id)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(GetMessageResponse {
+            message: Some(message(record, accepted)),
+            deliveries: deliveries.into_iter().map(delivery).collect(),
+        }))
+    }
+
+    type WatchMessageStream = UpdateStream;
+
+    async fn watch_message(
+        &self,
+        _request: Request<WatchMessageRequest>,
+    ) -> Result<Response<Self::WatchMessageStream>, Status> {
+        Err(Error::Unimplemented("WatchMessage".into()).into())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn report_delivery_event(
+        &self,
+        request: Request<ReportDeliveryEventRequest>,
+    ) -> Result<Response<ReportDeliveryEventResponse>, Status> {
+        let tenant = self.tenant(request.metadata()).await?;
+        let req = request.get_ref();
+        let id = DeliveryId::parse("delivery_id", &req.delivery_id)?;
+        let outcome = match req.kind() {
+            DeviceEventKind::Delivered => Outcome::Delivered,
+            // A tap or a button press means the user saw it.
+            DeviceEventKind::Read | DeviceEventKind::Clicked | DeviceEventKind::Button => {
+                Outcome::Read
+            }
+            DeviceEventKind::Unspecified => return Err(Error::invalid("kind", "required").into()),
+        };
+        let record = self
+            .store
+            .get_delivery(&tenant, &id)
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(|| Error::NotFound(format!("delivery {id}")))?;
+        let receipt = DeliveryReceipt {
+            tenant_id: tenant.to_string(),
+            message_id: record.message_id.to_string(),
+            delivery_id: id.to_string(),
+            device_id: record.device_id.to_string(),
+            provider: provider_from_name(&record.provider).unwrap_or(Provider::Unspecified) as i32,
+            outcome: outcome as i32,
+            reason: String::new(),
+            provider_message_id: String::new(),
+            attempts: 0,
+            at_ms: if req.at_ms > 0 { req.at_ms } else { now_ms() },
+        };
+        let msg_id = format!("{id}.{}", outcome.as_str_name());
+        self.bus
+            .publish(Outgoing::new(
+                subjects::receipt(tenant.as_str()),
+                msg_id,
+                &receipt,
+            ))
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(ReportDeliveryEventResponse {}))
+    }
+}

@@ -1,0 +1,157 @@
+//! Bad input is refused with the field named, and changes nothing.
+
+use herald_e2e::{DbBackend, Stack, hello};
+use herald_proto::v1::*;
+use tonic::Code;
+
+#[tokio::test]
+async fn invalid_input_is_refused_with_the_field_named_and_nothing_is_stored() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    acme.register("alice", "tok-alice").await;
+    let to_alice = || {
+        Some(Destination {
+            kind: Some(destination::Kind::UserId("alice".into())),
+        })
+    };
+    let cases = [
+        (
+            SendRequest {
+                notification: Some(hello()),
+                ..Default::default()
+            },
+            "destination",
+        ),
+        (
+            SendRequest {
+                destination: to_alice(),
+                ..Default::default()
+            },
+            "notification",
+        ),
+        (
+            SendRequest {
+                destination: to_alice(),
+                notification: Some(Notification {
+                    priority: 9,
+                    ..hello()
+                }),
+                ..Default::default()
+            },
+            "notification.priority",
+        ),
+        (
+            SendRequest {
+                destination: to_alice(),
+                notification: Some(Notification {
+                    data: [("from".to_string(), "x".to_string())].into(),
+                    ..hello()
+                }),
+                ..Default::default()
+            },
+            "notification.data[from]",
+        ),
+        (
+            SendRequest {
+                destination: to_alice(),
+                notification: Some(Notification {
+                    body: "x".repeat(5000),
+                    ..hello()
+                }),
+                ..Default::default()
+            },
+            "notification",
+        ),
+        (
+            SendRequest {
+                destination: to_alice(),
+                notification: Some(hello()),
+                notify_url: " https://x.example".into(),
+                ..Default::default()
+            },
+            "notify_url",
+        ),
+        (
+            SendRequest {
+                destination: Some(Destination {
+                    kind: Some(destination::Kind::DeviceId("not-an-id".into())),
+                }),
+                notification: Some(hello()),
+                ..Default::default()
+            },
+            "destination.device_id",
+        ),
+    ];
+    for (request, field) in cases {
+        let err = acme.notifications.send(request).await.unwrap_err();
+        assert_eq!(
+            err.code(),
+            Code::InvalidArgument,
+            "{field}: {}",
+            err.message()
+        );
+        assert!(
+            err.message().starts_with(&format!("{field}: ")),
+            "expected {field}, got {}",
+            err.message()
+        );
+    }
+    let err = acme
+        .devices
+        .register_device(RegisterDeviceRequest {
+            user_id: "u".into(),
+            push_token: "t".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.message().starts_with("platform: ")),
+        (Code::InvalidArgument, true)
+    );
+
+    // Not-yet-built destinations are UNIMPLEMENTED, never a fake success.
+    let topic = SendRequest {
+        destination: Some(Destination {
+            kind: Some(destination::Kind::Topic("news".into())),
+        }),
+        notification: Some(hello()),
+        ..Default::default()
+    };
+    assert_eq!(
+        acme.notifications.send(topic).await.unwrap_err().code(),
+        Code::Unimplemented
+    );
+
+    assert_eq!(
+        stack.raw_text("SELECT COUNT(*) FROM messages").await,
+        vec!["0"]
+    );
+    assert_eq!(
+        stack.raw_text("SELECT COUNT(*) FROM devices").await,
+        vec!["1"]
+    );
+    assert_eq!(stack.fcm.attempts("tok-alice"), 0);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn rpcs_not_built_yet_answer_unimplemented() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    let err = acme
+        .notifications
+        .watch_message(WatchMessageRequest {
+            message_id: "msg_x".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unimplemented);
+    let err = acme
+        .credentials
+        .test_connection(TestConnectionRequest { provider: 1 })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unimplemented);
+    stack.stop().await;
+}
