@@ -141,12 +141,24 @@ impl Stack {
 
     /// Stops every service gracefully and reports whether each stopped cleanly.
     pub async fn stop(mut self) {
+        self.stop_services().await;
+    }
+
+    async fn stop_services(&mut self) {
         self.shutdown.cancel();
         while let Some(result) = self.services.join_next().await {
             result
                 .expect("service task")
                 .expect("service stopped with an error");
         }
+    }
+
+    /// Stops the services gracefully (SIGTERM's path) and starts them again on the same
+    /// database and bus, as a rolling restart would.
+    pub async fn restart_services(&mut self) {
+        self.stop_services().await;
+        self.shutdown = CancellationToken::new();
+        self.spawn_services(1).await;
     }
 
     pub async fn channel(&self) -> Channel {

@@ -3,4 +3,5 @@
 mod auth;
 mod delivery;
 mod devices;
+mod durability;
 mod validation;

@@ -114,6 +114,11 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     out
 }
 
+/// The associated data a tenant's provider credential is sealed under.
+pub fn credential_context(tenant: &str, provider: &str) -> String {
+    format!("credential/{tenant}/{provider}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,9 +154,4 @@ mod tests {
         assert!(secrets_equal(&a, &a.clone()));
         assert!(!secrets_equal(&a, &b));
     }
-}
-
-/// The associated data a tenant's provider credential is sealed under.
-pub fn credential_context(tenant: &str, provider: &str) -> String {
-    format!("credential/{tenant}/{provider}")
 }

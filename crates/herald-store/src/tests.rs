@@ -225,7 +225,7 @@ async fn receipts_only_move_deliveries_forward() {
             provider: "fcm".into(),
         };
         store
-            .insert_deliveries(&t, &m.id, &[new.clone()])
+            .insert_deliveries(&t, &m.id, std::slice::from_ref(&new))
             .await
             .unwrap();
         store.insert_deliveries(&t, &m.id, &[new]).await.unwrap();

@@ -135,3 +135,105 @@ pub fn init_test_logging() {
         .with_test_writer()
         .try_init();
 }
+
+/// Settings every service reads (documented in README.md, "Configuration").
+#[derive(Clone, Debug)]
+pub struct CommonSettings {
+    /// `HERALD_DATABASE_URL`: `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// `HERALD_NATS_URL` (or `NATS_URL`).
+    pub nats_url: String,
+    /// `HERALD_HEALTH_ADDR`: where router, sender and receipt serve gRPC health.
+    pub health_addr: String,
+    /// `HERALD_SHUTDOWN_GRACE_SECS`: how long in-flight work may take after SIGTERM.
+    pub shutdown_grace: std::time::Duration,
+}
+
+impl CommonSettings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let nats_default = env_or("NATS_URL", "nats://127.0.0.1:4222");
+        Ok(Self {
+            database_url: env_or(
+                "HERALD_DATABASE_URL",
+                "sqlite://herald-data/herald.db?mode=rwc",
+            ),
+            nats_url: env_or("HERALD_NATS_URL", &nats_default),
+            health_addr: env_or("HERALD_HEALTH_ADDR", "0.0.0.0:50052"),
+            shutdown_grace: std::time::Duration::from_secs(env_parse(
+                "HERALD_SHUTDOWN_GRACE_SECS",
+                30,
+            )?),
+        })
+    }
+}
+
+/// The body of a service binary's `main`: logging, the shutdown signal, and a grace period.
+/// `body` gets the shutdown token and runs the service; once the signal came, it has
+/// `grace` to finish its in-flight work before the process exits anyway. A configuration error
+/// exits with status 64.
+pub fn service_main<F, Fut>(service: &'static str, body: F) -> std::process::ExitCode
+where
+    F: FnOnce(CommonSettings, CancellationToken) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    init_logging();
+    let settings = match CommonSettings::from_env() {
+        Ok(settings) => settings,
+        Err(err) => {
+            tracing::error!(%err, "bad configuration");
+            return std::process::ExitCode::from(64);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            tracing::error!(%err, "cannot start the runtime");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let shutdown = shutdown_on_signal();
+        let grace = settings.shutdown_grace;
+        let work = body(settings, shutdown.clone());
+        tokio::pin!(work);
+        let result = tokio::select! {
+            result = &mut work => result,
+            () = async {
+                shutdown.cancelled().await;
+                tokio::time::sleep(grace).await;
+            } => Err(anyhow::anyhow!("in-flight work did not finish within {grace:?}")),
+        };
+        match result {
+            Ok(()) => {
+                tracing::info!(service, "stopped");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(err) if err.downcast_ref::<ConfigError>().is_some() => {
+                tracing::error!(service, "bad configuration: {err:#}");
+                std::process::ExitCode::from(64)
+            }
+            Err(err) => {
+                tracing::error!(service, "{err:#}");
+                std::process::ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// Reads the PEM file named by `HERALD_EXTRA_CA_FILE`, if set.
+pub fn extra_ca_from_env() -> Result<Option<String>, ConfigError> {
+    match std::env::var("HERALD_EXTRA_CA_FILE") {
+        Ok(path) if !path.is_empty() => std::fs::read_to_string(&path)
+            .map(Some)
+            .map_err(|e| ConfigError(format!("HERALD_EXTRA_CA_FILE={path:?}: {e}"))),
+        _ => Ok(None),
+    }
+}
+
+/// The master key that seals provider credentials, from `HERALD_MASTER_KEY` (base64 of 32
+/// random bytes; `openssl rand -base64 32` makes one).
+pub fn master_key_from_env() -> Result<herald_core::crypto::MasterKey, ConfigError> {
+    let raw = env_required("HERALD_MASTER_KEY")?;
+    herald_core::crypto::MasterKey::from_base64(&raw)
+        .map_err(|e| ConfigError(format!("HERALD_MASTER_KEY: {e}")))
+}

@@ -80,3 +80,15 @@ pub async fn run(
     tracing::info!("ingest stopped");
     Ok(())
 }
+
+impl Config {
+    /// `HERALD_ADMIN_KEY` (optional) and `HERALD_MASTER_KEY` (required).
+    pub fn from_env() -> Result<Self, herald_telemetry::ConfigError> {
+        Ok(Self {
+            admin_key: std::env::var("HERALD_ADMIN_KEY")
+                .ok()
+                .filter(|k| !k.is_empty()),
+            master_key: Arc::new(herald_telemetry::master_key_from_env()?),
+        })
+    }
+}

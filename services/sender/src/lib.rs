@@ -204,3 +204,31 @@ impl<P: ProviderSender> Worker<P> {
         }
     }
 }
+
+impl Config {
+    /// `HERALD_SENDER_PROVIDER` (fcm), `HERALD_SENDER_CONCURRENCY`, `HERALD_FCM_BASE_URL`,
+    /// `HERALD_EXTRA_CA_FILE`, `HERALD_PROVIDER_TIMEOUT_SECS`, with `master_key` from
+    /// `HERALD_MASTER_KEY`.
+    pub fn from_env(master_key: Arc<MasterKey>) -> Result<Self, herald_telemetry::ConfigError> {
+        use herald_telemetry::{ConfigError, env_or, env_parse};
+        let name = env_or("HERALD_SENDER_PROVIDER", "fcm");
+        let provider = herald_core::platform::provider_from_name(&name).ok_or_else(|| {
+            ConfigError(format!(
+                "HERALD_SENDER_PROVIDER={name:?}: expected fcm, apns, webpush or hms"
+            ))
+        })?;
+        Ok(Self {
+            provider,
+            concurrency: env_parse("HERALD_SENDER_CONCURRENCY", 64)?,
+            fcm_base_url: env_or(
+                "HERALD_FCM_BASE_URL",
+                herald_providers::fcm::DEFAULT_BASE_URL,
+            ),
+            http: HttpConfig {
+                extra_ca_pem: herald_telemetry::extra_ca_from_env()?,
+                timeout: Duration::from_secs(env_parse("HERALD_PROVIDER_TIMEOUT_SECS", 30)?),
+            },
+            master_key,
+        })
+    }
+}

@@ -1,0 +1,478 @@
+//! The command-line client: a thin layer over the gRPC API.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use herald_proto::client::{AuthedChannel, BearerAuth};
+use herald_proto::v1::admin_client::AdminClient;
+use herald_proto::v1::credentials_client::CredentialsClient;
+use herald_proto::v1::devices_client::DevicesClient;
+use herald_proto::v1::notifications_client::NotificationsClient;
+use herald_proto::v1::*;
+use tonic::transport::Channel;
+
+use crate::Command;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum TenantCommand {
+    /// Creates a tenant and its first API key (needs the admin key).
+    Create { name: String },
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Creates an API key: for --tenant with the admin key, else for the API key's own tenant.
+    Create {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    Revoke {
+        key_id: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum CredentialsCommand {
+    /// Sets the tenant's FCM credential from a service-account JSON file.
+    SetFcm {
+        #[arg(long)]
+        service_account: PathBuf,
+        #[arg(long, default_value = "")]
+        project_id: String,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    List,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum DeviceCommand {
+    Register {
+        #[arg(long, default_value = "")]
+        user: String,
+        /// android, ios, macos, huawei or web.
+        #[arg(long)]
+        platform: String,
+        #[arg(long)]
+        token: String,
+    },
+    List {
+        #[arg(long, default_value = "")]
+        user: String,
+    },
+    Unregister {
+        device_id: String,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SendArgs {
+    /// Every active device of this user.
+    #[arg(long, group = "to")]
+    user: Option<String>,
+    /// One registered device.
+    #[arg(long, group = "to")]
+    device: Option<String>,
+    /// One push token (with --platform).
+    #[arg(long, group = "to")]
+    token: Option<String>,
+    #[arg(long, default_value = "android")]
+    platform: String,
+    #[arg(long, default_value = "")]
+    title: String,
+    #[arg(long, default_value = "")]
+    body: String,
+    /// Extra data as key=value (repeatable).
+    #[arg(long = "data", value_parser = parse_pair)]
+    data: Vec<(String, String)>,
+    #[arg(long, default_value_t = 0)]
+    ttl: u32,
+    #[arg(long, default_value_t = 0)]
+    priority: u32,
+    #[arg(long)]
+    silent: bool,
+    #[arg(long, default_value = "")]
+    idempotency_key: String,
+    /// Wait until every delivery is final and print the status.
+    #[arg(long)]
+    wait: bool,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum MessageCommand {
+    /// Shows a message and the status of each delivery.
+    Get {
+        message_id: String,
+        /// Wait until every delivery is final.
+        #[arg(long)]
+        wait: bool,
+    },
+}
+
+fn parse_pair(raw: &str) -> Result<(String, String), String> {
+    raw.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("{raw:?} is not key=value"))
+}
+
+fn platform(name: &str) -> anyhow::Result<Platform> {
+    herald_core::platform::platform_from_name(name)
+        .with_context(|| format!("unknown platform {name:?} (android, ios, macos, huawei, web)"))
+}
+
+pub struct Client {
+    endpoint: String,
+    api_key: Option<String>,
+    admin_key: Option<String>,
+    data_dir: PathBuf,
+}
+
+impl Client {
+    pub fn new(
+        endpoint: String,
+        api_key: Option<String>,
+        admin_key: Option<String>,
+        data_dir: PathBuf,
+    ) -> Self {
+        Self {
+            endpoint,
+            api_key,
+            admin_key,
+            data_dir,
+        }
+    }
+
+    async fn channel(&self, key: &str) -> anyhow::Result<AuthedChannel> {
+        let channel = Channel::from_shared(self.endpoint.clone())?
+            .connect()
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot reach Herald at {} (is `herald up` running?)",
+                    self.endpoint
+                )
+            })?;
+        Ok(tonic::service::interceptor::InterceptedService::new(
+            channel,
+            BearerAuth::new(key)?,
+        ))
+    }
+
+    async fn tenant_channel(&self) -> anyhow::Result<AuthedChannel> {
+        let key = self
+            .api_key
+            .as_deref()
+            .context("set HERALD_API_KEY (or --api-key) to a tenant API key")?;
+        self.channel(key).await
+    }
+
+    async fn admin_channel(&self) -> anyhow::Result<AuthedChannel> {
+        let key = match &self.admin_key {
+            Some(key) => key.clone(),
+            None => {
+                let file = self.data_dir.join("admin.key");
+                std::fs::read_to_string(&file)
+                    .with_context(|| {
+                        format!(
+                            "no admin key: set HERALD_ADMIN_KEY or run from where {} exists",
+                            file.display()
+                        )
+                    })?
+                    .trim()
+                    .to_owned()
+            }
+        };
+        self.channel(&key).await
+    }
+
+    /// The admin channel when acting on a named tenant, else the tenant's own key.
+    async fn key_channel(&self, tenant: &Option<String>) -> anyhow::Result<AuthedChannel> {
+        if tenant.is_some() {
+            self.admin_channel().await
+        } else {
+            self.tenant_channel().await
+        }
+    }
+
+    pub async fn run(&self, command: Command) -> anyhow::Result<()> {
+        match command {
+            Command::Up(_) => unreachable!("handled in main"),
+            Command::Tenant(TenantCommand::Create { name }) => {
+                let mut admin = AdminClient::new(self.admin_channel().await?);
+                let tenant = admin
+                    .create_tenant(CreateTenantRequest { name })
+                    .await?
+                    .into_inner();
+                let key = admin
+                    .create_api_key(CreateApiKeyRequest {
+                        tenant_id: tenant.tenant_id.clone(),
+                        name: "first".into(),
+                    })
+                    .await?
+                    .into_inner();
+                println!("tenant {} ({})", tenant.tenant_id, tenant.name);
+                println!("API key (shown once): {}", key.key);
+                println!("export HERALD_API_KEY={}", key.key);
+            }
+            Command::Key(KeyCommand::Create { tenant, name }) => {
+                let mut admin = AdminClient::new(self.key_channel(&tenant).await?);
+                let request = CreateApiKeyRequest {
+                    tenant_id: tenant.unwrap_or_default(),
+                    name,
+                };
+                let created = admin.create_api_key(request).await?.into_inner();
+                let info = created.api_key.unwrap_or_default();
+                println!("key {} for tenant {}", info.key_id, info.tenant_id);
+                println!("API key (shown once): {}", created.key);
+            }
+            Command::Key(KeyCommand::List { tenant }) => {
+                let mut admin = AdminClient::new(self.key_channel(&tenant).await?);
+                let listed = admin
+                    .list_api_keys(ListApiKeysRequest {
+                        tenant_id: tenant.unwrap_or_default(),
+                    })
+                    .await?;
+                for key in listed.into_inner().api_keys {
+                    let revoked = if key.revoked_at_ms > 0 {
+                        " (revoked)"
+                    } else {
+                        ""
+                    };
+                    println!("{}  {}…  {}{revoked}", key.key_id, key.prefix, key.name);
+                }
+            }
+            Command::Key(KeyCommand::Revoke { key_id, tenant }) => {
+                let mut admin = AdminClient::new(self.key_channel(&tenant).await?);
+                admin
+                    .revoke_api_key(RevokeApiKeyRequest {
+                        tenant_id: tenant.unwrap_or_default(),
+                        key_id,
+                    })
+                    .await?;
+                println!("revoked");
+            }
+            Command::Credentials(CredentialsCommand::SetFcm {
+                service_account,
+                project_id,
+                label,
+            }) => {
+                let json = std::fs::read_to_string(&service_account)
+                    .with_context(|| format!("cannot read {}", service_account.display()))?;
+                let mut credentials = CredentialsClient::new(self.tenant_channel().await?);
+                let request = SetCredentialRequest {
+                    credential: Some(set_credential_request::Credential::Fcm(FcmCredential {
+                        service_account_json: json,
+                        project_id,
+                    })),
+                    label,
+                };
+                let info = credentials.set_credential(request).await?.into_inner();
+                println!(
+                    "fcm credential set: project {} as {}",
+                    info.identifier, info.principal
+                );
+            }
+            Command::Credentials(CredentialsCommand::List) => {
+                let mut credentials = CredentialsClient::new(self.tenant_channel().await?);
+                for c in credentials
+                    .list_credentials(ListCredentialsRequest {})
+                    .await?
+                    .into_inner()
+                    .credentials
+                {
+                    println!(
+                        "{}  {}  {}  {}",
+                        c.provider().as_str_name(),
+                        c.identifier,
+                        c.principal,
+                        c.label
+                    );
+                }
+            }
+            Command::Device(command) => self.device(command).await?,
+            Command::Send(args) => self.send(args).await?,
+            Command::Message(MessageCommand::Get { message_id, wait }) => {
+                let mut notifications = NotificationsClient::new(self.tenant_channel().await?);
+                print_message(&show(&mut notifications, &message_id, wait).await?);
+            }
+        }
+        Ok(())
+    }
+
+    async fn device(&self, command: DeviceCommand) -> anyhow::Result<()> {
+        let mut devices = DevicesClient::new(self.tenant_channel().await?);
+        match command {
+            DeviceCommand::Register {
+                user,
+                platform: name,
+                token,
+            } => {
+                let request = RegisterDeviceRequest {
+                    user_id: user,
+                    platform: platform(&name)? as i32,
+                    push_token: token,
+                    ..Default::default()
+                };
+                let registered = devices.register_device(request).await?.into_inner();
+                let device = registered.device.unwrap_or_default();
+                let verb = if registered.created {
+                    "registered"
+                } else {
+                    "updated"
+                };
+                println!(
+                    "{verb} device {} for user {:?}",
+                    device.device_id, device.user_id
+                );
+            }
+            DeviceCommand::List { user } => {
+                let mut page_token = String::new();
+                loop {
+                    let page = devices
+                        .list_devices(ListDevicesRequest {
+                            user_id: user.clone(),
+                            page_size: 500,
+                            page_token,
+                        })
+                        .await?
+                        .into_inner();
+                    for d in &page.devices {
+                        println!(
+                            "{}  {:<8} {:<12} {}  {}",
+                            d.device_id,
+                            d.state().as_str_name().trim_start_matches("DEVICE_STATE_"),
+                            d.user_id,
+                            d.platform().as_str_name().trim_start_matches("PLATFORM_"),
+                            d.push_token
+                        );
+                    }
+                    if page.next_page_token.is_empty() {
+                        break;
+                    }
+                    page_token = page.next_page_token;
+                }
+            }
+            DeviceCommand::Unregister { device_id } => {
+                devices
+                    .unregister_device(UnregisterDeviceRequest { device_id })
+                    .await?;
+                println!("unregistered");
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(&self, args: SendArgs) -> anyhow::Result<()> {
+        let kind = match (args.user, args.device, args.token) {
+            (Some(user), _, _) => destination::Kind::UserId(user),
+            (_, Some(device), _) => destination::Kind::DeviceId(device),
+            (_, _, Some(token)) => destination::Kind::PushId(PushId {
+                platform: platform(&args.platform)? as i32,
+                token,
+                browser: 0,
+            }),
+            _ => bail!("say who to send to: --user, --device or --token"),
+        };
+        let request = SendRequest {
+            destination: Some(Destination { kind: Some(kind) }),
+            notification: Some(Notification {
+                title: args.title,
+                body: args.body,
+                data: args.data.into_iter().collect(),
+                ttl_seconds: args.ttl,
+                priority: args.priority,
+                silent: args.silent,
+                ..Default::default()
+            }),
+            idempotency_key: args.idempotency_key,
+            ..Default::default()
+        };
+        let mut notifications = NotificationsClient::new(self.tenant_channel().await?);
+        let sent = notifications.send(request).await?.into_inner();
+        let note = if sent.duplicate {
+            " (idempotent repeat)"
+        } else {
+            ""
+        };
+        println!("accepted message {}{note}", sent.message_id);
+        if args.wait {
+            print_message(&show(&mut notifications, &sent.message_id, true).await?);
+        }
+        Ok(())
+    }
+}
+
+async fn show(
+    notifications: &mut NotificationsClient<AuthedChannel>,
+    message_id: &str,
+    wait: bool,
+) -> anyhow::Result<GetMessageResponse> {
+    for _ in 0..300 {
+        let status = notifications
+            .get_message(GetMessageRequest {
+                message_id: message_id.into(),
+            })
+            .await?
+            .into_inner();
+        let state = status
+            .message
+            .as_ref()
+            .map(|m| m.state())
+            .unwrap_or_default();
+        let settled = state == MessageState::Failed
+            || (state == MessageState::Routed
+                && status
+                    .deliveries
+                    .iter()
+                    .all(|d| d.status() != DeliveryStatus::Queued));
+        if !wait || settled {
+            return Ok(status);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("message {message_id} did not settle within 30 s")
+}
+
+fn print_message(status: &GetMessageResponse) {
+    let message = status.message.clone().unwrap_or_default();
+    let reason = if message.reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", message.reason)
+    };
+    println!(
+        "message {}  {}{reason}",
+        message.message_id,
+        message
+            .state()
+            .as_str_name()
+            .trim_start_matches("MESSAGE_STATE_")
+    );
+    for d in &status.deliveries {
+        println!(
+            "  {}  device {}  {}  {}  attempts {}  {}{}",
+            d.delivery_id,
+            d.device_id,
+            d.provider().as_str_name().trim_start_matches("PROVIDER_"),
+            d.status()
+                .as_str_name()
+                .trim_start_matches("DELIVERY_STATUS_"),
+            d.attempts,
+            d.provider_message_id,
+            if d.reason.is_empty() {
+                String::new()
+            } else {
+                format!("  reason: {}", d.reason)
+            },
+        );
+    }
+}

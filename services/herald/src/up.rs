@@ -1,0 +1,232 @@
+//! `herald up`: the embedded default. All four services in one process over SQLite in the data
+//! directory and NATS at `NATS_URL`; when nothing answers there and `nats-server` is installed,
+//! it starts one with JetStream and its store in the data directory. `--with-mocks` starts a
+//! local mock FCM and points the FCM sender at it, so a first notification can be followed end
+//! to end without a Firebase project.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use herald_bus::Bus;
+use herald_core::crypto::{MasterKey, generate_api_key};
+use herald_proto::v1::Provider;
+use herald_providers::http::HttpConfig;
+use herald_store::Store;
+use herald_telemetry::CommonSettings;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+#[derive(clap::Args, Debug)]
+pub struct UpArgs {
+    /// Where the gRPC API listens.
+    #[arg(long, env = "HERALD_GRPC_ADDR", default_value = "127.0.0.1:50051")]
+    grpc_addr: String,
+    /// Start a local mock FCM and send Android pushes to it instead of Google.
+    #[arg(long)]
+    with_mocks: bool,
+    /// The mock FCM's port (fixed, so the service account written for it stays valid).
+    #[arg(long, env = "HERALD_MOCK_FCM_PORT", default_value_t = 50443)]
+    mock_fcm_port: u16,
+}
+
+/// A secret from the environment, or from a file in the data directory (created on first use).
+fn secret(env: &str, file: &Path, generate: impl FnOnce() -> String) -> anyhow::Result<String> {
+    if let Ok(value) = std::env::var(env)
+        && !value.is_empty()
+    {
+        return Ok(value);
+    }
+    if file.exists() {
+        return Ok(std::fs::read_to_string(file)?.trim().to_owned());
+    }
+    let value = generate();
+    write_private(file, &value)?;
+    Ok(value)
+}
+
+fn write_private(file: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(file)?;
+    f.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+pub async fn run(
+    args: UpArgs,
+    data_dir: PathBuf,
+    settings: CommonSettings,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let master_key = secret(
+        "HERALD_MASTER_KEY",
+        &data_dir.join("master.key"),
+        MasterKey::generate_base64,
+    )?;
+    let master_key = Arc::new(MasterKey::from_base64(&master_key)?);
+    let admin_key = secret(
+        "HERALD_ADMIN_KEY",
+        &data_dir.join("admin.key"),
+        generate_api_key,
+    )?;
+    let database_url = match std::env::var("HERALD_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => format!("sqlite://{}?mode=rwc", data_dir.join("herald.db").display()),
+    };
+
+    let _nats = ensure_nats(&settings.nats_url, &data_dir).await?;
+    let store = Store::connect(&database_url).await.context("database")?;
+    let bus = Bus::connect(&settings.nats_url).await?;
+
+    let mut http = HttpConfig {
+        extra_ca_pem: herald_telemetry::extra_ca_from_env()?,
+        timeout: Duration::from_secs(30),
+    };
+    let mut fcm_base_url = herald_telemetry::env_or(
+        "HERALD_FCM_BASE_URL",
+        herald_providers::fcm::DEFAULT_BASE_URL,
+    );
+    let _mock = if args.with_mocks {
+        let ca = herald_testkit::tls::TestCa::new()?;
+        let mock = herald_testkit::fcm::MockFcm::start_on(&ca, args.mock_fcm_port, true).await?;
+        let account_file = data_dir.join("mock-fcm-service-account.json");
+        write_private(&account_file, &mock.service_account_json())?;
+        fcm_base_url = mock.base_url();
+        http.extra_ca_pem = Some(ca.cert_pem.clone());
+        tracing::info!(url = %mock.base_url(), service_account = %account_file.display(), "mock FCM running");
+        Some((ca, mock))
+    } else {
+        None
+    };
+
+    let listener = herald_telemetry::bind(&args.grpc_addr).await?;
+    let mut services = JoinSet::new();
+    let ingest = herald_ingest::Config {
+        admin_key: Some(admin_key),
+        master_key: master_key.clone(),
+    };
+    services.spawn(herald_ingest::run(
+        ingest,
+        store.clone(),
+        bus.clone(),
+        listener,
+        shutdown.clone(),
+    ));
+    services.spawn(herald_router::run(
+        herald_router::Config::default(),
+        store.clone(),
+        bus.clone(),
+        shutdown.clone(),
+    ));
+    services.spawn(herald_receipt::run(
+        herald_receipt::Config::default(),
+        store.clone(),
+        bus.clone(),
+        shutdown.clone(),
+    ));
+    let sender = herald_sender::Config {
+        provider: Provider::Fcm,
+        concurrency: 64,
+        fcm_base_url,
+        http,
+        master_key,
+    };
+    services.spawn(herald_sender::run(
+        sender,
+        store.clone(),
+        bus.clone(),
+        shutdown.clone(),
+    ));
+    tracing::info!(
+        api = %args.grpc_addr,
+        admin_key_file = %data_dir.join("admin.key").display(),
+        database = %database_url,
+        nats = %settings.nats_url,
+        "herald is up"
+    );
+
+    let mut first_error = None;
+    while let Some(result) = services.join_next().await {
+        let outcome = result.map_err(anyhow::Error::from).and_then(|r| r);
+        if let Err(err) = outcome {
+            // One service failing takes the others down with it: a half-running stack would
+            // accept messages it cannot deliver.
+            tracing::error!("a service failed: {err:#}");
+            shutdown.cancel();
+            first_error.get_or_insert(err);
+        }
+    }
+    store.close().await;
+    first_error.map_or(Ok(()), Err)
+}
+
+/// A nats-server this process started; stopped when dropped (after the services drained).
+struct OwnedNats(tokio::process::Child);
+
+impl Drop for OwnedNats {
+    fn drop(&mut self) {
+        let _ = self.0.start_kill();
+    }
+}
+
+/// Makes sure NATS answers at `url`, starting a local nats-server when it does not.
+async fn ensure_nats(url: &str, data_dir: &Path) -> anyhow::Result<Option<OwnedNats>> {
+    let address = url
+        .trim_start_matches("nats://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    if reachable(&address).await {
+        return Ok(None);
+    }
+    let (host, port) = address.rsplit_once(':').unwrap_or((&address, "4222"));
+    if !matches!(host, "127.0.0.1" | "localhost") {
+        bail!("no NATS server answers at {url}");
+    }
+    let binary = herald_testkit::nats::nats_server_binary();
+    if !binary.is_file() {
+        bail!(
+            "no NATS server answers at {url} and nats-server is not installed (scripts/up installs it)"
+        );
+    }
+    let store_dir = data_dir.join("nats");
+    tracing::info!(binary = %binary.display(), %port, store = %store_dir.display(), "starting nats-server");
+    let child = tokio::process::Command::new(&binary)
+        .args(["-a", "127.0.0.1", "-p", port, "-js", "-sd"])
+        .arg(&store_dir)
+        .arg("-l")
+        .arg(data_dir.join("nats-server.log"))
+        // Its own process group: Ctrl-C must stop Herald first, so it can drain, then NATS.
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {}", binary.display()))?;
+    for _ in 0..200 {
+        if reachable(&address).await {
+            return Ok(Some(OwnedNats(child)));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!(
+        "nats-server did not start; see {}",
+        data_dir.join("nats-server.log").display()
+    )
+}
+
+async fn reachable(address: &str) -> bool {
+    let connect = tokio::net::TcpStream::connect(address.replace("localhost", "127.0.0.1"));
+    matches!(
+        tokio::time::timeout(Duration::from_millis(500), connect).await,
+        Ok(Ok(_))
+    )
+}
