@@ -208,3 +208,15 @@ impl Bus {
         let _ = self.client.drain().await;
     }
 }
+
+/// Decodes a message's payload as `M`; a payload that does not decode never will, so it is
+/// logged and `None` tells the caller to drop it (and the receipt writer to skip it).
+pub fn decode<M: prost::Message + Default>(message: &Message) -> Option<M> {
+    match M::decode(message.payload.clone()) {
+        Ok(decoded) => Some(decoded),
+        Err(err) => {
+            tracing::error!(%err, subject = %message.subject, "undecodable message dropped");
+            None
+        }
+    }
+}

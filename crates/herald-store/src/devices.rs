@@ -9,7 +9,7 @@ use crate::{Result, Store};
 
 /// What a registration says of a device.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct NewDevice {
+pub struct DeviceProfile {
     pub user_id: Option<String>,
     pub customer_id: Option<String>,
     /// Stored platform name (`herald_core::platform::platform_name`).
@@ -27,16 +27,7 @@ pub struct NewDevice {
 pub struct DeviceRecord {
     pub id: DeviceId,
     pub tenant_id: TenantId,
-    pub user_id: Option<String>,
-    pub customer_id: Option<String>,
-    pub platform: String,
-    pub push_token: String,
-    pub browser: String,
-    pub web_p256dh: String,
-    pub web_auth: String,
-    pub sandbox: bool,
-    pub app_version: String,
-    pub locale: String,
+    pub profile: DeviceProfile,
     /// `active`, `inactive` (token dead) or `expired` (web subscription gone).
     pub state: String,
     pub state_reason: String,
@@ -57,16 +48,18 @@ impl DeviceRecord {
         Ok(Self {
             id: DeviceId::from_trusted(row.try_get("id")?),
             tenant_id: TenantId::from_trusted(row.try_get("tenant_id")?),
-            user_id: row.try_get("user_id")?,
-            customer_id: row.try_get("customer_id")?,
-            platform: row.try_get("platform")?,
-            push_token: row.try_get("push_token")?,
-            browser: row.try_get("browser")?,
-            web_p256dh: row.try_get("web_p256dh")?,
-            web_auth: row.try_get("web_auth")?,
-            sandbox: row.try_get::<i64, _>("sandbox")? != 0,
-            app_version: row.try_get("app_version")?,
-            locale: row.try_get("locale")?,
+            profile: DeviceProfile {
+                user_id: row.try_get("user_id")?,
+                customer_id: row.try_get("customer_id")?,
+                platform: row.try_get("platform")?,
+                push_token: row.try_get("push_token")?,
+                browser: row.try_get("browser")?,
+                web_p256dh: row.try_get("web_p256dh")?,
+                web_auth: row.try_get("web_auth")?,
+                sandbox: row.try_get::<i64, _>("sandbox")? != 0,
+                app_version: row.try_get("app_version")?,
+                locale: row.try_get("locale")?,
+            },
             state: row.try_get("state")?,
             state_reason: row.try_get("state_reason")?,
             created_at: row.try_get("created_at")?,
@@ -88,7 +81,7 @@ impl Store {
     pub async fn register_device(
         &self,
         tenant: &TenantId,
-        device: &NewDevice,
+        device: &DeviceProfile,
     ) -> Result<(DeviceRecord, bool)> {
         let new_id = DeviceId::generate();
         let now = now_ms();

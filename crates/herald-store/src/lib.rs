@@ -1,7 +1,7 @@
 //! Herald's SQL store through sqlx: PostgreSQL for deployments, SQLite as the embedded default.
 //!
 //! One set of queries serves both backends through sqlx's `Any` driver (both accept `$N`
-//! placeholders, `ON CONFLICT` and `RETURNING`); only the migrations differ. Every query takes the
+//! placeholders, `ON CONFLICT` and `RETURNING`), and so does the schema. Every query takes the
 //! tenant, so no call can reach another tenant's rows.
 #![forbid(unsafe_code)]
 
@@ -22,7 +22,7 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor};
 
 pub use credentials::{CredentialRecord, SealedCredential};
-pub use devices::{DeviceRecord, NewDevice};
+pub use devices::{DeviceProfile, DeviceRecord};
 pub use messages::{
     DeliveryRecord, InsertedMessage, MessageRecord, NewDelivery, NewMessage, ReceiptUpdate,
     UnpublishedMessage,
@@ -50,7 +50,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Which database a store talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
+enum Backend {
     Sqlite,
     Postgres,
 }
@@ -67,11 +67,10 @@ impl Backend {
     }
 }
 
-/// The store: a connection pool and the backend behind it. Cheap to clone.
+/// The store: a connection pool. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
-    backend: Backend,
 }
 
 impl Store {
@@ -106,51 +105,31 @@ impl Store {
                     .await?
             }
         };
-        let store = Self { pool, backend };
+        let store = Self { pool };
         store.migrate().await?;
         Ok(store)
     }
 
     async fn migrate(&self) -> Result<()> {
-        let migrations = match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS,
-            Backend::Postgres => POSTGRES_MIGRATIONS,
-        };
-        Migrator::new(Embedded(migrations))
+        Migrator::new(Embedded(MIGRATIONS))
             .await?
             .run(&self.pool)
             .await?;
         Ok(())
     }
 
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
     /// Closes every connection (on shutdown).
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-
-    /// Whether the database answers (for health checks).
-    pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 }
 
 /// Migrations compiled into the binary: (version, description, SQL).
 type MigrationList = &'static [(i64, &'static str, &'static str)];
 
-const SQLITE_MIGRATIONS: MigrationList = &[(
-    1,
-    "init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-)];
-const POSTGRES_MIGRATIONS: MigrationList = &[(
-    1,
-    "init",
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+/// One set for both backends: the schema sticks to types both understand (TEXT, BIGINT, and
+/// BYTEA, under which SQLite stores blobs unchanged).
+const MIGRATIONS: MigrationList = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
 
 /// Serves embedded migrations to sqlx's migrator (instead of reading a directory at run time).
 #[derive(Debug)]

@@ -1,6 +1,6 @@
 //! The store's behaviour, checked on SQLite and on PostgreSQL alike.
 
-use herald_core::ids::{DeliveryId, DeviceId, MessageId};
+use herald_core::ids::{DeliveryId, DeviceId, MessageId, TenantId};
 use herald_core::time::now_ms;
 use herald_proto::v1::DeliveryStatus;
 use herald_testkit::db::{Backend, TestDatabase};
@@ -20,8 +20,8 @@ where
     }
 }
 
-fn android(user: &str, token: &str) -> NewDevice {
-    NewDevice {
+fn android(user: &str, token: &str) -> DeviceProfile {
+    DeviceProfile {
         user_id: Some(user.into()),
         platform: "android".into(),
         push_token: token.into(),
@@ -136,7 +136,7 @@ async fn devices_page_in_id_order() {
     .await;
 }
 
-fn message(tenant: &herald_core::ids::TenantId, key: Option<&str>) -> NewMessage {
+fn message(tenant: &TenantId, key: Option<&str>) -> NewMessage {
     NewMessage {
         id: MessageId::generate(),
         tenant_id: tenant.clone(),
@@ -208,63 +208,103 @@ async fn unpublished_messages_wait_for_the_relay() {
     .await;
 }
 
-#[tokio::test]
-async fn receipts_only_move_deliveries_forward() {
-    on_each_backend(|store| async move {
-        let t = store.create_tenant("acme").await.unwrap().id;
-        let (device, _) = store
-            .register_device(&t, &android("u", "tok"))
-            .await
-            .unwrap();
-        let m = message(&t, None);
-        store.insert_message(&m).await.unwrap();
-        let id = DeliveryId::derive(&m.id, &device.id);
-        let new = NewDelivery {
-            id: id.clone(),
-            device_id: device.id.clone(),
-            provider: "fcm".into(),
-        };
-        store
-            .insert_deliveries(&t, &m.id, std::slice::from_ref(&new))
-            .await
-            .unwrap();
-        store.insert_deliveries(&t, &m.id, &[new]).await.unwrap();
-        assert_eq!(
-            store.queued_deliveries(&t, &m.id).await.unwrap(),
-            vec![id.clone()]
-        );
+/// A tenant, its device of user `u` with token `tok`, and one queued delivery to it.
+struct Queued {
+    tenant: TenantId,
+    device: DeviceId,
+    message: MessageId,
+    delivery: DeliveryId,
+}
 
-        let receipt = |status, reason: &str, token_dead| ReceiptUpdate {
-            tenant_id: t.clone(),
-            delivery_id: id.clone(),
-            device_id: device.id.clone(),
+async fn queued_delivery(store: &Store) -> Queued {
+    let tenant = store.create_tenant("acme").await.unwrap().id;
+    let (device, _) = store
+        .register_device(&tenant, &android("u", "tok"))
+        .await
+        .unwrap();
+    let m = message(&tenant, None);
+    store.insert_message(&m).await.unwrap();
+    let delivery = DeliveryId::derive(&m.id, &device.id);
+    let new = NewDelivery {
+        id: delivery.clone(),
+        device_id: device.id.clone(),
+        provider: "fcm".into(),
+    };
+    store
+        .insert_deliveries(&tenant, &m.id, std::slice::from_ref(&new))
+        .await
+        .unwrap();
+    // Inserting again (a router handling the message twice) keeps the one delivery.
+    store
+        .insert_deliveries(&tenant, &m.id, &[new])
+        .await
+        .unwrap();
+    Queued {
+        tenant,
+        device: device.id,
+        message: m.id,
+        delivery,
+    }
+}
+
+impl Queued {
+    fn receipt(&self, status: DeliveryStatus, reason: &str, token_dead: bool) -> ReceiptUpdate {
+        ReceiptUpdate {
+            tenant_id: self.tenant.clone(),
+            delivery_id: self.delivery.clone(),
+            device_id: self.device.clone(),
             status,
             reason: reason.into(),
             provider_message_id: String::new(),
             attempts: 1,
             at_ms: now_ms(),
             token_dead,
-        };
+        }
+    }
+}
+
+#[tokio::test]
+async fn receipts_only_move_deliveries_forward() {
+    on_each_backend(|store| async move {
+        let q = queued_delivery(&store).await;
         assert_eq!(
             store
-                .apply_receipts(&[receipt(DeliveryStatus::Read, "", false)])
+                .queued_deliveries(&q.tenant, &q.message)
                 .await
                 .unwrap(),
-            1
+            vec![q.delivery.clone()]
         );
+        let read = q.receipt(DeliveryStatus::Read, "", false);
+        assert_eq!(store.apply_receipts(&[read]).await.unwrap(), 1);
         // A late "submitted" and a "failed" after success change nothing.
         let late = [
-            receipt(DeliveryStatus::Submitted, "", false),
-            receipt(DeliveryStatus::Failed, "x", true),
+            q.receipt(DeliveryStatus::Submitted, "", false),
+            q.receipt(DeliveryStatus::Failed, "x", true),
         ];
         assert_eq!(store.apply_receipts(&late).await.unwrap(), 0);
-        let d = store.get_delivery(&t, &id).await.unwrap().unwrap();
+        let d = store
+            .get_delivery(&q.tenant, &q.delivery)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(d.status, "read");
-        assert!(store.queued_deliveries(&t, &m.id).await.unwrap().is_empty());
+        assert!(
+            store
+                .queued_deliveries(&q.tenant, &q.message)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         // Token death marks the device inactive even though this delivery had finished.
-        let device = store.get_device(&t, &device.id).await.unwrap().unwrap();
-        assert_eq!(device.state, "inactive");
-        assert_eq!(device.state_reason, "x");
+        let device = store
+            .get_device(&q.tenant, &q.device)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (device.state.as_str(), device.state_reason.as_str()),
+            ("inactive", "x")
+        );
     })
     .await;
 }
@@ -272,58 +312,32 @@ async fn receipts_only_move_deliveries_forward() {
 #[tokio::test]
 async fn a_token_dead_receipt_fails_the_delivery_and_retires_the_device() {
     on_each_backend(|store| async move {
-        let t = store.create_tenant("acme").await.unwrap().id;
-        let (device, _) = store
-            .register_device(&t, &android("u", "tok"))
+        let q = queued_delivery(&store).await;
+        let dead = q.receipt(DeliveryStatus::Failed, "UNREGISTERED", true);
+        assert_eq!(store.apply_receipts(&[dead]).await.unwrap(), 1);
+        let d = store
+            .get_delivery(&q.tenant, &q.delivery)
             .await
+            .unwrap()
             .unwrap();
-        let m = message(&t, None);
-        store.insert_message(&m).await.unwrap();
-        let id = DeliveryId::derive(&m.id, &device.id);
-        store
-            .insert_deliveries(
-                &t,
-                &m.id,
-                &[NewDelivery {
-                    id: id.clone(),
-                    device_id: device.id.clone(),
-                    provider: "fcm".into(),
-                }],
-            )
-            .await
-            .unwrap();
-        let update = ReceiptUpdate {
-            tenant_id: t.clone(),
-            delivery_id: id.clone(),
-            device_id: device.id.clone(),
-            status: DeliveryStatus::Failed,
-            reason: "UNREGISTERED".into(),
-            provider_message_id: String::new(),
-            attempts: 1,
-            at_ms: now_ms(),
-            token_dead: true,
-        };
-        assert_eq!(store.apply_receipts(&[update]).await.unwrap(), 1);
-        let d = store.get_delivery(&t, &id).await.unwrap().unwrap();
         assert_eq!(
             (d.status.as_str(), d.reason.as_str()),
             ("failed", "UNREGISTERED")
         );
         assert!(
             store
-                .active_devices_of_user(&t, "u")
+                .active_devices_of_user(&q.tenant, "u")
                 .await
                 .unwrap()
                 .is_empty()
         );
         // Re-registering the token revives the device.
         let (revived, _) = store
-            .register_device(&t, &android("u", "tok"))
+            .register_device(&q.tenant, &android("u", "tok"))
             .await
             .unwrap();
         assert!(revived.is_active());
-        assert_eq!(revived.id, device.id);
-        let _ = DeviceId::generate();
+        assert_eq!(revived.id, q.device);
     })
     .await;
 }

@@ -31,23 +31,24 @@ fn device_state(state: &str) -> DeviceState {
 }
 
 pub(crate) fn device(record: DeviceRecord) -> Device {
-    let platform = platform_from_name(&record.platform).unwrap_or(Platform::Unspecified);
+    let profile = record.profile;
+    let platform = platform_from_name(&profile.platform).unwrap_or(Platform::Unspecified);
     let web_subscription = (platform == Platform::Web).then(|| WebSubscription {
-        endpoint: record.push_token.clone(),
-        p256dh: record.web_p256dh.clone(),
-        auth: record.web_auth.clone(),
+        endpoint: profile.push_token.clone(),
+        p256dh: profile.web_p256dh,
+        auth: profile.web_auth,
     });
     Device {
         device_id: record.id.into_string(),
-        user_id: record.user_id.unwrap_or_default(),
-        customer_id: record.customer_id.unwrap_or_default(),
+        user_id: profile.user_id.unwrap_or_default(),
+        customer_id: profile.customer_id.unwrap_or_default(),
         platform: platform as i32,
-        push_token: record.push_token,
-        browser: browser_from_name(&record.browser) as i32,
+        push_token: profile.push_token,
+        browser: browser_from_name(&profile.browser) as i32,
         web_subscription,
-        sandbox: record.sandbox,
-        app_version: record.app_version,
-        locale: record.locale,
+        sandbox: profile.sandbox,
+        app_version: profile.app_version,
+        locale: profile.locale,
         state: device_state(&record.state) as i32,
         state_reason: record.state_reason,
         created_at_ms: record.created_at,

@@ -5,7 +5,7 @@ use herald_core::platform::platform_name;
 use herald_core::{Error, validate};
 use herald_proto::v1::devices_server::Devices;
 use herald_proto::v1::*;
-use herald_store::NewDevice;
+use herald_store::DeviceProfile;
 use tonic::{Request, Response, Status};
 
 use crate::Api;
@@ -39,7 +39,7 @@ impl Devices for Api {
             Browser::Unspecified => String::new(),
             b => b.as_str_name().to_owned(),
         };
-        let new = NewDevice {
+        let new = DeviceProfile {
             user_id: non_empty(&req.user_id),
             customer_id: non_empty(&req.customer_id),
             platform: platform_name(req.platform()).to_owned(),

@@ -12,7 +12,6 @@ use herald_core::status::status_for;
 use herald_proto::bus::v1::{DeliveryReceipt, Outcome};
 use herald_proto::v1::DeliveryStatus;
 use herald_store::{ReceiptUpdate, Store};
-use prost::Message as _;
 use tokio_util::sync::CancellationToken;
 
 /// The durable consumer name; receipt replicas share it.
@@ -82,14 +81,8 @@ pub fn update_of(receipt: &DeliveryReceipt) -> Option<ReceiptUpdate> {
 async fn record(store: &Store, batch: Vec<Message>) -> Disposition {
     let updates: Vec<ReceiptUpdate> = batch
         .iter()
-        .filter_map(|m| match DeliveryReceipt::decode(m.payload.clone()) {
-            Ok(receipt) => update_of(&receipt),
-            Err(err) => {
-                // Acked with the batch: an undecodable receipt will never decode.
-                tracing::error!(%err, subject = %m.subject, "undecodable receipt dropped");
-                None
-            }
-        })
+        .filter_map(|m| herald_bus::decode::<DeliveryReceipt>(m))
+        .filter_map(|receipt| update_of(&receipt))
         .collect();
     match store.apply_receipts(&updates).await {
         Ok(changed) => {

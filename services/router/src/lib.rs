@@ -20,7 +20,6 @@ use herald_core::validate::{Audience, send_request};
 use herald_proto::bus::v1::{DeliveryReceipt, MessageAccepted, Outcome, SendTask, TargetDevice};
 use herald_proto::v1::{Browser, Platform, Provider, SendRequest};
 use herald_store::{DeviceRecord, NewDelivery, Store};
-use prost::Message as _;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
@@ -95,12 +94,8 @@ const RETRY: Duration = Duration::from_secs(2);
 
 impl Router {
     async fn handle(&self, message: Message) -> Disposition {
-        let accepted = match MessageAccepted::decode(message.payload.clone()) {
-            Ok(accepted) => accepted,
-            Err(err) => {
-                tracing::error!(%err, subject = %message.subject, "undecodable message dropped");
-                return Disposition::Drop;
-            }
+        let Some(accepted) = herald_bus::decode::<MessageAccepted>(&message) else {
+            return Disposition::Drop;
         };
         let tenant = TenantId::from_trusted(accepted.tenant_id.clone());
         let id = MessageId::from_trusted(accepted.message_id.clone());
@@ -160,9 +155,10 @@ impl Router {
         };
         let mut planned = Vec::with_capacity(devices.len());
         for device in devices {
-            let platform = platform_from_name(&device.platform).unwrap_or(Platform::Unspecified);
+            let platform =
+                platform_from_name(&device.profile.platform).unwrap_or(Platform::Unspecified);
             let Some(provider) = provider_for(platform) else {
-                tracing::warn!(device_id = %device.id, platform = %device.platform, "device has no provider");
+                tracing::warn!(device_id = %device.id, platform = %device.profile.platform, "device has no provider");
                 continue;
             };
             planned.push((DeliveryId::derive(id, &device.id), provider, device));
@@ -294,12 +290,14 @@ fn send_task(
         delivery_id: delivery.to_string(),
         device: Some(TargetDevice {
             device_id: device.id.to_string(),
-            platform: platform_from_name(&device.platform).unwrap_or(Platform::Unspecified) as i32,
-            push_token: device.push_token.clone(),
-            browser: Browser::from_str_name(&device.browser).unwrap_or(Browser::Unspecified) as i32,
-            sandbox: device.sandbox,
-            web_p256dh: device.web_p256dh.clone(),
-            web_auth: device.web_auth.clone(),
+            platform: platform_from_name(&device.profile.platform).unwrap_or(Platform::Unspecified)
+                as i32,
+            push_token: device.profile.push_token.clone(),
+            browser: Browser::from_str_name(&device.profile.browser).unwrap_or(Browser::Unspecified)
+                as i32,
+            sandbox: device.profile.sandbox,
+            web_p256dh: device.profile.web_p256dh.clone(),
+            web_auth: device.profile.web_auth.clone(),
         }),
         notification: accepted.notification.clone(),
         accepted_at_ms: accepted.accepted_at_ms,

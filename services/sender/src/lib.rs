@@ -22,7 +22,6 @@ use herald_proto::v1::Provider;
 use herald_providers::SendOutcome;
 use herald_providers::http::HttpConfig;
 use herald_store::Store;
-use prost::Message as _;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
@@ -125,12 +124,8 @@ const RECEIPT_RETRY: Duration = Duration::from_secs(1);
 
 impl<P: ProviderSender> Worker<P> {
     async fn handle(&self, message: Message) -> Disposition {
-        let task = match SendTask::decode(message.payload.clone()) {
-            Ok(task) => task,
-            Err(err) => {
-                tracing::error!(%err, subject = %message.subject, "undecodable task dropped");
-                return Disposition::Drop;
-            }
+        let Some(task) = herald_bus::decode::<SendTask>(&message) else {
+            return Disposition::Drop;
         };
         let attempt = message
             .info()
