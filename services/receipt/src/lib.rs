@@ -81,7 +81,7 @@ pub fn update_of(receipt: &DeliveryReceipt) -> Option<ReceiptUpdate> {
 async fn record(store: &Store, batch: Vec<Message>) -> Disposition {
     let updates: Vec<ReceiptUpdate> = batch
         .iter()
-        .filter_map(|m| herald_bus::decode::<DeliveryReceipt>(m))
+        .filter_map(herald_bus::decode::<DeliveryReceipt>)
         .filter_map(|receipt| update_of(&receipt))
         .collect();
     match store.apply_receipts(&updates).await {
