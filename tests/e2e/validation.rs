@@ -153,5 +153,19 @@ async fn rpcs_not_built_yet_answer_unimplemented() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Unimplemented);
+    // Services not built yet are not served at all: gRPC answers UNIMPLEMENTED for them.
+    let mut topics = herald_proto::v1::topics_client::TopicsClient::new(stack.channel().await);
+    let err = topics
+        .create_topic(CreateTopicRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unimplemented);
+    let mut webhooks =
+        herald_proto::v1::webhooks_client::WebhooksClient::new(stack.channel().await);
+    let err = webhooks
+        .list_webhooks(ListWebhooksRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unimplemented);
     stack.stop().await;
 }

@@ -1,0 +1,198 @@
+//! The README's first-notification walkthrough, run through the real `herald` binary: `herald up
+//! --with-mocks` as a process, then the CLI commands the README lists, then SIGTERM.
+
+use std::io::Read as _;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
+
+use herald_testkit::nats::NatsServer;
+
+const HERALD: &str = env!("CARGO_BIN_EXE_herald");
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn cli(data_dir: &Path, endpoint: &str, api_key: Option<&str>, args: &[&str]) -> String {
+    let mut command = Command::new(HERALD);
+    command
+        .args(args)
+        .env("HERALD_DATA_DIR", data_dir)
+        .env("HERALD_ENDPOINT", endpoint)
+        .env_remove("HERALD_API_KEY");
+    if let Some(key) = api_key {
+        command.env("HERALD_API_KEY", key);
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("run herald");
+    let stdout = String::from_utf8_lossy(&stdout).into_owned();
+    assert!(
+        status.success(),
+        "herald {args:?} failed: {stdout}{}",
+        String::from_utf8_lossy(&stderr)
+    );
+    stdout
+}
+
+struct Up(Child);
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+    }
+}
+
+#[test]
+fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
+    let nats = NatsServer::start().expect("nats-server");
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("herald-data");
+    let api_port = free_port();
+    let endpoint = format!("http://127.0.0.1:{api_port}");
+    let log = std::fs::File::create(dir.path().join("up.log")).unwrap();
+    let mut up = Up(Command::new(HERALD)
+        .args([
+            "up",
+            "--with-mocks",
+            "--grpc-addr",
+            &format!("127.0.0.1:{api_port}"),
+        ])
+        .args(["--mock-fcm-port", &free_port().to_string()])
+        .env("HERALD_DATA_DIR", &data_dir)
+        .env("NATS_URL", nats.url())
+        .env_remove("HERALD_DATABASE_URL")
+        .env_remove("HERALD_MASTER_KEY")
+        .env_remove("HERALD_ADMIN_KEY")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("start herald up"));
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", api_port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "herald up did not start listening"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let created = cli(&data_dir, &endpoint, None, &["tenant", "create", "acme"]);
+    let key = created
+        .lines()
+        .find_map(|l| l.strip_prefix("export HERALD_API_KEY="))
+        .expect("the key to export")
+        .to_owned();
+    assert!(key.starts_with("hrld_"));
+    let account = data_dir.join("mock-fcm-service-account.json");
+    let set = cli(
+        &data_dir,
+        &endpoint,
+        Some(&key),
+        &[
+            "credentials",
+            "set-fcm",
+            "--service-account",
+            account.to_str().unwrap(),
+        ],
+    );
+    assert!(set.contains("project herald-test"), "{set}");
+    cli(
+        &data_dir,
+        &endpoint,
+        Some(&key),
+        &[
+            "device",
+            "register",
+            "--user",
+            "alice",
+            "--platform",
+            "android",
+            "--token",
+            "demo-token-1",
+        ],
+    );
+    let sent = cli(
+        &data_dir,
+        &endpoint,
+        Some(&key),
+        &[
+            "send",
+            "--user",
+            "alice",
+            "--title",
+            "Hello",
+            "--body",
+            "First push",
+            "--data",
+            "order=42",
+            "--wait",
+        ],
+    );
+    assert!(sent.contains("ROUTED"), "{sent}");
+    assert!(
+        sent.contains("FCM  SUBMITTED  attempts 1  projects/herald-test/messages/"),
+        "{sent}"
+    );
+    let listed = cli(
+        &data_dir,
+        &endpoint,
+        Some(&key),
+        &["device", "list", "--user", "alice"],
+    );
+    assert!(
+        listed.contains("ACTIVE") && listed.contains("demo-token-1"),
+        "{listed}"
+    );
+
+    // SIGTERM: every service drains and the process exits cleanly.
+    let pid = up.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let stopped = Instant::now();
+    let status = loop {
+        if let Some(status) = up.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(30),
+            "herald up did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut log = String::new();
+    std::fs::File::open(dir.path().join("up.log"))
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(status.success(), "exit {status}: {log}");
+    assert!(log.contains("mock FCM accepted a push"), "{log}");
+    for service in [
+        "ingest stopped",
+        "router stopped",
+        "receipt stopped",
+        "sender stopped",
+    ] {
+        assert!(log.contains(service), "missing {service:?} in {log}");
+    }
+    // Keys were generated into the data directory, readable only by their owner.
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(data_dir.join("master.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "master.key is readable by others");
+}
