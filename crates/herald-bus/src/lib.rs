@@ -74,7 +74,6 @@ impl Outgoing {
 /// A connection to NATS with JetStream. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Bus {
-    client: async_nats::Client,
     js: jetstream::Context,
 }
 
@@ -92,8 +91,7 @@ impl Bus {
                 detail: e.to_string(),
             })?;
         let bus = Self {
-            js: jetstream::new(client.clone()),
-            client,
+            js: jetstream::new(client),
         };
         bus.ensure_streams().await?;
         Ok(bus)
@@ -195,17 +193,6 @@ impl Bus {
             )
             .await
             .map_err(|e| setup(&e))
-    }
-
-    /// Whether the connection to NATS is up (for health checks).
-    pub fn is_connected(&self) -> bool {
-        self.client.connection_state() == async_nats::connection::State::Connected
-    }
-
-    /// Flushes what was published and closes the connection.
-    pub async fn close(self) {
-        let _ = self.client.flush().await;
-        let _ = self.client.drain().await;
     }
 }
 

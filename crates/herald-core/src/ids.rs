@@ -12,8 +12,6 @@ macro_rules! id_type {
         pub struct $name(String);
 
         impl $name {
-            pub const PREFIX: &'static str = $prefix;
-
             /// A new time-ordered id.
             pub fn generate() -> Self {
                 Self(format!("{}{}", $prefix, uuid::Uuid::now_v7().simple()))

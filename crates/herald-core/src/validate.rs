@@ -34,7 +34,7 @@ pub enum Audience {
 
 /// Validates a `Send` and answers with its audience.
 pub fn send_request(req: &SendRequest) -> Result<Audience> {
-    let audience = destination(req.destination.as_ref())?;
+    let audience = audience(req.destination.as_ref())?;
     let notification = req
         .notification
         .as_ref()
@@ -52,7 +52,8 @@ pub fn send_request(req: &SendRequest) -> Result<Audience> {
     Ok(audience)
 }
 
-fn destination(dest: Option<&Destination>) -> Result<Audience> {
+/// Parses a destination into its audience (the router's view of what ingest validated).
+pub fn audience(dest: Option<&Destination>) -> Result<Audience> {
     use destination::Kind;
     let kind = dest.and_then(|d| d.kind.as_ref()).ok_or_else(|| {
         Error::invalid(

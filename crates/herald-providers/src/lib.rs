@@ -25,18 +25,6 @@ pub enum SendOutcome {
     Failed { reason: String },
 }
 
-impl SendOutcome {
-    /// A short label for logs and metrics.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::Submitted { .. } => "submitted",
-            Self::Retry { .. } => "retry",
-            Self::TokenDead { .. } => "token_dead",
-            Self::Failed { .. } => "failed",
-        }
-    }
-}
-
 /// A credential or configuration problem found before anything was sent.
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialError {

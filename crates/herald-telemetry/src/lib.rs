@@ -9,8 +9,6 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
-pub use tonic_health::server::HealthReporter;
-
 /// Starts structured logging: `RUST_LOG` filters (default `info`), `HERALD_LOG_FORMAT=json`
 /// writes one JSON object per line for log collectors. Calling it twice is harmless.
 pub fn init_logging() {
@@ -51,32 +49,25 @@ pub fn shutdown_on_signal() -> CancellationToken {
     token
 }
 
-/// Serves the standard gRPC health service on `listener` until `shutdown`. The returned
-/// reporter sets the status of `service` (a service starts as serving).
+/// Serves the standard gRPC health service on `listener` until `shutdown`, reporting the
+/// process (and `service`) as serving while it runs.
 pub async fn serve_health(
     listener: TcpListener,
     service: &'static str,
     shutdown: CancellationToken,
-) -> (
-    HealthReporter,
-    tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
-) {
+) -> tokio::task::JoinHandle<Result<(), tonic::transport::Error>> {
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter
         .set_service_status(service, tonic_health::ServingStatus::Serving)
         .await;
-    reporter
-        .set_service_status("", tonic_health::ServingStatus::Serving)
-        .await;
-    let task = tokio::spawn(
+    tokio::spawn(
         tonic::transport::Server::builder()
             .add_service(health)
             .serve_with_incoming_shutdown(
                 tokio_stream::wrappers::TcpListenerStream::new(listener),
                 shutdown.cancelled_owned(),
             ),
-    );
-    (reporter, task)
+    )
 }
 
 /// A setting error: the process exits with this message (and status 64, like linkerd).

@@ -153,10 +153,6 @@ impl MockFcm {
         self.server.base_url()
     }
 
-    pub fn project_id(&self) -> &str {
-        &self.shared.project_id
-    }
-
     /// A service-account JSON whose `token_uri` points at this mock.
     pub fn service_account_json(&self) -> String {
         json!({
@@ -190,16 +186,6 @@ impl MockFcm {
             .collect()
     }
 
-    /// Validate-only requests the mock answered.
-    pub fn validated(&self) -> Vec<ReceivedPush> {
-        self.lock()
-            .received
-            .iter()
-            .filter(|p| p.validate_only)
-            .cloned()
-            .collect()
-    }
-
     /// How many send requests arrived for `token` (accepted or not).
     pub fn attempts(&self, token: &str) -> usize {
         self.lock().attempts.get(token).copied().unwrap_or_default()
@@ -208,11 +194,6 @@ impl MockFcm {
     /// How many access tokens were issued.
     pub fn token_requests(&self) -> usize {
         self.lock().token_requests
-    }
-
-    /// Forgets every access token issued, as if they had expired.
-    pub fn expire_access_tokens(&self) {
-        self.lock().issued.clear();
     }
 
     /// Waits until at least `count` pushes were accepted, or `timeout` passes.

@@ -16,9 +16,9 @@ use herald_bus::{Bus, Disposition, INGEST_STREAM, Message, Outgoing, subjects};
 use herald_core::ids::{DeliveryId, DeviceId, MessageId, TenantId};
 use herald_core::platform::{platform_from_name, provider_for, provider_name};
 use herald_core::time::now_ms;
-use herald_core::validate::{Audience, send_request};
+use herald_core::validate::{Audience, audience};
 use herald_proto::bus::v1::{DeliveryReceipt, MessageAccepted, Outcome, SendTask, TargetDevice};
-use herald_proto::v1::{Browser, Platform, Provider, SendRequest};
+use herald_proto::v1::{Browser, Platform, Provider};
 use herald_store::{DeviceRecord, NewDelivery, Store};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
@@ -215,13 +215,8 @@ impl Router {
         tenant: &TenantId,
         accepted: &MessageAccepted,
     ) -> Result<Result<Vec<DeviceRecord>, Unroutable>, Transient> {
-        // Ingest validated it; parsing again gives the typed audience.
-        let request = SendRequest {
-            destination: accepted.destination.clone(),
-            notification: accepted.notification.clone(),
-            ..Default::default()
-        };
-        let audience = match send_request(&request) {
+        // Ingest validated the whole request; only the destination is parsed again here.
+        let audience = match audience(accepted.destination.as_ref()) {
             Ok(audience) => audience,
             Err(err) => return Ok(Err(Unroutable(err.to_string()))),
         };

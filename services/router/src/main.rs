@@ -9,7 +9,7 @@ fn main() -> std::process::ExitCode {
             )?,
         };
         let listener = herald_telemetry::bind(&settings.health_addr).await?;
-        let (_health, _) =
+        let _health =
             herald_telemetry::serve_health(listener, "herald.router", shutdown.clone()).await;
         let store = herald_store::Store::connect(&settings.database_url).await?;
         let bus = herald_bus::Bus::connect(&settings.nats_url).await?;

@@ -8,7 +8,7 @@ fn main() -> std::process::ExitCode {
         let master_key = herald_telemetry::master_key_from_env()?;
         let config = herald_sender::Config::from_env(Arc::new(master_key))?;
         let listener = herald_telemetry::bind(&settings.health_addr).await?;
-        let (_health, _) =
+        let _health =
             herald_telemetry::serve_health(listener, "herald.sender", shutdown.clone()).await;
         let store = herald_store::Store::connect(&settings.database_url).await?;
         let bus = herald_bus::Bus::connect(&settings.nats_url).await?;
