@@ -151,15 +151,26 @@ pub fn notification_fields(n: &Notification) -> Result<()> {
             ));
         }
     }
-    let fcm_size = payload::fcm::payload_size(n);
-    if fcm_size > payload::fcm::MAX_PAYLOAD_BYTES {
-        return Err(Error::invalid(
-            "notification",
-            format!(
-                "the FCM payload would be {fcm_size} bytes; FCM accepts at most {}",
-                payload::fcm::MAX_PAYLOAD_BYTES
-            ),
-        ));
+    for (provider, size, limit) in [
+        (
+            "FCM",
+            payload::fcm::payload_size(n),
+            payload::fcm::MAX_PAYLOAD_BYTES,
+        ),
+        (
+            "HMS",
+            payload::hms::payload_size(n),
+            payload::hms::MAX_PAYLOAD_BYTES,
+        ),
+    ] {
+        if size > limit {
+            return Err(Error::invalid(
+                "notification",
+                format!(
+                    "the {provider} payload would be {size} bytes; {provider} accepts at most {limit}"
+                ),
+            ));
+        }
     }
     Ok(())
 }

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use herald_core::crypto::{MasterKey, credential_context};
 use herald_core::ids::TenantId;
-use herald_core::payload::fcm::{Target, request_body};
+use herald_core::payload::Target;
+use herald_core::payload::fcm::request_body;
 use herald_proto::bus::v1::SendTask;
 use herald_proto::v1::FcmCredential;
 use herald_providers::SendOutcome;

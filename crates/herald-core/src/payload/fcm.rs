@@ -1,22 +1,13 @@
 //! FCM HTTP v1 `messages:send` bodies.
 
-use std::collections::BTreeMap;
-
-use herald_proto::v1::{ActionType, Notification};
+use herald_proto::v1::Notification;
 use serde_json::{Map, Value, json};
 
-use super::{DELIVERY_ID_KEY, MESSAGE_ID_KEY, effective_priority, effective_ttl};
+use super::android::AndroidView;
+use super::{Target, data};
 
 /// FCM's limit on a message's payload.
 pub const MAX_PAYLOAD_BYTES: usize = 4096;
-
-/// Where a push goes and which ids ride along in its data.
-#[derive(Clone, Copy, Debug)]
-pub struct Target<'a> {
-    pub token: &'a str,
-    pub message_id: &'a str,
-    pub delivery_id: &'a str,
-}
 
 /// The `{"validate_only", "message"}` body for one device.
 pub fn request_body(notification: &Notification, target: Target<'_>, validate_only: bool) -> Value {
@@ -27,100 +18,48 @@ pub fn request_body(notification: &Notification, target: Target<'_>, validate_on
 
 /// The payload size FCM counts against its 4096-byte limit (the message without its target).
 pub fn payload_size(notification: &Notification) -> usize {
-    let target = Target {
-        token: "",
-        // Ids are fixed-length, so a representative id gives the exact size.
-        message_id: "msg_0123456789abcdef0123456789abcdef",
-        delivery_id: "dlv_0123456789abcdef0123456789abcdef",
-    };
-    Value::Object(message(notification, target))
+    Value::Object(message(notification, Target::SIZING))
         .to_string()
         .len()
 }
 
 fn message(n: &Notification, target: Target<'_>) -> Map<String, Value> {
-    let android = n.android.clone().unwrap_or_default();
-    let title = android.title.as_deref().unwrap_or(&n.title);
-    let body = android.body.as_deref().unwrap_or(&n.body);
-    let image = android.image_url.as_deref().unwrap_or(&n.image_url);
-    let priority = effective_priority(if android.priority != 0 {
-        android.priority
-    } else {
-        n.priority
-    });
-    let ttl = android.ttl_seconds.unwrap_or_else(|| effective_ttl(n));
-
-    // FCM data values must be strings; BTreeMap keeps the output stable for tests and dedup.
-    let mut data: BTreeMap<String, String> =
-        n.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    data.insert(MESSAGE_ID_KEY.into(), target.message_id.into());
-    data.insert(DELIVERY_ID_KEY.into(), target.delivery_id.into());
-    if !n.notification_type.is_empty() {
-        data.insert("herald_type".into(), n.notification_type.clone());
-    }
-    let action = android.action.as_ref().or(n.action.as_ref());
-    if let Some(action) = action.filter(|a| a.r#type() != ActionType::Unspecified) {
-        data.insert(
-            "herald_action".into(),
-            action
-                .r#type()
-                .as_str_name()
-                .trim_start_matches("ACTION_TYPE_")
-                .into(),
-        );
-        if !action.url.is_empty() {
-            data.insert("herald_action_url".into(), action.url.clone());
-        }
-        if !action.html.is_empty() {
-            data.insert("herald_action_html".into(), action.html.clone());
-        }
-    }
-
-    let mut android_json = Map::new();
-    android_json.insert(
+    let view = AndroidView::of(n);
+    let mut android = Map::new();
+    android.insert(
         "priority".into(),
-        json!(if priority >= 4 { "HIGH" } else { "NORMAL" }),
+        json!(if view.high_priority() {
+            "HIGH"
+        } else {
+            "NORMAL"
+        }),
     );
-    android_json.insert("ttl".into(), json!(format!("{ttl}s")));
-    if let Some(key) = android
-        .collapse_key
-        .as_deref()
-        .or(non_empty(&n.collapse_key))
-    {
-        android_json.insert("collapse_key".into(), json!(key));
-    }
+    android.insert("ttl".into(), json!(format!("{}s", view.ttl_seconds)));
+    insert_non_empty(&mut android, "collapse_key", view.collapse_key);
 
     let mut message = Map::new();
-    if !n.silent {
+    if !view.silent {
         let mut notification = Map::new();
-        insert_non_empty(&mut notification, "title", title);
-        insert_non_empty(&mut notification, "body", body);
-        insert_non_empty(&mut notification, "image", image);
+        insert_non_empty(&mut notification, "title", view.title);
+        insert_non_empty(&mut notification, "body", view.body);
+        insert_non_empty(&mut notification, "image", view.image);
         if !notification.is_empty() {
             message.insert("notification".into(), Value::Object(notification));
         }
         let mut an = Map::new();
-        insert_non_empty(
-            &mut an,
-            "sound",
-            android.sound.as_deref().unwrap_or(&n.sound),
-        );
-        insert_non_empty(&mut an, "icon", android.icon.as_deref().unwrap_or(&n.icon));
-        insert_non_empty(
-            &mut an,
-            "channel_id",
-            android.channel_id.as_deref().unwrap_or(""),
-        );
-        insert_non_empty(&mut an, "color", android.color.as_deref().unwrap_or(""));
-        insert_non_empty(&mut an, "tag", android.tag.as_deref().unwrap_or(""));
+        insert_non_empty(&mut an, "sound", view.sound_resource());
+        insert_non_empty(&mut an, "icon", view.icon);
+        insert_non_empty(&mut an, "channel_id", view.channel_id);
+        insert_non_empty(&mut an, "color", view.color);
+        insert_non_empty(&mut an, "tag", view.tag);
         an.insert(
             "notification_priority".into(),
-            json!(notification_priority(priority)),
+            json!(notification_priority(view.priority)),
         );
-        android_json.insert("notification".into(), Value::Object(an));
+        android.insert("notification".into(), Value::Object(an));
     }
-    message.insert("data".into(), json!(data));
-    message.insert("android".into(), Value::Object(android_json));
+    message.insert("data".into(), json!(data(n, &view, target)));
+    message.insert("android".into(), Value::Object(android));
     message
 }
 
@@ -134,11 +73,8 @@ fn notification_priority(priority: u32) -> &'static str {
     }
 }
 
-fn non_empty(s: &str) -> Option<&str> {
-    (!s.is_empty()).then_some(s)
-}
-
-fn insert_non_empty(map: &mut Map<String, Value>, key: &str, value: &str) {
+/// Sets `key` when `value` is not empty (providers refuse some empty strings, e.g. colors).
+pub(super) fn insert_non_empty(map: &mut Map<String, Value>, key: &str, value: &str) {
     if !value.is_empty() {
         map.insert(key.into(), json!(value));
     }
@@ -147,7 +83,7 @@ fn insert_non_empty(map: &mut Map<String, Value>, key: &str, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use herald_proto::v1::{Action, AndroidOptions};
+    use herald_proto::v1::{Action, ActionType, AndroidOptions};
 
     const TARGET: Target<'static> = Target {
         token: "tok-1",
@@ -214,11 +150,46 @@ mod tests {
         let n = Notification {
             title: "ignored".into(),
             silent: true,
+            data: [("call".to_string(), "c-1".to_string())].into(),
             ..Default::default()
         };
         let m = &request_body(&n, TARGET, false)["message"];
         assert!(m.get("notification").is_none());
         assert!(m["android"].get("notification").is_none());
+        assert_eq!(m["data"]["call"], "c-1");
+    }
+
+    #[test]
+    fn delay_while_idle_keeps_normal_priority_and_sound_urls_travel_in_data() {
+        let n = Notification {
+            title: "t".into(),
+            priority: 5,
+            sound: "https://cdn.example.com/ding.mp3".into(),
+            android: Some(AndroidOptions {
+                delay_while_idle: true,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let m = &request_body(&n, TARGET, false)["message"];
+        assert_eq!(m["android"]["priority"], "NORMAL");
+        assert_eq!(
+            m["android"]["notification"]["notification_priority"],
+            "PRIORITY_MAX"
+        );
+        assert!(m["android"]["notification"].get("sound").is_none());
+        assert_eq!(
+            m["data"]["herald_sound_url"],
+            "https://cdn.example.com/ding.mp3"
+        );
+        let named = Notification {
+            sound: "ding".into(),
+            ..n
+        };
+        assert_eq!(
+            request_body(&named, TARGET, false)["message"]["android"]["notification"]["sound"],
+            "ding"
+        );
     }
 
     #[test]

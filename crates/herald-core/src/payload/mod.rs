@@ -1,13 +1,42 @@
 //! Provider payload mapping: what each provider receives for a notification. Pure functions, so
 //! ingest can check a provider's size limit with the exact bytes its sender would send.
+//!
+//! Herald's own keys in a push's data (documented in README.md, "What the app receives"):
+//! `herald_message_id`, `herald_delivery_id` (for device reports), `herald_type`,
+//! `herald_action` / `herald_action_url` / `herald_action_html`, `herald_category` /
+//! `herald_buttons` / `herald_push_reference` (interactive buttons) and `herald_sound_url`.
 
+pub mod android;
 pub mod fcm;
+pub mod hms;
 
-use herald_proto::v1::Notification;
+use std::collections::BTreeMap;
 
-/// Data keys Herald adds to every push so the app's SDK can report back.
+use herald_proto::v1::{ActionType, InteractionCategory, Notification};
+use serde_json::json;
+
+use android::AndroidView;
+
 pub const DELIVERY_ID_KEY: &str = "herald_delivery_id";
 pub const MESSAGE_ID_KEY: &str = "herald_message_id";
+
+/// Where a push goes and which ids ride along in its data.
+#[derive(Clone, Copy, Debug)]
+pub struct Target<'a> {
+    pub token: &'a str,
+    pub message_id: &'a str,
+    pub delivery_id: &'a str,
+}
+
+impl Target<'static> {
+    /// A target with representative ids, for sizing a payload before any id exists. Ids are
+    /// fixed-length, so the size is exact; the token is not counted by the providers' limits.
+    pub const SIZING: Self = Self {
+        token: "",
+        message_id: "msg_0123456789abcdef0123456789abcdef",
+        delivery_id: "dlv_0123456789abcdef0123456789abcdef",
+    };
+}
 
 /// Priority on Herald's 1–5 scale (the seeds' scale; 0 in a request means "normal", 3).
 pub fn effective_priority(requested: u32) -> u32 {
@@ -20,5 +49,124 @@ pub fn effective_ttl(notification: &Notification) -> u32 {
         crate::validate::MAX_TTL_SECONDS
     } else {
         notification.ttl_seconds
+    }
+}
+
+/// The buttons of an interactive category: (id reported back when tapped, label).
+pub fn buttons(category: InteractionCategory) -> &'static [(&'static str, &'static str)] {
+    use InteractionCategory::*;
+    match category {
+        Dismiss => &[("dismiss", "Dismiss")],
+        Subscribe => &[("subscribe", "Subscribe")],
+        Unsubscribe => &[("unsubscribe", "Unsubscribe")],
+        Share => &[("share", "Share")],
+        Open => &[("open", "Open")],
+        SubscribeOrUnsubscribe => &[("subscribe", "Subscribe"), ("unsubscribe", "Unsubscribe")],
+        ShareOrCancel => &[("share", "Share"), ("cancel", "Cancel")],
+        LikeOrShare => &[("like", "Like"), ("share", "Share")],
+        YesOrNo => &[("yes", "Yes"), ("no", "No")],
+        AcceptOrCancel => &[("accept", "Accept"), ("cancel", "Cancel")],
+        ShopnowOrCancel => &[("shop_now", "Shop now"), ("cancel", "Cancel")],
+        LaterOrNow => &[("later", "Later"), ("now", "Now")],
+        PlaynowOrPlaylater => &[("play_now", "Play now"), ("play_later", "Play later")],
+        OkOrLearnmore => &[("ok", "OK"), ("learn_more", "Learn more")],
+        BuynowOrBuylater => &[("buy_now", "Buy now"), ("buy_later", "Buy later")],
+        Unspecified => &[],
+    }
+}
+
+/// A category's short name (`YES_OR_NO`).
+pub fn category_name(category: InteractionCategory) -> &'static str {
+    category
+        .as_str_name()
+        .trim_start_matches("INTERACTION_CATEGORY_")
+}
+
+/// An action type's short name (`OPEN_URL`).
+pub fn action_name(action: ActionType) -> &'static str {
+    action.as_str_name().trim_start_matches("ACTION_TYPE_")
+}
+
+/// The data a push carries: the sender's extra parameters plus Herald's keys. A sorted map keeps
+/// the output stable.
+pub fn data(
+    n: &Notification,
+    view: &AndroidView<'_>,
+    target: Target<'_>,
+) -> BTreeMap<String, String> {
+    let mut data: BTreeMap<String, String> =
+        n.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    data.insert(MESSAGE_ID_KEY.into(), target.message_id.into());
+    data.insert(DELIVERY_ID_KEY.into(), target.delivery_id.into());
+    if !n.notification_type.is_empty() {
+        data.insert("herald_type".into(), n.notification_type.clone());
+    }
+    if let Some(action) = view.action {
+        data.insert("herald_action".into(), action_name(action.r#type()).into());
+        if !action.url.is_empty() {
+            data.insert("herald_action_url".into(), action.url.clone());
+        }
+        if !action.html.is_empty() {
+            data.insert("herald_action_html".into(), action.html.clone());
+        }
+    }
+    if let Some(interactive) = &n.interactive {
+        let category = interactive.category();
+        data.insert("herald_category".into(), category_name(category).into());
+        let list: Vec<_> = buttons(category)
+            .iter()
+            .map(|(id, label)| json!({"id": id, "label": label}))
+            .collect();
+        data.insert(
+            "herald_buttons".into(),
+            serde_json::Value::Array(list).to_string(),
+        );
+        if !interactive.push_reference.is_empty() {
+            data.insert(
+                "herald_push_reference".into(),
+                interactive.push_reference.clone(),
+            );
+        }
+    }
+    if let Some(url) = view.sound_url() {
+        data.insert("herald_sound_url".into(), url.into());
+    }
+    data
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herald_proto::v1::Interactive;
+
+    #[test]
+    fn every_category_has_its_buttons() {
+        for value in 1..=15 {
+            let category = InteractionCategory::try_from(value).unwrap();
+            let expected = if category_name(category).contains("_OR_") {
+                2
+            } else {
+                1
+            };
+            assert_eq!(buttons(category).len(), expected, "{category:?}");
+        }
+    }
+
+    #[test]
+    fn interactive_pushes_carry_buttons_and_the_push_reference() {
+        let n = Notification {
+            interactive: Some(Interactive {
+                category: InteractionCategory::YesOrNo as i32,
+                push_reference: "survey-7".into(),
+            }),
+            ..Default::default()
+        };
+        let data = data(&n, &AndroidView::of(&n), Target::SIZING);
+        assert_eq!(data["herald_category"], "YES_OR_NO");
+        assert_eq!(
+            data["herald_buttons"],
+            r#"[{"id":"yes","label":"Yes"},{"id":"no","label":"No"}]"#
+        );
+        assert_eq!(data["herald_push_reference"], "survey-7");
     }
 }
