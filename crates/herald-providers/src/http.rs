@@ -37,3 +37,50 @@ pub fn client(config: &HttpConfig) -> Result<reqwest::Client, reqwest::Error> {
     }
     builder.build()
 }
+
+/// A provider's HTTP answer: status, `Retry-After` (parsed) and body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub retry_after: Option<Duration>,
+    pub body: String,
+}
+
+/// POSTs `body` as JSON with a bearer token. A request that never got an answer (timeout,
+/// connection failure) is a retry.
+pub async fn post_json(
+    http: &HttpClient,
+    url: &str,
+    bearer: &str,
+    body: &serde_json::Value,
+) -> Result<Answer, crate::SendOutcome> {
+    let response = http
+        .post(url)
+        .bearer_auth(bearer)
+        .json(body)
+        .send()
+        .await
+        .map_err(|err| {
+            let kind = if err.is_timeout() {
+                "timeout"
+            } else {
+                "network"
+            };
+            crate::SendOutcome::Retry {
+                reason: format!("{kind}: {err}"),
+                after: None,
+            }
+        })?;
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::parse_retry_after);
+    let body = response.text().await.unwrap_or_default();
+    Ok(Answer {
+        status,
+        retry_after,
+        body,
+    })
+}

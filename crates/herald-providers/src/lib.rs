@@ -4,8 +4,10 @@
 #![forbid(unsafe_code)]
 
 pub mod fcm;
+pub mod hms;
 pub mod http;
 mod jwt;
+pub mod token;
 
 use std::time::Duration;
 

@@ -15,6 +15,8 @@ use super::{Target, data};
 
 /// HMS's limit on a message body, tokens excluded.
 pub const MAX_PAYLOAD_BYTES: usize = 4096;
+/// HMS caches a message for at most 15 days; a longer TTL is sent as this.
+pub const MAX_TTL_SECONDS: u32 = 1_296_000;
 
 /// The `{"validate_only", "message"}` body for one device.
 pub fn request_body(notification: &Notification, target: Target<'_>, validate_only: bool) -> Value {
@@ -47,7 +49,10 @@ fn message(n: &Notification, target: Target<'_>) -> Map<String, Value> {
             "NORMAL"
         }),
     );
-    android.insert("ttl".into(), json!(format!("{}s", view.ttl_seconds)));
+    android.insert(
+        "ttl".into(),
+        json!(format!("{}s", view.ttl_seconds.min(MAX_TTL_SECONDS))),
+    );
     if !view.silent {
         let mut an = Map::new();
         insert_non_empty(&mut an, "title", view.title);
@@ -181,6 +186,10 @@ mod tests {
             ..Default::default()
         };
         let m = &request_body(&n, TARGET, false)["message"];
+        assert_eq!(
+            m["android"]["ttl"], "1296000s",
+            "the 28-day default is capped at HMS's 15 days"
+        );
         assert!(m["android"].get("notification").is_none());
         assert_eq!(m["android"]["urgency"], "NORMAL");
         assert!(m["data"].as_str().unwrap().contains("herald_message_id"));

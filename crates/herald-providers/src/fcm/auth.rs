@@ -1,8 +1,7 @@
 //! OAuth2 for a service account: a JWT-bearer assertion exchanged at the account's `token_uri`
-//! for an access token, cached until shortly before it expires. Concurrent senders share one
-//! fetch (the mutex is held across it), so a burst of sends costs one token request.
+//! for an access token, cached in a [`TokenCache`].
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ring::signature::RsaKeyPair;
 use rustls_pki_types::PrivatePkcs8KeyDer;
@@ -11,10 +10,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::CredentialError;
+use crate::token::{AccessTokens, TokenCache, TokenError, fetch_form};
 
 const SCOPE: &str = "https://www.googleapis.com/auth/firebase.messaging";
-/// Refresh this long before the token expires, so no send uses a token about to lapse.
-const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
 /// The fields Herald uses from a service-account JSON.
 #[derive(Clone, Deserialize)]
@@ -70,29 +68,12 @@ fn url_of(raw: &str) -> Result<reqwest::Url, CredentialError> {
     })
 }
 
-/// Why no access token could be had.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum TokenError {
-    /// The token endpoint refused the credential: retrying will not help.
-    #[error("the token endpoint refused the service account: {0}")]
-    Rejected(String),
-    /// The token endpoint could not be reached or failed: try later.
-    #[error("the token endpoint is unavailable: {0}")]
-    Unavailable(String),
-}
-
-#[derive(Debug)]
-struct Cached {
-    token: String,
-    refresh_at: Instant,
-}
-
 /// Access tokens for one service account.
 pub struct TokenSource {
     account: ServiceAccount,
     key: RsaKeyPair,
     http: reqwest::Client,
-    cached: tokio::sync::Mutex<Option<Cached>>,
+    cache: TokenCache,
 }
 
 impl std::fmt::Debug for TokenSource {
@@ -103,10 +84,14 @@ impl std::fmt::Debug for TokenSource {
     }
 }
 
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-    expires_in: u64,
+impl AccessTokens for TokenSource {
+    async fn token(&self) -> Result<String, TokenError> {
+        self.cache.get(|| self.fetch()).await
+    }
+
+    async fn invalidate(&self, stale: &str) {
+        self.cache.invalidate(stale).await;
+    }
 }
 
 impl TokenSource {
@@ -116,32 +101,13 @@ impl TokenSource {
             account,
             key,
             http,
-            cached: tokio::sync::Mutex::new(None),
+            cache: TokenCache::default(),
         })
     }
 
-    /// A valid access token, fetched only when the cached one is near expiry.
-    pub async fn token(&self) -> Result<String, TokenError> {
-        let mut cached = self.cached.lock().await;
-        if let Some(c) = cached.as_ref().filter(|c| c.refresh_at > Instant::now()) {
-            return Ok(c.token.clone());
-        }
-        let fresh = self.fetch().await?;
-        let token = fresh.token.clone();
-        *cached = Some(fresh);
-        Ok(token)
-    }
-
-    /// Drops `stale` from the cache (the provider refused it), so the next call fetches anew.
-    pub async fn invalidate(&self, stale: &str) {
-        let mut cached = self.cached.lock().await;
-        if cached.as_ref().is_some_and(|c| c.token == stale) {
-            *cached = None;
-        }
-    }
-
+    /// Exchanges a freshly signed JWT-bearer assertion for an access token.
     #[tracing::instrument(skip(self), fields(account = %self.account.client_email))]
-    async fn fetch(&self) -> Result<Cached, TokenError> {
+    async fn fetch(&self) -> Result<(String, Duration), TokenError> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
@@ -156,35 +122,10 @@ impl TokenSource {
         let assertion =
             crate::jwt::sign_rs256(&self.key, &json!({"alg": "RS256", "typ": "JWT"}), &claims)
                 .map_err(|_| TokenError::Rejected("could not sign the assertion".into()))?;
-        let response = self
-            .http
-            .post(&self.account.token_uri)
-            .form(&[
-                ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
-                ("assertion", assertion.as_str()),
-            ])
-            .send()
-            .await
-            .map_err(|e| TokenError::Unavailable(e.to_string()))?;
-        let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| TokenError::Unavailable(e.to_string()))?;
-        if status.is_server_error() || status.as_u16() == 429 {
-            return Err(TokenError::Unavailable(format!("{status}: {text}")));
-        }
-        if !status.is_success() {
-            return Err(TokenError::Rejected(format!("{status}: {text}")));
-        }
-        let parsed: TokenResponse = serde_json::from_str(&text)
-            .map_err(|e| TokenError::Unavailable(format!("unreadable token response: {e}")))?;
-        tracing::debug!(expires_in = parsed.expires_in, "fetched an access token");
-        let lifetime = Duration::from_secs(parsed.expires_in);
-        let refresh_in = lifetime.saturating_sub(REFRESH_MARGIN).max(lifetime / 2);
-        Ok(Cached {
-            token: parsed.access_token,
-            refresh_at: Instant::now() + refresh_in,
-        })
+        let form = [
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            ("assertion", assertion.as_str()),
+        ];
+        fetch_form(&self.http, &self.account.token_uri, &form).await
     }
 }

@@ -4,9 +4,11 @@
 use herald_proto::v1::FcmCredential;
 use serde_json::Value;
 
-use super::auth::{ServiceAccount, TokenError, TokenSource};
-use super::errors::{Classified, classify};
-use crate::{CredentialError, SendOutcome, parse_retry_after};
+use super::auth::{ServiceAccount, TokenSource};
+use super::errors::classify;
+use crate::http::post_json;
+use crate::token::{Classified, send_with_refresh};
+use crate::{CredentialError, SendOutcome};
 
 #[derive(Debug)]
 pub struct FcmClient {
@@ -53,62 +55,17 @@ impl FcmClient {
     /// answered by refreshing the token and trying once more.
     #[tracing::instrument(skip_all, fields(project = %self.project_id))]
     pub async fn send(&self, body: &Value) -> SendOutcome {
-        for _ in 0..2 {
-            let token = match self.tokens.token().await {
-                Ok(token) => token,
-                Err(TokenError::Rejected(detail)) => {
-                    return SendOutcome::Failed {
-                        reason: format!("FCM credential refused by the token endpoint: {detail}"),
-                    };
-                }
-                Err(TokenError::Unavailable(detail)) => {
-                    return SendOutcome::Retry {
-                        reason: format!("token endpoint unavailable: {detail}"),
-                        after: None,
-                    };
-                }
-            };
-            match self.post(&token, body).await {
-                Classified::Outcome(outcome) => return outcome,
-                Classified::AccessTokenRejected => self.tokens.invalidate(&token).await,
-            }
-        }
-        SendOutcome::Retry {
-            reason: "FCM refused a freshly fetched access token".into(),
-            after: None,
-        }
+        send_with_refresh("FCM", &self.tokens, |token| async move {
+            self.post(&token, body).await
+        })
+        .await
     }
 
     async fn post(&self, token: &str, body: &Value) -> Classified {
-        let response = match self
-            .http
-            .post(&self.send_url)
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-        {
-            Ok(response) => response,
-            Err(err) => {
-                let kind = if err.is_timeout() {
-                    "timeout"
-                } else {
-                    "network"
-                };
-                return Classified::Outcome(SendOutcome::Retry {
-                    reason: format!("{kind}: {err}"),
-                    after: None,
-                });
-            }
-        };
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        let text = response.text().await.unwrap_or_default();
-        classify(status, retry_after, &text)
+        match post_json(&self.http, &self.send_url, token, body).await {
+            Ok(a) => classify(a.status, a.retry_after, &a.body),
+            Err(outcome) => Classified::Outcome(outcome),
+        }
     }
 }
 

@@ -5,19 +5,13 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::SendOutcome;
+use crate::token::Classified;
 
 /// QUOTA_EXCEEDED without `Retry-After`: FCM advises backing off starting around a minute.
 const QUOTA_BACKOFF: Duration = Duration::from_secs(60);
 
-/// What an FCM answer means.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Classified {
-    Outcome(SendOutcome),
-    /// A 401 without an FcmError: the access token is bad; refresh it and retry once.
-    AccessTokenRejected,
-}
-
-/// Classifies an answer by status, `Retry-After` and body.
+/// Classifies an answer by status, `Retry-After` and body. A 401 without an FcmError means the
+/// access token is bad.
 pub fn classify(status: u16, retry_after: Option<Duration>, body: &str) -> Classified {
     let json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     if (200..300).contains(&status) {

@@ -6,7 +6,6 @@ mod errors;
 
 pub use auth::ServiceAccount;
 pub use client::FcmClient;
-pub use errors::classify;
 
 /// Google's production endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://fcm.googleapis.com";
