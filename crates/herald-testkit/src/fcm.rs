@@ -6,13 +6,14 @@
 //! priority and the 4096-byte payload limit; it answers FCM's error bodies. Tests script answers
 //! per device token (errors, `Retry-After`, delays) and read back what it received.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -21,84 +22,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::signature::{KeyPair as _, RSA_PKCS1_2048_8192_SHA256, RsaKeyPair, UnparsedPublicKey};
 use serde_json::{Value, json};
 
+pub use crate::mock::{Answer, ReceivedPush, Version};
+use crate::mock::{Peer, Recorder, authorization, with_retry_after};
 use crate::tls::{HttpsServer, TestCa};
-
-/// The HTTP version a push arrived over.
-pub use axum::http::Version;
+use crate::unix_now;
 
 /// The private key of the mock service account (a throwaway test key).
 const SERVICE_ACCOUNT_KEY_PEM: &str = include_str!("../fixtures/fcm-service-account-key.pem");
 pub const SCOPE: &str = "https://www.googleapis.com/auth/firebase.messaging";
 const MAX_PAYLOAD: usize = 4096;
-
-/// How the mock answers one send.
-#[derive(Clone, Debug, Default)]
-pub struct Answer {
-    /// An FCM `errorCode` (UNREGISTERED, QUOTA_EXCEEDED, …); `None` answers success.
-    pub error: Option<&'static str>,
-    pub retry_after: Option<String>,
-    /// Waits this long before answering.
-    pub delay: Duration,
-    /// Answers 401 without an FcmError, as FCM does for an expired access token.
-    pub bad_access_token: bool,
-}
-
-impl Answer {
-    pub fn success() -> Self {
-        Self::default()
-    }
-
-    pub fn error(code: &'static str) -> Self {
-        Self {
-            error: Some(code),
-            ..Self::default()
-        }
-    }
-
-    pub fn error_retry_after(code: &'static str, retry_after: impl Into<String>) -> Self {
-        Self {
-            error: Some(code),
-            retry_after: Some(retry_after.into()),
-            ..Self::default()
-        }
-    }
-
-    pub fn delayed(delay: Duration) -> Self {
-        Self {
-            delay,
-            ..Self::default()
-        }
-    }
-
-    pub fn expired_access_token() -> Self {
-        Self {
-            bad_access_token: true,
-            ..Self::default()
-        }
-    }
-}
-
-/// A push the mock accepted (or validated, for `validate_only`).
-#[derive(Clone, Debug)]
-pub struct ReceivedPush {
-    pub token: String,
-    /// The whole request body.
-    pub body: Value,
-    pub authorization: String,
-    pub http_version: Version,
-    pub validate_only: bool,
-    pub at: Instant,
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    issued: HashMap<String, Instant>,
-    token_requests: usize,
-    received: Vec<ReceivedPush>,
-    scripts: HashMap<String, VecDeque<Answer>>,
-    attempts: HashMap<String, usize>,
-    next_id: u64,
-}
 
 #[derive(Debug)]
 struct Shared {
@@ -108,14 +40,22 @@ struct Shared {
     token_uri: String,
     token_lifetime: Duration,
     log_pushes: bool,
-    inner: Mutex<Inner>,
+    recorder: Recorder,
 }
 
-/// A running mock FCM.
+/// A running mock FCM; it dereferences to its [`Recorder`] (scripts, received pushes).
 #[derive(Debug)]
 pub struct MockFcm {
     server: HttpsServer,
     shared: Arc<Shared>,
+}
+
+impl Deref for MockFcm {
+    type Target = Recorder;
+
+    fn deref(&self) -> &Recorder {
+        &self.shared.recorder
+    }
 }
 
 impl MockFcm {
@@ -124,7 +64,7 @@ impl MockFcm {
         Self::start_on(ca, 0, false).await
     }
 
-    /// Starts a mock on `port` (0: any); `log_pushes` prints each accepted push (for
+    /// Starts a mock on `port` (0: any); `log_pushes` logs each accepted push (for
     /// `herald up --with-mocks`).
     pub async fn start_on(ca: &TestCa, port: u16, log_pushes: bool) -> anyhow::Result<Self> {
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
@@ -138,7 +78,7 @@ impl MockFcm {
             token_uri: format!("https://localhost:{port}/token"),
             token_lifetime: Duration::from_secs(3600),
             log_pushes,
-            inner: Mutex::default(),
+            recorder: Recorder::default(),
         });
         let router = Router::new()
             .route("/token", post(token))
@@ -166,51 +106,6 @@ impl MockFcm {
         })
         .to_string()
     }
-
-    /// Queues answers for sends to `token`, used in order; then sends succeed.
-    pub fn script(&self, token: &str, answers: impl IntoIterator<Item = Answer>) {
-        self.lock()
-            .scripts
-            .entry(token.to_owned())
-            .or_default()
-            .extend(answers);
-    }
-
-    /// Pushes accepted for delivery (not validate-only ones).
-    pub fn received(&self) -> Vec<ReceivedPush> {
-        self.lock()
-            .received
-            .iter()
-            .filter(|p| !p.validate_only)
-            .cloned()
-            .collect()
-    }
-
-    /// How many send requests arrived for `token` (accepted or not).
-    pub fn attempts(&self, token: &str) -> usize {
-        self.lock().attempts.get(token).copied().unwrap_or_default()
-    }
-
-    /// How many access tokens were issued.
-    pub fn token_requests(&self) -> usize {
-        self.lock().token_requests
-    }
-
-    /// Waits until at least `count` pushes were accepted, or `timeout` passes.
-    pub async fn wait_for(&self, count: usize, timeout: Duration) -> Vec<ReceivedPush> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let received = self.received();
-            if received.len() >= count || Instant::now() > deadline {
-                return received;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.shared.inner.lock().expect("mock state")
-    }
 }
 
 fn service_account_key() -> RsaKeyPair {
@@ -223,13 +118,6 @@ fn pem_body(pem: &str) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD
         .decode(b64)
         .expect("PEM body")
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs()
 }
 
 fn oauth_error(description: &str) -> Response {
@@ -250,12 +138,9 @@ async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     if let Err(problem) = check_assertion(&shared, assertion) {
         return oauth_error(&problem);
     }
-    let mut inner = shared.inner.lock().expect("mock state");
-    inner.token_requests += 1;
-    let access_token = format!("ya29.mock-{}-{}", inner.token_requests, unix_now());
-    inner
-        .issued
-        .insert(access_token.clone(), Instant::now() + shared.token_lifetime);
+    let access_token = shared
+        .recorder
+        .issue_token("ya29.mock", shared.token_lifetime);
     axum::Json(json!({
         "access_token": access_token,
         "expires_in": shared.token_lifetime.as_secs(),
@@ -339,24 +224,14 @@ fn invalid(message: &str) -> Response {
 
 async fn send(
     State(shared): State<Arc<Shared>>,
+    Extension(Peer(peer)): Extension<Peer>,
     Path(project): Path<String>,
     version: Version,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let authorization = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let bearer_ok = authorization.strip_prefix("Bearer ").is_some_and(|token| {
-        let inner = shared.inner.lock().expect("mock state");
-        inner
-            .issued
-            .get(token)
-            .is_some_and(|expiry| *expiry > Instant::now())
-    });
-    if !bearer_ok {
+    let authorization = authorization(&headers);
+    if !shared.recorder.token_valid(&authorization) {
         return fcm_error(
             StatusCode::UNAUTHORIZED,
             "UNAUTHENTICATED",
@@ -382,20 +257,12 @@ async fn send(
     let token = message["token"].as_str().unwrap_or_default().to_owned();
     let validate_only = request["validate_only"].as_bool().unwrap_or(false);
 
-    let answer = {
-        let mut inner = shared.inner.lock().expect("mock state");
-        *inner.attempts.entry(token.clone()).or_default() += 1;
-        inner
-            .scripts
-            .get_mut(&token)
-            .and_then(VecDeque::pop_front)
-            .unwrap_or_default()
-    };
+    let answer = shared.recorder.next_answer(&token);
     if !answer.delay.is_zero() {
         tokio::time::sleep(answer.delay).await;
     }
     if answer.bad_access_token {
-        shared.inner.lock().expect("mock state").issued.clear();
+        shared.recorder.forget_tokens();
         return fcm_error(
             StatusCode::UNAUTHORIZED,
             "UNAUTHENTICATED",
@@ -418,34 +285,29 @@ async fn send(
             "INVALID_ARGUMENT" => "The registration token is not a valid FCM registration token",
             _ => code,
         };
-        let mut response = fcm_error(status, google_status, Some(code), message);
-        if let Some(retry_after) = answer.retry_after
-            && let Ok(value) = retry_after.parse()
-        {
-            response.headers_mut().insert("retry-after", value);
-        }
-        return response;
+        return with_retry_after(
+            fcm_error(status, google_status, Some(code), message),
+            &answer,
+        );
     }
 
-    let mut inner = shared.inner.lock().expect("mock state");
-    inner.next_id += 1;
-    let name = format!(
-        "projects/{}/messages/0:{}%mock{}",
-        shared.project_id,
-        unix_now(),
-        inner.next_id
-    );
     if shared.log_pushes && !validate_only {
         tracing::info!(target: "herald::mock_fcm", %token, body = %message, "mock FCM accepted a push");
     }
-    inner.received.push(ReceivedPush {
+    let sequence = shared.recorder.record(ReceivedPush {
         token,
         body: request,
         authorization,
         http_version: version,
         validate_only,
+        peer,
         at: Instant::now(),
     });
+    let name = format!(
+        "projects/{}/messages/0:{}%mock{sequence}",
+        shared.project_id,
+        unix_now()
+    );
     axum::Json(json!({ "name": name })).into_response()
 }
 

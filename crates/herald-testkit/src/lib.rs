@@ -5,5 +5,15 @@
 
 pub mod db;
 pub mod fcm;
+pub mod hms;
+pub mod mock;
 pub mod nats;
 pub mod tls;
+
+/// Seconds since the Unix epoch.
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+}

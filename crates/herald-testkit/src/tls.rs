@@ -13,6 +13,8 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
+use crate::mock::Peer;
+
 /// A CA that signs the mocks' server certificates. Herald trusts it through
 /// `HERALD_EXTRA_CA_FILE` (or the sender config's extra CA) in tests.
 pub struct TestCa {
@@ -79,11 +81,12 @@ impl HttpsServer {
         let acceptor = ca.acceptor()?;
         let task = tokio::spawn(async move {
             loop {
-                let Ok((tcp, _)) = listener.accept().await else {
+                let Ok((tcp, peer)) = listener.accept().await else {
                     continue;
                 };
                 let acceptor = acceptor.clone();
-                let service = TowerToHyperService::new(router.clone());
+                let service =
+                    TowerToHyperService::new(router.clone().layer(axum::Extension(Peer(peer))));
                 tokio::spawn(async move {
                     let Ok(tls) = acceptor.accept(tcp).await else {
                         return;

@@ -67,3 +67,89 @@ impl HmsClient {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herald_testkit::hms::{APP_ID, APP_SECRET, Answer, MockHms};
+    use herald_testkit::tls::TestCa;
+
+    use crate::http::{HttpConfig, client};
+
+    async fn setup(secret: &str) -> (MockHms, HmsClient) {
+        let ca = TestCa::new().unwrap();
+        let mock = MockHms::start(&ca).await.unwrap();
+        let http = client(&HttpConfig {
+            extra_ca_pem: Some(ca.cert_pem.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        let credential = HmsCredential {
+            app_id: APP_ID.into(),
+            app_secret: secret.into(),
+        };
+        let hms = HmsClient::new(http, &mock.base_url(), &mock.token_url(), &credential).unwrap();
+        (mock, hms)
+    }
+
+    fn body(token: &str) -> Value {
+        serde_json::json!({"validate_only": false, "message": {"data": "{}", "token": [token]}})
+    }
+
+    #[tokio::test]
+    async fn concurrent_sends_share_one_access_token_over_http2() {
+        let (mock, hms) = setup(APP_SECRET).await;
+        let tokens: Vec<String> = (0..10).map(|i| format!("hms-{i}")).collect();
+        let bodies: Vec<Value> = tokens.iter().map(|t| body(t)).collect();
+        let sends = bodies.iter().zip(&tokens).map(|(b, t)| hms.send(b, t));
+        let outcomes = futures::future::join_all(sends).await;
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, SendOutcome::Submitted { .. })),
+            "{outcomes:?}"
+        );
+        assert_eq!(mock.token_requests(), 1);
+        assert!(
+            mock.received()
+                .iter()
+                .all(|p| p.http_version == reqwest::Version::HTTP_2)
+        );
+    }
+
+    #[tokio::test]
+    async fn an_expired_access_token_is_refreshed_once() {
+        let (mock, hms) = setup(APP_SECRET).await;
+        mock.script("hms-1", [Answer::expired_access_token()]);
+        assert!(matches!(
+            hms.send(&body("hms-1"), "hms-1").await,
+            SendOutcome::Submitted { .. }
+        ));
+        assert_eq!((mock.token_requests(), mock.attempts("hms-1")), (2, 2));
+    }
+
+    #[tokio::test]
+    async fn a_wrong_app_secret_fails_without_sending() {
+        let (mock, hms) = setup("not-the-secret").await;
+        let SendOutcome::Failed { reason } = hms.send(&body("hms-1"), "hms-1").await else {
+            panic!("expected a failure")
+        };
+        assert!(reason.contains("invalid client"), "{reason}");
+        assert_eq!(mock.attempts("hms-1"), 0);
+    }
+
+    #[test]
+    fn the_app_id_is_numeric_and_the_secret_required() {
+        let http = client(&HttpConfig::default()).unwrap();
+        let bad = HmsCredential {
+            app_id: "abc".into(),
+            app_secret: "s".into(),
+        };
+        assert!(HmsClient::new(http.clone(), "https://x", "https://y", &bad).is_err());
+        let no_secret = HmsCredential {
+            app_id: "1".into(),
+            app_secret: String::new(),
+        };
+        assert!(HmsClient::new(http, "https://x", "https://y", &no_secret).is_err());
+    }
+}
