@@ -15,10 +15,12 @@ use herald_proto::v1::credentials_client::CredentialsClient;
 use herald_proto::v1::devices_client::DevicesClient;
 use herald_proto::v1::notifications_client::NotificationsClient;
 use herald_proto::v1::*;
+use herald_providers::Endpoints;
 use herald_providers::http::HttpConfig;
 use herald_store::Store;
 use herald_testkit::db::{Backend, TestDatabase};
 use herald_testkit::fcm::MockFcm;
+use herald_testkit::hms::MockHms;
 use herald_testkit::nats::NatsServer;
 use herald_testkit::tls::TestCa;
 use sqlx::Row as _;
@@ -28,12 +30,16 @@ use tonic::transport::Channel;
 
 pub use herald_testkit::db::Backend as DbBackend;
 
+/// How long a sender waits for a mock provider before it counts as a timeout.
+pub const PROVIDER_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// A running Herald with its dependencies.
 pub struct Stack {
     pub nats: NatsServer,
     pub db: TestDatabase,
     pub ca: TestCa,
     pub fcm: MockFcm,
+    pub hms: MockHms,
     pub store: Store,
     pub admin_key: String,
     pub endpoint: String,
@@ -65,6 +71,7 @@ impl Stack {
         let db = TestDatabase::new(backend).await.expect("database");
         let ca = TestCa::new().expect("test CA");
         let fcm = MockFcm::start(&ca).await.expect("mock FCM");
+        let hms = MockHms::start(&ca).await.expect("mock HMS");
         let store = Store::connect(&db.url).await.expect("store");
         let master_key = MasterKey::generate_base64();
         let mut stack = Stack {
@@ -72,6 +79,7 @@ impl Stack {
             db,
             ca,
             fcm,
+            hms,
             store,
             admin_key: herald_core::crypto::generate_api_key(),
             endpoint: String::new(),
@@ -95,6 +103,7 @@ impl Stack {
         let ingest_config = herald_ingest::Config {
             admin_key: Some(self.admin_key.clone()),
             master_key: master_key.clone(),
+            endpoints: self.endpoints(),
         };
         self.services.spawn(herald_ingest::run(
             ingest_config,
@@ -115,8 +124,14 @@ impl Stack {
             bus.clone(),
             shutdown.clone(),
         ));
-        for _ in 0..fcm_senders {
-            let config = self.sender_config(master_key.clone());
+        let senders = std::iter::repeat_n(Provider::Fcm, fcm_senders).chain([Provider::Hms]);
+        for provider in senders {
+            let config = herald_sender::Config {
+                provider,
+                concurrency: 16,
+                endpoints: self.endpoints(),
+                master_key: master_key.clone(),
+            };
             self.services.spawn(herald_sender::run(
                 config,
                 store.clone(),
@@ -126,16 +141,16 @@ impl Stack {
         }
     }
 
-    pub fn sender_config(&self, master_key: Arc<MasterKey>) -> herald_sender::Config {
-        herald_sender::Config {
-            provider: Provider::Fcm,
-            concurrency: 16,
+    /// The mocks as the providers, with a short timeout so a slow answer is a quick retry.
+    pub fn endpoints(&self) -> Endpoints {
+        Endpoints {
             fcm_base_url: self.fcm.base_url(),
+            hms_base_url: self.hms.base_url(),
+            hms_token_url: self.hms.token_url(),
             http: HttpConfig {
                 extra_ca_pem: Some(self.ca.cert_pem.clone()),
-                timeout: Duration::from_secs(10),
+                timeout: PROVIDER_TIMEOUT,
             },
-            master_key,
         }
     }
 
@@ -216,9 +231,21 @@ impl Stack {
         self.clients(&tenant.tenant_id, &key.key).await
     }
 
-    /// A new tenant with a key and the mock FCM's service account as its FCM credential.
+    /// A new tenant with a key, the mock FCM's service account as its FCM credential and the
+    /// mock HMS app as its HMS credential.
     pub async fn tenant(&self, name: &str) -> Tenant {
         let mut tenant = self.bare_tenant(name).await;
+        tenant
+            .credentials
+            .set_credential(SetCredentialRequest {
+                credential: Some(set_credential_request::Credential::Hms(HmsCredential {
+                    app_id: herald_testkit::hms::APP_ID.into(),
+                    app_secret: herald_testkit::hms::APP_SECRET.into(),
+                })),
+                label: "mock".into(),
+            })
+            .await
+            .expect("set HMS credential");
         tenant
             .credentials
             .set_credential(SetCredentialRequest {
@@ -258,11 +285,16 @@ impl Stack {
 }
 
 impl Tenant {
+    /// Registers an Android (FCM) device.
     pub async fn register(&mut self, user: &str, token: &str) -> Device {
+        self.register_on(Platform::Android, user, token).await
+    }
+
+    pub async fn register_on(&mut self, platform: Platform, user: &str, token: &str) -> Device {
         self.devices
             .register_device(RegisterDeviceRequest {
                 user_id: user.into(),
-                platform: Platform::Android as i32,
+                platform: platform as i32,
                 push_token: token.into(),
                 ..Default::default()
             })

@@ -232,35 +232,76 @@ async fn credentials_are_sealed_at_rest_and_never_returned() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(listed.credentials.len(), 1);
-    let info = &listed.credentials[0];
-    assert_eq!(info.provider(), Provider::Fcm);
-    assert_eq!(info.identifier, "herald-test");
-    assert_eq!(
-        info.principal,
-        "herald-test@herald-test.iam.gserviceaccount.com"
-    );
-    // The raw row holds neither the private key nor any recognisable part of the JSON.
-    let sealed = stack.raw_text("SELECT sealed FROM credentials").await;
-    assert_eq!(sealed.len(), 1);
-    assert!(!sealed[0].contains("PRIVATE KEY"));
-    assert!(!sealed[0].contains("client_email"));
-    let bad = acme
+    let shown: Vec<_> = listed
         .credentials
-        .set_credential(SetCredentialRequest {
-            credential: Some(set_credential_request::Credential::Fcm(FcmCredential {
+        .iter()
+        .map(|c| (c.provider(), c.identifier.as_str(), c.principal.as_str()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (
+                Provider::Fcm,
+                "herald-test",
+                "herald-test@herald-test.iam.gserviceaccount.com"
+            ),
+            (Provider::Hms, herald_testkit::hms::APP_ID, ""),
+        ]
+    );
+    // The raw rows hold neither secret nor any recognisable part of the credentials.
+    let sealed = stack.raw_text("SELECT sealed FROM credentials").await;
+    assert_eq!(sealed.len(), 2);
+    for row in &sealed {
+        for secret in [
+            "PRIVATE KEY",
+            "client_email",
+            "token_uri",
+            herald_testkit::hms::APP_SECRET,
+        ] {
+            assert!(!row.contains(secret), "a sealed row contains {secret:?}");
+        }
+    }
+    for (credential, field) in [
+        (
+            set_credential_request::Credential::Fcm(FcmCredential {
                 service_account_json: "{\"client_email\": \"x\"}".into(),
                 project_id: String::new(),
-            })),
-            label: String::new(),
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(bad.code(), Code::InvalidArgument);
-    assert!(
-        bad.message().starts_with("fcm.service_account_json"),
-        "{}",
-        bad.message()
+            }),
+            "fcm.service_account_json",
+        ),
+        (
+            set_credential_request::Credential::Hms(HmsCredential {
+                app_id: "not-numeric".into(),
+                app_secret: "s".into(),
+            }),
+            "hms.app_id",
+        ),
+        (
+            set_credential_request::Credential::Hms(HmsCredential {
+                app_id: "123".into(),
+                app_secret: String::new(),
+            }),
+            "hms.app_secret",
+        ),
+    ] {
+        let bad = acme
+            .credentials
+            .set_credential(SetCredentialRequest {
+                credential: Some(credential),
+                label: String::new(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(bad.code(), Code::InvalidArgument);
+        assert!(
+            bad.message().starts_with(&format!("{field}: ")),
+            "{}",
+            bad.message()
+        );
+    }
+    assert_eq!(
+        stack.raw_text("SELECT COUNT(*) FROM credentials").await,
+        vec!["2"]
     );
     stack.stop().await;
 }

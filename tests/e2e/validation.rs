@@ -149,7 +149,7 @@ async fn rpcs_not_built_yet_answer_unimplemented() {
     assert_eq!(err.code(), Code::Unimplemented);
     let err = acme
         .credentials
-        .test_connection(TestConnectionRequest { provider: 1 })
+        .generate_vapid_keys(GenerateVapidKeysRequest::default())
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Unimplemented);

@@ -7,9 +7,12 @@ pub mod fcm;
 pub mod hms;
 pub mod http;
 mod jwt;
+mod provider_client;
 pub mod token;
 
 use std::time::Duration;
+
+pub use provider_client::{Endpoints, ProviderClient};
 
 /// What a provider said of one push.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,11 +30,28 @@ pub enum SendOutcome {
     Failed { reason: String },
 }
 
-/// A credential or configuration problem found before anything was sent.
+/// A credential problem found before anything was sent; `field` names the credential's field
+/// the way the API spells it (`fcm.service_account_json`, `hms.app_id`).
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialError {
-    #[error("invalid credential: {0}")]
-    Invalid(String),
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+}
+
+impl From<CredentialError> for herald_core::Error {
+    fn from(err: CredentialError) -> Self {
+        let CredentialError::Invalid { field, reason } = err;
+        herald_core::Error::invalid(field, reason)
+    }
+}
+
+impl CredentialError {
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
 }
 
 /// Parses a `Retry-After` header: delay seconds or an HTTP date.

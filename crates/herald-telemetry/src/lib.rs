@@ -211,14 +211,27 @@ where
     })
 }
 
-/// Reads the PEM file named by `HERALD_EXTRA_CA_FILE`, if set.
-pub fn extra_ca_from_env() -> Result<Option<String>, ConfigError> {
-    match std::env::var("HERALD_EXTRA_CA_FILE") {
-        Ok(path) if !path.is_empty() => std::fs::read_to_string(&path)
-            .map(Some)
-            .map_err(|e| ConfigError(format!("HERALD_EXTRA_CA_FILE={path:?}: {e}"))),
-        _ => Ok(None),
-    }
+/// Where the providers are, from `HERALD_FCM_BASE_URL`, `HERALD_HMS_BASE_URL`,
+/// `HERALD_HMS_TOKEN_URL`, `HERALD_EXTRA_CA_FILE` (a PEM CA to trust besides the public roots)
+/// and `HERALD_PROVIDER_TIMEOUT_SECS`; each defaults to the provider's own.
+pub fn endpoints_from_env() -> Result<herald_providers::Endpoints, ConfigError> {
+    let defaults = herald_providers::Endpoints::default();
+    let extra_ca_pem = match std::env::var("HERALD_EXTRA_CA_FILE") {
+        Ok(path) if !path.is_empty() => Some(
+            std::fs::read_to_string(&path)
+                .map_err(|e| ConfigError(format!("HERALD_EXTRA_CA_FILE={path:?}: {e}")))?,
+        ),
+        _ => None,
+    };
+    Ok(herald_providers::Endpoints {
+        fcm_base_url: env_or("HERALD_FCM_BASE_URL", &defaults.fcm_base_url),
+        hms_base_url: env_or("HERALD_HMS_BASE_URL", &defaults.hms_base_url),
+        hms_token_url: env_or("HERALD_HMS_TOKEN_URL", &defaults.hms_token_url),
+        http: herald_providers::http::HttpConfig {
+            extra_ca_pem,
+            timeout: std::time::Duration::from_secs(env_parse("HERALD_PROVIDER_TIMEOUT_SECS", 30)?),
+        },
+    })
 }
 
 /// The master key that seals provider credentials, from `HERALD_MASTER_KEY` (base64 of 32

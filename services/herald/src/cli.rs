@@ -51,7 +51,21 @@ pub enum CredentialsCommand {
         #[arg(long, default_value = "")]
         label: String,
     },
+    /// Sets the tenant's HMS credential (Push Kit app id and app secret).
+    SetHms {
+        #[arg(long)]
+        app_id: String,
+        #[arg(long, env = "HERALD_HMS_APP_SECRET", hide_env_values = true)]
+        app_secret: String,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
     List,
+    /// Obtains a token and makes a validate-only send with the tenant's credential.
+    Test {
+        /// fcm or hms.
+        provider: String,
+    },
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -280,6 +294,41 @@ impl Client {
                     "fcm credential set: project {} as {}",
                     info.identifier, info.principal
                 );
+            }
+            Command::Credentials(CredentialsCommand::SetHms {
+                app_id,
+                app_secret,
+                label,
+            }) => {
+                let mut credentials = CredentialsClient::new(self.tenant_channel().await?);
+                let request = SetCredentialRequest {
+                    credential: Some(set_credential_request::Credential::Hms(HmsCredential {
+                        app_id,
+                        app_secret,
+                    })),
+                    label,
+                };
+                let info = credentials.set_credential(request).await?.into_inner();
+                println!("hms credential set: app {}", info.identifier);
+            }
+            Command::Credentials(CredentialsCommand::Test { provider }) => {
+                let provider = herald_core::platform::provider_from_name(&provider)
+                    .with_context(|| format!("unknown provider {provider:?} (fcm, hms)"))?;
+                let mut credentials = CredentialsClient::new(self.tenant_channel().await?);
+                let result = credentials
+                    .test_connection(TestConnectionRequest {
+                        provider: provider as i32,
+                    })
+                    .await?
+                    .into_inner();
+                println!(
+                    "{}: {}",
+                    if result.ok { "ok" } else { "FAILED" },
+                    result.detail
+                );
+                if !result.ok {
+                    bail!("the connection test failed");
+                }
             }
             Command::Credentials(CredentialsCommand::List) => {
                 let mut credentials = CredentialsClient::new(self.tenant_channel().await?);

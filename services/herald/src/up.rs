@@ -1,8 +1,8 @@
-//! `herald up`: the embedded default. All four services in one process over SQLite in the data
-//! directory and NATS at `NATS_URL`; when nothing answers there and `nats-server` is installed,
-//! it starts one with JetStream and its store in the data directory. `--with-mocks` starts a
-//! local mock FCM and points the FCM sender at it, so a first notification can be followed end
-//! to end without a Firebase project.
+//! `herald up`: the embedded default. Ingest, router, receipt and the FCM and HMS senders in one
+//! process over SQLite in the data directory and NATS at `NATS_URL`; when nothing answers there
+//! and `nats-server` is installed, it starts one with JetStream and its store in the data
+//! directory. `--with-mocks` starts local mock FCM and HMS services and points the senders at
+//! them, so a first notification can be followed end to end without provider accounts.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,7 +12,6 @@ use anyhow::{Context as _, bail};
 use herald_bus::Bus;
 use herald_core::crypto::{MasterKey, generate_api_key};
 use herald_proto::v1::Provider;
-use herald_providers::http::HttpConfig;
 use herald_store::Store;
 use herald_telemetry::CommonSettings;
 use tokio::task::JoinSet;
@@ -29,6 +28,9 @@ pub struct UpArgs {
     /// The mock FCM's port (fixed, so the service account written for it stays valid).
     #[arg(long, env = "HERALD_MOCK_FCM_PORT", default_value_t = 50443)]
     mock_fcm_port: u16,
+    /// The mock HMS's port.
+    #[arg(long, env = "HERALD_MOCK_HMS_PORT", default_value_t = 50444)]
+    mock_hms_port: u16,
 }
 
 /// A secret from the environment, or from a file in the data directory (created on first use).
@@ -87,23 +89,26 @@ pub async fn run(
     let store = Store::connect(&database_url).await.context("database")?;
     let bus = Bus::connect(&settings.nats_url).await?;
 
-    let mut http = HttpConfig {
-        extra_ca_pem: herald_telemetry::extra_ca_from_env()?,
-        timeout: Duration::from_secs(30),
-    };
-    let mut fcm_base_url = herald_telemetry::env_or(
-        "HERALD_FCM_BASE_URL",
-        herald_providers::fcm::DEFAULT_BASE_URL,
-    );
-    let _mock = if args.with_mocks {
+    let mut endpoints = herald_telemetry::endpoints_from_env()?;
+    let _mocks = if args.with_mocks {
         let ca = herald_testkit::tls::TestCa::new()?;
-        let mock = herald_testkit::fcm::MockFcm::start_on(&ca, args.mock_fcm_port, true).await?;
+        let fcm = herald_testkit::fcm::MockFcm::start_on(&ca, args.mock_fcm_port, true).await?;
+        let hms = herald_testkit::hms::MockHms::start_on(&ca, args.mock_hms_port, true).await?;
         let account_file = data_dir.join("mock-fcm-service-account.json");
-        write_private(&account_file, &mock.service_account_json())?;
-        fcm_base_url = mock.base_url();
-        http.extra_ca_pem = Some(ca.cert_pem.clone());
-        tracing::info!(url = %mock.base_url(), service_account = %account_file.display(), "mock FCM running");
-        Some((ca, mock))
+        write_private(&account_file, &fcm.service_account_json())?;
+        endpoints.fcm_base_url = fcm.base_url();
+        endpoints.hms_base_url = hms.base_url();
+        endpoints.hms_token_url = hms.token_url();
+        endpoints.http.extra_ca_pem = Some(ca.cert_pem.clone());
+        tracing::info!(
+            fcm = %fcm.base_url(),
+            fcm_service_account = %account_file.display(),
+            hms = %hms.base_url(),
+            hms_app_id = herald_testkit::hms::APP_ID,
+            hms_app_secret = herald_testkit::hms::APP_SECRET,
+            "mock providers running"
+        );
+        Some((ca, fcm, hms))
     } else {
         None
     };
@@ -113,6 +118,7 @@ pub async fn run(
     let ingest = herald_ingest::Config {
         admin_key: Some(admin_key),
         master_key: master_key.clone(),
+        endpoints: endpoints.clone(),
     };
     services.spawn(herald_ingest::run(
         ingest,
@@ -133,19 +139,20 @@ pub async fn run(
         bus.clone(),
         shutdown.clone(),
     ));
-    let sender = herald_sender::Config {
-        provider: Provider::Fcm,
-        concurrency: 64,
-        fcm_base_url,
-        http,
-        master_key,
-    };
-    services.spawn(herald_sender::run(
-        sender,
-        store.clone(),
-        bus.clone(),
-        shutdown.clone(),
-    ));
+    for provider in [Provider::Fcm, Provider::Hms] {
+        let sender = herald_sender::Config {
+            provider,
+            concurrency: 64,
+            endpoints: endpoints.clone(),
+            master_key: master_key.clone(),
+        };
+        services.spawn(herald_sender::run(
+            sender,
+            store.clone(),
+            bus.clone(),
+            shutdown.clone(),
+        ));
+    }
     tracing::info!(
         api = %args.grpc_addr,
         admin_key_file = %data_dir.join("admin.key").display(),

@@ -1,4 +1,5 @@
-//! Provider credentials: sealed at rest under the master key, never returned.
+//! Provider credentials: checked by opening a client with them, sealed at rest under the master
+//! key, never returned; TestConnection proves one works.
 
 use herald_core::crypto::credential_context;
 use herald_core::platform::provider_name;
@@ -6,7 +7,7 @@ use herald_core::{Error, Result};
 use herald_proto::v1::credentials_server::Credentials;
 use herald_proto::v1::set_credential_request::Credential;
 use herald_proto::v1::*;
-use herald_providers::fcm::ServiceAccount;
+use herald_providers::ProviderClient;
 use herald_store::CredentialRecord;
 use prost::Message as _;
 use tonic::{Request, Response, Status};
@@ -14,33 +15,36 @@ use tonic::{Request, Response, Status};
 use crate::Api;
 use crate::convert::credential;
 
-/// Checks an FCM credential and answers its metadata and the bytes to seal.
-fn fcm(label: &str, fcm: &FcmCredential) -> Result<(CredentialRecord, Vec<u8>)> {
-    let account = ServiceAccount::parse(&fcm.service_account_json)
-        .map_err(|e| Error::invalid("fcm.service_account_json", e.to_string()))?;
-    let project_id = if fcm.project_id.is_empty() {
-        account.project_id.clone()
-    } else {
-        fcm.project_id.clone()
-    };
-    if project_id.is_empty() {
-        return Err(Error::invalid(
-            "fcm.project_id",
-            "required (the service account JSON has none)",
-        ));
+impl Api {
+    /// Opens a client with a credential's bytes: the check that it is usable.
+    fn open(&self, provider: Provider, plaintext: &[u8]) -> Result<ProviderClient> {
+        Ok(ProviderClient::open(
+            provider,
+            plaintext,
+            &self.config.endpoints,
+            &self.http,
+        )?)
     }
-    let record = CredentialRecord {
-        provider: provider_name(Provider::Fcm).into(),
-        label: label.to_owned(),
-        identifier: project_id.clone(),
-        principal: account.client_email,
-        updated_at: 0,
-    };
-    let sealed_form = FcmCredential {
-        service_account_json: fcm.service_account_json.clone(),
-        project_id,
-    };
-    Ok((record, sealed_form.encode_to_vec()))
+
+    /// The tenant's credential for `provider`, opened.
+    async fn stored_client(
+        &self,
+        tenant: &herald_core::ids::TenantId,
+        provider: Provider,
+    ) -> Result<ProviderClient> {
+        let name = provider_name(provider);
+        let sealed = self
+            .store
+            .sealed_credential(tenant, name)
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(|| Error::NotFound(format!("{name} credential")))?;
+        let plaintext = self
+            .config
+            .master_key
+            .open(&credential_context(tenant.as_str(), name), &sealed.sealed)?;
+        self.open(provider, &plaintext)
+    }
 }
 
 #[tonic::async_trait]
@@ -52,16 +56,14 @@ impl Credentials for Api {
     ) -> Result<Response<CredentialInfo>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
         let req = request.get_ref();
-        let (record, plaintext) = match &req.credential {
-            Some(Credential::Fcm(c)) => fcm(&req.label, c)?,
+        let (provider, plaintext) = match &req.credential {
+            Some(Credential::Fcm(c)) => (Provider::Fcm, c.encode_to_vec()),
+            Some(Credential::Hms(c)) => (Provider::Hms, c.encode_to_vec()),
             Some(Credential::Apns(_)) => {
                 return Err(Error::Unimplemented("APNs credentials".into()).into());
             }
             Some(Credential::Webpush(_)) => {
                 return Err(Error::Unimplemented("Web Push credentials".into()).into());
-            }
-            Some(Credential::Hms(_)) => {
-                return Err(Error::Unimplemented("HMS credentials".into()).into());
             }
             None => {
                 return Err(Error::invalid(
@@ -70,6 +72,14 @@ impl Credentials for Api {
                 )
                 .into());
             }
+        };
+        let (identifier, principal) = self.open(provider, &plaintext)?.identity();
+        let record = CredentialRecord {
+            provider: provider_name(provider).into(),
+            label: req.label.clone(),
+            identifier,
+            principal,
+            updated_at: 0,
         };
         let sealed = self.config.master_key.seal(
             &credential_context(tenant.as_str(), &record.provider),
@@ -119,11 +129,28 @@ impl Credentials for Api {
         Ok(Response::new(DeleteCredentialResponse {}))
     }
 
+    /// Obtains a token and makes a validate-only send with the stored credential.
+    #[tracing::instrument(skip_all)]
     async fn test_connection(
         &self,
-        _request: Request<TestConnectionRequest>,
+        request: Request<TestConnectionRequest>,
     ) -> Result<Response<TestConnectionResponse>, Status> {
-        Err(Error::Unimplemented("TestConnection".into()).into())
+        let tenant = self.tenant(request.metadata()).await?;
+        let provider = request.get_ref().provider();
+        if !matches!(provider, Provider::Fcm | Provider::Hms) {
+            return Err(Error::invalid(
+                "provider",
+                "fcm or hms (the providers Herald can send with)",
+            )
+            .into());
+        }
+        let client = self.stored_client(&tenant, provider).await?;
+        let (ok, detail) = match client.test_connection().await {
+            Ok(detail) => (true, detail),
+            Err(detail) => (false, detail),
+        };
+        tracing::info!(tenant_id = %tenant, provider = provider_name(provider), ok, "connection tested");
+        Ok(Response::new(TestConnectionResponse { ok, detail }))
     }
 
     async fn generate_vapid_keys(

@@ -23,6 +23,8 @@ use herald_proto::v1::admin_server::AdminServer;
 use herald_proto::v1::credentials_server::CredentialsServer;
 use herald_proto::v1::devices_server::DevicesServer;
 use herald_proto::v1::notifications_server::NotificationsServer;
+use herald_providers::Endpoints;
+use herald_providers::http::HttpClient;
 use herald_store::Store;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -35,6 +37,8 @@ pub struct Config {
     pub admin_key: Option<String>,
     /// Seals provider credentials at rest (`HERALD_MASTER_KEY`).
     pub master_key: Arc<MasterKey>,
+    /// Where TestConnection reaches the providers.
+    pub endpoints: Endpoints,
 }
 
 /// What every RPC handler needs.
@@ -43,6 +47,7 @@ pub(crate) struct Api {
     store: Store,
     bus: Bus,
     config: Config,
+    http: HttpClient,
 }
 
 /// Serves the API on `listener` until `shutdown`, with the outbox relay alongside; in-flight
@@ -54,10 +59,12 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let http = herald_providers::http::client(&config.endpoints.http)?;
     let api = Api {
         store: store.clone(),
         bus: bus.clone(),
         config,
+        http,
     };
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
@@ -82,13 +89,14 @@ pub async fn run(
 }
 
 impl Config {
-    /// `HERALD_ADMIN_KEY` (optional) and `HERALD_MASTER_KEY` (required).
+    /// `HERALD_ADMIN_KEY` (optional), `HERALD_MASTER_KEY` (required) and the provider endpoints.
     pub fn from_env() -> Result<Self, herald_telemetry::ConfigError> {
         Ok(Self {
             admin_key: std::env::var("HERALD_ADMIN_KEY")
                 .ok()
                 .filter(|k| !k.is_empty()),
             master_key: Arc::new(herald_telemetry::master_key_from_env()?),
+            endpoints: herald_telemetry::endpoints_from_env()?,
         })
     }
 }

@@ -5,9 +5,8 @@
 //! worker; once the next try would fall past the notification's time to live it is expired.
 #![forbid(unsafe_code)]
 
-mod fcm;
+mod clients;
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,13 +18,13 @@ use herald_core::platform::provider_name;
 use herald_core::time::now_ms;
 use herald_proto::bus::v1::{DeliveryReceipt, Outcome, SendTask};
 use herald_proto::v1::Provider;
+use herald_providers::Endpoints;
 use herald_providers::SendOutcome;
-use herald_providers::http::HttpConfig;
 use herald_store::Store;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
-pub use fcm::FcmSender;
+use clients::TenantClients;
 
 /// Sender settings.
 #[derive(Clone, Debug)]
@@ -33,16 +32,10 @@ pub struct Config {
     pub provider: Provider,
     /// Sends in flight at once in this process.
     pub concurrency: usize,
-    /// FCM's base URL (FCM's own, or a mock's).
-    pub fcm_base_url: String,
-    pub http: HttpConfig,
+    /// Where the providers are (their own hosts, or mocks).
+    pub endpoints: Endpoints,
     /// Opens the tenants' sealed credentials.
     pub master_key: Arc<MasterKey>,
-}
-
-/// One provider's way of delivering a task.
-pub trait ProviderSender: Send + Sync + 'static {
-    fn send(&self, tenant: &TenantId, task: &SendTask) -> impl Future<Output = SendOutcome> + Send;
 }
 
 /// The durable consumer name of a provider's sender.
@@ -57,27 +50,12 @@ pub async fn run(
     bus: Bus,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    match config.provider {
-        Provider::Fcm => {
-            let http = herald_providers::http::client(&config.http)?;
-            let sender = FcmSender::new(
-                store,
-                config.master_key.clone(),
-                http,
-                config.fcm_base_url.clone(),
-            );
-            run_with(config, sender, bus, shutdown).await
-        }
-        other => anyhow::bail!("the {} sender is not built yet", provider_name(other)),
+    if !matches!(config.provider, Provider::Fcm | Provider::Hms) {
+        anyhow::bail!(
+            "the {} sender is not built yet",
+            provider_name(config.provider)
+        );
     }
-}
-
-async fn run_with<P: ProviderSender>(
-    config: Config,
-    provider: P,
-    bus: Bus,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
     let name = consumer_name(config.provider);
     let max_ack_pending = i64::try_from(config.concurrency * 4)
         .unwrap_or(i64::MAX)
@@ -91,9 +69,17 @@ async fn run_with<P: ProviderSender>(
             max_ack_pending,
         )
         .await?;
+    let http = herald_providers::http::client(&config.endpoints.http)?;
+    let clients = TenantClients::new(
+        config.provider,
+        store,
+        config.master_key,
+        config.endpoints,
+        http,
+    );
     tracing::info!(consumer = %name, concurrency = config.concurrency, "sender consuming");
     let worker = Arc::new(Worker {
-        provider,
+        clients,
         bus,
         kind: config.provider,
     });
@@ -112,8 +98,8 @@ async fn run_with<P: ProviderSender>(
     Ok(())
 }
 
-struct Worker<P> {
-    provider: P,
+struct Worker {
+    clients: TenantClients,
     bus: Bus,
     kind: Provider,
 }
@@ -122,7 +108,7 @@ struct Worker<P> {
 /// twice: the accepted crash window of at-least-once delivery).
 const RECEIPT_RETRY: Duration = Duration::from_secs(1);
 
-impl<P: ProviderSender> Worker<P> {
+impl Worker {
     async fn handle(&self, message: Message) -> Disposition {
         let Some(task) = herald_bus::decode::<SendTask>(&message) else {
             return Disposition::Drop;
@@ -144,7 +130,11 @@ impl<P: ProviderSender> Worker<P> {
                 String::new(),
             )
         } else {
-            match self.provider.send(&tenant, &task).await {
+            let outcome = match self.clients.get(&tenant).await {
+                Ok(client) => client.send(&task).await,
+                Err(outcome) => outcome,
+            };
+            match outcome {
                 SendOutcome::Submitted {
                     provider_message_id,
                 } => (Outcome::Submitted, String::new(), provider_message_id),
@@ -201,28 +191,20 @@ impl<P: ProviderSender> Worker<P> {
 }
 
 impl Config {
-    /// `HERALD_SENDER_PROVIDER` (fcm), `HERALD_SENDER_CONCURRENCY`, `HERALD_FCM_BASE_URL`,
-    /// `HERALD_EXTRA_CA_FILE`, `HERALD_PROVIDER_TIMEOUT_SECS`, with `master_key` from
-    /// `HERALD_MASTER_KEY`.
+    /// `HERALD_SENDER_PROVIDER` (fcm or hms), `HERALD_SENDER_CONCURRENCY` and the provider
+    /// endpoints ([`herald_telemetry::endpoints_from_env`]).
     pub fn from_env(master_key: Arc<MasterKey>) -> Result<Self, herald_telemetry::ConfigError> {
         use herald_telemetry::{ConfigError, env_or, env_parse};
         let name = env_or("HERALD_SENDER_PROVIDER", "fcm");
         let provider = herald_core::platform::provider_from_name(&name).ok_or_else(|| {
             ConfigError(format!(
-                "HERALD_SENDER_PROVIDER={name:?}: expected fcm, apns, webpush or hms"
+                "HERALD_SENDER_PROVIDER={name:?}: expected fcm or hms"
             ))
         })?;
         Ok(Self {
             provider,
             concurrency: env_parse("HERALD_SENDER_CONCURRENCY", 64)?,
-            fcm_base_url: env_or(
-                "HERALD_FCM_BASE_URL",
-                herald_providers::fcm::DEFAULT_BASE_URL,
-            ),
-            http: HttpConfig {
-                extra_ca_pem: herald_telemetry::extra_ca_from_env()?,
-                timeout: Duration::from_secs(env_parse("HERALD_PROVIDER_TIMEOUT_SECS", 30)?),
-            },
+            endpoints: herald_telemetry::endpoints_from_env()?,
             master_key,
         })
     }

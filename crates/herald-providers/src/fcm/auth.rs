@@ -12,6 +12,8 @@ use serde_json::json;
 use crate::CredentialError;
 use crate::token::{AccessTokens, TokenCache, TokenError, fetch_form};
 
+/// The API field a service-account problem is reported against.
+const FIELD: &str = "fcm.service_account_json";
 const SCOPE: &str = "https://www.googleapis.com/auth/firebase.messaging";
 
 /// The fields Herald uses from a service-account JSON.
@@ -38,10 +40,11 @@ impl ServiceAccount {
     /// Parses and checks a service-account JSON (the key must be a PKCS#8 RSA key).
     pub fn parse(json: &str) -> Result<Self, CredentialError> {
         let account: Self = serde_json::from_str(json)
-            .map_err(|e| CredentialError::Invalid(format!("service_account_json: {e}")))?;
+            .map_err(|e| CredentialError::invalid(FIELD, e.to_string()))?;
         if account.client_email.is_empty() || account.token_uri.is_empty() {
-            return Err(CredentialError::Invalid(
-                "service_account_json: client_email and token_uri are required".into(),
+            return Err(CredentialError::invalid(
+                FIELD,
+                "client_email and token_uri are required",
             ));
         }
         url_of(&account.token_uri)?;
@@ -50,22 +53,15 @@ impl ServiceAccount {
     }
 
     fn signing_key(&self) -> Result<RsaKeyPair, CredentialError> {
-        let der =
-            PrivatePkcs8KeyDer::from_pem_slice(self.private_key.as_bytes()).map_err(|_| {
-                CredentialError::Invalid(
-                    "service_account_json: private_key is not a PKCS#8 PEM key".into(),
-                )
-            })?;
-        RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).map_err(|e| {
-            CredentialError::Invalid(format!("service_account_json: private_key: {e}"))
-        })
+        let der = PrivatePkcs8KeyDer::from_pem_slice(self.private_key.as_bytes())
+            .map_err(|_| CredentialError::invalid(FIELD, "private_key is not a PKCS#8 PEM key"))?;
+        RsaKeyPair::from_pkcs8(der.secret_pkcs8_der())
+            .map_err(|e| CredentialError::invalid(FIELD, format!("private_key: {e}")))
     }
 }
 
 fn url_of(raw: &str) -> Result<reqwest::Url, CredentialError> {
-    reqwest::Url::parse(raw).map_err(|_| {
-        CredentialError::Invalid("service_account_json: token_uri is not a URL".into())
-    })
+    reqwest::Url::parse(raw).map_err(|_| CredentialError::invalid(FIELD, "token_uri is not a URL"))
 }
 
 /// Access tokens for one service account.

@@ -15,6 +15,7 @@ pub struct FcmClient {
     http: reqwest::Client,
     send_url: String,
     project_id: String,
+    client_email: String,
     tokens: TokenSource,
 }
 
@@ -32,8 +33,9 @@ impl FcmClient {
             credential.project_id.clone()
         };
         if project_id.is_empty() {
-            return Err(CredentialError::Invalid(
-                "project_id: required (the service account JSON has none)".into(),
+            return Err(CredentialError::invalid(
+                "fcm.project_id",
+                "required (the service account JSON has none)",
             ));
         }
         Ok(Self {
@@ -42,6 +44,7 @@ impl FcmClient {
                 base_url.trim_end_matches('/')
             ),
             project_id,
+            client_email: account.client_email.clone(),
             tokens: TokenSource::new(account, http.clone())?,
             http,
         })
@@ -49,6 +52,11 @@ impl FcmClient {
 
     pub fn project_id(&self) -> &str {
         &self.project_id
+    }
+
+    /// The service account the client authenticates as.
+    pub fn client_email(&self) -> &str {
+        &self.client_email
     }
 
     /// Sends one `messages:send` body. A 401 without an FcmError (a stale access token) is

@@ -13,6 +13,7 @@ use crate::{CredentialError, SendOutcome};
 #[derive(Debug)]
 pub struct HmsClient {
     http: reqwest::Client,
+    app_id: String,
     send_url: String,
     tokens: AppTokens,
 }
@@ -27,14 +28,16 @@ impl HmsClient {
         credential: &HmsCredential,
     ) -> Result<Self, CredentialError> {
         if credential.app_id.is_empty() || !credential.app_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(CredentialError::Invalid(
-                "hms.app_id: the numeric app id is required".into(),
+            return Err(CredentialError::invalid(
+                "hms.app_id",
+                "the numeric app id is required",
             ));
         }
         if credential.app_secret.is_empty() {
-            return Err(CredentialError::Invalid("hms.app_secret: required".into()));
+            return Err(CredentialError::invalid("hms.app_secret", "required"));
         }
         Ok(Self {
+            app_id: credential.app_id.clone(),
             send_url: format!(
                 "{}/v1/{}/messages:send",
                 base_url.trim_end_matches('/'),
@@ -48,6 +51,10 @@ impl HmsClient {
             ),
             http,
         })
+    }
+
+    pub fn app_id(&self) -> &str {
+        &self.app_id
     }
 
     /// Sends one `messages:send` body addressed to `token`; an expired access token (80200003)

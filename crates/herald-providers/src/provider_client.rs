@@ -1,0 +1,157 @@
+//! One client per tenant credential, whatever its provider: opened from the credential's
+//! decrypted bytes, it sends a task with that provider's payload mapping and can test the
+//! connection with a validate-only send.
+
+use herald_core::payload::{self, Target};
+use herald_proto::bus::v1::SendTask;
+use herald_proto::v1::{FcmCredential, HmsCredential, Provider};
+use prost::Message as _;
+use serde_json::json;
+
+use crate::fcm::FcmClient;
+use crate::hms::HmsClient;
+use crate::http::{HttpClient, HttpConfig};
+use crate::{CredentialError, SendOutcome};
+
+/// Where the providers are (their own hosts, or mocks) and how to reach them.
+#[derive(Clone, Debug)]
+pub struct Endpoints {
+    pub fcm_base_url: String,
+    pub hms_base_url: String,
+    pub hms_token_url: String,
+    pub http: HttpConfig,
+}
+
+impl Default for Endpoints {
+    fn default() -> Self {
+        Self {
+            fcm_base_url: crate::fcm::DEFAULT_BASE_URL.into(),
+            hms_base_url: crate::hms::DEFAULT_BASE_URL.into(),
+            hms_token_url: crate::hms::DEFAULT_TOKEN_URL.into(),
+            http: HttpConfig::default(),
+        }
+    }
+}
+
+/// The topic a connection test addresses: a validate-only send needs a target, and a topic
+/// proves auth and project without a real device.
+const TEST_TOPIC: &str = "herald-connection-test";
+
+#[derive(Debug)]
+pub enum ProviderClient {
+    Fcm(FcmClient),
+    Hms(HmsClient),
+}
+
+impl ProviderClient {
+    /// Opens a credential of `provider` from its stored (decrypted) protobuf bytes.
+    pub fn open(
+        provider: Provider,
+        plaintext: &[u8],
+        endpoints: &Endpoints,
+        http: &HttpClient,
+    ) -> Result<Self, CredentialError> {
+        let unreadable = |e: prost::DecodeError| {
+            CredentialError::invalid("credential", format!("unreadable: {e}"))
+        };
+        match provider {
+            Provider::Fcm => {
+                let credential = FcmCredential::decode(plaintext).map_err(unreadable)?;
+                Ok(Self::Fcm(FcmClient::new(
+                    http.clone(),
+                    &endpoints.fcm_base_url,
+                    &credential,
+                )?))
+            }
+            Provider::Hms => {
+                let credential = HmsCredential::decode(plaintext).map_err(unreadable)?;
+                Ok(Self::Hms(HmsClient::new(
+                    http.clone(),
+                    &endpoints.hms_base_url,
+                    &endpoints.hms_token_url,
+                    &credential,
+                )?))
+            }
+            other => Err(CredentialError::invalid(
+                "credential",
+                format!("no client for {}", other.as_str_name()),
+            )),
+        }
+    }
+
+    /// What the API shows of the credential: (identifier, principal), e.g. the FCM project and
+    /// service account, or the HMS app id.
+    pub fn identity(&self) -> (String, String) {
+        match self {
+            Self::Fcm(client) => (
+                client.project_id().to_owned(),
+                client.client_email().to_owned(),
+            ),
+            Self::Hms(client) => (client.app_id().to_owned(), String::new()),
+        }
+    }
+
+    /// Sends one task to its device.
+    pub async fn send(&self, task: &SendTask) -> SendOutcome {
+        let token = task
+            .device
+            .as_ref()
+            .map(|d| d.push_token.as_str())
+            .unwrap_or_default();
+        let notification = task.notification.clone().unwrap_or_default();
+        let target = Target {
+            token,
+            message_id: &task.message_id,
+            delivery_id: &task.delivery_id,
+        };
+        match self {
+            Self::Fcm(client) => {
+                client
+                    .send(&payload::fcm::request_body(&notification, target, false))
+                    .await
+            }
+            Self::Hms(client) => {
+                client
+                    .send(
+                        &payload::hms::request_body(&notification, target, false),
+                        token,
+                    )
+                    .await
+            }
+        }
+    }
+
+    /// Obtains an access token and makes a validate-only send; answers what was proven, or
+    /// what went wrong.
+    pub async fn test_connection(&self) -> Result<String, String> {
+        let notification = json!({ "title": "Herald connection test" });
+        let outcome = match self {
+            Self::Fcm(client) => {
+                let body = json!({"validate_only": true, "message": {"topic": TEST_TOPIC, "notification": notification}});
+                client.send(&body).await
+            }
+            Self::Hms(client) => {
+                let body = json!({
+                    "validate_only": true,
+                    "message": {"topic": TEST_TOPIC, "data": "{}", "android": {"notification": {
+                        "title": "Herald connection test", "body": "", "click_action": {"type": 3}
+                    }}}
+                });
+                client.send(&body, "").await
+            }
+        };
+        let provider = match self {
+            Self::Fcm(client) => format!("FCM project {}", client.project_id()),
+            Self::Hms(_) => "HMS".to_owned(),
+        };
+        match outcome {
+            SendOutcome::Submitted { .. } => Ok(format!(
+                "obtained an access token and {provider} accepted a validate-only message"
+            )),
+            SendOutcome::Failed { reason } | SendOutcome::TokenDead { reason } => Err(reason),
+            SendOutcome::Retry { reason, .. } => {
+                Err(format!("{provider} is unavailable: {reason}"))
+            }
+        }
+    }
+}
