@@ -1,5 +1,6 @@
 //! End-to-end tests through Herald's public gRPC API.
 
+mod android;
 mod auth;
 mod delivery;
 mod devices;

@@ -39,8 +39,8 @@ const TEST_TOPIC: &str = "herald-connection-test";
 
 #[derive(Debug)]
 pub enum ProviderClient {
-    Fcm(FcmClient),
-    Hms(HmsClient),
+    Fcm(Box<FcmClient>),
+    Hms(Box<HmsClient>),
 }
 
 impl ProviderClient {
@@ -57,20 +57,20 @@ impl ProviderClient {
         match provider {
             Provider::Fcm => {
                 let credential = FcmCredential::decode(plaintext).map_err(unreadable)?;
-                Ok(Self::Fcm(FcmClient::new(
+                Ok(Self::Fcm(Box::new(FcmClient::new(
                     http.clone(),
                     &endpoints.fcm_base_url,
                     &credential,
-                )?))
+                )?)))
             }
             Provider::Hms => {
                 let credential = HmsCredential::decode(plaintext).map_err(unreadable)?;
-                Ok(Self::Hms(HmsClient::new(
+                Ok(Self::Hms(Box::new(HmsClient::new(
                     http.clone(),
                     &endpoints.hms_base_url,
                     &endpoints.hms_token_url,
                     &credential,
-                )?))
+                )?)))
             }
             other => Err(CredentialError::invalid(
                 "credential",

@@ -7,7 +7,6 @@
 //! per device token (errors, `Retry-After`, delays) and read back what it received.
 
 use std::collections::HashMap;
-use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,7 +22,7 @@ use ring::signature::{KeyPair as _, RSA_PKCS1_2048_8192_SHA256, RsaKeyPair, Unpa
 use serde_json::{Value, json};
 
 pub use crate::mock::{Answer, ReceivedPush, Version};
-use crate::mock::{Peer, Recorder, authorization, with_retry_after};
+use crate::mock::{Mock, Peer, Recorder, authorization, with_retry_after};
 use crate::tls::{HttpsServer, TestCa};
 use crate::unix_now;
 
@@ -32,8 +31,9 @@ const SERVICE_ACCOUNT_KEY_PEM: &str = include_str!("../fixtures/fcm-service-acco
 pub const SCOPE: &str = "https://www.googleapis.com/auth/firebase.messaging";
 const MAX_PAYLOAD: usize = 4096;
 
+/// What the mock's handlers share.
 #[derive(Debug)]
-struct Shared {
+pub struct FcmState {
     project_id: String,
     client_email: String,
     public_key: Vec<u8>,
@@ -43,20 +43,14 @@ struct Shared {
     recorder: Recorder,
 }
 
-/// A running mock FCM; it dereferences to its [`Recorder`] (scripts, received pushes).
-#[derive(Debug)]
-pub struct MockFcm {
-    server: HttpsServer,
-    shared: Arc<Shared>,
-}
-
-impl Deref for MockFcm {
-    type Target = Recorder;
-
-    fn deref(&self) -> &Recorder {
-        &self.shared.recorder
+impl AsRef<Recorder> for FcmState {
+    fn as_ref(&self) -> &Recorder {
+        &self.recorder
     }
 }
+
+/// A running mock; it dereferences to its [`Recorder`] (scripts, received pushes).
+pub type MockFcm = Mock<FcmState>;
 
 impl MockFcm {
     /// Starts a mock for project `herald-test` on a free port.
@@ -71,7 +65,7 @@ impl MockFcm {
         let port = listener.local_addr()?.port();
         drop(listener);
         let key = service_account_key();
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(FcmState {
             project_id: "herald-test".into(),
             client_email: "herald-test@herald-test.iam.gserviceaccount.com".into(),
             public_key: key.public_key().as_ref().to_vec(),
@@ -86,11 +80,6 @@ impl MockFcm {
             .with_state(shared.clone());
         let server = HttpsServer::start(ca, router, port).await?;
         Ok(Self { server, shared })
-    }
-
-    /// The base URL to configure as Herald's FCM endpoint.
-    pub fn base_url(&self) -> String {
-        self.server.base_url()
     }
 
     /// A service-account JSON whose `token_uri` points at this mock.
@@ -125,7 +114,7 @@ fn oauth_error(description: &str) -> Response {
     (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
 }
 
-async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+async fn token(State(shared): State<Arc<FcmState>>, body: Bytes) -> Response {
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     if form.get("grant_type").map(String::as_str)
         != Some("urn:ietf:params:oauth:grant-type:jwt-bearer")
@@ -150,7 +139,7 @@ async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
 }
 
 /// Checks a service-account assertion as Google's token endpoint does.
-fn check_assertion(shared: &Shared, jwt: &str) -> Result<(), String> {
+fn check_assertion(shared: &FcmState, jwt: &str) -> Result<(), String> {
     let parts: Vec<&str> = jwt.split('.').collect();
     let [header, claims, signature] = parts.as_slice() else {
         return Err("assertion is not a JWT".into());
@@ -223,7 +212,7 @@ fn invalid(message: &str) -> Response {
 }
 
 async fn send(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<FcmState>>,
     Extension(Peer(peer)): Extension<Peer>,
     Path(project): Path<String>,
     version: Version,

@@ -7,7 +7,6 @@
 //! (tokens excluded); it answers Push Kit's result codes. Tests script answers per device token.
 
 use std::collections::HashMap;
-use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,7 +19,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 
 pub use crate::mock::{Answer, ReceivedPush, Version};
-use crate::mock::{Peer, Recorder, authorization, with_retry_after};
+use crate::mock::{Mock, Peer, Recorder, authorization, with_retry_after};
 use crate::tls::{HttpsServer, TestCa};
 
 /// The mock app's credentials.
@@ -30,26 +29,21 @@ const MAX_BODY: usize = 4096;
 const MAX_TOKENS: usize = 1000;
 const MAX_TTL_SECONDS: u64 = 1_296_000;
 
+/// What the mock's handlers share.
 #[derive(Debug)]
-struct Shared {
+pub struct HmsState {
     log_pushes: bool,
     recorder: Recorder,
 }
 
-/// A running mock HMS; it dereferences to its [`Recorder`] (scripts, received pushes).
-#[derive(Debug)]
-pub struct MockHms {
-    server: HttpsServer,
-    shared: Arc<Shared>,
-}
-
-impl Deref for MockHms {
-    type Target = Recorder;
-
-    fn deref(&self) -> &Recorder {
-        &self.shared.recorder
+impl AsRef<Recorder> for HmsState {
+    fn as_ref(&self) -> &Recorder {
+        &self.recorder
     }
 }
+
+/// A running mock; it dereferences to its [`Recorder`] (scripts, received pushes).
+pub type MockHms = Mock<HmsState>;
 
 impl MockHms {
     pub async fn start(ca: &TestCa) -> anyhow::Result<Self> {
@@ -58,7 +52,7 @@ impl MockHms {
 
     /// Starts a mock on `port` (0: any); `log_pushes` logs each accepted push.
     pub async fn start_on(ca: &TestCa, port: u16, log_pushes: bool) -> anyhow::Result<Self> {
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(HmsState {
             log_pushes,
             recorder: Recorder::default(),
         });
@@ -70,18 +64,13 @@ impl MockHms {
         Ok(Self { server, shared })
     }
 
-    /// The base URL to configure as Herald's HMS push endpoint.
-    pub fn base_url(&self) -> String {
-        self.server.base_url()
-    }
-
     /// The URL to configure as Herald's HMS token endpoint.
     pub fn token_url(&self) -> String {
         format!("{}/oauth2/v3/token", self.server.base_url())
     }
 }
 
-async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+async fn token(State(shared): State<Arc<HmsState>>, body: Bytes) -> Response {
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let field = |name: &str| form.get(name).map(String::as_str);
     if field("grant_type") != Some("client_credentials") {
@@ -107,7 +96,7 @@ fn result(status: StatusCode, code: &str, msg: &str) -> Response {
 }
 
 async fn send(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<HmsState>>,
     Extension(Peer(peer)): Extension<Peer>,
     Path(app_id): Path<String>,
     version: Version,

@@ -213,3 +213,26 @@ pub(crate) fn with_retry_after(
     }
     response
 }
+
+/// A running mock provider: its HTTPS server and the state its handlers share. It dereferences
+/// to its [`Recorder`] (scripts, received pushes) and stops when dropped.
+#[derive(Debug)]
+pub struct Mock<S> {
+    pub(crate) server: crate::tls::HttpsServer,
+    pub(crate) shared: std::sync::Arc<S>,
+}
+
+impl<S: AsRef<Recorder>> std::ops::Deref for Mock<S> {
+    type Target = Recorder;
+
+    fn deref(&self) -> &Recorder {
+        self.shared.as_ref().as_ref()
+    }
+}
+
+impl<S> Mock<S> {
+    /// The base URL to configure as Herald's endpoint for this provider.
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+}
