@@ -1,0 +1,187 @@
+//! Two `herald-sender` processes share one durable consumer: the work splits between them and
+//! each push reaches the provider once.
+
+use std::collections::HashSet;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use herald_bus::{Bus, Outgoing, SEND_STREAM, subjects};
+use herald_core::crypto::{MasterKey, credential_context};
+use herald_core::ids::{DeliveryId, DeviceId, MessageId};
+use herald_core::time::now_ms;
+use herald_proto::bus::v1::{SendTask, TargetDevice};
+use herald_proto::v1::{FcmCredential, Notification, Platform};
+use herald_store::{CredentialRecord, Store};
+use herald_testkit::fcm::{Answer, MockFcm};
+use herald_testkit::nats::NatsServer;
+use herald_testkit::tls::TestCa;
+use prost::Message as _;
+
+struct Sender(Child);
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+    }
+}
+
+#[tokio::test]
+async fn two_sender_processes_share_one_consumer_and_send_each_push_once() {
+    let nats = NatsServer::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("herald.db").display()
+    );
+    let store = Store::connect(&database_url).await.unwrap();
+    let ca = TestCa::new().unwrap();
+    let fcm = MockFcm::start(&ca).await.unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &ca.cert_pem).unwrap();
+
+    // A tenant whose FCM credential is the mock's service account, sealed as ingest seals it.
+    let master_key = MasterKey::generate_base64();
+    let tenant = store.create_tenant("acme").await.unwrap().id;
+    let credential = FcmCredential {
+        service_account_json: fcm.service_account_json(),
+        project_id: String::new(),
+    };
+    let sealed = MasterKey::from_base64(&master_key).unwrap().seal(
+        &credential_context(tenant.as_str(), "fcm"),
+        &credential.encode_to_vec(),
+    );
+    let record = CredentialRecord {
+        provider: "fcm".into(),
+        label: String::new(),
+        identifier: "herald-test".into(),
+        principal: String::new(),
+        updated_at: 0,
+    };
+    store
+        .put_credential(&tenant, &record, &sealed)
+        .await
+        .unwrap();
+
+    let bus = Bus::connect(&nats.url()).await.unwrap();
+    let spawn = || {
+        Sender(
+            Command::new(env!("CARGO_BIN_EXE_herald-sender"))
+                .env("HERALD_DATABASE_URL", &database_url)
+                .env("HERALD_NATS_URL", nats.url())
+                .env("HERALD_MASTER_KEY", &master_key)
+                .env("HERALD_SENDER_PROVIDER", "fcm")
+                .env("HERALD_SENDER_CONCURRENCY", "8")
+                .env("HERALD_FCM_BASE_URL", fcm.base_url())
+                .env("HERALD_EXTRA_CA_FILE", &ca_file)
+                .env("HERALD_HEALTH_ADDR", "127.0.0.1:0")
+                .env("RUST_LOG", "warn")
+                .spawn()
+                .expect("start herald-sender"),
+        )
+    };
+    let mut senders = [spawn(), spawn()];
+
+    // Both processes must be pulling before the work arrives.
+    let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap());
+    let started = Instant::now();
+    loop {
+        let waiting = match js.get_stream(SEND_STREAM).await {
+            Ok(stream) => match stream.consumer_info("sender-fcm").await {
+                Ok(info) => info.num_waiting,
+                Err(_) => 0,
+            },
+            Err(_) => 0,
+        };
+        if waiting >= 2 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the senders did not start pulling"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let tokens: Vec<String> = (0..40).map(|i| format!("proc-{i:02}")).collect();
+    let tasks = tokens.iter().map(|token| {
+        // Slow answers keep both processes busy at once.
+        fcm.script(token, [Answer::delayed(Duration::from_millis(100))]);
+        let message = MessageId::generate();
+        let device = DeviceId::generate();
+        let delivery = DeliveryId::derive(&message, &device);
+        let task = SendTask {
+            tenant_id: tenant.to_string(),
+            message_id: message.to_string(),
+            delivery_id: delivery.to_string(),
+            device: Some(TargetDevice {
+                device_id: device.to_string(),
+                platform: Platform::Android as i32,
+                push_token: token.clone(),
+                ..Default::default()
+            }),
+            notification: Some(Notification {
+                title: "Hello".into(),
+                ..Default::default()
+            }),
+            accepted_at_ms: now_ms(),
+            expires_at_ms: now_ms() + 600_000,
+        };
+        Outgoing::new(
+            subjects::send("fcm", tenant.as_str()),
+            delivery.to_string(),
+            &task,
+        )
+    });
+    bus.publish_all(tasks.collect::<Vec<_>>()).await.unwrap();
+
+    let received = fcm.wait_for(tokens.len(), Duration::from_secs(30)).await;
+    let mut seen: Vec<&str> = received.iter().map(|p| p.token.as_str()).collect();
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        tokens.iter().map(String::as_str).collect::<Vec<_>>(),
+        "each push exactly once"
+    );
+    let connections: HashSet<_> = received.iter().map(|p| p.peer).collect();
+    assert!(
+        connections.len() >= 2,
+        "every push came over one process's connection"
+    );
+
+    // Each receipt reaches the receipt stream, once (a receipt follows its push by a moment).
+    let mut receipts = js.get_stream(herald_bus::RECEIPT_STREAM).await.unwrap();
+    let started = Instant::now();
+    loop {
+        let count = receipts.info().await.unwrap().state.messages;
+        if count >= tokens.len() as u64 || started.elapsed() > Duration::from_secs(10) {
+            assert_eq!(count, tokens.len() as u64, "receipts published");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    for sender in &mut senders {
+        let pid = sender.0.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+    for sender in &mut senders {
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = sender.0.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "a sender did not stop on SIGTERM"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(status.success(), "a sender exited with {status}");
+    }
+}
