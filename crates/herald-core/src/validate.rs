@@ -151,18 +151,30 @@ pub fn notification_fields(n: &Notification) -> Result<()> {
             ));
         }
     }
-    for (provider, size, limit) in [
-        (
-            "FCM",
-            payload::fcm::payload_size(n),
-            payload::fcm::MAX_PAYLOAD_BYTES,
-        ),
-        (
-            "HMS",
-            payload::hms::payload_size(n),
-            payload::hms::MAX_PAYLOAD_BYTES,
-        ),
-    ] {
+    // A VoIP push is an iOS call notification: only APNs's (larger) VoIP limit applies to it.
+    let apns = (
+        "APNs",
+        payload::apns::payload_size(n),
+        payload::apns::max_payload_bytes(n),
+    );
+    let limits = if payload::apns::is_voip(n) {
+        vec![apns]
+    } else {
+        vec![
+            (
+                "FCM",
+                payload::fcm::payload_size(n),
+                payload::fcm::MAX_PAYLOAD_BYTES,
+            ),
+            (
+                "HMS",
+                payload::hms::payload_size(n),
+                payload::hms::MAX_PAYLOAD_BYTES,
+            ),
+            apns,
+        ]
+    };
+    for (provider, size, limit) in limits {
         if size > limit {
             return Err(Error::invalid(
                 "notification",
@@ -293,7 +305,18 @@ pub fn register_device(req: &RegisterDeviceRequest) -> Result<()> {
         }
         return Ok(());
     }
-    push_token("push_token", &req.push_token)
+    push_token("push_token", &req.push_token)?;
+    // APNs device tokens are hex strings (32 bytes today; Apple allows them to grow).
+    let apple = matches!(req.platform(), Platform::Ios | Platform::Macos);
+    if apple
+        && (req.push_token.len() % 2 != 0 || !req.push_token.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Err(Error::invalid(
+            "push_token",
+            "an APNs device token is an even number of hex digits",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -453,6 +476,35 @@ mod tests {
         for (req, field) in cases {
             assert_eq!(field_of(send_request(&req).unwrap_err()), field);
         }
+    }
+
+    #[test]
+    fn voip_pushes_may_use_apns_larger_limit() {
+        use herald_proto::v1::{ApnsPushType, IosOptions};
+        let big = Notification {
+            data: [("sdp".to_string(), "x".repeat(4500))].into(),
+            ..Default::default()
+        };
+        let err = notification_fields(&big).unwrap_err();
+        assert!(err.to_string().contains("FCM payload would be"), "{err}");
+        let voip = Notification {
+            ios: Some(IosOptions {
+                push_type: ApnsPushType::Voip as i32,
+                ..Default::default()
+            }),
+            ..big
+        };
+        assert!(notification_fields(&voip).is_ok());
+        let too_big = Notification {
+            data: [("sdp".to_string(), "x".repeat(5200))].into(),
+            ..voip
+        };
+        assert!(
+            notification_fields(&too_big)
+                .unwrap_err()
+                .to_string()
+                .contains("APNs accepts at most 5120")
+        );
     }
 
     #[test]

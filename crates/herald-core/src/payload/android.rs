@@ -85,6 +85,15 @@ impl<'a> AndroidView<'a> {
             .then_some(self.sound)
     }
 
+    /// The push's data (see [`super::data`]).
+    pub fn data(
+        &self,
+        n: &Notification,
+        target: super::Target<'_>,
+    ) -> std::collections::BTreeMap<String, String> {
+        super::data(n, self.action, self.sound_url(), target)
+    }
+
     /// The sound as a resource name the provider can play, if it is not a URL.
     pub fn sound_resource(&self) -> &'a str {
         if self.sound_url().is_some() {

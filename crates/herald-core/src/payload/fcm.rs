@@ -3,8 +3,8 @@
 use herald_proto::v1::Notification;
 use serde_json::{Map, Value, json};
 
+use super::Target;
 use super::android::AndroidView;
-use super::{Target, data};
 
 /// FCM's limit on a message's payload.
 pub const MAX_PAYLOAD_BYTES: usize = 4096;
@@ -58,7 +58,7 @@ fn message(n: &Notification, target: Target<'_>) -> Map<String, Value> {
         );
         android.insert("notification".into(), Value::Object(an));
     }
-    message.insert("data".into(), json!(data(n, &view, target)));
+    message.insert("data".into(), json!(view.data(n, target)));
     message.insert("android".into(), Value::Object(android));
     message
 }

@@ -9,9 +9,9 @@
 use herald_proto::v1::{ActionType, Notification};
 use serde_json::{Map, Value, json};
 
+use super::Target;
 use super::android::AndroidView;
 use super::fcm::insert_non_empty;
-use super::{Target, data};
 
 /// HMS's limit on a message body, tokens excluded.
 pub const MAX_PAYLOAD_BYTES: usize = 4096;
@@ -35,7 +35,7 @@ pub fn payload_size(notification: &Notification) -> usize {
 fn message(n: &Notification, target: Target<'_>) -> Map<String, Value> {
     let view = AndroidView::of(n);
     let data = Value::Object(
-        data(n, &view, target)
+        view.data(n, target)
             .into_iter()
             .map(|(k, v)| (k, Value::String(v)))
             .collect(),

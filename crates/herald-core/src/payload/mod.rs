@@ -7,15 +7,14 @@
 //! `herald_buttons` / `herald_push_reference` (interactive buttons) and `herald_sound_url`.
 
 pub mod android;
+pub mod apns;
 pub mod fcm;
 pub mod hms;
 
 use std::collections::BTreeMap;
 
-use herald_proto::v1::{ActionType, InteractionCategory, Notification};
+use herald_proto::v1::{Action, ActionType, InteractionCategory, Notification};
 use serde_json::json;
-
-use android::AndroidView;
 
 pub const DELIVERY_ID_KEY: &str = "herald_delivery_id";
 pub const MESSAGE_ID_KEY: &str = "herald_message_id";
@@ -50,6 +49,12 @@ pub fn effective_ttl(notification: &Notification) -> u32 {
     } else {
         notification.ttl_seconds
     }
+}
+
+/// `sound` when it is a file URL (the seeds' "URL of the sound file"): providers play only
+/// sounds bundled with the app, so such a URL travels in the data for the app to play.
+pub fn sound_url(sound: &str) -> Option<&str> {
+    (sound.starts_with("https://") || sound.starts_with("http://")).then_some(sound)
 }
 
 /// The buttons of an interactive category: (id reported back when tapped, label).
@@ -87,11 +92,13 @@ pub fn action_name(action: ActionType) -> &'static str {
     action.as_str_name().trim_start_matches("ACTION_TYPE_")
 }
 
-/// The data a push carries: the sender's extra parameters plus Herald's keys. A sorted map keeps
-/// the output stable.
+/// The data a push carries: the sender's extra parameters plus Herald's keys, with the tap
+/// `action` and the sound file URL as the platform view resolved them. A sorted map keeps the
+/// output stable.
 pub fn data(
     n: &Notification,
-    view: &AndroidView<'_>,
+    action: Option<&Action>,
+    sound_url: Option<&str>,
     target: Target<'_>,
 ) -> BTreeMap<String, String> {
     let mut data: BTreeMap<String, String> =
@@ -101,7 +108,7 @@ pub fn data(
     if !n.notification_type.is_empty() {
         data.insert("herald_type".into(), n.notification_type.clone());
     }
-    if let Some(action) = view.action {
+    if let Some(action) = action {
         data.insert("herald_action".into(), action_name(action.r#type()).into());
         if !action.url.is_empty() {
             data.insert("herald_action_url".into(), action.url.clone());
@@ -128,7 +135,7 @@ pub fn data(
             );
         }
     }
-    if let Some(url) = view.sound_url() {
+    if let Some(url) = sound_url {
         data.insert("herald_sound_url".into(), url.into());
     }
     data
@@ -161,7 +168,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let data = data(&n, &AndroidView::of(&n), Target::SIZING);
+        let data = data(&n, None, None, Target::SIZING);
         assert_eq!(data["herald_category"], "YES_OR_NO");
         assert_eq!(
             data["herald_buttons"],
