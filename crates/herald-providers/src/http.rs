@@ -17,7 +17,16 @@ pub struct HttpConfig {
 }
 
 /// Builds a client; errors only on a malformed extra CA.
-pub fn client(config: &HttpConfig) -> Result<reqwest::Client, reqwest::Error> {
+pub fn client(config: &HttpConfig) -> Result<HttpClient, reqwest::Error> {
+    client_with_identity(config, None)
+}
+
+/// Builds a client that presents `identity` (PEM: a private key and its certificate chain) for
+/// mutual TLS.
+pub fn client_with_identity(
+    config: &HttpConfig,
+    identity: Option<&[u8]>,
+) -> Result<HttpClient, reqwest::Error> {
     let timeout = if config.timeout.is_zero() {
         Duration::from_secs(30)
     } else {
@@ -35,19 +44,24 @@ pub fn client(config: &HttpConfig) -> Result<reqwest::Client, reqwest::Error> {
     if let Some(pem) = &config.extra_ca_pem {
         builder = builder.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes())?);
     }
+    if let Some(identity) = identity {
+        builder = builder.identity(reqwest::Identity::from_pem(identity)?);
+    }
     builder.build()
 }
 
-/// A provider's HTTP answer: status, `Retry-After` (parsed) and body.
+/// A provider's HTTP answer.
 #[derive(Debug)]
 pub struct Answer {
     pub status: u16,
+    /// `Retry-After`, parsed.
     pub retry_after: Option<Duration>,
+    /// APNs's `apns-id` response header (empty elsewhere).
+    pub apns_id: String,
     pub body: String,
 }
 
-/// POSTs `body` as JSON with a bearer token. A request that never got an answer (timeout,
-/// connection failure) is a retry.
+/// POSTs `body` as JSON with a bearer token.
 pub async fn post_json(
     http: &HttpClient,
     url: &str,
@@ -60,27 +74,40 @@ pub async fn post_json(
         .json(body)
         .send()
         .await
-        .map_err(|err| {
-            let kind = if err.is_timeout() {
-                "timeout"
-            } else {
-                "network"
-            };
-            crate::SendOutcome::Retry {
-                reason: format!("{kind}: {err}"),
-                after: None,
-            }
-        })?;
+        .map_err(|e| unanswered(&e))?;
+    Ok(read_answer(response).await)
+}
+
+/// A request that never got an answer (timeout, connection failure) is a retry.
+pub fn unanswered(err: &reqwest::Error) -> crate::SendOutcome {
+    let kind = if err.is_timeout() {
+        "timeout"
+    } else {
+        "network"
+    };
+    crate::SendOutcome::Retry {
+        reason: format!("{kind}: {err}"),
+        after: None,
+    }
+}
+
+/// Reads a provider's answer.
+pub async fn read_answer(response: reqwest::Response) -> Answer {
     let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(crate::parse_retry_after);
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+    };
+    let retry_after =
+        header(reqwest::header::RETRY_AFTER.as_str()).and_then(crate::parse_retry_after);
+    let apns_id = header("apns-id").unwrap_or_default().to_owned();
     let body = response.text().await.unwrap_or_default();
-    Ok(Answer {
+    Answer {
         status,
         retry_after,
+        apns_id,
         body,
-    })
+    }
 }

@@ -3,6 +3,7 @@
 //! does next.
 #![forbid(unsafe_code)]
 
+pub mod apns;
 pub mod fcm;
 pub mod hms;
 pub mod http;

@@ -4,10 +4,11 @@
 
 use herald_core::payload::{self, Target};
 use herald_proto::bus::v1::SendTask;
-use herald_proto::v1::{FcmCredential, HmsCredential, Provider};
+use herald_proto::v1::{ApnsCredential, FcmCredential, HmsCredential, Notification, Provider};
 use prost::Message as _;
 use serde_json::json;
 
+use crate::apns::{ApnsClient, PROBE_TOKEN};
 use crate::fcm::FcmClient;
 use crate::hms::HmsClient;
 use crate::http::{HttpClient, HttpConfig};
@@ -16,6 +17,8 @@ use crate::{CredentialError, SendOutcome};
 /// Where the providers are (their own hosts, or mocks) and how to reach them.
 #[derive(Clone, Debug)]
 pub struct Endpoints {
+    pub apns_production_url: String,
+    pub apns_sandbox_url: String,
     pub fcm_base_url: String,
     pub hms_base_url: String,
     pub hms_token_url: String,
@@ -25,6 +28,8 @@ pub struct Endpoints {
 impl Default for Endpoints {
     fn default() -> Self {
         Self {
+            apns_production_url: crate::apns::PRODUCTION_URL.into(),
+            apns_sandbox_url: crate::apns::SANDBOX_URL.into(),
             fcm_base_url: crate::fcm::DEFAULT_BASE_URL.into(),
             hms_base_url: crate::hms::DEFAULT_BASE_URL.into(),
             hms_token_url: crate::hms::DEFAULT_TOKEN_URL.into(),
@@ -39,6 +44,7 @@ const TEST_TOPIC: &str = "herald-connection-test";
 
 #[derive(Debug)]
 pub enum ProviderClient {
+    Apns(Box<ApnsClient>),
     Fcm(Box<FcmClient>),
     Hms(Box<HmsClient>),
 }
@@ -55,6 +61,15 @@ impl ProviderClient {
             CredentialError::invalid("credential", format!("unreadable: {e}"))
         };
         match provider {
+            Provider::Apns => {
+                let credential = ApnsCredential::decode(plaintext).map_err(unreadable)?;
+                Ok(Self::Apns(Box::new(ApnsClient::new(
+                    &endpoints.http,
+                    &endpoints.apns_production_url,
+                    &endpoints.apns_sandbox_url,
+                    &credential,
+                )?)))
+            }
             Provider::Fcm => {
                 let credential = FcmCredential::decode(plaintext).map_err(unreadable)?;
                 Ok(Self::Fcm(Box::new(FcmClient::new(
@@ -79,10 +94,11 @@ impl ProviderClient {
         }
     }
 
-    /// What the API shows of the credential: (identifier, principal), e.g. the FCM project and
-    /// service account, or the HMS app id.
+    /// What the API shows of the credential: (identifier, principal), e.g. the APNs bundle id
+    /// and key, the FCM project and service account, or the HMS app id.
     pub fn identity(&self) -> (String, String) {
         match self {
+            Self::Apns(client) => (client.bundle_id().to_owned(), client.principal()),
             Self::Fcm(client) => (
                 client.project_id().to_owned(),
                 client.client_email().to_owned(),
@@ -93,18 +109,21 @@ impl ProviderClient {
 
     /// Sends one task to its device.
     pub async fn send(&self, task: &SendTask) -> SendOutcome {
-        let token = task
-            .device
-            .as_ref()
-            .map(|d| d.push_token.as_str())
-            .unwrap_or_default();
+        let device = task.device.clone().unwrap_or_default();
         let notification = task.notification.clone().unwrap_or_default();
         let target = Target {
-            token,
+            token: &device.push_token,
             message_id: &task.message_id,
             delivery_id: &task.delivery_id,
         };
         match self {
+            Self::Apns(client) => {
+                let request =
+                    payload::apns::request(&notification, target, client.bundle_id(), unix_now());
+                client
+                    .send(&request, &device.push_token, device.sandbox)
+                    .await
+            }
             Self::Fcm(client) => {
                 client
                     .send(&payload::fcm::request_body(&notification, target, false))
@@ -114,21 +133,50 @@ impl ProviderClient {
                 client
                     .send(
                         &payload::hms::request_body(&notification, target, false),
-                        token,
+                        &device.push_token,
                     )
                     .await
             }
         }
     }
 
-    /// Obtains an access token and makes a validate-only send; answers what was proven, or
-    /// what went wrong.
+    /// Proves the credential works without delivering anything: FCM and HMS obtain a token and
+    /// make a validate-only send; APNs, which has no validate-only send, gets a push for a
+    /// device token no device has and must answer BadDeviceToken, which it does only once
+    /// authentication passed. Answers what was proven, or what went wrong.
     pub async fn test_connection(&self) -> Result<String, String> {
-        let notification = json!({ "title": "Herald connection test" });
-        let outcome = match self {
+        let (provider, outcome) = match self {
+            Self::Apns(client) => {
+                let probe = Notification {
+                    title: "Herald connection test".into(),
+                    ..Default::default()
+                };
+                let target = Target {
+                    token: PROBE_TOKEN,
+                    message_id: "",
+                    delivery_id: "",
+                };
+                let request =
+                    payload::apns::request(&probe, target, client.bundle_id(), unix_now());
+                let outcome = client
+                    .send(&request, PROBE_TOKEN, client.is_sandbox())
+                    .await;
+                if matches!(&outcome, SendOutcome::TokenDead { reason } if reason == "BadDeviceToken")
+                {
+                    return Ok(format!(
+                        "APNs accepted {} for {} (a probe to a device token no device has answered BadDeviceToken)",
+                        client.principal(),
+                        client.bundle_id()
+                    ));
+                }
+                ("APNs".to_owned(), outcome)
+            }
             Self::Fcm(client) => {
-                let body = json!({"validate_only": true, "message": {"topic": TEST_TOPIC, "notification": notification}});
-                client.send(&body).await
+                let body = json!({"validate_only": true, "message": {"topic": TEST_TOPIC, "notification": {"title": "Herald connection test"}}});
+                (
+                    format!("FCM project {}", client.project_id()),
+                    client.send(&body).await,
+                )
             }
             Self::Hms(client) => {
                 let body = json!({
@@ -137,12 +185,8 @@ impl ProviderClient {
                         "title": "Herald connection test", "body": "", "click_action": {"type": 3}
                     }}}
                 });
-                client.send(&body, "").await
+                ("HMS".to_owned(), client.send(&body, "").await)
             }
-        };
-        let provider = match self {
-            Self::Fcm(client) => format!("FCM project {}", client.project_id()),
-            Self::Hms(_) => "HMS".to_owned(),
         };
         match outcome {
             SendOutcome::Submitted { .. } => Ok(format!(
@@ -154,4 +198,11 @@ impl ProviderClient {
             }
         }
     }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
 }

@@ -211,7 +211,8 @@ where
     })
 }
 
-/// Where the providers are, from `HERALD_FCM_BASE_URL`, `HERALD_HMS_BASE_URL`,
+/// Where the providers are, from `HERALD_APNS_URL`, `HERALD_APNS_SANDBOX_URL`,
+/// `HERALD_FCM_BASE_URL`, `HERALD_HMS_BASE_URL`,
 /// `HERALD_HMS_TOKEN_URL`, `HERALD_EXTRA_CA_FILE` (a PEM CA to trust besides the public roots)
 /// and `HERALD_PROVIDER_TIMEOUT_SECS`; each defaults to the provider's own.
 pub fn endpoints_from_env() -> Result<herald_providers::Endpoints, ConfigError> {
@@ -224,6 +225,8 @@ pub fn endpoints_from_env() -> Result<herald_providers::Endpoints, ConfigError> 
         _ => None,
     };
     Ok(herald_providers::Endpoints {
+        apns_production_url: env_or("HERALD_APNS_URL", &defaults.apns_production_url),
+        apns_sandbox_url: env_or("HERALD_APNS_SANDBOX_URL", &defaults.apns_sandbox_url),
         fcm_base_url: env_or("HERALD_FCM_BASE_URL", &defaults.fcm_base_url),
         hms_base_url: env_or("HERALD_HMS_BASE_URL", &defaults.hms_base_url),
         hms_token_url: env_or("HERALD_HMS_TOKEN_URL", &defaults.hms_token_url),

@@ -22,7 +22,7 @@ use ring::signature::{KeyPair as _, RSA_PKCS1_2048_8192_SHA256, RsaKeyPair, Unpa
 use serde_json::{Value, json};
 
 pub use crate::mock::{Answer, ReceivedPush, Version};
-use crate::mock::{Mock, Peer, Recorder, authorization, with_retry_after};
+use crate::mock::{Mock, Peer, Recorder, authorization, header_map, with_retry_after};
 use crate::tls::{HttpsServer, TestCa};
 use crate::unix_now;
 
@@ -287,6 +287,7 @@ async fn send(
         token,
         body: request,
         authorization,
+        headers: header_map(&headers),
         http_version: version,
         validate_only,
         peer,

@@ -19,7 +19,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 
 pub use crate::mock::{Answer, ReceivedPush, Version};
-use crate::mock::{Mock, Peer, Recorder, authorization, with_retry_after};
+use crate::mock::{Mock, Peer, Recorder, authorization, header_map, with_retry_after};
 use crate::tls::{HttpsServer, TestCa};
 
 /// The mock app's credentials.
@@ -176,6 +176,7 @@ async fn send(
         token,
         body: request,
         authorization,
+        headers: header_map(&headers),
         http_version: version,
         validate_only,
         peer,

@@ -3,6 +3,7 @@
 //! TLS, check requests the way the real service does, and can be scripted to fail.
 #![forbid(unsafe_code)]
 
+pub mod apns;
 pub mod db;
 pub mod fcm;
 pub mod hms;

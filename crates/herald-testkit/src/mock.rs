@@ -64,6 +64,10 @@ impl Answer {
 #[derive(Clone, Copy, Debug)]
 pub struct Peer(pub SocketAddr);
 
+/// The DER of the client certificate the connection presented, if any.
+#[derive(Clone, Debug)]
+pub struct ClientCert(pub Option<Vec<u8>>);
+
 /// A push a mock accepted (or validated, for `validate_only`).
 #[derive(Clone, Debug)]
 pub struct ReceivedPush {
@@ -72,6 +76,8 @@ pub struct ReceivedPush {
     /// The whole request body.
     pub body: Value,
     pub authorization: String,
+    /// Every request header, by lowercase name.
+    pub headers: std::collections::BTreeMap<String, String>,
     pub http_version: Version,
     pub validate_only: bool,
     /// The client end of the connection: one per HTTP/2 connection of a sender.
@@ -192,6 +198,21 @@ impl Recorder {
         ledger.received.push(push);
         ledger.received.len()
     }
+}
+
+/// Every header of a request, by name.
+pub(crate) fn header_map(
+    headers: &axum::http::HeaderMap,
+) -> std::collections::BTreeMap<String, String> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                value.to_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
 }
 
 /// The `authorization` header's value, or "".

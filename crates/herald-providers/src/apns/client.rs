@@ -1,0 +1,399 @@
+//! The APNs client of one credential: a small pool of long-lived HTTP/2 connections (one reqwest
+//! client each, used in turn; each multiplexes many streams up to the server's
+//! SETTINGS_MAX_CONCURRENT_STREAMS) and the credential's provider token or client certificate.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use herald_core::payload::apns::ApnsRequest;
+use herald_proto::v1::ApnsCredential;
+use herald_proto::v1::apns_credential::Auth;
+
+use super::auth::{ProviderToken, client_certificate};
+use super::errors::classify;
+use crate::http::{HttpClient, HttpConfig, client_with_identity, read_answer, unanswered};
+use crate::token::{Classified, send_with_refresh};
+use crate::{CredentialError, SendOutcome};
+
+/// Connections per credential.
+const POOL_SIZE: usize = 2;
+
+#[derive(Debug)]
+enum Authentication {
+    Token(ProviderToken),
+    Certificate { subject: String },
+}
+
+#[derive(Debug)]
+pub struct ApnsClient {
+    pool: Vec<HttpClient>,
+    next: AtomicUsize,
+    base_url: String,
+    bundle_id: String,
+    sandbox: bool,
+    auth: Authentication,
+}
+
+impl ApnsClient {
+    /// A client for `credential`, sending to `production_url` or `sandbox_url` as the credential
+    /// says (Apple's hosts, or a mock's).
+    pub fn new(
+        config: &HttpConfig,
+        production_url: &str,
+        sandbox_url: &str,
+        credential: &ApnsCredential,
+    ) -> Result<Self, CredentialError> {
+        let bundle_id = credential.bundle_id.trim();
+        if bundle_id.is_empty() || bundle_id.contains(char::is_whitespace) {
+            return Err(CredentialError::invalid(
+                "apns.bundle_id",
+                "the app's bundle id is required",
+            ));
+        }
+        let (auth, identity) = match &credential.auth {
+            Some(Auth::Token(token)) => (
+                Authentication::Token(ProviderToken::new(
+                    &token.private_key_pem,
+                    &token.key_id,
+                    &token.team_id,
+                )?),
+                None,
+            ),
+            Some(Auth::Certificate(certificate)) => {
+                let certificate = client_certificate(certificate)?;
+                (
+                    Authentication::Certificate {
+                        subject: certificate.subject,
+                    },
+                    Some(certificate.pem),
+                )
+            }
+            None => {
+                return Err(CredentialError::invalid(
+                    "apns.auth",
+                    "set token or certificate",
+                ));
+            }
+        };
+        let pool = (0..POOL_SIZE)
+            .map(|_| client_with_identity(config, identity.as_deref()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| {
+                CredentialError::invalid("apns.certificate", format!("not usable for TLS: {e}"))
+            })?;
+        let base_url = if credential.sandbox {
+            sandbox_url
+        } else {
+            production_url
+        };
+        Ok(Self {
+            pool,
+            next: AtomicUsize::new(0),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            bundle_id: bundle_id.to_owned(),
+            sandbox: credential.sandbox,
+            auth,
+        })
+    }
+
+    pub fn bundle_id(&self) -> &str {
+        &self.bundle_id
+    }
+
+    /// Whether the credential sends to the APNs sandbox.
+    pub fn is_sandbox(&self) -> bool {
+        self.sandbox
+    }
+
+    /// Who the client authenticates as.
+    pub fn principal(&self) -> String {
+        let environment = if self.sandbox {
+            "sandbox"
+        } else {
+            "production"
+        };
+        match &self.auth {
+            Authentication::Token(token) => format!(
+                "key {} of team {} ({environment})",
+                token.key_id(),
+                token.team_id()
+            ),
+            Authentication::Certificate { subject } => format!("{subject} ({environment})"),
+        }
+    }
+
+    /// Sends `request` to `device_token`; `device_sandbox` is how the device registered, to
+    /// explain a BadDeviceToken caused by a sandbox/production mix-up.
+    #[tracing::instrument(skip_all, fields(topic = %request.topic))]
+    pub async fn send(
+        &self,
+        request: &ApnsRequest,
+        device_token: &str,
+        device_sandbox: bool,
+    ) -> SendOutcome {
+        let mismatch = match (device_sandbox, self.sandbox) {
+            (true, false) => Some(
+                "the device registered as a sandbox (development) build, but this credential sends to production APNs",
+            ),
+            (false, true) => Some(
+                "the device registered as a production build, but this credential sends to the APNs sandbox",
+            ),
+            _ => None,
+        };
+        match &self.auth {
+            Authentication::Token(tokens) => {
+                send_with_refresh("APNs", tokens, |jwt| async move {
+                    self.post(request, device_token, Some(&jwt), mismatch).await
+                })
+                .await
+            }
+            Authentication::Certificate { .. } => {
+                match self.post(request, device_token, None, mismatch).await {
+                    Classified::Outcome(outcome) => outcome,
+                    Classified::AccessTokenRejected => SendOutcome::Failed {
+                        reason: "ExpiredProviderToken answered to certificate authentication"
+                            .into(),
+                    },
+                }
+            }
+        }
+    }
+
+    async fn post(
+        &self,
+        request: &ApnsRequest,
+        device_token: &str,
+        jwt: Option<&str>,
+        mismatch: Option<&str>,
+    ) -> Classified {
+        let http = &self.pool[self.next.fetch_add(1, Ordering::Relaxed) % self.pool.len()];
+        let mut builder = http
+            .post(format!("{}/3/device/{device_token}", self.base_url))
+            .header("apns-push-type", &request.push_type)
+            .header("apns-topic", &request.topic)
+            .header("apns-priority", request.priority.to_string())
+            .header("apns-expiration", request.expiration.to_string())
+            .header("apns-id", &request.apns_id)
+            .header("content-type", "application/json")
+            .body(request.payload.clone());
+        if let Some(collapse_id) = &request.collapse_id {
+            builder = builder.header("apns-collapse-id", collapse_id);
+        }
+        if let Some(jwt) = jwt {
+            builder = builder.header("authorization", format!("bearer {jwt}"));
+        }
+        match builder.send().await {
+            Ok(response) => {
+                let answer = read_answer(response).await;
+                classify(
+                    answer.status,
+                    answer.retry_after,
+                    &answer.apns_id,
+                    &answer.body,
+                    mismatch,
+                )
+            }
+            Err(err) => Classified::Outcome(unanswered(&err)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herald_core::payload::{Target, apns::request};
+    use herald_proto::v1::apns_certificate_auth::Source;
+    use herald_proto::v1::{ApnsCertificateAuth, ApnsTokenAuth, Notification};
+    use herald_testkit::apns::{Answer, BUNDLE_ID, KEY_ID, MockApns, TEAM_ID};
+    use herald_testkit::tls::TestCa;
+
+    fn token_credential(mock: &MockApns, key_id: &str) -> ApnsCredential {
+        ApnsCredential {
+            auth: Some(Auth::Token(ApnsTokenAuth {
+                private_key_pem: mock.team_key_pem().to_owned(),
+                key_id: key_id.into(),
+                team_id: TEAM_ID.into(),
+            })),
+            bundle_id: BUNDLE_ID.into(),
+            sandbox: false,
+        }
+    }
+
+    fn client(ca: &TestCa, mock: &MockApns, credential: &ApnsCredential) -> ApnsClient {
+        let config = HttpConfig {
+            extra_ca_pem: Some(ca.cert_pem.clone()),
+            ..Default::default()
+        };
+        ApnsClient::new(&config, &mock.base_url(), &mock.base_url(), credential).unwrap()
+    }
+
+    fn device(i: usize) -> String {
+        format!("{i:064x}")
+    }
+
+    fn alert(token: &str) -> ApnsRequest {
+        let n = Notification {
+            title: "Hi".into(),
+            ..Default::default()
+        };
+        request(
+            &n,
+            Target {
+                token,
+                message_id: "msg_1",
+                delivery_id: "dlv_0123456789abcdef0123456789abcdef",
+            },
+            BUNDLE_ID,
+            0,
+        )
+    }
+
+    #[tokio::test]
+    async fn one_provider_token_serves_concurrent_sends_multiplexed_on_http2() {
+        let ca = TestCa::new().unwrap();
+        let mock = MockApns::start(&ca).await.unwrap();
+        let apns = client(&ca, &mock, &token_credential(&mock, KEY_ID));
+        let tokens: Vec<String> = (1..=30).map(device).collect();
+        for token in &tokens {
+            mock.script(
+                token,
+                [Answer::delayed(std::time::Duration::from_millis(100))],
+            );
+        }
+        let requests: Vec<ApnsRequest> = tokens.iter().map(|t| alert(t)).collect();
+        let outcomes = futures::future::join_all(
+            requests
+                .iter()
+                .zip(&tokens)
+                .map(|(r, t)| apns.send(r, t, false)),
+        )
+        .await;
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, SendOutcome::Submitted { .. })),
+            "{outcomes:?}"
+        );
+        assert_eq!(mock.provider_tokens_seen(), 1, "one JWT for every send");
+        assert!(
+            mock.max_streams_in_flight() > 1,
+            "streams were multiplexed: {}",
+            mock.max_streams_in_flight()
+        );
+        let received = mock.received();
+        assert!(
+            received
+                .iter()
+                .all(|p| p.http_version == reqwest::Version::HTTP_2)
+        );
+        let connections: std::collections::HashSet<_> = received.iter().map(|p| p.peer).collect();
+        assert!(
+            connections.len() <= POOL_SIZE,
+            "a small pool of connections: {}",
+            connections.len()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_expired_provider_token_is_replaced_and_the_send_retried() {
+        let ca = TestCa::new().unwrap();
+        let mock = MockApns::start(&ca).await.unwrap();
+        let apns = client(&ca, &mock, &token_credential(&mock, KEY_ID));
+        let token = device(7);
+        assert!(matches!(
+            apns.send(&alert(&token), &token, false).await,
+            SendOutcome::Submitted { .. }
+        ));
+        mock.script(&token, [Answer::expired_access_token()]);
+        // A second JWT needs a different iat: wait past the second boundary.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        assert!(matches!(
+            apns.send(&alert(&token), &token, false).await,
+            SendOutcome::Submitted { .. }
+        ));
+        assert_eq!(mock.provider_tokens_seen(), 2);
+    }
+
+    #[tokio::test]
+    async fn certificate_auth_works_from_a_p12_and_from_pem() {
+        let ca = TestCa::new().unwrap();
+        let mock = MockApns::start(&ca).await.unwrap();
+        let identity = mock.client_certificate(&ca).unwrap();
+        let sources = [
+            ApnsCertificateAuth {
+                source: Some(Source::P12(identity.p12.clone())),
+                password: identity.p12_password.clone(),
+                private_key_pem: String::new(),
+            },
+            ApnsCertificateAuth {
+                source: Some(Source::CertificatePem(identity.certificate_pem.clone())),
+                password: String::new(),
+                private_key_pem: identity.private_key_pem.clone(),
+            },
+        ];
+        for (i, auth) in sources.into_iter().enumerate() {
+            let credential = ApnsCredential {
+                auth: Some(Auth::Certificate(auth)),
+                bundle_id: BUNDLE_ID.into(),
+                sandbox: false,
+            };
+            let apns = client(&ca, &mock, &credential);
+            let token = device(100 + i);
+            assert!(
+                matches!(
+                    apns.send(&alert(&token), &token, false).await,
+                    SendOutcome::Submitted { .. }
+                ),
+                "source {i}"
+            );
+        }
+        assert!(
+            mock.received().iter().all(|p| p.authorization.is_empty()),
+            "no provider token with a certificate"
+        );
+        let wrong = ApnsCertificateAuth {
+            source: Some(Source::P12(identity.p12)),
+            password: "wrong".into(),
+            private_key_pem: String::new(),
+        };
+        let credential = ApnsCredential {
+            auth: Some(Auth::Certificate(wrong)),
+            bundle_id: BUNDLE_ID.into(),
+            sandbox: false,
+        };
+        let config = HttpConfig::default();
+        let err = ApnsClient::new(&config, "https://x", "https://y", &credential).unwrap_err();
+        assert!(err.to_string().starts_with("apns.certificate.p12"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_sandbox_device_on_a_production_credential_is_explained() {
+        let ca = TestCa::new().unwrap();
+        let mock = MockApns::start(&ca).await.unwrap();
+        let apns = client(&ca, &mock, &token_credential(&mock, KEY_ID));
+        let token = device(9);
+        mock.script(&token, [Answer::error("BadDeviceToken")]);
+        let SendOutcome::TokenDead { reason } = apns.send(&alert(&token), &token, true).await
+        else {
+            panic!()
+        };
+        assert!(
+            reason.contains("sandbox (development) build") && reason.contains("production"),
+            "{reason}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_key_of_another_team_fails_with_apples_reason() {
+        let ca = TestCa::new().unwrap();
+        let mock = MockApns::start(&ca).await.unwrap();
+        let apns = client(&ca, &mock, &token_credential(&mock, "OTHERKEY01"));
+        let token = device(3);
+        let outcome = apns.send(&alert(&token), &token, false).await;
+        assert_eq!(
+            outcome,
+            SendOutcome::Failed {
+                reason: "UnrelatedKeyIdInToken".into()
+            }
+        );
+    }
+}
