@@ -309,7 +309,8 @@ pub fn register_device(req: &RegisterDeviceRequest) -> Result<()> {
     // APNs device tokens are hex strings (32 bytes today; Apple allows them to grow).
     let apple = matches!(req.platform(), Platform::Ios | Platform::Macos);
     if apple
-        && (!req.push_token.len().is_multiple_of(2) || !req.push_token.bytes().all(|b| b.is_ascii_hexdigit()))
+        && (!req.push_token.len().is_multiple_of(2)
+            || !req.push_token.bytes().all(|b| b.is_ascii_hexdigit()))
     {
         return Err(Error::invalid(
             "push_token",

@@ -19,7 +19,7 @@ const POOL_SIZE: usize = 2;
 
 #[derive(Debug)]
 enum Authentication {
-    Token(ProviderToken),
+    Token(Box<ProviderToken>),
     Certificate { subject: String },
 }
 
@@ -51,11 +51,11 @@ impl ApnsClient {
         }
         let (auth, identity) = match &credential.auth {
             Some(Auth::Token(token)) => (
-                Authentication::Token(ProviderToken::new(
+                Authentication::Token(Box::new(ProviderToken::new(
                     &token.private_key_pem,
                     &token.key_id,
                     &token.team_id,
-                )?),
+                )?)),
                 None,
             ),
             Some(Auth::Certificate(certificate)) => {
@@ -141,7 +141,7 @@ impl ApnsClient {
         };
         match &self.auth {
             Authentication::Token(tokens) => {
-                send_with_refresh("APNs", tokens, |jwt| async move {
+                send_with_refresh("APNs", tokens.as_ref(), |jwt| async move {
                     self.post(request, device_token, Some(&jwt), mismatch).await
                 })
                 .await
