@@ -4,6 +4,7 @@
 //! look at the raw database where a test is about what is stored.
 #![forbid(unsafe_code)]
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,7 @@ use herald_proto::v1::*;
 use herald_providers::Endpoints;
 use herald_providers::http::HttpConfig;
 use herald_store::Store;
+use herald_testkit::apns::MockApns;
 use herald_testkit::db::{Backend, TestDatabase};
 use herald_testkit::fcm::MockFcm;
 use herald_testkit::hms::MockHms;
@@ -40,6 +42,7 @@ pub struct Stack {
     pub ca: TestCa,
     pub fcm: MockFcm,
     pub hms: MockHms,
+    pub apns: MockApns,
     pub store: Store,
     pub admin_key: String,
     pub endpoint: String,
@@ -72,6 +75,7 @@ impl Stack {
         let ca = TestCa::new().expect("test CA");
         let fcm = MockFcm::start(&ca).await.expect("mock FCM");
         let hms = MockHms::start(&ca).await.expect("mock HMS");
+        let apns = MockApns::start(&ca).await.expect("mock APNs");
         let store = Store::connect(&db.url).await.expect("store");
         let master_key = MasterKey::generate_base64();
         let mut stack = Stack {
@@ -80,6 +84,7 @@ impl Stack {
             ca,
             fcm,
             hms,
+            apns,
             store,
             admin_key: herald_core::crypto::generate_api_key(),
             endpoint: String::new(),
@@ -124,7 +129,8 @@ impl Stack {
             bus.clone(),
             shutdown.clone(),
         ));
-        let senders = std::iter::repeat_n(Provider::Fcm, fcm_senders).chain([Provider::Hms]);
+        let senders =
+            std::iter::repeat_n(Provider::Fcm, fcm_senders).chain([Provider::Hms, Provider::Apns]);
         for provider in senders {
             let config = herald_sender::Config {
                 provider,
@@ -144,6 +150,8 @@ impl Stack {
     /// The mocks as the providers, with a short timeout so a slow answer is a quick retry.
     pub fn endpoints(&self) -> Endpoints {
         Endpoints {
+            apns_production_url: self.apns.base_url(),
+            apns_sandbox_url: self.apns.base_url(),
             fcm_base_url: self.fcm.base_url(),
             hms_base_url: self.hms.base_url(),
             hms_token_url: self.hms.token_url(),
@@ -231,10 +239,20 @@ impl Stack {
         self.clients(&tenant.tenant_id, &key.key).await
     }
 
-    /// A new tenant with a key, the mock FCM's service account as its FCM credential and the
-    /// mock HMS app as its HMS credential.
+    /// A new tenant with a key, the mock FCM's service account as its FCM credential, the mock
+    /// HMS app as its HMS credential and the mock APNs team key as its APNs credential.
     pub async fn tenant(&self, name: &str) -> Tenant {
         let mut tenant = self.bare_tenant(name).await;
+        tenant
+            .credentials
+            .set_credential(SetCredentialRequest {
+                credential: Some(set_credential_request::Credential::Apns(
+                    self.apns_token_credential(),
+                )),
+                label: "mock".into(),
+            })
+            .await
+            .expect("set APNs credential");
         tenant
             .credentials
             .set_credential(SetCredentialRequest {
@@ -258,6 +276,19 @@ impl Stack {
             .await
             .expect("set FCM credential");
         tenant
+    }
+
+    /// Token authentication with the mock APNs team key, for production.
+    pub fn apns_token_credential(&self) -> ApnsCredential {
+        ApnsCredential {
+            auth: Some(apns_credential::Auth::Token(ApnsTokenAuth {
+                private_key_pem: self.apns.team_key_pem().to_owned(),
+                key_id: herald_testkit::apns::KEY_ID.into(),
+                team_id: herald_testkit::apns::TEAM_ID.into(),
+            })),
+            bundle_id: herald_testkit::apns::BUNDLE_ID.into(),
+            sandbox: false,
+        }
     }
 
     /// Runs a query on the raw database and answers the first column of each row as text.
@@ -375,5 +406,71 @@ pub fn hello() -> Notification {
         title: "Hello".into(),
         body: "World".into(),
         ..Default::default()
+    }
+}
+
+/// What a delivery should end as: status, a fragment of the reason, the device's state, and the
+/// delivery's attempts.
+pub struct Expect {
+    status: DeliveryStatus,
+    reason: &'static str,
+    device: DeviceState,
+    attempts: u32,
+}
+
+pub const fn expect(
+    status: DeliveryStatus,
+    reason: &'static str,
+    device: DeviceState,
+    attempts: u32,
+) -> Expect {
+    Expect {
+        status,
+        reason,
+        device,
+        attempts,
+    }
+}
+
+impl Tenant {
+    /// Registers each token as its own user's device on `platform`, sends each user one
+    /// notification, and checks each delivery ends as expected.
+    pub async fn check_outcomes(&mut self, platform: Platform, cases: &[(&str, Expect)]) {
+        let mut sent = HashMap::new();
+        for (token, _) in cases {
+            let device = self.register_on(platform, token, token).await;
+            let message = self
+                .send(destination::Kind::UserId((*token).into()), hello())
+                .await;
+            sent.insert(*token, (message.message_id, device.device_id));
+        }
+        for (token, want) in cases {
+            let (message_id, device_id) = &sent[token];
+            let status = self
+                .wait_message(message_id, Duration::from_secs(40), |m| {
+                    m.deliveries
+                        .first()
+                        .is_some_and(|d| d.status() != DeliveryStatus::Queued)
+                })
+                .await;
+            let delivery = &status.deliveries[0];
+            assert_eq!(delivery.status(), want.status, "{token}: {delivery:?}");
+            assert!(
+                delivery.reason.contains(want.reason),
+                "{token}: reason {:?} lacks {:?}",
+                delivery.reason,
+                want.reason
+            );
+            assert_eq!(delivery.attempts, want.attempts, "{token}: attempts");
+            let device = self
+                .devices
+                .get_device(GetDeviceRequest {
+                    device_id: device_id.clone(),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(device.state(), want.device, "{token}: device state");
+        }
     }
 }

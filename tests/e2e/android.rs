@@ -1,10 +1,10 @@
 //! Android delivery through FCM and HMS: every option's mapping, every answer class, credential
 //! tests, and sender replicas sharing one consumer.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
-use herald_e2e::{DbBackend, Stack, Tenant, hello};
+use herald_e2e::{DbBackend, Stack, expect, hello};
 use herald_proto::v1::*;
 use herald_testkit::fcm::Answer;
 use serde_json::{Value, json};
@@ -138,69 +138,6 @@ async fn every_android_option_maps_into_the_fcm_and_hms_requests() {
     stack.stop().await;
 }
 
-/// What a delivery should end as: status, a fragment of the reason, the device's state, and the
-/// delivery's attempts.
-struct Expect {
-    status: DeliveryStatus,
-    reason: &'static str,
-    device: DeviceState,
-    attempts: u32,
-}
-
-const fn expect(
-    status: DeliveryStatus,
-    reason: &'static str,
-    device: DeviceState,
-    attempts: u32,
-) -> Expect {
-    Expect {
-        status,
-        reason,
-        device,
-        attempts,
-    }
-}
-
-/// Sends one notification to each token's own user and checks each delivery's outcome.
-async fn check_outcomes(acme: &mut Tenant, platform: Platform, cases: &[(&str, Expect)]) {
-    let mut sent = HashMap::new();
-    for (token, _) in cases {
-        let device = acme.register_on(platform, token, token).await;
-        let message = acme
-            .send(destination::Kind::UserId((*token).into()), hello())
-            .await;
-        sent.insert(*token, (message.message_id, device.device_id));
-    }
-    for (token, want) in cases {
-        let (message_id, device_id) = &sent[token];
-        let status = acme
-            .wait_message(message_id, Duration::from_secs(40), |m| {
-                m.deliveries
-                    .first()
-                    .is_some_and(|d| d.status() != DeliveryStatus::Queued)
-            })
-            .await;
-        let delivery = &status.deliveries[0];
-        assert_eq!(delivery.status(), want.status, "{token}: {delivery:?}");
-        assert!(
-            delivery.reason.contains(want.reason),
-            "{token}: reason {:?} lacks {:?}",
-            delivery.reason,
-            want.reason
-        );
-        assert_eq!(delivery.attempts, want.attempts, "{token}: attempts");
-        let device = acme
-            .devices
-            .get_device(GetDeviceRequest {
-                device_id: device_id.clone(),
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(device.state(), want.device, "{token}: device state");
-    }
-}
-
 #[tokio::test]
 async fn each_fcm_answer_class_has_its_outcome() {
     use DeliveryStatus::{Failed, Submitted};
@@ -234,8 +171,7 @@ async fn each_fcm_answer_class_has_its_outcome() {
     for (token, answers) in scripts {
         stack.fcm.script(token, answers);
     }
-    check_outcomes(
-        &mut acme,
+    acme.check_outcomes(
         Platform::Android,
         &[
             (
@@ -289,8 +225,7 @@ async fn each_hms_answer_class_has_its_outcome() {
     for (token, answers) in scripts {
         stack.hms.script(token, answers);
     }
-    check_outcomes(
-        &mut acme,
+    acme.check_outcomes(
         Platform::Huawei,
         &[
             ("hms-all-invalid", expect(Failed, "80300007", Inactive, 1)),

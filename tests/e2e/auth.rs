@@ -241,6 +241,11 @@ async fn credentials_are_sealed_at_rest_and_never_returned() {
         shown,
         [
             (
+                Provider::Apns,
+                herald_testkit::apns::BUNDLE_ID,
+                "key HERALDKEY1 of team HERALDTEAM (production)",
+            ),
+            (
                 Provider::Fcm,
                 "herald-test",
                 "herald-test@herald-test.iam.gserviceaccount.com"
@@ -250,7 +255,7 @@ async fn credentials_are_sealed_at_rest_and_never_returned() {
     );
     // The raw rows hold neither secret nor any recognisable part of the credentials.
     let sealed = stack.raw_text("SELECT sealed FROM credentials").await;
-    assert_eq!(sealed.len(), 2);
+    assert_eq!(sealed.len(), 3);
     for row in &sealed {
         for secret in [
             "PRIVATE KEY",
@@ -268,6 +273,24 @@ async fn credentials_are_sealed_at_rest_and_never_returned() {
                 project_id: String::new(),
             }),
             "fcm.service_account_json",
+        ),
+        (
+            set_credential_request::Credential::Apns(ApnsCredential {
+                bundle_id: String::new(),
+                ..stack.apns_token_credential()
+            }),
+            "apns.bundle_id",
+        ),
+        (
+            set_credential_request::Credential::Apns(ApnsCredential {
+                auth: Some(apns_credential::Auth::Token(ApnsTokenAuth {
+                    private_key_pem: stack.apns.team_key_pem().into(),
+                    key_id: "short".into(),
+                    team_id: herald_testkit::apns::TEAM_ID.into(),
+                })),
+                ..stack.apns_token_credential()
+            }),
+            "apns.token.key_id",
         ),
         (
             set_credential_request::Credential::Hms(HmsCredential {
@@ -301,7 +324,7 @@ async fn credentials_are_sealed_at_rest_and_never_returned() {
     }
     assert_eq!(
         stack.raw_text("SELECT COUNT(*) FROM credentials").await,
-        vec!["2"]
+        vec!["3"]
     );
     stack.stop().await;
 }

@@ -5,4 +5,5 @@ mod auth;
 mod delivery;
 mod devices;
 mod durability;
+mod ios;
 mod validation;

@@ -51,6 +51,34 @@ pub enum CredentialsCommand {
         #[arg(long, default_value = "")]
         label: String,
     },
+    /// Sets the tenant's APNs credential: a token key (.p8 with key and team ids) or a
+    /// certificate (.p12 with its password).
+    SetApns {
+        #[arg(long)]
+        bundle_id: String,
+        /// The .p8 key file (token authentication).
+        #[arg(long, requires_all = ["key_id", "team_id"], conflicts_with = "p12")]
+        key_file: Option<PathBuf>,
+        #[arg(long)]
+        key_id: Option<String>,
+        #[arg(long)]
+        team_id: Option<String>,
+        /// The .p12 certificate file (certificate authentication).
+        #[arg(long)]
+        p12: Option<PathBuf>,
+        #[arg(
+            long,
+            env = "HERALD_APNS_P12_PASSWORD",
+            hide_env_values = true,
+            default_value = ""
+        )]
+        p12_password: String,
+        /// Send to the APNs sandbox (development builds).
+        #[arg(long)]
+        sandbox: bool,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
     /// Sets the tenant's HMS credential (Push Kit app id and app secret).
     SetHms {
         #[arg(long)]
@@ -63,7 +91,7 @@ pub enum CredentialsCommand {
     List,
     /// Obtains a token and makes a validate-only send with the tenant's credential.
     Test {
-        /// fcm or hms.
+        /// apns, fcm or hms.
         provider: String,
     },
 }
@@ -78,6 +106,9 @@ pub enum DeviceCommand {
         platform: String,
         #[arg(long)]
         token: String,
+        /// An iOS/macOS development build (its token works with the APNs sandbox).
+        #[arg(long)]
+        sandbox: bool,
     },
     List {
         #[arg(long, default_value = "")]
@@ -295,6 +326,49 @@ impl Client {
                     info.identifier, info.principal
                 );
             }
+            Command::Credentials(CredentialsCommand::SetApns {
+                bundle_id,
+                key_file,
+                key_id,
+                team_id,
+                p12,
+                p12_password,
+                sandbox,
+                label,
+            }) => {
+                let read = |path: &PathBuf| {
+                    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+                };
+                let auth = match (key_file, p12) {
+                    (Some(key_file), None) => apns_credential::Auth::Token(ApnsTokenAuth {
+                        private_key_pem: String::from_utf8(read(&key_file)?)
+                            .context("the .p8 key is not text")?,
+                        key_id: key_id.unwrap_or_default(),
+                        team_id: team_id.unwrap_or_default(),
+                    }),
+                    (None, Some(p12)) => apns_credential::Auth::Certificate(ApnsCertificateAuth {
+                        source: Some(apns_certificate_auth::Source::P12(read(&p12)?)),
+                        password: p12_password,
+                        private_key_pem: String::new(),
+                    }),
+                    _ => bail!("give --key-file (with --key-id and --team-id) or --p12"),
+                };
+                let mut credentials = CredentialsClient::new(self.tenant_channel().await?);
+                let credential = ApnsCredential {
+                    auth: Some(auth),
+                    bundle_id,
+                    sandbox,
+                };
+                let request = SetCredentialRequest {
+                    credential: Some(set_credential_request::Credential::Apns(credential)),
+                    label,
+                };
+                let info = credentials.set_credential(request).await?.into_inner();
+                println!(
+                    "apns credential set: {} as {}",
+                    info.identifier, info.principal
+                );
+            }
             Command::Credentials(CredentialsCommand::SetHms {
                 app_id,
                 app_secret,
@@ -313,7 +387,7 @@ impl Client {
             }
             Command::Credentials(CredentialsCommand::Test { provider }) => {
                 let provider = herald_core::platform::provider_from_name(&provider)
-                    .with_context(|| format!("unknown provider {provider:?} (fcm, hms)"))?;
+                    .with_context(|| format!("unknown provider {provider:?} (apns, fcm, hms)"))?;
                 let mut credentials = CredentialsClient::new(self.tenant_channel().await?);
                 let result = credentials
                     .test_connection(TestConnectionRequest {
@@ -364,11 +438,13 @@ impl Client {
                 user,
                 platform: name,
                 token,
+                sandbox,
             } => {
                 let request = RegisterDeviceRequest {
                     user_id: user,
                     platform: platform(&name)? as i32,
                     push_token: token,
+                    sandbox,
                     ..Default::default()
                 };
                 let registered = devices.register_device(request).await?.into_inner();

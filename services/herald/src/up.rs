@@ -1,7 +1,7 @@
-//! `herald up`: the embedded default. Ingest, router, receipt and the FCM and HMS senders in one
+//! `herald up`: the embedded default. Ingest, router, receipt and the APNs, FCM and HMS senders in one
 //! process over SQLite in the data directory and NATS at `NATS_URL`; when nothing answers there
 //! and `nats-server` is installed, it starts one with JetStream and its store in the data
-//! directory. `--with-mocks` starts local mock FCM and HMS services and points the senders at
+//! directory. `--with-mocks` starts local mock APNs, FCM and HMS services and points the senders at
 //! them, so a first notification can be followed end to end without provider accounts.
 
 use std::path::{Path, PathBuf};
@@ -31,6 +31,9 @@ pub struct UpArgs {
     /// The mock HMS's port.
     #[arg(long, env = "HERALD_MOCK_HMS_PORT", default_value_t = 50444)]
     mock_hms_port: u16,
+    /// The mock APNs's port.
+    #[arg(long, env = "HERALD_MOCK_APNS_PORT", default_value_t = 50445)]
+    mock_apns_port: u16,
 }
 
 /// A secret from the environment, or from a file in the data directory (created on first use).
@@ -94,6 +97,11 @@ pub async fn run(
         let ca = herald_testkit::tls::TestCa::new()?;
         let fcm = herald_testkit::fcm::MockFcm::start_on(&ca, args.mock_fcm_port, true).await?;
         let hms = herald_testkit::hms::MockHms::start_on(&ca, args.mock_hms_port, true).await?;
+        let apns = herald_testkit::apns::MockApns::start_on(&ca, args.mock_apns_port, true).await?;
+        let apns_key_file = data_dir.join("mock-apns-key.p8");
+        write_private(&apns_key_file, apns.team_key_pem())?;
+        endpoints.apns_production_url = apns.base_url();
+        endpoints.apns_sandbox_url = apns.base_url();
         let account_file = data_dir.join("mock-fcm-service-account.json");
         write_private(&account_file, &fcm.service_account_json())?;
         endpoints.fcm_base_url = fcm.base_url();
@@ -106,9 +114,14 @@ pub async fn run(
             hms = %hms.base_url(),
             hms_app_id = herald_testkit::hms::APP_ID,
             hms_app_secret = herald_testkit::hms::APP_SECRET,
+            apns = %apns.base_url(),
+            apns_key = %apns_key_file.display(),
+            apns_key_id = herald_testkit::apns::KEY_ID,
+            apns_team_id = herald_testkit::apns::TEAM_ID,
+            apns_bundle_id = herald_testkit::apns::BUNDLE_ID,
             "mock providers running"
         );
-        Some((ca, fcm, hms))
+        Some((ca, fcm, hms, apns))
     } else {
         None
     };
@@ -139,7 +152,7 @@ pub async fn run(
         bus.clone(),
         shutdown.clone(),
     ));
-    for provider in [Provider::Fcm, Provider::Hms] {
+    for provider in [Provider::Apns, Provider::Fcm, Provider::Hms] {
         let sender = herald_sender::Config {
             provider,
             concurrency: 64,

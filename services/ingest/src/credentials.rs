@@ -59,9 +59,7 @@ impl Credentials for Api {
         let (provider, plaintext) = match &req.credential {
             Some(Credential::Fcm(c)) => (Provider::Fcm, c.encode_to_vec()),
             Some(Credential::Hms(c)) => (Provider::Hms, c.encode_to_vec()),
-            Some(Credential::Apns(_)) => {
-                return Err(Error::Unimplemented("APNs credentials".into()).into());
-            }
+            Some(Credential::Apns(c)) => (Provider::Apns, c.encode_to_vec()),
             Some(Credential::Webpush(_)) => {
                 return Err(Error::Unimplemented("Web Push credentials".into()).into());
             }
@@ -137,10 +135,10 @@ impl Credentials for Api {
     ) -> Result<Response<TestConnectionResponse>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
         let provider = request.get_ref().provider();
-        if !matches!(provider, Provider::Fcm | Provider::Hms) {
+        if !matches!(provider, Provider::Apns | Provider::Fcm | Provider::Hms) {
             return Err(Error::invalid(
                 "provider",
-                "fcm or hms (the providers Herald can send with)",
+                "apns, fcm or hms (the providers Herald can send with)",
             )
             .into());
         }
