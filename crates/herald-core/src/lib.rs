@@ -11,5 +11,6 @@ pub mod platform;
 pub mod status;
 pub mod time;
 pub mod validate;
+pub mod webpush;
 
 pub use error::{Error, Result};
