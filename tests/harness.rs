@@ -25,6 +25,7 @@ use herald_testkit::fcm::MockFcm;
 use herald_testkit::hms::MockHms;
 use herald_testkit::nats::NatsServer;
 use herald_testkit::tls::TestCa;
+use herald_testkit::webpush::{MockPushService, Subscription};
 use sqlx::Row as _;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -43,6 +44,7 @@ pub struct Stack {
     pub fcm: MockFcm,
     pub hms: MockHms,
     pub apns: MockApns,
+    pub push: MockPushService,
     pub store: Store,
     pub admin_key: String,
     pub endpoint: String,
@@ -56,6 +58,8 @@ pub struct Stack {
 pub struct Tenant {
     pub tenant_id: String,
     pub key: String,
+    /// The tenant's VAPID public key (empty until generated).
+    pub vapid_public_key: String,
     pub notifications: NotificationsClient<AuthedChannel>,
     pub devices: DevicesClient<AuthedChannel>,
     pub credentials: CredentialsClient<AuthedChannel>,
@@ -76,6 +80,9 @@ impl Stack {
         let fcm = MockFcm::start(&ca).await.expect("mock FCM");
         let hms = MockHms::start(&ca).await.expect("mock HMS");
         let apns = MockApns::start(&ca).await.expect("mock APNs");
+        let push = MockPushService::start(&ca)
+            .await
+            .expect("mock push service");
         let store = Store::connect(&db.url).await.expect("store");
         let master_key = MasterKey::generate_base64();
         let mut stack = Stack {
@@ -85,6 +92,7 @@ impl Stack {
             fcm,
             hms,
             apns,
+            push,
             store,
             admin_key: herald_core::crypto::generate_api_key(),
             endpoint: String::new(),
@@ -129,8 +137,11 @@ impl Stack {
             bus.clone(),
             shutdown.clone(),
         ));
-        let senders =
-            std::iter::repeat_n(Provider::Fcm, fcm_senders).chain([Provider::Hms, Provider::Apns]);
+        let senders = std::iter::repeat_n(Provider::Fcm, fcm_senders).chain([
+            Provider::Hms,
+            Provider::Apns,
+            Provider::Webpush,
+        ]);
         for provider in senders {
             let config = herald_sender::Config {
                 provider,
@@ -208,6 +219,7 @@ impl Stack {
         Tenant {
             tenant_id: tenant_id.to_owned(),
             key: key.to_owned(),
+            vapid_public_key: String::new(),
             notifications: NotificationsClient::new(channel.clone()),
             devices: DevicesClient::new(channel.clone()),
             credentials: CredentialsClient::new(channel.clone()),
@@ -240,7 +252,8 @@ impl Stack {
     }
 
     /// A new tenant with a key, the mock FCM's service account as its FCM credential, the mock
-    /// HMS app as its HMS credential and the mock APNs team key as its APNs credential.
+    /// HMS app as its HMS credential, the mock APNs team key as its APNs credential and fresh
+    /// VAPID keys.
     pub async fn tenant(&self, name: &str) -> Tenant {
         let mut tenant = self.bare_tenant(name).await;
         tenant
@@ -253,6 +266,15 @@ impl Stack {
             })
             .await
             .expect("set APNs credential");
+        tenant.vapid_public_key = tenant
+            .credentials
+            .generate_vapid_keys(GenerateVapidKeysRequest {
+                subject: "mailto:ops@herald.test".into(),
+            })
+            .await
+            .expect("generate VAPID keys")
+            .into_inner()
+            .public_key;
         tenant
             .credentials
             .set_credential(SetCredentialRequest {
@@ -319,6 +341,36 @@ impl Tenant {
     /// Registers an Android (FCM) device.
     pub async fn register(&mut self, user: &str, token: &str) -> Device {
         self.register_on(Platform::Android, user, token).await
+    }
+
+    /// Subscribes a `browser` at the mock push service with the tenant's VAPID key and
+    /// registers the subscription for `user`.
+    pub async fn register_browser(
+        &mut self,
+        push: &MockPushService,
+        user: &str,
+        browser: Browser,
+    ) -> (Device, Subscription) {
+        let subscription = push.subscribe(&self.vapid_public_key);
+        let device = self
+            .devices
+            .register_device(RegisterDeviceRequest {
+                user_id: user.into(),
+                platform: Platform::Web as i32,
+                browser: browser as i32,
+                web_subscription: Some(WebSubscription {
+                    endpoint: subscription.endpoint.clone(),
+                    p256dh: subscription.p256dh.clone(),
+                    auth: subscription.auth.clone(),
+                }),
+                ..Default::default()
+            })
+            .await
+            .expect("register a browser")
+            .into_inner()
+            .device
+            .expect("device");
+        (device, subscription)
     }
 
     pub async fn register_on(&mut self, platform: Platform, user: &str, token: &str) -> Device {

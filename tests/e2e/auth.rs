@@ -226,6 +226,7 @@ async fn api_keys_are_prefixed_shown_once_stored_hashed_and_revocable() {
 async fn credentials_are_sealed_at_rest_and_never_returned() {
     let stack = Stack::start(DbBackend::Sqlite).await;
     let mut acme = stack.tenant("acme").await;
+    let vapid_public_key = acme.vapid_public_key.clone();
     let listed = acme
         .credentials
         .list_credentials(ListCredentialsRequest {})
@@ -251,11 +252,12 @@ async fn credentials_are_sealed_at_rest_and_never_returned() {
                 "herald-test@herald-test.iam.gserviceaccount.com"
             ),
             (Provider::Hms, herald_testkit::hms::APP_ID, ""),
+            (Provider::Webpush, vapid_public_key.as_str(), "mailto:ops@herald.test"),
         ]
     );
     // The raw rows hold neither secret nor any recognisable part of the credentials.
     let sealed = stack.raw_text("SELECT sealed FROM credentials").await;
-    assert_eq!(sealed.len(), 3);
+    assert_eq!(sealed.len(), 4);
     for row in &sealed {
         for secret in [
             "PRIVATE KEY",
@@ -324,7 +326,7 @@ async fn credentials_are_sealed_at_rest_and_never_returned() {
     }
     assert_eq!(
         stack.raw_text("SELECT COUNT(*) FROM credentials").await,
-        vec!["3"]
+        vec!["4"]
     );
     stack.stop().await;
 }

@@ -172,6 +172,11 @@ pub fn notification_fields(n: &Notification) -> Result<()> {
                 payload::hms::MAX_PAYLOAD_BYTES,
             ),
             apns,
+            (
+                "Web Push",
+                payload::webpush::plaintext_size(n),
+                crate::webpush::ece::MAX_PLAINTEXT,
+            ),
         ]
     };
     for (provider, size, limit) in limits {
@@ -283,8 +288,8 @@ fn push_token(field: &str, token: &str) -> Result<()> {
     Ok(())
 }
 
-/// Validates a device registration.
-pub fn register_device(req: &RegisterDeviceRequest) -> Result<()> {
+/// Validates a device registration; `allow_http_web_push` is the tenant's setting.
+pub fn register_device(req: &RegisterDeviceRequest, allow_http_web_push: bool) -> Result<()> {
     if !req.user_id.is_empty() {
         user_id("user_id", &req.user_id)?;
     }
@@ -296,14 +301,7 @@ pub fn register_device(req: &RegisterDeviceRequest) -> Result<()> {
             .web_subscription
             .as_ref()
             .ok_or_else(|| Error::invalid("web_subscription", "required for web devices"))?;
-        http_url("web_subscription.endpoint", &sub.endpoint)?;
-        if sub.p256dh.is_empty() {
-            return Err(Error::invalid("web_subscription.p256dh", "required"));
-        }
-        if sub.auth.is_empty() {
-            return Err(Error::invalid("web_subscription.auth", "required"));
-        }
-        return Ok(());
+        return web_subscription(sub, allow_http_web_push);
     }
     push_token("push_token", &req.push_token)?;
     // APNs device tokens are hex strings (32 bytes today; Apple allows them to grow).
@@ -318,6 +316,50 @@ pub fn register_device(req: &RegisterDeviceRequest) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A browser's PushSubscription: an https endpoint (http only where the tenant allows it), a
+/// 65-byte P-256 `p256dh` and a 16-byte `auth`, both base64url.
+fn web_subscription(sub: &herald_proto::v1::WebSubscription, allow_http: bool) -> Result<()> {
+    let endpoint = url::Url::parse(&sub.endpoint)
+        .ok()
+        .filter(|u| u.host().is_some())
+        .ok_or_else(|| Error::invalid("web_subscription.endpoint", "must be a URL"))?;
+    match endpoint.scheme() {
+        "https" => {}
+        "http" if allow_http => {}
+        "http" => {
+            return Err(Error::invalid(
+                "web_subscription.endpoint",
+                "must be https (the tenant does not allow http endpoints)",
+            ));
+        }
+        _ => {
+            return Err(Error::invalid(
+                "web_subscription.endpoint",
+                "must be an https URL",
+            ));
+        }
+    }
+    if sub.endpoint.len() > MAX_TOKEN_LEN {
+        return Err(Error::invalid(
+            "web_subscription.endpoint",
+            format!("at most {MAX_TOKEN_LEN} characters"),
+        ));
+    }
+    let p256dh = crate::webpush::from_b64url(&sub.p256dh).unwrap_or_default();
+    let auth = crate::webpush::from_b64url(&sub.auth).unwrap_or_default();
+    match crate::webpush::ece::check_subscription_keys(&p256dh, &auth) {
+        Ok(()) => Ok(()),
+        Err(crate::webpush::ece::EceError::BadAuth) => Err(Error::invalid(
+            "web_subscription.auth",
+            "must be 16 bytes of base64url",
+        )),
+        Err(_) => Err(Error::invalid(
+            "web_subscription.p256dh",
+            "must be a 65-byte uncompressed P-256 public key in base64url",
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -529,15 +571,73 @@ mod tests {
             push_token: "t".into(),
             ..Default::default()
         };
-        assert_eq!(field_of(register_device(&req).unwrap_err()), "platform");
+        assert_eq!(
+            field_of(register_device(&req, false).unwrap_err()),
+            "platform"
+        );
         req.platform = Platform::Android as i32;
-        assert!(register_device(&req).is_ok());
+        assert!(register_device(&req, false).is_ok());
         req.push_token = "a b".into();
-        assert_eq!(field_of(register_device(&req).unwrap_err()), "push_token");
+        assert_eq!(
+            field_of(register_device(&req, false).unwrap_err()),
+            "push_token"
+        );
+        req.platform = Platform::Ios as i32;
+        req.push_token = "not-hex".into();
+        assert_eq!(
+            field_of(register_device(&req, false).unwrap_err()),
+            "push_token"
+        );
+        req.push_token = "ab".repeat(32);
+        assert!(register_device(&req, false).is_ok());
         req.platform = Platform::Web as i32;
         assert_eq!(
-            field_of(register_device(&req).unwrap_err()),
+            field_of(register_device(&req, false).unwrap_err()),
             "web_subscription"
+        );
+    }
+
+    #[test]
+    fn web_subscriptions_need_https_and_real_keys() {
+        use herald_proto::v1::WebSubscription;
+        let key = crate::webpush::ece::random_secret_key()
+            .public_key()
+            .to_sec1_bytes();
+        let good = WebSubscription {
+            endpoint: "https://push.example/p/1".into(),
+            p256dh: crate::webpush::b64url(&key),
+            auth: crate::webpush::b64url(&[7; 16]),
+        };
+        let req = |sub: WebSubscription| RegisterDeviceRequest {
+            platform: Platform::Web as i32,
+            web_subscription: Some(sub),
+            ..Default::default()
+        };
+        assert!(register_device(&req(good.clone()), false).is_ok());
+        let http = WebSubscription {
+            endpoint: "http://localhost:8080/p/1".into(),
+            ..good.clone()
+        };
+        assert_eq!(
+            field_of(register_device(&req(http.clone()), false).unwrap_err()),
+            "web_subscription.endpoint"
+        );
+        assert!(register_device(&req(http), true).is_ok());
+        let short_key = WebSubscription {
+            p256dh: crate::webpush::b64url(&key[..64]),
+            ..good.clone()
+        };
+        assert_eq!(
+            field_of(register_device(&req(short_key), false).unwrap_err()),
+            "web_subscription.p256dh"
+        );
+        let short_auth = WebSubscription {
+            auth: crate::webpush::b64url(&[1; 8]),
+            ..good
+        };
+        assert_eq!(
+            field_of(register_device(&req(short_auth), false).unwrap_err()),
+            "web_subscription.auth"
         );
     }
 }

@@ -56,8 +56,8 @@ pub struct Answer {
     pub status: u16,
     /// `Retry-After`, parsed.
     pub retry_after: Option<Duration>,
-    /// APNs's `apns-id` response header (empty elsewhere).
-    pub apns_id: String,
+    /// The response header that identifies the push (APNs `apns-id`, Web Push `Location`).
+    pub id: String,
     pub body: String,
 }
 
@@ -75,7 +75,7 @@ pub async fn post_json(
         .send()
         .await
         .map_err(|e| unanswered(&e))?;
-    Ok(read_answer(response).await)
+    Ok(read_answer(response, "").await)
 }
 
 /// A request that never got an answer (timeout, connection failure) is a retry.
@@ -91,8 +91,8 @@ pub fn unanswered(err: &reqwest::Error) -> crate::SendOutcome {
     }
 }
 
-/// Reads a provider's answer.
-pub async fn read_answer(response: reqwest::Response) -> Answer {
+/// Reads a provider's answer, taking the push's id from the `id_header` response header.
+pub async fn read_answer(response: reqwest::Response, id_header: &str) -> Answer {
     let status = response.status().as_u16();
     let header = |name| {
         response
@@ -102,12 +102,17 @@ pub async fn read_answer(response: reqwest::Response) -> Answer {
     };
     let retry_after =
         header(reqwest::header::RETRY_AFTER.as_str()).and_then(crate::parse_retry_after);
-    let apns_id = header("apns-id").unwrap_or_default().to_owned();
+    let id = if id_header.is_empty() {
+        None
+    } else {
+        header(id_header)
+    };
+    let id = id.unwrap_or_default().to_owned();
     let body = response.text().await.unwrap_or_default();
     Answer {
         status,
         retry_after,
-        apns_id,
+        id,
         body,
     }
 }

@@ -10,6 +10,7 @@ pub mod http;
 mod jwt;
 mod provider_client;
 pub mod token;
+pub mod webpush;
 
 use std::time::Duration;
 

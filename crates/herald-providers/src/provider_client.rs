@@ -4,7 +4,9 @@
 
 use herald_core::payload::{self, Target};
 use herald_proto::bus::v1::SendTask;
-use herald_proto::v1::{ApnsCredential, FcmCredential, HmsCredential, Notification, Provider};
+use herald_proto::v1::{
+    ApnsCredential, FcmCredential, HmsCredential, Notification, Provider, WebPushCredential,
+};
 use prost::Message as _;
 use serde_json::json;
 
@@ -12,6 +14,7 @@ use crate::apns::{ApnsClient, PROBE_TOKEN};
 use crate::fcm::FcmClient;
 use crate::hms::HmsClient;
 use crate::http::{HttpClient, HttpConfig};
+use crate::webpush::WebPushClient;
 use crate::{CredentialError, SendOutcome};
 
 /// Where the providers are (their own hosts, or mocks) and how to reach them.
@@ -47,6 +50,7 @@ pub enum ProviderClient {
     Apns(Box<ApnsClient>),
     Fcm(Box<FcmClient>),
     Hms(Box<HmsClient>),
+    WebPush(Box<WebPushClient>),
 }
 
 impl ProviderClient {
@@ -87,6 +91,13 @@ impl ProviderClient {
                     &credential,
                 )?)))
             }
+            Provider::Webpush => {
+                let credential = WebPushCredential::decode(plaintext).map_err(unreadable)?;
+                Ok(Self::WebPush(Box::new(WebPushClient::new(
+                    http.clone(),
+                    &credential,
+                )?)))
+            }
             other => Err(CredentialError::invalid(
                 "credential",
                 format!("no client for {}", other.as_str_name()),
@@ -104,6 +115,7 @@ impl ProviderClient {
                 client.client_email().to_owned(),
             ),
             Self::Hms(client) => (client.app_id().to_owned(), String::new()),
+            Self::WebPush(client) => (client.public_key().to_owned(), client.subject().to_owned()),
         }
     }
 
@@ -137,15 +149,34 @@ impl ProviderClient {
                     )
                     .await
             }
+            Self::WebPush(client) => {
+                let request = payload::webpush::request(&notification, target);
+                client
+                    .send(
+                        &request,
+                        &device.push_token,
+                        &device.web_p256dh,
+                        &device.web_auth,
+                    )
+                    .await
+            }
         }
     }
 
     /// Proves the credential works without delivering anything: FCM and HMS obtain a token and
     /// make a validate-only send; APNs, which has no validate-only send, gets a push for a
     /// device token no device has and must answer BadDeviceToken, which it does only once
-    /// authentication passed. Answers what was proven, or what went wrong.
+    /// authentication passed. Web Push has no provider account to test: opening the client
+    /// already proved the VAPID keys form a pair. Answers what was proven, or what went wrong.
     pub async fn test_connection(&self) -> Result<String, String> {
         let (provider, outcome) = match self {
+            Self::WebPush(client) => {
+                return Ok(format!(
+                    "the VAPID key pair is valid (public key {}, subject {}); push services check it with each push",
+                    client.public_key(),
+                    client.subject()
+                ));
+            }
             Self::Apns(client) => {
                 let probe = Notification {
                     title: "Herald connection test".into(),

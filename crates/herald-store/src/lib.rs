@@ -27,7 +27,7 @@ pub use messages::{
     DeliveryRecord, InsertedMessage, MessageRecord, NewDelivery, NewMessage, ReceiptUpdate,
     UnpublishedMessage,
 };
-pub use tenants::{ApiKeyRecord, TenantRecord};
+pub use tenants::{ApiKeyRecord, TenantRecord, TenantSettings};
 
 /// A store failure; the API answers it as an internal error and logs the detail.
 #[derive(Debug, thiserror::Error)]
@@ -129,7 +129,14 @@ type MigrationList = &'static [(i64, &'static str, &'static str)];
 
 /// One set for both backends: the schema sticks to types both understand (TEXT, BIGINT, and
 /// BYTEA, under which SQLite stores blobs unchanged).
-const MIGRATIONS: MigrationList = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: MigrationList = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (
+        2,
+        "tenant settings",
+        include_str!("../migrations/0002_tenant_settings.sql"),
+    ),
+];
 
 /// Serves embedded migrations to sqlx's migrator (instead of reading a directory at run time).
 #[derive(Debug)]

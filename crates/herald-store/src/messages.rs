@@ -91,7 +91,8 @@ pub struct ReceiptUpdate {
     pub provider_message_id: String,
     pub attempts: u32,
     pub at_ms: i64,
-    /// The provider said the token is dead: the device becomes inactive with `reason`.
+    /// The provider said the token is dead: the device becomes inactive (a web subscription:
+    /// expired) with `reason`.
     pub token_dead: bool,
 }
 
@@ -376,7 +377,9 @@ impl Store {
             changed += done.rows_affected();
             if u.token_dead {
                 sqlx::query(
-                    "UPDATE devices SET state = 'inactive', state_reason = $1, updated_at = $2 \
+                    // A web subscription the push service forgot is expired; other tokens are dead.
+                    "UPDATE devices SET state = CASE WHEN platform = 'web' THEN 'expired' ELSE 'inactive' END, \
+                         state_reason = $1, updated_at = $2 \
                      WHERE tenant_id = $3 AND id = $4 AND state = 'active'",
                 )
                 .bind(&u.reason)

@@ -14,6 +14,13 @@ pub struct TenantRecord {
     pub created_at: i64,
 }
 
+/// What a tenant may do beyond the defaults.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TenantSettings {
+    /// Accept `http://` Web Push endpoints (for local testing only).
+    pub allow_http_web_push: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiKeyRecord {
     pub id: KeyId,
@@ -52,6 +59,34 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(record)
+    }
+
+    /// The tenant's settings, or `None` for an unknown tenant.
+    pub async fn tenant_settings(&self, tenant: &TenantId) -> Result<Option<TenantSettings>> {
+        let row = sqlx::query("SELECT allow_http_web_push FROM tenants WHERE id = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(TenantSettings {
+                allow_http_web_push: r.try_get::<i64, _>("allow_http_web_push")? != 0,
+            })
+        })
+        .transpose()
+    }
+
+    /// Replaces the tenant's settings; false for an unknown tenant.
+    pub async fn set_tenant_settings(
+        &self,
+        tenant: &TenantId,
+        settings: TenantSettings,
+    ) -> Result<bool> {
+        let done = sqlx::query("UPDATE tenants SET allow_http_web_push = $1 WHERE id = $2")
+            .bind(i64::from(settings.allow_http_web_push))
+            .bind(tenant.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn tenant_exists(&self, tenant: &TenantId) -> Result<bool> {

@@ -369,3 +369,62 @@ async fn credentials_are_per_tenant_and_replaceable() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn tenant_settings_default_off_and_can_be_changed() {
+    on_each_backend(|store| async move {
+        let t = store.create_tenant("acme").await.unwrap().id;
+        assert_eq!(
+            store.tenant_settings(&t).await.unwrap(),
+            Some(TenantSettings::default())
+        );
+        let on = TenantSettings {
+            allow_http_web_push: true,
+        };
+        assert!(store.set_tenant_settings(&t, on).await.unwrap());
+        assert_eq!(store.tenant_settings(&t).await.unwrap(), Some(on));
+        let unknown = herald_core::ids::TenantId::generate();
+        assert_eq!(store.tenant_settings(&unknown).await.unwrap(), None);
+        assert!(!store.set_tenant_settings(&unknown, on).await.unwrap());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_dead_web_subscription_expires_rather_than_goes_inactive() {
+    on_each_backend(|store| async move {
+        let t = store.create_tenant("acme").await.unwrap().id;
+        let web = DeviceProfile {
+            user_id: Some("u".into()),
+            platform: "web".into(),
+            push_token: "https://push.example/p/1".into(),
+            ..Default::default()
+        };
+        let (device, _) = store.register_device(&t, &web).await.unwrap();
+        let m = message(&t, None);
+        store.insert_message(&m).await.unwrap();
+        let delivery = DeliveryId::derive(&m.id, &device.id);
+        let new = NewDelivery {
+            id: delivery.clone(),
+            device_id: device.id.clone(),
+            provider: "webpush".into(),
+        };
+        store.insert_deliveries(&t, &m.id, &[new]).await.unwrap();
+        let q = Queued {
+            tenant: t.clone(),
+            device: device.id.clone(),
+            message: m.id,
+            delivery,
+        };
+        store
+            .apply_receipts(&[q.receipt(DeliveryStatus::Failed, "410 Gone", true)])
+            .await
+            .unwrap();
+        let device = store.get_device(&t, &device.id).await.unwrap().unwrap();
+        assert_eq!(
+            (device.state.as_str(), device.state_reason.as_str()),
+            ("expired", "410 Gone")
+        );
+    })
+    .await;
+}

@@ -10,6 +10,7 @@ pub mod hms;
 pub mod mock;
 pub mod nats;
 pub mod tls;
+pub mod webpush;
 
 /// Seconds since the Unix epoch.
 pub(crate) fn unix_now() -> u64 {

@@ -56,6 +56,40 @@ impl Admin for Api {
             tenant_id: tenant.id.into_string(),
             name: tenant.name,
             created_at_ms: tenant.created_at,
+            settings: Some(TenantSettings::default()),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_tenant(
+        &self,
+        request: Request<UpdateTenantRequest>,
+    ) -> Result<Response<Tenant>, Status> {
+        if self.caller(request.metadata()).await? != Caller::Admin {
+            return Err(Error::PermissionDenied(
+                "changing tenant settings needs the admin key".into(),
+            )
+            .into());
+        }
+        let req = request.get_ref();
+        let tenant = TenantId::parse("tenant_id", &req.tenant_id)?;
+        let settings = req.settings.clone().unwrap_or_default();
+        let stored = herald_store::TenantSettings {
+            allow_http_web_push: settings.allow_http_web_push,
+        };
+        if !self
+            .store
+            .set_tenant_settings(&tenant, stored)
+            .await
+            .map_err(Error::from)?
+        {
+            return Err(Error::NotFound(format!("tenant {tenant}")).into());
+        }
+        tracing::info!(tenant_id = %tenant, allow_http_web_push = settings.allow_http_web_push, "tenant settings changed");
+        Ok(Response::new(Tenant {
+            tenant_id: tenant.into_string(),
+            settings: Some(settings),
+            ..Default::default()
         }))
     }
 

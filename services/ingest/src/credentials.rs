@@ -3,6 +3,7 @@
 
 use herald_core::crypto::credential_context;
 use herald_core::platform::provider_name;
+use herald_core::webpush::vapid::{VapidKey, check_subject};
 use herald_core::{Error, Result};
 use herald_proto::v1::credentials_server::Credentials;
 use herald_proto::v1::set_credential_request::Credential;
@@ -60,9 +61,7 @@ impl Credentials for Api {
             Some(Credential::Fcm(c)) => (Provider::Fcm, c.encode_to_vec()),
             Some(Credential::Hms(c)) => (Provider::Hms, c.encode_to_vec()),
             Some(Credential::Apns(c)) => (Provider::Apns, c.encode_to_vec()),
-            Some(Credential::Webpush(_)) => {
-                return Err(Error::Unimplemented("Web Push credentials".into()).into());
-            }
+            Some(Credential::Webpush(c)) => (Provider::Webpush, c.encode_to_vec()),
             None => {
                 return Err(Error::invalid(
                     "credential",
@@ -135,12 +134,8 @@ impl Credentials for Api {
     ) -> Result<Response<TestConnectionResponse>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
         let provider = request.get_ref().provider();
-        if !matches!(provider, Provider::Apns | Provider::Fcm | Provider::Hms) {
-            return Err(Error::invalid(
-                "provider",
-                "apns, fcm or hms (the providers Herald can send with)",
-            )
-            .into());
+        if provider == Provider::Unspecified {
+            return Err(Error::invalid("provider", "apns, fcm, hms or webpush").into());
         }
         let client = self.stored_client(&tenant, provider).await?;
         let (ok, detail) = match client.test_connection().await {
@@ -151,10 +146,56 @@ impl Credentials for Api {
         Ok(Response::new(TestConnectionResponse { ok, detail }))
     }
 
+    /// Generates the tenant's VAPID key pair, like the seeds' `generate-vapid-keys`. It refuses
+    /// to replace an existing pair: subscriptions made with the old public key would stop working.
+    #[tracing::instrument(skip_all)]
     async fn generate_vapid_keys(
         &self,
-        _request: Request<GenerateVapidKeysRequest>,
+        request: Request<GenerateVapidKeysRequest>,
     ) -> Result<Response<VapidPublicKey>, Status> {
-        Err(Error::Unimplemented("GenerateVapidKeys".into()).into())
+        let tenant = self.tenant(request.metadata()).await?;
+        let subject = request.get_ref().subject.trim().to_owned();
+        check_subject(&subject).map_err(|e| Error::invalid("subject", e.to_string()))?;
+        let name = provider_name(Provider::Webpush);
+        if self
+            .store
+            .credential_version(&tenant, name)
+            .await
+            .map_err(Error::from)?
+            .is_some()
+        {
+            return Err(Error::FailedPrecondition(
+                "the tenant has VAPID keys already; delete the webpush credential first \
+                 (subscriptions made with the old public key will stop working)"
+                    .into(),
+            )
+            .into());
+        }
+        let (key, private) = VapidKey::generate();
+        let credential = WebPushCredential {
+            vapid_private_key: private,
+            vapid_public_key: key.public_key.clone(),
+            subject: subject.clone(),
+        };
+        let plaintext = credential.encode_to_vec();
+        let record = CredentialRecord {
+            provider: name.into(),
+            label: "generated".into(),
+            identifier: key.public_key.clone(),
+            principal: subject,
+            updated_at: 0,
+        };
+        let sealed = self
+            .config
+            .master_key
+            .seal(&credential_context(tenant.as_str(), name), &plaintext);
+        self.store
+            .put_credential(&tenant, &record, &sealed)
+            .await
+            .map_err(Error::from)?;
+        tracing::info!(tenant_id = %tenant, "VAPID keys generated");
+        Ok(Response::new(VapidPublicKey {
+            public_key: key.public_key,
+        }))
     }
 }

@@ -27,7 +27,17 @@ impl Devices for Api {
     ) -> Result<Response<RegisterDeviceResponse>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
         let req = request.get_ref();
-        validate::register_device(req)?;
+        let allow_http = if req.platform() == Platform::Web {
+            let settings = self
+                .store
+                .tenant_settings(&tenant)
+                .await
+                .map_err(Error::from)?;
+            settings.unwrap_or_default().allow_http_web_push
+        } else {
+            false
+        };
+        validate::register_device(req, allow_http)?;
         // A web subscription's endpoint is its push token.
         let (token, p256dh, auth) = match &req.web_subscription {
             Some(sub) if req.platform() == Platform::Web => {

@@ -153,15 +153,33 @@ impl Router {
             Ok(devices) => devices,
             Err(unroutable) => return Ok(Err(unroutable)),
         };
+        // Browser targeting: a web push goes only to subscriptions of the selected browsers.
+        let browsers: Vec<&str> = accepted
+            .notification
+            .as_ref()
+            .and_then(|n| n.web.as_ref())
+            .map(|w| w.browsers().map(|b| b.as_str_name()).collect())
+            .unwrap_or_default();
         let mut planned = Vec::with_capacity(devices.len());
         for device in devices {
             let platform =
                 platform_from_name(&device.profile.platform).unwrap_or(Platform::Unspecified);
+            if platform == Platform::Web
+                && !browsers.is_empty()
+                && !browsers.contains(&device.profile.browser.as_str())
+            {
+                continue;
+            }
             let Some(provider) = provider_for(platform) else {
                 tracing::warn!(device_id = %device.id, platform = %device.profile.platform, "device has no provider");
                 continue;
             };
             planned.push((DeliveryId::derive(id, &device.id), provider, device));
+        }
+        if planned.is_empty() {
+            return Ok(Err(Unroutable(
+                "no device matches the selected browsers".into(),
+            )));
         }
         let new: Vec<NewDelivery> = planned
             .iter()

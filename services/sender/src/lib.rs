@@ -50,14 +50,8 @@ pub async fn run(
     bus: Bus,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    if !matches!(
-        config.provider,
-        Provider::Apns | Provider::Fcm | Provider::Hms
-    ) {
-        anyhow::bail!(
-            "the {} sender is not built yet",
-            provider_name(config.provider)
-        );
+    if config.provider == Provider::Unspecified {
+        anyhow::bail!("a sender needs a provider");
     }
     let name = consumer_name(config.provider);
     let max_ack_pending = i64::try_from(config.concurrency * 4)
@@ -194,14 +188,14 @@ impl Worker {
 }
 
 impl Config {
-    /// `HERALD_SENDER_PROVIDER` (apns, fcm or hms), `HERALD_SENDER_CONCURRENCY` and the provider
+    /// `HERALD_SENDER_PROVIDER` (apns, fcm, hms or webpush), `HERALD_SENDER_CONCURRENCY` and the provider
     /// endpoints ([`herald_telemetry::endpoints_from_env`]).
     pub fn from_env(master_key: Arc<MasterKey>) -> Result<Self, herald_telemetry::ConfigError> {
         use herald_telemetry::{ConfigError, env_or, env_parse};
         let name = env_or("HERALD_SENDER_PROVIDER", "fcm");
         let provider = herald_core::platform::provider_from_name(&name).ok_or_else(|| {
             ConfigError(format!(
-                "HERALD_SENDER_PROVIDER={name:?}: expected apns, fcm or hms"
+                "HERALD_SENDER_PROVIDER={name:?}: expected apns, fcm, hms or webpush"
             ))
         })?;
         Ok(Self {

@@ -10,6 +10,7 @@ pub mod android;
 pub mod apns;
 pub mod fcm;
 pub mod hms;
+pub mod webpush;
 
 use std::collections::BTreeMap;
 

@@ -183,11 +183,11 @@ impl ApnsClient {
         }
         match builder.send().await {
             Ok(response) => {
-                let answer = read_answer(response).await;
+                let answer = read_answer(response, "apns-id").await;
                 classify(
                     answer.status,
                     answer.retry_after,
-                    &answer.apns_id,
+                    &answer.id,
                     &answer.body,
                     mismatch,
                 )
