@@ -464,10 +464,10 @@ pub fn hello() -> Notification {
 /// What a delivery should end as: status, a fragment of the reason, the device's state, and the
 /// delivery's attempts.
 pub struct Expect {
-    status: DeliveryStatus,
-    reason: &'static str,
-    device: DeviceState,
-    attempts: u32,
+    pub status: DeliveryStatus,
+    pub reason: &'static str,
+    pub device: DeviceState,
+    pub attempts: u32,
 }
 
 pub const fn expect(

@@ -252,7 +252,11 @@ async fn credentials_are_sealed_at_rest_and_never_returned() {
                 "herald-test@herald-test.iam.gserviceaccount.com"
             ),
             (Provider::Hms, herald_testkit::hms::APP_ID, ""),
-            (Provider::Webpush, vapid_public_key.as_str(), "mailto:ops@herald.test"),
+            (
+                Provider::Webpush,
+                vapid_public_key.as_str(),
+                "mailto:ops@herald.test"
+            ),
         ]
     );
     // The raw rows hold neither secret nor any recognisable part of the credentials.

@@ -7,3 +7,4 @@ mod devices;
 mod durability;
 mod ios;
 mod validation;
+mod web;

@@ -88,6 +88,13 @@ pub enum CredentialsCommand {
         #[arg(long, default_value = "")]
         label: String,
     },
+    /// Generates the tenant's VAPID keys and prints the public key (the page's
+    /// applicationServerKey).
+    GenerateVapid {
+        /// A mailto: or https: contact the push services may use.
+        #[arg(long)]
+        subject: String,
+    },
     List,
     /// Obtains a token and makes a validate-only send with the tenant's credential.
     Test {
@@ -109,6 +116,15 @@ pub enum DeviceCommand {
         /// An iOS/macOS development build (its token works with the APNs sandbox).
         #[arg(long)]
         sandbox: bool,
+        /// Web: the subscription's p256dh key (base64url); --token is its endpoint.
+        #[arg(long, default_value = "")]
+        p256dh: String,
+        /// Web: the subscription's auth secret (base64url).
+        #[arg(long, default_value = "")]
+        auth: String,
+        /// Web: chrome, firefox, safari, edge or opera.
+        #[arg(long, default_value = "")]
+        browser: String,
     },
     List {
         #[arg(long, default_value = "")]
@@ -404,6 +420,17 @@ impl Client {
                     bail!("the connection test failed");
                 }
             }
+            Command::Credentials(CredentialsCommand::GenerateVapid { subject }) => {
+                let mut credentials = CredentialsClient::new(self.tenant_channel().await?);
+                let key = credentials
+                    .generate_vapid_keys(GenerateVapidKeysRequest { subject })
+                    .await?
+                    .into_inner();
+                println!(
+                    "VAPID public key (applicationServerKey): {}",
+                    key.public_key
+                );
+            }
             Command::Credentials(CredentialsCommand::List) => {
                 let mut credentials = CredentialsClient::new(self.tenant_channel().await?);
                 for c in credentials
@@ -439,12 +466,30 @@ impl Client {
                 platform: name,
                 token,
                 sandbox,
+                p256dh,
+                auth,
+                browser,
             } => {
+                let platform = platform(&name)?;
+                let browser = match browser.as_str() {
+                    "" => Browser::Unspecified,
+                    name => {
+                        Browser::from_str_name(&format!("BROWSER_{}", name.to_ascii_uppercase()))
+                            .with_context(|| format!("unknown browser {name:?}"))?
+                    }
+                };
+                let web_subscription = (platform == Platform::Web).then(|| WebSubscription {
+                    endpoint: token.clone(),
+                    p256dh,
+                    auth,
+                });
                 let request = RegisterDeviceRequest {
                     user_id: user,
-                    platform: platform(&name)? as i32,
+                    platform: platform as i32,
                     push_token: token,
                     sandbox,
+                    browser: browser as i32,
+                    web_subscription,
                     ..Default::default()
                 };
                 let registered = devices.register_device(request).await?.into_inner();

@@ -41,7 +41,7 @@ struct Args {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Runs ingest, router, receipt and the APNs, FCM and HMS senders in this process.
+    /// Runs ingest, router, receipt and every provider sender in this process.
     Up(up::UpArgs),
     #[command(subcommand)]
     Tenant(cli::TenantCommand),

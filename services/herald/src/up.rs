@@ -1,7 +1,7 @@
-//! `herald up`: the embedded default. Ingest, router, receipt and the APNs, FCM and HMS senders in one
+//! `herald up`: the embedded default. Ingest, router, receipt and the APNs, FCM, HMS and Web Push senders in one
 //! process over SQLite in the data directory and NATS at `NATS_URL`; when nothing answers there
 //! and `nats-server` is installed, it starts one with JetStream and its store in the data
-//! directory. `--with-mocks` starts local mock APNs, FCM and HMS services and points the senders at
+//! directory. `--with-mocks` starts local mock APNs, FCM, HMS and Web Push services and points the senders at
 //! them, so a first notification can be followed end to end without provider accounts.
 
 use std::path::{Path, PathBuf};
@@ -34,6 +34,9 @@ pub struct UpArgs {
     /// The mock APNs's port.
     #[arg(long, env = "HERALD_MOCK_APNS_PORT", default_value_t = 50445)]
     mock_apns_port: u16,
+    /// The mock Web Push service's port.
+    #[arg(long, env = "HERALD_MOCK_PUSH_PORT", default_value_t = 50446)]
+    mock_push_port: u16,
 }
 
 /// A secret from the environment, or from a file in the data directory (created on first use).
@@ -98,6 +101,9 @@ pub async fn run(
         let fcm = herald_testkit::fcm::MockFcm::start_on(&ca, args.mock_fcm_port, true).await?;
         let hms = herald_testkit::hms::MockHms::start_on(&ca, args.mock_hms_port, true).await?;
         let apns = herald_testkit::apns::MockApns::start_on(&ca, args.mock_apns_port, true).await?;
+        let push =
+            herald_testkit::webpush::MockPushService::start_on(&ca, args.mock_push_port, true)
+                .await?;
         let apns_key_file = data_dir.join("mock-apns-key.p8");
         write_private(&apns_key_file, apns.team_key_pem())?;
         endpoints.apns_production_url = apns.base_url();
@@ -119,9 +125,10 @@ pub async fn run(
             apns_key_id = herald_testkit::apns::KEY_ID,
             apns_team_id = herald_testkit::apns::TEAM_ID,
             apns_bundle_id = herald_testkit::apns::BUNDLE_ID,
+            push_service = %push.base_url(),
             "mock providers running"
         );
-        Some((ca, fcm, hms, apns))
+        Some((ca, fcm, hms, apns, push))
     } else {
         None
     };
@@ -152,7 +159,12 @@ pub async fn run(
         bus.clone(),
         shutdown.clone(),
     ));
-    for provider in [Provider::Apns, Provider::Fcm, Provider::Hms] {
+    for provider in [
+        Provider::Apns,
+        Provider::Fcm,
+        Provider::Hms,
+        Provider::Webpush,
+    ] {
         let sender = herald_sender::Config {
             provider,
             concurrency: 64,

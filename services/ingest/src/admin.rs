@@ -73,7 +73,7 @@ impl Admin for Api {
         }
         let req = request.get_ref();
         let tenant = TenantId::parse("tenant_id", &req.tenant_id)?;
-        let settings = req.settings.clone().unwrap_or_default();
+        let settings = req.settings.unwrap_or_default();
         let stored = herald_store::TenantSettings {
             allow_http_web_push: settings.allow_http_web_push,
         };
