@@ -141,49 +141,70 @@ const INSERT_CHUNK: usize = 200;
 
 impl Store {
     /// Stores an accepted message, or finds the earlier one with the same idempotency key.
-    #[tracing::instrument(skip(self, msg), fields(message_id = %msg.id, tenant_id = %msg.tenant_id))]
     pub async fn insert_message(&self, msg: &NewMessage) -> Result<InsertedMessage> {
-        let done = sqlx::query(
-            "INSERT INTO messages (id, tenant_id, idempotency_key, body, callback_data, notify_url, \
-                 state, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'accepted', $7, $8) \
-             ON CONFLICT (tenant_id, idempotency_key) DO NOTHING",
-        )
-        .bind(msg.id.as_str())
-        .bind(msg.tenant_id.as_str())
-        .bind(msg.idempotency_key.as_deref())
-        .bind(&msg.body)
-        .bind(&msg.callback_data)
-        .bind(&msg.notify_url)
-        .bind(msg.created_at)
-        .bind(msg.expires_at)
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 1 {
-            return Ok(InsertedMessage::Inserted);
-        }
-        let row = sqlx::query(
-            "SELECT id, body, published_at FROM messages WHERE tenant_id = $1 AND idempotency_key = $2",
-        )
-        .bind(msg.tenant_id.as_str())
-        .bind(msg.idempotency_key.as_deref())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(InsertedMessage::Duplicate {
-            id: MessageId::from_trusted(row.try_get("id")?),
-            published: row.try_get::<Option<i64>, _>("published_at")?.is_some(),
-            body: row.try_get("body")?,
-        })
+        let mut inserted = self.insert_messages(std::slice::from_ref(msg)).await?;
+        Ok(inserted.pop().expect("one result per message"))
     }
 
-    /// Records that JetStream acknowledged the message's publish.
-    pub async fn mark_published(&self, tenant: &TenantId, id: &MessageId) -> Result<()> {
-        sqlx::query("UPDATE messages SET published_at = $1 WHERE tenant_id = $2 AND id = $3")
-            .bind(now_ms())
-            .bind(tenant.as_str())
-            .bind(id.as_str())
-            .execute(&self.pool)
+    /// Stores accepted messages in one transaction; for each, answers whether it was new or
+    /// repeated an earlier message's idempotency key.
+    #[tracing::instrument(skip_all, fields(count = messages.len()))]
+    pub async fn insert_messages(&self, messages: &[NewMessage]) -> Result<Vec<InsertedMessage>> {
+        let mut results = Vec::with_capacity(messages.len());
+        let mut tx = self.pool.begin().await?;
+        for msg in messages {
+            let done = sqlx::query(
+                "INSERT INTO messages (id, tenant_id, idempotency_key, body, callback_data, notify_url, \
+                     state, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'accepted', $7, $8) \
+                 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING",
+            )
+            .bind(msg.id.as_str())
+            .bind(msg.tenant_id.as_str())
+            .bind(msg.idempotency_key.as_deref())
+            .bind(&msg.body)
+            .bind(&msg.callback_data)
+            .bind(&msg.notify_url)
+            .bind(msg.created_at)
+            .bind(msg.expires_at)
+            .execute(&mut *tx)
             .await?;
+            if done.rows_affected() == 1 {
+                results.push(InsertedMessage::Inserted);
+                continue;
+            }
+            let row = sqlx::query(
+                "SELECT id, body, published_at FROM messages WHERE tenant_id = $1 AND idempotency_key = $2",
+            )
+            .bind(msg.tenant_id.as_str())
+            .bind(msg.idempotency_key.as_deref())
+            .fetch_one(&mut *tx)
+            .await?;
+            results.push(InsertedMessage::Duplicate {
+                id: MessageId::from_trusted(row.try_get("id")?),
+                published: row.try_get::<Option<i64>, _>("published_at")?.is_some(),
+                body: row.try_get("body")?,
+            });
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    /// Records that JetStream acknowledged these messages' publishes.
+    pub async fn mark_published(&self, tenant: &TenantId, ids: &[MessageId]) -> Result<()> {
+        let now = now_ms();
+        for chunk in ids.chunks(INSERT_CHUNK) {
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "UPDATE messages SET published_at = $1 WHERE tenant_id = $2 AND id IN ({})",
+                list.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(now).bind(tenant.as_str());
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            query.execute(&self.pool).await?;
+        }
         Ok(())
     }
 
@@ -325,6 +346,19 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(DeliveryRecord::from_row).collect()
+    }
+
+    /// How many of the tenant's deliveries are in each status.
+    pub async fn delivery_counts(&self, tenant: &TenantId) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT status, COUNT(*) AS n FROM deliveries WHERE tenant_id = $1 GROUP BY status ORDER BY status",
+        )
+        .bind(tenant.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
+            .collect()
     }
 
     pub async fn get_delivery(

@@ -129,18 +129,21 @@ impl Store {
         Ok(record)
     }
 
-    /// The tenant of a live (not revoked) key, by the key's hash.
-    pub async fn tenant_for_key_hash(&self, key_hash: &str) -> Result<Option<TenantId>> {
+    /// The tenant and id of a live (not revoked) key, by the key's hash.
+    pub async fn live_key(&self, key_hash: &str) -> Result<Option<(TenantId, KeyId)>> {
         let row = sqlx::query(
-            "SELECT tenant_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+            "SELECT tenant_id, id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
         )
         .bind(key_hash)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row
-            .map(|r| r.try_get::<String, _>("tenant_id"))
-            .transpose()?
-            .map(TenantId::from_trusted))
+        row.map(|r| {
+            Ok((
+                TenantId::from_trusted(r.try_get("tenant_id")?),
+                KeyId::from_trusted(r.try_get("id")?),
+            ))
+        })
+        .transpose()
     }
 
     pub async fn list_api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>> {

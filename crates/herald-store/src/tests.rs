@@ -38,17 +38,17 @@ async fn api_keys_resolve_to_their_tenant_until_revoked() {
             .await
             .unwrap();
         assert_eq!(
-            store.tenant_for_key_hash("hash-1").await.unwrap(),
-            Some(t.id.clone())
+            store.live_key("hash-1").await.unwrap(),
+            Some((t.id.clone(), key.id.clone()))
         );
-        assert_eq!(store.tenant_for_key_hash("hash-2").await.unwrap(), None);
+        assert_eq!(store.live_key("hash-2").await.unwrap(), None);
         let other = store.create_tenant("other").await.unwrap();
         assert!(
             !store.revoke_api_key(&other.id, &key.id).await.unwrap(),
             "another tenant's key"
         );
         assert!(store.revoke_api_key(&t.id, &key.id).await.unwrap());
-        assert_eq!(store.tenant_for_key_hash("hash-1").await.unwrap(), None);
+        assert_eq!(store.live_key("hash-1").await.unwrap(), None);
         assert!(
             store.list_api_keys(&t.id).await.unwrap()[0]
                 .revoked_at
@@ -196,7 +196,10 @@ async fn unpublished_messages_wait_for_the_relay() {
         let pending = store.unpublished_messages(now_ms() + 1, 10).await.unwrap();
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].id, m.id);
-        store.mark_published(&t, &m.id).await.unwrap();
+        store
+            .mark_published(&t, std::slice::from_ref(&m.id))
+            .await
+            .unwrap();
         assert!(
             store
                 .unpublished_messages(now_ms() + 1, 10)

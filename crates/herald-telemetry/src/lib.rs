@@ -12,7 +12,12 @@ use tracing_subscriber::EnvFilter;
 /// Starts structured logging: `RUST_LOG` filters (default `info`), `HERALD_LOG_FORMAT=json`
 /// writes one JSON object per line for log collectors. Calling it twice is harmless.
 pub fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    init_logging_at("info");
+}
+
+/// Like [`init_logging`], with `default` as the filter when `RUST_LOG` is not set.
+pub fn init_logging_at(default: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let json = std::env::var("HERALD_LOG_FORMAT").is_ok_and(|v| v == "json");
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

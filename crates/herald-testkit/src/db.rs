@@ -51,7 +51,12 @@ impl TestDatabase {
     }
 
     pub async fn postgres() -> anyhow::Result<Self> {
-        let admin_url = postgres_admin_url();
+        Self::postgres_on(&postgres_admin_url()).await
+    }
+
+    /// A new database on the PostgreSQL server that `admin_url` reaches.
+    pub async fn postgres_on(admin_url: &str) -> anyhow::Result<Self> {
+        let admin_url = admin_url.to_owned();
         let name = format!("herald_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = PgConnection::connect(&admin_url).await.map_err(|e| {
             anyhow::anyhow!("PostgreSQL at {admin_url} is needed for this test: {e}")

@@ -87,6 +87,10 @@ pub struct ReceivedPush {
 
 #[derive(Debug, Default)]
 struct Ledger {
+    /// The answer for tokens with no script (success unless set).
+    default_answer: Answer,
+    /// Keep request bodies and headers of accepted pushes (off for long benchmarks).
+    lean: bool,
     issued: HashMap<String, Instant>,
     token_requests: usize,
     received: Vec<ReceivedPush>,
@@ -112,6 +116,22 @@ impl Recorder {
             .entry(token.to_owned())
             .or_default()
             .extend(answers);
+    }
+
+    /// Answers every unscripted send with `answer` (e.g. a delay, like a real provider's round
+    /// trip).
+    pub fn answer_by_default(&self, answer: Answer) {
+        self.lock().default_answer = answer;
+    }
+
+    /// Stops keeping request headers of accepted pushes (bodies are kept: they carry the ids).
+    pub fn lean(&self) {
+        self.lock().lean = true;
+    }
+
+    /// How many pushes were accepted so far.
+    pub fn received_count(&self) -> usize {
+        self.lock().received.len()
     }
 
     /// Pushes accepted for delivery (not validate-only ones).
@@ -181,20 +201,20 @@ impl Recorder {
         self.lock().issued.clear();
     }
 
-    /// Counts an attempt for `token` and answers the next scripted answer (default: success).
+    /// Counts an attempt for `token` and answers the next scripted answer (else the default).
     pub(crate) fn next_answer(&self, token: &str) -> Answer {
         let mut ledger = self.lock();
         *ledger.attempts.entry(token.to_owned()).or_default() += 1;
-        ledger
-            .scripts
-            .get_mut(token)
-            .and_then(VecDeque::pop_front)
-            .unwrap_or_default()
+        let scripted = ledger.scripts.get_mut(token).and_then(VecDeque::pop_front);
+        scripted.unwrap_or_else(|| ledger.default_answer.clone())
     }
 
     /// Records an accepted push and answers its sequence number.
-    pub(crate) fn record(&self, push: ReceivedPush) -> usize {
+    pub(crate) fn record(&self, mut push: ReceivedPush) -> usize {
         let mut ledger = self.lock();
+        if ledger.lean {
+            push.headers.clear();
+        }
         ledger.received.push(push);
         ledger.received.len()
     }

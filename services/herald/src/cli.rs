@@ -266,7 +266,7 @@ impl Client {
 
     pub async fn run(&self, command: Command) -> anyhow::Result<()> {
         match command {
-            Command::Up(_) => unreachable!("handled in main"),
+            Command::Up(_) | Command::Bench(_) => unreachable!("handled in main"),
             Command::Tenant(TenantCommand::Create { name }) => {
                 let mut admin = AdminClient::new(self.admin_channel().await?);
                 let tenant = admin

@@ -2,6 +2,7 @@
 //! the gRPC API.
 #![forbid(unsafe_code)]
 
+mod bench;
 mod cli;
 mod up;
 
@@ -43,6 +44,8 @@ struct Args {
 enum Command {
     /// Runs ingest, router, receipt and every provider sender in this process.
     Up(up::UpArgs),
+    /// Measures throughput and latency against mock providers (see docs/benchmarks.md).
+    Bench(bench::BenchArgs),
     #[command(subcommand)]
     Tenant(cli::TenantCommand),
     #[command(subcommand)]
@@ -65,6 +68,17 @@ fn main() -> ExitCode {
             herald_telemetry::service_main("herald", move |settings, shutdown| {
                 up::run(up_args, data_dir, settings, shutdown)
             })
+        }
+        Command::Bench(bench_args) => {
+            herald_telemetry::init_logging_at("warn");
+            let runtime = tokio::runtime::Runtime::new().expect("runtime");
+            match runtime.block_on(bench::run(bench_args)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("error: {err:#}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         command => {
             let runtime = tokio::runtime::Builder::new_current_thread()

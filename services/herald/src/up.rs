@@ -134,50 +134,14 @@ pub async fn run(
     };
 
     let listener = herald_telemetry::bind(&args.grpc_addr).await?;
-    let mut services = JoinSet::new();
-    let ingest = herald_ingest::Config {
-        admin_key: Some(admin_key),
-        master_key: master_key.clone(),
-        endpoints: endpoints.clone(),
+    let stack = Stack {
+        store: store.clone(),
+        bus,
+        master_key,
+        admin_key,
+        endpoints,
     };
-    services.spawn(herald_ingest::run(
-        ingest,
-        store.clone(),
-        bus.clone(),
-        listener,
-        shutdown.clone(),
-    ));
-    services.spawn(herald_router::run(
-        herald_router::Config::default(),
-        store.clone(),
-        bus.clone(),
-        shutdown.clone(),
-    ));
-    services.spawn(herald_receipt::run(
-        herald_receipt::Config::default(),
-        store.clone(),
-        bus.clone(),
-        shutdown.clone(),
-    ));
-    for provider in [
-        Provider::Apns,
-        Provider::Fcm,
-        Provider::Hms,
-        Provider::Webpush,
-    ] {
-        let sender = herald_sender::Config {
-            provider,
-            concurrency: 64,
-            endpoints: endpoints.clone(),
-            master_key: master_key.clone(),
-        };
-        services.spawn(herald_sender::run(
-            sender,
-            store.clone(),
-            bus.clone(),
-            shutdown.clone(),
-        ));
-    }
+    let mut services = stack.spawn(listener, &shutdown);
     tracing::info!(
         api = %args.grpc_addr,
         admin_key_file = %data_dir.join("admin.key").display(),
@@ -186,18 +150,96 @@ pub async fn run(
         "herald is up"
     );
 
+    let result = supervise(&mut services, &shutdown).await;
+    store.close().await;
+    result
+}
+
+/// Everything the services of one Herald share.
+pub struct Stack {
+    pub store: Store,
+    pub bus: Bus,
+    pub master_key: Arc<MasterKey>,
+    pub admin_key: String,
+    pub endpoints: herald_providers::Endpoints,
+}
+
+impl Stack {
+    /// Spawns ingest (serving `listener`), router, receipt and a sender per provider.
+    pub fn spawn(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: &CancellationToken,
+    ) -> JoinSet<anyhow::Result<()>> {
+        let Self {
+            store,
+            bus,
+            master_key,
+            admin_key,
+            endpoints,
+        } = self;
+        let mut services = JoinSet::new();
+        let ingest = herald_ingest::Config {
+            admin_key: Some(admin_key),
+            master_key: master_key.clone(),
+            endpoints: endpoints.clone(),
+        };
+        services.spawn(herald_ingest::run(
+            ingest,
+            store.clone(),
+            bus.clone(),
+            listener,
+            shutdown.clone(),
+        ));
+        services.spawn(herald_router::run(
+            herald_router::Config::default(),
+            store.clone(),
+            bus.clone(),
+            shutdown.clone(),
+        ));
+        services.spawn(herald_receipt::run(
+            herald_receipt::Config::default(),
+            store.clone(),
+            bus.clone(),
+            shutdown.clone(),
+        ));
+        for provider in [
+            Provider::Apns,
+            Provider::Fcm,
+            Provider::Hms,
+            Provider::Webpush,
+        ] {
+            let sender = herald_sender::Config {
+                provider,
+                concurrency: 64,
+                endpoints: endpoints.clone(),
+                master_key: master_key.clone(),
+            };
+            services.spawn(herald_sender::run(
+                sender,
+                store.clone(),
+                bus.clone(),
+                shutdown.clone(),
+            ));
+        }
+        services
+    }
+}
+
+/// Waits for every service to stop; one failing takes the others down with it (a half-running
+/// stack would accept messages it cannot deliver). Answers the first failure.
+pub async fn supervise(
+    services: &mut JoinSet<anyhow::Result<()>>,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
     let mut first_error = None;
     while let Some(result) = services.join_next().await {
-        let outcome = result.map_err(anyhow::Error::from).and_then(|r| r);
-        if let Err(err) = outcome {
-            // One service failing takes the others down with it: a half-running stack would
-            // accept messages it cannot deliver.
+        if let Err(err) = result.map_err(anyhow::Error::from).and_then(|r| r) {
             tracing::error!("a service failed: {err:#}");
             shutdown.cancel();
             first_error.get_or_insert(err);
         }
     }
-    store.close().await;
     first_error.map_or(Ok(()), Err)
 }
 

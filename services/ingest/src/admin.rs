@@ -157,6 +157,7 @@ impl Admin for Api {
         {
             return Err(Error::NotFound(format!("API key {key}")).into());
         }
+        self.keys.forget(&key);
         tracing::info!(tenant_id = %tenant, key_id = %key, "API key revoked");
         Ok(Response::new(RevokeApiKeyResponse {}))
     }

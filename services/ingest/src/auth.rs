@@ -1,17 +1,61 @@
 //! Authentication: `authorization: Bearer <key>` → the key's tenant, or the operator's admin key.
+//!
+//! Live keys are cached for a few seconds so a busy client does not cost a database read per
+//! call. A revocation through this process drops the key from the cache at once; other ingest
+//! replicas stop accepting it within [`KEY_CACHE_TTL`].
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
 
 use herald_core::crypto::{hash_api_key, secrets_equal};
-use herald_core::ids::TenantId;
+use herald_core::ids::{KeyId, TenantId};
 use herald_core::{Error, Result};
 use tonic::metadata::MetadataMap;
 
 use crate::Api;
+
+/// How long a looked-up key is trusted without asking the database again.
+pub(crate) const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
 
 /// Who is calling.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Caller {
     Admin,
     Tenant(TenantId),
+}
+
+/// Recently seen live keys, by the key's hash.
+#[derive(Debug, Default)]
+pub(crate) struct KeyCache {
+    entries: RwLock<HashMap<String, (TenantId, KeyId, Instant)>>,
+}
+
+impl KeyCache {
+    fn get(&self, hash: &str) -> Option<TenantId> {
+        let entries = self.entries.read().expect("key cache");
+        entries
+            .get(hash)
+            .filter(|(_, _, at)| at.elapsed() < KEY_CACHE_TTL)
+            .map(|(tenant, _, _)| tenant.clone())
+    }
+
+    fn put(&self, hash: String, tenant: TenantId, key: KeyId) {
+        let mut entries = self.entries.write().expect("key cache");
+        // Expired entries go when the cache grows, so it stays as small as the live key set.
+        if entries.len() > 10_000 {
+            entries.retain(|_, (_, _, at)| at.elapsed() < KEY_CACHE_TTL);
+        }
+        entries.insert(hash, (tenant, key, Instant::now()));
+    }
+
+    /// Forgets a revoked key.
+    pub(crate) fn forget(&self, key: &KeyId) {
+        self.entries
+            .write()
+            .expect("key cache")
+            .retain(|_, (_, id, _)| id != key);
+    }
 }
 
 fn bearer(metadata: &MetadataMap) -> Result<&str> {
@@ -38,8 +82,15 @@ impl Api {
         {
             return Ok(Caller::Admin);
         }
-        match self.store.tenant_for_key_hash(&hash_api_key(key)).await? {
-            Some(tenant) => Ok(Caller::Tenant(tenant)),
+        let hash = hash_api_key(key);
+        if let Some(tenant) = self.keys.get(&hash) {
+            return Ok(Caller::Tenant(tenant));
+        }
+        match self.store.live_key(&hash).await? {
+            Some((tenant, key_id)) => {
+                self.keys.put(hash, tenant.clone(), key_id);
+                Ok(Caller::Tenant(tenant))
+            }
             None => Err(Error::Unauthenticated("invalid or revoked API key".into())),
         }
     }

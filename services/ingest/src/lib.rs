@@ -48,6 +48,8 @@ pub(crate) struct Api {
     bus: Bus,
     config: Config,
     http: HttpClient,
+    keys: Arc<auth::KeyCache>,
+    marker: relay::Marker,
 }
 
 /// Serves the API on `listener` until `shutdown`, with the outbox relay alongside; in-flight
@@ -60,11 +62,14 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let http = herald_providers::http::client(&config.endpoints.http)?;
+    let (marker, marks) = relay::Marker::start(store.clone());
     let api = Api {
         store: store.clone(),
         bus: bus.clone(),
         config,
         http,
+        keys: Arc::default(),
+        marker,
     };
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
@@ -84,6 +89,16 @@ pub async fn run(
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled())
         .await?;
     relay.await?;
+    // The server dropped its handlers (and their markers): the last marks are written now. A
+    // connection task still holding one must not hang the shutdown; the relay covers the rest.
+    if tokio::time::timeout(std::time::Duration::from_secs(5), marks)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "the published marks were not all written; the relay will republish those messages"
+        );
+    }
     tracing::info!("ingest stopped");
     Ok(())
 }

@@ -16,15 +16,14 @@ use tonic::{Request, Response, Status};
 
 use crate::Api;
 use crate::convert::{delivery, message};
-use crate::relay::publish_accepted;
+use crate::relay::outgoing;
 
 /// The most notifications one SendBatch may carry.
 const MAX_BATCH: usize = 500;
 
 impl Api {
-    /// Validates, stores and publishes one notification.
-    #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
-    async fn accept(&self, tenant: &TenantId, req: SendRequest) -> Result<SendResponse> {
+    /// Validates one notification and builds the message to store.
+    fn prepare(&self, tenant: &TenantId, req: SendRequest) -> Result<NewMessage> {
         validate::send_request(&req)?;
         let notification = req.notification.unwrap_or_default();
         let now = now_ms();
@@ -39,8 +38,8 @@ impl Api {
             accepted_at_ms: now,
             expires_at_ms: now + ttl_ms,
         };
-        let new = NewMessage {
-            id: id.clone(),
+        Ok(NewMessage {
+            id,
             tenant_id: tenant.clone(),
             idempotency_key: (!req.idempotency_key.is_empty()).then_some(req.idempotency_key),
             body: accepted.encode_to_vec(),
@@ -48,31 +47,47 @@ impl Api {
             notify_url: req.notify_url.trim_end().to_owned(),
             created_at: now,
             expires_at: accepted.expires_at_ms,
-        };
-        match self.store.insert_message(&new).await? {
-            InsertedMessage::Inserted => {
-                publish_accepted(&self.store, &self.bus, tenant, &id, new.body).await;
-                tracing::info!(message_id = %id, "message accepted");
-                Ok(SendResponse {
-                    message_id: id.into_string(),
-                    duplicate: false,
-                })
+        })
+    }
+
+    /// Stores prepared messages in one transaction, publishes the new ones (and repeats whose
+    /// first publish never got acknowledged) with a window of acks in flight, and answers each
+    /// message's id. A failed publish leaves the messages to the relay: they are stored, so the
+    /// caller's messages are accepted all the same.
+    #[tracing::instrument(skip_all, fields(tenant_id = %tenant, count = messages.len()))]
+    async fn accept(
+        &self,
+        tenant: &TenantId,
+        messages: Vec<NewMessage>,
+    ) -> Result<Vec<SendResponse>> {
+        let stored = self.store.insert_messages(&messages).await?;
+        let mut responses = Vec::with_capacity(messages.len());
+        let mut publish = Vec::new();
+        let mut ids = Vec::new();
+        for (message, inserted) in messages.into_iter().zip(stored) {
+            let (id, duplicate, unpublished) = match inserted {
+                InsertedMessage::Inserted => (message.id, false, Some(message.body)),
+                InsertedMessage::Duplicate {
+                    id,
+                    published,
+                    body,
+                } => (id, true, (!published).then_some(body)),
+            };
+            if let Some(body) = unpublished {
+                publish.push(outgoing(tenant, &id, body));
+                ids.push(id.clone());
             }
-            InsertedMessage::Duplicate {
-                id,
-                published,
-                body,
-            } => {
-                if !published {
-                    publish_accepted(&self.store, &self.bus, tenant, &id, body).await;
-                }
-                tracing::info!(message_id = %id, "idempotent repeat answered with the first message");
-                Ok(SendResponse {
-                    message_id: id.into_string(),
-                    duplicate: true,
-                })
-            }
+            responses.push(SendResponse {
+                message_id: id.into_string(),
+                duplicate,
+            });
         }
+        match self.bus.publish_all(publish).await {
+            Ok(()) => self.marker.published(tenant, ids),
+            Err(err) => tracing::warn!(%err, "publish failed; the outbox relay will retry"),
+        }
+        tracing::debug!(count = responses.len(), "messages accepted");
+        Ok(responses)
     }
 }
 
@@ -82,8 +97,10 @@ type UpdateStream = Pin<Box<dyn futures::Stream<Item = Result<DeliveryUpdate, St
 impl Notifications for Api {
     async fn send(&self, request: Request<SendRequest>) -> Result<Response<SendResponse>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
+        let message = self.prepare(&tenant, request.into_inner())?;
+        let mut accepted = self.accept(&tenant, vec![message]).await?;
         Ok(Response::new(
-            self.accept(&tenant, request.into_inner()).await?,
+            accepted.pop().expect("one answer per message"),
         ))
     }
 
@@ -98,20 +115,31 @@ impl Notifications for Api {
                 Error::invalid("requests", format!("at most {MAX_BATCH} per batch")).into(),
             );
         }
-        let mut results = Vec::with_capacity(requests.len());
-        for (i, req) in requests.into_iter().enumerate() {
-            let result = match self.accept(&tenant, req).await {
-                Ok(accepted) => send_batch_result::Result::Accepted(accepted),
-                Err(Error::Internal(detail)) => {
-                    tracing::error!(%detail, "batch entry failed");
-                    send_batch_result::Result::Error(format!("requests[{i}]: internal error"))
+        // Validate each; store and publish the valid ones together; answer in request order.
+        let prepared: Vec<Result<NewMessage>> = requests
+            .into_iter()
+            .map(|req| self.prepare(&tenant, req))
+            .collect();
+        let valid: Vec<NewMessage> = prepared
+            .iter()
+            .filter_map(|p| p.as_ref().ok().cloned())
+            .collect();
+        let mut accepted = self.accept(&tenant, valid).await?.into_iter();
+        let results = prepared
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let result = match p {
+                    Ok(_) => send_batch_result::Result::Accepted(
+                        accepted.next().expect("one answer per valid message"),
+                    ),
+                    Err(err) => send_batch_result::Result::Error(format!("requests[{i}].{err}")),
+                };
+                SendBatchResult {
+                    result: Some(result),
                 }
-                Err(err) => send_batch_result::Result::Error(format!("requests[{i}].{err}")),
-            };
-            results.push(SendBatchResult {
-                result: Some(result),
-            });
-        }
+            })
+            .collect();
         Ok(Response::new(SendBatchResponse { results }))
     }
 
