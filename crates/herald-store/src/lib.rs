@@ -76,8 +76,10 @@ pub struct Store {
 impl Store {
     /// Connects to `url` and applies pending migrations.
     ///
-    /// SQLite runs in WAL mode behind a single connection: SQLite has one writer at a time, and
-    /// one connection turns lock contention ("database is locked") into orderly queueing.
+    /// SQLite runs in WAL mode with a few connections: readers never block the writer, and
+    /// writers queue on the busy timeout. Every transaction Herald runs starts with its write, so
+    /// no transaction has to upgrade a read lock (which SQLite would refuse with "database is
+    /// locked" instead of waiting).
     pub async fn connect(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(url)?;
@@ -85,7 +87,7 @@ impl Store {
         let pool = match backend {
             Backend::Sqlite => {
                 AnyPoolOptions::new()
-                    .max_connections(1)
+                    .max_connections(4)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute("PRAGMA journal_mode = WAL").await?;

@@ -146,30 +146,39 @@ impl Store {
         Ok(inserted.pop().expect("one result per message"))
     }
 
-    /// Stores accepted messages in one transaction; for each, answers whether it was new or
-    /// repeated an earlier message's idempotency key.
+    /// Stores accepted messages in one transaction (a multi-row insert per chunk); for each,
+    /// answers whether it was new or repeated an earlier message's idempotency key.
     #[tracing::instrument(skip_all, fields(count = messages.len()))]
     pub async fn insert_messages(&self, messages: &[NewMessage]) -> Result<Vec<InsertedMessage>> {
-        let mut results = Vec::with_capacity(messages.len());
+        let mut created = std::collections::HashSet::with_capacity(messages.len());
         let mut tx = self.pool.begin().await?;
-        for msg in messages {
-            let done = sqlx::query(
+        for chunk in messages.chunks(MESSAGE_CHUNK) {
+            let sql = format!(
                 "INSERT INTO messages (id, tenant_id, idempotency_key, body, callback_data, notify_url, \
-                     state, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'accepted', $7, $8) \
-                 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING",
-            )
-            .bind(msg.id.as_str())
-            .bind(msg.tenant_id.as_str())
-            .bind(msg.idempotency_key.as_deref())
-            .bind(&msg.body)
-            .bind(&msg.callback_data)
-            .bind(&msg.notify_url)
-            .bind(msg.created_at)
-            .bind(msg.expires_at)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() == 1 {
+                     created_at, expires_at, state) VALUES {} \
+                 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id",
+                value_rows_with(chunk.len(), 8, 1, "'accepted'")
+            );
+            let mut query = sqlx::query(&sql);
+            for msg in chunk {
+                query = query
+                    .bind(msg.id.as_str())
+                    .bind(msg.tenant_id.as_str())
+                    .bind(msg.idempotency_key.as_deref())
+                    .bind(&msg.body)
+                    .bind(&msg.callback_data)
+                    .bind(&msg.notify_url)
+                    .bind(msg.created_at)
+                    .bind(msg.expires_at);
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                created.insert(row.try_get::<String, _>("id")?);
+            }
+        }
+        // Only a message with an idempotency key can have been left out: find the earlier one.
+        let mut results = Vec::with_capacity(messages.len());
+        for msg in messages {
+            if created.contains(msg.id.as_str()) {
                 results.push(InsertedMessage::Inserted);
                 continue;
             }
@@ -266,52 +275,44 @@ impl Store {
         Ok(())
     }
 
-    /// Creates the queued deliveries of a message; deliveries that exist already are kept as they
-    /// are, so a router that handles a message again does not reset progress.
+    /// Creates the queued deliveries of a message and answers the ids it created; deliveries
+    /// that exist already are kept as they are (a router handling a message again does not reset
+    /// progress) and left out of the answer.
     #[tracing::instrument(skip(self, deliveries), fields(count = deliveries.len()))]
     pub async fn insert_deliveries(
         &self,
         tenant: &TenantId,
         message: &MessageId,
         deliveries: &[NewDelivery],
-    ) -> Result<()> {
+    ) -> Result<Vec<DeliveryId>> {
         let now = now_ms();
+        let mut created = Vec::with_capacity(deliveries.len());
         let mut tx = self.pool.begin().await?;
         for chunk in deliveries.chunks(INSERT_CHUNK) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let b = i * 6;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, 'queued', ${}, ${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6,
-                        b + 6
-                    )
-                })
-                .collect();
             let sql = format!(
-                "INSERT INTO deliveries (id, tenant_id, message_id, device_id, provider, status, \
-                     created_at, updated_at) VALUES {} ON CONFLICT (id) DO NOTHING",
-                values.join(", ")
+                // `WHERE true`: SQLite cannot tell an upsert's ON CONFLICT from a join's ON without it.
+                "WITH v(id, device_id, provider) AS (VALUES {}) \
+                 INSERT INTO deliveries (id, tenant_id, message_id, device_id, provider, status, created_at, updated_at) \
+                 SELECT v.id, $1, $2, v.device_id, v.provider, 'queued', $3, $3 FROM v \
+                 WHERE true ON CONFLICT (id) DO NOTHING RETURNING id",
+                value_rows(chunk.len(), 3, 4)
             );
-            let mut query = sqlx::query(&sql);
+            let mut query = sqlx::query(&sql)
+                .bind(tenant.as_str())
+                .bind(message.as_str())
+                .bind(now);
             for d in chunk {
                 query = query
                     .bind(d.id.as_str())
-                    .bind(tenant.as_str())
-                    .bind(message.as_str())
                     .bind(d.device_id.as_str())
-                    .bind(&d.provider)
-                    .bind(now);
+                    .bind(&d.provider);
             }
-            query.execute(&mut *tx).await?;
+            for row in query.fetch_all(&mut *tx).await? {
+                created.push(DeliveryId::from_trusted(row.try_get("id")?));
+            }
         }
         tx.commit().await?;
-        Ok(())
+        Ok(created)
     }
 
     /// Ids of the message's deliveries still waiting for their sender.
@@ -376,64 +377,126 @@ impl Store {
         row.as_ref().map(DeliveryRecord::from_row).transpose()
     }
 
-    /// Records a batch of receipts in one transaction. A receipt that would move a delivery
-    /// backwards (a late or repeated one) changes nothing. Answers how many deliveries changed.
+    /// Records a batch of receipts in one transaction: one statement per (status, tenant) group
+    /// rather than per receipt. A receipt that would move a delivery backwards (a late or
+    /// repeated one) changes nothing. Answers how many deliveries changed.
     #[tracing::instrument(skip(self, updates), fields(count = updates.len()))]
     pub async fn apply_receipts(&self, updates: &[ReceiptUpdate]) -> Result<u64> {
+        use DeliveryStatus::*;
         let mut changed = 0;
         let mut tx = self.pool.begin().await?;
-        for u in updates {
-            let from: Vec<String> = allowed_predecessors(u.status)
+        // Up the ladder, so a batch holding "submitted" and "read" for one delivery ends at read.
+        for status in [Submitted, Delivered, Read, Failed, Expired] {
+            let from: Vec<String> = allowed_predecessors(status)
                 .into_iter()
                 .map(|s| format!("'{s}'"))
                 .collect();
-            if from.is_empty() {
-                continue;
+            for (tenant, group) in by_tenant(updates.iter().filter(|u| u.status == status)) {
+                for chunk in group.chunks(RECEIPT_CHUNK) {
+                    let sql = format!(
+                        "WITH v(id, status, reason, pmid, attempts, at) AS (VALUES {}) \
+                         UPDATE deliveries SET status = v.status, \
+                             reason = CASE WHEN v.reason = '' THEN deliveries.reason ELSE v.reason END, \
+                             provider_message_id = CASE WHEN v.pmid = '' THEN deliveries.provider_message_id ELSE v.pmid END, \
+                             attempts = CASE WHEN deliveries.attempts > v.attempts THEN deliveries.attempts ELSE v.attempts END, \
+                             updated_at = v.at \
+                         FROM v WHERE deliveries.tenant_id = $1 AND deliveries.id = v.id AND deliveries.status IN ({})",
+                        value_rows(chunk.len(), 6, 2),
+                        from.join(", ")
+                    );
+                    let mut query = sqlx::query(&sql).bind(tenant);
+                    for u in chunk {
+                        query = query
+                            .bind(u.delivery_id.as_str())
+                            .bind(status_name(u.status))
+                            .bind(&u.reason)
+                            .bind(&u.provider_message_id)
+                            .bind(i64::from(u.attempts))
+                            .bind(u.at_ms);
+                    }
+                    changed += query.execute(&mut *tx).await?.rows_affected();
+                }
             }
-            let done = sqlx::query(&format!(
-                "UPDATE deliveries SET status = $1, \
-                     reason = CASE WHEN $2 = '' THEN reason ELSE $2 END, \
-                     provider_message_id = CASE WHEN $3 = '' THEN provider_message_id ELSE $3 END, \
-                     attempts = CASE WHEN attempts > $4 THEN attempts ELSE $4 END, \
-                     updated_at = $5 \
-                 WHERE tenant_id = $6 AND id = $7 AND status IN ({})",
-                from.join(", ")
-            ))
-            .bind(status_name(u.status))
-            .bind(&u.reason)
-            .bind(&u.provider_message_id)
-            .bind(i64::from(u.attempts))
-            .bind(u.at_ms)
-            .bind(u.tenant_id.as_str())
-            .bind(u.delivery_id.as_str())
-            .execute(&mut *tx)
-            .await?;
-            changed += done.rows_affected();
-            if u.token_dead {
-                sqlx::query(
-                    // A web subscription the push service forgot is expired; other tokens are dead.
-                    "UPDATE devices SET state = CASE WHEN platform = 'web' THEN 'expired' ELSE 'inactive' END, \
-                         state_reason = $1, updated_at = $2 \
-                     WHERE tenant_id = $3 AND id = $4 AND state = 'active'",
-                )
-                .bind(&u.reason)
-                .bind(u.at_ms)
-                .bind(u.tenant_id.as_str())
-                .bind(u.device_id.as_str())
-                .execute(&mut *tx)
-                .await?;
-            } else if u.status == DeliveryStatus::Submitted {
-                sqlx::query(
-                    "UPDATE devices SET last_active_at = $1 WHERE tenant_id = $2 AND id = $3",
-                )
-                .bind(u.at_ms)
-                .bind(u.tenant_id.as_str())
-                .bind(u.device_id.as_str())
-                .execute(&mut *tx)
-                .await?;
+        }
+        for (tenant, group) in by_tenant(updates.iter().filter(|u| u.token_dead)) {
+            for chunk in group.chunks(RECEIPT_CHUNK) {
+                // A web subscription the push service forgot is expired; other tokens are dead.
+                let sql = format!(
+                    "WITH v(id, reason, at) AS (VALUES {}) \
+                     UPDATE devices SET state = CASE WHEN devices.platform = 'web' THEN 'expired' ELSE 'inactive' END, \
+                         state_reason = v.reason, updated_at = v.at \
+                     FROM v WHERE devices.tenant_id = $1 AND devices.id = v.id AND devices.state = 'active'",
+                    value_rows(chunk.len(), 3, 2)
+                );
+                let mut query = sqlx::query(&sql).bind(tenant);
+                for u in chunk {
+                    query = query
+                        .bind(u.device_id.as_str())
+                        .bind(&u.reason)
+                        .bind(u.at_ms);
+                }
+                query.execute(&mut *tx).await?;
+            }
+        }
+        for (tenant, group) in by_tenant(
+            updates
+                .iter()
+                .filter(|u| u.status == Submitted && !u.token_dead),
+        ) {
+            let at = group.iter().map(|u| u.at_ms).max().unwrap_or_default();
+            for chunk in group.chunks(RECEIPT_CHUNK) {
+                let ids: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+                let sql = format!(
+                    "UPDATE devices SET last_active_at = $1 WHERE tenant_id = $2 AND id IN ({})",
+                    ids.join(", ")
+                );
+                let mut query = sqlx::query(&sql).bind(at).bind(tenant);
+                for u in chunk {
+                    query = query.bind(u.device_id.as_str());
+                }
+                query.execute(&mut *tx).await?;
             }
         }
         tx.commit().await?;
         Ok(changed)
     }
+}
+
+/// Receipts per statement (6 binds each).
+const RECEIPT_CHUNK: usize = 150;
+
+/// Updates grouped by tenant, in a stable order.
+fn by_tenant<'a>(
+    updates: impl Iterator<Item = &'a ReceiptUpdate>,
+) -> std::collections::BTreeMap<&'a str, Vec<&'a ReceiptUpdate>> {
+    let mut groups: std::collections::BTreeMap<&str, Vec<&ReceiptUpdate>> =
+        std::collections::BTreeMap::new();
+    for u in updates {
+        groups.entry(u.tenant_id.as_str()).or_default().push(u);
+    }
+    groups
+}
+
+/// Messages per insert (8 binds each).
+const MESSAGE_CHUNK: usize = 100;
+
+/// `($first, …), (…)`: `rows` groups of `width` placeholders numbered from `first`.
+fn value_rows(rows: usize, width: usize, first: usize) -> String {
+    value_rows_with(rows, width, first, "")
+}
+
+/// Like [`value_rows`], with `tail` (a literal) closing each group.
+fn value_rows_with(rows: usize, width: usize, first: usize, tail: &str) -> String {
+    (0..rows)
+        .map(|r| {
+            let mut cells: Vec<String> = (0..width)
+                .map(|c| format!("${}", first + r * width + c))
+                .collect();
+            if !tail.is_empty() {
+                cells.push(tail.to_owned());
+            }
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -233,15 +233,17 @@ async fn queued_delivery(store: &Store) -> Queued {
         device_id: device.id.clone(),
         provider: "fcm".into(),
     };
-    store
+    let created = store
         .insert_deliveries(&tenant, &m.id, std::slice::from_ref(&new))
         .await
         .unwrap();
+    assert_eq!(created, vec![delivery.clone()]);
     // Inserting again (a router handling the message twice) keeps the one delivery.
-    store
+    let again = store
         .insert_deliveries(&tenant, &m.id, &[new])
         .await
         .unwrap();
+    assert!(again.is_empty(), "nothing new the second time");
     Queued {
         tenant,
         device: device.id,

@@ -9,8 +9,9 @@
 //! acked only once every publish was acknowledged.
 #![forbid(unsafe_code)]
 
-use std::collections::HashMap;
-use std::time::Duration;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use herald_bus::{Bus, Disposition, INGEST_STREAM, Message, Outgoing, subjects};
 use herald_core::ids::{DeliveryId, DeviceId, MessageId, TenantId};
@@ -56,7 +57,11 @@ pub async fn run(
         )
         .await?;
     tracing::info!("router consuming");
-    let router = Router { store, bus };
+    let router = Router {
+        store,
+        bus,
+        credentials: Arc::default(),
+    };
     herald_bus::consume(
         consumer,
         CONSUMER,
@@ -76,7 +81,14 @@ pub async fn run(
 struct Router {
     store: Store,
     bus: Bus,
+    credentials: Arc<Mutex<CredentialCache>>,
 }
+
+/// Whether a tenant has a credential per provider, and when that was read.
+type CredentialCache = HashMap<(TenantId, Provider), (bool, Instant)>;
+
+/// How long the router trusts what it read of a tenant's credentials.
+const CREDENTIAL_RECHECK: Duration = Duration::from_secs(10);
 
 /// Why a message could not be routed at all (it is failed, not retried).
 struct Unroutable(String);
@@ -189,34 +201,25 @@ impl Router {
                 provider: provider_name(*provider).to_owned(),
             })
             .collect();
-        self.store.insert_deliveries(tenant, id, &new).await?;
+        let created = self.store.insert_deliveries(tenant, id, &new).await?;
 
         // Publish only what is still queued: a delivery a sender already finished (this message
-        // being handled again) is not sent twice.
-        let queued: std::collections::HashSet<DeliveryId> = self
-            .store
-            .queued_deliveries(tenant, id)
-            .await?
-            .into_iter()
-            .collect();
-        let mut has_credential: HashMap<Provider, bool> = HashMap::new();
+        // being handled again) is not sent twice. When every delivery is new, all are queued.
+        let queued: HashSet<DeliveryId> = if created.len() == planned.len() {
+            created.into_iter().collect()
+        } else {
+            self.store
+                .queued_deliveries(tenant, id)
+                .await?
+                .into_iter()
+                .collect()
+        };
         let mut outgoing = Vec::with_capacity(queued.len());
         for (delivery, provider, device) in &planned {
             if !queued.contains(delivery) {
                 continue;
             }
-            let configured = match has_credential.get(provider) {
-                Some(known) => *known,
-                None => {
-                    let found = self
-                        .store
-                        .credential_version(tenant, provider_name(*provider))
-                        .await?
-                        .is_some();
-                    has_credential.insert(*provider, found);
-                    found
-                }
-            };
+            let configured = self.has_credential(tenant, *provider).await?;
             outgoing.push(if configured {
                 send_task(tenant, id, delivery, *provider, device, accepted)
             } else {
@@ -225,6 +228,31 @@ impl Router {
         }
         self.bus.publish_all(outgoing).await?;
         Ok(Ok(planned.len()))
+    }
+
+    /// Whether the tenant has a credential for `provider` (read at most every
+    /// [`CREDENTIAL_RECHECK`]).
+    async fn has_credential(
+        &self,
+        tenant: &TenantId,
+        provider: Provider,
+    ) -> Result<bool, Transient> {
+        let key = (tenant.clone(), provider);
+        if let Some((known, at)) = self.credentials.lock().expect("credential cache").get(&key)
+            && at.elapsed() < CREDENTIAL_RECHECK
+        {
+            return Ok(*known);
+        }
+        let found = self
+            .store
+            .credential_version(tenant, provider_name(provider))
+            .await?
+            .is_some();
+        self.credentials
+            .lock()
+            .expect("credential cache")
+            .insert(key, (found, Instant::now()));
+        Ok(found)
     }
 
     /// The devices a message goes to.
