@@ -74,7 +74,7 @@ impl Store {
              WHERE tenant_id = $1 ORDER BY provider",
         )
         .bind(tenant.as_str())
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await?;
         rows.iter().map(CredentialRecord::from_row).collect()
     }
@@ -89,7 +89,7 @@ impl Store {
         )
         .bind(tenant.as_str())
         .bind(provider)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reader)
         .await?;
         row.map(|r| {
             Ok(SealedCredential {
@@ -111,7 +111,7 @@ impl Store {
         )
         .bind(tenant.as_str())
         .bind(provider)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reader)
         .await?;
         Ok(row.map(|r| r.try_get("updated_at")).transpose()?)
     }

@@ -163,7 +163,7 @@ impl Store {
         ))
         .bind(tenant.as_str())
         .bind(id.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reader)
         .await?;
         row.as_ref().map(DeviceRecord::from_row).transpose()
     }
@@ -185,7 +185,7 @@ impl Store {
         .bind(user_id.unwrap_or(""))
         .bind(after.map(DeviceId::as_str).unwrap_or(""))
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await?;
         rows.iter().map(DeviceRecord::from_row).collect()
     }
@@ -202,7 +202,7 @@ impl Store {
         ))
         .bind(tenant.as_str())
         .bind(user_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await?;
         rows.iter().map(DeviceRecord::from_row).collect()
     }

@@ -24,8 +24,8 @@ use sqlx::{AnyPool, Executor};
 pub use credentials::{CredentialRecord, SealedCredential};
 pub use devices::{DeviceProfile, DeviceRecord};
 pub use messages::{
-    DeliveryRecord, InsertedMessage, MessageRecord, NewDelivery, NewMessage, ReceiptUpdate,
-    UnpublishedMessage,
+    DeliveryRecord, FailedMessage, InsertedMessage, MessageRecord, NewDelivery, NewMessage,
+    ReceiptUpdate, RoutedMessage, UnpublishedMessage,
 };
 pub use tenants::{ApiKeyRecord, TenantRecord, TenantSettings};
 
@@ -67,47 +67,41 @@ impl Backend {
     }
 }
 
-/// The store: a connection pool. Cheap to clone.
+/// The store: connection pools for writes and reads (one and the same on PostgreSQL). Cheap
+/// to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    reader: AnyPool,
 }
 
 impl Store {
     /// Connects to `url` and applies pending migrations.
     ///
-    /// SQLite runs in WAL mode with a few connections: readers never block the writer, and
-    /// writers queue on the busy timeout. Every transaction Herald runs starts with its write, so
-    /// no transaction has to upgrade a read lock (which SQLite would refuse with "database is
-    /// locked" instead of waiting).
+    /// SQLite runs in WAL mode with one writer connection and a pool of readers: SQLite has one
+    /// writer at a time, and queueing writes on one connection in-process is far cheaper than
+    /// connections contending for the lock (SQLite's busy handler sleeps 1 to 100 ms per try);
+    /// WAL readers never block the writer nor wait for it.
     pub async fn connect(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(url)?;
         let options = AnyConnectOptions::from_str(url)?;
-        let pool = match backend {
+        let (pool, reader) = match backend {
             Backend::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(4)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            conn.execute("PRAGMA journal_mode = WAL").await?;
-                            conn.execute("PRAGMA synchronous = NORMAL").await?;
-                            conn.execute("PRAGMA busy_timeout = 10000").await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_with(options)
-                    .await?
+                let pool = sqlite_pool(1).connect_with(options.clone()).await?;
+                let reader = sqlite_pool(4).connect_with(options).await?;
+                (pool, reader)
             }
             Backend::Postgres => {
-                AnyPoolOptions::new()
+                let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
-                    .await?
+                    .await?;
+                (pool.clone(), pool)
             }
         };
-        let store = Self { pool };
+        let store = Self { pool, reader };
         store.migrate().await?;
         Ok(store)
     }
@@ -123,7 +117,22 @@ impl Store {
     /// Closes every connection (on shutdown).
     pub async fn close(&self) {
         self.pool.close().await;
+        self.reader.close().await;
     }
+}
+
+/// SQLite connections in WAL mode with a generous busy timeout.
+fn sqlite_pool(connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(connections)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("PRAGMA journal_mode = WAL").await?;
+                conn.execute("PRAGMA synchronous = NORMAL").await?;
+                conn.execute("PRAGMA busy_timeout = 10000").await?;
+                Ok(())
+            })
+        })
 }
 
 /// Migrations compiled into the binary: (version, description, SQL).

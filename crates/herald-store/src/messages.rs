@@ -1,5 +1,7 @@
 //! Accepted messages (with their outbox state) and their per-device deliveries.
 
+use std::collections::HashSet;
+
 use herald_core::ids::{DeliveryId, DeviceId, MessageId, TenantId};
 use herald_core::status::{allowed_predecessors, status_name};
 use herald_core::time::now_ms;
@@ -56,6 +58,22 @@ pub struct UnpublishedMessage {
     pub id: MessageId,
     pub tenant_id: TenantId,
     pub body: Vec<u8>,
+}
+
+/// A message the router resolved to devices.
+#[derive(Clone, Debug)]
+pub struct RoutedMessage {
+    pub tenant_id: TenantId,
+    pub message_id: MessageId,
+    pub deliveries: Vec<NewDelivery>,
+}
+
+/// A message the router could not route, and why.
+#[derive(Clone, Debug)]
+pub struct FailedMessage {
+    pub tenant_id: TenantId,
+    pub message_id: MessageId,
+    pub reason: String,
 }
 
 #[derive(Clone, Debug)]
@@ -229,7 +247,7 @@ impl Store {
         )
         .bind(created_before)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await?;
         rows.iter()
             .map(|row| {
@@ -252,64 +270,78 @@ impl Store {
         ))
         .bind(tenant.as_str())
         .bind(id.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reader)
         .await?;
         row.as_ref().map(MessageRecord::from_row).transpose()
     }
 
-    /// Moves a message to `routed` or `failed` (with the reason).
-    pub async fn set_message_state(
+    /// Records what the router decided for a batch of messages, in one transaction: the queued
+    /// deliveries of the routed ones (deliveries that exist already are kept as they are, so a
+    /// message handled again does not reset progress), and each message's state (`routed`, or
+    /// `failed` with the reason). Answers the delivery ids it created.
+    #[tracing::instrument(skip_all, fields(routed = routed.len(), failed = failed.len()))]
+    pub async fn record_routing(
         &self,
-        tenant: &TenantId,
-        id: &MessageId,
-        state: &str,
-        reason: &str,
-    ) -> Result<()> {
-        sqlx::query("UPDATE messages SET state = $1, reason = $2 WHERE tenant_id = $3 AND id = $4")
-            .bind(state)
-            .bind(reason)
-            .bind(tenant.as_str())
-            .bind(id.as_str())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Creates the queued deliveries of a message and answers the ids it created; deliveries
-    /// that exist already are kept as they are (a router handling a message again does not reset
-    /// progress) and left out of the answer.
-    #[tracing::instrument(skip(self, deliveries), fields(count = deliveries.len()))]
-    pub async fn insert_deliveries(
-        &self,
-        tenant: &TenantId,
-        message: &MessageId,
-        deliveries: &[NewDelivery],
-    ) -> Result<Vec<DeliveryId>> {
+        routed: &[RoutedMessage],
+        failed: &[FailedMessage],
+    ) -> Result<HashSet<DeliveryId>> {
         let now = now_ms();
-        let mut created = Vec::with_capacity(deliveries.len());
+        let mut created = HashSet::new();
+        let rows: Vec<(&RoutedMessage, &NewDelivery)> = routed
+            .iter()
+            .flat_map(|m| m.deliveries.iter().map(move |d| (m, d)))
+            .collect();
         let mut tx = self.pool.begin().await?;
-        for chunk in deliveries.chunks(INSERT_CHUNK) {
+        for chunk in rows.chunks(INSERT_CHUNK) {
             let sql = format!(
                 // `WHERE true`: SQLite cannot tell an upsert's ON CONFLICT from a join's ON without it.
-                "WITH v(id, device_id, provider) AS (VALUES {}) \
+                "WITH v(id, tenant_id, message_id, device_id, provider) AS (VALUES {}) \
                  INSERT INTO deliveries (id, tenant_id, message_id, device_id, provider, status, created_at, updated_at) \
-                 SELECT v.id, $1, $2, v.device_id, v.provider, 'queued', $3, $3 FROM v \
+                 SELECT v.id, v.tenant_id, v.message_id, v.device_id, v.provider, 'queued', $1, $1 FROM v \
                  WHERE true ON CONFLICT (id) DO NOTHING RETURNING id",
-                value_rows(chunk.len(), 3, 4)
+                value_rows(chunk.len(), 5, 2)
             );
-            let mut query = sqlx::query(&sql)
-                .bind(tenant.as_str())
-                .bind(message.as_str())
-                .bind(now);
-            for d in chunk {
+            let mut query = sqlx::query(&sql).bind(now);
+            for (m, d) in chunk {
                 query = query
                     .bind(d.id.as_str())
+                    .bind(m.tenant_id.as_str())
+                    .bind(m.message_id.as_str())
                     .bind(d.device_id.as_str())
                     .bind(&d.provider);
             }
             for row in query.fetch_all(&mut *tx).await? {
-                created.push(DeliveryId::from_trusted(row.try_get("id")?));
+                created.insert(DeliveryId::from_trusted(row.try_get("id")?));
             }
+        }
+        for chunk in routed.chunks(INSERT_CHUNK) {
+            let sql = format!(
+                "WITH v(tenant_id, id) AS (VALUES {}) \
+                 UPDATE messages SET state = 'routed', reason = '' \
+                 FROM v WHERE messages.tenant_id = v.tenant_id AND messages.id = v.id",
+                value_rows(chunk.len(), 2, 1)
+            );
+            let mut query = sqlx::query(&sql);
+            for m in chunk {
+                query = query.bind(m.tenant_id.as_str()).bind(m.message_id.as_str());
+            }
+            query.execute(&mut *tx).await?;
+        }
+        for chunk in failed.chunks(INSERT_CHUNK) {
+            let sql = format!(
+                "WITH v(tenant_id, id, reason) AS (VALUES {}) \
+                 UPDATE messages SET state = 'failed', reason = v.reason \
+                 FROM v WHERE messages.tenant_id = v.tenant_id AND messages.id = v.id",
+                value_rows(chunk.len(), 3, 1)
+            );
+            let mut query = sqlx::query(&sql);
+            for m in chunk {
+                query = query
+                    .bind(m.tenant_id.as_str())
+                    .bind(m.message_id.as_str())
+                    .bind(&m.reason);
+            }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(created)
@@ -326,7 +358,7 @@ impl Store {
         )
         .bind(tenant.as_str())
         .bind(message.as_str())
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await?;
         rows.iter()
             .map(|r| Ok(DeliveryId::from_trusted(r.try_get("id")?)))
@@ -344,7 +376,7 @@ impl Store {
         ))
         .bind(tenant.as_str())
         .bind(message.as_str())
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await?;
         rows.iter().map(DeliveryRecord::from_row).collect()
     }
@@ -355,7 +387,7 @@ impl Store {
             "SELECT status, COUNT(*) AS n FROM deliveries WHERE tenant_id = $1 GROUP BY status ORDER BY status",
         )
         .bind(tenant.as_str())
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
@@ -372,7 +404,7 @@ impl Store {
         ))
         .bind(tenant.as_str())
         .bind(id.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reader)
         .await?;
         row.as_ref().map(DeliveryRecord::from_row).transpose()
     }

@@ -65,7 +65,7 @@ impl Store {
     pub async fn tenant_settings(&self, tenant: &TenantId) -> Result<Option<TenantSettings>> {
         let row = sqlx::query("SELECT allow_http_web_push FROM tenants WHERE id = $1")
             .bind(tenant.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reader)
             .await?;
         row.map(|r| {
             Ok(TenantSettings {
@@ -92,7 +92,7 @@ impl Store {
     pub async fn tenant_exists(&self, tenant: &TenantId) -> Result<bool> {
         let row = sqlx::query("SELECT 1 FROM tenants WHERE id = $1")
             .bind(tenant.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reader)
             .await?;
         Ok(row.is_some())
     }
@@ -135,7 +135,7 @@ impl Store {
             "SELECT tenant_id, id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
         )
         .bind(key_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reader)
         .await?;
         row.map(|r| {
             Ok((
@@ -152,7 +152,7 @@ impl Store {
              WHERE tenant_id = $1 ORDER BY created_at, id",
         )
         .bind(tenant.as_str())
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await?;
         rows.iter().map(ApiKeyRecord::from_row).collect()
     }

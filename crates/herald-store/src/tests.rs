@@ -233,16 +233,27 @@ async fn queued_delivery(store: &Store) -> Queued {
         device_id: device.id.clone(),
         provider: "fcm".into(),
     };
+    let routed = RoutedMessage {
+        tenant_id: tenant.clone(),
+        message_id: m.id.clone(),
+        deliveries: vec![new],
+    };
     let created = store
-        .insert_deliveries(&tenant, &m.id, std::slice::from_ref(&new))
+        .record_routing(std::slice::from_ref(&routed), &[])
         .await
         .unwrap();
-    assert_eq!(created, vec![delivery.clone()]);
-    // Inserting again (a router handling the message twice) keeps the one delivery.
-    let again = store
-        .insert_deliveries(&tenant, &m.id, &[new])
-        .await
-        .unwrap();
+    assert_eq!(created, std::collections::HashSet::from([delivery.clone()]));
+    assert_eq!(
+        store
+            .get_message(&tenant, &m.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        "routed"
+    );
+    // Routing again (a router handling the message twice) keeps the one delivery.
+    let again = store.record_routing(&[routed], &[]).await.unwrap();
     assert!(again.is_empty(), "nothing new the second time");
     Queued {
         tenant,
@@ -348,6 +359,34 @@ async fn a_token_dead_receipt_fails_the_delivery_and_retires_the_device() {
 }
 
 #[tokio::test]
+async fn an_unroutable_message_is_failed_with_its_reason() {
+    on_each_backend(|store| async move {
+        let t = store.create_tenant("acme").await.unwrap().id;
+        let m = message(&t, None);
+        store.insert_message(&m).await.unwrap();
+        let failed = FailedMessage {
+            tenant_id: t.clone(),
+            message_id: m.id.clone(),
+            reason: "no devices".into(),
+        };
+        assert!(
+            store
+                .record_routing(&[], &[failed])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let record = store.get_message(&t, &m.id).await.unwrap().unwrap();
+        assert_eq!(
+            (record.state.as_str(), record.reason.as_str()),
+            ("failed", "no devices")
+        );
+        assert_eq!(store.delivery_counts(&t).await.unwrap(), vec![]);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn credentials_are_per_tenant_and_replaceable() {
     on_each_backend(|store| async move {
         let t = store.create_tenant("acme").await.unwrap().id;
@@ -414,7 +453,12 @@ async fn a_dead_web_subscription_expires_rather_than_goes_inactive() {
             device_id: device.id.clone(),
             provider: "webpush".into(),
         };
-        store.insert_deliveries(&t, &m.id, &[new]).await.unwrap();
+        let routed = RoutedMessage {
+            tenant_id: t.clone(),
+            message_id: m.id.clone(),
+            deliveries: vec![new],
+        };
+        store.record_routing(&[routed], &[]).await.unwrap();
         let q = Queued {
             tenant: t.clone(),
             device: device.id.clone(),

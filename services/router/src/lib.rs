@@ -1,15 +1,16 @@
-//! The router: turns each accepted message into one send task per device.
+//! The router: turns accepted messages into one send task per device.
 //!
-//! It resolves the destination to devices, records one queued delivery per device (the
-//! delivery id is derived from message and device, so handling a message twice yields the same
-//! ids), then publishes a task per still-queued delivery to its provider's subject with the
-//! delivery id as `Nats-Msg-Id`; JetStream drops a repeated task within its duplicate window.
-//! Deliveries that cannot be sent (no credential for their provider) are failed through a
-//! receipt, so the receipt service stays the only writer of delivery status. The message is
-//! acked only once every publish was acknowledged.
+//! It works in batches (whatever has arrived, up to a limit): it resolves each message's
+//! destination to devices, records every message's queued deliveries and state in one
+//! transaction (a delivery id is derived from message and device, so handling a message twice
+//! yields the same ids and keeps existing deliveries as they are), then publishes a task per
+//! still-queued delivery to its provider's subject with the delivery id as `Nats-Msg-Id`, which
+//! JetStream deduplicates. Deliveries that cannot be sent (no credential for their provider) are
+//! failed through a receipt, so the receipt service stays the only writer of delivery status.
+//! The batch is acked only once every publish was acknowledged.
 #![forbid(unsafe_code)]
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,9 +21,8 @@ use herald_core::time::now_ms;
 use herald_core::validate::{Audience, audience};
 use herald_proto::bus::v1::{DeliveryReceipt, MessageAccepted, Outcome, SendTask, TargetDevice};
 use herald_proto::v1::{Browser, Platform, Provider};
-use herald_store::{DeviceRecord, NewDelivery, Store};
+use herald_store::{DeviceRecord, FailedMessage, NewDelivery, RoutedMessage, Store};
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument as _;
 
 /// The durable consumer name; router replicas share it.
 pub const CONSUMER: &str = "router";
@@ -30,30 +30,31 @@ pub const CONSUMER: &str = "router";
 /// Router settings.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Messages routed at once.
-    pub concurrency: usize,
+    /// The most messages routed in one batch.
+    pub max_batch: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { concurrency: 32 }
+        Self { max_batch: 256 }
     }
 }
 
-/// Routes messages until `shutdown`, then finishes the ones in hand.
+/// Routes messages until `shutdown`, then finishes the batch in hand.
 pub async fn run(
     config: Config,
     store: Store,
     bus: Bus,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let max_ack_pending = i64::try_from(config.max_batch * 4).unwrap_or(i64::MAX);
     let consumer = bus
         .pull_consumer(
             INGEST_STREAM,
             CONSUMER,
             subjects::INGEST_ALL,
             Duration::from_secs(60),
-            1000,
+            max_ack_pending,
         )
         .await?;
     tracing::info!("router consuming");
@@ -62,16 +63,10 @@ pub async fn run(
         bus,
         credentials: Arc::default(),
     };
-    herald_bus::consume(
-        consumer,
-        CONSUMER,
-        config.concurrency,
-        shutdown,
-        move |message| {
-            let router = router.clone();
-            async move { router.handle(message).await }
-        },
-    )
+    herald_bus::consume_batches(consumer, CONSUMER, config.max_batch, shutdown, |batch| {
+        let router = router.clone();
+        async move { router.handle(batch).await }
+    })
     .await?;
     tracing::info!("router stopped");
     Ok(())
@@ -90,10 +85,7 @@ type CredentialCache = HashMap<(TenantId, Provider), (bool, Instant)>;
 /// How long the router trusts what it read of a tenant's credentials.
 const CREDENTIAL_RECHECK: Duration = Duration::from_secs(10);
 
-/// Why a message could not be routed at all (it is failed, not retried).
-struct Unroutable(String);
-
-/// A transient failure: the message is retried later.
+/// A transient failure: the batch is retried later.
 struct Transient(String);
 
 impl<E: std::fmt::Display> From<E> for Transient {
@@ -104,66 +96,104 @@ impl<E: std::fmt::Display> From<E> for Transient {
 
 const RETRY: Duration = Duration::from_secs(2);
 
-impl Router {
-    async fn handle(&self, message: Message) -> Disposition {
-        let Some(accepted) = herald_bus::decode::<MessageAccepted>(&message) else {
-            return Disposition::Drop;
-        };
-        let tenant = TenantId::from_trusted(accepted.tenant_id.clone());
-        let id = MessageId::from_trusted(accepted.message_id.clone());
-        let span = tracing::info_span!("route", tenant_id = %tenant, message_id = %id);
-        self.route_and_record(&tenant, &id, &accepted)
-            .instrument(span)
-            .await
-    }
+/// What the router decided for one message.
+enum Plan {
+    /// Deliveries to these devices, each with its provider.
+    Route(Vec<(DeliveryId, Provider, DeviceRecord)>),
+    /// Nothing to send, and why.
+    Fail(String),
+}
 
-    async fn route_and_record(
-        &self,
-        tenant: &TenantId,
-        id: &MessageId,
-        accepted: &MessageAccepted,
-    ) -> Disposition {
-        let (state, reason) = match self.route(tenant, id, accepted).await {
-            Ok(Ok(count)) => {
-                tracing::info!(deliveries = count, "routed");
-                ("routed", String::new())
-            }
-            Ok(Err(Unroutable(reason))) => {
-                tracing::info!(%reason, "not routable");
-                ("failed", reason)
+impl Router {
+    async fn handle(&self, batch: Vec<Message>) -> Disposition {
+        // An undecodable message never will decode: it is logged and acked with the batch.
+        let messages: Vec<MessageAccepted> = batch
+            .iter()
+            .filter_map(herald_bus::decode::<MessageAccepted>)
+            .collect();
+        match self.route(&messages).await {
+            Ok((routed, failed)) => {
+                tracing::info!(routed, failed, "batch routed");
+                Disposition::Ack
             }
             Err(Transient(err)) => {
-                tracing::warn!(%err, "routing failed; will retry");
-                return Disposition::Retry(RETRY);
-            }
-        };
-        match self
-            .store
-            .set_message_state(tenant, id, state, &reason)
-            .await
-        {
-            Ok(()) => Disposition::Ack,
-            Err(err) => {
-                tracing::warn!(%err, "could not record the message state; will retry");
+                tracing::warn!(%err, count = messages.len(), "routing failed; the batch will be retried");
                 Disposition::Retry(RETRY)
             }
         }
     }
 
-    async fn route(
-        &self,
-        tenant: &TenantId,
-        id: &MessageId,
-        accepted: &MessageAccepted,
-    ) -> Result<Result<usize, Unroutable>, Transient> {
-        if now_ms() >= accepted.expires_at_ms {
-            return Ok(Err(Unroutable(
-                "the time to live ran out before routing".into(),
-            )));
+    /// Routes a batch; answers how many messages were routed and how many failed.
+    async fn route(&self, messages: &[MessageAccepted]) -> Result<(usize, usize), Transient> {
+        let plans = futures::future::join_all(messages.iter().map(|m| self.plan(m))).await;
+        let mut routed = Vec::new();
+        let mut failed = Vec::new();
+        let mut planned = Vec::new();
+        for (accepted, plan) in messages.iter().zip(plans) {
+            let tenant = TenantId::from_trusted(accepted.tenant_id.clone());
+            let message = MessageId::from_trusted(accepted.message_id.clone());
+            match plan? {
+                Plan::Route(deliveries) => {
+                    routed.push(RoutedMessage {
+                        tenant_id: tenant.clone(),
+                        message_id: message.clone(),
+                        deliveries: deliveries
+                            .iter()
+                            .map(|(id, provider, device)| NewDelivery {
+                                id: id.clone(),
+                                device_id: device.id.clone(),
+                                provider: provider_name(*provider).to_owned(),
+                            })
+                            .collect(),
+                    });
+                    planned.push((tenant, message, accepted, deliveries));
+                }
+                Plan::Fail(reason) => {
+                    tracing::info!(tenant_id = %tenant, message_id = %message, %reason, "not routable");
+                    failed.push(FailedMessage {
+                        tenant_id: tenant,
+                        message_id: message,
+                        reason,
+                    });
+                }
+            }
         }
-        let devices = match self.resolve(tenant, accepted).await? {
+        let created = self.store.record_routing(&routed, &failed).await?;
+
+        // Publish only what is still queued: a delivery a sender already finished (a message
+        // handled again) is not sent twice. When every delivery of a message is new, all are.
+        let mut outgoing = Vec::new();
+        for (tenant, message, accepted, deliveries) in &planned {
+            let queued: Vec<DeliveryId> =
+                if deliveries.iter().all(|(id, _, _)| created.contains(id)) {
+                    deliveries.iter().map(|(id, _, _)| id.clone()).collect()
+                } else {
+                    self.store.queued_deliveries(tenant, message).await?
+                };
+            for (delivery, provider, device) in
+                deliveries.iter().filter(|(id, _, _)| queued.contains(id))
+            {
+                outgoing.push(if self.has_credential(tenant, *provider).await? {
+                    send_task(tenant, message, delivery, *provider, device, accepted)
+                } else {
+                    no_credential_receipt(tenant, message, delivery, *provider, &device.id)
+                });
+            }
+        }
+        self.bus.publish_all(outgoing).await?;
+        Ok((routed.len(), failed.len()))
+    }
+
+    /// Resolves a message to the deliveries it needs.
+    async fn plan(&self, accepted: &MessageAccepted) -> Result<Plan, Transient> {
+        if now_ms() >= accepted.expires_at_ms {
+            return Ok(Plan::Fail("the time to live ran out before routing".into()));
+        }
+        let tenant = TenantId::from_trusted(accepted.tenant_id.clone());
+        let message = MessageId::from_trusted(accepted.message_id.clone());
+        let devices = match self.resolve(&tenant, accepted).await? {
             Ok(devices) => devices,
-            Err(unroutable) => return Ok(Err(unroutable)),
+            Err(reason) => return Ok(Plan::Fail(reason)),
         };
         // Browser targeting: a web push goes only to subscriptions of the selected browsers.
         let browsers: Vec<&str> = accepted
@@ -172,7 +202,7 @@ impl Router {
             .and_then(|n| n.web.as_ref())
             .map(|w| w.browsers().map(|b| b.as_str_name()).collect())
             .unwrap_or_default();
-        let mut planned = Vec::with_capacity(devices.len());
+        let mut deliveries = Vec::with_capacity(devices.len());
         for device in devices {
             let platform =
                 platform_from_name(&device.profile.platform).unwrap_or(Platform::Unspecified);
@@ -186,48 +216,12 @@ impl Router {
                 tracing::warn!(device_id = %device.id, platform = %device.profile.platform, "device has no provider");
                 continue;
             };
-            planned.push((DeliveryId::derive(id, &device.id), provider, device));
+            deliveries.push((DeliveryId::derive(&message, &device.id), provider, device));
         }
-        if planned.is_empty() {
-            return Ok(Err(Unroutable(
-                "no device matches the selected browsers".into(),
-            )));
+        if deliveries.is_empty() {
+            return Ok(Plan::Fail("no device matches the selected browsers".into()));
         }
-        let new: Vec<NewDelivery> = planned
-            .iter()
-            .map(|(delivery, provider, device)| NewDelivery {
-                id: delivery.clone(),
-                device_id: device.id.clone(),
-                provider: provider_name(*provider).to_owned(),
-            })
-            .collect();
-        let created = self.store.insert_deliveries(tenant, id, &new).await?;
-
-        // Publish only what is still queued: a delivery a sender already finished (this message
-        // being handled again) is not sent twice. When every delivery is new, all are queued.
-        let queued: HashSet<DeliveryId> = if created.len() == planned.len() {
-            created.into_iter().collect()
-        } else {
-            self.store
-                .queued_deliveries(tenant, id)
-                .await?
-                .into_iter()
-                .collect()
-        };
-        let mut outgoing = Vec::with_capacity(queued.len());
-        for (delivery, provider, device) in &planned {
-            if !queued.contains(delivery) {
-                continue;
-            }
-            let configured = self.has_credential(tenant, *provider).await?;
-            outgoing.push(if configured {
-                send_task(tenant, id, delivery, *provider, device, accepted)
-            } else {
-                no_credential_receipt(tenant, id, delivery, *provider, &device.id)
-            });
-        }
-        self.bus.publish_all(outgoing).await?;
-        Ok(Ok(planned.len()))
+        Ok(Plan::Route(deliveries))
     }
 
     /// Whether the tenant has a credential for `provider` (read at most every
@@ -260,34 +254,30 @@ impl Router {
         &self,
         tenant: &TenantId,
         accepted: &MessageAccepted,
-    ) -> Result<Result<Vec<DeviceRecord>, Unroutable>, Transient> {
+    ) -> Result<Result<Vec<DeviceRecord>, String>, Transient> {
         // Ingest validated the whole request; only the destination is parsed again here.
         let audience = match audience(accepted.destination.as_ref()) {
             Ok(audience) => audience,
-            Err(err) => return Ok(Err(Unroutable(err.to_string()))),
+            Err(err) => return Ok(Err(err.to_string())),
         };
         let devices = match audience {
             Audience::User(user) => {
                 let devices = self.store.active_devices_of_user(tenant, &user).await?;
                 if devices.is_empty() {
-                    return Ok(Err(Unroutable(format!(
-                        "user {user:?} has no active devices"
-                    ))));
+                    return Ok(Err(format!("user {user:?} has no active devices")));
                 }
                 devices
             }
             Audience::Device(device) => match self.store.get_device(tenant, &device).await? {
                 Some(d) if d.is_active() => vec![d],
                 Some(d) => {
-                    return Ok(Err(Unroutable(format!(
+                    return Ok(Err(format!(
                         "device {device} is {}: {}",
                         d.state, d.state_reason
-                    ))));
+                    )));
                 }
                 None => {
-                    return Ok(Err(Unroutable(format!(
-                        "device {device} is not registered"
-                    ))));
+                    return Ok(Err(format!("device {device} is not registered")));
                 }
             },
             Audience::PushId {
@@ -305,10 +295,10 @@ impl Router {
                     .ensure_device(tenant, platform_name, &token, &browser)
                     .await?;
                 if !device.is_active() {
-                    return Ok(Err(Unroutable(format!(
+                    return Ok(Err(format!(
                         "push id is {}: {}",
                         device.state, device.state_reason
-                    ))));
+                    )));
                 }
                 vec![device]
             }

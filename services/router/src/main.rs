@@ -3,9 +3,9 @@
 fn main() -> std::process::ExitCode {
     herald_telemetry::service_main("router", |settings, shutdown| async move {
         let config = herald_router::Config {
-            concurrency: herald_telemetry::env_parse(
-                "HERALD_ROUTER_CONCURRENCY",
-                herald_router::Config::default().concurrency,
+            max_batch: herald_telemetry::env_parse(
+                "HERALD_ROUTER_BATCH",
+                herald_router::Config::default().max_batch,
             )?,
         };
         let listener = herald_telemetry::bind(&settings.health_addr).await?;
