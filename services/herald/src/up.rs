@@ -211,7 +211,7 @@ impl Stack {
         ] {
             let sender = herald_sender::Config {
                 provider,
-                concurrency: 64,
+                concurrency: 256,
                 endpoints: endpoints.clone(),
                 master_key: master_key.clone(),
             };

@@ -200,7 +200,7 @@ impl Config {
         })?;
         Ok(Self {
             provider,
-            concurrency: env_parse("HERALD_SENDER_CONCURRENCY", 64)?,
+            concurrency: env_parse("HERALD_SENDER_CONCURRENCY", 256)?,
             endpoints: herald_telemetry::endpoints_from_env()?,
             master_key,
         })

@@ -76,23 +76,16 @@ pub fn check_subscription_keys(p256dh: &[u8], auth: &[u8]) -> Result<(), EceErro
     Ok(())
 }
 
-/// Encrypts `plaintext` for the subscription with the given sender key and salt (the RFC's
-/// test vector fixes both; [`encrypt`] draws them fresh).
-pub fn encrypt_with(
+/// Seals one record with the keys derived from an ECDH secret, and frames it with the header.
+fn seal(
     plaintext: &[u8],
+    ecdh_secret: &[u8],
     ua_public: &[u8],
+    as_public: &[u8],
     auth: &[u8],
-    sender: &SecretKey,
     salt: &[u8; 16],
 ) -> Result<Vec<u8>, EceError> {
-    if plaintext.len() > MAX_PLAINTEXT {
-        return Err(EceError::TooLong);
-    }
-    check_subscription_keys(ua_public, auth)?;
-    let ua_key = public_key(ua_public)?;
-    let as_public = sender.public_key().to_sec1_bytes();
-    let shared = p256::ecdh::diffie_hellman(sender.to_nonzero_scalar(), ua_key.as_affine());
-    let keys = derive(shared.raw_secret_bytes(), ua_public, &as_public, auth, salt);
+    let keys = derive(ecdh_secret, ua_public, as_public, auth, salt);
     // One record: the plaintext, then the 0x02 delimiter of a last record (no padding).
     let mut record = plaintext.to_vec();
     record.push(2);
@@ -107,21 +100,44 @@ pub fn encrypt_with(
     body.extend_from_slice(salt);
     body.extend_from_slice(&RECORD_SIZE.to_be_bytes());
     body.push(65);
-    body.extend_from_slice(&as_public);
+    body.extend_from_slice(as_public);
     body.extend_from_slice(&sealed);
     Ok(body)
 }
 
 /// Encrypts `plaintext` for the subscription (`p256dh`, `auth`) with a fresh key and salt.
+///
+/// The sender's key is used once, so `ring`'s ephemeral ECDH (assembly-optimised P-256) does
+/// the agreement; RustCrypto's portable P-256 serves where a key is given (decryption, and the
+/// RFC's fixed vector in the tests), which `ring` cannot do.
 pub fn encrypt(plaintext: &[u8], ua_public: &[u8], auth: &[u8]) -> Result<Vec<u8>, EceError> {
-    let sender = random_secret_key();
-    encrypt_with(
-        plaintext,
-        ua_public,
-        auth,
-        &sender,
-        &crate::crypto::random_bytes::<16>(),
+    use ring::agreement::{ECDH_P256, EphemeralPrivateKey, UnparsedPublicKey, agree_ephemeral};
+    if plaintext.len() > MAX_PLAINTEXT {
+        return Err(EceError::TooLong);
+    }
+    check_subscription_keys(ua_public, auth)?;
+    let rng = ring::rand::SystemRandom::new();
+    let sender =
+        EphemeralPrivateKey::generate(&ECDH_P256, &rng).map_err(|_| EceError::BadPublicKey)?;
+    let as_public = sender
+        .compute_public_key()
+        .map_err(|_| EceError::BadPublicKey)?;
+    let salt = crate::crypto::random_bytes::<16>();
+    agree_ephemeral(
+        sender,
+        &UnparsedPublicKey::new(&ECDH_P256, ua_public),
+        |secret| {
+            seal(
+                plaintext,
+                secret,
+                ua_public,
+                as_public.as_ref(),
+                auth,
+                &salt,
+            )
+        },
     )
+    .map_err(|_| EceError::BadPublicKey)?
 }
 
 /// A fresh P-256 private key from the system's random source.
@@ -179,6 +195,27 @@ mod tests {
 
     fn key(b64: &str) -> SecretKey {
         SecretKey::from_slice(&from_b64url(b64).unwrap()).unwrap()
+    }
+
+    /// Encrypts with a given sender key and salt, as the RFC's vector fixes both.
+    fn encrypt_with(
+        plaintext: &[u8],
+        ua_public: &[u8],
+        auth: &[u8],
+        sender: &SecretKey,
+        salt: &[u8; 16],
+    ) -> Result<Vec<u8>, EceError> {
+        let ua_key = public_key(ua_public)?;
+        let as_public = sender.public_key().to_sec1_bytes();
+        let shared = p256::ecdh::diffie_hellman(sender.to_nonzero_scalar(), ua_key.as_affine());
+        seal(
+            plaintext,
+            shared.raw_secret_bytes(),
+            ua_public,
+            &as_public,
+            auth,
+            salt,
+        )
     }
 
     #[test]
