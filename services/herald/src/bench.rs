@@ -170,21 +170,32 @@ enum Herald {
 }
 
 impl Herald {
-    /// CPU seconds and peak RSS (MiB) per process.
-    fn usage(&self) -> Vec<(String, f64, f64)> {
-        match self {
-            Self::InProcess { .. } => vec![proc_usage(
-                "herald bench (services + mocks + clients)",
+    /// CPU seconds so far and peak RSS (MiB) of each process involved, nats-server included.
+    fn usage(&self, nats: &NatsServer) -> Vec<(String, f64, f64)> {
+        let mut processes = match self {
+            Self::InProcess { .. } => vec![(
+                "herald bench (services + mocks + clients)".to_owned(),
                 std::process::id(),
             )],
-            Self::Processes { children } => children
-                .iter()
-                .map(|(name, child)| proc_usage(name, child.id()))
-                .collect(),
+            Self::Processes { children } => {
+                let mut list: Vec<(String, u32)> = children
+                    .iter()
+                    .map(|(name, child)| (name.clone(), child.id()))
+                    .collect();
+                list.push((
+                    "herald bench (mocks + clients)".to_owned(),
+                    std::process::id(),
+                ));
+                list
+            }
+        };
+        if let Some(pid) = nats.pid() {
+            processes.push(("nats-server".to_owned(), pid));
         }
-        .into_iter()
-        .flatten()
-        .collect()
+        processes
+            .iter()
+            .filter_map(|(name, pid)| proc_usage(name, *pid))
+            .collect()
     }
 
     async fn stop(self) -> anyhow::Result<()> {
@@ -374,7 +385,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     register_devices(&tenant_channel, &mocks, &vapid_key, plan, args.clients).await?;
     let setup_secs = started_setup.elapsed().as_secs_f64();
 
-    // Load.
+    // Load. CPU is counted from here, so registration does not weigh on the figures.
+    let before = herald.usage(&nats);
     let users = devices_of_user.len();
     let targets: Vec<usize> = (0..args.notifications)
         .map(|i| (i * 104_729) % users)
@@ -476,7 +488,17 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let usage = herald.usage();
+    let usage: Vec<(String, f64, f64)> = herald
+        .usage(&nats)
+        .into_iter()
+        .map(|(name, cpu, rss)| {
+            let earlier = before
+                .iter()
+                .find(|(n, _, _)| *n == name)
+                .map_or(0.0, |(_, c, _)| *c);
+            (name, cpu - earlier, rss)
+        })
+        .collect();
     herald.stop().await?;
     store.close().await;
 
@@ -521,7 +543,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             "expected_deliveries": expected_deliveries, "unique_deliveries_at_mocks": unique.len(),
             "duplicates": duplicates, "lost": lost, "receipts_recorded": recorded, "per_provider": per_provider,
         },
-        "processes": usage.iter().map(|(name, cpu, rss)| json!({"name": name, "cpu_seconds": cpu, "peak_rss_mib": rss})).collect::<Vec<_>>(),
+        "load_seconds": deliver_secs.max(receipts_secs),
+        "processes": usage.iter().map(|(name, cpu, rss)| json!({"name": name, "cpu_seconds_during_load": cpu, "peak_rss_mib": rss})).collect::<Vec<_>>(),
     });
     std::fs::write(&args.out, serde_json::to_string_pretty(&report)?)?;
     print_report(&report);
@@ -576,6 +599,10 @@ fn print_report(report: &Value) {
     println!(
         "receipts recorded: {:>10.0} /s",
         f(&report["receipts_recorded_per_second"])
+    );
+    println!(
+        "load phase: {:.1} s; CPU seconds during it:",
+        f(&report["load_seconds"])
     );
     let l = &report["latency_ms"];
     println!(
