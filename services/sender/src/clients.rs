@@ -30,6 +30,9 @@ pub struct TenantClients {
     endpoints: Endpoints,
     http: HttpClient,
     clients: RwLock<HashMap<TenantId, Cached>>,
+    /// Held while a client is checked or opened, so concurrent first sends share one client
+    /// (one connection pool, one provider token) instead of each opening their own.
+    opening: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for TenantClients {
@@ -55,15 +58,18 @@ impl TenantClients {
             endpoints,
             http,
             clients: RwLock::default(),
+            opening: tokio::sync::Mutex::default(),
         }
     }
 
     /// The tenant's client, or the outcome that ends the send without one.
     pub async fn get(&self, tenant: &TenantId) -> Result<Arc<ProviderClient>, SendOutcome> {
-        if let Some(cached) = self.clients.read().expect("client cache").get(tenant)
-            && cached.checked_at.elapsed() < RECHECK
-        {
-            return Ok(cached.client.clone());
+        if let Some(client) = self.fresh(tenant) {
+            return Ok(client);
+        }
+        let _opening = self.opening.lock().await;
+        if let Some(client) = self.fresh(tenant) {
+            return Ok(client);
         }
         let name = provider_name(self.provider);
         let retry = |err: herald_store::StoreError| SendOutcome::Retry {
@@ -115,5 +121,11 @@ impl TenantClients {
             .expect("client cache")
             .insert(tenant.clone(), cached);
         Ok(client)
+    }
+
+    fn fresh(&self, tenant: &TenantId) -> Option<Arc<ProviderClient>> {
+        let clients = self.clients.read().expect("client cache");
+        let cached = clients.get(tenant)?;
+        (cached.checked_at.elapsed() < RECHECK).then(|| cached.client.clone())
     }
 }

@@ -14,6 +14,7 @@ use herald_proto::v1::{FcmCredential, Notification, Platform};
 use herald_store::{CredentialRecord, Store};
 use herald_testkit::fcm::{Answer, MockFcm};
 use herald_testkit::nats::NatsServer;
+use herald_testkit::process::terminate;
 use herald_testkit::tls::TestCa;
 use prost::Message as _;
 
@@ -161,27 +162,8 @@ async fn two_sender_processes_share_one_consumer_and_send_each_push_once() {
     }
 
     for sender in &mut senders {
-        let pid = sender.0.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
-    for sender in &mut senders {
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = sender.0.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "a sender did not stop on SIGTERM"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let status =
+            terminate(&mut sender.0, Duration::from_secs(30)).expect("a sender stops on SIGTERM");
         assert!(status.success(), "a sender exited with {status}");
     }
 }
