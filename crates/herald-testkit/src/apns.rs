@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::SystemRandom;
 use ring::signature::{
     ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _,
@@ -77,19 +77,6 @@ impl AsRef<Recorder> for ApnsState {
 /// A running mock APNs; it dereferences to its [`Recorder`] (scripts, received pushes).
 pub type MockApns = Mock<ApnsState>;
 
-fn pem(label: &str, der: &[u8]) -> String {
-    let b64 = STANDARD.encode(der);
-    let lines: Vec<&str> = b64
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap_or_default())
-        .collect();
-    format!(
-        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
-        lines.join("\n")
-    )
-}
-
 impl MockApns {
     pub async fn start(ca: &TestCa) -> anyhow::Result<Self> {
         Self::start_on(ca, 0, false).await
@@ -104,7 +91,7 @@ impl MockApns {
             .map_err(|_| anyhow::anyhow!("cannot read the P-256 key"))?;
         let shared = Arc::new(ApnsState {
             recorder: Recorder::default(),
-            team_key_pem: pem("PRIVATE KEY", pkcs8.as_ref()),
+            team_key_pem: herald_core::crypto::pem("PRIVATE KEY", pkcs8.as_ref()),
             team_public_key: key.public_key().as_ref().to_vec(),
             certificates: Mutex::default(),
             provider_tokens: Mutex::default(),

@@ -61,9 +61,7 @@ impl MockFcm {
     /// Starts a mock on `port` (0: any); `log_pushes` logs each accepted push (for
     /// `herald up --with-mocks`).
     pub async fn start_on(ca: &TestCa, port: u16, log_pushes: bool) -> anyhow::Result<Self> {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
-        let port = listener.local_addr()?.port();
-        drop(listener);
+        let port = crate::tls::resolve_port(port)?;
         let key = service_account_key();
         let shared = Arc::new(FcmState {
             project_id: "herald-test".into(),

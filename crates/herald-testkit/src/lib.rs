@@ -9,6 +9,7 @@ pub mod fcm;
 pub mod hms;
 pub mod mock;
 pub mod nats;
+pub mod process;
 pub mod tls;
 pub mod webpush;
 

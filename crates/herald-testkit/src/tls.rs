@@ -118,6 +118,17 @@ impl TestCa {
     }
 }
 
+/// `port`, or a free one for 0: mocks that put their own address in what they hand out (a
+/// token URI, subscription endpoints) need the port before they serve.
+pub fn resolve_port(port: u16) -> std::io::Result<u16> {
+    if port != 0 {
+        return Ok(port);
+    }
+    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?
+        .local_addr()?
+        .port())
+}
+
 /// A mock server; stops when dropped.
 #[derive(Debug)]
 pub struct HttpsServer {

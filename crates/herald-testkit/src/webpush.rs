@@ -79,9 +79,7 @@ impl MockPushService {
 
     /// Starts a mock on `port` (0: any); `log_pushes` logs each decrypted push.
     pub async fn start_on(ca: &TestCa, port: u16, log_pushes: bool) -> anyhow::Result<Self> {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
-        let port = listener.local_addr()?.port();
-        drop(listener);
+        let port = crate::tls::resolve_port(port)?;
         let shared = Arc::new(WebPushState {
             recorder: Recorder::default(),
             origin: format!("https://localhost:{port}"),

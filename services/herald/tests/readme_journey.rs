@@ -8,6 +8,7 @@ use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 use herald_testkit::nats::NatsServer;
+use herald_testkit::process::terminate;
 
 const HERALD: &str = env!("CARGO_BIN_EXE_herald");
 
@@ -154,25 +155,7 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
     );
 
     // SIGTERM: every service drains and the process exits cleanly.
-    let pid = up.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let stopped = Instant::now();
-    let status = loop {
-        if let Some(status) = up.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            stopped.elapsed() < Duration::from_secs(30),
-            "herald up did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = terminate(&mut up.0, Duration::from_secs(30)).expect("herald up stops on SIGTERM");
     let mut log = String::new();
     std::fs::File::open(dir.path().join("up.log"))
         .unwrap()

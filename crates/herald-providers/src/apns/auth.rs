@@ -4,7 +4,6 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use base64::Engine as _;
 use herald_proto::v1::ApnsCertificateAuth;
 use herald_proto::v1::apns_certificate_auth::Source;
 use p12_keystore::{KeyStore, Pkcs12ImportPolicy};
@@ -123,19 +122,6 @@ pub struct ClientCertificate {
     pub subject: String,
 }
 
-fn pem_block(label: &str, der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let lines: Vec<&str> = b64
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap_or_default())
-        .collect();
-    format!(
-        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
-        lines.join("\n")
-    )
-}
-
 /// Reads a certificate credential: a .p12 (with its password) or a PEM certificate and key.
 pub fn client_certificate(
     auth: &ApnsCertificateAuth,
@@ -158,9 +144,9 @@ pub fn client_certificate(
             let certificate = chain.certs().first().ok_or_else(|| {
                 CredentialError::invalid("apns.certificate.p12", "holds no certificate")
             })?;
-            let mut pem = pem_block("PRIVATE KEY", chain.key().as_der());
+            let mut pem = herald_core::crypto::pem("PRIVATE KEY", chain.key().as_der());
             for cert in chain.certs() {
-                pem.push_str(&pem_block("CERTIFICATE", cert.as_der()));
+                pem.push_str(&herald_core::crypto::pem("CERTIFICATE", cert.as_der()));
             }
             Ok(ClientCertificate {
                 pem: pem.into_bytes(),
