@@ -208,13 +208,9 @@ impl Herald {
                 crate::up::supervise(&mut services, &shutdown).await
             }
             Self::Processes { mut children } => {
-                for (_, child) in &children {
-                    let _ = std::process::Command::new("kill")
-                        .args(["-TERM", &child.id().to_string()])
-                        .status();
-                }
                 for (name, child) in &mut children {
-                    let status = child.wait()?;
+                    let status =
+                        herald_testkit::process::terminate(child, Duration::from_secs(40))?;
                     if !status.success() {
                         bail!("{name} exited with {status}");
                     }
@@ -405,8 +401,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     } else {
         Duration::from_secs_f64(args.batch.max(1) as f64 / args.rate as f64)
     };
+    // In order: a client takes the next batch due, so the offered load is spread as asked.
     let queue = Arc::new(std::sync::Mutex::new(
-        batches.into_iter().enumerate().collect::<Vec<_>>(),
+        batches
+            .into_iter()
+            .enumerate()
+            .collect::<std::collections::VecDeque<_>>(),
     ));
     let mut clients = tokio::task::JoinSet::new();
     for _ in 0..args.clients {
@@ -415,7 +415,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         let mut notifications = NotificationsClient::new(tenant_channel.clone());
         clients.spawn(async move {
             loop {
-                let Some((index, batch)) = queue.lock().expect("queue").pop() else {
+                let Some((index, batch)) = queue.lock().expect("queue").pop_front() else {
                     return anyhow::Ok(());
                 };
                 if !per_batch.is_zero() {
@@ -617,7 +617,7 @@ fn print_report(report: &Value) {
         println!(
             "  {:<44} cpu {:>7.1} s   peak rss {:>7.1} MiB",
             p["name"].as_str().unwrap_or_default(),
-            f(&p["cpu_seconds"]),
+            f(&p["cpu_seconds_during_load"]),
             f(&p["peak_rss_mib"])
         );
     }
