@@ -93,9 +93,20 @@ impl Store {
                 (pool, reader)
             }
             Backend::Postgres => {
+                // Plan each execution for the table as it is now. A generic plan cached while
+                // the tables are small (a new deployment, a fresh database) is kept until
+                // ANALYZE runs; for the bulk receipt UPDATE it was a hash join over a full scan
+                // of deliveries, which slows down as the table grows.
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("SET plan_cache_mode = force_custom_plan")
+                                .await?;
+                            Ok(())
+                        })
+                    })
                     .connect_with(options)
                     .await?;
                 (pool.clone(), pool)
