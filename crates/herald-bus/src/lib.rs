@@ -71,6 +71,9 @@ impl Outgoing {
     }
 }
 
+/// Tries at setting up a stream before giving up (250 ms apart).
+const SETUP_ATTEMPTS: u32 = 40;
+
 /// A connection to NATS with JetStream. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Bus {
@@ -103,20 +106,34 @@ impl Bus {
             (SEND_STREAM, subjects::SEND_ALL),
             (RECEIPT_STREAM, subjects::RECEIPT_ALL),
         ] {
-            self.js
-                .get_or_create_stream(stream::Config {
-                    name: name.to_owned(),
-                    subjects: vec![subject.to_owned()],
-                    retention: stream::RetentionPolicy::WorkQueue,
-                    storage: stream::StorageType::File,
-                    duplicate_window: DUPLICATE_WINDOW,
-                    ..Default::default()
-                })
-                .await
-                .map_err(|e| BusError::Setup {
-                    what: format!("stream {name}"),
-                    detail: e.to_string(),
-                })?;
+            let config = stream::Config {
+                name: name.to_owned(),
+                subjects: vec![subject.to_owned()],
+                retention: stream::RetentionPolicy::WorkQueue,
+                storage: stream::StorageType::File,
+                duplicate_window: DUPLICATE_WINDOW,
+                ..Default::default()
+            };
+            // Services starting together race to create the streams (the loser is told the
+            // subjects overlap), and a server that has just started may not answer JetStream
+            // requests yet: both pass on a later try.
+            let mut attempt = 1;
+            loop {
+                match self.js.get_or_create_stream(config.clone()).await {
+                    Ok(_) => break,
+                    Err(e) if attempt < SETUP_ATTEMPTS => {
+                        tracing::debug!(stream = name, error = %e, "stream setup, retrying");
+                        attempt += 1;
+                        tokio::time::sleep(Duration::from_millis(250)).await;
+                    }
+                    Err(e) => {
+                        return Err(BusError::Setup {
+                            what: format!("stream {name}"),
+                            detail: e.to_string(),
+                        });
+                    }
+                }
+            }
         }
         Ok(())
     }
