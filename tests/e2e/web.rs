@@ -1,8 +1,6 @@
 //! Browser delivery through Web Push: what the service worker receives, each push-service
 //! answer, browser targeting, subscription checks and VAPID keys.
 
-use std::time::Duration;
-
 use herald_e2e::{DbBackend, Stack, expect, hello};
 use herald_proto::v1::*;
 use herald_testkit::webpush::{Answer, MockPushService};
@@ -141,46 +139,19 @@ async fn each_push_service_answer_has_its_outcome() {
         ),
     ];
     let mut sent = Vec::new();
-    for (user, answers, ..) in &cases {
+    for (user, answers, want) in &cases {
         let (device, subscription) = acme
             .register_browser(&stack.push, user, Browser::Firefox)
             .await;
         stack
             .push
             .script(MockPushService::id_of(&subscription), answers.clone());
-        sent.push((
-            acme.send(destination::Kind::UserId((*user).into()), hello())
-                .await
-                .message_id,
-            device.device_id,
-        ));
-    }
-    for ((user, _, want), (message_id, device_id)) in cases.iter().zip(&sent) {
-        let result = acme
-            .wait_message(message_id, Duration::from_secs(30), |m| {
-                m.deliveries
-                    .first()
-                    .is_some_and(|d| d.status() != DeliveryStatus::Queued)
-            })
+        let message = acme
+            .send(destination::Kind::UserId((*user).into()), hello())
             .await;
-        let delivery = &result.deliveries[0];
-        assert_eq!(delivery.status(), want.status, "{user}: {delivery:?}");
-        assert!(
-            delivery.reason.contains(want.reason),
-            "{user}: {:?}",
-            delivery.reason
-        );
-        assert_eq!(delivery.attempts, want.attempts, "{user}");
-        let device = acme
-            .devices
-            .get_device(GetDeviceRequest {
-                device_id: device_id.clone(),
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(device.state(), want.device, "{user}");
+        sent.push((*user, message.message_id, device.device_id, want));
     }
+    acme.verify_outcomes(&sent).await;
     // An expired subscription is never sent to again.
     let again = acme
         .send(destination::Kind::UserId("gone".into()), hello())
