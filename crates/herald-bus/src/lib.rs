@@ -180,6 +180,26 @@ impl Bus {
         Ok(())
     }
 
+    /// The durable consumer a [`consume_batches`] loop reads: up to four batches unacknowledged,
+    /// a minute for each before JetStream redelivers it.
+    pub async fn batch_consumer(
+        &self,
+        stream: &str,
+        durable: &str,
+        filter: &str,
+        max_batch: usize,
+    ) -> Result<consumer::PullConsumer> {
+        let max_ack_pending = i64::try_from(max_batch * 4).unwrap_or(i64::MAX);
+        self.pull_consumer(
+            stream,
+            durable,
+            filter,
+            Duration::from_secs(60),
+            max_ack_pending,
+        )
+        .await
+    }
+
     /// A durable pull consumer on `stream` for `filter`; replicas using the same `durable`
     /// name share its work.
     pub async fn pull_consumer(

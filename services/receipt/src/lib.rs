@@ -37,14 +37,12 @@ pub async fn run(
     bus: Bus,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let max_ack_pending = i64::try_from(config.max_batch * 4).unwrap_or(i64::MAX);
     let consumer = bus
-        .pull_consumer(
+        .batch_consumer(
             RECEIPT_STREAM,
             CONSUMER,
             subjects::RECEIPT_ALL,
-            Duration::from_secs(60),
-            max_ack_pending,
+            config.max_batch,
         )
         .await?;
     tracing::info!("receipt consuming");
