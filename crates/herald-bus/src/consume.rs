@@ -83,7 +83,8 @@ where
             Some(Ok(message)) => {
                 let handler = handler.clone();
                 in_flight.spawn(async move {
-                    let disposition = handler(message.clone()).await;
+                    let disposition =
+                        working(std::slice::from_ref(&message), handler(message.clone())).await;
                     settle(&message, disposition).await;
                     drop(permit);
                 });
@@ -104,6 +105,29 @@ where
     tracing::info!(consumer = name, in_flight = in_flight.len(), "draining");
     while in_flight.join_next().await.is_some() {}
     Ok(())
+}
+
+/// How often a message still being handled tells JetStream so (every consumer's ack wait is
+/// longer), so a long handler is not mistaken for a dead one and its message redelivered.
+const PROGRESS_EVERY: Duration = Duration::from_secs(20);
+
+/// Runs `work` for `messages`, marking them in progress while it runs.
+async fn working<T>(messages: &[Message], work: impl Future<Output = T>) -> T {
+    let mut work = std::pin::pin!(work);
+    let mut ticker =
+        tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_EVERY, PROGRESS_EVERY);
+    loop {
+        tokio::select! {
+            done = &mut work => return done,
+            _ = ticker.tick() => {
+                for message in messages {
+                    if let Err(err) = message.ack_with(AckKind::Progress).await {
+                        tracing::debug!(%err, "could not mark a message in progress");
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// How long a batch waits for more messages after its first.
@@ -158,7 +182,7 @@ where
                 _ => break,
             }
         }
-        let disposition = handler(batch.clone()).await;
+        let disposition = working(&batch, handler(batch.clone())).await;
         futures::future::join_all(batch.iter().map(|m| settle(m, disposition))).await;
     }
     Ok(())

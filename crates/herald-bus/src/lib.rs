@@ -8,6 +8,7 @@
 //! duplicate window is dropped by the server; consumers ack only after the effect is durable.
 #![forbid(unsafe_code)]
 
+mod batches;
 mod consume;
 pub mod subjects;
 
@@ -19,6 +20,7 @@ use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 
 pub use async_nats::jetstream::Message;
+pub use batches::{receipt_batches, send_batches};
 pub use consume::{Disposition, consume, consume_batches};
 
 /// A bus failure.
@@ -69,6 +71,48 @@ impl Outgoing {
             payload: Bytes::from(message.encode_to_vec()),
         }
     }
+}
+
+/// A `Nats-Msg-Id` for a batch: `prefix` and a digest of the keys naming its items (a
+/// delivery id with its attempt or outcome), so the same batch published again is dropped
+/// while a batch of other items is new.
+pub fn batch_id<K: AsRef<[u8]>>(prefix: &str, keys: impl IntoIterator<Item = K>) -> String {
+    use sha2::Digest as _;
+    let mut digest = sha2::Sha256::new();
+    for key in keys {
+        digest.update(key.as_ref());
+        digest.update([0]);
+    }
+    format!(
+        "{prefix}-{}",
+        herald_core::crypto::hex(&digest.finalize()[..16])
+    )
+}
+
+/// Items per batch message, at most.
+pub const BATCH_ITEMS: usize = 256;
+/// Encoded bytes per batch message, at most (NATS refuses payloads over 1 MiB by default).
+pub const BATCH_BYTES: usize = 512 * 1024;
+
+/// Splits `items` into runs of at most [`BATCH_ITEMS`] items and [`BATCH_BYTES`] encoded bytes
+/// (an item larger than that alone goes alone), in order.
+pub fn chunks<T: prost::Message>(items: Vec<T>) -> Vec<Vec<T>> {
+    let mut out = Vec::new();
+    let mut current = Vec::new();
+    let mut bytes = 0;
+    for item in items {
+        let size = item.encoded_len() + 8;
+        if !current.is_empty() && (current.len() >= BATCH_ITEMS || bytes + size > BATCH_BYTES) {
+            out.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        bytes += size;
+        current.push(item);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
 }
 
 /// Tries at setting up a stream before giving up (250 ms apart).

@@ -78,17 +78,12 @@ async fn re_registering_a_token_is_idempotent_and_moves_it_to_the_new_user() {
             .await
             .unwrap();
         assert_eq!(moved.id, first.id);
-        assert!(
-            store
-                .active_devices_of_user(&t, "alice")
-                .await
-                .unwrap()
-                .is_empty()
-        );
-        assert_eq!(
-            store.active_devices_of_user(&t, "bob").await.unwrap().len(),
-            1
-        );
+        let audience = store
+            .active_devices_of_users(&t, &["alice", "bob"])
+            .await
+            .unwrap();
+        assert_eq!(audience.len(), 1);
+        assert_eq!(audience[0].profile.user_id.as_deref(), Some("bob"));
         // The same token in another tenant is another device.
         let t2 = store.create_tenant("other").await.unwrap().id;
         let (theirs, created) = store
@@ -342,7 +337,7 @@ async fn a_token_dead_receipt_fails_the_delivery_and_retires_the_device() {
         );
         assert!(
             store
-                .active_devices_of_user(&q.tenant, "u")
+                .active_devices_of_users(&q.tenant, &["u"])
                 .await
                 .unwrap()
                 .is_empty()

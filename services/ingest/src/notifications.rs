@@ -2,7 +2,6 @@
 
 use std::pin::Pin;
 
-use herald_bus::{Outgoing, subjects};
 use herald_core::ids::{DeliveryId, MessageId, TenantId};
 use herald_core::platform::provider_from_name;
 use herald_core::time::now_ms;
@@ -210,13 +209,8 @@ impl Notifications for Api {
             attempts: 0,
             at_ms: if req.at_ms > 0 { req.at_ms } else { now_ms() },
         };
-        let msg_id = format!("{id}.{}", outcome.as_str_name());
         self.bus
-            .publish(Outgoing::new(
-                subjects::receipt(tenant.as_str()),
-                msg_id,
-                &receipt,
-            ))
+            .publish_all(herald_bus::receipt_batches(vec![receipt]))
             .await
             .map_err(Error::from)?;
         Ok(Response::new(ReportDeliveryEventResponse {}))

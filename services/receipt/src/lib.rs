@@ -1,5 +1,5 @@
-//! The receipt service: the only writer of delivery status. It takes receipts in batches
-//! (whatever has arrived, up to a limit), records them in one transaction, and acks them only
+//! The receipt service: the only writer of delivery status. It takes receipt batches (whatever
+//! has arrived, up to a limit), records them in one transaction, and acks them only
 //! after the commit. Receipts that would move a delivery backwards (late or repeated ones)
 //! change nothing, so redelivery is harmless. A dead token retires its device.
 #![forbid(unsafe_code)]
@@ -9,7 +9,7 @@ use std::time::Duration;
 use herald_bus::{Bus, Disposition, Message, RECEIPT_STREAM, subjects};
 use herald_core::ids::{DeliveryId, DeviceId, TenantId};
 use herald_core::status::status_for;
-use herald_proto::bus::v1::{DeliveryReceipt, Outcome};
+use herald_proto::bus::v1::{DeliveryReceipt, Outcome, ReceiptBatch};
 use herald_proto::v1::DeliveryStatus;
 use herald_store::{ReceiptUpdate, Store};
 use tokio_util::sync::CancellationToken;
@@ -20,13 +20,14 @@ pub const CONSUMER: &str = "receipt";
 /// Receipt settings.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// The most receipts written in one transaction.
+    /// The most receipt batches (each up to `herald_bus::BATCH_ITEMS` receipts) written in one
+    /// transaction.
     pub max_batch: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { max_batch: 512 }
+        Self { max_batch: 16 }
     }
 }
 
@@ -79,7 +80,8 @@ pub fn update_of(receipt: &DeliveryReceipt) -> Option<ReceiptUpdate> {
 async fn record(store: &Store, batch: Vec<Message>) -> Disposition {
     let updates: Vec<ReceiptUpdate> = batch
         .iter()
-        .filter_map(herald_bus::decode::<DeliveryReceipt>)
+        .filter_map(herald_bus::decode::<ReceiptBatch>)
+        .flat_map(|b| b.receipts)
         .filter_map(|receipt| update_of(&receipt))
         .collect();
     match store.apply_receipts(&updates).await {

@@ -1,20 +1,22 @@
 //! The router: turns accepted messages into one send task per device.
 //!
 //! It works in batches (whatever has arrived, up to a limit): it resolves each message's
-//! destination to devices, records every message's queued deliveries and state in one
-//! transaction (a delivery id is derived from message and device, so handling a message twice
-//! yields the same ids and keeps existing deliveries as they are), then publishes a task per
-//! still-queued delivery to its provider's subject with the delivery id as `Nats-Msg-Id`, which
-//! JetStream deduplicates. Deliveries that cannot be sent (no credential for their provider) are
-//! failed through a receipt, so the receipt service stays the only writer of delivery status.
-//! The batch is acked only once every publish was acknowledged.
+//! destination to devices (the users of the whole batch in one query per tenant), records every
+//! message's queued deliveries and state in one transaction (a delivery id is derived from
+//! message and device, so handling a message twice yields the same ids and keeps existing
+//! deliveries as they are), then publishes the still-queued deliveries as send batches, one
+//! per tenant and provider (chunked), whose `Nats-Msg-Id` is a digest of their delivery ids so
+//! JetStream drops the same batch published again. Deliveries that cannot be sent (no
+//! credential for their provider) are failed through a receipt, so the receipt service stays
+//! the only writer of delivery status. The batch is acked only once every publish was
+//! acknowledged.
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use herald_bus::{Bus, Disposition, INGEST_STREAM, Message, Outgoing, subjects};
+use herald_bus::{Bus, Disposition, INGEST_STREAM, Message, subjects};
 use herald_core::ids::{DeliveryId, DeviceId, MessageId, TenantId};
 use herald_core::platform::{platform_from_name, provider_for, provider_name};
 use herald_core::time::now_ms;
@@ -80,6 +82,9 @@ struct Router {
 /// Whether a tenant has a credential per provider, and when that was read.
 type CredentialCache = HashMap<(TenantId, Provider), (bool, Instant)>;
 
+/// Active devices per (tenant, user) of a batch's user destinations.
+type UserDevices = HashMap<(String, String), Vec<DeviceRecord>>;
+
 /// How long the router trusts what it read of a tenant's credentials.
 const CREDENTIAL_RECHECK: Duration = Duration::from_secs(10);
 
@@ -123,7 +128,19 @@ impl Router {
 
     /// Routes a batch; answers how many messages were routed and how many failed.
     async fn route(&self, messages: &[MessageAccepted]) -> Result<(usize, usize), Transient> {
-        let plans = futures::future::join_all(messages.iter().map(|m| self.plan(m))).await;
+        // Ingest validated the whole request; only the destination is parsed again here.
+        let audiences: Vec<Result<Audience, String>> = messages
+            .iter()
+            .map(|m| audience(m.destination.as_ref()).map_err(|e| e.to_string()))
+            .collect();
+        let users = self.user_devices(messages, &audiences).await?;
+        let plans = futures::future::join_all(
+            messages
+                .iter()
+                .zip(&audiences)
+                .map(|(m, a)| self.plan(m, a, &users)),
+        )
+        .await;
         let mut routed = Vec::new();
         let mut failed = Vec::new();
         let mut planned = Vec::new();
@@ -160,7 +177,8 @@ impl Router {
 
         // Publish only what is still queued: a delivery a sender already finished (a message
         // handled again) is not sent twice. When every delivery of a message is new, all are.
-        let mut outgoing = Vec::new();
+        let mut tasks: HashMap<Provider, Vec<SendTask>> = HashMap::new();
+        let mut receipts = Vec::new();
         for (tenant, message, accepted, deliveries) in &planned {
             let queued: Vec<DeliveryId> =
                 if deliveries.iter().all(|(id, _, _)| created.contains(id)) {
@@ -171,25 +189,79 @@ impl Router {
             for (delivery, provider, device) in
                 deliveries.iter().filter(|(id, _, _)| queued.contains(id))
             {
-                outgoing.push(if self.has_credential(tenant, *provider).await? {
-                    send_task(tenant, message, delivery, *provider, device, accepted)
+                if self.has_credential(tenant, *provider).await? {
+                    tasks
+                        .entry(*provider)
+                        .or_default()
+                        .push(send_task(tenant, message, delivery, device, accepted));
                 } else {
-                    no_credential_receipt(tenant, message, delivery, *provider, &device.id)
-                });
+                    receipts.push(no_credential_receipt(
+                        tenant, message, delivery, *provider, &device.id,
+                    ));
+                }
             }
+        }
+        let mut outgoing = herald_bus::receipt_batches(receipts);
+        for (provider, tasks) in tasks {
+            outgoing.extend(herald_bus::send_batches(provider_name(provider), tasks, 0));
         }
         self.bus.publish_all(outgoing).await?;
         Ok((routed.len(), failed.len()))
     }
 
+    /// The active devices of every user the batch's live messages go to, per tenant and user,
+    /// read in one query per tenant rather than one per message.
+    async fn user_devices(
+        &self,
+        messages: &[MessageAccepted],
+        audiences: &[Result<Audience, String>],
+    ) -> Result<UserDevices, Transient> {
+        let now = now_ms();
+        let mut wanted: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (m, a) in messages.iter().zip(audiences) {
+            if let Ok(Audience::User(user)) = a
+                && now < m.expires_at_ms
+            {
+                wanted.entry(m.tenant_id.as_str()).or_default().push(user);
+            }
+        }
+        let mut found = UserDevices::new();
+        for (tenant, mut users) in wanted {
+            users.sort_unstable();
+            users.dedup();
+            let tenant_id = TenantId::from_trusted(tenant.to_owned());
+            for device in self
+                .store
+                .active_devices_of_users(&tenant_id, &users)
+                .await?
+            {
+                let user = device.profile.user_id.clone().unwrap_or_default();
+                found
+                    .entry((tenant.to_owned(), user))
+                    .or_default()
+                    .push(device);
+            }
+        }
+        Ok(found)
+    }
+
     /// Resolves a message to the deliveries it needs.
-    async fn plan(&self, accepted: &MessageAccepted) -> Result<Plan, Transient> {
+    async fn plan(
+        &self,
+        accepted: &MessageAccepted,
+        audience: &Result<Audience, String>,
+        users: &UserDevices,
+    ) -> Result<Plan, Transient> {
         if now_ms() >= accepted.expires_at_ms {
             return Ok(Plan::Fail("the time to live ran out before routing".into()));
         }
         let tenant = TenantId::from_trusted(accepted.tenant_id.clone());
         let message = MessageId::from_trusted(accepted.message_id.clone());
-        let devices = match self.resolve(&tenant, accepted).await? {
+        let audience = match audience {
+            Ok(audience) => audience,
+            Err(reason) => return Ok(Plan::Fail(reason.clone())),
+        };
+        let devices = match self.resolve(&tenant, audience, users).await? {
             Ok(devices) => devices,
             Err(reason) => return Ok(Plan::Fail(reason)),
         };
@@ -251,22 +323,15 @@ impl Router {
     async fn resolve(
         &self,
         tenant: &TenantId,
-        accepted: &MessageAccepted,
+        audience: &Audience,
+        users: &UserDevices,
     ) -> Result<Result<Vec<DeviceRecord>, String>, Transient> {
-        // Ingest validated the whole request; only the destination is parsed again here.
-        let audience = match audience(accepted.destination.as_ref()) {
-            Ok(audience) => audience,
-            Err(err) => return Ok(Err(err.to_string())),
-        };
         let devices = match audience {
-            Audience::User(user) => {
-                let devices = self.store.active_devices_of_user(tenant, &user).await?;
-                if devices.is_empty() {
-                    return Ok(Err(format!("user {user:?} has no active devices")));
-                }
-                devices
-            }
-            Audience::Device(device) => match self.store.get_device(tenant, &device).await? {
+            Audience::User(user) => match users.get(&(tenant.as_str().to_owned(), user.clone())) {
+                Some(devices) => devices.clone(),
+                None => return Ok(Err(format!("user {user:?} has no active devices"))),
+            },
+            Audience::Device(device) => match self.store.get_device(tenant, device).await? {
                 Some(d) if d.is_active() => vec![d],
                 Some(d) => {
                     return Ok(Err(format!(
@@ -287,10 +352,10 @@ impl Router {
                     Browser::Unspecified => String::new(),
                     b => b.as_str_name().to_owned(),
                 };
-                let platform_name = herald_core::platform::platform_name(platform);
+                let platform_name = herald_core::platform::platform_name(*platform);
                 let device = self
                     .store
-                    .ensure_device(tenant, platform_name, &token, &browser)
+                    .ensure_device(tenant, platform_name, token, &browser)
                     .await?;
                 if !device.is_active() {
                     return Ok(Err(format!(
@@ -309,11 +374,10 @@ fn send_task(
     tenant: &TenantId,
     message: &MessageId,
     delivery: &DeliveryId,
-    provider: Provider,
     device: &DeviceRecord,
     accepted: &MessageAccepted,
-) -> Outgoing {
-    let task = SendTask {
+) -> SendTask {
+    SendTask {
         tenant_id: tenant.to_string(),
         message_id: message.to_string(),
         delivery_id: delivery.to_string(),
@@ -331,12 +395,8 @@ fn send_task(
         notification: accepted.notification.clone(),
         accepted_at_ms: accepted.accepted_at_ms,
         expires_at_ms: accepted.expires_at_ms,
-    };
-    Outgoing::new(
-        subjects::send(provider_name(provider), tenant.as_str()),
-        delivery.to_string(),
-        &task,
-    )
+        attempt: 1,
+    }
 }
 
 fn no_credential_receipt(
@@ -345,8 +405,8 @@ fn no_credential_receipt(
     delivery: &DeliveryId,
     provider: Provider,
     device: &DeviceId,
-) -> Outgoing {
-    let receipt = DeliveryReceipt {
+) -> DeliveryReceipt {
+    DeliveryReceipt {
         tenant_id: tenant.to_string(),
         message_id: message.to_string(),
         delivery_id: delivery.to_string(),
@@ -360,10 +420,5 @@ fn no_credential_receipt(
         provider_message_id: String::new(),
         attempts: 0,
         at_ms: now_ms(),
-    };
-    Outgoing::new(
-        subjects::receipt(tenant.as_str()),
-        format!("{delivery}.{}", Outcome::Failed.as_str_name()),
-        &receipt,
-    )
+    }
 }

@@ -1,7 +1,9 @@
 //! A provider sender: one durable pull consumer per provider (`sender-fcm`, …) that any number
-//! of replicas share. Each task is sent, its outcome published as a receipt, and only then
-//! acked. A retryable answer is not slept on: the task is NAKed with a delay (exponential
-//! backoff with jitter, at least the provider's `Retry-After`), so a waiting retry holds no
+//! of replicas share. It takes batches of send tasks, sends their tasks concurrently (at most
+//! `concurrency` provider requests in flight per process, over the tenant's long-lived client),
+//! publishes one receipt batch for what was settled and only then acks the batch. A retryable
+//! answer is not slept on: the task goes back to the stream in a retry batch that waits
+//! (exponential backoff with jitter, at least the provider's `Retry-After`) without holding a
 //! worker; once the next try would fall past the notification's time to live it is expired.
 #![forbid(unsafe_code)]
 
@@ -10,17 +12,18 @@ mod clients;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_bus::{Bus, Disposition, Message, Outgoing, SEND_STREAM, subjects};
+use herald_bus::{Bus, Disposition, Message, SEND_STREAM, subjects};
 use herald_core::backoff;
 use herald_core::crypto::MasterKey;
 use herald_core::ids::TenantId;
 use herald_core::platform::provider_name;
 use herald_core::time::now_ms;
-use herald_proto::bus::v1::{DeliveryReceipt, Outcome, SendTask};
+use herald_proto::bus::v1::{DeliveryReceipt, Outcome, SendBatch, SendTask};
 use herald_proto::v1::Provider;
 use herald_providers::Endpoints;
 use herald_providers::SendOutcome;
 use herald_store::Store;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
@@ -79,6 +82,7 @@ pub async fn run(
         clients,
         bus,
         kind: config.provider,
+        sends: Semaphore::new(config.concurrency),
     });
     herald_bus::consume(
         consumer,
@@ -99,27 +103,69 @@ struct Worker {
     clients: TenantClients,
     bus: Bus,
     kind: Provider,
+    /// Provider requests in flight, across every batch in hand.
+    sends: Semaphore,
 }
 
-/// When a receipt cannot be published the send is retried this soon (the provider may see it
-/// twice: the accepted crash window of at-least-once delivery).
+/// When the receipts cannot be published the batch is retried this soon (the provider may see
+/// its pushes twice: the accepted crash window of at-least-once delivery).
 const RECEIPT_RETRY: Duration = Duration::from_secs(1);
 
+/// What one try of a task came to.
+enum Tried {
+    /// Settled: its receipt.
+    Done(DeliveryReceipt),
+    /// To be tried again (the task, one attempt on) no earlier than this instant (Unix ms).
+    Again(SendTask, i64),
+}
+
 impl Worker {
+    /// Sends a batch's tasks concurrently, then publishes their receipts and the retries in
+    /// one go; the batch is acked only once both are stored.
     async fn handle(&self, message: Message) -> Disposition {
-        let Some(task) = herald_bus::decode::<SendTask>(&message) else {
+        let Some(batch) = herald_bus::decode::<SendBatch>(&message) else {
             return Disposition::Drop;
         };
-        let attempt = message
-            .info()
-            .map(|i| u32::try_from(i.delivered).unwrap_or(1))
-            .unwrap_or(1);
-        let span = tracing::info_span!("send", tenant_id = %task.tenant_id, delivery_id = %task.delivery_id, attempt);
-        self.deliver(task, attempt).instrument(span).await
+        if let Ok(wait) = u64::try_from(batch.not_before_ms - now_ms())
+            && wait > 0
+        {
+            return Disposition::Retry(Duration::from_millis(wait));
+        }
+        let tried = futures::future::join_all(batch.tasks.into_iter().map(|task| {
+            let span = tracing::debug_span!("send", tenant_id = %task.tenant_id, delivery_id = %task.delivery_id, attempt = task.attempt);
+            self.attempt(task).instrument(span)
+        }))
+        .await;
+        let mut receipts = Vec::with_capacity(tried.len());
+        let mut retries = Vec::new();
+        let mut not_before = 0;
+        for t in tried {
+            match t {
+                Tried::Done(receipt) => receipts.push(receipt),
+                Tried::Again(task, at) => {
+                    not_before = not_before.max(at);
+                    retries.push(task);
+                }
+            }
+        }
+        let mut outgoing = herald_bus::receipt_batches(receipts);
+        outgoing.extend(herald_bus::send_batches(
+            provider_name(self.kind),
+            retries,
+            not_before,
+        ));
+        match self.bus.publish_all(outgoing).await {
+            Ok(()) => Disposition::Ack,
+            Err(err) => {
+                tracing::warn!(%err, "could not publish receipts; the batch will be retried");
+                Disposition::Retry(RECEIPT_RETRY)
+            }
+        }
     }
 
-    async fn deliver(&self, task: SendTask, attempt: u32) -> Disposition {
-        let tenant = TenantId::from_trusted(task.tenant_id.clone());
+    /// One try of one task.
+    async fn attempt(&self, mut task: SendTask) -> Tried {
+        let attempt = task.attempt.max(1);
         let (outcome, reason, provider_message_id) = if now_ms() >= task.expires_at_ms {
             (
                 Outcome::Expired,
@@ -127,8 +173,12 @@ impl Worker {
                 String::new(),
             )
         } else {
+            let tenant = TenantId::from_trusted(task.tenant_id.clone());
             let outcome = match self.clients.get(&tenant).await {
-                Ok(client) => client.send(&task).await,
+                Ok(client) => {
+                    let _permit = self.sends.acquire().await.expect("never closed");
+                    client.send(&task).await
+                }
                 Err(outcome) => outcome,
             };
             match outcome {
@@ -142,7 +192,8 @@ impl Worker {
                     let next_try = now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
                     if next_try < task.expires_at_ms {
                         tracing::info!(%reason, delay_ms = delay.as_millis() as u64, "provider asked to retry later");
-                        return Disposition::Retry(delay);
+                        task.attempt = attempt + 1;
+                        return Tried::Again(task, next_try);
                     }
                     let reason = format!(
                         "gave up at the time to live after {attempt} attempts; last answer: {reason}"
@@ -151,39 +202,24 @@ impl Worker {
                 }
             }
         };
-        tracing::info!(outcome = outcome.as_str_name(), %reason, "send finished");
-        let receipt = DeliveryReceipt {
-            tenant_id: task.tenant_id.clone(),
-            message_id: task.message_id.clone(),
-            delivery_id: task.delivery_id.clone(),
-            device_id: task
-                .device
-                .as_ref()
-                .map(|d| d.device_id.clone())
-                .unwrap_or_default(),
+        if outcome == Outcome::Submitted {
+            tracing::debug!("submitted");
+        } else {
+            tracing::info!(outcome = outcome.as_str_name(), %reason, "send finished");
+        }
+        let device_id = task.device.map(|d| d.device_id).unwrap_or_default();
+        Tried::Done(DeliveryReceipt {
+            tenant_id: task.tenant_id,
+            message_id: task.message_id,
+            delivery_id: task.delivery_id,
+            device_id,
             provider: self.kind as i32,
             outcome: outcome as i32,
             reason,
             provider_message_id,
             attempts: attempt,
             at_ms: now_ms(),
-        };
-        let msg_id = format!("{}.{}", task.delivery_id, outcome.as_str_name());
-        match self
-            .bus
-            .publish(Outgoing::new(
-                subjects::receipt(&task.tenant_id),
-                msg_id,
-                &receipt,
-            ))
-            .await
-        {
-            Ok(()) => Disposition::Ack,
-            Err(err) => {
-                tracing::warn!(%err, "could not publish the receipt; the task will be retried");
-                Disposition::Retry(RECEIPT_RETRY)
-            }
-        }
+        })
     }
 }
 

@@ -126,14 +126,14 @@ async fn two_sender_processes_share_one_consumer_and_send_each_push_once() {
             }),
             accepted_at_ms: now_ms(),
             expires_at_ms: now_ms() + 600_000,
+            attempt: 1,
         };
-        Outgoing::new(
-            subjects::send("fcm", tenant.as_str()),
-            delivery.to_string(),
-            &task,
-        )
+        // A batch each, so both processes take a share.
+        herald_bus::send_batches("fcm", vec![task], 0)
     });
-    bus.publish_all(tasks.collect::<Vec<_>>()).await.unwrap();
+    bus.publish_all(tasks.flatten().collect::<Vec<_>>())
+        .await
+        .unwrap();
 
     let received = fcm.wait_for(tokens.len(), Duration::from_secs(30)).await;
     let mut seen: Vec<&str> = received.iter().map(|p| p.token.as_str()).collect();
@@ -149,7 +149,8 @@ async fn two_sender_processes_share_one_consumer_and_send_each_push_once() {
         "every push came over one process's connection"
     );
 
-    // Each receipt reaches the receipt stream, once (a receipt follows its push by a moment).
+    // Each batch's receipt reaches the receipt stream, once (a receipt follows its push by a
+    // moment).
     let mut receipts = js.get_stream(herald_bus::RECEIPT_STREAM).await.unwrap();
     let started = Instant::now();
     loop {

@@ -1,0 +1,148 @@
+//! The batch messages that carry deliveries between the services: send tasks (router →
+//! senders, and a sender's retries) and receipts (senders, router, ingest → receipt). One
+//! message per tenant and chunk instead of one per delivery keeps the broker's work per
+//! delivery small.
+
+use std::collections::BTreeMap;
+
+use herald_proto::bus::v1::{DeliveryReceipt, ReceiptBatch, SendBatch, SendTask};
+
+use crate::{Outgoing, batch_id, chunks, subjects};
+
+/// Send batches for one provider's sender: per tenant, in chunks, each tried no earlier than
+/// `not_before_ms` (0: at once).
+pub fn send_batches(provider: &str, tasks: Vec<SendTask>, not_before_ms: i64) -> Vec<Outgoing> {
+    let mut out = Vec::new();
+    for (tenant, tasks) in by_tenant(tasks, |t| &t.tenant_id) {
+        let subject = subjects::send(provider, &tenant);
+        for tasks in chunks(tasks) {
+            let msg_id = batch_id(
+                "send",
+                tasks
+                    .iter()
+                    .map(|t| format!("{}.{}", t.delivery_id, t.attempt)),
+            );
+            let batch = SendBatch {
+                tasks,
+                not_before_ms,
+            };
+            out.push(Outgoing::new(subject.clone(), msg_id, &batch));
+        }
+    }
+    out
+}
+
+/// Receipt batches: per tenant, in chunks.
+pub fn receipt_batches(receipts: Vec<DeliveryReceipt>) -> Vec<Outgoing> {
+    let mut out = Vec::new();
+    for (tenant, receipts) in by_tenant(receipts, |r| &r.tenant_id) {
+        let subject = subjects::receipt(&tenant);
+        for receipts in chunks(receipts) {
+            let msg_id = batch_id(
+                "receipt",
+                receipts
+                    .iter()
+                    .map(|r| format!("{}.{}", r.delivery_id, r.outcome().as_str_name())),
+            );
+            out.push(Outgoing::new(
+                subject.clone(),
+                msg_id,
+                &ReceiptBatch { receipts },
+            ));
+        }
+    }
+    out
+}
+
+fn by_tenant<T>(items: Vec<T>, tenant: impl Fn(&T) -> &String) -> BTreeMap<String, Vec<T>> {
+    let mut groups: BTreeMap<String, Vec<T>> = BTreeMap::new();
+    for item in items {
+        match groups.get_mut(tenant(&item)) {
+            Some(group) => group.push(item),
+            None => {
+                groups.insert(tenant(&item).clone(), vec![item]);
+            }
+        }
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herald_proto::bus::v1::Outcome;
+
+    fn task(tenant: &str, delivery: &str, attempt: u32) -> SendTask {
+        SendTask {
+            tenant_id: tenant.into(),
+            delivery_id: delivery.into(),
+            attempt,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn send_batches_split_by_tenant_and_size_and_name_their_contents() {
+        let mut tasks: Vec<SendTask> = (0..300).map(|i| task("t1", &format!("d{i}"), 1)).collect();
+        tasks.push(task("t2", "x", 1));
+        let out = send_batches("fcm", tasks, 0);
+        let shape: Vec<(&str, usize)> = out
+            .iter()
+            .map(|o| {
+                let batch = <SendBatch as prost::Message>::decode(o.payload.clone()).unwrap();
+                (o.subject.as_str(), batch.tasks.len())
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("herald.send.fcm.t1", 256),
+                ("herald.send.fcm.t1", 44),
+                ("herald.send.fcm.t2", 1)
+            ]
+        );
+        // The same tasks make the same ids; another attempt is another batch.
+        let again = send_batches("fcm", vec![task("t2", "x", 1)], 0);
+        assert_eq!(again[0].msg_id, out[2].msg_id);
+        let retry = send_batches("fcm", vec![task("t2", "x", 2)], 0);
+        assert_ne!(retry[0].msg_id, out[2].msg_id);
+    }
+
+    #[test]
+    fn large_items_are_chunked_by_bytes() {
+        let receipts: Vec<DeliveryReceipt> = (0..5)
+            .map(|i| DeliveryReceipt {
+                tenant_id: "t".into(),
+                delivery_id: format!("d{i}"),
+                reason: "x".repeat(200 * 1024),
+                ..Default::default()
+            })
+            .collect();
+        let out = receipt_batches(receipts);
+        let sizes: Vec<usize> = out
+            .iter()
+            .map(|o| {
+                assert!(o.payload.len() <= crate::BATCH_BYTES);
+                <ReceiptBatch as prost::Message>::decode(o.payload.clone())
+                    .unwrap()
+                    .receipts
+                    .len()
+            })
+            .collect();
+        assert_eq!(sizes, [2, 2, 1]);
+    }
+
+    #[test]
+    fn receipt_ids_depend_on_the_outcome() {
+        let receipt = |outcome: Outcome| DeliveryReceipt {
+            tenant_id: "t".into(),
+            delivery_id: "d".into(),
+            outcome: outcome as i32,
+            ..Default::default()
+        };
+        let a = receipt_batches(vec![receipt(Outcome::Submitted)]);
+        let b = receipt_batches(vec![receipt(Outcome::Read)]);
+        assert_eq!(a.len(), 1);
+        assert_ne!(a[0].msg_id, b[0].msg_id);
+    }
+}
