@@ -40,9 +40,6 @@ const COLUMNS: &str = "id, tenant_id, user_id, customer_id, platform, push_token
     web_p256dh, web_auth, sandbox, app_version, locale, state, state_reason, created_at, \
     updated_at, last_active_at";
 
-/// Users per audience query.
-const USERS_PER_QUERY: usize = 500;
-
 /// A device's state while it receives pushes.
 pub const ACTIVE: &str = "active";
 
@@ -194,30 +191,24 @@ impl Store {
     }
 
     /// Every active device of each of `users`: the audiences of user destinations, read in
-    /// one query per few hundred users, ordered by device id.
+    /// one query, ordered by device id.
     pub async fn active_devices_of_users(
         &self,
         tenant: &TenantId,
         users: &[&str],
     ) -> Result<Vec<DeviceRecord>> {
-        let mut devices = Vec::new();
-        for chunk in users.chunks(USERS_PER_QUERY) {
-            let placeholders: Vec<String> =
-                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-            let sql = format!(
-                "SELECT {COLUMNS} FROM devices \
-                 WHERE tenant_id = $1 AND user_id IN ({}) AND state = 'active' ORDER BY id",
-                placeholders.join(", ")
-            );
-            let mut query = sqlx::query(&sql).bind(tenant.as_str());
-            for user in chunk {
-                query = query.bind(*user);
-            }
-            for row in query.fetch_all(&self.reader).await? {
-                devices.push(DeviceRecord::from_row(&row)?);
-            }
-        }
-        Ok(devices)
+        let sql = format!(
+            "SELECT {COLUMNS} FROM devices \
+             WHERE tenant_id = $1 AND user_id IN (SELECT j.value FROM {}) AND state = 'active' \
+             ORDER BY id",
+            self.backend.json_texts(2)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(tenant.as_str())
+            .bind(crate::json(&users))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(DeviceRecord::from_row).collect()
     }
 
     /// Removes a device; false when the tenant has no such device.

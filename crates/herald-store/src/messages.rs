@@ -9,7 +9,7 @@ use herald_proto::v1::DeliveryStatus;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Result, Store};
+use crate::{Result, Store, int, json, text};
 
 /// A message as ingest stores it before publishing.
 #[derive(Clone, Debug)]
@@ -154,9 +154,6 @@ impl DeliveryRecord {
     }
 }
 
-/// Rows per multi-row INSERT (9 binds each keeps well under both backends' bind limits).
-const INSERT_CHUNK: usize = 200;
-
 impl Store {
     /// Stores an accepted message, or finds the earlier one with the same idempotency key.
     pub async fn insert_message(&self, msg: &NewMessage) -> Result<InsertedMessage> {
@@ -168,31 +165,46 @@ impl Store {
     /// answers whether it was new or repeated an earlier message's idempotency key.
     #[tracing::instrument(skip_all, fields(count = messages.len()))]
     pub async fn insert_messages(&self, messages: &[NewMessage]) -> Result<Vec<InsertedMessage>> {
-        let mut created = std::collections::HashSet::with_capacity(messages.len());
+        let b = self.backend;
+        let sql = format!(
+            // `WHERE true`: SQLite cannot tell an upsert's ON CONFLICT from a join's ON without it.
+            "INSERT INTO messages (id, tenant_id, idempotency_key, body, callback_data, notify_url, \
+                 created_at, expires_at, state) \
+             SELECT {}, {}, {}, {}, {}, {}, {}, {}, 'accepted' FROM {} WHERE true \
+             ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id",
+            text(0),
+            text(1),
+            text(2),
+            b.unhex(&text(3)),
+            text(4),
+            text(5),
+            int(6),
+            int(7),
+            b.json_rows(1),
+        );
+        let rows: Vec<_> = messages
+            .iter()
+            .map(|m| {
+                (
+                    m.id.as_str(),
+                    m.tenant_id.as_str(),
+                    m.idempotency_key.as_deref(),
+                    herald_core::crypto::hex(&m.body),
+                    &m.callback_data,
+                    &m.notify_url,
+                    m.created_at,
+                    m.expires_at,
+                )
+            })
+            .collect();
         let mut tx = self.pool.begin().await?;
-        for chunk in messages.chunks(MESSAGE_CHUNK) {
-            let sql = format!(
-                "INSERT INTO messages (id, tenant_id, idempotency_key, body, callback_data, notify_url, \
-                     created_at, expires_at, state) VALUES {} \
-                 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id",
-                value_rows_with(chunk.len(), 8, 1, "'accepted'")
-            );
-            let mut query = sqlx::query(&sql);
-            for msg in chunk {
-                query = query
-                    .bind(msg.id.as_str())
-                    .bind(msg.tenant_id.as_str())
-                    .bind(msg.idempotency_key.as_deref())
-                    .bind(&msg.body)
-                    .bind(&msg.callback_data)
-                    .bind(&msg.notify_url)
-                    .bind(msg.created_at)
-                    .bind(msg.expires_at);
-            }
-            for row in query.fetch_all(&mut *tx).await? {
-                created.insert(row.try_get::<String, _>("id")?);
-            }
-        }
+        let created: HashSet<String> = sqlx::query(&sql)
+            .bind(json(&rows))
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| row.try_get("id"))
+            .collect::<Result<_, _>>()?;
         // Only a message with an idempotency key can have been left out: find the earlier one.
         let mut results = Vec::with_capacity(messages.len());
         for msg in messages {
@@ -219,19 +231,18 @@ impl Store {
 
     /// Records that JetStream acknowledged these messages' publishes.
     pub async fn mark_published(&self, tenant: &TenantId, ids: &[MessageId]) -> Result<()> {
-        let now = now_ms();
-        for chunk in ids.chunks(INSERT_CHUNK) {
-            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
-            let sql = format!(
-                "UPDATE messages SET published_at = $1 WHERE tenant_id = $2 AND id IN ({})",
-                list.join(", ")
-            );
-            let mut query = sqlx::query(&sql).bind(now).bind(tenant.as_str());
-            for id in chunk {
-                query = query.bind(id.as_str());
-            }
-            query.execute(&self.pool).await?;
-        }
+        let sql = format!(
+            "UPDATE messages SET published_at = $1 WHERE tenant_id = $2 \
+             AND id IN (SELECT j.value FROM {})",
+            self.backend.json_texts(3)
+        );
+        let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
+        sqlx::query(&sql)
+            .bind(now_ms())
+            .bind(tenant.as_str())
+            .bind(json(&ids))
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -285,63 +296,77 @@ impl Store {
         routed: &[RoutedMessage],
         failed: &[FailedMessage],
     ) -> Result<HashSet<DeliveryId>> {
-        let now = now_ms();
-        let mut created = HashSet::new();
-        let rows: Vec<(&RoutedMessage, &NewDelivery)> = routed
+        let b = self.backend;
+        let deliveries: Vec<_> = routed
             .iter()
-            .flat_map(|m| m.deliveries.iter().map(move |d| (m, d)))
+            .flat_map(|m| {
+                m.deliveries.iter().map(move |d| {
+                    (
+                        d.id.as_str(),
+                        m.tenant_id.as_str(),
+                        m.message_id.as_str(),
+                        d.device_id.as_str(),
+                        &d.provider,
+                    )
+                })
+            })
+            .collect();
+        let routed: Vec<_> = routed
+            .iter()
+            .map(|m| (m.tenant_id.as_str(), m.message_id.as_str(), ""))
+            .collect();
+        let failed: Vec<_> = failed
+            .iter()
+            .map(|m| {
+                (
+                    m.tenant_id.as_str(),
+                    m.message_id.as_str(),
+                    m.reason.as_str(),
+                )
+            })
             .collect();
         let mut tx = self.pool.begin().await?;
-        for chunk in rows.chunks(INSERT_CHUNK) {
+        let mut created = HashSet::new();
+        if !deliveries.is_empty() {
             let sql = format!(
                 // `WHERE true`: SQLite cannot tell an upsert's ON CONFLICT from a join's ON without it.
-                "WITH v(id, tenant_id, message_id, device_id, provider) AS (VALUES {}) \
-                 INSERT INTO deliveries (id, tenant_id, message_id, device_id, provider, status, created_at, updated_at) \
-                 SELECT v.id, v.tenant_id, v.message_id, v.device_id, v.provider, 'queued', $1, $1 FROM v \
+                "INSERT INTO deliveries (id, tenant_id, message_id, device_id, provider, status, created_at, updated_at) \
+                 SELECT {}, {}, {}, {}, {}, 'queued', $1, $1 FROM {} \
                  WHERE true ON CONFLICT (id) DO NOTHING RETURNING id",
-                value_rows(chunk.len(), 5, 2)
+                text(0),
+                text(1),
+                text(2),
+                text(3),
+                text(4),
+                b.json_rows(2),
             );
-            let mut query = sqlx::query(&sql).bind(now);
-            for (m, d) in chunk {
-                query = query
-                    .bind(d.id.as_str())
-                    .bind(m.tenant_id.as_str())
-                    .bind(m.message_id.as_str())
-                    .bind(d.device_id.as_str())
-                    .bind(&d.provider);
-            }
-            for row in query.fetch_all(&mut *tx).await? {
+            for row in sqlx::query(&sql)
+                .bind(now_ms())
+                .bind(json(&deliveries))
+                .fetch_all(&mut *tx)
+                .await?
+            {
                 created.insert(DeliveryId::from_trusted(row.try_get("id")?));
             }
         }
-        for chunk in routed.chunks(INSERT_CHUNK) {
-            let sql = format!(
-                "WITH v(tenant_id, id) AS (VALUES {}) \
-                 UPDATE messages SET state = 'routed', reason = '' \
-                 FROM v WHERE messages.tenant_id = v.tenant_id AND messages.id = v.id",
-                value_rows(chunk.len(), 2, 1)
-            );
-            let mut query = sqlx::query(&sql);
-            for m in chunk {
-                query = query.bind(m.tenant_id.as_str()).bind(m.message_id.as_str());
+        for (state, messages) in [("routed", routed), ("failed", failed)] {
+            if messages.is_empty() {
+                continue;
             }
-            query.execute(&mut *tx).await?;
-        }
-        for chunk in failed.chunks(INSERT_CHUNK) {
             let sql = format!(
-                "WITH v(tenant_id, id, reason) AS (VALUES {}) \
-                 UPDATE messages SET state = 'failed', reason = v.reason \
+                "WITH v AS (SELECT {} AS tenant_id, {} AS id, {} AS reason FROM {}) \
+                 UPDATE messages SET state = $1, reason = v.reason \
                  FROM v WHERE messages.tenant_id = v.tenant_id AND messages.id = v.id",
-                value_rows(chunk.len(), 3, 1)
+                text(0),
+                text(1),
+                text(2),
+                b.json_rows(2),
             );
-            let mut query = sqlx::query(&sql);
-            for m in chunk {
-                query = query
-                    .bind(m.tenant_id.as_str())
-                    .bind(m.message_id.as_str())
-                    .bind(&m.reason);
-            }
-            query.execute(&mut *tx).await?;
+            sqlx::query(&sql)
+                .bind(state)
+                .bind(json(&messages))
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(created)
@@ -415,126 +440,115 @@ impl Store {
     #[tracing::instrument(skip(self, updates), fields(count = updates.len()))]
     pub async fn apply_receipts(&self, updates: &[ReceiptUpdate]) -> Result<u64> {
         use DeliveryStatus::*;
+        let b = self.backend;
         let mut changed = 0;
         let mut tx = self.pool.begin().await?;
         // Up the ladder, so a batch holding "submitted" and "read" for one delivery ends at read.
         for status in [Submitted, Delivered, Read, Failed, Expired] {
+            let rows: Vec<_> = updates
+                .iter()
+                .filter(|u| u.status == status)
+                .map(|u| {
+                    (
+                        u.delivery_id.as_str(),
+                        u.tenant_id.as_str(),
+                        &u.reason,
+                        &u.provider_message_id,
+                        u.attempts,
+                        u.at_ms,
+                    )
+                })
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
             // The ladder's rule as "from>to" pairs; see below why it is written against v.
             let transitions: Vec<String> = allowed_predecessors(status)
                 .into_iter()
                 .map(|from| format!("'{from}>{}'", status_name(status)))
                 .collect();
-            for (tenant, group) in by_tenant(updates.iter().filter(|u| u.status == status)) {
-                for chunk in group.chunks(RECEIPT_CHUNK) {
-                    // Every condition on deliveries refers to v, so the only way in is its key.
-                    // Written as plain filters (tenant_id = $1, status IN …) PostgreSQL judged
-                    // them by statistics from when the table was small, expected one row, and
-                    // scanned all of the tenant's deliveries for each of the 150 receipts.
-                    let sql = format!(
-                        "WITH v(id, status, reason, pmid, attempts, at, tenant) AS (VALUES {}) \
-                         UPDATE deliveries SET status = v.status, \
-                             reason = CASE WHEN v.reason = '' THEN deliveries.reason ELSE v.reason END, \
-                             provider_message_id = CASE WHEN v.pmid = '' THEN deliveries.provider_message_id ELSE v.pmid END, \
-                             attempts = CASE WHEN deliveries.attempts > v.attempts THEN deliveries.attempts ELSE v.attempts END, \
-                             updated_at = v.at \
-                         FROM v WHERE deliveries.id = v.id AND deliveries.tenant_id = v.tenant \
-                             AND deliveries.status || '>' || v.status IN ({})",
-                        value_rows_with(chunk.len(), 6, 2, "$1"),
-                        transitions.join(", ")
-                    );
-                    let mut query = sqlx::query(&sql).bind(tenant);
-                    for u in chunk {
-                        query = query
-                            .bind(u.delivery_id.as_str())
-                            .bind(status_name(u.status))
-                            .bind(&u.reason)
-                            .bind(&u.provider_message_id)
-                            .bind(i64::from(u.attempts))
-                            .bind(u.at_ms);
-                    }
-                    changed += query.execute(&mut *tx).await?.rows_affected();
-                }
-            }
+            // Every condition on deliveries refers to v, so the only way in is its key.
+            // Written as plain filters (tenant_id = $1, status IN …) PostgreSQL judged them by
+            // statistics from when the table was small, expected one row, and scanned all of
+            // the tenant's deliveries for each receipt.
+            let sql = format!(
+                "WITH v AS (SELECT {} AS id, {} AS tenant, {} AS reason, {} AS pmid, {} AS attempts, \
+                     {} AS at, $1 AS status FROM {}) \
+                 UPDATE deliveries SET status = v.status, \
+                     reason = CASE WHEN v.reason = '' THEN deliveries.reason ELSE v.reason END, \
+                     provider_message_id = CASE WHEN v.pmid = '' THEN deliveries.provider_message_id ELSE v.pmid END, \
+                     attempts = CASE WHEN deliveries.attempts > v.attempts THEN deliveries.attempts ELSE v.attempts END, \
+                     updated_at = v.at \
+                 FROM v WHERE deliveries.id = v.id AND deliveries.tenant_id = v.tenant \
+                     AND deliveries.status || '>' || v.status IN ({})",
+                text(0),
+                text(1),
+                text(2),
+                text(3),
+                int(4),
+                int(5),
+                b.json_rows(2),
+                transitions.join(", ")
+            );
+            changed += sqlx::query(&sql)
+                .bind(status_name(status))
+                .bind(json(&rows))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         }
-        for (tenant, group) in by_tenant(updates.iter().filter(|u| u.token_dead)) {
-            for chunk in group.chunks(RECEIPT_CHUNK) {
-                // A web subscription the push service forgot is expired; other tokens are dead.
-                let sql = format!(
-                    "WITH v(id, reason, at) AS (VALUES {}) \
-                     UPDATE devices SET state = CASE WHEN devices.platform = 'web' THEN 'expired' ELSE 'inactive' END, \
-                         state_reason = v.reason, updated_at = v.at \
-                     FROM v WHERE devices.tenant_id = $1 AND devices.id = v.id AND devices.state = 'active'",
-                    value_rows(chunk.len(), 3, 2)
-                );
-                let mut query = sqlx::query(&sql).bind(tenant);
-                for u in chunk {
-                    query = query
-                        .bind(u.device_id.as_str())
-                        .bind(&u.reason)
-                        .bind(u.at_ms);
-                }
-                query.execute(&mut *tx).await?;
-            }
+        let dead: Vec<_> = updates
+            .iter()
+            .filter(|u| u.token_dead)
+            .map(|u| {
+                (
+                    u.device_id.as_str(),
+                    u.tenant_id.as_str(),
+                    &u.reason,
+                    u.at_ms,
+                )
+            })
+            .collect();
+        if !dead.is_empty() {
+            // A web subscription the push service forgot is expired; other tokens are dead.
+            let sql = format!(
+                "WITH v AS (SELECT {} AS id, {} AS tenant, {} AS reason, {} AS at FROM {}) \
+                 UPDATE devices SET state = CASE WHEN devices.platform = 'web' THEN 'expired' ELSE 'inactive' END, \
+                     state_reason = v.reason, updated_at = v.at \
+                 FROM v WHERE devices.tenant_id = v.tenant AND devices.id = v.id AND devices.state = 'active'",
+                text(0),
+                text(1),
+                text(2),
+                int(3),
+                b.json_rows(1),
+            );
+            sqlx::query(&sql)
+                .bind(json(&dead))
+                .execute(&mut *tx)
+                .await?;
         }
-        for (tenant, group) in by_tenant(
-            updates
-                .iter()
-                .filter(|u| u.status == Submitted && !u.token_dead),
-        ) {
-            let at = group.iter().map(|u| u.at_ms).max().unwrap_or_default();
-            for chunk in group.chunks(RECEIPT_CHUNK) {
-                let ids: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
-                let sql = format!(
-                    "UPDATE devices SET last_active_at = $1 WHERE tenant_id = $2 AND id IN ({})",
-                    ids.join(", ")
-                );
-                let mut query = sqlx::query(&sql).bind(at).bind(tenant);
-                for u in chunk {
-                    query = query.bind(u.device_id.as_str());
-                }
-                query.execute(&mut *tx).await?;
-            }
+        let reached: Vec<_> = updates
+            .iter()
+            .filter(|u| u.status == Submitted && !u.token_dead)
+            .map(|u| (u.device_id.as_str(), u.tenant_id.as_str(), u.at_ms))
+            .collect();
+        if !reached.is_empty() {
+            let sql = format!(
+                "WITH v AS (SELECT {} AS id, {} AS tenant, MAX({}) AS at FROM {} GROUP BY 1, 2) \
+                 UPDATE devices SET last_active_at = v.at \
+                 FROM v WHERE devices.tenant_id = v.tenant AND devices.id = v.id \
+                     AND devices.last_active_at < v.at",
+                text(0),
+                text(1),
+                int(2),
+                b.json_rows(1),
+            );
+            sqlx::query(&sql)
+                .bind(json(&reached))
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(changed)
     }
-}
-
-/// Receipts per statement (6 binds each).
-const RECEIPT_CHUNK: usize = 150;
-
-/// Updates grouped by tenant, in a stable order.
-fn by_tenant<'a>(
-    updates: impl Iterator<Item = &'a ReceiptUpdate>,
-) -> std::collections::BTreeMap<&'a str, Vec<&'a ReceiptUpdate>> {
-    let mut groups: std::collections::BTreeMap<&str, Vec<&ReceiptUpdate>> =
-        std::collections::BTreeMap::new();
-    for u in updates {
-        groups.entry(u.tenant_id.as_str()).or_default().push(u);
-    }
-    groups
-}
-
-/// Messages per insert (8 binds each).
-const MESSAGE_CHUNK: usize = 100;
-
-/// `($first, …), (…)`: `rows` groups of `width` placeholders numbered from `first`.
-fn value_rows(rows: usize, width: usize, first: usize) -> String {
-    value_rows_with(rows, width, first, "")
-}
-
-/// Like [`value_rows`], with `tail` (a literal) closing each group.
-fn value_rows_with(rows: usize, width: usize, first: usize, tail: &str) -> String {
-    (0..rows)
-        .map(|r| {
-            let mut cells: Vec<String> = (0..width)
-                .map(|c| format!("${}", first + r * width + c))
-                .collect();
-            if !tail.is_empty() {
-                cells.push(tail.to_owned());
-            }
-            format!("({})", cells.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }

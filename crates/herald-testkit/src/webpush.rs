@@ -51,6 +51,8 @@ pub struct WebPushState {
     origin: String,
     subscribers: Mutex<HashMap<String, Subscriber>>,
     vapid_tokens: Mutex<HashSet<String>>,
+    /// (JWT, k) pairs whose signature verified: checked once, as a push service would cache.
+    verified: Mutex<HashSet<(String, Vec<u8>)>>,
     log_pushes: bool,
 }
 
@@ -85,6 +87,7 @@ impl MockPushService {
             origin: format!("https://localhost:{port}"),
             subscribers: Mutex::default(),
             vapid_tokens: Mutex::default(),
+            verified: Mutex::default(),
             log_pushes,
         });
         let router = Router::new()
@@ -151,15 +154,19 @@ fn check_vapid(
         }
     }
     let (jwt, key) = jwt.zip(key).ok_or("vapid needs t= and k=")?;
-    let verifying =
-        VerifyingKey::from_sec1_bytes(&key).map_err(|_| "k is not a P-256 public key")?;
     let (input, signature) = jwt.rsplit_once('.').ok_or("t is not a JWT")?;
-    let signature = from_b64url(signature)
-        .and_then(|s| Signature::from_slice(&s).ok())
-        .ok_or("bad JWT signature")?;
-    verifying
-        .verify(input.as_bytes(), &signature)
-        .map_err(|_| "the JWT signature does not verify with k")?;
+    let pair = (jwt.clone(), key.clone());
+    if !shared.verified.lock().expect("mock state").contains(&pair) {
+        let verifying =
+            VerifyingKey::from_sec1_bytes(&key).map_err(|_| "k is not a P-256 public key")?;
+        let signature = from_b64url(signature)
+            .and_then(|s| Signature::from_slice(&s).ok())
+            .ok_or("bad JWT signature")?;
+        verifying
+            .verify(input.as_bytes(), &signature)
+            .map_err(|_| "the JWT signature does not verify with k")?;
+        shared.verified.lock().expect("mock state").insert(pair);
+    }
     let claims: Value = input
         .split('.')
         .nth(1)
