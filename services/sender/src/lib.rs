@@ -116,7 +116,7 @@ enum Tried {
     /// Settled: its receipt.
     Done(DeliveryReceipt),
     /// To be tried again (the task, one attempt on) no earlier than this instant (Unix ms).
-    Again(SendTask, i64),
+    Again(Box<SendTask>, i64),
 }
 
 impl Worker {
@@ -144,7 +144,7 @@ impl Worker {
                 Tried::Done(receipt) => receipts.push(receipt),
                 Tried::Again(task, at) => {
                     not_before = not_before.max(at);
-                    retries.push(task);
+                    retries.push(*task);
                 }
             }
         }
@@ -193,7 +193,7 @@ impl Worker {
                     if next_try < task.expires_at_ms {
                         tracing::info!(%reason, delay_ms = delay.as_millis() as u64, "provider asked to retry later");
                         task.attempt = attempt + 1;
-                        return Tried::Again(task, next_try);
+                        return Tried::Again(Box::new(task), next_try);
                     }
                     let reason = format!(
                         "gave up at the time to live after {attempt} attempts; last answer: {reason}"
