@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use herald_bus::{Bus, Outgoing, SEND_STREAM, subjects};
+use herald_bus::{Bus, SEND_STREAM};
 use herald_core::crypto::{MasterKey, credential_context};
 use herald_core::ids::{DeliveryId, DeviceId, MessageId};
 use herald_core::time::now_ms;
