@@ -351,6 +351,7 @@ async fn send(
         validate_only: false,
         peer,
         at: Instant::now(),
+        sealed: None,
     });
     ([("apns-id", apns_id)], StatusCode::OK).into_response()
 }

@@ -290,6 +290,7 @@ async fn send(
         validate_only,
         peer,
         at: Instant::now(),
+        sealed: None,
     });
     let name = format!(
         "projects/{}/messages/0:{}%mock{sequence}",

@@ -181,6 +181,7 @@ async fn send(
         validate_only,
         peer,
         at: Instant::now(),
+        sealed: None,
     });
     result(StatusCode::OK, "80000000", "Success")
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -83,6 +83,37 @@ pub struct ReceivedPush {
     /// The client end of the connection: one per HTTP/2 connection of a sender.
     pub peer: SocketAddr,
     pub at: Instant,
+    /// A body only the device can read, opened into `body` when a test reads the push.
+    pub(crate) sealed: Option<Sealed>,
+}
+
+impl ReceivedPush {
+    /// The push as the device sees it: a sealed body opened.
+    fn opened(&self) -> Self {
+        let mut push = self.clone();
+        if let Some(sealed) = push.sealed.take() {
+            push.body = (sealed.0)();
+        }
+        push
+    }
+}
+
+/// A body encrypted end to end (Web Push): a push service cannot read it, so the mock accepts
+/// it unread as the real one does, and opens it, as the browser would, when a test reads the
+/// push.
+#[derive(Clone)]
+pub(crate) struct Sealed(Arc<dyn Fn() -> Value + Send + Sync>);
+
+impl Sealed {
+    pub(crate) fn new(open: impl Fn() -> Value + Send + Sync + 'static) -> Self {
+        Self(Arc::new(open))
+    }
+}
+
+impl std::fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealed")
+    }
 }
 
 #[derive(Debug, Default)]
@@ -140,7 +171,7 @@ impl Recorder {
             .received
             .iter()
             .filter(|p| !p.validate_only)
-            .cloned()
+            .map(ReceivedPush::opened)
             .collect()
     }
 
@@ -150,7 +181,7 @@ impl Recorder {
             .received
             .iter()
             .filter(|p| p.validate_only)
-            .cloned()
+            .map(ReceivedPush::opened)
             .collect()
     }
 

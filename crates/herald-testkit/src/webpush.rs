@@ -4,8 +4,10 @@
 //! It checks what push services check: the `TTL` header, `Content-Encoding: aes128gcm`, the
 //! `Urgency` and `Topic` formats, the VAPID JWT (ES256 signature with the `k` key, `aud` = its
 //! origin, `exp` within 24 hours, a mailto:/https: `sub`) and that `k` is the
-//! applicationServerKey the subscription was made with, the 4096-byte body limit; and it decrypts
-//! every body with the subscription's keys, so tests see what the service worker would.
+//! applicationServerKey the subscription was made with, the 4096-byte body limit and the
+//! aes128gcm header. Like a real push service it cannot read the body (it is encrypted for the
+//! browser); when a test reads a push, the mock decrypts it with the subscription's keys, as the
+//! browser would, so tests see what the service worker would.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -24,7 +26,7 @@ use p256::ecdsa::{Signature, VerifyingKey};
 use serde_json::Value;
 
 pub use crate::mock::{Answer, ReceivedPush, Version};
-use crate::mock::{Mock, Peer, Recorder, authorization, header_map, with_retry_after};
+use crate::mock::{Mock, Peer, Recorder, Sealed, authorization, header_map, with_retry_after};
 use crate::tls::{HttpsServer, TestCa};
 
 const MAX_BODY: usize = 4096;
@@ -243,6 +245,10 @@ async fn push(
     if body.len() > MAX_BODY {
         return refuse(StatusCode::PAYLOAD_TOO_LARGE, "the body is over 4096 bytes");
     }
+    // The aes128gcm header (salt, record size, a 65-byte key id) and one tag at least.
+    if body.len() < 21 + 65 + 16 || body[20] != 65 {
+        return refuse(StatusCode::BAD_REQUEST, "the aes128gcm header is malformed");
+    }
     let answer = shared.recorder.next_answer(&id);
     if !answer.delay.is_zero() {
         tokio::time::sleep(answer.delay).await;
@@ -255,7 +261,7 @@ async fn push(
             .unwrap_or(StatusCode::BAD_REQUEST);
         return with_retry_after(refuse(status, "scripted"), &answer);
     }
-    let plaintext = {
+    let (key, auth) = {
         let subscribers = shared.subscribers.lock().expect("mock state");
         let Some(subscriber) = subscribers.get(&id) else {
             return refuse(StatusCode::NOT_FOUND, "no such subscription");
@@ -266,17 +272,22 @@ async fn push(
                 "k is not the key the subscription was made with",
             );
         }
-        match ece::decrypt(&body, &subscriber.key, &subscriber.auth) {
-            Ok(plaintext) => plaintext,
-            Err(_) => return refuse(StatusCode::BAD_REQUEST, "the body does not decrypt"),
-        }
+        (subscriber.key.clone(), subscriber.auth.clone())
     };
     shared.vapid_tokens.lock().expect("mock state").insert(jwt);
-    let message: Value = serde_json::from_slice(&plaintext)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&plaintext).into_owned()));
-    if shared.log_pushes {
+    // What the browser reads: the decrypted body as JSON (or as text, or why it is unreadable).
+    let open = move || match ece::decrypt(&body, &key, &auth) {
+        Ok(plaintext) => serde_json::from_slice(&plaintext)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&plaintext).into_owned())),
+        Err(err) => Value::String(format!("the body does not decrypt: {err}")),
+    };
+    let (message, sealed) = if shared.log_pushes {
+        let message = open();
         tracing::info!(target: "herald::mock_webpush", subscription = %id, message = %message, "mock push service delivered a message");
-    }
+        (message, None)
+    } else {
+        (Value::Null, Some(Sealed::new(open)))
+    };
     let sequence = shared.recorder.record(ReceivedPush {
         token: id,
         body: message,
@@ -286,6 +297,7 @@ async fn push(
         validate_only: false,
         peer,
         at: Instant::now(),
+        sealed,
     });
     let location = format!("{}/message/{sequence}", shared.origin);
     (StatusCode::CREATED, [("location", location)]).into_response()
