@@ -289,6 +289,7 @@ async fn send(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let arrived = Instant::now();
     let _in_flight = InFlight::enter(&shared.streams, peer);
     let authorization = authorization(&headers);
     let token_auth = !authorization.is_empty();
@@ -350,7 +351,7 @@ async fn send(
         http_version: version,
         validate_only: false,
         peer,
-        at: Instant::now(),
+        at: arrived,
         sealed: None,
     });
     ([("apns-id", apns_id)], StatusCode::OK).into_response()

@@ -217,6 +217,7 @@ async fn send(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let arrived = Instant::now();
     let authorization = authorization(&headers);
     if !shared.recorder.token_valid(&authorization) {
         return fcm_error(
@@ -289,7 +290,7 @@ async fn send(
         http_version: version,
         validate_only,
         peer,
-        at: Instant::now(),
+        at: arrived,
         sealed: None,
     });
     let name = format!(

@@ -103,6 +103,7 @@ async fn send(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let arrived = Instant::now();
     let authorization = authorization(&headers);
     if !shared.recorder.token_valid(&authorization) {
         return result(StatusCode::UNAUTHORIZED, "80200003", "Oauth Token expired");
@@ -180,7 +181,7 @@ async fn send(
         http_version: version,
         validate_only,
         peer,
-        at: Instant::now(),
+        at: arrived,
         sealed: None,
     });
     result(StatusCode::OK, "80000000", "Success")

@@ -82,6 +82,7 @@ pub struct ReceivedPush {
     pub validate_only: bool,
     /// The client end of the connection: one per HTTP/2 connection of a sender.
     pub peer: SocketAddr,
+    /// When the request arrived (before any scripted answer delay).
     pub at: Instant,
     /// A body only the device can read, opened into `body` when a test reads the push.
     pub(crate) sealed: Option<Sealed>,

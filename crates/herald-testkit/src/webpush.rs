@@ -234,6 +234,7 @@ async fn push(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let arrived = Instant::now();
     if let Err((status, why)) = check_headers(&headers) {
         return refuse(status, why);
     }
@@ -296,7 +297,7 @@ async fn push(
         http_version: version,
         validate_only: false,
         peer,
-        at: Instant::now(),
+        at: arrived,
         sealed,
     });
     let location = format!("{}/message/{sequence}", shared.origin);
