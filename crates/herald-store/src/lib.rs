@@ -134,8 +134,22 @@ impl Store {
         let options = AnyConnectOptions::from_str(url)?;
         let (pool, reader) = match backend {
             Backend::Sqlite => {
-                let pool = sqlite_pool(1).connect_with(options.clone()).await?;
-                let reader = sqlite_pool(4).connect_with(options).await?;
+                let pool = sqlite_pool(1)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlite_pragmas(conn).await?;
+                            // Checkpoints run beside the writer (see `checkpoints`), not in it.
+                            conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options.clone())
+                    .await?;
+                let reader = sqlite_pool(4)
+                    .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
+                    .connect_with(options)
+                    .await?;
+                tokio::spawn(checkpoints(reader.clone()));
                 (pool, reader)
             }
             Backend::Postgres => {
@@ -182,18 +196,41 @@ impl Store {
     }
 }
 
-/// SQLite connections in WAL mode with a generous busy timeout.
+/// A pool of SQLite connections.
 fn sqlite_pool(connections: u32) -> AnyPoolOptions {
-    AnyPoolOptions::new()
-        .max_connections(connections)
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                conn.execute("PRAGMA journal_mode = WAL").await?;
-                conn.execute("PRAGMA synchronous = NORMAL").await?;
-                conn.execute("PRAGMA busy_timeout = 10000").await?;
-                Ok(())
-            })
-        })
+    AnyPoolOptions::new().max_connections(connections)
+}
+
+/// WAL mode with a generous busy timeout.
+async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+    conn.execute("PRAGMA journal_mode = WAL").await?;
+    conn.execute("PRAGMA synchronous = NORMAL").await?;
+    conn.execute("PRAGMA busy_timeout = 10000").await?;
+    Ok(())
+}
+
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Copies the SQLite WAL back into the database (a passive checkpoint) from a reader
+/// connection, until the store closes. SQLite's automatic checkpoint would run inside the
+/// commit that crosses its threshold, holding the one writer connection (and every write
+/// queued behind it) for the copy and the fsync; a passive checkpoint beside it lets writes go on.
+async fn checkpoints(reader: AnyPool) {
+    let mut ticker = tokio::time::interval(CHECKPOINT_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if reader.is_closed() {
+            return;
+        }
+        if let Err(err) = reader.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+            if reader.is_closed() {
+                return;
+            }
+            tracing::warn!(%err, "SQLite checkpoint failed; retrying");
+        }
+    }
 }
 
 /// Migrations compiled into the binary: (version, description, SQL).
