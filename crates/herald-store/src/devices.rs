@@ -5,7 +5,7 @@ use herald_core::time::now_ms;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Result, Store};
+use crate::{Backend, Result, Store};
 
 /// What a registration says of a device.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -197,12 +197,22 @@ impl Store {
         tenant: &TenantId,
         users: &[&str],
     ) -> Result<Vec<DeviceRecord>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM devices \
-             WHERE tenant_id = $1 AND user_id IN (SELECT j.value FROM {}) AND state = 'active' \
-             ORDER BY id",
-            self.backend.json_texts(2)
-        );
+        let sql = match self.backend {
+            // A lookup in the (tenant, user) index per user, forced by the lateral subquery:
+            // with statistics from before the devices were registered, PostgreSQL otherwise
+            // read every device of the tenant and filtered them.
+            Backend::Postgres => format!(
+                "SELECT d.* FROM (SELECT DISTINCT value FROM jsonb_array_elements_text($2::jsonb)) \
+                     AS u(user_id) \
+                 CROSS JOIN LATERAL (SELECT {COLUMNS} FROM devices \
+                     WHERE tenant_id = $1 AND user_id = u.user_id AND state = 'active' OFFSET 0) d \
+                 ORDER BY d.id"
+            ),
+            Backend::Sqlite => format!(
+                "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 \
+                 AND user_id IN (SELECT value FROM json_each($2)) AND state = 'active' ORDER BY id"
+            ),
+        };
         let rows = sqlx::query(&sql)
             .bind(tenant.as_str())
             .bind(crate::json(&users))

@@ -61,11 +61,14 @@ impl Backend {
         }
     }
 
-    /// Like [`Self::json_rows`] for an array of strings: `j.value` is each string.
-    fn json_texts(self, n: usize) -> String {
+    /// `IN` the JSON array of strings bound as `$n`; on PostgreSQL as `= ANY` an array, which
+    /// the planner can use as an index condition.
+    fn in_json_texts(self, n: usize) -> String {
         match self {
-            Self::Sqlite => format!("json_each(${n}) AS j"),
-            Self::Postgres => format!("jsonb_array_elements_text(${n}::jsonb) AS j(value)"),
+            Self::Sqlite => format!("IN (SELECT value FROM json_each(${n}))"),
+            Self::Postgres => {
+                format!("= ANY(ARRAY(SELECT jsonb_array_elements_text(${n}::jsonb)))")
+            }
         }
     }
 

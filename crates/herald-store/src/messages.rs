@@ -232,9 +232,8 @@ impl Store {
     /// Records that JetStream acknowledged these messages' publishes.
     pub async fn mark_published(&self, tenant: &TenantId, ids: &[MessageId]) -> Result<()> {
         let sql = format!(
-            "UPDATE messages SET published_at = $1 WHERE tenant_id = $2 \
-             AND id IN (SELECT j.value FROM {})",
-            self.backend.json_texts(3)
+            "UPDATE messages SET published_at = $1 WHERE tenant_id = $2 AND id {}",
+            self.backend.in_json_texts(3)
         );
         let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
         sqlx::query(&sql)
