@@ -406,7 +406,7 @@ async fn one_provider_token_serves_many_sends_multiplexed_on_few_connections() {
     let connections: std::collections::HashSet<_> =
         stack.apns.received().iter().map(|p| p.peer).collect();
     assert!(
-        connections.len() <= 2,
+        connections.len() <= herald_providers::http::CONNECTIONS,
         "a small pool: {} connections",
         connections.len()
     );

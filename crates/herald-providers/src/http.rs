@@ -2,10 +2,30 @@
 //! connections, and an optional extra trusted CA so tests and `--with-mocks` can point the same
 //! code at local mock providers.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-/// The HTTP client type the provider clients take.
-pub use reqwest::Client as HttpClient;
+/// HTTP/2 connections to each provider host, used in turn. One connection carries at most the
+/// server's SETTINGS_MAX_CONCURRENT_STREAMS requests at once (commonly 100 to 200), so with a
+/// provider's round trip of tens of milliseconds a single connection caps a sender at a few
+/// thousand requests a second, below its concurrency.
+pub const CONNECTIONS: usize = 4;
+
+/// The HTTP client the provider clients take: [`CONNECTIONS`] independent reqwest clients
+/// (each keeps its own HTTP/2 connection per host), handed out in turn. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    clients: Arc<[reqwest::Client]>,
+    turn: Arc<AtomicUsize>,
+}
+
+impl HttpClient {
+    /// The client (and so the connection) for the next request.
+    pub fn next(&self) -> &reqwest::Client {
+        &self.clients[self.turn.fetch_add(1, Ordering::Relaxed) % self.clients.len()]
+    }
+}
 
 /// Transport settings common to every provider.
 #[derive(Clone, Debug, Default)]
@@ -32,22 +52,31 @@ pub fn client_with_identity(
     } else {
         config.timeout
     };
-    let mut builder = reqwest::Client::builder()
-        .use_rustls_tls()
-        .timeout(timeout)
-        .connect_timeout(Duration::from_secs(10))
-        .pool_idle_timeout(Duration::from_secs(300))
-        .http2_adaptive_window(true)
-        .http2_keep_alive_interval(Duration::from_secs(30))
-        .http2_keep_alive_while_idle(true)
-        .redirect(reqwest::redirect::Policy::none());
-    if let Some(pem) = &config.extra_ca_pem {
-        builder = builder.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes())?);
-    }
-    if let Some(identity) = identity {
-        builder = builder.identity(reqwest::Identity::from_pem(identity)?);
-    }
-    builder.build()
+    let one = || {
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(300))
+            .http2_adaptive_window(true)
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .http2_keep_alive_while_idle(true)
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(pem) = &config.extra_ca_pem {
+            builder = builder.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes())?);
+        }
+        if let Some(identity) = identity {
+            builder = builder.identity(reqwest::Identity::from_pem(identity)?);
+        }
+        builder.build()
+    };
+    let clients = (0..CONNECTIONS)
+        .map(|_| one())
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpClient {
+        clients: clients.into(),
+        turn: Arc::default(),
+    })
 }
 
 /// A provider's HTTP answer.
@@ -69,6 +98,7 @@ pub async fn post_json(
     body: &serde_json::Value,
 ) -> Result<Answer, crate::SendOutcome> {
     let response = http
+        .next()
         .post(url)
         .bearer_auth(bearer)
         .json(body)

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+use crate::http::HttpClient;
+
 /// Refresh this long before the token expires, so no send uses a token about to lapse.
 const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
@@ -71,11 +73,12 @@ struct TokenResponse {
 /// POSTs `form` to a token endpoint and reads `{access_token, expires_in}`. Server errors and
 /// throttling are `Unavailable` (retry later); any other refusal is `Rejected`.
 pub async fn fetch_form(
-    http: &reqwest::Client,
+    http: &HttpClient,
     url: &str,
     form: &[(&str, &str)],
 ) -> Result<(String, Duration), TokenError> {
     let response = http
+        .next()
         .post(url)
         .form(form)
         .send()

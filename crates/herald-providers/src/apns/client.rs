@@ -1,8 +1,6 @@
-//! The APNs client of one credential: a small pool of long-lived HTTP/2 connections (one reqwest
-//! client each, used in turn; each multiplexes many streams up to the server's
+//! The APNs client of one credential: a small pool of long-lived HTTP/2 connections
+//! ([`HttpClient`], used in turn; each multiplexes many streams up to the server's
 //! SETTINGS_MAX_CONCURRENT_STREAMS) and the credential's provider token or client certificate.
-
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use herald_core::payload::apns::ApnsRequest;
 use herald_proto::v1::ApnsCredential;
@@ -14,9 +12,6 @@ use crate::http::{HttpClient, HttpConfig, client_with_identity, read_answer, una
 use crate::token::{Classified, send_with_refresh};
 use crate::{CredentialError, SendOutcome};
 
-/// Connections per credential.
-const POOL_SIZE: usize = 2;
-
 #[derive(Debug)]
 enum Authentication {
     Token(Box<ProviderToken>),
@@ -25,8 +20,7 @@ enum Authentication {
 
 #[derive(Debug)]
 pub struct ApnsClient {
-    pool: Vec<HttpClient>,
-    next: AtomicUsize,
+    http: HttpClient,
     base_url: String,
     bundle_id: String,
     sandbox: bool,
@@ -74,20 +68,16 @@ impl ApnsClient {
                 ));
             }
         };
-        let pool = (0..POOL_SIZE)
-            .map(|_| client_with_identity(config, identity.as_deref()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| {
-                CredentialError::invalid("apns.certificate", format!("not usable for TLS: {e}"))
-            })?;
+        let http = client_with_identity(config, identity.as_deref()).map_err(|e| {
+            CredentialError::invalid("apns.certificate", format!("not usable for TLS: {e}"))
+        })?;
         let base_url = if credential.sandbox {
             sandbox_url
         } else {
             production_url
         };
         Ok(Self {
-            pool,
-            next: AtomicUsize::new(0),
+            http,
             base_url: base_url.trim_end_matches('/').to_owned(),
             bundle_id: bundle_id.to_owned(),
             sandbox: credential.sandbox,
@@ -165,8 +155,9 @@ impl ApnsClient {
         jwt: Option<&str>,
         mismatch: Option<&str>,
     ) -> Classified {
-        let http = &self.pool[self.next.fetch_add(1, Ordering::Relaxed) % self.pool.len()];
-        let mut builder = http
+        let mut builder = self
+            .http
+            .next()
             .post(format!("{}/3/device/{device_token}", self.base_url))
             .header("apns-push-type", &request.push_type)
             .header("apns-topic", &request.topic)
@@ -287,7 +278,7 @@ mod tests {
         );
         let connections: std::collections::HashSet<_> = received.iter().map(|p| p.peer).collect();
         assert!(
-            connections.len() <= POOL_SIZE,
+            connections.len() <= crate::http::CONNECTIONS,
             "a small pool of connections: {}",
             connections.len()
         );

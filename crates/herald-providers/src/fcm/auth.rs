@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::CredentialError;
+use crate::http::HttpClient;
 use crate::token::{AccessTokens, TokenCache, TokenError, fetch_form};
 
 /// The API field a service-account problem is reported against.
@@ -68,7 +69,7 @@ fn url_of(raw: &str) -> Result<reqwest::Url, CredentialError> {
 pub struct TokenSource {
     account: ServiceAccount,
     key: RsaKeyPair,
-    http: reqwest::Client,
+    http: HttpClient,
     cache: TokenCache,
 }
 
@@ -91,7 +92,7 @@ impl AccessTokens for TokenSource {
 }
 
 impl TokenSource {
-    pub fn new(account: ServiceAccount, http: reqwest::Client) -> Result<Self, CredentialError> {
+    pub fn new(account: ServiceAccount, http: HttpClient) -> Result<Self, CredentialError> {
         let key = account.signing_key()?;
         Ok(Self {
             account,

@@ -6,13 +6,13 @@ use serde_json::Value;
 
 use super::auth::{ServiceAccount, TokenSource};
 use super::errors::classify;
-use crate::http::post_json;
+use crate::http::{HttpClient, post_json};
 use crate::token::{Classified, send_with_refresh};
 use crate::{CredentialError, SendOutcome};
 
 #[derive(Debug)]
 pub struct FcmClient {
-    http: reqwest::Client,
+    http: HttpClient,
     send_url: String,
     project_id: String,
     client_email: String,
@@ -22,7 +22,7 @@ pub struct FcmClient {
 impl FcmClient {
     /// A client for `credential`, sending to `base_url` (FCM's, or a mock's).
     pub fn new(
-        http: reqwest::Client,
+        http: HttpClient,
         base_url: &str,
         credential: &FcmCredential,
     ) -> Result<Self, CredentialError> {

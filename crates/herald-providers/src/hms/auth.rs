@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::http::HttpClient;
 use crate::token::{AccessTokens, TokenCache, TokenError, fetch_form};
 
 /// Access tokens for one HMS app.
@@ -9,7 +10,7 @@ pub struct AppTokens {
     app_id: String,
     app_secret: String,
     token_url: String,
-    http: reqwest::Client,
+    http: HttpClient,
     cache: TokenCache,
 }
 
@@ -22,12 +23,7 @@ impl std::fmt::Debug for AppTokens {
 }
 
 impl AppTokens {
-    pub fn new(
-        app_id: String,
-        app_secret: String,
-        token_url: String,
-        http: reqwest::Client,
-    ) -> Self {
+    pub fn new(app_id: String, app_secret: String, token_url: String, http: HttpClient) -> Self {
         Self {
             app_id,
             app_secret,

@@ -6,13 +6,13 @@ use serde_json::Value;
 
 use super::auth::AppTokens;
 use super::errors::classify;
-use crate::http::post_json;
+use crate::http::{HttpClient, post_json};
 use crate::token::{Classified, send_with_refresh};
 use crate::{CredentialError, SendOutcome};
 
 #[derive(Debug)]
 pub struct HmsClient {
-    http: reqwest::Client,
+    http: HttpClient,
     app_id: String,
     send_url: String,
     tokens: AppTokens,
@@ -22,7 +22,7 @@ impl HmsClient {
     /// A client for `credential`, sending to `base_url` and fetching tokens at `token_url`
     /// (Huawei's, or a mock's).
     pub fn new(
-        http: reqwest::Client,
+        http: HttpClient,
         base_url: &str,
         token_url: &str,
         credential: &HmsCredential,

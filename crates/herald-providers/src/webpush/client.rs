@@ -120,6 +120,7 @@ impl WebPushClient {
         };
         let mut builder = self
             .http
+            .next()
             .post(endpoint)
             .header("ttl", request.ttl.to_string())
             .header("urgency", request.urgency)
