@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use herald_bus::{Bus, Outgoing, subjects};
+use herald_bus::Bus;
 use herald_e2e::{DbBackend, Stack, hello};
 use herald_proto::v1::*;
 use herald_testkit::fcm::{Answer, Version};
@@ -186,13 +186,15 @@ async fn a_message_handled_again_by_the_router_is_not_sent_again() {
         .unwrap()
         .unwrap();
     let bus = Bus::connect(&stack.nats.url()).await.unwrap();
-    bus.publish(Outgoing {
-        subject: subjects::ingest(&acme.tenant_id),
-        msg_id: format!("{}-replayed", sent.message_id),
-        payload: record.body.into(),
-    })
-    .await
-    .unwrap();
+    let mut replay = herald_bus::accepted_batches(
+        &acme.tenant_id,
+        vec![herald_bus::Accepted {
+            message_id: sent.message_id.clone(),
+            body: record.body,
+        }],
+    );
+    replay[0].msg_id = format!("{}-replayed", sent.message_id);
+    bus.publish_all(replay).await.unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(stack.fcm.attempts("tok-dave"), 1);
     let status = acme.message(&sent.message_id).await;

@@ -1,7 +1,7 @@
-//! The batch messages that carry deliveries between the services: send tasks (router →
-//! senders, and a sender's retries) and receipts (senders, router, ingest → receipt). One
-//! message per tenant and chunk instead of one per delivery keeps the broker's work per
-//! delivery small.
+//! The batch messages that carry work between the services: accepted messages (ingest →
+//! router), send tasks (router → senders, and a sender's retries) and receipts (senders, router,
+//! ingest → receipt). One message per tenant and chunk instead of one per notification or
+//! delivery keeps the broker's work per delivery small.
 
 use std::collections::BTreeMap;
 
@@ -9,13 +9,42 @@ use herald_proto::bus::v1::{DeliveryReceipt, ReceiptBatch, SendBatch, SendTask};
 
 use crate::{Outgoing, batch_id, chunks, subjects};
 
+/// One stored message body (an encoded `MessageAccepted`) with its id.
+#[derive(Clone, Debug)]
+pub struct Accepted {
+    pub message_id: String,
+    pub body: Vec<u8>,
+}
+
+/// `AcceptedBatch` messages for the router: a tenant's accepted messages, in chunks.
+pub fn accepted_batches(tenant: &str, messages: Vec<Accepted>) -> Vec<Outgoing> {
+    // Each body becomes field 1 of the batch as it is: the bytes of an embedded message.
+    let encoded_len = |m: &Accepted| prost::encoding::bytes::encoded_len(1, &m.body);
+    let subject = subjects::ingest(tenant);
+    chunks(messages, encoded_len)
+        .into_iter()
+        .map(|chunk| {
+            let msg_id = batch_id("accepted", chunk.iter().map(|m| &m.message_id));
+            let mut payload = Vec::with_capacity(chunk.iter().map(encoded_len).sum());
+            for message in &chunk {
+                prost::encoding::bytes::encode(1, &message.body, &mut payload);
+            }
+            Outgoing {
+                subject: subject.clone(),
+                msg_id,
+                payload: payload.into(),
+            }
+        })
+        .collect()
+}
+
 /// Send batches for one provider's sender: per tenant, in chunks, each tried no earlier than
 /// `not_before_ms` (0: at once).
 pub fn send_batches(provider: &str, tasks: Vec<SendTask>, not_before_ms: i64) -> Vec<Outgoing> {
     let mut out = Vec::new();
     for (tenant, tasks) in by_tenant(tasks, |t| &t.tenant_id) {
         let subject = subjects::send(provider, &tenant);
-        for tasks in chunks(tasks) {
+        for tasks in chunks(tasks, prost::Message::encoded_len) {
             let msg_id = batch_id(
                 "send",
                 tasks
@@ -37,7 +66,7 @@ pub fn receipt_batches(receipts: Vec<DeliveryReceipt>) -> Vec<Outgoing> {
     let mut out = Vec::new();
     for (tenant, receipts) in by_tenant(receipts, |r| &r.tenant_id) {
         let subject = subjects::receipt(&tenant);
-        for receipts in chunks(receipts) {
+        for receipts in chunks(receipts, prost::Message::encoded_len) {
             let msg_id = batch_id(
                 "receipt",
                 receipts
@@ -130,6 +159,33 @@ mod tests {
             })
             .collect();
         assert_eq!(sizes, [2, 2, 1]);
+    }
+
+    #[test]
+    fn accepted_bodies_travel_unchanged_as_an_accepted_batch() {
+        use herald_proto::bus::v1::{AcceptedBatch, MessageAccepted};
+        let messages: Vec<MessageAccepted> = (0..3)
+            .map(|i| MessageAccepted {
+                tenant_id: "t".into(),
+                message_id: format!("m{i}"),
+                correlation_id: "c".repeat(i),
+                ..Default::default()
+            })
+            .collect();
+        let out = accepted_batches(
+            "t",
+            messages
+                .iter()
+                .map(|m| Accepted {
+                    message_id: m.message_id.clone(),
+                    body: prost::Message::encode_to_vec(m),
+                })
+                .collect(),
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].subject, "herald.ingest.t");
+        let batch = <AcceptedBatch as prost::Message>::decode(out[0].payload.clone()).unwrap();
+        assert_eq!(batch.messages, messages);
     }
 
     #[test]

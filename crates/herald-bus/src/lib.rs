@@ -20,7 +20,7 @@ use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 
 pub use async_nats::jetstream::Message;
-pub use batches::{receipt_batches, send_batches};
+pub use batches::{Accepted, accepted_batches, receipt_batches, send_batches};
 pub use consume::{Disposition, consume, consume_batches};
 
 /// A bus failure.
@@ -95,18 +95,19 @@ pub const BATCH_ITEMS: usize = 256;
 pub const BATCH_BYTES: usize = 512 * 1024;
 
 /// Splits `items` into runs of at most [`BATCH_ITEMS`] items and [`BATCH_BYTES`] encoded bytes
-/// (an item larger than that alone goes alone), in order.
-pub fn chunks<T: prost::Message>(items: Vec<T>) -> Vec<Vec<T>> {
+/// (`size` of each; an item larger than that alone goes alone), in order.
+fn chunks<T>(items: Vec<T>, size: impl Fn(&T) -> usize) -> Vec<Vec<T>> {
     let mut out = Vec::new();
     let mut current = Vec::new();
     let mut bytes = 0;
     for item in items {
-        let size = item.encoded_len() + 8;
-        if !current.is_empty() && (current.len() >= BATCH_ITEMS || bytes + size > BATCH_BYTES) {
+        let item_size = size(&item) + 8;
+        if !current.is_empty() && (current.len() >= BATCH_ITEMS || bytes + item_size > BATCH_BYTES)
+        {
             out.push(std::mem::take(&mut current));
             bytes = 0;
         }
-        bytes += size;
+        bytes += item_size;
         current.push(item);
     }
     if !current.is_empty() {

@@ -2,6 +2,7 @@
 
 use std::pin::Pin;
 
+use herald_bus::Accepted;
 use herald_core::ids::{DeliveryId, MessageId, TenantId};
 use herald_core::platform::provider_from_name;
 use herald_core::time::now_ms;
@@ -15,7 +16,6 @@ use tonic::{Request, Response, Status};
 
 use crate::Api;
 use crate::convert::{delivery, message};
-use crate::relay::outgoing;
 
 /// The most notifications one SendBatch may carry.
 const MAX_BATCH: usize = 500;
@@ -73,7 +73,10 @@ impl Api {
                 } => (id, true, (!published).then_some(body)),
             };
             if let Some(body) = unpublished {
-                publish.push(outgoing(tenant, &id, body));
+                publish.push(Accepted {
+                    message_id: id.to_string(),
+                    body,
+                });
                 ids.push(id.clone());
             }
             responses.push(SendResponse {
@@ -81,6 +84,7 @@ impl Api {
                 duplicate,
             });
         }
+        let publish = herald_bus::accepted_batches(tenant.as_str(), publish);
         match self.bus.publish_all(publish).await {
             Ok(()) => self.marker.published(tenant, ids),
             Err(err) => tracing::warn!(%err, "publish failed; the outbox relay will retry"),

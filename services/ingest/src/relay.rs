@@ -1,12 +1,13 @@
 //! The outbox around JetStream: accepted messages are published after they are stored; a
 //! [`Marker`] records in bulk that their publishes were acknowledged, and the relay republishes
 //! any message that stayed unmarked (ingest crashed, the bus was down, or the marker had not
-//! flushed yet — JetStream's dedup window and the router's idempotency absorb a repeat).
+//! flushed yet). A repeat is absorbed by the router, which publishes only deliveries still
+//! queued: one that a sender has not finished yet can be sent twice (at-least-once).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use herald_bus::{Bus, Outgoing, subjects};
+use herald_bus::{Accepted, Bus};
 use herald_core::ids::{MessageId, TenantId};
 use herald_core::time::now_ms;
 use herald_store::Store;
@@ -20,15 +21,6 @@ const GRACE_MS: i64 = 5_000;
 const BATCH: u32 = 500;
 /// The marker writes at least this often.
 const MARK_EVERY: Duration = Duration::from_millis(50);
-
-/// The publish of an accepted message.
-pub(crate) fn outgoing(tenant: &TenantId, id: &MessageId, body: Vec<u8>) -> Outgoing {
-    Outgoing {
-        subject: subjects::ingest(tenant.as_str()),
-        msg_id: id.to_string(),
-        payload: body.into(),
-    }
-}
 
 /// Queues "published" marks and writes them in bulk.
 #[derive(Clone, Debug)]
@@ -100,22 +92,28 @@ pub async fn run(store: Store, bus: Bus, shutdown: CancellationToken) {
             continue;
         }
         tracing::info!(count = stuck.len(), "relaying unpublished messages");
-        let mut by_tenant: HashMap<TenantId, Vec<MessageId>> = HashMap::new();
-        let outgoing: Vec<Outgoing> = stuck
-            .into_iter()
-            .map(|m| {
-                by_tenant
-                    .entry(m.tenant_id.clone())
-                    .or_default()
-                    .push(m.id.clone());
-                outgoing(&m.tenant_id, &m.id, m.body)
-            })
-            .collect();
+        let mut by_tenant: HashMap<TenantId, Vec<Accepted>> = HashMap::new();
+        for m in stuck {
+            by_tenant.entry(m.tenant_id).or_default().push(Accepted {
+                message_id: m.id.into_string(),
+                body: m.body,
+            });
+        }
+        let mut outgoing = Vec::new();
+        let mut marks = Vec::new();
+        for (tenant, messages) in by_tenant {
+            let ids: Vec<MessageId> = messages
+                .iter()
+                .map(|m| MessageId::from_trusted(m.message_id.clone()))
+                .collect();
+            outgoing.extend(herald_bus::accepted_batches(tenant.as_str(), messages));
+            marks.push((tenant, ids));
+        }
         if let Err(err) = bus.publish_all(outgoing).await {
             tracing::warn!(%err, "relay publish failed; will retry");
             continue;
         }
-        for (tenant, ids) in by_tenant {
+        for (tenant, ids) in marks {
             if let Err(err) = store.mark_published(&tenant, &ids).await {
                 tracing::warn!(%err, "could not mark relayed messages published");
             }

@@ -1,14 +1,14 @@
 //! The router: turns accepted messages into one send task per device.
 //!
-//! It works in batches (whatever has arrived, up to a limit): it resolves each message's
-//! destination to devices (the users of the whole batch in one query per tenant), records every
-//! message's queued deliveries and state in one transaction (a delivery id is derived from
-//! message and device, so handling a message twice yields the same ids and keeps existing
-//! deliveries as they are), then publishes the still-queued deliveries as send batches, one
-//! per tenant and provider (chunked), whose `Nats-Msg-Id` is a digest of their delivery ids so
-//! JetStream drops the same batch published again. Deliveries that cannot be sent (no
-//! credential for their provider) are failed through a receipt, so the receipt service stays
-//! the only writer of delivery status. The batch is acked only once every publish was
+//! It works in batches (the accepted batches that have arrived, up to a limit): it resolves
+//! each message's destination to devices (the users of the whole batch in one query per
+//! tenant), records every message's queued deliveries and state in one transaction (a delivery
+//! id is derived from message and device, so handling a message twice yields the same ids and
+//! keeps existing deliveries as they are), then publishes the still-queued deliveries as send
+//! batches, one per tenant and provider (chunked), whose `Nats-Msg-Id` is a digest of their
+//! delivery ids so JetStream drops the same batch published again. Deliveries that cannot be
+//! sent (no credential for their provider) are failed through a receipt, so the receipt service
+//! stays the only writer of delivery status. The batch is acked only once every publish was
 //! acknowledged.
 #![forbid(unsafe_code)]
 
@@ -21,7 +21,9 @@ use herald_core::ids::{DeliveryId, DeviceId, MessageId, TenantId};
 use herald_core::platform::{platform_from_name, provider_for, provider_name};
 use herald_core::time::now_ms;
 use herald_core::validate::{Audience, audience};
-use herald_proto::bus::v1::{DeliveryReceipt, MessageAccepted, Outcome, SendTask, TargetDevice};
+use herald_proto::bus::v1::{
+    AcceptedBatch, DeliveryReceipt, MessageAccepted, Outcome, SendTask, TargetDevice,
+};
 use herald_proto::v1::{Browser, Platform, Provider};
 use herald_store::{DeviceRecord, FailedMessage, NewDelivery, RoutedMessage, Store};
 use tokio_util::sync::CancellationToken;
@@ -32,13 +34,14 @@ pub const CONSUMER: &str = "router";
 /// Router settings.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// The most messages routed in one batch.
+    /// The most accepted batches (bus messages, each up to `herald_bus::BATCH_ITEMS` accepted
+    /// messages) routed together in one transaction.
     pub max_batch: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { max_batch: 256 }
+        Self { max_batch: 64 }
     }
 }
 
@@ -112,7 +115,8 @@ impl Router {
         // An undecodable message never will decode: it is logged and acked with the batch.
         let messages: Vec<MessageAccepted> = batch
             .iter()
-            .filter_map(herald_bus::decode::<MessageAccepted>)
+            .filter_map(herald_bus::decode::<AcceptedBatch>)
+            .flat_map(|b| b.messages)
             .collect();
         match self.route(&messages).await {
             Ok((routed, failed)) => {
