@@ -27,7 +27,6 @@ use herald_providers::Endpoints;
 use herald_providers::http::HttpClient;
 use herald_store::Store;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 
 /// Ingest settings.
@@ -86,7 +85,7 @@ pub async fn run(
         .add_service(DevicesServer::new(api.clone()))
         .add_service(NotificationsServer::new(api.clone()))
         .add_service(CredentialsServer::new(api))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled())
+        .serve_with_incoming_shutdown(herald_telemetry::incoming(listener), shutdown.cancelled())
         .await?;
     relay.await?;
     // The server dropped its handlers (and their markers): the last marks are written now. A
