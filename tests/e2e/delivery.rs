@@ -204,6 +204,54 @@ async fn a_message_handled_again_by_the_router_is_not_sent_again() {
 }
 
 #[tokio::test]
+async fn a_send_batch_published_again_does_not_resend_settled_deliveries() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    acme.register("frank", "tok-frank").await;
+    let sent = acme
+        .send(destination::Kind::UserId("frank".into()), hello())
+        .await;
+    let settled = acme.wait_settled(&sent.message_id).await;
+    let delivery = &settled.deliveries[0];
+    assert_eq!(delivery.status(), DeliveryStatus::Submitted);
+
+    // The same delivery in a batch of another composition, as a router that crashed before
+    // acking would publish it again: JetStream does not drop it, the sender must.
+    let task = herald_proto::bus::v1::SendTask {
+        tenant_id: acme.tenant_id.clone(),
+        message_id: sent.message_id.clone(),
+        delivery_id: delivery.delivery_id.clone(),
+        device: Some(herald_proto::bus::v1::TargetDevice {
+            device_id: delivery.device_id.clone(),
+            platform: Platform::Android as i32,
+            push_token: "tok-frank".into(),
+            ..Default::default()
+        }),
+        notification: Some(hello()),
+        accepted_at_ms: herald_core::time::now_ms(),
+        expires_at_ms: herald_core::time::now_ms() + 600_000,
+        attempt: 1,
+    };
+    let mut again = herald_bus::send_batches("fcm", vec![task], 0);
+    again[0].msg_id = format!("{}-recomposed", again[0].msg_id);
+    let bus = Bus::connect(&stack.nats.url()).await.unwrap();
+    bus.publish_all(again).await.unwrap();
+    // Once the sender has acked the batch (the work queue is empty), it had its chance to send.
+    let js = async_nats::jetstream::new(async_nats::connect(stack.nats.url()).await.unwrap());
+    let mut stream = js.get_stream(herald_bus::SEND_STREAM).await.unwrap();
+    let started = std::time::Instant::now();
+    while stream.info().await.unwrap().state.messages > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the sender never acked the batch"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(stack.fcm.attempts("tok-frank"), 1);
+    stack.stop().await;
+}
+
+#[tokio::test]
 async fn a_provider_outage_is_retried_after_retry_after_and_then_succeeds() {
     let stack = Stack::start(DbBackend::Sqlite).await;
     let mut acme = stack.tenant("acme").await;

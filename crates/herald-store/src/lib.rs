@@ -61,17 +61,6 @@ impl Backend {
         }
     }
 
-    /// `IN` the JSON array of strings bound as `$n`; on PostgreSQL as `= ANY` an array, which
-    /// the planner can use as an index condition.
-    fn in_json_texts(self, n: usize) -> String {
-        match self {
-            Self::Sqlite => format!("IN (SELECT value FROM json_each(${n}))"),
-            Self::Postgres => {
-                format!("= ANY(ARRAY(SELECT jsonb_array_elements_text(${n}::jsonb)))")
-            }
-        }
-    }
-
     /// The bytes of a hex text.
     fn unhex(self, expr: &str) -> String {
         match self {

@@ -9,7 +9,7 @@ use herald_proto::v1::DeliveryStatus;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Result, Store, int, json, text};
+use crate::{Backend, Result, Store, int, json, text};
 
 /// A message as ingest stores it before publishing.
 #[derive(Clone, Debug)]
@@ -231,12 +231,19 @@ impl Store {
 
     /// Records that JetStream acknowledged these messages' publishes.
     pub async fn mark_published(&self, tenant: &TenantId, ids: &[MessageId]) -> Result<()> {
-        let sql = format!(
-            "UPDATE messages SET published_at = $1 WHERE tenant_id = $2 AND id {}",
-            self.backend.in_json_texts(3)
-        );
+        // One primary-key lookup per id (see `settled_deliveries` for why it is spelled out).
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "UPDATE messages SET published_at = $1 WHERE id IN (SELECT m.id FROM json_each($3) AS j \
+                 CROSS JOIN messages AS m WHERE m.id = j.value AND m.tenant_id = $2)"
+            }
+            Backend::Postgres => {
+                "UPDATE messages SET published_at = $1 \
+                 WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($3::jsonb))) AND tenant_id = $2"
+            }
+        };
         let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
-        sqlx::query(&sql)
+        sqlx::query(sql)
             .bind(now_ms())
             .bind(tenant.as_str())
             .bind(json(&ids))
@@ -386,6 +393,36 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| Ok(DeliveryId::from_trusted(r.try_get("id")?)))
+            .collect()
+    }
+
+    /// Which of `ids` are settled already (past `queued`: sent, failed or expired).
+    pub async fn settled_deliveries(
+        &self,
+        tenant: &TenantId,
+        ids: &[&str],
+    ) -> Result<HashSet<String>> {
+        // Driven from the ids, one primary-key lookup each. Written as `tenant_id = $1 AND id
+        // IN (…)`, both databases answered from the (tenant, message) index instead: every
+        // delivery of the tenant read for each batch.
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT d.id FROM json_each($2) AS j CROSS JOIN deliveries AS d \
+                 WHERE d.id = j.value AND d.tenant_id = $1 AND d.status <> 'queued'"
+            }
+            Backend::Postgres => {
+                "SELECT d.id FROM jsonb_array_elements_text($2::jsonb) AS j(id) \
+                 CROSS JOIN LATERAL (SELECT id FROM deliveries \
+                     WHERE id = j.id AND tenant_id = $1 AND status <> 'queued' OFFSET 0) d"
+            }
+        };
+        sqlx::query(sql)
+            .bind(tenant.as_str())
+            .bind(json(&ids))
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(|r| Ok(r.try_get("id")?))
             .collect()
     }
 

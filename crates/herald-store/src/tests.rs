@@ -285,8 +285,29 @@ async fn receipts_only_move_deliveries_forward() {
                 .unwrap(),
             vec![q.delivery.clone()]
         );
+        let ids = [q.delivery.as_str(), "dlv_unknown"];
+        assert!(
+            store
+                .settled_deliveries(&q.tenant, &ids)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let read = q.receipt(DeliveryStatus::Read, "", false);
         assert_eq!(store.apply_receipts(&[read]).await.unwrap(), 1);
+        // Settled now; an unknown id is not reported, nor is the delivery to another tenant.
+        assert_eq!(
+            store.settled_deliveries(&q.tenant, &ids).await.unwrap(),
+            [q.delivery.to_string()].into()
+        );
+        let other = store.create_tenant("other").await.unwrap().id;
+        assert!(
+            store
+                .settled_deliveries(&other, &ids)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         // A late "submitted" and a "failed" after success change nothing.
         let late = [
             q.receipt(DeliveryStatus::Submitted, "", false),

@@ -2,7 +2,8 @@
 //! [`Marker`] records in bulk that their publishes were acknowledged, and the relay republishes
 //! any message that stayed unmarked (ingest crashed, the bus was down, or the marker had not
 //! flushed yet). A repeat is absorbed by the router, which publishes only deliveries still
-//! queued: one that a sender has not finished yet can be sent twice (at-least-once).
+//! queued, and by the sender, which skips deliveries settled meanwhile: only one in flight at
+//! that moment can be sent twice (at-least-once).
 
 use std::collections::HashMap;
 use std::time::Duration;

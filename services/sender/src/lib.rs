@@ -72,7 +72,7 @@ pub async fn run(
     let http = herald_providers::http::client(&config.endpoints.http)?;
     let clients = TenantClients::new(
         config.provider,
-        store,
+        store.clone(),
         config.master_key,
         config.endpoints,
         http,
@@ -80,6 +80,7 @@ pub async fn run(
     tracing::info!(consumer = %name, concurrency = config.concurrency, "sender consuming");
     let worker = Arc::new(Worker {
         clients,
+        store,
         bus,
         kind: config.provider,
         sends: Semaphore::new(config.concurrency),
@@ -101,6 +102,7 @@ pub async fn run(
 
 struct Worker {
     clients: TenantClients,
+    store: Store,
     bus: Bus,
     kind: Provider,
     /// Provider requests in flight, across every batch in hand.
@@ -131,7 +133,8 @@ impl Worker {
         {
             return Disposition::Retry(Duration::from_millis(wait));
         }
-        let tried = futures::future::join_all(batch.tasks.into_iter().map(|task| {
+        let tasks = self.unsettled(batch.tasks).await;
+        let tried = futures::future::join_all(tasks.into_iter().map(|task| {
             let span = tracing::debug_span!("send", tenant_id = %task.tenant_id, delivery_id = %task.delivery_id, attempt = task.attempt);
             self.attempt(task).instrument(span)
         }))
@@ -159,6 +162,36 @@ impl Worker {
             Err(err) => {
                 tracing::warn!(%err, "could not publish receipts; the batch will be retried");
                 Disposition::Retry(RECEIPT_RETRY)
+            }
+        }
+    }
+
+    /// The tasks whose deliveries are not settled yet. A batch published again after a crash
+    /// (by a router or the ingest relay, composed differently, so JetStream did not drop it) can
+    /// hold deliveries that were sent and recorded meanwhile: they are not sent twice. If the
+    /// store cannot say, every task is sent (at-least-once).
+    async fn unsettled(&self, tasks: Vec<SendTask>) -> Vec<SendTask> {
+        let Some(first) = tasks.first() else {
+            return tasks;
+        };
+        // A send batch holds one tenant's tasks (`herald_bus::send_batches`).
+        let tenant = TenantId::from_trusted(first.tenant_id.clone());
+        let ids: Vec<&str> = tasks.iter().map(|t| t.delivery_id.as_str()).collect();
+        match self.store.settled_deliveries(&tenant, &ids).await {
+            Ok(settled) if settled.is_empty() => tasks,
+            Ok(settled) => {
+                tracing::info!(
+                    skipped = settled.len(),
+                    "deliveries already settled are not sent again"
+                );
+                tasks
+                    .into_iter()
+                    .filter(|t| t.tenant_id != tenant.as_str() || !settled.contains(&t.delivery_id))
+                    .collect()
+            }
+            Err(err) => {
+                tracing::warn!(%err, "could not read which deliveries are settled; sending all");
+                tasks
             }
         }
     }
