@@ -216,7 +216,8 @@ async fn a_send_batch_published_again_does_not_resend_settled_deliveries() {
     assert_eq!(delivery.status(), DeliveryStatus::Submitted);
 
     // The same delivery in a batch of another composition, as a router that crashed before
-    // acking would publish it again: JetStream does not drop it, the sender must.
+    // acking would publish it again (marked as routed again): JetStream does not drop it, the
+    // sender must.
     let task = herald_proto::bus::v1::SendTask {
         tenant_id: acme.tenant_id.clone(),
         message_id: sent.message_id.clone(),
@@ -231,6 +232,7 @@ async fn a_send_batch_published_again_does_not_resend_settled_deliveries() {
         accepted_at_ms: herald_core::time::now_ms(),
         expires_at_ms: herald_core::time::now_ms() + 600_000,
         attempt: 1,
+        routed_again: true,
     };
     let mut again = herald_bus::send_batches("fcm", vec![task], 0);
     again[0].msg_id = format!("{}-recomposed", again[0].msg_id);

@@ -184,20 +184,19 @@ impl Router {
         let mut tasks: HashMap<Provider, Vec<SendTask>> = HashMap::new();
         let mut receipts = Vec::new();
         for (tenant, message, accepted, deliveries) in &planned {
-            let queued: Vec<DeliveryId> =
-                if deliveries.iter().all(|(id, _, _)| created.contains(id)) {
-                    deliveries.iter().map(|(id, _, _)| id.clone()).collect()
-                } else {
-                    self.store.queued_deliveries(tenant, message).await?
-                };
+            let routed_again = !deliveries.iter().all(|(id, _, _)| created.contains(id));
+            let queued: Vec<DeliveryId> = if routed_again {
+                self.store.queued_deliveries(tenant, message).await?
+            } else {
+                deliveries.iter().map(|(id, _, _)| id.clone()).collect()
+            };
             for (delivery, provider, device) in
                 deliveries.iter().filter(|(id, _, _)| queued.contains(id))
             {
                 if self.has_credential(tenant, *provider).await? {
-                    tasks
-                        .entry(*provider)
-                        .or_default()
-                        .push(send_task(tenant, message, delivery, device, accepted));
+                    let mut task = send_task(tenant, message, delivery, device, accepted);
+                    task.routed_again = routed_again;
+                    tasks.entry(*provider).or_default().push(task);
                 } else {
                     receipts.push(no_credential_receipt(
                         tenant, message, delivery, *provider, &device.id,
@@ -400,6 +399,7 @@ fn send_task(
         accepted_at_ms: accepted.accepted_at_ms,
         expires_at_ms: accepted.expires_at_ms,
         attempt: 1,
+        routed_again: false,
     }
 }
 

@@ -166,17 +166,18 @@ impl Worker {
         }
     }
 
-    /// The tasks whose deliveries are not settled yet. A batch published again after a crash
-    /// (by a router or the ingest relay, composed differently, so JetStream did not drop it) can
-    /// hold deliveries that were sent and recorded meanwhile: they are not sent twice. If the
-    /// store cannot say, every task is sent (at-least-once).
+    /// The tasks to send: those of a message routed again (after a router crash, or by the
+    /// outbox relay) are left out if their delivery is recorded as settled meanwhile, so a
+    /// republished batch does not send them twice. First-time tasks need no check. If the store
+    /// cannot say, every task is sent (at-least-once).
     async fn unsettled(&self, tasks: Vec<SendTask>) -> Vec<SendTask> {
-        let Some(first) = tasks.first() else {
+        let again: Vec<&SendTask> = tasks.iter().filter(|t| t.routed_again).collect();
+        let Some(first) = again.first() else {
             return tasks;
         };
         // A send batch holds one tenant's tasks (`herald_bus::send_batches`).
         let tenant = TenantId::from_trusted(first.tenant_id.clone());
-        let ids: Vec<&str> = tasks.iter().map(|t| t.delivery_id.as_str()).collect();
+        let ids: Vec<&str> = again.iter().map(|t| t.delivery_id.as_str()).collect();
         match self.store.settled_deliveries(&tenant, &ids).await {
             Ok(settled) if settled.is_empty() => tasks,
             Ok(settled) => {

@@ -127,6 +127,7 @@ async fn two_sender_processes_share_one_consumer_and_send_each_push_once() {
             accepted_at_ms: now_ms(),
             expires_at_ms: now_ms() + 600_000,
             attempt: 1,
+            routed_again: false,
         };
         // A batch each, so both processes take a share.
         herald_bus::send_batches("fcm", vec![task], 0)
