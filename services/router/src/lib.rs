@@ -12,7 +12,7 @@
 //! acknowledged.
 #![forbid(unsafe_code)]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -179,21 +179,33 @@ impl Router {
         }
         let created = self.store.record_routing(&routed, &failed).await?;
 
-        // Publish only what is still queued: a delivery a sender already finished (a message
-        // handled again) is not sent twice. When every delivery of a message is new, all are.
+        // A message handled again publishes only what is still queued: a delivery a sender
+        // already finished is not sent twice. When every delivery of a message is new, all go.
         let mut tasks: HashMap<Provider, Vec<SendTask>> = HashMap::new();
         let mut receipts = Vec::new();
+        // Whether each (tenant, provider) of the batch has a credential, asked once per batch.
+        let mut credentials: HashMap<(&str, Provider), bool> = HashMap::new();
         for (tenant, message, accepted, deliveries) in &planned {
             let routed_again = !deliveries.iter().all(|(id, _, _)| created.contains(id));
-            let queued: Vec<DeliveryId> = if routed_again {
-                self.store.queued_deliveries(tenant, message).await?
+            let queued: Option<HashSet<DeliveryId>> = if routed_again {
+                let queued = self.store.queued_deliveries(tenant, message).await?;
+                Some(queued.into_iter().collect())
             } else {
-                deliveries.iter().map(|(id, _, _)| id.clone()).collect()
+                None
             };
-            for (delivery, provider, device) in
-                deliveries.iter().filter(|(id, _, _)| queued.contains(id))
-            {
-                if self.has_credential(tenant, *provider).await? {
+            for (delivery, provider, device) in deliveries {
+                if queued.as_ref().is_some_and(|q| !q.contains(delivery)) {
+                    continue;
+                }
+                let has_credential = match credentials.get(&(tenant.as_str(), *provider)) {
+                    Some(known) => *known,
+                    None => {
+                        let found = self.has_credential(tenant, *provider).await?;
+                        credentials.insert((tenant.as_str(), *provider), found);
+                        found
+                    }
+                };
+                if has_credential {
                     let mut task = send_task(tenant, message, delivery, device, accepted);
                     task.routed_again = routed_again;
                     tasks.entry(*provider).or_default().push(task);
