@@ -92,7 +92,7 @@ async fn every_ios_option_maps_into_the_apns_request() {
         .expect("apns-id is the provider id");
     assert_eq!(
         h["apns-id"],
-        herald_core::payload::apns::apns_id(&delivery.delivery_id)
+        herald_providers::apns::payload::apns_id(&delivery.delivery_id)
     );
     let aps = &push.body["aps"];
     assert_eq!(

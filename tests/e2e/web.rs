@@ -317,7 +317,7 @@ async fn vapid_keys_are_generated_once_and_their_public_half_is_readable() {
         "the applicationServerKey a page needs"
     );
     assert_eq!(
-        herald_core::webpush::from_b64url(&web.identifier)
+        herald_providers::webpush::from_b64url(&web.identifier)
             .unwrap()
             .len(),
         65

@@ -1,5 +1,6 @@
-//! Validation of what clients send. Everything a provider would reject is rejected here, before
-//! anything is stored or published, with the offending field named.
+//! Validation of what clients send, field by field, before anything is stored or published,
+//! with the offending field named. What only a provider refuses (payload sizes, token formats,
+//! subscription keys) is judged by that provider's `limits` in `herald-providers`.
 
 use herald_proto::v1::{
     ActionType, Browser, Destination, InteractionCategory, Notification, Platform,
@@ -7,7 +8,7 @@ use herald_proto::v1::{
 };
 
 use crate::ids::DeviceId;
-use crate::{Error, Result, payload};
+use crate::{Error, Result};
 
 /// The longest time to live the providers accept (FCM: 2,419,200 s).
 pub const MAX_TTL_SECONDS: u32 = 2_419_200;
@@ -88,7 +89,7 @@ pub fn audience(dest: Option<&Destination>) -> Result<Audience> {
     }
 }
 
-/// Checks a notification's fields and its size as each provider would.
+/// Checks a notification's fields.
 pub fn notification_fields(n: &Notification) -> Result<()> {
     if !n.silent && n.title.is_empty() && n.body.is_empty() && n.data.is_empty() {
         return Err(Error::invalid(
@@ -148,44 +149,6 @@ pub fn notification_fields(n: &Notification) -> Result<()> {
             return Err(Error::invalid(
                 "notification.ios.collapse_id",
                 format!("at most {MAX_COLLAPSE_KEY_BYTES} bytes"),
-            ));
-        }
-    }
-    // A VoIP push is an iOS call notification: only APNs's (larger) VoIP limit applies to it.
-    let apns = (
-        "APNs",
-        payload::apns::payload_size(n),
-        payload::apns::max_payload_bytes(n),
-    );
-    let limits = if payload::apns::is_voip(n) {
-        vec![apns]
-    } else {
-        vec![
-            (
-                "FCM",
-                payload::fcm::payload_size(n),
-                payload::fcm::MAX_PAYLOAD_BYTES,
-            ),
-            (
-                "HMS",
-                payload::hms::payload_size(n),
-                payload::hms::MAX_PAYLOAD_BYTES,
-            ),
-            apns,
-            (
-                "Web Push",
-                payload::webpush::plaintext_size(n),
-                crate::webpush::ece::MAX_PLAINTEXT,
-            ),
-        ]
-    };
-    for (provider, size, limit) in limits {
-        if size > limit {
-            return Err(Error::invalid(
-                "notification",
-                format!(
-                    "the {provider} payload would be {size} bytes; {provider} accepts at most {limit}"
-                ),
             ));
         }
     }
@@ -303,23 +266,11 @@ pub fn register_device(req: &RegisterDeviceRequest, allow_http_web_push: bool) -
             .ok_or_else(|| Error::invalid("web_subscription", "required for web devices"))?;
         return web_subscription(sub, allow_http_web_push);
     }
-    push_token("push_token", &req.push_token)?;
-    // APNs device tokens are hex strings (32 bytes today; Apple allows them to grow).
-    let apple = matches!(req.platform(), Platform::Ios | Platform::Macos);
-    if apple
-        && (!req.push_token.len().is_multiple_of(2)
-            || !req.push_token.bytes().all(|b| b.is_ascii_hexdigit()))
-    {
-        return Err(Error::invalid(
-            "push_token",
-            "an APNs device token is an even number of hex digits",
-        ));
-    }
-    Ok(())
+    push_token("push_token", &req.push_token)
 }
 
-/// A browser's PushSubscription: an https endpoint (http only where the tenant allows it), a
-/// 65-byte P-256 `p256dh` and a 16-byte `auth`, both base64url.
+/// A browser's PushSubscription: an https endpoint (http only where the tenant allows it); its
+/// keys are Web Push's to judge (`herald_providers::webpush::limits`).
 fn web_subscription(sub: &herald_proto::v1::WebSubscription, allow_http: bool) -> Result<()> {
     let endpoint = url::Url::parse(&sub.endpoint)
         .ok()
@@ -347,19 +298,7 @@ fn web_subscription(sub: &herald_proto::v1::WebSubscription, allow_http: bool) -
             format!("at most {MAX_TOKEN_LEN} characters"),
         ));
     }
-    let p256dh = crate::webpush::from_b64url(&sub.p256dh).unwrap_or_default();
-    let auth = crate::webpush::from_b64url(&sub.auth).unwrap_or_default();
-    match crate::webpush::ece::check_subscription_keys(&p256dh, &auth) {
-        Ok(()) => Ok(()),
-        Err(crate::webpush::ece::EceError::BadAuth) => Err(Error::invalid(
-            "web_subscription.auth",
-            "must be 16 bytes of base64url",
-        )),
-        Err(_) => Err(Error::invalid(
-            "web_subscription.p256dh",
-            "must be a 65-byte uncompressed P-256 public key in base64url",
-        )),
-    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -492,16 +431,6 @@ mod tests {
                 "notification.interactive.category",
             ),
             (
-                send(
-                    user(),
-                    Notification {
-                        body: "x".repeat(4100),
-                        ..hello()
-                    },
-                ),
-                "notification",
-            ),
-            (
                 SendRequest {
                     notify_url: " https://example.com".into(),
                     ..send(user(), hello())
@@ -519,35 +448,6 @@ mod tests {
         for (req, field) in cases {
             assert_eq!(field_of(send_request(&req).unwrap_err()), field);
         }
-    }
-
-    #[test]
-    fn voip_pushes_may_use_apns_larger_limit() {
-        use herald_proto::v1::{ApnsPushType, IosOptions};
-        let big = Notification {
-            data: [("sdp".to_string(), "x".repeat(4500))].into(),
-            ..Default::default()
-        };
-        let err = notification_fields(&big).unwrap_err();
-        assert!(err.to_string().contains("FCM payload would be"), "{err}");
-        let voip = Notification {
-            ios: Some(IosOptions {
-                push_type: ApnsPushType::Voip as i32,
-                ..Default::default()
-            }),
-            ..big
-        };
-        assert!(notification_fields(&voip).is_ok());
-        let too_big = Notification {
-            data: [("sdp".to_string(), "x".repeat(5200))].into(),
-            ..voip
-        };
-        assert!(
-            notification_fields(&too_big)
-                .unwrap_err()
-                .to_string()
-                .contains("APNs accepts at most 5120")
-        );
     }
 
     #[test]
@@ -583,11 +483,6 @@ mod tests {
             "push_token"
         );
         req.platform = Platform::Ios as i32;
-        req.push_token = "not-hex".into();
-        assert_eq!(
-            field_of(register_device(&req, false).unwrap_err()),
-            "push_token"
-        );
         req.push_token = "ab".repeat(32);
         assert!(register_device(&req, false).is_ok());
         req.platform = Platform::Web as i32;
@@ -598,15 +493,12 @@ mod tests {
     }
 
     #[test]
-    fn web_subscriptions_need_https_and_real_keys() {
+    fn web_subscriptions_need_https_unless_the_tenant_allows_http() {
         use herald_proto::v1::WebSubscription;
-        let key = crate::webpush::ece::random_secret_key()
-            .public_key()
-            .to_sec1_bytes();
         let good = WebSubscription {
             endpoint: "https://push.example/p/1".into(),
-            p256dh: crate::webpush::b64url(&key),
-            auth: crate::webpush::b64url(&[7; 16]),
+            p256dh: "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4".into(),
+            auth: "BTBZMqHH6r4Tts7J_aSIgg".into(),
         };
         let req = |sub: WebSubscription| RegisterDeviceRequest {
             platform: Platform::Web as i32,
@@ -623,21 +515,13 @@ mod tests {
             "web_subscription.endpoint"
         );
         assert!(register_device(&req(http), true).is_ok());
-        let short_key = WebSubscription {
-            p256dh: crate::webpush::b64url(&key[..64]),
-            ..good.clone()
-        };
-        assert_eq!(
-            field_of(register_device(&req(short_key), false).unwrap_err()),
-            "web_subscription.p256dh"
-        );
-        let short_auth = WebSubscription {
-            auth: crate::webpush::b64url(&[1; 8]),
+        let not_a_url = WebSubscription {
+            endpoint: "push.example/p/1".into(),
             ..good
         };
         assert_eq!(
-            field_of(register_device(&req(short_auth), false).unwrap_err()),
-            "web_subscription.auth"
+            field_of(register_device(&req(not_a_url), true).unwrap_err()),
+            "web_subscription.endpoint"
         );
     }
 }

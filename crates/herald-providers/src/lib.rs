@@ -1,20 +1,24 @@
-//! Provider clients: each provider in its own module with the same layout (`auth`, `client`,
-//! `errors`), answering every send with a [`SendOutcome`] whose class decides what the sender
-//! does next.
+//! Provider clients: each provider in its own folder with the same layout (`payload` for what
+//! the provider receives, `limits` for what it refuses, `auth`, `client`, `errors`), answering
+//! every send with a [`SendOutcome`] whose class decides what the sender does next. Adding a
+//! provider is one folder plus its match arms in [`limits`] and [`ProviderClient`].
 #![forbid(unsafe_code)]
 
+pub mod android;
 pub mod apns;
+mod client;
 pub mod fcm;
 pub mod hms;
 pub mod http;
 mod jwt;
-mod provider_client;
+pub mod limits;
+pub mod payload;
 pub mod token;
 pub mod webpush;
 
 use std::time::Duration;
 
-pub use provider_client::{Endpoints, ProviderClient};
+pub use client::{Endpoints, ProviderClient};
 
 /// What a provider said of one push.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub use crate::tls::{ClientCert, Peer};
+
 /// The HTTP version a push arrived over.
 pub use axum::http::Version;
 
@@ -58,15 +60,6 @@ impl Answer {
         }
     }
 }
-
-/// The client address of the connection a request came over (set per connection by
-/// [`crate::tls::HttpsServer`]).
-#[derive(Clone, Copy, Debug)]
-pub struct Peer(pub SocketAddr);
-
-/// The DER of the client certificate the connection presented, if any.
-#[derive(Clone, Debug)]
-pub struct ClientCert(pub Option<Vec<u8>>);
 
 /// A push a mock accepted (or validated, for `validate_only`).
 #[derive(Clone, Debug)]

@@ -16,7 +16,14 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-use crate::mock::{ClientCert, Peer};
+/// The client address of the connection a request came over (set per connection by
+/// [`HttpsServer`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Peer(pub SocketAddr);
+
+/// The DER of the client certificate the connection presented, if any.
+#[derive(Clone, Debug)]
+pub struct ClientCert(pub Option<Vec<u8>>);
 
 /// A CA that signs the mocks' server certificates and clients' certificates. Herald trusts it
 /// through `HERALD_EXTRA_CA_FILE` (or the provider endpoints' extra CA) in tests.

@@ -19,7 +19,7 @@ use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use herald_core::webpush::{b64url, ece, from_b64url};
+use herald_providers::webpush::{b64url, ece, from_b64url};
 use p256::SecretKey;
 use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::{Signature, VerifyingKey};

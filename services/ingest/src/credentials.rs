@@ -3,12 +3,12 @@
 
 use herald_core::crypto::credential_context;
 use herald_core::platform::provider_name;
-use herald_core::webpush::vapid::{VapidKey, check_subject};
 use herald_core::{Error, Result};
 use herald_proto::v1::credentials_server::Credentials;
 use herald_proto::v1::set_credential_request::Credential;
 use herald_proto::v1::*;
 use herald_providers::ProviderClient;
+use herald_providers::webpush::vapid::{VapidKey, check_subject};
 use herald_store::CredentialRecord;
 use prost::Message as _;
 use tonic::{Request, Response, Status};

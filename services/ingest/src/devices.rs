@@ -18,6 +18,20 @@ fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
 
+/// What the device's provider insists on: a hex APNs token, a web subscription's key material.
+fn provider_checks(req: &RegisterDeviceRequest) -> Result<(), Error> {
+    if let Some(sub) = req
+        .web_subscription
+        .as_ref()
+        .filter(|_| req.platform() == Platform::Web)
+    {
+        return herald_providers::webpush::limits::check_subscription_keys(&sub.p256dh, &sub.auth)
+            .map_err(|(key, reason)| Error::invalid(format!("web_subscription.{key}"), reason));
+    }
+    herald_providers::limits::check_push_token(req.platform(), &req.push_token)
+        .map_err(|reason| Error::invalid("push_token", reason))
+}
+
 #[tonic::async_trait]
 impl Devices for Api {
     #[tracing::instrument(skip_all)]
@@ -38,6 +52,7 @@ impl Devices for Api {
             false
         };
         validate::register_device(req, allow_http)?;
+        provider_checks(req)?;
         // A web subscription's endpoint is its push token.
         let (token, p256dh, auth) = match &req.web_subscription {
             Some(sub) if req.platform() == Platform::Web => {

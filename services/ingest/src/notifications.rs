@@ -6,7 +6,7 @@ use herald_bus::Accepted;
 use herald_core::ids::{DeliveryId, MessageId, TenantId};
 use herald_core::platform::provider_from_name;
 use herald_core::time::now_ms;
-use herald_core::{Error, Result, payload, validate};
+use herald_core::{Error, Result, options, validate};
 use herald_proto::bus::v1::{DeliveryReceipt, MessageAccepted, Outcome};
 use herald_proto::v1::notifications_server::Notifications;
 use herald_proto::v1::*;
@@ -25,9 +25,10 @@ impl Api {
     fn prepare(&self, tenant: &TenantId, req: SendRequest) -> Result<NewMessage> {
         validate::send_request(&req)?;
         let notification = req.notification.unwrap_or_default();
+        provider_limits(&notification)?;
         let now = now_ms();
         let id = MessageId::generate();
-        let ttl_ms = i64::from(payload::effective_ttl(&notification)) * 1000;
+        let ttl_ms = i64::from(options::effective_ttl(&notification)) * 1000;
         let accepted = MessageAccepted {
             tenant_id: tenant.to_string(),
             message_id: id.to_string(),
@@ -92,6 +93,26 @@ impl Api {
         tracing::debug!(count = responses.len(), "messages accepted");
         Ok(responses)
     }
+}
+
+/// Checks a notification against the limits of the providers it can reach: a VoIP push is an
+/// iOS call notification, which only APNs (with its larger VoIP limit) carries.
+fn provider_limits(n: &Notification) -> Result<()> {
+    let providers: &[Provider] = if herald_providers::apns::payload::is_voip(n) {
+        &[Provider::Apns]
+    } else {
+        &[
+            Provider::Fcm,
+            Provider::Hms,
+            Provider::Apns,
+            Provider::Webpush,
+        ]
+    };
+    for provider in providers {
+        herald_providers::limits::check(*provider, n)
+            .map_err(|refusal| Error::invalid("notification", refusal.reason))?;
+    }
+    Ok(())
 }
 
 type UpdateStream = Pin<Box<dyn futures::Stream<Item = Result<DeliveryUpdate, Status>> + Send>>;

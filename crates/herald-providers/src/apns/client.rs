@@ -2,7 +2,7 @@
 //! ([`HttpClient`], used in turn; each multiplexes many streams up to the server's
 //! SETTINGS_MAX_CONCURRENT_STREAMS) and the credential's provider token or client certificate.
 
-use herald_core::payload::apns::ApnsRequest;
+use super::payload::ApnsRequest;
 use herald_proto::v1::ApnsCredential;
 use herald_proto::v1::apns_credential::Auth;
 
@@ -191,7 +191,8 @@ impl ApnsClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use herald_core::payload::{Target, apns::request};
+    use crate::apns::payload::request;
+    use crate::payload::Target;
     use herald_proto::v1::apns_certificate_auth::Source;
     use herald_proto::v1::{ApnsCertificateAuth, ApnsTokenAuth, Notification};
     use herald_testkit::apns::{Answer, BUNDLE_ID, KEY_ID, MockApns, TEAM_ID};

@@ -4,6 +4,8 @@
 mod auth;
 mod client;
 mod errors;
+pub mod limits;
+pub mod payload;
 
 pub use client::ApnsClient;
 

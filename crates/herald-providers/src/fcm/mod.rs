@@ -3,6 +3,8 @@
 mod auth;
 mod client;
 mod errors;
+pub mod limits;
+pub mod payload;
 
 pub use auth::ServiceAccount;
 pub use client::FcmClient;

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use herald_core::payload::webpush::WebPushRequest;
-use herald_core::webpush::vapid::{self, VapidKey};
-use herald_core::webpush::{ece, from_b64url};
+use super::payload::WebPushRequest;
+use super::vapid::{self, VapidKey};
+use super::{ece, from_b64url};
 use herald_proto::v1::WebPushCredential;
 
 use super::errors::classify;

@@ -3,7 +3,7 @@
 
 use herald_proto::v1::{Action, ActionType, AndroidOptions, Notification};
 
-use super::{effective_priority, effective_ttl};
+use crate::payload::{Target, data, effective_priority, effective_ttl};
 
 /// What an Android device gets, whichever provider carries it.
 #[derive(Clone, Debug)]
@@ -85,13 +85,13 @@ impl<'a> AndroidView<'a> {
             .then_some(self.sound)
     }
 
-    /// The push's data (see [`super::data`]).
+    /// The push's data (see [`crate::payload::data`]).
     pub fn data(
         &self,
         n: &Notification,
-        target: super::Target<'_>,
+        target: Target<'_>,
     ) -> std::collections::BTreeMap<String, String> {
-        super::data(n, self.action, self.sound_url(), target)
+        data(n, self.action, self.sound_url(), target)
     }
 
     /// The sound as a resource name the provider can play, if it is not a URL.

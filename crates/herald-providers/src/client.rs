@@ -2,7 +2,8 @@
 //! decrypted bytes, it sends a task with that provider's payload mapping and can test the
 //! connection with a validate-only send.
 
-use herald_core::payload::{self, Target};
+use crate::payload::Target;
+use crate::{apns, fcm, hms, webpush};
 use herald_proto::bus::v1::SendTask;
 use herald_proto::v1::{
     ApnsCredential, FcmCredential, HmsCredential, Notification, Provider, WebPushCredential,
@@ -131,26 +132,26 @@ impl ProviderClient {
         match self {
             Self::Apns(client) => {
                 let request =
-                    payload::apns::request(&notification, target, client.bundle_id(), unix_now());
+                    apns::payload::request(&notification, target, client.bundle_id(), unix_now());
                 client
                     .send(&request, &device.push_token, device.sandbox)
                     .await
             }
             Self::Fcm(client) => {
                 client
-                    .send(&payload::fcm::request_body(&notification, target, false))
+                    .send(&fcm::payload::request_body(&notification, target, false))
                     .await
             }
             Self::Hms(client) => {
                 client
                     .send(
-                        &payload::hms::request_body(&notification, target, false),
+                        &hms::payload::request_body(&notification, target, false),
                         &device.push_token,
                     )
                     .await
             }
             Self::WebPush(client) => {
-                let request = payload::webpush::request(&notification, target);
+                let request = webpush::payload::request(&notification, target);
                 client
                     .send(
                         &request,
@@ -188,7 +189,7 @@ impl ProviderClient {
                     delivery_id: "",
                 };
                 let request =
-                    payload::apns::request(&probe, target, client.bundle_id(), unix_now());
+                    apns::payload::request(&probe, target, client.bundle_id(), unix_now());
                 let outcome = client
                     .send(&request, PROBE_TOKEN, client.is_sandbox())
                     .await;

@@ -13,11 +13,7 @@ use a2::request::notification::{
 use herald_proto::v1::{Action, ApnsPushType, AttachmentType, IosOptions, Notification};
 use serde_json::Value;
 
-use super::{Target, data, effective_priority, effective_ttl, sound_url};
-
-/// APNs's limit on a payload; VoIP pushes may carry more.
-pub const MAX_PAYLOAD_BYTES: usize = 4096;
-pub const MAX_VOIP_PAYLOAD_BYTES: usize = 5120;
+use crate::payload::{Target, category_name, data, effective_priority, effective_ttl, sound_url};
 
 /// A push as APNs gets it: the body and its headers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,15 +127,6 @@ pub fn is_voip(n: &Notification) -> bool {
         .is_some_and(|o| o.push_type() == ApnsPushType::Voip)
 }
 
-/// The size limit that applies to `n`.
-pub fn max_payload_bytes(n: &Notification) -> usize {
-    if is_voip(n) {
-        MAX_VOIP_PAYLOAD_BYTES
-    } else {
-        MAX_PAYLOAD_BYTES
-    }
-}
-
 /// The payload size APNs counts against its limit.
 pub fn payload_size(n: &Notification) -> usize {
     payload(n, &IosView::of(n), Target::SIZING).len()
@@ -193,10 +180,7 @@ pub fn request(
 }
 
 fn payload(n: &Notification, view: &IosView<'_>, target: Target<'_>) -> String {
-    let category = n
-        .interactive
-        .as_ref()
-        .map(|i| super::category_name(i.category()));
+    let category = n.interactive.as_ref().map(|i| category_name(i.category()));
     let mut builder = DefaultNotificationBuilder::new();
     match view.push_type {
         ApnsPushType::Background => builder = builder.set_content_available(),
@@ -350,6 +334,7 @@ mod tests {
             ("voip", "com.example.app.voip", 10)
         );
         assert_eq!(body(&r)["caller"], "Ada");
+        use super::super::limits::{MAX_PAYLOAD_BYTES, MAX_VOIP_PAYLOAD_BYTES, max_payload_bytes};
         assert_eq!(max_payload_bytes(&n), MAX_VOIP_PAYLOAD_BYTES);
         assert_eq!(
             max_payload_bytes(&Notification::default()),

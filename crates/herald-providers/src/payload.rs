@@ -1,21 +1,17 @@
-//! Provider payload mapping: what each provider receives for a notification. Pure functions, so
-//! ingest can check a provider's size limit with the exact bytes its sender would send.
+//! What every provider's payload mapping shares: the target of a push, the effective priority
+//! and time to live, and the data Herald adds. Each provider's own mapping is its `payload`
+//! module; they are pure functions, so a provider's limits are judged with the exact bytes its
+//! sender would send.
 //!
 //! Herald's own keys in a push's data (documented in README.md, "What the app receives"):
 //! `herald_message_id`, `herald_delivery_id` (for device reports), `herald_type`,
 //! `herald_action` / `herald_action_url` / `herald_action_html`, `herald_category` /
 //! `herald_buttons` / `herald_push_reference` (interactive buttons) and `herald_sound_url`.
 
-pub mod android;
-pub mod apns;
-pub mod fcm;
-pub mod hms;
-pub mod webpush;
-
 use std::collections::BTreeMap;
 
 use herald_proto::v1::{Action, ActionType, InteractionCategory, Notification};
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
 pub const DELIVERY_ID_KEY: &str = "herald_delivery_id";
 pub const MESSAGE_ID_KEY: &str = "herald_message_id";
@@ -38,24 +34,19 @@ impl Target<'static> {
     };
 }
 
-/// Priority on Herald's 1–5 scale (the seeds' scale; 0 in a request means "normal", 3).
-pub fn effective_priority(requested: u32) -> u32 {
-    if requested == 0 { 3 } else { requested }
-}
-
-/// The time to live in seconds, defaulting to the providers' maximum (28 days).
-pub fn effective_ttl(notification: &Notification) -> u32 {
-    if notification.ttl_seconds == 0 {
-        crate::validate::MAX_TTL_SECONDS
-    } else {
-        notification.ttl_seconds
-    }
-}
+pub use herald_core::options::{effective_priority, effective_ttl};
 
 /// `sound` when it is a file URL (the seeds' "URL of the sound file"): providers play only
 /// sounds bundled with the app, so such a URL travels in the data for the app to play.
 pub fn sound_url(sound: &str) -> Option<&str> {
     (sound.starts_with("https://") || sound.starts_with("http://")).then_some(sound)
+}
+
+/// Sets `key` when `value` is not empty (providers refuse some empty strings, e.g. colors).
+pub fn insert_non_empty(map: &mut Map<String, Value>, key: &str, value: &str) {
+    if !value.is_empty() {
+        map.insert(key.into(), json!(value));
+    }
 }
 
 /// The buttons of an interactive category: (id reported back when tapped, label).

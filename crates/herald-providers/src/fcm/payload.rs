@@ -3,11 +3,8 @@
 use herald_proto::v1::Notification;
 use serde_json::{Map, Value, json};
 
-use super::Target;
-use super::android::AndroidView;
-
-/// FCM's limit on a message's payload.
-pub const MAX_PAYLOAD_BYTES: usize = 4096;
+use crate::android::AndroidView;
+use crate::payload::{Target, insert_non_empty};
 
 /// The `{"validate_only", "message"}` body for one device.
 pub fn request_body(notification: &Notification, target: Target<'_>, validate_only: bool) -> Value {
@@ -70,13 +67,6 @@ fn notification_priority(priority: u32) -> &'static str {
         4 => "PRIORITY_HIGH",
         5 => "PRIORITY_MAX",
         _ => "PRIORITY_DEFAULT",
-    }
-}
-
-/// Sets `key` when `value` is not empty (providers refuse some empty strings, e.g. colors).
-pub(super) fn insert_non_empty(map: &mut Map<String, Value>, key: &str, value: &str) {
-    if !value.is_empty() {
-        map.insert(key.into(), json!(value));
     }
 }
 
@@ -202,7 +192,7 @@ mod tests {
             body: "x".repeat(5000),
             ..Default::default()
         };
-        assert!(payload_size(&small) < MAX_PAYLOAD_BYTES);
-        assert!(payload_size(&big) > MAX_PAYLOAD_BYTES);
+        assert!(payload_size(&small) < super::super::limits::MAX_PAYLOAD_BYTES);
+        assert!(payload_size(&big) > super::super::limits::MAX_PAYLOAD_BYTES);
     }
 }

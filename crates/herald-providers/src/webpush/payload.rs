@@ -5,8 +5,9 @@ use herald_proto::v1::{ActionType, Notification, WebOptions};
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 
-use super::fcm::insert_non_empty;
-use super::{Target, buttons, data, effective_priority, effective_ttl, sound_url};
+use crate::payload::{
+    Target, buttons, data, effective_priority, effective_ttl, insert_non_empty, sound_url,
+};
 
 /// A push as the sender hands it to the push service (before encryption).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,7 +65,7 @@ pub fn topic(collapse_key: &str) -> String {
     if valid {
         collapse_key.to_owned()
     } else {
-        crate::webpush::b64url(&Sha256::digest(collapse_key.as_bytes()))[..32].to_owned()
+        super::b64url(&Sha256::digest(collapse_key.as_bytes()))[..32].to_owned()
     }
 }
 

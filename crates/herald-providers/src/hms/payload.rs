@@ -9,14 +9,9 @@
 use herald_proto::v1::{ActionType, Notification};
 use serde_json::{Map, Value, json};
 
-use super::Target;
-use super::android::AndroidView;
-use super::fcm::insert_non_empty;
-
-/// HMS's limit on a message body, tokens excluded.
-pub const MAX_PAYLOAD_BYTES: usize = 4096;
-/// HMS caches a message for at most 15 days; a longer TTL is sent as this.
-pub const MAX_TTL_SECONDS: u32 = 1_296_000;
+use super::limits::MAX_TTL_SECONDS;
+use crate::android::AndroidView;
+use crate::payload::{Target, insert_non_empty};
 
 /// The `{"validate_only", "message"}` body for one device.
 pub fn request_body(notification: &Notification, target: Target<'_>, validate_only: bool) -> Value {

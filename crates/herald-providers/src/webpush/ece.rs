@@ -122,7 +122,7 @@ pub fn encrypt(plaintext: &[u8], ua_public: &[u8], auth: &[u8]) -> Result<Vec<u8
     let as_public = sender
         .compute_public_key()
         .map_err(|_| EceError::BadPublicKey)?;
-    let salt = crate::crypto::random_bytes::<16>();
+    let salt = herald_core::crypto::random_bytes::<16>();
     agree_ephemeral(
         sender,
         &UnparsedPublicKey::new(&ECDH_P256, ua_public),
@@ -144,7 +144,7 @@ pub fn encrypt(plaintext: &[u8], ua_public: &[u8], auth: &[u8]) -> Result<Vec<u8
 pub fn random_secret_key() -> SecretKey {
     loop {
         // A 32-byte value is a valid scalar unless it is 0 or ≥ n, which almost never happens.
-        if let Ok(key) = SecretKey::from_slice(&crate::crypto::random_bytes::<32>()) {
+        if let Ok(key) = SecretKey::from_slice(&herald_core::crypto::random_bytes::<32>()) {
             return key;
         }
     }
@@ -246,7 +246,7 @@ mod tests {
     #[test]
     fn a_fresh_encryption_round_trips_and_tampering_is_caught() {
         let ua = random_secret_key();
-        let auth = crate::crypto::random_bytes::<16>();
+        let auth = herald_core::crypto::random_bytes::<16>();
         let mut body = encrypt(
             b"{\"title\":\"hi\"}",
             &ua.public_key().to_sec1_bytes(),
