@@ -1,4 +1,5 @@
-# One image with every Herald binary; docker-compose.yml and deploy/k8s pick the command.
+# One image with every Herald binary; docker-compose.yml and deploy/k8s pick the command. It is
+# built without the `mocks` feature: no mock provider or benchmark ships in it.
 FROM rust:1.89-bookworm AS build
 WORKDIR /src
 COPY . .
@@ -13,4 +14,5 @@ COPY --from=build /src/target/release/herald /src/target/release/herald-ingest \
      /src/target/release/herald-router /src/target/release/herald-sender \
      /src/target/release/herald-receipt /usr/local/bin/
 USER herald
-ENV HERALD_LOG_FORMAT=json
+# Listen on every interface inside the container (the default is loopback only).
+ENV HERALD_LOG_FORMAT=json HERALD_GRPC_ADDR=0.0.0.0:50051 HERALD_HEALTH_ADDR=0.0.0.0:50052

@@ -4,10 +4,9 @@
 //! look at the raw database where a test is about what is stored.
 #![forbid(unsafe_code)]
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use herald_bus::Bus;
+use herald::Stack as Services;
 use herald_core::crypto::MasterKey;
 use herald_proto::client::{AuthedChannel, BearerAuth};
 use herald_proto::v1::admin_client::AdminClient;
@@ -15,41 +14,34 @@ use herald_proto::v1::credentials_client::CredentialsClient;
 use herald_proto::v1::devices_client::DevicesClient;
 use herald_proto::v1::notifications_client::NotificationsClient;
 use herald_proto::v1::*;
-use herald_providers::Endpoints;
-use herald_providers::http::HttpConfig;
+use herald_runtime::{Secret, Settings};
 use herald_store::Store;
-use herald_testkit::apns::MockApns;
 use herald_testkit::db::{Backend, TestDatabase};
-use herald_testkit::fcm::MockFcm;
-use herald_testkit::hms::MockHms;
+use herald_testkit::mocks::Mocks;
 use herald_testkit::nats::NatsServer;
-use herald_testkit::tls::TestCa;
 use herald_testkit::webpush::{MockPushService, Subscription};
 use sqlx::Row as _;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 
 pub use herald_testkit::db::Backend as DbBackend;
 
 /// How long a sender waits for a mock provider before it counts as a timeout.
-pub const PROVIDER_TIMEOUT: Duration = Duration::from_secs(3);
+pub const PROVIDER_TIMEOUT_SECS: u64 = 3;
 
 /// A running Herald with its dependencies.
 pub struct Stack {
     pub nats: NatsServer,
     pub db: TestDatabase,
-    pub ca: TestCa,
-    pub fcm: MockFcm,
-    pub hms: MockHms,
-    pub apns: MockApns,
-    pub push: MockPushService,
+    pub mocks: Mocks,
     pub store: Store,
     pub admin_key: String,
     pub endpoint: String,
-    master_key: String,
+    /// The settings the services run with.
+    pub settings: Settings,
+    fcm_senders: usize,
     shutdown: CancellationToken,
-    services: JoinSet<anyhow::Result<()>>,
+    services: Option<herald::Running>,
 }
 
 /// A tenant with an API key and clients that use it.
@@ -72,104 +64,51 @@ impl Stack {
 
     /// Starts the stack with `fcm_senders` FCM sender instances sharing one consumer.
     pub async fn start_with(backend: Backend, fcm_senders: usize) -> Stack {
-        herald_telemetry::init_test_logging();
+        herald_runtime::init_test_logging();
         let nats = NatsServer::start().expect("nats-server");
         let db = TestDatabase::new(backend).await.expect("database");
-        let ca = TestCa::new().expect("test CA");
-        let fcm = MockFcm::start(&ca).await.expect("mock FCM");
-        let hms = MockHms::start(&ca).await.expect("mock HMS");
-        let apns = MockApns::start(&ca).await.expect("mock APNs");
-        let push = MockPushService::start(&ca)
-            .await
-            .expect("mock push service");
+        let mocks = Mocks::start().await.expect("mock providers");
         let store = Store::connect(&db.url).await.expect("store");
-        let master_key = MasterKey::generate_base64();
+        let admin_key = herald_core::crypto::generate_api_key();
+        // The built-in defaults, not this machine's environment.
+        let mut settings = Settings::from_layers(None, |_| None).expect("default settings");
+        settings.database_url = Some(Secret::new(db.url.clone()));
+        settings.nats_url = nats.url();
+        settings.master_key = Some(Secret::new(MasterKey::generate_base64()));
+        settings.admin_key = Some(Secret::new(admin_key.clone()));
+        settings.sender.concurrency = 16;
+        // A short timeout, so a slow answer is a quick retry.
+        settings.providers.timeout_secs = PROVIDER_TIMEOUT_SECS;
+        mocks
+            .apply(&mut settings.providers)
+            .expect("mock endpoints");
         let mut stack = Stack {
             nats,
             db,
-            ca,
-            fcm,
-            hms,
-            apns,
-            push,
+            mocks,
             store,
-            admin_key: herald_core::crypto::generate_api_key(),
+            admin_key,
             endpoint: String::new(),
-            master_key,
+            settings,
+            fcm_senders,
             shutdown: CancellationToken::new(),
-            services: JoinSet::new(),
+            services: None,
         };
-        stack.spawn_services(fcm_senders).await;
+        stack.start_services().await;
         stack
     }
 
-    async fn spawn_services(&mut self, fcm_senders: usize) {
-        let store = Store::connect(&self.db.url).await.expect("store");
-        let bus = Bus::connect(&self.nats.url()).await.expect("bus");
-        let master_key = Arc::new(MasterKey::from_base64(&self.master_key).expect("master key"));
+    async fn start_services(&mut self) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("listener");
         self.endpoint = format!("http://{}", listener.local_addr().expect("addr"));
-        let shutdown = self.shutdown.clone();
-        let ingest_config = herald_ingest::Config {
-            admin_key: Some(self.admin_key.clone()),
-            master_key: master_key.clone(),
-            endpoints: self.endpoints(),
-        };
-        self.services.spawn(herald_ingest::run(
-            ingest_config,
-            store.clone(),
-            bus.clone(),
-            listener,
-            shutdown.clone(),
-        ));
-        self.services.spawn(herald_router::run(
-            herald_router::Config::default(),
-            store.clone(),
-            bus.clone(),
-            shutdown.clone(),
-        ));
-        self.services.spawn(herald_receipt::run(
-            herald_receipt::Config::default(),
-            store.clone(),
-            bus.clone(),
-            shutdown.clone(),
-        ));
-        let senders = std::iter::repeat_n(Provider::Fcm, fcm_senders).chain([
-            Provider::Hms,
-            Provider::Apns,
-            Provider::Webpush,
-        ]);
-        for provider in senders {
-            let config = herald_sender::Config {
-                provider,
-                concurrency: 16,
-                endpoints: self.endpoints(),
-                master_key: master_key.clone(),
-            };
-            self.services.spawn(herald_sender::run(
-                config,
-                store.clone(),
-                bus.clone(),
-                shutdown.clone(),
-            ));
-        }
-    }
-
-    /// The mocks as the providers, with a short timeout so a slow answer is a quick retry.
-    pub fn endpoints(&self) -> Endpoints {
-        Endpoints {
-            apns_production_url: self.apns.base_url(),
-            apns_sandbox_url: self.apns.base_url(),
-            fcm_base_url: self.fcm.base_url(),
-            hms_base_url: self.hms.base_url(),
-            hms_token_url: self.hms.token_url(),
-            http: HttpConfig {
-                extra_ca_pem: Some(self.ca.cert_pem.clone()),
-                timeout: PROVIDER_TIMEOUT,
-            },
-        }
+        let services = Services::new(self.settings.clone())
+            .sender_replicas(Provider::Fcm, self.fcm_senders)
+            .start(listener, &self.shutdown)
+            .await
+            .expect("services start");
+        self.services = Some(services);
     }
 
     /// Stops every service gracefully and reports whether each stopped cleanly.
@@ -179,9 +118,10 @@ impl Stack {
 
     async fn stop_services(&mut self) {
         self.shutdown.cancel();
-        while let Some(result) = self.services.join_next().await {
-            result
-                .expect("service task")
+        if let Some(services) = self.services.take() {
+            services
+                .wait(&self.shutdown)
+                .await
                 .expect("service stopped with an error");
         }
     }
@@ -191,7 +131,8 @@ impl Stack {
     pub async fn restart_services(&mut self) {
         self.stop_services().await;
         self.shutdown = CancellationToken::new();
-        self.spawn_services(1).await;
+        self.fcm_senders = 1;
+        self.start_services().await;
     }
 
     pub async fn channel(&self) -> Channel {
@@ -289,7 +230,7 @@ impl Stack {
             .credentials
             .set_credential(SetCredentialRequest {
                 credential: Some(set_credential_request::Credential::Fcm(FcmCredential {
-                    service_account_json: self.fcm.service_account_json(),
+                    service_account_json: self.mocks.fcm.service_account_json(),
                     project_id: String::new(),
                 })),
                 label: "mock".into(),
@@ -303,7 +244,7 @@ impl Stack {
     pub fn apns_token_credential(&self) -> ApnsCredential {
         ApnsCredential {
             auth: Some(apns_credential::Auth::Token(ApnsTokenAuth {
-                private_key_pem: self.apns.team_key_pem().to_owned(),
+                private_key_pem: self.mocks.apns.team_key_pem().to_owned(),
                 key_id: herald_testkit::apns::KEY_ID.into(),
                 team_id: herald_testkit::apns::TEAM_ID.into(),
             })),

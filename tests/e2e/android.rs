@@ -60,7 +60,7 @@ async fn every_android_option_maps_into_the_fcm_and_hms_requests() {
         "{status:#?}"
     );
 
-    let fcm = &stack.fcm.received()[0].body["message"];
+    let fcm = &stack.mocks.fcm.received()[0].body["message"];
     assert_eq!(fcm["token"], "fcm-ada");
     assert_eq!(
         fcm["notification"],
@@ -94,7 +94,7 @@ async fn every_android_option_maps_into_the_fcm_and_hms_requests() {
     };
     herald_keys(&fcm["data"]);
 
-    let hms = &stack.hms.received()[0].body["message"];
+    let hms = &stack.mocks.hms.received()[0].body["message"];
     assert_eq!(hms["token"], json!(["hms-ada"]));
     assert_eq!(hms["android"]["urgency"], "HIGH");
     assert_eq!(hms["android"]["ttl"], "3600s");
@@ -129,10 +129,10 @@ async fn every_android_option_maps_into_the_fcm_and_hms_requests() {
         .send(destination::Kind::UserId("ada".into()), silent)
         .await;
     acme.wait_settled(&sent.message_id).await;
-    let fcm = &stack.fcm.received()[1].body["message"];
+    let fcm = &stack.mocks.fcm.received()[1].body["message"];
     assert!(fcm.get("notification").is_none() && fcm["android"].get("notification").is_none());
     assert_eq!(fcm["data"]["sync"], "inbox");
-    let hms = &stack.hms.received()[1].body["message"];
+    let hms = &stack.mocks.hms.received()[1].body["message"];
     assert!(hms["android"].get("notification").is_none());
     assert!(hms["data"].as_str().unwrap().contains("\"sync\":\"inbox\""));
     stack.stop().await;
@@ -162,14 +162,14 @@ async fn each_fcm_answer_class_has_its_outcome() {
         ),
         (
             "fcm-timeout",
-            vec![Answer::delayed(
-                herald_e2e::PROVIDER_TIMEOUT + Duration::from_secs(1),
-            )],
+            vec![Answer::delayed(Duration::from_secs(
+                herald_e2e::PROVIDER_TIMEOUT_SECS + 1,
+            ))],
         ),
         ("fcm-stale-token", vec![Answer::expired_access_token()]),
     ];
     for (token, answers) in scripts {
-        stack.fcm.script(token, answers);
+        stack.mocks.fcm.script(token, answers);
     }
     acme.check_outcomes(
         Platform::Android,
@@ -198,7 +198,7 @@ async fn each_fcm_answer_class_has_its_outcome() {
     )
     .await;
     // The stale token cost one refresh and one more request, inside a single delivery attempt.
-    assert_eq!(stack.fcm.attempts("fcm-stale-token"), 2);
+    assert_eq!(stack.mocks.fcm.attempts("fcm-stale-token"), 2);
     stack.stop().await;
 }
 
@@ -223,7 +223,7 @@ async fn each_hms_answer_class_has_its_outcome() {
         ("hms-stale-token", vec![Answer::expired_access_token()]),
     ];
     for (token, answers) in scripts {
-        stack.hms.script(token, answers);
+        stack.mocks.hms.script(token, answers);
     }
     acme.check_outcomes(
         Platform::Huawei,
@@ -243,7 +243,7 @@ async fn each_hms_answer_class_has_its_outcome() {
         ],
     )
     .await;
-    assert_eq!(stack.hms.attempts("hms-flow-control"), 3);
+    assert_eq!(stack.mocks.hms.attempts("hms-flow-control"), 3);
     stack.stop().await;
 }
 
@@ -263,15 +263,15 @@ async fn test_connection_proves_good_credentials_and_explains_bad_ones() {
         assert!(result.ok, "{provider:?}: {}", result.detail);
         assert!(result.detail.contains("validate-only"), "{}", result.detail);
     }
-    let validated = stack.fcm.validated();
+    let validated = stack.mocks.fcm.validated();
     assert_eq!(validated.len(), 1);
     assert_eq!(
         validated[0].body["message"]["topic"],
         "herald-connection-test"
     );
-    assert_eq!(stack.hms.validated().len(), 1);
+    assert_eq!(stack.mocks.hms.validated().len(), 1);
     assert!(
-        stack.fcm.received().is_empty() && stack.hms.received().is_empty(),
+        stack.mocks.fcm.received().is_empty() && stack.mocks.hms.received().is_empty(),
         "nothing was delivered"
     );
 
@@ -284,7 +284,7 @@ async fn test_connection_proves_good_credentials_and_explains_bad_ones() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
-    let mut account: Value = serde_json::from_str(&stack.fcm.service_account_json()).unwrap();
+    let mut account: Value = serde_json::from_str(&stack.mocks.fcm.service_account_json()).unwrap();
     account["client_email"] = json!("someone-else@herald-test.iam.gserviceaccount.com");
     let credentials = [
         set_credential_request::Credential::Fcm(FcmCredential {
@@ -340,6 +340,7 @@ async fn two_fcm_senders_share_one_consumer_and_deliver_each_push_once() {
     for token in &tokens {
         // Slow answers keep many sends in flight, so both senders pull work.
         stack
+            .mocks
             .fcm
             .script(token, [Answer::delayed(Duration::from_millis(150))]);
         acme.register(token, token).await;
@@ -356,7 +357,7 @@ async fn two_fcm_senders_share_one_consumer_and_deliver_each_push_once() {
         let status = acme.wait_settled(id).await;
         assert_eq!(status.deliveries[0].status(), DeliveryStatus::Submitted);
     }
-    let received = stack.fcm.received();
+    let received = stack.mocks.fcm.received();
     let mut seen: Vec<&str> = received.iter().map(|p| p.token.as_str()).collect();
     seen.sort_unstable();
     assert_eq!(

@@ -79,7 +79,7 @@ async fn a_tenant_key_cannot_read_or_change_another_tenants_data() {
             .state(),
         MessageState::Failed
     );
-    assert_eq!(stack.fcm.attempts("tok-a"), 1);
+    assert_eq!(stack.mocks.fcm.attempts("tok-a"), 1);
 
     // B cannot mint or list keys for A.
     let err = b
@@ -290,7 +290,7 @@ async fn credentials_are_sealed_at_rest_and_never_returned() {
         (
             set_credential_request::Credential::Apns(ApnsCredential {
                 auth: Some(apns_credential::Auth::Token(ApnsTokenAuth {
-                    private_key_pem: stack.apns.team_key_pem().into(),
+                    private_key_pem: stack.mocks.apns.team_key_pem().into(),
                     key_id: "short".into(),
                     team_id: herald_testkit::apns::TEAM_ID.into(),
                 })),

@@ -23,7 +23,7 @@ async fn send_reaches_fcm_and_is_submitted(backend: DbBackend) {
         .await;
     assert!(!sent.duplicate);
 
-    let received = stack.fcm.wait_for(1, Duration::from_secs(20)).await;
+    let received = stack.mocks.fcm.wait_for(1, Duration::from_secs(20)).await;
     assert_eq!(received.len(), 1);
     let push = &received[0];
     assert_eq!(push.http_version, Version::HTTP_2);
@@ -82,6 +82,7 @@ async fn an_unregistered_token_fails_the_delivery_and_retires_the_device() {
     let mut acme = stack.tenant("acme").await;
     let device = acme.register("bob", "tok-dead").await;
     stack
+        .mocks
         .fcm
         .script("tok-dead", [Answer::error("UNREGISTERED")]);
     let sent = acme
@@ -119,7 +120,7 @@ async fn an_unregistered_token_fails_the_delivery_and_retires_the_device() {
         "{}",
         message.reason
     );
-    assert_eq!(stack.fcm.attempts("tok-dead"), 1);
+    assert_eq!(stack.mocks.fcm.attempts("tok-dead"), 1);
     stack.stop().await;
 }
 
@@ -156,7 +157,7 @@ async fn a_repeated_idempotency_key_delivers_once() {
     let third = acme.notifications.send(request).await.unwrap().into_inner();
     assert_eq!(third.message_id, first.message_id);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(stack.fcm.attempts("tok-carol"), 1);
+    assert_eq!(stack.mocks.fcm.attempts("tok-carol"), 1);
     assert_eq!(
         stack.raw_text("SELECT COUNT(*) FROM messages").await,
         vec!["1"]
@@ -196,7 +197,7 @@ async fn a_message_handled_again_by_the_router_is_not_sent_again() {
     replay[0].msg_id = format!("{}-replayed", sent.message_id);
     bus.publish_all(replay).await.unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(stack.fcm.attempts("tok-dave"), 1);
+    assert_eq!(stack.mocks.fcm.attempts("tok-dave"), 1);
     let status = acme.message(&sent.message_id).await;
     assert_eq!(status.deliveries.len(), 1);
     assert_eq!(status.deliveries[0].status(), DeliveryStatus::Submitted);
@@ -249,7 +250,7 @@ async fn a_send_batch_published_again_does_not_resend_settled_deliveries() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(stack.fcm.attempts("tok-frank"), 1);
+    assert_eq!(stack.mocks.fcm.attempts("tok-frank"), 1);
     stack.stop().await;
 }
 
@@ -258,7 +259,7 @@ async fn a_provider_outage_is_retried_after_retry_after_and_then_succeeds() {
     let stack = Stack::start(DbBackend::Sqlite).await;
     let mut acme = stack.tenant("acme").await;
     acme.register("erin", "tok-erin").await;
-    stack.fcm.script(
+    stack.mocks.fcm.script(
         "tok-erin",
         [
             Answer::error_retry_after("UNAVAILABLE", "1"),
@@ -276,8 +277,8 @@ async fn a_provider_outage_is_retried_after_retry_after_and_then_succeeds() {
         })
         .await;
     assert_eq!(status.deliveries[0].attempts, 3);
-    assert_eq!(stack.fcm.attempts("tok-erin"), 3);
-    assert_eq!(stack.fcm.received().len(), 1);
+    assert_eq!(stack.mocks.fcm.attempts("tok-erin"), 3);
+    assert_eq!(stack.mocks.fcm.received().len(), 1);
     stack.stop().await;
 }
 
@@ -287,6 +288,7 @@ async fn a_retry_that_would_pass_the_ttl_expires_the_delivery() {
     let mut acme = stack.tenant("acme").await;
     acme.register("fay", "tok-fay").await;
     stack
+        .mocks
         .fcm
         .script("tok-fay", [Answer::error_retry_after("UNAVAILABLE", "120")]);
     let notification = Notification {
@@ -309,7 +311,7 @@ async fn a_retry_that_would_pass_the_ttl_expires_the_delivery() {
         "{}",
         delivery.reason
     );
-    assert_eq!(stack.fcm.attempts("tok-fay"), 1);
+    assert_eq!(stack.mocks.fcm.attempts("tok-fay"), 1);
     stack.stop().await;
 }
 
@@ -327,7 +329,7 @@ async fn without_a_credential_the_delivery_fails_with_the_reason() {
         status.deliveries[0].reason,
         "no fcm credential is configured for this tenant"
     );
-    assert_eq!(stack.fcm.attempts("tok-gus"), 0);
+    assert_eq!(stack.mocks.fcm.attempts("tok-gus"), 0);
     stack.stop().await;
 }
 
@@ -344,7 +346,10 @@ async fn a_push_id_destination_reaches_an_unregistered_token_and_device_reports_
     let status = acme.wait_settled(&sent.message_id).await;
     let delivery = status.deliveries[0].clone();
     assert_eq!(delivery.status(), DeliveryStatus::Submitted);
-    assert_eq!(stack.fcm.received()[0].body["message"]["token"], "tok-raw");
+    assert_eq!(
+        stack.mocks.fcm.received()[0].body["message"]["token"],
+        "tok-raw"
+    );
 
     // The app reports it read, then (late) delivered: the status only climbs.
     for kind in [DeviceEventKind::Read, DeviceEventKind::Delivered] {
@@ -418,6 +423,6 @@ async fn a_stored_message_whose_publish_was_lost_is_relayed() {
         .unwrap();
     let status = acme.wait_settled(id.as_str()).await;
     assert_eq!(status.deliveries[0].status(), DeliveryStatus::Submitted);
-    assert_eq!(stack.fcm.attempts("tok-hal"), 1);
+    assert_eq!(stack.mocks.fcm.attempts("tok-hal"), 1);
     stack.stop().await;
 }

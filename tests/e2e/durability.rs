@@ -12,18 +12,19 @@ async fn a_graceful_restart_finishes_the_send_in_flight_and_does_not_resend_it()
     let mut acme = stack.tenant("acme").await;
     acme.register("ivy", "tok-ivy").await;
     stack
+        .mocks
         .fcm
         .script("tok-ivy", [Answer::delayed(Duration::from_millis(1500))]);
     let sent = acme
         .send(destination::Kind::UserId("ivy".into()), hello())
         .await;
     // Wait until the send is at the provider, then restart everything.
-    while stack.fcm.attempts("tok-ivy") == 0 {
+    while stack.mocks.fcm.attempts("tok-ivy") == 0 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     stack.restart_services().await;
     assert_eq!(
-        stack.fcm.received().len(),
+        stack.mocks.fcm.received().len(),
         1,
         "the in-flight send finished before the stop"
     );
@@ -33,7 +34,7 @@ async fn a_graceful_restart_finishes_the_send_in_flight_and_does_not_resend_it()
     assert_eq!(status.deliveries[0].status(), DeliveryStatus::Submitted);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
-        stack.fcm.attempts("tok-ivy"),
+        stack.mocks.fcm.attempts("tok-ivy"),
         1,
         "acked before the stop, so never sent again"
     );
@@ -65,7 +66,7 @@ async fn a_message_accepted_while_nats_is_down_is_delivered_once_it_is_back() {
         })
         .await;
     assert_eq!(status.deliveries.len(), 1);
-    assert_eq!(stack.fcm.attempts("tok-joe"), 1);
+    assert_eq!(stack.mocks.fcm.attempts("tok-joe"), 1);
     assert_eq!(
         stack
             .raw_text("SELECT COUNT(*) FROM messages WHERE published_at IS NULL")

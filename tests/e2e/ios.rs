@@ -61,7 +61,7 @@ async fn every_ios_option_maps_into_the_apns_request() {
             .all(|d| d.status() == DeliveryStatus::Submitted && d.provider() == Provider::Apns)
     );
 
-    let pushes = stack.apns.received();
+    let pushes = stack.mocks.apns.received();
     let push = pushes
         .iter()
         .find(|p| p.token == iphone)
@@ -146,7 +146,7 @@ async fn every_ios_option_maps_into_the_apns_request() {
         )
         .await;
     acme.wait_settled(&sent.message_id).await;
-    let push = stack.apns.received().into_iter().last().unwrap();
+    let push = stack.mocks.apns.received().into_iter().last().unwrap();
     assert_eq!(
         (
             push.headers["apns-push-type"].as_str(),
@@ -184,7 +184,7 @@ async fn voip_pushes_ring_incoming_calls_with_the_voip_topic_and_5kb_limit() {
         .await;
     let status = acme.wait_settled(&sent.message_id).await;
     assert_eq!(status.deliveries[0].status(), DeliveryStatus::Submitted);
-    let push = &stack.apns.received()[0];
+    let push = &stack.mocks.apns.received()[0];
     assert_eq!(
         (
             push.headers["apns-push-type"].as_str(),
@@ -267,12 +267,12 @@ async fn each_apns_reason_class_has_its_outcome() {
         .collect();
     let mut expected = Vec::new();
     for ((answer, want), token) in cases.into_iter().zip(&tokens) {
-        stack.apns.script(token, [answer]);
+        stack.mocks.apns.script(token, [answer]);
         expected.push((token.as_str(), want));
     }
     acme.check_outcomes(Platform::Ios, &expected).await;
     assert_eq!(
-        stack.apns.provider_tokens_seen(),
+        stack.mocks.apns.provider_tokens_seen(),
         2,
         "ExpiredProviderToken replaced the token once"
     );
@@ -297,7 +297,10 @@ async fn a_sandbox_build_on_a_production_credential_says_so() {
         .unwrap()
         .into_inner();
     assert!(registered.device.unwrap().sandbox);
-    stack.apns.script(&token, [Answer::error("BadDeviceToken")]);
+    stack
+        .mocks
+        .apns
+        .script(&token, [Answer::error("BadDeviceToken")]);
     let sent = acme
         .send(destination::Kind::UserId("dev".into()), hello())
         .await;
@@ -316,7 +319,11 @@ async fn a_sandbox_build_on_a_production_credential_says_so() {
 async fn certificate_authentication_delivers_without_a_provider_token() {
     let stack = Stack::start(DbBackend::Sqlite).await;
     let mut acme = stack.bare_tenant("acme").await;
-    let identity = stack.apns.client_certificate(&stack.ca).unwrap();
+    let identity = stack
+        .mocks
+        .apns
+        .client_certificate(&stack.mocks.ca)
+        .unwrap();
     let credential = ApnsCredential {
         auth: Some(apns_credential::Auth::Certificate(ApnsCertificateAuth {
             source: Some(apns_certificate_auth::Source::P12(identity.p12)),
@@ -350,7 +357,7 @@ async fn certificate_authentication_delivers_without_a_provider_token() {
         acme.wait_settled(&sent.message_id).await.deliveries[0].status(),
         DeliveryStatus::Submitted
     );
-    let push = &stack.apns.received()[0];
+    let push = &stack.mocks.apns.received()[0];
     assert!(
         !push.headers.contains_key("authorization"),
         "a certificate, not a provider token"
@@ -374,6 +381,7 @@ async fn one_provider_token_serves_many_sends_multiplexed_on_few_connections() {
     let tokens: Vec<String> = (0..40).map(|i| device_token(0x10ad00 + i)).collect();
     for token in &tokens {
         stack
+            .mocks
             .apns
             .script(token, [Answer::delayed(Duration::from_millis(150))]);
         acme.register_on(Platform::Ios, token, token).await;
@@ -392,19 +400,19 @@ async fn one_provider_token_serves_many_sends_multiplexed_on_few_connections() {
             DeliveryStatus::Submitted
         );
     }
-    assert_eq!(stack.apns.received().len(), 40);
+    assert_eq!(stack.mocks.apns.received().len(), 40);
     assert_eq!(
-        stack.apns.provider_tokens_seen(),
+        stack.mocks.apns.provider_tokens_seen(),
         1,
         "one JWT for all 40 sends"
     );
     assert!(
-        stack.apns.max_streams_in_flight() > 1,
+        stack.mocks.apns.max_streams_in_flight() > 1,
         "max streams in flight: {}",
-        stack.apns.max_streams_in_flight()
+        stack.mocks.apns.max_streams_in_flight()
     );
     let connections: std::collections::HashSet<_> =
-        stack.apns.received().iter().map(|p| p.peer).collect();
+        stack.mocks.apns.received().iter().map(|p| p.peer).collect();
     assert!(
         connections.len() <= herald_providers::http::CONNECTIONS,
         "a small pool: {} connections",
@@ -428,7 +436,7 @@ async fn test_connection_probes_apns_and_names_a_bad_key() {
     assert!(ok.ok, "{}", ok.detail);
     assert!(ok.detail.contains("BadDeviceToken"), "{}", ok.detail);
     assert!(
-        stack.apns.received().is_empty(),
+        stack.mocks.apns.received().is_empty(),
         "the probe delivered nothing"
     );
 

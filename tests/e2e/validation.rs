@@ -131,7 +131,7 @@ async fn invalid_input_is_refused_with_the_field_named_and_nothing_is_stored() {
         stack.raw_text("SELECT COUNT(*) FROM devices").await,
         vec!["1"]
     );
-    assert_eq!(stack.fcm.attempts("tok-alice"), 0);
+    assert_eq!(stack.mocks.fcm.attempts("tok-alice"), 0);
     stack.stop().await;
 }
 

@@ -12,7 +12,7 @@ async fn a_subscribed_browser_receives_the_documented_service_worker_json() {
     let stack = Stack::start(DbBackend::Sqlite).await;
     let mut acme = stack.tenant("acme").await;
     let (device, subscription) = acme
-        .register_browser(&stack.push, "wes", Browser::Chrome)
+        .register_browser(&stack.mocks.push, "wes", Browser::Chrome)
         .await;
     assert_eq!(
         device.web_subscription.as_ref().unwrap().endpoint,
@@ -52,7 +52,7 @@ async fn a_subscribed_browser_receives_the_documented_service_worker_json() {
         delivery.provider_message_id
     );
 
-    let push = &stack.push.received()[0];
+    let push = &stack.mocks.push.received()[0];
     assert_eq!(push.token, MockPushService::id_of(&subscription));
     // Exactly the JSON README.md documents for the service worker.
     let expected = json!({
@@ -141,9 +141,10 @@ async fn each_push_service_answer_has_its_outcome() {
     let mut sent = Vec::new();
     for (user, answers, want) in &cases {
         let (device, subscription) = acme
-            .register_browser(&stack.push, user, Browser::Firefox)
+            .register_browser(&stack.mocks.push, user, Browser::Firefox)
             .await;
         stack
+            .mocks
             .push
             .script(MockPushService::id_of(&subscription), answers.clone());
         let message = acme
@@ -166,13 +167,13 @@ async fn browser_targeting_sends_only_to_the_selected_browsers() {
     let stack = Stack::start(DbBackend::Sqlite).await;
     let mut acme = stack.tenant("acme").await;
     let (_, chrome) = acme
-        .register_browser(&stack.push, "multi", Browser::Chrome)
+        .register_browser(&stack.mocks.push, "multi", Browser::Chrome)
         .await;
     let (_, firefox) = acme
-        .register_browser(&stack.push, "multi", Browser::Firefox)
+        .register_browser(&stack.mocks.push, "multi", Browser::Firefox)
         .await;
     let (_, safari) = acme
-        .register_browser(&stack.push, "multi", Browser::Safari)
+        .register_browser(&stack.mocks.push, "multi", Browser::Safari)
         .await;
     let only = |browsers: Vec<Browser>| Notification {
         web: Some(WebOptions {
@@ -192,6 +193,7 @@ async fn browser_targeting_sends_only_to_the_selected_browsers() {
         2
     );
     let reached: Vec<String> = stack
+        .mocks
         .push
         .received()
         .iter()
@@ -232,7 +234,7 @@ async fn browser_targeting_sends_only_to_the_selected_browsers() {
 async fn subscriptions_are_checked_and_http_endpoints_need_the_tenants_consent() {
     let stack = Stack::start(DbBackend::Sqlite).await;
     let mut acme = stack.tenant("acme").await;
-    let subscription = stack.push.subscribe(&acme.vapid_public_key);
+    let subscription = stack.mocks.push.subscribe(&acme.vapid_public_key);
     let register = |endpoint: &str, p256dh: &str| RegisterDeviceRequest {
         user_id: "u".into(),
         platform: Platform::Web as i32,
@@ -359,7 +361,7 @@ async fn vapid_keys_are_generated_once_and_their_public_half_is_readable() {
 async fn a_web_payload_over_rfc_8291s_limit_is_refused_at_ingest() {
     let stack = Stack::start(DbBackend::Sqlite).await;
     let mut acme = stack.tenant("acme").await;
-    acme.register_browser(&stack.push, "big", Browser::Chrome)
+    acme.register_browser(&stack.mocks.push, "big", Browser::Chrome)
         .await;
     let big = Notification {
         web: Some(WebOptions {

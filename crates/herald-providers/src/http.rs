@@ -30,7 +30,7 @@ impl HttpClient {
 /// Transport settings common to every provider.
 #[derive(Clone, Debug, Default)]
 pub struct HttpConfig {
-    /// A PEM CA certificate trusted in addition to the public roots (for mock providers).
+    /// PEM CA certificates (one or more) trusted in addition to the public roots.
     pub extra_ca_pem: Option<String>,
     /// Per-request timeout; 0 means 30 s.
     pub timeout: Duration,
@@ -63,7 +63,9 @@ pub fn client_with_identity(
             .http2_keep_alive_while_idle(true)
             .redirect(reqwest::redirect::Policy::none());
         if let Some(pem) = &config.extra_ca_pem {
-            builder = builder.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes())?);
+            for certificate in reqwest::Certificate::from_pem_bundle(pem.as_bytes())? {
+                builder = builder.add_root_certificate(certificate);
+            }
         }
         if let Some(identity) = identity {
             builder = builder.identity(reqwest::Identity::from_pem(identity)?);

@@ -8,6 +8,7 @@ pub mod db;
 pub mod fcm;
 pub mod hms;
 pub mod mock;
+pub mod mocks;
 pub mod nats;
 pub mod process;
 pub mod tls;

@@ -2,7 +2,7 @@
 //! killed and removed on drop. It can be killed and restarted on the same port and store to
 //! test that work in flight survives a broker restart.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -16,18 +16,7 @@ pub struct NatsServer {
     dir: tempfile::TempDir,
 }
 
-/// The nats-server binary: `HERALD_NATS_SERVER`, else `nats-server` on PATH, else Debian's path.
-pub fn nats_server_binary() -> PathBuf {
-    if let Ok(path) = std::env::var("HERALD_NATS_SERVER") {
-        return PathBuf::from(path);
-    }
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("nats-server"))
-            .find(|candidate| candidate.is_file())
-    });
-    on_path.unwrap_or_else(|| PathBuf::from("/usr/sbin/nats-server"))
-}
+pub use herald_runtime::nats_server_binary;
 
 impl NatsServer {
     /// Starts a server on a port the OS picks.

@@ -7,12 +7,11 @@
 //! A benchmark, not a test: it reports figures and fails only when something was lost.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use herald_bus::Bus;
 use herald_core::crypto::{MasterKey, generate_api_key};
 use herald_proto::client::{AuthedChannel, BearerAuth};
 use herald_proto::v1::admin_client::AdminClient;
@@ -20,22 +19,15 @@ use herald_proto::v1::credentials_client::CredentialsClient;
 use herald_proto::v1::devices_client::DevicesClient;
 use herald_proto::v1::notifications_client::NotificationsClient;
 use herald_proto::v1::*;
-use herald_providers::Endpoints;
-use herald_providers::http::HttpConfig;
+use herald_runtime::{Secret, Settings};
 use herald_store::Store;
-use herald_testkit::apns::MockApns;
 use herald_testkit::db::TestDatabase;
-use herald_testkit::fcm::MockFcm;
-use herald_testkit::hms::MockHms;
-use herald_testkit::mock::{Answer, ReceivedPush, Recorder};
+use herald_testkit::mock::{Answer, ReceivedPush};
+use herald_testkit::mocks::Mocks;
 use herald_testkit::nats::NatsServer;
-use herald_testkit::tls::TestCa;
-use herald_testkit::webpush::MockPushService;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
-
-use crate::up::Stack;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -81,68 +73,33 @@ pub struct BenchArgs {
     timeout_secs: u64,
 }
 
-/// The mock providers.
-struct Mocks {
-    ca: TestCa,
-    fcm: MockFcm,
-    hms: MockHms,
-    apns: MockApns,
-    push: MockPushService,
+/// Starts the mock providers, each answering after `delay`, and keeping little of each push.
+async fn start_mocks(delay: Duration) -> anyhow::Result<Mocks> {
+    let mocks = Mocks::start().await?;
+    for recorder in mocks.recorders() {
+        recorder.lean();
+        recorder.answer_by_default(Answer::delayed(delay));
+    }
+    Ok(mocks)
 }
 
-impl Mocks {
-    async fn start(delay: Duration) -> anyhow::Result<Self> {
-        let ca = TestCa::new()?;
-        let mocks = Self {
-            fcm: MockFcm::start(&ca).await?,
-            hms: MockHms::start(&ca).await?,
-            apns: MockApns::start(&ca).await?,
-            push: MockPushService::start(&ca).await?,
-            ca,
-        };
-        for recorder in mocks.recorders() {
-            recorder.lean();
-            recorder.answer_by_default(Answer::delayed(delay));
-        }
-        Ok(mocks)
-    }
+fn received(mocks: &Mocks) -> usize {
+    mocks.recorders().iter().map(|r| r.received_count()).sum()
+}
 
-    fn recorders(&self) -> [&Recorder; 4] {
-        [&self.fcm, &self.hms, &self.apns, &self.push]
-    }
-
-    fn endpoints(&self) -> Endpoints {
-        Endpoints {
-            apns_production_url: self.apns.base_url(),
-            apns_sandbox_url: self.apns.base_url(),
-            fcm_base_url: self.fcm.base_url(),
-            hms_base_url: self.hms.base_url(),
-            hms_token_url: self.hms.token_url(),
-            http: HttpConfig {
-                extra_ca_pem: Some(self.ca.cert_pem.clone()),
-                timeout: Duration::from_secs(30),
-            },
+/// Every accepted push with its provider, message id and delivery id.
+fn pushes(mocks: &Mocks) -> Vec<(&'static str, String, String, Instant)> {
+    let mut out = Vec::new();
+    for (provider, recorder) in ["fcm", "hms", "apns", "webpush"]
+        .into_iter()
+        .zip(mocks.recorders())
+    {
+        for push in recorder.received() {
+            let (message, delivery) = ids_of(provider, &push);
+            out.push((provider, message, delivery, push.at));
         }
     }
-
-    fn received(&self) -> usize {
-        self.recorders().iter().map(|r| r.received_count()).sum()
-    }
-
-    /// Every accepted push with its provider, message id and delivery id.
-    fn pushes(&self) -> Vec<(&'static str, String, String, Instant)> {
-        let mut out = Vec::new();
-        for (provider, recorder) in ["fcm", "hms", "apns", "webpush"]
-            .into_iter()
-            .zip(self.recorders())
-        {
-            for push in recorder.received() {
-                let (message, delivery) = ids_of(provider, &push);
-                out.push((provider, message, delivery, push.at));
-            }
-        }
-        out
-    }
+    out
 }
 
 /// Herald's ids from a push body, wherever each provider carries its data.
@@ -162,7 +119,7 @@ fn ids_of(provider: &str, push: &ReceivedPush) -> (String, String) {
 enum Herald {
     InProcess {
         shutdown: CancellationToken,
-        services: tokio::task::JoinSet<anyhow::Result<()>>,
+        services: herald::Running,
     },
     Processes {
         children: Vec<(String, std::process::Child)>,
@@ -200,12 +157,9 @@ impl Herald {
 
     async fn stop(self) -> anyhow::Result<()> {
         match self {
-            Self::InProcess {
-                shutdown,
-                mut services,
-            } => {
+            Self::InProcess { shutdown, services } => {
                 shutdown.cancel();
-                crate::up::supervise(&mut services, &shutdown).await
+                services.wait(&shutdown).await
             }
             Self::Processes { mut children } => {
                 for (name, child) in &mut children {
@@ -266,69 +220,48 @@ fn parse_mix(mix: &str) -> anyhow::Result<Vec<(Platform, u32)>> {
         .collect()
 }
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+pub async fn run(args: BenchArgs, mut settings: Settings) -> anyhow::Result<()> {
     let mix = parse_mix(&args.mix)?;
     let total_share: u32 = mix.iter().map(|(_, s)| s).sum();
     anyhow::ensure!(total_share > 0, "--mix needs a positive share");
-    let dir = tempfile::tempdir()?;
     let nats = NatsServer::start()?;
     let database = if args.database == "sqlite" {
         TestDatabase::sqlite()?
     } else {
         TestDatabase::postgres_on(&args.database).await?
     };
-    let mocks = Mocks::start(Duration::from_millis(args.mock_delay_ms)).await?;
-    let master_key = MasterKey::generate_base64();
+    let mocks = start_mocks(Duration::from_millis(args.mock_delay_ms)).await?;
+    // The settings of this environment (concurrency, batches), with Herald's dependencies the
+    // benchmark's own.
     let admin_key = generate_api_key();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let endpoint = format!("http://127.0.0.1:{port}");
+    settings.database_url = Some(Secret::new(database.url.clone()));
+    settings.nats_url = nats.url();
+    settings.master_key = Some(Secret::new(MasterKey::generate_base64()));
+    settings.admin_key = Some(Secret::new(admin_key.clone()));
+    settings.grpc_addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    settings.health_addr = "127.0.0.1:0".parse()?;
+    mocks.apply(&mut settings.providers)?;
+    let endpoint = format!("http://{}", settings.grpc_addr);
 
     let herald = match args.mode {
         Mode::InProcess => {
             let shutdown = CancellationToken::new();
-            let stack = Stack {
-                store: Store::connect(&database.url).await?,
-                bus: Bus::connect(&nats.url()).await?,
-                master_key: Arc::new(MasterKey::from_base64(&master_key)?),
-                admin_key: admin_key.clone(),
-                endpoints: mocks.endpoints(),
-            };
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-            let services = stack.spawn(listener, &shutdown);
+            let listener = tokio::net::TcpListener::bind(settings.grpc_addr).await?;
+            let services = herald::Stack::new(settings)
+                .start(listener, &shutdown)
+                .await?;
             Herald::InProcess { shutdown, services }
         }
         Mode::Processes => {
-            let ca_file = dir.path().join("ca.pem");
-            std::fs::write(&ca_file, &mocks.ca.cert_pem)?;
             // The schema first, so the processes do not race to create it.
             Store::connect(&database.url).await?.close().await;
-            let env = ProcessEnv {
-                database_url: &database.url,
-                nats_url: &nats.url(),
-                master_key: &master_key,
-                ca_file: &ca_file,
-            };
-            let mut children = vec![spawn_service(
-                "ingest",
-                &env,
-                &mocks,
-                &[
-                    ("HERALD_GRPC_ADDR", format!("127.0.0.1:{port}")),
-                    ("HERALD_ADMIN_KEY", admin_key.clone()),
-                ],
-            )?];
-            children.push(spawn_service("router", &env, &mocks, &[])?);
-            children.push(spawn_service("receipt", &env, &mocks, &[])?);
+            let mut children = vec![spawn_service("ingest", &settings, &[])?];
+            children.push(spawn_service("router", &settings, &[])?);
+            children.push(spawn_service("receipt", &settings, &[])?);
             for provider in ["fcm", "apns", "hms", "webpush"] {
-                let child = spawn_service(
-                    "sender",
-                    &env,
-                    &mocks,
-                    &[("HERALD_SENDER_PROVIDER", provider.into())],
-                )?;
-                children.push((format!("sender-{provider}"), child.1));
+                let (_, child) =
+                    spawn_service("sender", &settings, &[("HERALD_SENDER_PROVIDER", provider)])?;
+                children.push((format!("sender-{provider}"), child));
             }
             Herald::Processes { children }
         }
@@ -471,7 +404,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 
     // Wait for every delivery at the mocks, then for every receipt in the store.
     let deadline = started + Duration::from_secs(args.timeout_secs);
-    while mocks.received() < expected_deliveries && Instant::now() < deadline {
+    while received(&mocks) < expected_deliveries && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let store = Store::connect(&database.url).await?;
@@ -506,7 +439,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     store.close().await;
 
     // Figures.
-    let pushes = mocks.pushes();
+    let pushes = pushes(&mocks);
     let accepted = accepted.lock().expect("accepted").clone();
     let mut unique = std::collections::HashSet::new();
     let mut duplicates = 0;
@@ -551,7 +484,6 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     });
     std::fs::write(&args.out, serde_json::to_string_pretty(&report)?)?;
     print_report(&report);
-    drop(dir);
     if lost > 0 {
         bail!("{lost} deliveries never reached a mock provider");
     }
@@ -736,35 +668,15 @@ async fn register_devices(
     Ok(())
 }
 
-struct ProcessEnv<'a> {
-    database_url: &'a str,
-    nats_url: &'a str,
-    master_key: &'a str,
-    ca_file: &'a Path,
-}
-
-/// Starts `herald-<service>` (next to this binary) pointed at the benchmark's dependencies.
+/// Starts `herald-<service>` (next to this binary) with exactly the benchmark's settings.
 fn spawn_service(
     service: &str,
-    env: &ProcessEnv<'_>,
-    mocks: &Mocks,
-    extra: &[(&str, String)],
+    settings: &Settings,
+    extra: &[(&str, &str)],
 ) -> anyhow::Result<(String, std::process::Child)> {
     let binary = std::env::current_exe()?.with_file_name(format!("herald-{service}"));
-    let endpoints = mocks.endpoints();
     let mut command = std::process::Command::new(&binary);
-    command
-        .env("HERALD_DATABASE_URL", env.database_url)
-        .env("HERALD_NATS_URL", env.nats_url)
-        .env("HERALD_MASTER_KEY", env.master_key)
-        .env("HERALD_HEALTH_ADDR", "127.0.0.1:0")
-        .env("HERALD_EXTRA_CA_FILE", env.ca_file)
-        .env("HERALD_APNS_URL", &endpoints.apns_production_url)
-        .env("HERALD_APNS_SANDBOX_URL", &endpoints.apns_sandbox_url)
-        .env("HERALD_FCM_BASE_URL", &endpoints.fcm_base_url)
-        .env("HERALD_HMS_BASE_URL", &endpoints.hms_base_url)
-        .env("HERALD_HMS_TOKEN_URL", &endpoints.hms_token_url)
-        .env("RUST_LOG", "warn");
+    command.envs(settings.to_env()).env("RUST_LOG", "warn");
     for (key, value) in extra {
         command.env(key, value);
     }

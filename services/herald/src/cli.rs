@@ -1,6 +1,8 @@
 //! The command-line client: a thin layer over the gRPC API.
 
 use std::path::PathBuf;
+
+use herald_runtime::{ConfigError, Settings};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -193,22 +195,20 @@ fn platform(name: &str) -> anyhow::Result<Platform> {
 pub struct Client {
     endpoint: String,
     api_key: Option<String>,
-    admin_key: Option<String>,
-    data_dir: PathBuf,
+    /// Where the admin key comes from: `HERALD_ADMIN_KEY`, else the data directory.
+    settings: Result<Settings, ConfigError>,
 }
 
 impl Client {
     pub fn new(
         endpoint: String,
         api_key: Option<String>,
-        admin_key: Option<String>,
-        data_dir: PathBuf,
+        settings: Result<Settings, ConfigError>,
     ) -> Self {
         Self {
             endpoint,
             api_key,
-            admin_key,
-            data_dir,
+            settings,
         }
     }
 
@@ -237,10 +237,11 @@ impl Client {
     }
 
     async fn admin_channel(&self) -> anyhow::Result<AuthedChannel> {
-        let key = match &self.admin_key {
-            Some(key) => key.clone(),
+        let settings = self.settings.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let key = match &settings.admin_key {
+            Some(key) => key.expose().to_owned(),
             None => {
-                let file = self.data_dir.join("admin.key");
+                let file = settings.data_dir.join("admin.key");
                 std::fs::read_to_string(&file)
                     .with_context(|| {
                         format!(
@@ -266,7 +267,9 @@ impl Client {
 
     pub async fn run(&self, command: Command) -> anyhow::Result<()> {
         match command {
-            Command::Up(_) | Command::Bench(_) => unreachable!("handled in main"),
+            Command::Up(_) | Command::Config(_) => unreachable!("handled in main"),
+            #[cfg(feature = "mocks")]
+            Command::Bench(_) => unreachable!("handled in main"),
             Command::Tenant(TenantCommand::Create { name }) => {
                 let mut admin = AdminClient::new(self.admin_channel().await?);
                 let tenant = admin

@@ -25,6 +25,7 @@ use herald_proto::v1::devices_server::DevicesServer;
 use herald_proto::v1::notifications_server::NotificationsServer;
 use herald_providers::Endpoints;
 use herald_providers::http::HttpClient;
+use herald_runtime::{ConfigError, Settings};
 use herald_store::Store;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -85,7 +86,7 @@ pub async fn run(
         .add_service(DevicesServer::new(api.clone()))
         .add_service(NotificationsServer::new(api.clone()))
         .add_service(CredentialsServer::new(api))
-        .serve_with_incoming_shutdown(herald_telemetry::incoming(listener), shutdown.cancelled())
+        .serve_with_incoming_shutdown(herald_runtime::incoming(listener), shutdown.cancelled())
         .await?;
     relay.await?;
     // The server dropped its handlers (and their markers): the last marks are written now. A
@@ -103,14 +104,12 @@ pub async fn run(
 }
 
 impl Config {
-    /// `HERALD_ADMIN_KEY` (optional), `HERALD_MASTER_KEY` (required) and the provider endpoints.
-    pub fn from_env() -> Result<Self, herald_telemetry::ConfigError> {
+    /// The admin key (optional), the master key (required) and the provider endpoints.
+    pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
-            admin_key: std::env::var("HERALD_ADMIN_KEY")
-                .ok()
-                .filter(|k| !k.is_empty()),
-            master_key: Arc::new(herald_telemetry::master_key_from_env()?),
-            endpoints: herald_telemetry::endpoints_from_env()?,
+            admin_key: settings.admin_key.as_ref().map(|k| k.expose().to_owned()),
+            master_key: Arc::new(settings.master_key()?),
+            endpoints: settings.providers.endpoints()?,
         })
     }
 }

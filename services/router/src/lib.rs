@@ -39,9 +39,11 @@ pub struct Config {
     pub max_batch: usize,
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Self { max_batch: 64 }
+impl Config {
+    pub fn from_settings(settings: &herald_runtime::Settings) -> Self {
+        Self {
+            max_batch: settings.router.batch,
+        }
     }
 }
 

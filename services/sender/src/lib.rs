@@ -258,21 +258,16 @@ impl Worker {
 }
 
 impl Config {
-    /// `HERALD_SENDER_PROVIDER` (apns, fcm, hms or webpush), `HERALD_SENDER_CONCURRENCY` and the provider
-    /// endpoints ([`herald_telemetry::endpoints_from_env`]).
-    pub fn from_env(master_key: Arc<MasterKey>) -> Result<Self, herald_telemetry::ConfigError> {
-        use herald_telemetry::{ConfigError, env_or, env_parse};
-        let name = env_or("HERALD_SENDER_PROVIDER", "fcm");
-        let provider = herald_core::platform::provider_from_name(&name).ok_or_else(|| {
-            ConfigError(format!(
-                "HERALD_SENDER_PROVIDER={name:?}: expected apns, fcm, hms or webpush"
-            ))
-        })?;
+    /// The sender of `provider`, with the settings' concurrency, endpoints and master key.
+    pub fn from_settings(
+        settings: &herald_runtime::Settings,
+        provider: Provider,
+    ) -> Result<Self, herald_runtime::ConfigError> {
         Ok(Self {
             provider,
-            concurrency: env_parse("HERALD_SENDER_CONCURRENCY", 256)?,
-            endpoints: herald_telemetry::endpoints_from_env()?,
-            master_key,
+            concurrency: settings.sender.concurrency,
+            endpoints: settings.providers.endpoints()?,
+            master_key: Arc::new(settings.master_key()?),
         })
     }
 }

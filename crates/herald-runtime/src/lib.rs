@@ -1,0 +1,186 @@
+//! What every Herald process shares at run time: its [`Settings`], structured logging, the
+//! shutdown signal with its grace period, and gRPC serving plumbing (health, listeners).
+#![forbid(unsafe_code)]
+
+pub mod settings;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+pub use settings::{LogFormat, Secret, Settings};
+
+/// A setting error: the process exits with this message (and status 64, like linkerd).
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Starts structured logging: `RUST_LOG` filters (default `default`), `format` chooses text or
+/// one JSON object per line for log collectors. Calling it twice is harmless.
+pub fn init_logging(format: LogFormat, default: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.compact().try_init(),
+    };
+}
+
+/// Logging for tests: captured per test by the test harness, shown for failing tests.
+pub fn init_test_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
+}
+
+/// A token cancelled on SIGTERM or Ctrl-C: every server and consumer loop of the process
+/// watches it, stops taking work, and finishes what is in flight.
+pub fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("install the SIGTERM handler");
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutdown requested");
+        cancel.cancel();
+    });
+    token
+}
+
+/// Serves the standard gRPC health service on `listener` until `shutdown`, reporting the
+/// process (and `service`) as serving while it runs.
+pub async fn serve_health(
+    listener: TcpListener,
+    service: &'static str,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<Result<(), tonic::transport::Error>> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter
+        .set_service_status(service, tonic_health::ServingStatus::Serving)
+        .await;
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(health)
+            .serve_with_incoming_shutdown(incoming(listener), shutdown.cancelled_owned()),
+    )
+}
+
+/// The connections a gRPC server accepts on `listener`, with Nagle's algorithm off: a gRPC
+/// answer is a few small writes, and with Nagle on, the last one waited for the client's
+/// delayed ACK (about 40 ms on Linux) before leaving, so every call took at least that long.
+pub fn incoming(listener: TcpListener) -> tonic::transport::server::TcpIncoming {
+    tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true))
+}
+
+/// The nats-server executable that `herald up` and the tests start: `HERALD_NATS_SERVER`, else
+/// `nats-server` on the `PATH`, else where Debian installs it.
+pub fn nats_server_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("HERALD_NATS_SERVER") {
+        return PathBuf::from(path);
+    }
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("nats-server"))
+            .find(|candidate| candidate.is_file())
+    });
+    on_path.unwrap_or_else(|| PathBuf::from("/usr/sbin/nats-server"))
+}
+
+/// Binds a listener for an address setting.
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ConfigError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| ConfigError(format!("cannot listen on {addr}: {e}")))
+}
+
+/// The body of a process's `main`: settings, logging, the shutdown signal, and a grace period.
+/// `body` gets the settings and the shutdown token and runs the service; once the signal came,
+/// it has the settings' grace period to finish its in-flight work before the process exits
+/// anyway. A configuration error exits with status 64.
+pub fn service_main<F, Fut>(service: &'static str, body: F) -> std::process::ExitCode
+where
+    F: FnOnce(Settings, CancellationToken) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    service_main_with(service, Settings::load(), body)
+}
+
+/// [`service_main`] with settings the caller loaded (e.g. from a `--config` flag).
+pub fn service_main_with<F, Fut>(
+    service: &'static str,
+    settings: Result<Settings, ConfigError>,
+    body: F,
+) -> std::process::ExitCode
+where
+    F: FnOnce(Settings, CancellationToken) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let settings = match settings {
+        Ok(settings) => settings,
+        Err(err) => {
+            init_logging(LogFormat::Text, "info");
+            tracing::error!(service, "bad configuration: {err}");
+            return std::process::ExitCode::from(64);
+        }
+    };
+    init_logging(settings.log_format, "info");
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            tracing::error!(%err, "cannot start the runtime");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let shutdown = shutdown_on_signal();
+        let grace = settings.shutdown_grace();
+        let work = body(settings, shutdown.clone());
+        tokio::pin!(work);
+        let result = tokio::select! {
+            result = &mut work => result,
+            () = async {
+                shutdown.cancelled().await;
+                tokio::time::sleep(grace).await;
+            } => Err(anyhow::anyhow!("in-flight work did not finish within {grace:?}")),
+        };
+        match result {
+            Ok(()) => {
+                tracing::info!(service, "stopped");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(err) if err.downcast_ref::<ConfigError>().is_some() => {
+                tracing::error!(service, "bad configuration: {err:#}");
+                std::process::ExitCode::from(64)
+            }
+            Err(err) => {
+                tracing::error!(service, "{err:#}");
+                std::process::ExitCode::FAILURE
+            }
+        }
+    })
+}
