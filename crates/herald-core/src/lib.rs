@@ -7,6 +7,7 @@ pub mod backoff;
 pub mod crypto;
 pub mod error;
 pub mod ids;
+pub mod names;
 pub mod options;
 pub mod platform;
 pub mod status;

@@ -11,7 +11,7 @@ use figment::providers::{Format, Toml};
 use figment::value::{Map, Value};
 use figment::{Figment, Metadata, Profile};
 use herald_core::crypto::MasterKey;
-use herald_core::platform::{provider_from_name, provider_name};
+use herald_core::names::Named as _;
 use herald_proto::v1::Provider;
 use herald_providers::Endpoints;
 use herald_providers::http::HttpConfig;
@@ -323,7 +323,7 @@ pub struct ProviderSettings {
 
 fn provider<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Provider, D::Error> {
     let name = String::deserialize(d)?;
-    provider_from_name(&name).ok_or_else(|| {
+    Provider::from_name(&name).ok_or_else(|| {
         serde::de::Error::custom(format!(
             "{name:?} is not a provider (expected apns, fcm, hms or webpush)"
         ))
@@ -496,7 +496,7 @@ impl Settings {
                     ),
                     "master_key" => secret(&self.master_key),
                     "admin_key" => secret(&self.admin_key),
-                    "sender.provider" => Some(provider_name(self.sender.provider).to_owned()),
+                    "sender.provider" => Some(self.sender.provider.name().to_owned()),
                     "sender.concurrency" => Some(self.sender.concurrency.to_string()),
                     "router.batch" => Some(self.router.batch.to_string()),
                     "receipt.batch" => Some(self.receipt.batch.to_string()),

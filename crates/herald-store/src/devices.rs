@@ -1,21 +1,24 @@
-//! The device registry: push tokens of users' phones and browsers.
+//! The device registry: push tokens of users' phones and browsers, and their retirement when a
+//! provider reports a token dead.
 
 use herald_core::ids::{DeviceId, TenantId};
+use herald_core::names::Named as _;
 use herald_core::time::now_ms;
-use sqlx::Row;
+use herald_proto::v1::{Browser, DeliveryStatus, DeviceState, Platform};
 use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
 
-use crate::{Backend, Result, Store};
+use crate::{Backend, ReceiptUpdate, Result, Store, decode, int, json, text};
 
 /// What a registration says of a device.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeviceProfile {
     pub user_id: Option<String>,
     pub customer_id: Option<String>,
-    /// Stored platform name (`herald_core::platform::platform_name`).
-    pub platform: String,
+    pub platform: Platform,
     pub push_token: String,
-    pub browser: String,
+    /// The browser of a web subscription, when known.
+    pub browser: Option<Browser>,
     pub web_p256dh: String,
     pub web_auth: String,
     pub sandbox: bool,
@@ -28,8 +31,8 @@ pub struct DeviceRecord {
     pub id: DeviceId,
     pub tenant_id: TenantId,
     pub profile: DeviceProfile,
-    /// `active`, `inactive` (token dead) or `expired` (web subscription gone).
-    pub state: String,
+    /// Active, inactive (token dead) or expired (web subscription gone).
+    pub state: DeviceState,
     pub state_reason: String,
     pub created_at: i64,
     pub updated_at: i64,
@@ -40,9 +43,6 @@ const COLUMNS: &str = "id, tenant_id, user_id, customer_id, platform, push_token
     web_p256dh, web_auth, sandbox, app_version, locale, state, state_reason, created_at, \
     updated_at, last_active_at";
 
-/// A device's state while it receives pushes.
-pub const ACTIVE: &str = "active";
-
 impl DeviceRecord {
     fn from_row(row: &AnyRow) -> Result<Self> {
         Ok(Self {
@@ -51,16 +51,16 @@ impl DeviceRecord {
             profile: DeviceProfile {
                 user_id: row.try_get("user_id")?,
                 customer_id: row.try_get("customer_id")?,
-                platform: row.try_get("platform")?,
+                platform: decode(row, "platform")?,
                 push_token: row.try_get("push_token")?,
-                browser: row.try_get("browser")?,
+                browser: browser(row)?,
                 web_p256dh: row.try_get("web_p256dh")?,
                 web_auth: row.try_get("web_auth")?,
                 sandbox: row.try_get::<i64, _>("sandbox")? != 0,
                 app_version: row.try_get("app_version")?,
                 locale: row.try_get("locale")?,
             },
-            state: row.try_get("state")?,
+            state: decode(row, "state")?,
             state_reason: row.try_get("state_reason")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
@@ -69,15 +69,28 @@ impl DeviceRecord {
     }
 
     pub fn is_active(&self) -> bool {
-        self.state == ACTIVE
+        self.state == DeviceState::Active
     }
+}
+
+/// The stored spelling of an optional browser: its name, or '' for none.
+fn browser_name(browser: Option<Browser>) -> &'static str {
+    browser.map_or("", |b| b.name())
+}
+
+fn browser(row: &AnyRow) -> Result<Option<Browser>> {
+    let stored: String = row.try_get("browser")?;
+    if stored.is_empty() {
+        return Ok(None);
+    }
+    decode(row, "browser").map(Some)
 }
 
 impl Store {
     /// Registers a device, or updates the one holding the same token: a re-registration is
     /// idempotent, moves the token to the new user and makes the device active again.
     /// Answers the device and whether it was created.
-    #[tracing::instrument(skip(self, device), fields(platform = %device.platform))]
+    #[tracing::instrument(skip(self, device), fields(platform = device.platform.name()))]
     pub async fn register_device(
         &self,
         tenant: &TenantId,
@@ -102,9 +115,9 @@ impl Store {
         .bind(tenant.as_str())
         .bind(device.user_id.as_deref())
         .bind(device.customer_id.as_deref())
-        .bind(&device.platform)
+        .bind(device.platform.name())
         .bind(&device.push_token)
-        .bind(&device.browser)
+        .bind(browser_name(device.browser))
         .bind(&device.web_p256dh)
         .bind(&device.web_auth)
         .bind(i64::from(device.sandbox))
@@ -123,9 +136,9 @@ impl Store {
     pub async fn ensure_device(
         &self,
         tenant: &TenantId,
-        platform: &str,
+        platform: Platform,
         token: &str,
-        browser: &str,
+        browser: Option<Browser>,
     ) -> Result<DeviceRecord> {
         let now = now_ms();
         sqlx::query(
@@ -136,9 +149,9 @@ impl Store {
         )
         .bind(DeviceId::generate().as_str())
         .bind(tenant.as_str())
-        .bind(platform)
+        .bind(platform.name())
         .bind(token)
-        .bind(browser)
+        .bind(browser_name(browser))
         .bind(now)
         .execute(&self.pool)
         .await?;
@@ -146,7 +159,7 @@ impl Store {
             "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 AND platform = $2 AND push_token = $3"
         ))
         .bind(tenant.as_str())
-        .bind(platform)
+        .bind(platform.name())
         .bind(token)
         .fetch_one(&self.pool)
         .await?;
@@ -229,5 +242,74 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Retires the devices whose token a receipt reported dead, in the receipts' transaction.
+    pub(crate) async fn retire_devices(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        updates: &[ReceiptUpdate],
+    ) -> Result<()> {
+        let dead: Vec<_> = updates
+            .iter()
+            .filter(|u| u.token_dead)
+            .map(|u| {
+                (
+                    u.device_id.as_str(),
+                    u.tenant_id.as_str(),
+                    &u.reason,
+                    u.at_ms,
+                )
+            })
+            .collect();
+        if !dead.is_empty() {
+            // A web subscription the push service forgot is expired; other tokens are dead.
+            let sql = format!(
+                "WITH v AS (SELECT {} AS id, {} AS tenant, {} AS reason, {} AS at FROM {}) \
+                 UPDATE devices SET state = CASE WHEN devices.platform = 'web' THEN 'expired' ELSE 'inactive' END, \
+                     state_reason = v.reason, updated_at = v.at \
+                 FROM v WHERE devices.tenant_id = v.tenant AND devices.id = v.id AND devices.state = 'active'",
+                text(0),
+                text(1),
+                text(2),
+                int(3),
+                self.backend.json_rows(1),
+            );
+            sqlx::query(&sql)
+                .bind(json(&dead))
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Records when a push last reached each device, in the receipts' transaction.
+    pub(crate) async fn mark_devices_reached(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        updates: &[ReceiptUpdate],
+    ) -> Result<()> {
+        let reached: Vec<_> = updates
+            .iter()
+            .filter(|u| u.status == DeliveryStatus::Submitted && !u.token_dead)
+            .map(|u| (u.device_id.as_str(), u.tenant_id.as_str(), u.at_ms))
+            .collect();
+        if !reached.is_empty() {
+            let sql = format!(
+                "WITH v AS (SELECT {} AS id, {} AS tenant, MAX({}) AS at FROM {} GROUP BY 1, 2) \
+                 UPDATE devices SET last_active_at = v.at \
+                 FROM v WHERE devices.tenant_id = v.tenant AND devices.id = v.id \
+                     AND devices.last_active_at < v.at",
+                text(0),
+                text(1),
+                int(2),
+                self.backend.json_rows(1),
+            );
+            sqlx::query(&sql)
+                .bind(json(&reached))
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
     }
 }

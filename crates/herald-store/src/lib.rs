@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod credentials;
+mod deliveries;
 mod devices;
 mod messages;
 mod tenants;
@@ -13,20 +14,15 @@ mod tenants;
 use std::str::FromStr;
 use std::time::Duration;
 
-use std::borrow::Cow;
+use herald_core::names::Named;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor, Row as _};
 
-use futures::future::BoxFuture;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::error::BoxDynError;
-use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
-use sqlx::{AnyPool, Executor};
-
-pub use credentials::{CredentialRecord, SealedCredential};
+pub use credentials::{CredentialCache, CredentialError, CredentialRecord, SealedCredential};
+pub use deliveries::{DeliveryRecord, FailedMessage, NewDelivery, ReceiptUpdate, RoutedMessage};
 pub use devices::{DeviceProfile, DeviceRecord};
-pub use messages::{
-    DeliveryRecord, FailedMessage, InsertedMessage, MessageRecord, NewDelivery, NewMessage,
-    ReceiptUpdate, RoutedMessage, UnpublishedMessage,
-};
+pub use messages::{InsertedMessage, MessageRecord, NewMessage, UnpublishedMessage};
 pub use tenants::{ApiKeyRecord, TenantRecord, TenantSettings};
 
 /// A store failure; the API answers it as an internal error and logs the detail.
@@ -36,8 +32,11 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("unsupported database URL {0:?} (expected sqlite:… or postgres://…)")]
-    UnsupportedUrl(String),
+    #[error("unsupported database URL (expected sqlite:… or postgres://…)")]
+    UnsupportedUrl,
+    /// A row holds what Herald never writes: decoding it would only hide the damage.
+    #[error("column {column} holds {value:?}, which is not a valid value")]
+    Corrupt { column: &'static str, value: String },
 }
 
 impl From<StoreError> for herald_core::Error {
@@ -85,6 +84,12 @@ fn json(rows: &impl serde::Serialize) -> String {
     serde_json::to_string(rows).expect("rows of strings and integers serialise")
 }
 
+/// The enum spelled in `column` of `row`.
+fn decode<T: Named>(row: &AnyRow, column: &'static str) -> Result<T> {
+    let value: String = row.try_get(column)?;
+    T::from_name(&value).ok_or(StoreError::Corrupt { column, value })
+}
+
 /// Which database a store talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Backend {
@@ -99,7 +104,7 @@ impl Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Self::Postgres)
         } else {
-            Err(StoreError::UnsupportedUrl(url.to_owned()))
+            Err(StoreError::UnsupportedUrl)
         }
     }
 }
@@ -174,10 +179,7 @@ impl Store {
     }
 
     async fn migrate(&self) -> Result<()> {
-        Migrator::new(Embedded(MIGRATIONS))
-            .await?
-            .run(&self.pool)
-            .await?;
+        MIGRATOR.run(&self.pool).await?;
         Ok(())
     }
 
@@ -225,43 +227,10 @@ async fn checkpoints(reader: AnyPool) {
     }
 }
 
-/// Migrations compiled into the binary: (version, description, SQL).
-type MigrationList = &'static [(i64, &'static str, &'static str)];
-
-/// One set for both backends: the schema sticks to types both understand (TEXT, BIGINT, and
-/// BYTEA, under which SQLite stores blobs unchanged).
-const MIGRATIONS: MigrationList = &[
-    (1, "init", include_str!("../migrations/0001_init.sql")),
-    (
-        2,
-        "tenant settings",
-        include_str!("../migrations/0002_tenant_settings.sql"),
-    ),
-];
-
-/// Serves embedded migrations to sqlx's migrator (instead of reading a directory at run time).
-#[derive(Debug)]
-struct Embedded(MigrationList);
-
-impl MigrationSource<'static> for Embedded {
-    fn resolve(self) -> BoxFuture<'static, std::result::Result<Vec<Migration>, BoxDynError>> {
-        Box::pin(async move {
-            Ok(self
-                .0
-                .iter()
-                .map(|(version, description, sql)| {
-                    Migration::new(
-                        *version,
-                        Cow::Borrowed(*description),
-                        MigrationType::Simple,
-                        Cow::Borrowed(*sql),
-                        false,
-                    )
-                })
-                .collect())
-        })
-    }
-}
+/// The migrations in `migrations/`, compiled into the binary: one file per migration, named
+/// `<version>_<description>.sql`. One set serves both backends: the schema sticks to types both
+/// understand (TEXT, BIGINT, and BYTEA, under which SQLite stores blobs unchanged).
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 #[cfg(test)]
 mod tests;

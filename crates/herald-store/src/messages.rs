@@ -1,15 +1,15 @@
-//! Accepted messages (with their outbox state) and their per-device deliveries.
+//! Accepted messages and their outbox state: stored by ingest before they are published, marked
+//! once JetStream acknowledged the publish, and republished by the relay until then.
 
 use std::collections::HashSet;
 
-use herald_core::ids::{DeliveryId, DeviceId, MessageId, TenantId};
-use herald_core::status::{allowed_predecessors, status_name};
+use herald_core::ids::{MessageId, TenantId};
 use herald_core::time::now_ms;
-use herald_proto::v1::DeliveryStatus;
+use herald_proto::v1::MessageState;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Backend, Result, Store, int, json, text};
+use crate::{Backend, Result, Store, decode, int, json, text};
 
 /// A message as ingest stores it before publishing.
 #[derive(Clone, Debug)]
@@ -44,8 +44,7 @@ pub struct MessageRecord {
     pub body: Vec<u8>,
     pub callback_data: String,
     pub notify_url: String,
-    /// `accepted`, `routed` or `failed`.
-    pub state: String,
+    pub state: MessageState,
     pub reason: String,
     pub created_at: i64,
     pub expires_at: i64,
@@ -60,64 +59,8 @@ pub struct UnpublishedMessage {
     pub body: Vec<u8>,
 }
 
-/// A message the router resolved to devices.
-#[derive(Clone, Debug)]
-pub struct RoutedMessage {
-    pub tenant_id: TenantId,
-    pub message_id: MessageId,
-    pub deliveries: Vec<NewDelivery>,
-}
-
-/// A message the router could not route, and why.
-#[derive(Clone, Debug)]
-pub struct FailedMessage {
-    pub tenant_id: TenantId,
-    pub message_id: MessageId,
-    pub reason: String,
-}
-
-#[derive(Clone, Debug)]
-pub struct NewDelivery {
-    pub id: DeliveryId,
-    pub device_id: DeviceId,
-    pub provider: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeliveryRecord {
-    pub id: DeliveryId,
-    pub tenant_id: TenantId,
-    pub message_id: MessageId,
-    pub device_id: DeviceId,
-    pub provider: String,
-    pub status: String,
-    pub reason: String,
-    pub provider_message_id: String,
-    pub attempts: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-/// One receipt to record.
-#[derive(Clone, Debug)]
-pub struct ReceiptUpdate {
-    pub tenant_id: TenantId,
-    pub delivery_id: DeliveryId,
-    pub device_id: DeviceId,
-    pub status: DeliveryStatus,
-    pub reason: String,
-    pub provider_message_id: String,
-    pub attempts: u32,
-    pub at_ms: i64,
-    /// The provider said the token is dead: the device becomes inactive (a web subscription:
-    /// expired) with `reason`.
-    pub token_dead: bool,
-}
-
 const MESSAGE_COLUMNS: &str = "id, tenant_id, body, callback_data, notify_url, state, reason, \
     created_at, expires_at, published_at";
-const DELIVERY_COLUMNS: &str = "id, tenant_id, message_id, device_id, provider, status, reason, \
-    provider_message_id, attempts, created_at, updated_at";
 
 impl MessageRecord {
     fn from_row(row: &AnyRow) -> Result<Self> {
@@ -127,29 +70,11 @@ impl MessageRecord {
             body: row.try_get("body")?,
             callback_data: row.try_get("callback_data")?,
             notify_url: row.try_get("notify_url")?,
-            state: row.try_get("state")?,
+            state: decode(row, "state")?,
             reason: row.try_get("reason")?,
             created_at: row.try_get("created_at")?,
             expires_at: row.try_get("expires_at")?,
             published_at: row.try_get("published_at")?,
-        })
-    }
-}
-
-impl DeliveryRecord {
-    fn from_row(row: &AnyRow) -> Result<Self> {
-        Ok(Self {
-            id: DeliveryId::from_trusted(row.try_get("id")?),
-            tenant_id: TenantId::from_trusted(row.try_get("tenant_id")?),
-            message_id: MessageId::from_trusted(row.try_get("message_id")?),
-            device_id: DeviceId::from_trusted(row.try_get("device_id")?),
-            provider: row.try_get("provider")?,
-            status: row.try_get("status")?,
-            reason: row.try_get("reason")?,
-            provider_message_id: row.try_get("provider_message_id")?,
-            attempts: row.try_get("attempts")?,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
         })
     }
 }
@@ -290,301 +215,5 @@ impl Store {
         .fetch_optional(&self.reader)
         .await?;
         row.as_ref().map(MessageRecord::from_row).transpose()
-    }
-
-    /// Records what the router decided for a batch of messages, in one transaction: the queued
-    /// deliveries of the routed ones (deliveries that exist already are kept as they are, so a
-    /// message handled again does not reset progress), and each message's state (`routed`, or
-    /// `failed` with the reason). Answers the delivery ids it created.
-    #[tracing::instrument(skip_all, fields(routed = routed.len(), failed = failed.len()))]
-    pub async fn record_routing(
-        &self,
-        routed: &[RoutedMessage],
-        failed: &[FailedMessage],
-    ) -> Result<HashSet<DeliveryId>> {
-        let b = self.backend;
-        let deliveries: Vec<_> = routed
-            .iter()
-            .flat_map(|m| {
-                m.deliveries.iter().map(move |d| {
-                    (
-                        d.id.as_str(),
-                        m.tenant_id.as_str(),
-                        m.message_id.as_str(),
-                        d.device_id.as_str(),
-                        &d.provider,
-                    )
-                })
-            })
-            .collect();
-        let routed: Vec<_> = routed
-            .iter()
-            .map(|m| (m.tenant_id.as_str(), m.message_id.as_str(), ""))
-            .collect();
-        let failed: Vec<_> = failed
-            .iter()
-            .map(|m| {
-                (
-                    m.tenant_id.as_str(),
-                    m.message_id.as_str(),
-                    m.reason.as_str(),
-                )
-            })
-            .collect();
-        let mut tx = self.pool.begin().await?;
-        let mut created = HashSet::new();
-        if !deliveries.is_empty() {
-            let sql = format!(
-                // `WHERE true`: SQLite cannot tell an upsert's ON CONFLICT from a join's ON without it.
-                "INSERT INTO deliveries (id, tenant_id, message_id, device_id, provider, status, created_at, updated_at) \
-                 SELECT {}, {}, {}, {}, {}, 'queued', $1, $1 FROM {} \
-                 WHERE true ON CONFLICT (id) DO NOTHING RETURNING id",
-                text(0),
-                text(1),
-                text(2),
-                text(3),
-                text(4),
-                b.json_rows(2),
-            );
-            for row in sqlx::query(&sql)
-                .bind(now_ms())
-                .bind(json(&deliveries))
-                .fetch_all(&mut *tx)
-                .await?
-            {
-                created.insert(DeliveryId::from_trusted(row.try_get("id")?));
-            }
-        }
-        for (state, messages) in [("routed", routed), ("failed", failed)] {
-            if messages.is_empty() {
-                continue;
-            }
-            let sql = format!(
-                "WITH v AS (SELECT {} AS tenant_id, {} AS id, {} AS reason FROM {}) \
-                 UPDATE messages SET state = $1, reason = v.reason \
-                 FROM v WHERE messages.tenant_id = v.tenant_id AND messages.id = v.id",
-                text(0),
-                text(1),
-                text(2),
-                b.json_rows(2),
-            );
-            sqlx::query(&sql)
-                .bind(state)
-                .bind(json(&messages))
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(created)
-    }
-
-    /// Ids of the message's deliveries still waiting for their sender.
-    pub async fn queued_deliveries(
-        &self,
-        tenant: &TenantId,
-        message: &MessageId,
-    ) -> Result<Vec<DeliveryId>> {
-        let rows = sqlx::query(
-            "SELECT id FROM deliveries WHERE tenant_id = $1 AND message_id = $2 AND status = 'queued'",
-        )
-        .bind(tenant.as_str())
-        .bind(message.as_str())
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|r| Ok(DeliveryId::from_trusted(r.try_get("id")?)))
-            .collect()
-    }
-
-    /// Which of `ids` are settled already (past `queued`: sent, failed or expired).
-    pub async fn settled_deliveries(
-        &self,
-        tenant: &TenantId,
-        ids: &[&str],
-    ) -> Result<HashSet<String>> {
-        // Driven from the ids, one primary-key lookup each. Written as `tenant_id = $1 AND id
-        // IN (…)`, both databases answered from the (tenant, message) index instead: every
-        // delivery of the tenant read for each batch.
-        let sql = match self.backend {
-            Backend::Sqlite => {
-                "SELECT d.id FROM json_each($2) AS j CROSS JOIN deliveries AS d \
-                 WHERE d.id = j.value AND d.tenant_id = $1 AND d.status <> 'queued'"
-            }
-            Backend::Postgres => {
-                "SELECT d.id FROM jsonb_array_elements_text($2::jsonb) AS j(id) \
-                 CROSS JOIN LATERAL (SELECT id FROM deliveries \
-                     WHERE id = j.id AND tenant_id = $1 AND status <> 'queued' OFFSET 0) d"
-            }
-        };
-        sqlx::query(sql)
-            .bind(tenant.as_str())
-            .bind(json(&ids))
-            .fetch_all(&self.reader)
-            .await?
-            .iter()
-            .map(|r| Ok(r.try_get("id")?))
-            .collect()
-    }
-
-    pub async fn deliveries_of_message(
-        &self,
-        tenant: &TenantId,
-        message: &MessageId,
-    ) -> Result<Vec<DeliveryRecord>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries \
-             WHERE tenant_id = $1 AND message_id = $2 ORDER BY id"
-        ))
-        .bind(tenant.as_str())
-        .bind(message.as_str())
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(DeliveryRecord::from_row).collect()
-    }
-
-    /// How many of the tenant's deliveries are in each status.
-    pub async fn delivery_counts(&self, tenant: &TenantId) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query(
-            "SELECT status, COUNT(*) AS n FROM deliveries WHERE tenant_id = $1 GROUP BY status ORDER BY status",
-        )
-        .bind(tenant.as_str())
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
-            .collect()
-    }
-
-    pub async fn get_delivery(
-        &self,
-        tenant: &TenantId,
-        id: &DeliveryId,
-    ) -> Result<Option<DeliveryRecord>> {
-        let row = sqlx::query(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE tenant_id = $1 AND id = $2"
-        ))
-        .bind(tenant.as_str())
-        .bind(id.as_str())
-        .fetch_optional(&self.reader)
-        .await?;
-        row.as_ref().map(DeliveryRecord::from_row).transpose()
-    }
-
-    /// Records a batch of receipts in one transaction: one statement per (status, tenant) group
-    /// rather than per receipt. A receipt that would move a delivery backwards (a late or
-    /// repeated one) changes nothing. Answers how many deliveries changed.
-    #[tracing::instrument(skip(self, updates), fields(count = updates.len()))]
-    pub async fn apply_receipts(&self, updates: &[ReceiptUpdate]) -> Result<u64> {
-        use DeliveryStatus::*;
-        let b = self.backend;
-        let mut changed = 0;
-        let mut tx = self.pool.begin().await?;
-        // Up the ladder, so a batch holding "submitted" and "read" for one delivery ends at read.
-        for status in [Submitted, Delivered, Read, Failed, Expired] {
-            let rows: Vec<_> = updates
-                .iter()
-                .filter(|u| u.status == status)
-                .map(|u| {
-                    (
-                        u.delivery_id.as_str(),
-                        u.tenant_id.as_str(),
-                        &u.reason,
-                        &u.provider_message_id,
-                        u.attempts,
-                        u.at_ms,
-                    )
-                })
-                .collect();
-            if rows.is_empty() {
-                continue;
-            }
-            // The ladder's rule as "from>to" pairs; see below why it is written against v.
-            let transitions: Vec<String> = allowed_predecessors(status)
-                .into_iter()
-                .map(|from| format!("'{from}>{}'", status_name(status)))
-                .collect();
-            // Every condition on deliveries refers to v, so the only way in is its key.
-            // Written as plain filters (tenant_id = $1, status IN …) PostgreSQL judged them by
-            // statistics from when the table was small, expected one row, and scanned all of
-            // the tenant's deliveries for each receipt.
-            let sql = format!(
-                "WITH v AS (SELECT {} AS id, {} AS tenant, {} AS reason, {} AS pmid, {} AS attempts, \
-                     {} AS at, $1 AS status FROM {}) \
-                 UPDATE deliveries SET status = v.status, \
-                     reason = CASE WHEN v.reason = '' THEN deliveries.reason ELSE v.reason END, \
-                     provider_message_id = CASE WHEN v.pmid = '' THEN deliveries.provider_message_id ELSE v.pmid END, \
-                     attempts = CASE WHEN deliveries.attempts > v.attempts THEN deliveries.attempts ELSE v.attempts END, \
-                     updated_at = v.at \
-                 FROM v WHERE deliveries.id = v.id AND deliveries.tenant_id = v.tenant \
-                     AND deliveries.status || '>' || v.status IN ({})",
-                text(0),
-                text(1),
-                text(2),
-                text(3),
-                int(4),
-                int(5),
-                b.json_rows(2),
-                transitions.join(", ")
-            );
-            changed += sqlx::query(&sql)
-                .bind(status_name(status))
-                .bind(json(&rows))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        }
-        let dead: Vec<_> = updates
-            .iter()
-            .filter(|u| u.token_dead)
-            .map(|u| {
-                (
-                    u.device_id.as_str(),
-                    u.tenant_id.as_str(),
-                    &u.reason,
-                    u.at_ms,
-                )
-            })
-            .collect();
-        if !dead.is_empty() {
-            // A web subscription the push service forgot is expired; other tokens are dead.
-            let sql = format!(
-                "WITH v AS (SELECT {} AS id, {} AS tenant, {} AS reason, {} AS at FROM {}) \
-                 UPDATE devices SET state = CASE WHEN devices.platform = 'web' THEN 'expired' ELSE 'inactive' END, \
-                     state_reason = v.reason, updated_at = v.at \
-                 FROM v WHERE devices.tenant_id = v.tenant AND devices.id = v.id AND devices.state = 'active'",
-                text(0),
-                text(1),
-                text(2),
-                int(3),
-                b.json_rows(1),
-            );
-            sqlx::query(&sql)
-                .bind(json(&dead))
-                .execute(&mut *tx)
-                .await?;
-        }
-        let reached: Vec<_> = updates
-            .iter()
-            .filter(|u| u.status == Submitted && !u.token_dead)
-            .map(|u| (u.device_id.as_str(), u.tenant_id.as_str(), u.at_ms))
-            .collect();
-        if !reached.is_empty() {
-            let sql = format!(
-                "WITH v AS (SELECT {} AS id, {} AS tenant, MAX({}) AS at FROM {} GROUP BY 1, 2) \
-                 UPDATE devices SET last_active_at = v.at \
-                 FROM v WHERE devices.tenant_id = v.tenant AND devices.id = v.id \
-                     AND devices.last_active_at < v.at",
-                text(0),
-                text(1),
-                int(2),
-                b.json_rows(1),
-            );
-            sqlx::query(&sql)
-                .bind(json(&reached))
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(changed)
     }
 }

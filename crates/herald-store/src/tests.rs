@@ -2,7 +2,7 @@
 
 use herald_core::ids::{DeliveryId, DeviceId, MessageId, TenantId};
 use herald_core::time::now_ms;
-use herald_proto::v1::DeliveryStatus;
+use herald_proto::v1::{Browser, DeliveryStatus, DeviceState, MessageState, Platform, Provider};
 use herald_testkit::db::{Backend, TestDatabase};
 
 use crate::*;
@@ -23,7 +23,7 @@ where
 fn android(user: &str, token: &str) -> DeviceProfile {
     DeviceProfile {
         user_id: Some(user.into()),
-        platform: "android".into(),
+        platform: Platform::Android,
         push_token: token.into(),
         ..Default::default()
     }
@@ -226,7 +226,7 @@ async fn queued_delivery(store: &Store) -> Queued {
     let new = NewDelivery {
         id: delivery.clone(),
         device_id: device.id.clone(),
-        provider: "fcm".into(),
+        provider: Provider::Fcm,
     };
     let routed = RoutedMessage {
         tenant_id: tenant.clone(),
@@ -245,7 +245,7 @@ async fn queued_delivery(store: &Store) -> Queued {
             .unwrap()
             .unwrap()
             .state,
-        "routed"
+        MessageState::Routed
     );
     // Routing again (a router handling the message twice) keeps the one delivery.
     let again = store.record_routing(&[routed], &[]).await.unwrap();
@@ -319,7 +319,7 @@ async fn receipts_only_move_deliveries_forward() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(d.status, "read");
+        assert_eq!(d.status, DeliveryStatus::Read);
         assert!(
             store
                 .queued_deliveries(&q.tenant, &q.message)
@@ -334,8 +334,8 @@ async fn receipts_only_move_deliveries_forward() {
             .unwrap()
             .unwrap();
         assert_eq!(
-            (device.state.as_str(), device.state_reason.as_str()),
-            ("inactive", "x")
+            (device.state, device.state_reason.as_str()),
+            (DeviceState::Inactive, "x")
         );
     })
     .await;
@@ -353,8 +353,8 @@ async fn a_token_dead_receipt_fails_the_delivery_and_retires_the_device() {
             .unwrap()
             .unwrap();
         assert_eq!(
-            (d.status.as_str(), d.reason.as_str()),
-            ("failed", "UNREGISTERED")
+            (d.status, d.reason.as_str()),
+            (DeliveryStatus::Failed, "UNREGISTERED")
         );
         assert!(
             store
@@ -394,8 +394,8 @@ async fn an_unroutable_message_is_failed_with_its_reason() {
         );
         let record = store.get_message(&t, &m.id).await.unwrap().unwrap();
         assert_eq!(
-            (record.state.as_str(), record.reason.as_str()),
-            ("failed", "no devices")
+            (record.state, record.reason.as_str()),
+            (MessageState::Failed, "no devices")
         );
         assert_eq!(store.delivery_counts(&t).await.unwrap(), vec![]);
     })
@@ -407,7 +407,7 @@ async fn credentials_are_per_tenant_and_replaceable() {
     on_each_backend(|store| async move {
         let t = store.create_tenant("acme").await.unwrap().id;
         let meta = CredentialRecord {
-            provider: "fcm".into(),
+            provider: Provider::Fcm,
             label: "prod".into(),
             identifier: "project-1".into(),
             principal: "sa@project-1".into(),
@@ -415,16 +415,26 @@ async fn credentials_are_per_tenant_and_replaceable() {
         };
         store.put_credential(&t, &meta, b"sealed-1").await.unwrap();
         store.put_credential(&t, &meta, b"sealed-2").await.unwrap();
-        let sealed = store.sealed_credential(&t, "fcm").await.unwrap().unwrap();
+        let sealed = store
+            .sealed_credential(&t, Provider::Fcm)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(sealed.sealed, b"sealed-2");
         assert_eq!(
-            store.credential_version(&t, "fcm").await.unwrap(),
+            store.credential_version(&t, Provider::Fcm).await.unwrap(),
             Some(sealed.updated_at)
         );
         assert_eq!(store.list_credentials(&t).await.unwrap().len(), 1);
         let t2 = store.create_tenant("other").await.unwrap().id;
-        assert!(store.sealed_credential(&t2, "fcm").await.unwrap().is_none());
-        assert!(store.delete_credential(&t, "fcm").await.unwrap());
+        assert!(
+            store
+                .sealed_credential(&t2, Provider::Fcm)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(store.delete_credential(&t, Provider::Fcm).await.unwrap());
         assert!(store.list_credentials(&t).await.unwrap().is_empty());
     })
     .await;
@@ -456,7 +466,7 @@ async fn a_dead_web_subscription_expires_rather_than_goes_inactive() {
         let t = store.create_tenant("acme").await.unwrap().id;
         let web = DeviceProfile {
             user_id: Some("u".into()),
-            platform: "web".into(),
+            platform: Platform::Web,
             push_token: "https://push.example/p/1".into(),
             ..Default::default()
         };
@@ -467,7 +477,7 @@ async fn a_dead_web_subscription_expires_rather_than_goes_inactive() {
         let new = NewDelivery {
             id: delivery.clone(),
             device_id: device.id.clone(),
-            provider: "webpush".into(),
+            provider: Provider::Webpush,
         };
         let routed = RoutedMessage {
             tenant_id: t.clone(),
@@ -487,9 +497,89 @@ async fn a_dead_web_subscription_expires_rather_than_goes_inactive() {
             .unwrap();
         let device = store.get_device(&t, &device.id).await.unwrap().unwrap();
         assert_eq!(
-            (device.state.as_str(), device.state_reason.as_str()),
-            ("expired", "410 Gone")
+            (device.state, device.state_reason.as_str()),
+            (DeviceState::Expired, "410 Gone")
         );
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_row_holding_an_unknown_spelling_is_an_error_not_a_default() {
+    on_each_backend(|store| async move {
+        let t = store.create_tenant("acme").await.unwrap().id;
+        let (device, _) = store
+            .register_device(&t, &android("u", "tok"))
+            .await
+            .unwrap();
+        sqlx::query("UPDATE devices SET platform = 'pigeon' WHERE id = $1")
+            .bind(device.id.as_str())
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let err = store.get_device(&t, &device.id).await.unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Corrupt { column: "platform", value } if value == "pigeon"),
+            "{err}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn browsers_stored_by_their_api_name_are_renamed_by_the_migration() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let db = TestDatabase::new(backend).await.expect("test database");
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+        // The schema as it was before browsers were renamed, with a row from then.
+        let before = sqlx::migrate::Migrator {
+            migrations: MIGRATOR
+                .migrations
+                .iter()
+                .filter(|m| m.version < 3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into(),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        before.run(&pool).await.unwrap();
+        let tenant = TenantId::generate();
+        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, 'acme', 0)")
+            .bind(tenant.as_str())
+            .execute(&pool)
+            .await
+            .unwrap();
+        for (id, browser) in [("dev_old1", "BROWSER_CHROME"), ("dev_old2", "")] {
+            sqlx::query(
+                "INSERT INTO devices (id, tenant_id, platform, push_token, browser, state, \
+                     created_at, updated_at) VALUES ($1, $2, 'web', $1, $3, 'active', 0, 0)",
+            )
+            .bind(id)
+            .bind(tenant.as_str())
+            .bind(browser)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        pool.close().await;
+        let store = Store::connect(&db.url).await.expect("connect and migrate");
+        let browser_of = |id: &str| {
+            let store = store.clone();
+            let tenant = tenant.clone();
+            let id = DeviceId::from_trusted(id.to_owned());
+            async move {
+                store
+                    .get_device(&tenant, &id)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .profile
+                    .browser
+            }
+        };
+        assert_eq!(browser_of("dev_old1").await, Some(Browser::Chrome));
+        assert_eq!(browser_of("dev_old2").await, None);
+        store.close().await;
+    }
 }

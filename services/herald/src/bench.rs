@@ -415,7 +415,7 @@ pub async fn run(args: BenchArgs, mut settings: Settings) -> anyhow::Result<()> 
         let counts = store.delivery_counts(&tenant_id).await?;
         recorded = counts
             .iter()
-            .filter(|(status, _)| status != "queued")
+            .filter(|(status, _)| *status != DeliveryStatus::Queued)
             .map(|(_, n)| *n as usize)
             .sum();
         if recorded >= expected_deliveries {

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use herald_core::names::Named as _;
 use herald_runtime::{ConfigError, Settings};
 use std::time::Duration;
 
@@ -188,7 +189,7 @@ fn parse_pair(raw: &str) -> Result<(String, String), String> {
 }
 
 fn platform(name: &str) -> anyhow::Result<Platform> {
-    herald_core::platform::platform_from_name(name)
+    Platform::from_name(name)
         .with_context(|| format!("unknown platform {name:?} (android, ios, macos, huawei, web)"))
 }
 
@@ -405,7 +406,7 @@ impl Client {
                 println!("hms credential set: app {}", info.identifier);
             }
             Command::Credentials(CredentialsCommand::Test { provider }) => {
-                let provider = herald_core::platform::provider_from_name(&provider)
+                let provider = Provider::from_name(&provider)
                     .with_context(|| format!("unknown provider {provider:?} (apns, fcm, hms)"))?;
                 let mut credentials = CredentialsClient::new(self.tenant_channel().await?);
                 let result = credentials

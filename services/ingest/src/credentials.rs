@@ -1,15 +1,16 @@
 //! Provider credentials: checked by opening a client with them, sealed at rest under the master
 //! key, never returned; TestConnection proves one works.
 
-use herald_core::crypto::credential_context;
-use herald_core::platform::provider_name;
+use std::sync::Arc;
+
+use herald_core::names::Named as _;
 use herald_core::{Error, Result};
 use herald_proto::v1::credentials_server::Credentials;
 use herald_proto::v1::set_credential_request::Credential;
 use herald_proto::v1::*;
 use herald_providers::ProviderClient;
 use herald_providers::webpush::vapid::{VapidKey, check_subject};
-use herald_store::CredentialRecord;
+use herald_store::{CredentialError, CredentialRecord};
 use prost::Message as _;
 use tonic::{Request, Response, Status};
 
@@ -27,24 +28,25 @@ impl Api {
         )?)
     }
 
-    /// The tenant's credential for `provider`, opened.
+    /// The tenant's credential for `provider`, opened: the one this process already holds
+    /// (with its connections and provider token) while it is current.
     async fn stored_client(
         &self,
         tenant: &herald_core::ids::TenantId,
         provider: Provider,
-    ) -> Result<ProviderClient> {
-        let name = provider_name(provider);
-        let sealed = self
-            .store
-            .sealed_credential(tenant, name)
+    ) -> Result<Arc<ProviderClient>> {
+        let open = |plaintext: &[u8]| self.open(provider, plaintext);
+        self.clients
+            .get(tenant, provider, open)
             .await
-            .map_err(Error::from)?
-            .ok_or_else(|| Error::NotFound(format!("{name} credential")))?;
-        let plaintext = self
-            .config
-            .master_key
-            .open(&credential_context(tenant.as_str(), name), &sealed.sealed)?;
-        self.open(provider, &plaintext)
+            .map_err(|err| match err {
+                CredentialError::Missing(provider) => {
+                    Error::NotFound(format!("{} credential", provider.name()))
+                }
+                CredentialError::Open(err) => err,
+                CredentialError::Store(err) => err.into(),
+                sealed @ CredentialError::Sealed(..) => Error::internal(sealed),
+            })
     }
 }
 
@@ -72,22 +74,18 @@ impl Credentials for Api {
         };
         let (identifier, principal) = self.open(provider, &plaintext)?.identity();
         let record = CredentialRecord {
-            provider: provider_name(provider).into(),
+            provider,
             label: req.label.clone(),
             identifier,
             principal,
             updated_at: 0,
         };
-        let sealed = self.config.master_key.seal(
-            &credential_context(tenant.as_str(), &record.provider),
-            &plaintext,
-        );
         let saved = self
             .store
-            .put_credential(&tenant, &record, &sealed)
+            .seal_credential(&tenant, &record, &plaintext, &self.config.master_key)
             .await
             .map_err(Error::from)?;
-        tracing::info!(tenant_id = %tenant, provider = %saved.provider, "credential set");
+        tracing::info!(tenant_id = %tenant, provider = provider.name(), "credential set");
         Ok(Response::new(credential(saved)))
     }
 
@@ -117,11 +115,11 @@ impl Credentials for Api {
         }
         if !self
             .store
-            .delete_credential(&tenant, provider_name(provider))
+            .delete_credential(&tenant, provider)
             .await
             .map_err(Error::from)?
         {
-            return Err(Error::NotFound(format!("{} credential", provider_name(provider))).into());
+            return Err(Error::NotFound(format!("{} credential", provider.name())).into());
         }
         Ok(Response::new(DeleteCredentialResponse {}))
     }
@@ -142,7 +140,7 @@ impl Credentials for Api {
             Ok(detail) => (true, detail),
             Err(detail) => (false, detail),
         };
-        tracing::info!(tenant_id = %tenant, provider = provider_name(provider), ok, "connection tested");
+        tracing::info!(tenant_id = %tenant, provider = provider.name(), ok, "connection tested");
         Ok(Response::new(TestConnectionResponse { ok, detail }))
     }
 
@@ -156,10 +154,9 @@ impl Credentials for Api {
         let tenant = self.tenant(request.metadata()).await?;
         let subject = request.get_ref().subject.trim().to_owned();
         check_subject(&subject).map_err(|e| Error::invalid("subject", e.to_string()))?;
-        let name = provider_name(Provider::Webpush);
         if self
             .store
-            .credential_version(&tenant, name)
+            .credential_version(&tenant, Provider::Webpush)
             .await
             .map_err(Error::from)?
             .is_some()
@@ -179,18 +176,14 @@ impl Credentials for Api {
         };
         let plaintext = credential.encode_to_vec();
         let record = CredentialRecord {
-            provider: name.into(),
+            provider: Provider::Webpush,
             label: "generated".into(),
             identifier: key.public_key.clone(),
             principal: subject,
             updated_at: 0,
         };
-        let sealed = self
-            .config
-            .master_key
-            .seal(&credential_context(tenant.as_str(), name), &plaintext);
         self.store
-            .put_credential(&tenant, &record, &sealed)
+            .seal_credential(&tenant, &record, &plaintext, &self.config.master_key)
             .await
             .map_err(Error::from)?;
         tracing::info!(tenant_id = %tenant, "VAPID keys generated");

@@ -1,7 +1,6 @@
 //! The device registry API.
 
 use herald_core::ids::DeviceId;
-use herald_core::platform::platform_name;
 use herald_core::{Error, validate};
 use herald_proto::v1::devices_server::Devices;
 use herald_proto::v1::*;
@@ -60,14 +59,11 @@ impl Devices for Api {
             }
             _ => (req.push_token.clone(), String::new(), String::new()),
         };
-        let browser = match req.browser() {
-            Browser::Unspecified => String::new(),
-            b => b.as_str_name().to_owned(),
-        };
+        let browser = Some(req.browser()).filter(|b| *b != Browser::Unspecified);
         let new = DeviceProfile {
             user_id: non_empty(&req.user_id),
             customer_id: non_empty(&req.customer_id),
-            platform: platform_name(req.platform()).to_owned(),
+            platform: req.platform(),
             push_token: token,
             browser,
             web_p256dh: p256dh,

@@ -24,9 +24,10 @@ use herald_proto::v1::credentials_server::CredentialsServer;
 use herald_proto::v1::devices_server::DevicesServer;
 use herald_proto::v1::notifications_server::NotificationsServer;
 use herald_providers::Endpoints;
+use herald_providers::ProviderClient;
 use herald_providers::http::HttpClient;
 use herald_runtime::{ConfigError, Settings};
-use herald_store::Store;
+use herald_store::{CredentialCache, Store};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -49,6 +50,8 @@ pub(crate) struct Api {
     config: Config,
     http: HttpClient,
     keys: Arc<auth::KeyCache>,
+    /// Opened provider credentials, for connection tests.
+    clients: Arc<CredentialCache<ProviderClient>>,
     marker: relay::Marker,
 }
 
@@ -64,6 +67,10 @@ pub async fn run(
     let http = herald_providers::http::client(&config.endpoints.http)?;
     let (marker, marks) = relay::Marker::start(store.clone());
     let api = Api {
+        clients: Arc::new(CredentialCache::new(
+            store.clone(),
+            config.master_key.clone(),
+        )),
         store: store.clone(),
         bus: bus.clone(),
         config,

@@ -4,7 +4,6 @@ use std::pin::Pin;
 
 use herald_bus::Accepted;
 use herald_core::ids::{DeliveryId, MessageId, TenantId};
-use herald_core::platform::provider_from_name;
 use herald_core::time::now_ms;
 use herald_core::{Error, Result, options, validate};
 use herald_proto::bus::v1::{DeliveryReceipt, MessageAccepted, Outcome};
@@ -227,7 +226,7 @@ impl Notifications for Api {
             message_id: record.message_id.to_string(),
             delivery_id: id.to_string(),
             device_id: record.device_id.to_string(),
-            provider: provider_from_name(&record.provider).unwrap_or(Provider::Unspecified) as i32,
+            provider: record.provider as i32,
             outcome: outcome as i32,
             reason: String::new(),
             provider_message_id: String::new(),

@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 
 use herald_bus::{Bus, Disposition, INGEST_STREAM, Message, subjects};
 use herald_core::ids::{DeliveryId, DeviceId, MessageId, TenantId};
-use herald_core::platform::{platform_from_name, provider_for, provider_name};
+use herald_core::names::Named as _;
+use herald_core::platform::provider_for;
 use herald_core::time::now_ms;
 use herald_core::validate::{Audience, audience};
 use herald_proto::bus::v1::{
@@ -163,7 +164,7 @@ impl Router {
                             .map(|(id, provider, device)| NewDelivery {
                                 id: id.clone(),
                                 device_id: device.id.clone(),
-                                provider: provider_name(*provider).to_owned(),
+                                provider: *provider,
                             })
                             .collect(),
                     });
@@ -220,7 +221,7 @@ impl Router {
         }
         let mut outgoing = herald_bus::receipt_batches(receipts);
         for (provider, tasks) in tasks {
-            outgoing.extend(herald_bus::send_batches(provider_name(provider), tasks, 0));
+            outgoing.extend(herald_bus::send_batches(provider.name(), tasks, 0));
         }
         self.bus.publish_all(outgoing).await?;
         Ok((routed.len(), failed.len()))
@@ -283,24 +284,26 @@ impl Router {
             Err(reason) => return Ok(Plan::Fail(reason)),
         };
         // Browser targeting: a web push goes only to subscriptions of the selected browsers.
-        let browsers: Vec<&str> = accepted
+        let browsers: Vec<Browser> = accepted
             .notification
             .as_ref()
             .and_then(|n| n.web.as_ref())
-            .map(|w| w.browsers().map(|b| b.as_str_name()).collect())
+            .map(|w| w.browsers().collect())
             .unwrap_or_default();
         let mut deliveries = Vec::with_capacity(devices.len());
         for device in devices {
-            let platform =
-                platform_from_name(&device.profile.platform).unwrap_or(Platform::Unspecified);
+            let platform = device.profile.platform;
             if platform == Platform::Web
                 && !browsers.is_empty()
-                && !browsers.contains(&device.profile.browser.as_str())
+                && !device
+                    .profile
+                    .browser
+                    .is_some_and(|b| browsers.contains(&b))
             {
                 continue;
             }
             let Some(provider) = provider_for(platform) else {
-                tracing::warn!(device_id = %device.id, platform = %device.profile.platform, "device has no provider");
+                tracing::warn!(device_id = %device.id, platform = platform.name(), "device has no provider");
                 continue;
             };
             deliveries.push((DeliveryId::derive(&message, &device.id), provider, device));
@@ -326,7 +329,7 @@ impl Router {
         }
         let found = self
             .store
-            .credential_version(tenant, provider_name(provider))
+            .credential_version(tenant, provider)
             .await?
             .is_some();
         self.credentials
@@ -353,7 +356,8 @@ impl Router {
                 Some(d) => {
                     return Ok(Err(format!(
                         "device {device} is {}: {}",
-                        d.state, d.state_reason
+                        d.state.name(),
+                        d.state_reason
                     )));
                 }
                 None => {
@@ -365,19 +369,16 @@ impl Router {
                 token,
                 browser,
             } => {
-                let browser = match browser {
-                    Browser::Unspecified => String::new(),
-                    b => b.as_str_name().to_owned(),
-                };
-                let platform_name = herald_core::platform::platform_name(*platform);
+                let browser = Some(*browser).filter(|b| *b != Browser::Unspecified);
                 let device = self
                     .store
-                    .ensure_device(tenant, platform_name, token, &browser)
+                    .ensure_device(tenant, *platform, token, browser)
                     .await?;
                 if !device.is_active() {
                     return Ok(Err(format!(
                         "push id is {}: {}",
-                        device.state, device.state_reason
+                        device.state.name(),
+                        device.state_reason
                     )));
                 }
                 vec![device]
@@ -400,11 +401,9 @@ fn send_task(
         delivery_id: delivery.to_string(),
         device: Some(TargetDevice {
             device_id: device.id.to_string(),
-            platform: platform_from_name(&device.profile.platform).unwrap_or(Platform::Unspecified)
-                as i32,
+            platform: device.profile.platform as i32,
             push_token: device.profile.push_token.clone(),
-            browser: Browser::from_str_name(&device.profile.browser).unwrap_or(Browser::Unspecified)
-                as i32,
+            browser: device.profile.browser.unwrap_or_default() as i32,
             sandbox: device.profile.sandbox,
             web_p256dh: device.profile.web_p256dh.clone(),
             web_auth: device.profile.web_auth.clone(),
@@ -433,7 +432,7 @@ fn no_credential_receipt(
         outcome: Outcome::Failed as i32,
         reason: format!(
             "no {} credential is configured for this tenant",
-            provider_name(provider)
+            provider.name()
         ),
         provider_message_id: String::new(),
         attempts: 0,

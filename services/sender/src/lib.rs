@@ -7,8 +7,6 @@
 //! worker; once the next try would fall past the notification's time to live it is expired.
 #![forbid(unsafe_code)]
 
-mod clients;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,18 +14,16 @@ use herald_bus::{Bus, Disposition, Message, SEND_STREAM, subjects};
 use herald_core::backoff;
 use herald_core::crypto::MasterKey;
 use herald_core::ids::TenantId;
-use herald_core::platform::provider_name;
+use herald_core::names::Named as _;
 use herald_core::time::now_ms;
 use herald_proto::bus::v1::{DeliveryReceipt, Outcome, SendBatch, SendTask};
 use herald_proto::v1::Provider;
-use herald_providers::Endpoints;
-use herald_providers::SendOutcome;
-use herald_store::Store;
+use herald_providers::http::HttpClient;
+use herald_providers::{Endpoints, ProviderClient, SendOutcome};
+use herald_store::{CredentialCache, CredentialError, Store};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
-
-use clients::TenantClients;
 
 /// Sender settings.
 #[derive(Clone, Debug)]
@@ -43,7 +39,7 @@ pub struct Config {
 
 /// The durable consumer name of a provider's sender.
 pub fn consumer_name(provider: Provider) -> String {
-    format!("sender-{}", provider_name(provider))
+    format!("sender-{}", provider.name())
 }
 
 /// Sends until `shutdown`, then finishes and acks the sends in flight.
@@ -64,22 +60,18 @@ pub async fn run(
         .pull_consumer(
             SEND_STREAM,
             &name,
-            &subjects::send_filter(provider_name(config.provider)),
+            &subjects::send_filter(config.provider.name()),
             Duration::from_secs(90),
             max_ack_pending,
         )
         .await?;
     let http = herald_providers::http::client(&config.endpoints.http)?;
-    let clients = TenantClients::new(
-        config.provider,
-        store.clone(),
-        config.master_key,
-        config.endpoints,
-        http,
-    );
+    let clients = CredentialCache::new(store.clone(), config.master_key);
     tracing::info!(consumer = %name, concurrency = config.concurrency, "sender consuming");
     let worker = Arc::new(Worker {
         clients,
+        endpoints: config.endpoints,
+        http,
         store,
         bus,
         kind: config.provider,
@@ -101,7 +93,10 @@ pub async fn run(
 }
 
 struct Worker {
-    clients: TenantClients,
+    /// The tenants' clients of this provider.
+    clients: CredentialCache<ProviderClient>,
+    endpoints: Endpoints,
+    http: HttpClient,
     store: Store,
     bus: Bus,
     kind: Provider,
@@ -153,7 +148,7 @@ impl Worker {
         }
         let mut outgoing = herald_bus::receipt_batches(receipts);
         outgoing.extend(herald_bus::send_batches(
-            provider_name(self.kind),
+            self.kind.name(),
             retries,
             not_before,
         ));
@@ -197,6 +192,25 @@ impl Worker {
         }
     }
 
+    /// The tenant's client, or the outcome that ends the send without one.
+    async fn client(&self, tenant: &TenantId) -> Result<Arc<ProviderClient>, SendOutcome> {
+        let open = |plaintext: &[u8]| {
+            ProviderClient::open(self.kind, plaintext, &self.endpoints, &self.http)
+        };
+        self.clients
+            .get(tenant, self.kind, open)
+            .await
+            .map_err(|err| match err {
+                CredentialError::Store(err) => SendOutcome::Retry {
+                    reason: format!("store: {err}"),
+                    after: None,
+                },
+                other => SendOutcome::Failed {
+                    reason: other.to_string(),
+                },
+            })
+    }
+
     /// One try of one task.
     async fn attempt(&self, mut task: SendTask) -> Tried {
         let attempt = task.attempt.max(1);
@@ -208,7 +222,7 @@ impl Worker {
             )
         } else {
             let tenant = TenantId::from_trusted(task.tenant_id.clone());
-            let outcome = match self.clients.get(&tenant).await {
+            let outcome = match self.client(&tenant).await {
                 Ok(client) => {
                     let _permit = self.sends.acquire().await.expect("never closed");
                     client.send(&task).await

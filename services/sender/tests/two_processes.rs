@@ -6,11 +6,11 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use herald_bus::{Bus, SEND_STREAM};
-use herald_core::crypto::{MasterKey, credential_context};
+use herald_core::crypto::MasterKey;
 use herald_core::ids::{DeliveryId, DeviceId, MessageId};
 use herald_core::time::now_ms;
 use herald_proto::bus::v1::{SendTask, TargetDevice};
-use herald_proto::v1::{FcmCredential, Notification, Platform};
+use herald_proto::v1::{FcmCredential, Notification, Platform, Provider};
 use herald_store::{CredentialRecord, Store};
 use herald_testkit::fcm::{Answer, MockFcm};
 use herald_testkit::nats::NatsServer;
@@ -47,19 +47,16 @@ async fn two_sender_processes_share_one_consumer_and_send_each_push_once() {
         service_account_json: fcm.service_account_json(),
         project_id: String::new(),
     };
-    let sealed = MasterKey::from_base64(&master_key).unwrap().seal(
-        &credential_context(tenant.as_str(), "fcm"),
-        &credential.encode_to_vec(),
-    );
     let record = CredentialRecord {
-        provider: "fcm".into(),
+        provider: Provider::Fcm,
         label: String::new(),
         identifier: "herald-test".into(),
         principal: String::new(),
         updated_at: 0,
     };
+    let key = MasterKey::from_base64(&master_key).unwrap();
     store
-        .put_credential(&tenant, &record, &sealed)
+        .seal_credential(&tenant, &record, &credential.encode_to_vec(), &key)
         .await
         .unwrap();
 

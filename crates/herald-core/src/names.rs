@@ -1,0 +1,108 @@
+//! The one spelling of each enum where it leaves the program as text: database rows, bus
+//! subjects, settings, command-line arguments. Decoded once, where a row or a setting is read;
+//! an unknown spelling is an error there, never a silent `Unspecified`.
+
+use herald_proto::v1::{Browser, DeliveryStatus, DeviceState, MessageState, Platform, Provider};
+
+/// An enum with one lowercase spelling per value.
+pub trait Named: Copy + Sized + 'static {
+    /// Every value that has a spelling (all but `Unspecified`).
+    const ALL: &'static [Self];
+
+    /// The spelling; `Unspecified` is spelled `unspecified`, and is never stored.
+    fn name(self) -> &'static str;
+
+    /// The value spelled `name`.
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|value| value.name() == name)
+    }
+}
+
+macro_rules! named {
+    ($type:ident { $($value:ident => $name:literal),+ $(,)? }) => {
+        impl Named for $type {
+            const ALL: &'static [Self] = &[$($type::$value),+];
+
+            fn name(self) -> &'static str {
+                match self {
+                    $($type::$value => $name,)+
+                    $type::Unspecified => "unspecified",
+                }
+            }
+        }
+    };
+}
+
+named!(Provider {
+    Fcm => "fcm",
+    Apns => "apns",
+    Webpush => "webpush",
+    Hms => "hms",
+});
+
+named!(Platform {
+    Android => "android",
+    Ios => "ios",
+    Macos => "macos",
+    Huawei => "huawei",
+    Web => "web",
+});
+
+named!(Browser {
+    Chrome => "chrome",
+    Firefox => "firefox",
+    Safari => "safari",
+    Edge => "edge",
+    Opera => "opera",
+});
+
+named!(DeliveryStatus {
+    Queued => "queued",
+    Submitted => "submitted",
+    Delivered => "delivered",
+    Read => "read",
+    Failed => "failed",
+    Expired => "expired",
+});
+
+named!(MessageState {
+    Accepted => "accepted",
+    Routed => "routed",
+    Failed => "failed",
+});
+
+named!(DeviceState {
+    Active => "active",
+    Inactive => "inactive",
+    Expired => "expired",
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trips<T: Named + PartialEq + std::fmt::Debug>() {
+        for value in T::ALL {
+            assert_eq!(T::from_name(value.name()), Some(*value));
+            assert_ne!(value.name(), "unspecified");
+        }
+        assert_eq!(T::from_name("unspecified"), None);
+        assert_eq!(T::from_name(""), None);
+    }
+
+    #[test]
+    fn every_spelling_reads_back() {
+        round_trips::<Provider>();
+        round_trips::<Platform>();
+        round_trips::<Browser>();
+        round_trips::<DeliveryStatus>();
+        round_trips::<MessageState>();
+        round_trips::<DeviceState>();
+    }
+
+    #[test]
+    fn browsers_are_spelled_like_platforms() {
+        assert_eq!(Browser::Chrome.name(), "chrome");
+        assert_eq!(Browser::from_name("BROWSER_CHROME"), None);
+    }
+}
