@@ -340,7 +340,7 @@ async fn a_push_id_destination_reaches_an_unregistered_token_and_device_reports_
     let push_id = PushId {
         platform: Platform::Android as i32,
         token: "tok-raw".into(),
-        browser: 0,
+        ..Default::default()
     };
     let sent = acme.send(destination::Kind::PushId(push_id), hello()).await;
     let status = acme.wait_settled(&sent.message_id).await;
@@ -406,6 +406,7 @@ async fn a_stored_message_whose_publish_was_lost_is_relayed() {
         correlation_id: String::new(),
         accepted_at_ms: now - 10_000,
         expires_at_ms: now + 600_000,
+        refusals: Vec::new(),
     };
     stack
         .store

@@ -6,5 +6,6 @@ mod delivery;
 mod devices;
 mod durability;
 mod ios;
+mod push_ids;
 mod validation;
 mod web;

@@ -4,7 +4,7 @@
 
 use herald_proto::v1::{
     ActionType, Browser, Destination, InteractionCategory, Notification, Platform,
-    RegisterDeviceRequest, SendRequest, destination,
+    RegisterDeviceRequest, SendRequest, WebSubscription, destination,
 };
 
 use crate::ids::DeviceId;
@@ -28,8 +28,11 @@ pub enum Audience {
     /// One device by platform token; registered on first use.
     PushId {
         platform: Platform,
+        /// The provider token (a web subscription's endpoint).
         token: String,
         browser: Browser,
+        /// A web subscription's keys.
+        web: Option<WebSubscription>,
     },
 }
 
@@ -76,11 +79,32 @@ pub fn audience(dest: Option<&Destination>) -> Result<Audience> {
             if platform == Platform::Unspecified {
                 return Err(Error::invalid("destination.push_id.platform", "required"));
             }
-            push_token("destination.push_id.token", &push.token)?;
+            if platform != Platform::Web {
+                push_token("destination.push_id.token", &push.token)?;
+                return Ok(Audience::PushId {
+                    platform,
+                    token: push.token.clone(),
+                    browser: push.browser(),
+                    web: None,
+                });
+            }
+            let sub = push.web_subscription.as_ref().ok_or_else(|| {
+                Error::invalid(
+                    "destination.push_id.web_subscription",
+                    "required for a web push id (its endpoint, p256dh and auth)",
+                )
+            })?;
+            if !push.token.is_empty() && push.token != sub.endpoint {
+                return Err(Error::invalid(
+                    "destination.push_id.token",
+                    "for a web push id, empty or the subscription's endpoint",
+                ));
+            }
             Ok(Audience::PushId {
                 platform,
-                token: push.token.clone(),
+                token: sub.endpoint.clone(),
                 browser: push.browser(),
+                web: Some(sub.clone()),
             })
         }
         Kind::CustomerId(_) => Err(Error::Unimplemented("destination.customer_id".into())),
@@ -264,37 +288,35 @@ pub fn register_device(req: &RegisterDeviceRequest, allow_http_web_push: bool) -
             .web_subscription
             .as_ref()
             .ok_or_else(|| Error::invalid("web_subscription", "required for web devices"))?;
-        return web_subscription(sub, allow_http_web_push);
+        return web_subscription("web_subscription", sub, allow_http_web_push);
     }
     push_token("push_token", &req.push_token)
 }
 
 /// A browser's PushSubscription: an https endpoint (http only where the tenant allows it); its
 /// keys are Web Push's to judge (`herald_providers::webpush::limits`).
-fn web_subscription(sub: &herald_proto::v1::WebSubscription, allow_http: bool) -> Result<()> {
+pub fn web_subscription(field: &str, sub: &WebSubscription, allow_http: bool) -> Result<()> {
+    let endpoint_field = format!("{field}.endpoint");
     let endpoint = url::Url::parse(&sub.endpoint)
         .ok()
         .filter(|u| u.host().is_some())
-        .ok_or_else(|| Error::invalid("web_subscription.endpoint", "must be a URL"))?;
+        .ok_or_else(|| Error::invalid(&endpoint_field, "must be a URL"))?;
     match endpoint.scheme() {
         "https" => {}
         "http" if allow_http => {}
         "http" => {
             return Err(Error::invalid(
-                "web_subscription.endpoint",
+                &endpoint_field,
                 "must be https (the tenant does not allow http endpoints)",
             ));
         }
         _ => {
-            return Err(Error::invalid(
-                "web_subscription.endpoint",
-                "must be an https URL",
-            ));
+            return Err(Error::invalid(&endpoint_field, "must be an https URL"));
         }
     }
     if sub.endpoint.len() > MAX_TOKEN_LEN {
         return Err(Error::invalid(
-            "web_subscription.endpoint",
+            &endpoint_field,
             format!("at most {MAX_TOKEN_LEN} characters"),
         ));
     }
@@ -352,11 +374,37 @@ mod tests {
                     destination::Kind::PushId(PushId {
                         platform: 0,
                         token: "t".into(),
-                        browser: 0,
+                        ..Default::default()
                     }),
                     hello(),
                 ),
                 "destination.push_id.platform",
+            ),
+            (
+                send(
+                    destination::Kind::PushId(PushId {
+                        platform: Platform::Web as i32,
+                        token: "https://push.example/p/1".into(),
+                        ..Default::default()
+                    }),
+                    hello(),
+                ),
+                "destination.push_id.web_subscription",
+            ),
+            (
+                send(
+                    destination::Kind::PushId(PushId {
+                        platform: Platform::Web as i32,
+                        token: "https://push.example/p/1".into(),
+                        web_subscription: Some(WebSubscription {
+                            endpoint: "https://push.example/p/2".into(),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }),
+                    hello(),
+                ),
+                "destination.push_id.token",
             ),
             (
                 SendRequest {
@@ -494,7 +542,6 @@ mod tests {
 
     #[test]
     fn web_subscriptions_need_https_unless_the_tenant_allows_http() {
-        use herald_proto::v1::WebSubscription;
         let good = WebSubscription {
             endpoint: "https://push.example/p/1".into(),
             p256dh: "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4".into(),

@@ -131,27 +131,28 @@ impl Store {
         Ok((record, created))
     }
 
-    /// The device holding `token`, registered without a user if it is unknown (a send to a raw
-    /// push id). Unlike [`Store::register_device`] it never changes a known device.
+    /// The device holding `device`'s token, registered as `device` describes it if the token is
+    /// unknown (a send to a raw push id). Unlike [`Store::register_device`] it never changes a
+    /// known device.
     pub async fn ensure_device(
         &self,
         tenant: &TenantId,
-        platform: Platform,
-        token: &str,
-        browser: Option<Browser>,
+        device: &DeviceProfile,
     ) -> Result<DeviceRecord> {
         let now = now_ms();
         sqlx::query(
-            "INSERT INTO devices (id, tenant_id, platform, push_token, browser, state, created_at, \
-                 updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'active', $6, $6) \
+            "INSERT INTO devices (id, tenant_id, platform, push_token, browser, web_p256dh, \
+                 web_auth, state, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $8) \
              ON CONFLICT (tenant_id, platform, push_token) DO NOTHING",
         )
         .bind(DeviceId::generate().as_str())
         .bind(tenant.as_str())
-        .bind(platform.name())
-        .bind(token)
-        .bind(browser_name(browser))
+        .bind(device.platform.name())
+        .bind(&device.push_token)
+        .bind(browser_name(device.browser))
+        .bind(&device.web_p256dh)
+        .bind(&device.web_auth)
         .bind(now)
         .execute(&self.pool)
         .await?;
@@ -159,11 +160,29 @@ impl Store {
             "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 AND platform = $2 AND push_token = $3"
         ))
         .bind(tenant.as_str())
-        .bind(platform.name())
-        .bind(token)
+        .bind(device.platform.name())
+        .bind(&device.push_token)
         .fetch_one(&self.pool)
         .await?;
         DeviceRecord::from_row(&row)
+    }
+
+    /// The device holding `token` on `platform`, if one is registered.
+    pub async fn device_by_token(
+        &self,
+        tenant: &TenantId,
+        platform: Platform,
+        token: &str,
+    ) -> Result<Option<DeviceRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 AND platform = $2 AND push_token = $3"
+        ))
+        .bind(tenant.as_str())
+        .bind(platform.name())
+        .bind(token)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref().map(DeviceRecord::from_row).transpose()
     }
 
     pub async fn get_device(

@@ -552,7 +552,7 @@ impl Client {
             (_, _, Some(token)) => destination::Kind::PushId(PushId {
                 platform: platform(&args.platform)? as i32,
                 token,
-                browser: 0,
+                ..Default::default()
             }),
             _ => bail!("say who to send to: --user, --device or --token"),
         };

@@ -1,6 +1,6 @@
 //! The device registry API.
 
-use herald_core::ids::DeviceId;
+use herald_core::ids::{DeviceId, TenantId};
 use herald_core::{Error, validate};
 use herald_proto::v1::devices_server::Devices;
 use herald_proto::v1::*;
@@ -17,18 +17,29 @@ fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
 
-/// What the device's provider insists on: a hex APNs token, a web subscription's key material.
-fn provider_checks(req: &RegisterDeviceRequest) -> Result<(), Error> {
-    if let Some(sub) = req
-        .web_subscription
-        .as_ref()
-        .filter(|_| req.platform() == Platform::Web)
-    {
+/// What a device's provider insists on: a token it can address (a hex APNs token), a web
+/// subscription's key material. `token_field` and `web_field` name the request's fields.
+pub(crate) fn provider_checks(
+    platform: Platform,
+    token: &str,
+    web: Option<&WebSubscription>,
+    token_field: &str,
+    web_field: &str,
+) -> Result<(), Error> {
+    if let Some(sub) = web.filter(|_| platform == Platform::Web) {
         return herald_providers::webpush::limits::check_subscription_keys(&sub.p256dh, &sub.auth)
-            .map_err(|(key, reason)| Error::invalid(format!("web_subscription.{key}"), reason));
+            .map_err(|(key, reason)| Error::invalid(format!("{web_field}.{key}"), reason));
     }
-    herald_providers::limits::check_push_token(req.platform(), &req.push_token)
-        .map_err(|reason| Error::invalid("push_token", reason))
+    herald_providers::limits::check_push_token(platform, token)
+        .map_err(|reason| Error::invalid(token_field, reason))
+}
+
+impl Api {
+    /// Whether the tenant accepts http:// Web Push endpoints.
+    pub(crate) async fn allows_http_web_push(&self, tenant: &TenantId) -> Result<bool, Error> {
+        let settings = self.store.tenant_settings(tenant).await?;
+        Ok(settings.unwrap_or_default().allow_http_web_push)
+    }
 }
 
 #[tonic::async_trait]
@@ -40,18 +51,16 @@ impl Devices for Api {
     ) -> Result<Response<RegisterDeviceResponse>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
         let req = request.get_ref();
-        let allow_http = if req.platform() == Platform::Web {
-            let settings = self
-                .store
-                .tenant_settings(&tenant)
-                .await
-                .map_err(Error::from)?;
-            settings.unwrap_or_default().allow_http_web_push
-        } else {
-            false
-        };
+        let allow_http =
+            req.platform() == Platform::Web && self.allows_http_web_push(&tenant).await?;
         validate::register_device(req, allow_http)?;
-        provider_checks(req)?;
+        provider_checks(
+            req.platform(),
+            &req.push_token,
+            req.web_subscription.as_ref(),
+            "push_token",
+            "web_subscription",
+        )?;
         // A web subscription's endpoint is its push token.
         let (token, p256dh, auth) = match &req.web_subscription {
             Some(sub) if req.platform() == Platform::Web => {

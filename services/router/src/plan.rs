@@ -1,0 +1,307 @@
+//! What the router decides, as pure functions over what it read: each message's deliveries (one
+//! per device of a matching browser, its id derived from message and device), the messages
+//! that cannot be routed and why, and the bus messages those deliveries become.
+
+use herald_core::ids::{DeliveryId, MessageId, TenantId};
+use herald_core::platform::provider_for;
+use herald_proto::bus::v1::{DeliveryReceipt, MessageAccepted, Outcome, SendTask, TargetDevice};
+use herald_proto::v1::{Browser, Platform, Provider};
+use herald_store::{DeviceRecord, FailedMessage, NewDelivery, RoutedMessage};
+
+use crate::resolve::Resolved;
+
+/// One delivery the router decided on.
+#[derive(Clone, Debug)]
+pub(crate) struct Delivery<'a> {
+    pub id: DeliveryId,
+    pub provider: Provider,
+    pub device: &'a DeviceRecord,
+    /// Why the provider would refuse the message (as ingest found): the delivery fails with this
+    /// instead of being sent.
+    pub refused: Option<&'a str>,
+}
+
+/// A routed message and its deliveries.
+#[derive(Clone, Debug)]
+pub(crate) struct Routed<'a> {
+    pub tenant: TenantId,
+    pub message: MessageId,
+    pub accepted: &'a MessageAccepted,
+    pub deliveries: Vec<Delivery<'a>>,
+}
+
+/// The router's decisions for a batch.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Plan<'a> {
+    pub routed: Vec<Routed<'a>>,
+    pub failed: Vec<FailedMessage>,
+}
+
+impl Plan<'_> {
+    /// What the store records: every routed message's queued deliveries.
+    pub fn records(&self) -> Vec<RoutedMessage> {
+        self.routed
+            .iter()
+            .map(|r| RoutedMessage {
+                tenant_id: r.tenant.clone(),
+                message_id: r.message.clone(),
+                deliveries: r
+                    .deliveries
+                    .iter()
+                    .map(|d| NewDelivery {
+                        id: d.id.clone(),
+                        device_id: d.device.id.clone(),
+                        provider: d.provider,
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+/// Decides each message's deliveries from the devices it resolved to.
+pub(crate) fn plan<'a>(messages: &'a [MessageAccepted], resolved: &'a [Resolved]) -> Plan<'a> {
+    let mut plan = Plan::default();
+    for (accepted, resolved) in messages.iter().zip(resolved) {
+        let tenant = TenantId::from_trusted(accepted.tenant_id.clone());
+        let message = MessageId::from_trusted(accepted.message_id.clone());
+        let outcome = match resolved {
+            Resolved::Devices(devices) => deliveries(accepted, &message, devices),
+            Resolved::Unroutable(reason) => Err(reason.clone()),
+        };
+        match outcome {
+            Ok(deliveries) => plan.routed.push(Routed {
+                tenant,
+                message,
+                accepted,
+                deliveries,
+            }),
+            Err(reason) => plan.failed.push(FailedMessage {
+                tenant_id: tenant,
+                message_id: message,
+                reason,
+            }),
+        }
+    }
+    plan
+}
+
+/// A message's deliveries: one per device, except web subscriptions of browsers the message
+/// does not target.
+fn deliveries<'a>(
+    accepted: &'a MessageAccepted,
+    message: &MessageId,
+    devices: &'a [DeviceRecord],
+) -> Result<Vec<Delivery<'a>>, String> {
+    let browsers: Vec<Browser> = accepted
+        .notification
+        .as_ref()
+        .and_then(|n| n.web.as_ref())
+        .map(|w| w.browsers().collect())
+        .unwrap_or_default();
+    let deliveries: Vec<Delivery<'a>> = devices
+        .iter()
+        .filter(|device| {
+            device.profile.platform != Platform::Web
+                || browsers.is_empty()
+                || device
+                    .profile
+                    .browser
+                    .is_some_and(|b| browsers.contains(&b))
+        })
+        .filter_map(|device| {
+            let provider = provider_for(device.profile.platform)?;
+            let refused = accepted
+                .refusals
+                .iter()
+                .find(|r| r.provider() == provider)
+                .map(|r| r.reason.as_str());
+            Some(Delivery {
+                id: DeliveryId::derive(message, &device.id),
+                provider,
+                device,
+                refused,
+            })
+        })
+        .collect();
+    if deliveries.is_empty() {
+        return Err("no device matches the selected browsers".into());
+    }
+    Ok(deliveries)
+}
+
+/// The send task of a delivery; `routed_again` tells the sender to skip it if it settled
+/// meanwhile.
+pub(crate) fn send_task(
+    routed: &Routed<'_>,
+    delivery: &Delivery<'_>,
+    routed_again: bool,
+) -> SendTask {
+    let device = delivery.device;
+    SendTask {
+        tenant_id: routed.tenant.to_string(),
+        message_id: routed.message.to_string(),
+        delivery_id: delivery.id.to_string(),
+        device: Some(TargetDevice {
+            device_id: device.id.to_string(),
+            platform: device.profile.platform as i32,
+            push_token: device.profile.push_token.clone(),
+            browser: device.profile.browser.unwrap_or_default() as i32,
+            sandbox: device.profile.sandbox,
+            web_p256dh: device.profile.web_p256dh.clone(),
+            web_auth: device.profile.web_auth.clone(),
+        }),
+        notification: routed.accepted.notification.clone(),
+        accepted_at_ms: routed.accepted.accepted_at_ms,
+        expires_at_ms: routed.accepted.expires_at_ms,
+        attempt: 1,
+        routed_again,
+    }
+}
+
+/// The receipt that fails a delivery its provider would refuse.
+pub(crate) fn refusal_receipt(
+    routed: &Routed<'_>,
+    delivery: &Delivery<'_>,
+    reason: &str,
+    now: i64,
+) -> DeliveryReceipt {
+    DeliveryReceipt {
+        tenant_id: routed.tenant.to_string(),
+        message_id: routed.message.to_string(),
+        delivery_id: delivery.id.to_string(),
+        device_id: delivery.device.id.to_string(),
+        provider: delivery.provider as i32,
+        outcome: Outcome::Failed as i32,
+        reason: reason.to_owned(),
+        provider_message_id: String::new(),
+        attempts: 0,
+        at_ms: now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herald_core::ids::DeviceId;
+    use herald_proto::bus::v1::ProviderRefusal;
+    use herald_proto::v1::{DeviceState, Notification, WebOptions};
+    use herald_store::DeviceProfile;
+
+    fn device(platform: Platform, browser: Option<Browser>) -> DeviceRecord {
+        DeviceRecord {
+            id: DeviceId::generate(),
+            tenant_id: TenantId::from_trusted("tnt_1".into()),
+            profile: DeviceProfile {
+                platform,
+                browser,
+                push_token: "tok".into(),
+                ..Default::default()
+            },
+            state: DeviceState::Active,
+            state_reason: String::new(),
+            created_at: 0,
+            updated_at: 0,
+            last_active_at: 0,
+        }
+    }
+
+    fn accepted(notification: Notification) -> MessageAccepted {
+        MessageAccepted {
+            tenant_id: "tnt_1".into(),
+            message_id: "msg_1".into(),
+            notification: Some(notification),
+            expires_at_ms: i64::MAX,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn every_device_gets_a_delivery_with_a_stable_id() {
+        let devices = vec![device(Platform::Android, None), device(Platform::Ios, None)];
+        let messages = [accepted(Notification::default())];
+        let resolved = [Resolved::Devices(devices.clone())];
+        let plan = plan(&messages, &resolved);
+        assert!(plan.failed.is_empty());
+        let routed = &plan.routed[0];
+        let providers: Vec<Provider> = routed.deliveries.iter().map(|d| d.provider).collect();
+        assert_eq!(providers, [Provider::Fcm, Provider::Apns]);
+        assert_eq!(
+            routed.deliveries[0].id,
+            DeliveryId::derive(&routed.message, &devices[0].id)
+        );
+        let task = send_task(routed, &routed.deliveries[1], false);
+        assert_eq!(task.device.unwrap().platform, Platform::Ios as i32);
+    }
+
+    #[test]
+    fn browser_targeting_keeps_only_the_selected_browsers() {
+        let devices = vec![
+            device(Platform::Web, Some(Browser::Chrome)),
+            device(Platform::Web, Some(Browser::Firefox)),
+            device(Platform::Android, None),
+        ];
+        let only_firefox = accepted(Notification {
+            web: Some(WebOptions {
+                browsers: vec![Browser::Firefox as i32],
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        let messages = [only_firefox.clone()];
+        let resolved = [Resolved::Devices(devices.clone())];
+        let plan = plan(&messages, &resolved);
+        let kept: Vec<_> = plan.routed[0]
+            .deliveries
+            .iter()
+            .map(|d| d.device.id.clone())
+            .collect();
+        assert_eq!(kept, [devices[1].id.clone(), devices[2].id.clone()]);
+
+        let messages = [only_firefox];
+        let resolved = [Resolved::Devices(vec![devices[0].clone()])];
+        let plan = super::plan(&messages, &resolved);
+        assert_eq!(
+            plan.failed[0].reason,
+            "no device matches the selected browsers"
+        );
+    }
+
+    #[test]
+    fn a_provider_that_refused_the_message_fails_its_deliveries_with_the_reason() {
+        let mut message = accepted(Notification::default());
+        message.refusals = vec![ProviderRefusal {
+            provider: Provider::Fcm as i32,
+            reason: "too big for FCM".into(),
+        }];
+        let messages = [message];
+        let resolved = [Resolved::Devices(vec![
+            device(Platform::Android, None),
+            device(Platform::Ios, None),
+        ])];
+        let plan = plan(&messages, &resolved);
+        let refused: Vec<_> = plan.routed[0]
+            .deliveries
+            .iter()
+            .map(|d| d.refused)
+            .collect();
+        assert_eq!(refused, [Some("too big for FCM"), None]);
+        let routed = &plan.routed[0];
+        let receipt = refusal_receipt(routed, &routed.deliveries[0], "too big for FCM", 7);
+        assert_eq!(
+            (receipt.outcome(), receipt.reason.as_str()),
+            (Outcome::Failed, "too big for FCM")
+        );
+    }
+
+    #[test]
+    fn an_unroutable_message_fails_with_its_reason() {
+        let messages = [accepted(Notification::default())];
+        let resolved = [Resolved::Unroutable(
+            "user \"x\" has no active devices".into(),
+        )];
+        let plan = plan(&messages, &resolved);
+        assert!(plan.routed.is_empty());
+        assert_eq!(plan.failed[0].reason, "user \"x\" has no active devices");
+    }
+}
