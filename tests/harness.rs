@@ -176,14 +176,16 @@ impl Stack {
     pub async fn bare_tenant(&self, name: &str) -> Tenant {
         let mut admin = self.admin().await.admin;
         let tenant = admin
-            .create_tenant(CreateTenantRequest { name: name.into() })
+            .create_tenant(CreateTenantRequest {
+                display_name: name.into(),
+            })
             .await
             .expect("tenant")
             .into_inner();
         let key = admin
             .create_api_key(CreateApiKeyRequest {
                 tenant_id: tenant.tenant_id.clone(),
-                name: "test".into(),
+                display_name: "test".into(),
             })
             .await
             .expect("key")
@@ -380,13 +382,9 @@ impl Tenant {
     /// Waits until every delivery of the message is final (not queued).
     pub async fn wait_settled(&mut self, id: &str) -> GetMessageResponse {
         self.wait_message(id, Duration::from_secs(20), |m| {
-            let state = m.message.as_ref().map(|m| m.state()).unwrap_or_default();
-            state == MessageState::Failed
-                || (state == MessageState::Routed
-                    && !m.deliveries.is_empty()
-                    && m.deliveries
-                        .iter()
-                        .all(|d| d.status() != DeliveryStatus::Queued))
+            herald_core::status::message_settled(
+                m.message.as_ref().map(|m| m.state()).unwrap_or_default(),
+            )
         })
         .await
     }

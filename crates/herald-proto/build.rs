@@ -1,4 +1,5 @@
-//! Compiles `proto/` with protox (pure Rust), so no system `protoc` is needed.
+//! Compiles `proto/` with protox (pure Rust), so no system `protoc` is needed, and keeps the
+//! encoded descriptors for gRPC server reflection.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
@@ -14,9 +15,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "herald/bus/v1/bus.proto",
     ];
     let fds = protox::compile(files, [&root])?;
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(
+        out.join("herald_descriptor.bin"),
+        prost::Message::encode_to_vec(&fds),
+    )?;
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
+        // Maps encode in key order, so a request's encoding (and digest) is deterministic.
+        .btree_map(".")
+        // google.rpc.Status is tonic-types' (the type tonic's rich errors use).
+        .extern_path(".google.rpc", "::tonic_types::pb")
         .compile_fds(fds)?;
     println!("cargo:rerun-if-changed={}", root.display());
     Ok(())

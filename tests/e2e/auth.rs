@@ -86,7 +86,7 @@ async fn a_tenant_key_cannot_read_or_change_another_tenants_data() {
         .admin
         .create_api_key(CreateApiKeyRequest {
             tenant_id: a.tenant_id.clone(),
-            name: "x".into(),
+            display_name: "x".into(),
         })
         .await;
     assert_eq!(err.unwrap_err().code(), Code::PermissionDenied);
@@ -94,6 +94,7 @@ async fn a_tenant_key_cannot_read_or_change_another_tenants_data() {
         .admin
         .list_api_keys(ListApiKeysRequest {
             tenant_id: a.tenant_id.clone(),
+            ..Default::default()
         })
         .await;
     assert_eq!(err.unwrap_err().code(), Code::PermissionDenied);
@@ -134,7 +135,7 @@ async fn calls_without_a_valid_key_are_unauthenticated() {
     let err = acme
         .admin
         .create_tenant(CreateTenantRequest {
-            name: "evil".into(),
+            display_name: "evil".into(),
         })
         .await
         .unwrap_err();
@@ -163,7 +164,7 @@ async fn api_keys_are_prefixed_shown_once_stored_hashed_and_revocable() {
         .admin
         .create_api_key(CreateApiKeyRequest {
             tenant_id: String::new(),
-            name: "ci".into(),
+            display_name: "ci".into(),
         })
         .await
         .unwrap()
@@ -229,7 +230,7 @@ async fn credentials_are_sealed_at_rest_and_never_returned() {
     let vapid_public_key = acme.vapid_public_key.clone();
     let listed = acme
         .credentials
-        .list_credentials(ListCredentialsRequest {})
+        .list_credentials(ListCredentialsRequest::default())
         .await
         .unwrap()
         .into_inner();

@@ -47,7 +47,7 @@ async fn send_reaches_fcm_and_is_submitted(backend: DbBackend) {
 
     let status = acme.wait_settled(&sent.message_id).await;
     let msg = status.message.expect("message");
-    assert_eq!(msg.state(), MessageState::Routed);
+    assert_eq!(msg.state(), MessageState::Submitted);
     assert_eq!(status.deliveries.len(), 1);
     let delivery = &status.deliveries[0];
     assert_eq!(delivery.status(), DeliveryStatus::Submitted);
@@ -414,6 +414,7 @@ async fn a_stored_message_whose_publish_was_lost_is_relayed() {
             id: id.clone(),
             tenant_id: tenant,
             idempotency_key: None,
+            request_digest: None,
             body: prost::Message::encode_to_vec(&accepted),
             callback_data: String::new(),
             notify_url: String::new(),
@@ -425,5 +426,102 @@ async fn a_stored_message_whose_publish_was_lost_is_relayed() {
     let status = acme.wait_settled(id.as_str()).await;
     assert_eq!(status.deliveries[0].status(), DeliveryStatus::Submitted);
     assert_eq!(stack.mocks.fcm.attempts("tok-hal"), 1);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_settled_message_answers_for_all_its_deliveries() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    acme.register("cat", "tok-cat-ok").await;
+    acme.register("cat", "tok-cat-dead").await;
+    stack
+        .mocks
+        .fcm
+        .script("tok-cat-dead", [Answer::error("UNREGISTERED")]);
+    let sent = acme
+        .send(destination::Kind::UserId("cat".into()), hello())
+        .await;
+    let message = acme.wait_settled(&sent.message_id).await.message.unwrap();
+    assert_eq!(message.state(), MessageState::PartiallyFailed);
+    assert_eq!(message.reason, "1 of 2 deliveries failed or expired");
+
+    acme.register("dan", "tok-dan-dead").await;
+    stack
+        .mocks
+        .fcm
+        .script("tok-dan-dead", [Answer::error("UNREGISTERED")]);
+    let sent = acme
+        .send(destination::Kind::UserId("dan".into()), hello())
+        .await;
+    let message = acme.wait_settled(&sent.message_id).await.message.unwrap();
+    assert_eq!(message.state(), MessageState::Failed);
+    assert_eq!(message.reason, "its delivery failed or expired");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn size_limits_are_judged_for_the_providers_the_destination_reaches() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    // 4.5 KB of call data: within APNs's VoIP limit, over FCM's 4096 bytes.
+    let call = Notification {
+        data: [("sdp".to_string(), "v".repeat(4500))].into(),
+        ios: Some(IosOptions {
+            push_type: ApnsPushType::Voip as i32,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    acme.register("eve", "tok-eve-android").await;
+    acme.register_on(Platform::Ios, "eve", &format!("{:064x}", 0xe7e))
+        .await;
+    let sent = acme
+        .send(destination::Kind::UserId("eve".into()), call.clone())
+        .await;
+    let status = acme.wait_settled(&sent.message_id).await;
+    assert_eq!(
+        status.message.unwrap().state(),
+        MessageState::PartiallyFailed
+    );
+    for delivery in &status.deliveries {
+        match delivery.provider() {
+            Provider::Apns => assert_eq!(delivery.status(), DeliveryStatus::Submitted),
+            Provider::Fcm => {
+                assert_eq!(delivery.status(), DeliveryStatus::Failed);
+                assert!(
+                    delivery.reason.contains("FCM accepts at most 4096"),
+                    "{}",
+                    delivery.reason
+                );
+            }
+            other => panic!("no {other:?} device was registered"),
+        }
+    }
+    assert_eq!(
+        stack.mocks.fcm.attempts("tok-eve-android"),
+        0,
+        "never sent to FCM"
+    );
+
+    // A user with Android phones only: no provider it reaches would take it.
+    acme.register("fay", "tok-fay").await;
+    let err = acme
+        .notifications
+        .send(SendRequest {
+            destination: Some(Destination {
+                kind: Some(destination::Kind::UserId("fay".into())),
+            }),
+            notification: Some(call),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(
+        err.message().contains("FCM accepts at most 4096") && !err.message().contains("APNs"),
+        "{}",
+        err.message()
+    );
     stack.stop().await;
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests through Herald's public gRPC API.
 
 mod android;
+mod api;
 mod auth;
 mod delivery;
 mod devices;

@@ -148,6 +148,7 @@ async fn the_router_reads_a_push_id_and_never_registers_one() {
             id: id.clone(),
             tenant_id: tenant,
             idempotency_key: None,
+            request_digest: None,
             body: prost::Message::encode_to_vec(&accepted),
             callback_data: String::new(),
             notify_url: String::new(),

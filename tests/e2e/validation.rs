@@ -157,7 +157,7 @@ async fn rpcs_not_built_yet_answer_unimplemented() {
     let mut webhooks =
         herald_proto::v1::webhooks_client::WebhooksClient::new(stack.channel().await);
     let err = webhooks
-        .list_webhooks(ListWebhooksRequest {})
+        .list_webhooks(ListWebhooksRequest::default())
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Unimplemented);

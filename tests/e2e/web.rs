@@ -274,8 +274,14 @@ async fn subscriptions_are_checked_and_http_endpoints_need_the_tenants_consent()
     admin
         .admin
         .update_tenant(UpdateTenantRequest {
-            tenant_id: acme.tenant_id.clone(),
-            settings: Some(settings),
+            tenant: Some(Tenant {
+                tenant_id: acme.tenant_id.clone(),
+                settings: Some(settings),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["settings.allow_http_web_push".into()],
+            }),
         })
         .await
         .unwrap();
@@ -286,8 +292,14 @@ async fn subscriptions_are_checked_and_http_endpoints_need_the_tenants_consent()
     let err = acme
         .admin
         .update_tenant(UpdateTenantRequest {
-            tenant_id: acme.tenant_id.clone(),
-            settings: Some(settings),
+            tenant: Some(Tenant {
+                tenant_id: acme.tenant_id.clone(),
+                settings: Some(settings),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["settings.allow_http_web_push".into()],
+            }),
         })
         .await
         .unwrap_err();
@@ -305,7 +317,7 @@ async fn vapid_keys_are_generated_once_and_their_public_half_is_readable() {
     let mut acme = stack.tenant("acme").await;
     let listed = acme
         .credentials
-        .list_credentials(ListCredentialsRequest {})
+        .list_credentials(ListCredentialsRequest::default())
         .await
         .unwrap()
         .into_inner();

@@ -1,4 +1,8 @@
-//! One error type for the domain, mapped to gRPC status codes in one place.
+//! One error type for the domain, mapped to gRPC status codes in one place. An invalid argument
+//! carries a `google.rpc.BadRequest` field violation, so clients can read which field is at fault
+//! without parsing the message.
+
+use tonic_types::{ErrorDetails, StatusExt as _};
 
 /// A domain error; every API error goes through `From<Error> for tonic::Status`.
 #[derive(Debug, thiserror::Error)]
@@ -35,12 +39,41 @@ impl Error {
     pub fn internal(err: impl std::fmt::Display) -> Self {
         Self::Internal(err.to_string())
     }
+
+    /// The error of one part of a request (`requests[3]`): a field is named from the whole
+    /// request.
+    pub fn within(self, prefix: &str) -> Self {
+        match self {
+            Self::InvalidArgument { field, reason } => Self::InvalidArgument {
+                field: format!("{prefix}.{field}"),
+                reason,
+            },
+            other => other,
+        }
+    }
+
+    /// The error as a `google.rpc.Status` with its details, for one entry of a batch answer.
+    pub fn into_rpc_status(self) -> tonic_types::Status {
+        let status = tonic::Status::from(self);
+        let mut rpc: tonic_types::Status =
+            prost::Message::decode(status.details()).unwrap_or_default();
+        rpc.code = status.code() as i32;
+        rpc.message = status.message().to_owned();
+        rpc
+    }
 }
 
 impl From<Error> for tonic::Status {
     fn from(err: Error) -> Self {
         match err {
-            Error::InvalidArgument { .. } => tonic::Status::invalid_argument(err.to_string()),
+            Error::InvalidArgument {
+                ref field,
+                ref reason,
+            } => tonic::Status::with_error_details(
+                tonic::Code::InvalidArgument,
+                err.to_string(),
+                ErrorDetails::with_bad_request_violation(field.clone(), reason.clone()),
+            ),
             Error::NotFound(_) => tonic::Status::not_found(err.to_string()),
             Error::Unauthenticated(_) => tonic::Status::unauthenticated(err.to_string()),
             Error::PermissionDenied(_) => tonic::Status::permission_denied(err.to_string()),
@@ -64,6 +97,38 @@ mod tests {
         let status: tonic::Status = Error::invalid("notification.title", "too long").into();
         assert_eq!(status.code(), tonic::Code::InvalidArgument);
         assert_eq!(status.message(), "notification.title: too long");
+    }
+
+    #[test]
+    fn invalid_argument_carries_a_field_violation() {
+        let status: tonic::Status = Error::invalid("notification.title", "too long").into();
+        let details = status.get_error_details();
+        let violation = &details
+            .bad_request()
+            .expect("a BadRequest")
+            .field_violations[0];
+        assert_eq!(
+            (violation.field.as_str(), violation.description.as_str()),
+            ("notification.title", "too long")
+        );
+    }
+
+    #[test]
+    fn a_batch_entry_names_the_field_from_the_whole_request() {
+        use tonic_types::RpcStatusExt as _;
+        let rpc = Error::invalid("notification.title", "too long")
+            .within("requests[3]")
+            .into_rpc_status();
+        assert_eq!(rpc.code, tonic::Code::InvalidArgument as i32);
+        assert_eq!(rpc.message, "requests[3].notification.title: too long");
+        let details = rpc.get_error_details();
+        assert_eq!(
+            details.bad_request().unwrap().field_violations[0].field,
+            "requests[3].notification.title"
+        );
+        let unbuilt = Error::Unimplemented("destination.topic".into()).into_rpc_status();
+        assert_eq!(unbuilt.code, tonic::Code::Unimplemented as i32);
+        assert!(unbuilt.details.is_empty());
     }
 
     #[test]

@@ -69,6 +69,8 @@ named!(MessageState {
     Accepted => "accepted",
     Routed => "routed",
     Failed => "failed",
+    Submitted => "submitted",
+    PartiallyFailed => "partially_failed",
 });
 
 named!(DeviceState {

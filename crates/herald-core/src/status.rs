@@ -2,7 +2,7 @@
 //! expired. Receipts arrive at least once and out of order; a status never moves backwards.
 
 use herald_proto::bus::v1::Outcome;
-use herald_proto::v1::DeliveryStatus;
+use herald_proto::v1::{DeliveryStatus, MessageState};
 
 use crate::names::Named as _;
 
@@ -51,6 +51,50 @@ pub fn allowed_predecessors(to: DeliveryStatus) -> Vec<&'static str> {
         .collect()
 }
 
+/// Whether a message's state is final: every delivery settled, or the message was not routed.
+pub fn message_settled(state: MessageState) -> bool {
+    !matches!(
+        state,
+        MessageState::Accepted | MessageState::Routed | MessageState::Unspecified
+    )
+}
+
+/// What a message answers: its stored state, until every delivery of a routed message has
+/// settled; then SUBMITTED (all reached their provider), FAILED (none did) or PARTIALLY_FAILED,
+/// the last two with a reason counting the failures.
+pub fn message_state(
+    stored: MessageState,
+    deliveries: &[DeliveryStatus],
+) -> (MessageState, Option<String>) {
+    use DeliveryStatus::*;
+    if stored != MessageState::Routed
+        || deliveries.is_empty()
+        || deliveries.iter().any(|d| matches!(d, Queued | Unspecified))
+    {
+        return (stored, None);
+    }
+    let total = deliveries.len();
+    let failed = deliveries
+        .iter()
+        .filter(|d| matches!(d, Failed | Expired))
+        .count();
+    match failed {
+        0 => (MessageState::Submitted, None),
+        1 if total == 1 => (
+            MessageState::Failed,
+            Some("its delivery failed or expired".into()),
+        ),
+        n if n == total => (
+            MessageState::Failed,
+            Some(format!("all {total} deliveries failed or expired")),
+        ),
+        n => (
+            MessageState::PartiallyFailed,
+            Some(format!("{n} of {total} deliveries failed or expired")),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +116,36 @@ mod tests {
         assert!(!can_transition(Submitted, Failed));
         assert!(!can_transition(Failed, Submitted));
         assert!(!can_transition(Expired, Delivered));
+    }
+
+    #[test]
+    fn a_message_answers_for_its_settled_deliveries() {
+        use MessageState as M;
+        assert_eq!(message_state(M::Accepted, &[]), (M::Accepted, None));
+        assert_eq!(
+            message_state(M::Routed, &[Submitted, Queued]),
+            (M::Routed, None)
+        );
+        assert_eq!(
+            message_state(M::Routed, &[Submitted, Read]),
+            (M::Submitted, None)
+        );
+        assert_eq!(
+            message_state(M::Routed, &[Submitted, Failed, Expired]),
+            (
+                M::PartiallyFailed,
+                Some("2 of 3 deliveries failed or expired".into())
+            )
+        );
+        assert_eq!(
+            message_state(M::Routed, &[Failed]),
+            (M::Failed, Some("its delivery failed or expired".into()))
+        );
+        assert_eq!(
+            message_state(M::Routed, &[Failed, Expired]).1.as_deref(),
+            Some("all 2 deliveries failed or expired")
+        );
+        assert_eq!(message_state(M::Failed, &[]), (M::Failed, None));
     }
 
     #[test]

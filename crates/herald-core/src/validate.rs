@@ -162,9 +162,22 @@ pub fn notification_fields(n: &Notification) -> Result<()> {
         if let Some(action) = &android.action {
             action_fields("notification.android.action", action)?;
         }
+        optional_url("notification.android.image_url", &android.image_url)?;
+        if let Some(color) = android.color.as_deref().filter(|c| !c.is_empty()) {
+            android_color("notification.android.color", color)?;
+        }
+    }
+    if let Some(web) = &n.web {
+        optional_url("notification.web.on_click_url", &web.on_click_url)?;
+        optional_url("notification.web.icon", &web.icon)?;
+        optional_url("notification.web.image_url", &web.image_url)?;
     }
     if let Some(ios) = &n.ios {
         priority("notification.ios.priority", ios.priority)?;
+        if let Some(action) = &ios.action {
+            action_fields("notification.ios.action", action)?;
+        }
+        optional_url("notification.ios.attachment_url", &ios.attachment_url)?;
         if ios
             .collapse_id
             .as_ref()
@@ -177,6 +190,24 @@ pub fn notification_fields(n: &Notification) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// An optional URL field: when set, an http(s) URL (never `javascript:` or `data:`).
+fn optional_url(field: &str, value: &Option<String>) -> Result<()> {
+    match value.as_deref() {
+        Some(url) if !url.is_empty() => http_url(field, url),
+        _ => Ok(()),
+    }
+}
+
+/// An Android notification color as FCM and HMS take it: `#rrggbb`.
+fn android_color(field: &str, color: &str) -> Result<()> {
+    let hex = color.strip_prefix('#').unwrap_or_default();
+    if hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(Error::invalid(field, "must be #rrggbb"))
+    }
 }
 
 fn priority(field: &str, value: u32) -> Result<()> {
@@ -477,6 +508,45 @@ mod tests {
                     },
                 ),
                 "notification.interactive.category",
+            ),
+            (
+                send(
+                    user(),
+                    Notification {
+                        web: Some(herald_proto::v1::WebOptions {
+                            on_click_url: Some("javascript:alert(1)".into()),
+                            ..Default::default()
+                        }),
+                        ..hello()
+                    },
+                ),
+                "notification.web.on_click_url",
+            ),
+            (
+                send(
+                    user(),
+                    Notification {
+                        ios: Some(herald_proto::v1::IosOptions {
+                            attachment_url: Some("file:///etc/passwd".into()),
+                            ..Default::default()
+                        }),
+                        ..hello()
+                    },
+                ),
+                "notification.ios.attachment_url",
+            ),
+            (
+                send(
+                    user(),
+                    Notification {
+                        android: Some(herald_proto::v1::AndroidOptions {
+                            color: Some("red".into()),
+                            ..Default::default()
+                        }),
+                        ..hello()
+                    },
+                ),
+                "notification.android.color",
             ),
             (
                 SendRequest {

@@ -7,6 +7,11 @@ pub mod v1 {
     tonic::include_proto!("herald.v1");
 }
 
+/// The encoded descriptors of every file above (and what they import), for gRPC server
+/// reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/herald_descriptor.bin"));
+
 /// Messages on the NATS JetStream bus.
 pub mod bus {
     pub mod v1 {

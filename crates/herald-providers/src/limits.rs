@@ -52,6 +52,21 @@ pub fn check(provider: Provider, n: &Notification) -> Result<(), Refusal> {
     }
 }
 
+/// Judges `n` against the limits of every provider in `reachable`: it is accepted when at least
+/// one would take it (answering the refusals of the others, whose deliveries will fail), and
+/// refused with every refusal when none would. An empty `reachable` accepts.
+pub fn judge(n: &Notification, reachable: &[Provider]) -> Result<Vec<Refusal>, Vec<Refusal>> {
+    let refusals: Vec<Refusal> = reachable
+        .iter()
+        .filter_map(|provider| check(*provider, n).err())
+        .collect();
+    if !reachable.is_empty() && refusals.len() == reachable.len() {
+        Err(refusals)
+    } else {
+        Ok(refusals)
+    }
+}
+
 /// Whether a device token is one `platform`'s provider can address; answers why not.
 pub fn check_push_token(platform: Platform, token: &str) -> Result<(), &'static str> {
     match platform {
@@ -114,6 +129,29 @@ mod tests {
                 .reason
                 .contains("APNs accepts at most 5120")
         );
+    }
+
+    #[test]
+    fn a_notification_is_refused_only_when_no_reachable_provider_takes_it() {
+        let voip = Notification {
+            data: [("sdp".to_string(), "x".repeat(4500))].into(),
+            ios: Some(IosOptions {
+                push_type: ApnsPushType::Voip as i32,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        // An iPhone and an Android phone: APNs takes it, FCM's deliveries will fail.
+        let refusals = judge(&voip, &[Provider::Fcm, Provider::Apns]).unwrap();
+        assert_eq!(refusals.len(), 1);
+        assert_eq!(refusals[0].provider, Provider::Fcm);
+        // Only Android phones: refused, naming FCM's limit.
+        let refused = judge(&voip, &[Provider::Fcm]).unwrap_err();
+        assert!(
+            refused[0].reason.contains("FCM accepts at most 4096"),
+            "{refused:?}"
+        );
+        assert_eq!(judge(&voip, &[]), Ok(vec![]));
     }
 
     #[test]

@@ -76,12 +76,20 @@ impl Store {
         })
     }
 
-    pub async fn list_credentials(&self, tenant: &TenantId) -> Result<Vec<CredentialRecord>> {
+    /// The tenant's credentials in provider order, after the provider `after`, at most `limit`.
+    pub async fn list_credentials(
+        &self,
+        tenant: &TenantId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<CredentialRecord>> {
         let rows = sqlx::query(
             "SELECT provider, label, identifier, principal, updated_at FROM credentials \
-             WHERE tenant_id = $1 ORDER BY provider",
+             WHERE tenant_id = $1 AND provider > $2 ORDER BY provider LIMIT $3",
         )
         .bind(tenant.as_str())
+        .bind(after.unwrap_or(""))
+        .bind(i64::from(limit))
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(CredentialRecord::from_row).collect()

@@ -253,6 +253,36 @@ impl Store {
         rows.iter().map(DeviceRecord::from_row).collect()
     }
 
+    /// The platforms of each of `users`' active devices, as (user, platform) pairs: which
+    /// providers a message to them can reach.
+    pub async fn platforms_of_users(
+        &self,
+        tenant: &TenantId,
+        users: &[&str],
+    ) -> Result<Vec<(String, Platform)>> {
+        let sql = match self.backend {
+            // One index lookup per user (see `active_devices_of_users`).
+            Backend::Postgres => {
+                "SELECT DISTINCT d.user_id, d.platform \
+                 FROM (SELECT DISTINCT value FROM jsonb_array_elements_text($2::jsonb)) AS u(user_id) \
+                 CROSS JOIN LATERAL (SELECT user_id, platform FROM devices \
+                     WHERE tenant_id = $1 AND user_id = u.user_id AND state = 'active' OFFSET 0) d"
+            }
+            Backend::Sqlite => {
+                "SELECT DISTINCT user_id, platform FROM devices WHERE tenant_id = $1 \
+                 AND user_id IN (SELECT value FROM json_each($2)) AND state = 'active'"
+            }
+        };
+        let rows = sqlx::query(sql)
+            .bind(tenant.as_str())
+            .bind(crate::json(&users))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("user_id")?, decode(row, "platform")?)))
+            .collect()
+    }
+
     /// Removes a device; false when the tenant has no such device.
     pub async fn unregister_device(&self, tenant: &TenantId, id: &DeviceId) -> Result<bool> {
         let done = sqlx::query("DELETE FROM devices WHERE tenant_id = $1 AND id = $2")

@@ -17,6 +17,8 @@ pub struct NewMessage {
     pub id: MessageId,
     pub tenant_id: TenantId,
     pub idempotency_key: Option<String>,
+    /// With an idempotency key: a digest of the request, which a repeat of the key must match.
+    pub request_digest: Option<String>,
     /// The encoded `herald.bus.v1.MessageAccepted`.
     pub body: Vec<u8>,
     pub callback_data: String,
@@ -34,6 +36,8 @@ pub enum InsertedMessage {
         id: MessageId,
         published: bool,
         body: Vec<u8>,
+        /// The digest of the request that made it (none for messages from before digests).
+        request_digest: Option<String>,
     },
 }
 
@@ -94,8 +98,8 @@ impl Store {
         let sql = format!(
             // `WHERE true`: SQLite cannot tell an upsert's ON CONFLICT from a join's ON without it.
             "INSERT INTO messages (id, tenant_id, idempotency_key, body, callback_data, notify_url, \
-                 created_at, expires_at, state) \
-             SELECT {}, {}, {}, {}, {}, {}, {}, {}, 'accepted' FROM {} WHERE true \
+                 created_at, expires_at, request_digest, state) \
+             SELECT {}, {}, {}, {}, {}, {}, {}, {}, {}, 'accepted' FROM {} WHERE true \
              ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id",
             text(0),
             text(1),
@@ -105,6 +109,7 @@ impl Store {
             text(5),
             int(6),
             int(7),
+            text(8),
             b.json_rows(1),
         );
         let rows: Vec<_> = messages
@@ -119,6 +124,7 @@ impl Store {
                     &m.notify_url,
                     m.created_at,
                     m.expires_at,
+                    m.request_digest.as_deref(),
                 )
             })
             .collect();
@@ -138,7 +144,8 @@ impl Store {
                 continue;
             }
             let row = sqlx::query(
-                "SELECT id, body, published_at FROM messages WHERE tenant_id = $1 AND idempotency_key = $2",
+                "SELECT id, body, published_at, request_digest FROM messages \
+                 WHERE tenant_id = $1 AND idempotency_key = $2",
             )
             .bind(msg.tenant_id.as_str())
             .bind(msg.idempotency_key.as_deref())
@@ -148,6 +155,7 @@ impl Store {
                 id: MessageId::from_trusted(row.try_get("id")?),
                 published: row.try_get::<Option<i64>, _>("published_at")?.is_some(),
                 body: row.try_get("body")?,
+                request_digest: row.try_get("request_digest")?,
             });
         }
         tx.commit().await?;

@@ -10,8 +10,23 @@ use crate::{Result, Store};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TenantRecord {
     pub id: TenantId,
-    pub name: String,
+    /// A label for people.
+    pub display_name: String,
     pub created_at: i64,
+    pub settings: TenantSettings,
+}
+
+impl TenantRecord {
+    fn from_row(row: &AnyRow) -> Result<Self> {
+        Ok(Self {
+            id: TenantId::from_trusted(row.try_get("id")?),
+            display_name: row.try_get("name")?,
+            created_at: row.try_get("created_at")?,
+            settings: TenantSettings {
+                allow_http_web_push: row.try_get::<i64, _>("allow_http_web_push")? != 0,
+            },
+        })
+    }
 }
 
 /// What a tenant may do beyond the defaults.
@@ -25,7 +40,8 @@ pub struct TenantSettings {
 pub struct ApiKeyRecord {
     pub id: KeyId,
     pub tenant_id: TenantId,
-    pub name: String,
+    /// A label for people.
+    pub display_name: String,
     pub prefix: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
@@ -36,7 +52,7 @@ impl ApiKeyRecord {
         Ok(Self {
             id: KeyId::from_trusted(row.try_get("id")?),
             tenant_id: TenantId::from_trusted(row.try_get("tenant_id")?),
-            name: row.try_get("name")?,
+            display_name: row.try_get("name")?,
             prefix: row.try_get("prefix")?,
             created_at: row.try_get("created_at")?,
             revoked_at: row.try_get("revoked_at")?,
@@ -46,19 +62,43 @@ impl ApiKeyRecord {
 
 impl Store {
     #[tracing::instrument(skip(self))]
-    pub async fn create_tenant(&self, name: &str) -> Result<TenantRecord> {
+    pub async fn create_tenant(&self, display_name: &str) -> Result<TenantRecord> {
         let record = TenantRecord {
             id: TenantId::generate(),
-            name: name.to_owned(),
+            display_name: display_name.to_owned(),
             created_at: now_ms(),
+            settings: TenantSettings::default(),
         };
         sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(record.id.as_str())
-            .bind(&record.name)
+            .bind(&record.display_name)
             .bind(record.created_at)
             .execute(&self.pool)
             .await?;
         Ok(record)
+    }
+
+    pub async fn get_tenant(&self, tenant: &TenantId) -> Result<Option<TenantRecord>> {
+        let row = sqlx::query(
+            "SELECT id, name, created_at, allow_http_web_push FROM tenants WHERE id = $1",
+        )
+        .bind(tenant.as_str())
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref().map(TenantRecord::from_row).transpose()
+    }
+
+    /// Replaces the tenant's display name and settings with `record`'s; false for an unknown
+    /// tenant.
+    pub async fn update_tenant(&self, record: &TenantRecord) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE tenants SET name = $1, allow_http_web_push = $2 WHERE id = $3")
+                .bind(&record.display_name)
+                .bind(i64::from(record.settings.allow_http_web_push))
+                .bind(record.id.as_str())
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// The tenant's settings, or `None` for an unknown tenant.
@@ -75,20 +115,6 @@ impl Store {
         .transpose()
     }
 
-    /// Replaces the tenant's settings; false for an unknown tenant.
-    pub async fn set_tenant_settings(
-        &self,
-        tenant: &TenantId,
-        settings: TenantSettings,
-    ) -> Result<bool> {
-        let done = sqlx::query("UPDATE tenants SET allow_http_web_push = $1 WHERE id = $2")
-            .bind(i64::from(settings.allow_http_web_push))
-            .bind(tenant.as_str())
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
     pub async fn tenant_exists(&self, tenant: &TenantId) -> Result<bool> {
         let row = sqlx::query("SELECT 1 FROM tenants WHERE id = $1")
             .bind(tenant.as_str())
@@ -102,14 +128,14 @@ impl Store {
     pub async fn insert_api_key(
         &self,
         tenant: &TenantId,
-        name: &str,
+        display_name: &str,
         prefix: &str,
         key_hash: &str,
     ) -> Result<ApiKeyRecord> {
         let record = ApiKeyRecord {
             id: KeyId::generate(),
             tenant_id: tenant.clone(),
-            name: name.to_owned(),
+            display_name: display_name.to_owned(),
             prefix: prefix.to_owned(),
             created_at: now_ms(),
             revoked_at: None,
@@ -120,7 +146,7 @@ impl Store {
         )
         .bind(record.id.as_str())
         .bind(tenant.as_str())
-        .bind(name)
+        .bind(display_name)
         .bind(prefix)
         .bind(key_hash)
         .bind(record.created_at)
@@ -146,12 +172,20 @@ impl Store {
         .transpose()
     }
 
-    pub async fn list_api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>> {
+    /// The tenant's keys in id order (the order they were made), after `after`, at most `limit`.
+    pub async fn list_api_keys(
+        &self,
+        tenant: &TenantId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ApiKeyRecord>> {
         let rows = sqlx::query(
             "SELECT id, tenant_id, name, prefix, created_at, revoked_at FROM api_keys \
-             WHERE tenant_id = $1 ORDER BY created_at, id",
+             WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
         )
         .bind(tenant.as_str())
+        .bind(after.unwrap_or(""))
+        .bind(i64::from(limit))
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(ApiKeyRecord::from_row).collect()

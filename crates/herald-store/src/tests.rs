@@ -50,7 +50,7 @@ async fn api_keys_resolve_to_their_tenant_until_revoked() {
         assert!(store.revoke_api_key(&t.id, &key.id).await.unwrap());
         assert_eq!(store.live_key("hash-1").await.unwrap(), None);
         assert!(
-            store.list_api_keys(&t.id).await.unwrap()[0]
+            store.list_api_keys(&t.id, None, 100).await.unwrap()[0]
                 .revoked_at
                 .is_some()
         );
@@ -136,6 +136,7 @@ fn message(tenant: &TenantId, key: Option<&str>) -> NewMessage {
         id: MessageId::generate(),
         tenant_id: tenant.clone(),
         idempotency_key: key.map(str::to_owned),
+        request_digest: key.map(|_| "digest-1".to_owned()),
         body: vec![1, 2, 3],
         callback_data: String::new(),
         notify_url: String::new(),
@@ -155,9 +156,15 @@ async fn an_idempotency_key_finds_the_first_message() {
         );
         let second = message(&t, Some("k1"));
         match store.insert_message(&second).await.unwrap() {
-            InsertedMessage::Duplicate { id, published, .. } => {
+            InsertedMessage::Duplicate {
+                id,
+                published,
+                request_digest,
+                ..
+            } => {
                 assert_eq!(id, first.id);
                 assert!(!published);
+                assert_eq!(request_digest.as_deref(), Some("digest-1"));
             }
             other => panic!("expected a duplicate, got {other:?}"),
         }
@@ -425,7 +432,10 @@ async fn credentials_are_per_tenant_and_replaceable() {
             store.credential_version(&t, Provider::Fcm).await.unwrap(),
             Some(sealed.updated_at)
         );
-        assert_eq!(store.list_credentials(&t).await.unwrap().len(), 1);
+        assert_eq!(
+            store.list_credentials(&t, None, 100).await.unwrap().len(),
+            1
+        );
         let t2 = store.create_tenant("other").await.unwrap().id;
         assert!(
             store
@@ -435,7 +445,13 @@ async fn credentials_are_per_tenant_and_replaceable() {
                 .is_none()
         );
         assert!(store.delete_credential(&t, Provider::Fcm).await.unwrap());
-        assert!(store.list_credentials(&t).await.unwrap().is_empty());
+        assert!(
+            store
+                .list_credentials(&t, None, 100)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     })
     .await;
 }
@@ -443,7 +459,8 @@ async fn credentials_are_per_tenant_and_replaceable() {
 #[tokio::test]
 async fn tenant_settings_default_off_and_can_be_changed() {
     on_each_backend(|store| async move {
-        let t = store.create_tenant("acme").await.unwrap().id;
+        let created = store.create_tenant("acme").await.unwrap();
+        let t = created.id.clone();
         assert_eq!(
             store.tenant_settings(&t).await.unwrap(),
             Some(TenantSettings::default())
@@ -451,11 +468,21 @@ async fn tenant_settings_default_off_and_can_be_changed() {
         let on = TenantSettings {
             allow_http_web_push: true,
         };
-        assert!(store.set_tenant_settings(&t, on).await.unwrap());
+        let renamed = TenantRecord {
+            display_name: "Acme Corp".into(),
+            settings: on,
+            ..created
+        };
+        assert!(store.update_tenant(&renamed).await.unwrap());
         assert_eq!(store.tenant_settings(&t).await.unwrap(), Some(on));
+        assert_eq!(store.get_tenant(&t).await.unwrap(), Some(renamed.clone()));
         let unknown = herald_core::ids::TenantId::generate();
         assert_eq!(store.tenant_settings(&unknown).await.unwrap(), None);
-        assert!(!store.set_tenant_settings(&unknown, on).await.unwrap());
+        let stranger = TenantRecord {
+            id: unknown,
+            ..renamed
+        };
+        assert!(!store.update_tenant(&stranger).await.unwrap());
     })
     .await;
 }

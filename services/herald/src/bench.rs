@@ -272,14 +272,14 @@ pub async fn run(args: BenchArgs, mut settings: Settings) -> anyhow::Result<()> 
     let mut admin = AdminClient::new(authed(channel.clone(), &admin_key)?);
     let tenant = admin
         .create_tenant(CreateTenantRequest {
-            name: "bench".into(),
+            display_name: "bench".into(),
         })
         .await?
         .into_inner();
     let key = admin
         .create_api_key(CreateApiKeyRequest {
             tenant_id: tenant.tenant_id.clone(),
-            name: "bench".into(),
+            display_name: "bench".into(),
         })
         .await?
         .into_inner()

@@ -274,17 +274,17 @@ impl Client {
             Command::Tenant(TenantCommand::Create { name }) => {
                 let mut admin = AdminClient::new(self.admin_channel().await?);
                 let tenant = admin
-                    .create_tenant(CreateTenantRequest { name })
+                    .create_tenant(CreateTenantRequest { display_name: name })
                     .await?
                     .into_inner();
                 let key = admin
                     .create_api_key(CreateApiKeyRequest {
                         tenant_id: tenant.tenant_id.clone(),
-                        name: "first".into(),
+                        display_name: "first".into(),
                     })
                     .await?
                     .into_inner();
-                println!("tenant {} ({})", tenant.tenant_id, tenant.name);
+                println!("tenant {} ({})", tenant.tenant_id, tenant.display_name);
                 println!("API key (shown once): {}", key.key);
                 println!("export HERALD_API_KEY={}", key.key);
             }
@@ -292,7 +292,7 @@ impl Client {
                 let mut admin = AdminClient::new(self.key_channel(&tenant).await?);
                 let request = CreateApiKeyRequest {
                     tenant_id: tenant.unwrap_or_default(),
-                    name,
+                    display_name: name,
                 };
                 let created = admin.create_api_key(request).await?.into_inner();
                 let info = created.api_key.unwrap_or_default();
@@ -301,18 +301,31 @@ impl Client {
             }
             Command::Key(KeyCommand::List { tenant }) => {
                 let mut admin = AdminClient::new(self.key_channel(&tenant).await?);
-                let listed = admin
-                    .list_api_keys(ListApiKeysRequest {
-                        tenant_id: tenant.unwrap_or_default(),
-                    })
-                    .await?;
-                for key in listed.into_inner().api_keys {
-                    let revoked = if key.revoked_at_ms > 0 {
-                        " (revoked)"
-                    } else {
-                        ""
-                    };
-                    println!("{}  {}…  {}{revoked}", key.key_id, key.prefix, key.name);
+                let mut page_token = String::new();
+                loop {
+                    let page = admin
+                        .list_api_keys(ListApiKeysRequest {
+                            tenant_id: tenant.clone().unwrap_or_default(),
+                            page_size: 0,
+                            page_token,
+                        })
+                        .await?
+                        .into_inner();
+                    for key in page.api_keys {
+                        let revoked = if key.revoked_at_ms > 0 {
+                            " (revoked)"
+                        } else {
+                            ""
+                        };
+                        println!(
+                            "{}  {}…  {}{revoked}",
+                            key.key_id, key.prefix, key.display_name
+                        );
+                    }
+                    if page.next_page_token.is_empty() {
+                        break;
+                    }
+                    page_token = page.next_page_token;
                 }
             }
             Command::Key(KeyCommand::Revoke { key_id, tenant }) => {
@@ -438,7 +451,7 @@ impl Client {
             Command::Credentials(CredentialsCommand::List) => {
                 let mut credentials = CredentialsClient::new(self.tenant_channel().await?);
                 for c in credentials
-                    .list_credentials(ListCredentialsRequest {})
+                    .list_credentials(ListCredentialsRequest::default())
                     .await?
                     .into_inner()
                     .credentials
@@ -602,13 +615,7 @@ async fn show(
             .as_ref()
             .map(|m| m.state())
             .unwrap_or_default();
-        let settled = state == MessageState::Failed
-            || (state == MessageState::Routed
-                && status
-                    .deliveries
-                    .iter()
-                    .all(|d| d.status() != DeliveryStatus::Queued));
-        if !wait || settled {
+        if !wait || herald_core::status::message_settled(state) {
             return Ok(status);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -7,9 +7,18 @@ use herald_proto::v1::admin_server::Admin;
 use herald_proto::v1::*;
 use tonic::{Request, Response, Status};
 
-use crate::Api;
 use crate::auth::Caller;
-use crate::convert::api_key;
+use crate::convert::{api_key, tenant_of};
+use crate::{Api, pages};
+
+/// A tenant's display name: 1 to 200 characters.
+fn display_name(raw: &str) -> Result<&str> {
+    let name = raw.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(Error::invalid("display_name", "1 to 200 characters"));
+    }
+    Ok(name)
+}
 
 impl Api {
     /// The tenant a key call acts on: any existing tenant for the admin key, only its own for a
@@ -46,18 +55,10 @@ impl Admin for Api {
                 Error::PermissionDenied("creating tenants needs the admin key".into()).into(),
             );
         }
-        let name = request.get_ref().name.trim();
-        if name.is_empty() || name.len() > 200 {
-            return Err(Error::invalid("name", "1 to 200 characters").into());
-        }
+        let name = display_name(&request.get_ref().display_name)?;
         let tenant = self.store.create_tenant(name).await.map_err(Error::from)?;
         tracing::info!(tenant_id = %tenant.id, "tenant created");
-        Ok(Response::new(Tenant {
-            tenant_id: tenant.id.into_string(),
-            name: tenant.name,
-            created_at_ms: tenant.created_at,
-            settings: Some(TenantSettings::default()),
-        }))
+        Ok(Response::new(tenant_of(tenant)))
     }
 
     #[tracing::instrument(skip_all)]
@@ -71,26 +72,50 @@ impl Admin for Api {
             )
             .into());
         }
-        let req = request.get_ref();
-        let tenant = TenantId::parse("tenant_id", &req.tenant_id)?;
-        let settings = req.settings.unwrap_or_default();
-        let stored = herald_store::TenantSettings {
-            allow_http_web_push: settings.allow_http_web_push,
+        let req = request.into_inner();
+        let change = req
+            .tenant
+            .ok_or_else(|| Error::invalid("tenant", "required"))?;
+        let id = TenantId::parse("tenant.tenant_id", &change.tenant_id)?;
+        let mut tenant = self
+            .store
+            .get_tenant(&id)
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(|| Error::NotFound(format!("tenant {id}")))?;
+        let settings = change.settings.unwrap_or_default();
+        let paths = match req.update_mask {
+            Some(mask) => mask.paths,
+            None => vec!["display_name".into(), "settings".into()],
         };
+        for path in &paths {
+            match path.as_str() {
+                "display_name" => tenant.display_name = display_name(&change.display_name)?.into(),
+                "settings" => tenant.settings.allow_http_web_push = settings.allow_http_web_push,
+                "settings.allow_http_web_push" => {
+                    tenant.settings.allow_http_web_push = settings.allow_http_web_push;
+                }
+                other => {
+                    return Err(Error::invalid(
+                        "update_mask",
+                        format!(
+                            "{other:?} cannot be changed (display_name, settings, settings.allow_http_web_push)"
+                        ),
+                    )
+                    .into());
+                }
+            }
+        }
         if !self
             .store
-            .set_tenant_settings(&tenant, stored)
+            .update_tenant(&tenant)
             .await
             .map_err(Error::from)?
         {
-            return Err(Error::NotFound(format!("tenant {tenant}")).into());
+            return Err(Error::NotFound(format!("tenant {id}")).into());
         }
-        tracing::info!(tenant_id = %tenant, allow_http_web_push = settings.allow_http_web_push, "tenant settings changed");
-        Ok(Response::new(Tenant {
-            tenant_id: tenant.into_string(),
-            settings: Some(settings),
-            ..Default::default()
-        }))
+        tracing::info!(tenant_id = %id, ?paths, allow_http_web_push = tenant.settings.allow_http_web_push, "tenant changed");
+        Ok(Response::new(tenant_of(tenant)))
     }
 
     #[tracing::instrument(skip_all)]
@@ -101,15 +126,15 @@ impl Admin for Api {
         let caller = self.caller(request.metadata()).await?;
         let req = request.get_ref();
         let tenant = self.key_tenant(caller, &req.tenant_id).await?;
-        if req.name.len() > 200 {
-            return Err(Error::invalid("name", "at most 200 characters").into());
+        if req.display_name.len() > 200 {
+            return Err(Error::invalid("display_name", "at most 200 characters").into());
         }
         let key = generate_api_key();
         let record = self
             .store
             .insert_api_key(
                 &tenant,
-                &req.name,
+                &req.display_name,
                 &display_prefix(&key),
                 &hash_api_key(&key),
             )
@@ -127,15 +152,18 @@ impl Admin for Api {
         request: Request<ListApiKeysRequest>,
     ) -> Result<Response<ListApiKeysResponse>, Status> {
         let caller = self.caller(request.metadata()).await?;
-        let tenant = self
-            .key_tenant(caller, &request.get_ref().tenant_id)
-            .await?;
+        let req = request.get_ref();
+        let tenant = self.key_tenant(caller, &req.tenant_id).await?;
+        let list = format!("api_keys/{tenant}");
+        let after = pages::after(&list, &req.page_token)?;
+        let limit = pages::size(req.page_size);
         let keys = self
             .store
-            .list_api_keys(&tenant)
+            .list_api_keys(&tenant, after.as_deref(), limit)
             .await
             .map_err(Error::from)?;
         Ok(Response::new(ListApiKeysResponse {
+            next_page_token: pages::next(&list, &keys, limit, |k| k.id.to_string()),
             api_keys: keys.into_iter().map(api_key).collect(),
         }))
     }

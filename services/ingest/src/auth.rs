@@ -58,15 +58,15 @@ impl KeyCache {
     }
 }
 
+/// The key of `authorization: Bearer <key>`; the scheme's case does not matter (RFC 9110 §11.1).
 fn bearer(metadata: &MetadataMap) -> Result<&str> {
     metadata
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
+        .and_then(|v| v.trim_start().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim())
+        .filter(|key| !key.is_empty())
         .ok_or_else(|| Error::Unauthenticated("missing authorization: Bearer <API key>".into()))
 }
 
@@ -102,6 +102,30 @@ impl Api {
             Caller::Admin => Err(Error::PermissionDenied(
                 "the admin key manages tenants and keys; use a tenant's API key".into(),
             )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_matched_whatever_its_case() {
+        for header in [
+            "Bearer hrld_k",
+            "bearer hrld_k",
+            "BEARER  hrld_k ",
+            "bEaReR hrld_k",
+        ] {
+            let mut metadata = MetadataMap::new();
+            metadata.insert("authorization", header.parse().unwrap());
+            assert_eq!(bearer(&metadata).unwrap(), "hrld_k", "{header:?}");
+        }
+        for header in ["Basic hrld_k", "Bearer", "hrld_k", "Bearer "] {
+            let mut metadata = MetadataMap::new();
+            metadata.insert("authorization", header.parse().unwrap());
+            assert!(bearer(&metadata).is_err(), "{header:?}");
         }
     }
 }

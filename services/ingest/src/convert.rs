@@ -2,13 +2,26 @@
 
 use herald_proto::bus::v1::MessageAccepted;
 use herald_proto::v1::*;
-use herald_store::{ApiKeyRecord, CredentialRecord, DeliveryRecord, DeviceRecord, MessageRecord};
+use herald_store::{
+    ApiKeyRecord, CredentialRecord, DeliveryRecord, DeviceRecord, MessageRecord, TenantRecord,
+};
+
+pub(crate) fn tenant_of(record: TenantRecord) -> Tenant {
+    Tenant {
+        tenant_id: record.id.into_string(),
+        display_name: record.display_name,
+        created_at_ms: record.created_at,
+        settings: Some(TenantSettings {
+            allow_http_web_push: record.settings.allow_http_web_push,
+        }),
+    }
+}
 
 pub(crate) fn api_key(record: ApiKeyRecord) -> ApiKey {
     ApiKey {
         key_id: record.id.into_string(),
         tenant_id: record.tenant_id.into_string(),
-        name: record.name,
+        display_name: record.display_name,
         prefix: record.prefix,
         created_at_ms: record.created_at,
         revoked_at_ms: record.revoked_at.unwrap_or_default(),

@@ -7,11 +7,8 @@ use herald_proto::v1::*;
 use herald_store::DeviceProfile;
 use tonic::{Request, Response, Status};
 
-use crate::Api;
 use crate::convert::device;
-
-const DEFAULT_PAGE: u32 = 100;
-const MAX_PAGE: u32 = 1000;
+use crate::{Api, pages};
 
 fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
@@ -132,32 +129,19 @@ impl Devices for Api {
     ) -> Result<Response<ListDevicesResponse>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
         let req = request.get_ref();
-        let limit = match req.page_size {
-            0 => DEFAULT_PAGE,
-            n if n > MAX_PAGE => {
-                return Err(Error::invalid("page_size", format!("at most {MAX_PAGE}")).into());
-            }
-            n => n,
-        };
-        let after = if req.page_token.is_empty() {
-            None
-        } else {
-            Some(DeviceId::parse("page_token", &req.page_token)?)
-        };
+        let list = format!("devices/{tenant}/{}", req.user_id);
+        let after = pages::after(&list, &req.page_token)?;
+        let limit = pages::size(req.page_size);
         let user = non_empty(&req.user_id);
+        let after = after.map(DeviceId::from_trusted);
         let records = self
             .store
             .list_devices(&tenant, user.as_deref(), after.as_ref(), limit)
             .await
             .map_err(Error::from)?;
-        let next_page_token = if records.len() == limit as usize {
-            records.last().map(|d| d.id.to_string()).unwrap_or_default()
-        } else {
-            String::new()
-        };
         Ok(Response::new(ListDevicesResponse {
+            next_page_token: pages::next(&list, &records, limit, |d| d.id.to_string()),
             devices: records.into_iter().map(device).collect(),
-            next_page_token,
         }))
     }
 }

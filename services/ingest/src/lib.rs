@@ -13,16 +13,15 @@ mod convert;
 mod credentials;
 mod devices;
 mod notifications;
+mod pages;
 pub mod relay;
+mod sending;
+mod server;
 
 use std::sync::Arc;
 
 use herald_bus::Bus;
 use herald_core::crypto::MasterKey;
-use herald_proto::v1::admin_server::AdminServer;
-use herald_proto::v1::credentials_server::CredentialsServer;
-use herald_proto::v1::devices_server::DevicesServer;
-use herald_proto::v1::notifications_server::NotificationsServer;
 use herald_providers::Endpoints;
 use herald_providers::ProviderClient;
 use herald_providers::http::HttpClient;
@@ -78,21 +77,11 @@ pub async fn run(
         keys: Arc::default(),
         marker,
     };
-    let (health_reporter, health) = tonic_health::server::health_reporter();
-    health_reporter
-        .set_service_status(
-            "herald.v1.Notifications",
-            tonic_health::ServingStatus::Serving,
-        )
-        .await;
+    let routes = server::routes(api).await?;
     let relay = tokio::spawn(relay::run(store, bus, shutdown.clone()));
     tracing::info!(addr = %listener.local_addr()?, "ingest listening");
     tonic::transport::Server::builder()
-        .add_service(health)
-        .add_service(AdminServer::new(api.clone()))
-        .add_service(DevicesServer::new(api.clone()))
-        .add_service(NotificationsServer::new(api.clone()))
-        .add_service(CredentialsServer::new(api))
+        .add_routes(routes)
         .serve_with_incoming_shutdown(herald_runtime::incoming(listener), shutdown.cancelled())
         .await?;
     relay.await?;

@@ -1,0 +1,321 @@
+//! What a `Send` becomes before it is stored: its fields validated; the providers its
+//! destination can reach judged against their limits (refused only if none would take it, the
+//! others' refusals kept so those deliveries fail with the reason); a push id checked as a
+//! registration is and registered; a digest its idempotency key is held to. Then the outbox:
+//! stored, published, marked.
+
+use std::collections::{HashMap, HashSet};
+
+use herald_bus::Accepted;
+use herald_core::ids::{MessageId, TenantId};
+use herald_core::platform::provider_for;
+use herald_core::time::now_ms;
+use herald_core::validate::Audience;
+use herald_core::{Error, Result, options, validate};
+use herald_proto::bus::v1::{MessageAccepted, ProviderRefusal};
+use herald_proto::v1::{Browser, Platform, Provider, SendRequest, SendResponse, destination};
+use herald_providers::limits;
+use herald_store::{DeviceProfile, InsertedMessage, NewMessage};
+use prost::Message as _;
+use sha2::{Digest as _, Sha256};
+
+use crate::Api;
+use crate::devices::provider_checks;
+
+/// Every provider, in the order their refusals are listed.
+const ALL_PROVIDERS: [Provider; 4] = [
+    Provider::Fcm,
+    Provider::Apns,
+    Provider::Hms,
+    Provider::Webpush,
+];
+
+/// A validated `Send`: the message to store, and the device its push id names, if it has one
+/// (registered before the message is stored, so the router only reads devices).
+#[derive(Clone, Debug)]
+pub(crate) struct Prepared {
+    message: NewMessage,
+    push_id: Option<DeviceProfile>,
+}
+
+/// What the requests of one call need read before they can be judged.
+#[derive(Debug, Default)]
+struct Known {
+    /// The tenant accepts http:// Web Push endpoints.
+    allow_http: bool,
+    /// The providers each user's active devices are served by.
+    user_providers: HashMap<String, Vec<Provider>>,
+    /// The provider of each device a request names.
+    device_providers: HashMap<String, Provider>,
+}
+
+/// Whether a request sends to a web push id, whose endpoint the tenant's settings judge.
+fn to_web_push_id(req: &SendRequest) -> bool {
+    matches!(
+        req.destination.as_ref().and_then(|d| d.kind.as_ref()),
+        Some(destination::Kind::PushId(push)) if push.platform() == Platform::Web
+    )
+}
+
+/// The digest a repeat of an idempotency key must match: the request without its key.
+fn request_digest(req: &SendRequest) -> String {
+    let mut canonical = req.clone();
+    canonical.idempotency_key.clear();
+    herald_core::crypto::hex(&Sha256::digest(canonical.encode_to_vec())[..16])
+}
+
+impl Api {
+    /// Validates a call's requests, each on its own (in request order); what they need from the
+    /// store is read once for the call.
+    pub(crate) async fn prepare_all(
+        &self,
+        tenant: &TenantId,
+        requests: Vec<SendRequest>,
+    ) -> Result<Vec<Result<Prepared>>> {
+        let audiences: Vec<Result<Audience>> =
+            requests.iter().map(validate::send_request).collect();
+        let known = self.read_known(tenant, &requests, &audiences).await?;
+        Ok(requests
+            .into_iter()
+            .zip(audiences)
+            .map(|(req, audience)| self.prepare(tenant, req, audience?, &known))
+            .collect())
+    }
+
+    /// Reads what judging the requests needs: the tenant's settings for web push ids, the
+    /// providers of the users' and devices' the requests name.
+    async fn read_known(
+        &self,
+        tenant: &TenantId,
+        requests: &[SendRequest],
+        audiences: &[Result<Audience>],
+    ) -> Result<Known> {
+        let mut known = Known {
+            allow_http: requests.iter().any(to_web_push_id)
+                && self.allows_http_web_push(tenant).await?,
+            ..Known::default()
+        };
+        let mut users: Vec<&str> = Vec::new();
+        let mut devices = HashSet::new();
+        for audience in audiences.iter().flatten() {
+            match audience {
+                Audience::User(user) => users.push(user),
+                Audience::Device(id) => {
+                    devices.insert(id.clone());
+                }
+                Audience::PushId { .. } => {}
+            }
+        }
+        if !users.is_empty() {
+            users.sort_unstable();
+            users.dedup();
+            for (user, platform) in self.store.platforms_of_users(tenant, &users).await? {
+                let entry = known.user_providers.entry(user).or_default();
+                entry.extend(provider_for(platform).filter(|p| !entry.contains(p)));
+            }
+        }
+        for id in devices {
+            if let Some(device) = self.store.get_device(tenant, &id).await?
+                && let Some(provider) = provider_for(device.profile.platform)
+            {
+                known.device_providers.insert(id.into_string(), provider);
+            }
+        }
+        Ok(known)
+    }
+
+    /// One request as the message to store.
+    fn prepare(
+        &self,
+        tenant: &TenantId,
+        req: SendRequest,
+        audience: Audience,
+        known: &Known,
+    ) -> Result<Prepared> {
+        // The providers the destination can reach now; a destination with no device yet could
+        // reach any by the time it is routed.
+        let reachable: Vec<Provider> = match &audience {
+            Audience::User(user) => known.user_providers.get(user).cloned().unwrap_or_default(),
+            Audience::Device(id) => known
+                .device_providers
+                .get(id.as_str())
+                .map(|p| vec![*p])
+                .unwrap_or_default(),
+            Audience::PushId { platform, .. } => provider_for(*platform).into_iter().collect(),
+        };
+        let push_id = push_id_device(audience, known.allow_http)?;
+        let notification = req.notification.clone().unwrap_or_default();
+        let reachable = if reachable.is_empty() {
+            ALL_PROVIDERS.to_vec()
+        } else {
+            ALL_PROVIDERS
+                .into_iter()
+                .filter(|p| reachable.contains(p))
+                .collect()
+        };
+        let refusals = limits::judge(&notification, &reachable).map_err(|refused| {
+            let reasons: Vec<String> = refused.into_iter().map(|r| r.reason).collect();
+            Error::invalid(
+                "notification",
+                format!(
+                    "no provider it can reach would take it: {}",
+                    reasons.join("; ")
+                ),
+            )
+        })?;
+        let request_digest = (!req.idempotency_key.is_empty()).then(|| request_digest(&req));
+        let now = now_ms();
+        let id = MessageId::generate();
+        let ttl_ms = i64::from(options::effective_ttl(&notification)) * 1000;
+        let accepted = MessageAccepted {
+            tenant_id: tenant.to_string(),
+            message_id: id.to_string(),
+            destination: req.destination,
+            notification: Some(notification),
+            correlation_id: req.correlation_id,
+            accepted_at_ms: now,
+            expires_at_ms: now + ttl_ms,
+            refusals: refusals
+                .into_iter()
+                .map(|r| ProviderRefusal {
+                    provider: r.provider as i32,
+                    reason: r.reason,
+                })
+                .collect(),
+        };
+        let message = NewMessage {
+            id,
+            tenant_id: tenant.clone(),
+            idempotency_key: (!req.idempotency_key.is_empty()).then_some(req.idempotency_key),
+            request_digest,
+            body: accepted.encode_to_vec(),
+            callback_data: req.callback_data,
+            notify_url: req.notify_url.trim_end().to_owned(),
+            created_at: now,
+            expires_at: accepted.expires_at_ms,
+        };
+        Ok(Prepared { message, push_id })
+    }
+
+    /// Registers the push ids, stores the messages in one transaction, publishes the new ones
+    /// (and repeats whose first publish never got acknowledged) with a window of acks in
+    /// flight, and answers each message's id: a repeated idempotency key answers the first
+    /// message, unless the request differs, which is refused. A failed publish leaves the
+    /// messages to the relay: they are stored, so the caller's messages are accepted all the
+    /// same.
+    #[tracing::instrument(skip_all, fields(tenant_id = %tenant, count = prepared.len()))]
+    pub(crate) async fn accept(
+        &self,
+        tenant: &TenantId,
+        prepared: Vec<Prepared>,
+    ) -> Result<Vec<Result<SendResponse>>> {
+        let mut messages = Vec::with_capacity(prepared.len());
+        for Prepared { message, push_id } in prepared {
+            if let Some(device) = push_id {
+                self.store.ensure_device(tenant, &device).await?;
+            }
+            messages.push(message);
+        }
+        let stored = self.store.insert_messages(&messages).await?;
+        let mut answers = Vec::with_capacity(messages.len());
+        let mut publish = Vec::new();
+        let mut ids = Vec::new();
+        for (message, inserted) in messages.into_iter().zip(stored) {
+            let (id, duplicate, unpublished) = match inserted {
+                InsertedMessage::Inserted => (message.id, false, Some(message.body)),
+                InsertedMessage::Duplicate {
+                    id,
+                    request_digest: Some(first),
+                    ..
+                } if message.request_digest.as_ref() != Some(&first) => {
+                    answers.push(Err(Error::invalid(
+                        "idempotency_key",
+                        format!("was used for message {id} by a different request"),
+                    )));
+                    continue;
+                }
+                InsertedMessage::Duplicate {
+                    id,
+                    published,
+                    body,
+                    ..
+                } => (id, true, (!published).then_some(body)),
+            };
+            if let Some(body) = unpublished {
+                publish.push(Accepted {
+                    message_id: id.to_string(),
+                    body,
+                });
+                ids.push(id.clone());
+            }
+            answers.push(Ok(SendResponse {
+                message_id: id.into_string(),
+                duplicate,
+            }));
+        }
+        let publish = herald_bus::accepted_batches(tenant.as_str(), publish);
+        match self.bus.publish_all(publish).await {
+            Ok(()) => self.marker.published(tenant, ids),
+            Err(err) => tracing::warn!(%err, "publish failed; the outbox relay will retry"),
+        }
+        tracing::debug!(count = answers.len(), "messages accepted");
+        Ok(answers)
+    }
+}
+
+/// The device a push id names, once it passed the checks a registration makes.
+fn push_id_device(audience: Audience, allow_http: bool) -> Result<Option<DeviceProfile>> {
+    let Audience::PushId {
+        platform,
+        token,
+        browser,
+        web,
+    } = audience
+    else {
+        return Ok(None);
+    };
+    const WEB_FIELD: &str = "destination.push_id.web_subscription";
+    if let Some(sub) = &web {
+        validate::web_subscription(WEB_FIELD, sub, allow_http)?;
+    }
+    provider_checks(
+        platform,
+        &token,
+        web.as_ref(),
+        "destination.push_id.token",
+        WEB_FIELD,
+    )?;
+    let web = web.unwrap_or_default();
+    Ok(Some(DeviceProfile {
+        platform,
+        push_token: token,
+        browser: Some(browser).filter(|b| *b != Browser::Unspecified),
+        web_p256dh: web.p256dh,
+        web_auth: web.auth,
+        ..Default::default()
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_digest_ignores_the_key_and_sees_everything_else() {
+        let req = SendRequest {
+            idempotency_key: "k1".into(),
+            correlation_id: "c".into(),
+            ..Default::default()
+        };
+        let other_key = SendRequest {
+            idempotency_key: "k2".into(),
+            ..req.clone()
+        };
+        let other_content = SendRequest {
+            correlation_id: "d".into(),
+            ..req.clone()
+        };
+        assert_eq!(request_digest(&req), request_digest(&other_key));
+        assert_ne!(request_digest(&req), request_digest(&other_content));
+    }
+}

@@ -1,0 +1,76 @@
+//! The gRPC server around the API: every service accepts and answers gzip, reports its health
+//! under its own name, and is described by server reflection (so grpcurl and Postman work
+//! without the .proto files); a call to anything else is answered UNIMPLEMENTED with what is
+//! missing.
+
+use axum::http::Uri;
+use herald_proto::v1::admin_server::AdminServer;
+use herald_proto::v1::credentials_server::CredentialsServer;
+use herald_proto::v1::devices_server::DevicesServer;
+use herald_proto::v1::notifications_server::NotificationsServer;
+use tonic::codec::CompressionEncoding::Gzip;
+use tonic::service::Routes;
+use tonic_health::ServingStatus;
+
+use crate::Api;
+
+/// The services of the public API that are not built yet, and what they are for.
+const PLANNED: &[(&str, &str)] = &[
+    ("herald.v1.Topics", "topics and segments"),
+    ("herald.v1.Webhooks", "outbound webhooks"),
+    ("herald.v1.Events", "events and triggers"),
+];
+
+/// The routes of every service `api` serves, with health and reflection.
+pub(crate) async fn routes(api: Api) -> anyhow::Result<Routes> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter.set_serving::<AdminServer<Api>>().await;
+    reporter.set_serving::<DevicesServer<Api>>().await;
+    reporter.set_serving::<NotificationsServer<Api>>().await;
+    reporter.set_serving::<CredentialsServer<Api>>().await;
+    reporter
+        .set_service_status("", ServingStatus::Serving)
+        .await;
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(herald_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let routes = Routes::new(health)
+        .add_service(reflection().build_v1()?)
+        .add_service(reflection().build_v1alpha()?)
+        .add_service(
+            AdminServer::new(api.clone())
+                .accept_compressed(Gzip)
+                .send_compressed(Gzip),
+        )
+        .add_service(
+            DevicesServer::new(api.clone())
+                .accept_compressed(Gzip)
+                .send_compressed(Gzip),
+        )
+        .add_service(
+            NotificationsServer::new(api.clone())
+                .accept_compressed(Gzip)
+                .send_compressed(Gzip),
+        )
+        .add_service(
+            CredentialsServer::new(api)
+                .accept_compressed(Gzip)
+                .send_compressed(Gzip),
+        );
+    Ok(routes.into_axum_router().fallback(unimplemented).into())
+}
+
+/// The answer to a method this server does not have, naming it and why.
+async fn unimplemented(uri: Uri) -> axum::response::Response {
+    let path = uri.path().trim_start_matches('/');
+    let service = path.split('/').next().unwrap_or_default();
+    let message = match PLANNED.iter().find(|(name, _)| *name == service) {
+        Some((_, what)) => {
+            format!("{path} is not implemented yet: {what} are planned, not built (see the README)")
+        }
+        None => format!("{path} is not a method of Herald's API"),
+    };
+    tonic::Status::unimplemented(message).into_http()
+}
