@@ -223,6 +223,7 @@ impl Stack {
                 credential: Some(set_credential_request::Credential::Hms(HmsCredential {
                     app_id: herald_testkit::hms::APP_ID.into(),
                     app_secret: herald_testkit::hms::APP_SECRET.into(),
+                    badge_class: herald_testkit::hms::BADGE_CLASS.into(),
                 })),
                 label: "mock".into(),
             })

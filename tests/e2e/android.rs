@@ -211,7 +211,11 @@ async fn each_hms_answer_class_has_its_outcome() {
     let scripts = [
         ("hms-all-invalid", vec![Answer::error("80300007")]),
         ("hms-illegal", vec![Answer::error("80100000")]),
-        ("hms-auth", vec![Answer::error("80200001")]),
+        // A refused access token is refreshed once: refused again, the credential is wrong.
+        (
+            "hms-auth",
+            vec![Answer::error("80200001"), Answer::error("80200001")],
+        ),
         ("hms-permission", vec![Answer::error("80300002")]),
         (
             "hms-flow-control",
@@ -294,6 +298,7 @@ async fn test_connection_proves_good_credentials_and_explains_bad_ones() {
         set_credential_request::Credential::Hms(HmsCredential {
             app_id: herald_testkit::hms::APP_ID.into(),
             app_secret: "wrong".into(),
+            ..Default::default()
         }),
     ];
     for credential in credentials {

@@ -303,6 +303,7 @@ async fn credentials_are_sealed_at_rest_and_never_returned() {
             set_credential_request::Credential::Hms(HmsCredential {
                 app_id: "not-numeric".into(),
                 app_secret: "s".into(),
+                ..Default::default()
             }),
             "hms.app_id",
         ),
@@ -310,6 +311,7 @@ async fn credentials_are_sealed_at_rest_and_never_returned() {
             set_credential_request::Credential::Hms(HmsCredential {
                 app_id: "123".into(),
                 app_secret: String::new(),
+                ..Default::default()
             }),
             "hms.app_secret",
         ),

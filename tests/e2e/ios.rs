@@ -439,6 +439,18 @@ async fn test_connection_probes_apns_and_names_a_bad_key() {
         stack.mocks.apns.received().is_empty(),
         "the probe delivered nothing"
     );
+    // Testing again reuses the credential's provider token: Apple allows one new token per
+    // 20 minutes.
+    let again = good
+        .credentials
+        .test_connection(TestConnectionRequest {
+            provider: Provider::Apns as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(again.ok, "{}", again.detail);
+    assert_eq!(stack.mocks.apns.provider_tokens_seen(), 1);
 
     let mut bad = stack.bare_tenant("bad").await;
     let mut credential = stack.apns_token_credential();

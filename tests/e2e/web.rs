@@ -398,3 +398,34 @@ async fn a_web_payload_over_rfc_8291s_limit_is_refused_at_ingest() {
     );
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn a_retried_web_push_carries_the_time_to_live_that_is_left() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    let (_, subscription) = acme
+        .register_browser(&stack.mocks.push, "tia", Browser::Chrome)
+        .await;
+    stack.mocks.push.script(
+        MockPushService::id_of(&subscription),
+        [Answer::error_retry_after("503", "2")],
+    );
+    let sent = acme
+        .send(
+            destination::Kind::UserId("tia".into()),
+            Notification {
+                ttl_seconds: 120,
+                ..hello()
+            },
+        )
+        .await;
+    let status = acme.wait_settled(&sent.message_id).await;
+    assert_eq!(status.deliveries[0].attempts, 2);
+    let push = &stack.mocks.push.received()[0];
+    let ttl: u32 = push.headers["ttl"].parse().unwrap();
+    assert!(
+        (100..=118).contains(&ttl),
+        "two seconds after acceptance, at most 118 s of 120 are left: {ttl}"
+    );
+    stack.stop().await;
+}

@@ -23,6 +23,9 @@ pub struct AndroidView<'a> {
     pub ttl_seconds: u32,
     pub delay_while_idle: bool,
     pub action: Option<&'a Action>,
+    /// The app icon's badge count.
+    pub badge: Option<u32>,
+    /// A data message: nothing is shown (asked for, or nothing to show).
     pub silent: bool,
 }
 
@@ -46,9 +49,11 @@ impl<'a> AndroidView<'a> {
     pub fn of(n: &'a Notification) -> Self {
         let a = n.android.as_ref().unwrap_or(&NO_OPTIONS);
         let pick = |own: &'a Option<String>, common: &'a str| own.as_deref().unwrap_or(common);
+        let title = pick(&a.title, &n.title);
+        let body = pick(&a.body, &n.body);
         Self {
-            title: pick(&a.title, &n.title),
-            body: pick(&a.body, &n.body),
+            title,
+            body,
             image: pick(&a.image_url, &n.image_url),
             sound: pick(&a.sound, &n.sound),
             icon: pick(&a.icon, &n.icon),
@@ -68,7 +73,10 @@ impl<'a> AndroidView<'a> {
                 .as_ref()
                 .or(n.action.as_ref())
                 .filter(|action| action.r#type() != ActionType::Unspecified),
-            silent: n.silent,
+            badge: n.badge,
+            // Without a title or a body there is nothing to show: a data message, never an
+            // empty notification.
+            silent: n.silent || (title.is_empty() && body.is_empty()),
         }
     }
 

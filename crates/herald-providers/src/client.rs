@@ -2,6 +2,8 @@
 //! decrypted bytes, it sends a task with that provider's payload mapping and can test the
 //! connection with a validate-only send.
 
+use herald_core::time::now_ms;
+
 use crate::payload::Target;
 use crate::{apns, fcm, hms, webpush};
 use herald_proto::bus::v1::SendTask;
@@ -128,11 +130,12 @@ impl ProviderClient {
             token: &device.push_token,
             message_id: &task.message_id,
             delivery_id: &task.delivery_id,
+            accepted_at_ms: task.accepted_at_ms,
+            now_ms: now_ms(),
         };
         match self {
             Self::Apns(client) => {
-                let request =
-                    apns::payload::request(&notification, target, client.bundle_id(), unix_now());
+                let request = apns::payload::request(&notification, target, client.bundle_id());
                 client
                     .send(&request, &device.push_token, device.sandbox)
                     .await
@@ -145,7 +148,12 @@ impl ProviderClient {
             Self::Hms(client) => {
                 client
                     .send(
-                        &hms::payload::request_body(&notification, target, false),
+                        &hms::payload::request_body(
+                            &notification,
+                            target,
+                            client.app_settings(),
+                            false,
+                        ),
                         &device.push_token,
                     )
                     .await
@@ -187,9 +195,10 @@ impl ProviderClient {
                     token: PROBE_TOKEN,
                     message_id: "",
                     delivery_id: "",
+                    accepted_at_ms: now_ms(),
+                    now_ms: now_ms(),
                 };
-                let request =
-                    apns::payload::request(&probe, target, client.bundle_id(), unix_now());
+                let request = apns::payload::request(&probe, target, client.bundle_id());
                 let outcome = client
                     .send(&request, PROBE_TOKEN, client.is_sandbox())
                     .await;
@@ -214,7 +223,9 @@ impl ProviderClient {
                 let body = json!({
                     "validate_only": true,
                     "message": {"topic": TEST_TOPIC, "data": "{}", "android": {"notification": {
-                        "title": "Herald connection test", "body": "", "click_action": {"type": 3}
+                        "title": "Herald connection test",
+                        "body": "A validate-only message: no device receives it.",
+                        "click_action": {"type": 3}
                     }}}
                 });
                 ("HMS".to_owned(), client.send(&body, "").await)
@@ -230,11 +241,4 @@ impl ProviderClient {
             }
         }
     }
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs()
 }

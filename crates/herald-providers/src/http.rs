@@ -1,10 +1,17 @@
 //! The HTTP client the provider clients share: HTTP/2 over TLS with long-lived pooled
-//! connections, and an optional extra trusted CA so tests and `--with-mocks` can point the same
-//! code at local mock providers.
+//! connections, and extra trusted CAs so tests and `--with-mocks` can point the same code at
+//! local mock providers.
+//!
+//! A cold pool opens each connection once: while a connection to an origin is not known to be
+//! open, one request opens it and the others wait for it, instead of each starting its own TLS
+//! handshake (HTTP/2 is only known after ALPN, so concurrent first requests would otherwise all
+//! connect, and all but one be dropped: Apple treats rapid connect and disconnect as an attack).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// HTTP/2 connections to each provider host, used in turn. One connection carries at most the
 /// server's SETTINGS_MAX_CONCURRENT_STREAMS requests at once (commonly 100 to 200), so with a
@@ -12,18 +19,166 @@ use std::time::Duration;
 /// thousand requests a second, below its concurrency.
 pub const CONNECTIONS: usize = 4;
 
+/// How long an idle connection is kept (and so known to be open after its last answer).
+const IDLE: Duration = Duration::from_secs(300);
+
 /// The HTTP client the provider clients take: [`CONNECTIONS`] independent reqwest clients
 /// (each keeps its own HTTP/2 connection per host), handed out in turn. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct HttpClient {
-    clients: Arc<[reqwest::Client]>,
+    slots: Arc<[Slot]>,
     turn: Arc<AtomicUsize>,
 }
 
+/// One reqwest client (one connection per origin) and the state of its connections.
+#[derive(Debug)]
+struct Slot {
+    client: reqwest::Client,
+    gates: Mutex<HashMap<String, Arc<Gate>>>,
+}
+
+/// One connection's opening: who opens it, and whether it is known to be open.
+#[derive(Debug, Default)]
+struct Gate {
+    /// When a request over it was last answered.
+    answered_at: Mutex<Option<Instant>>,
+    /// Held by the one request that opens the connection while it is cold.
+    opening: tokio::sync::Mutex<()>,
+    /// Failed openings so far, and the last one's error.
+    failed: Mutex<(u64, Option<HttpError>)>,
+}
+
+impl Gate {
+    fn warm(&self) -> bool {
+        self.answered_at
+            .lock()
+            .expect("gate")
+            .is_some_and(|at| at.elapsed() < IDLE - Duration::from_secs(60))
+    }
+
+    /// Runs `send` through the gate: at once over an open connection; while the connection is
+    /// cold, after the request that opens it (failing as it failed, if it did).
+    async fn pass<F>(&self, send: F) -> Result<reqwest::Response, HttpError>
+    where
+        F: Future<Output = Result<reqwest::Response, reqwest::Error>>,
+    {
+        if self.warm() {
+            return self.answered(send.await);
+        }
+        let failures_before = self.failed.lock().expect("gate").0;
+        let opening = self.opening.lock().await;
+        if self.warm() {
+            // Another request opened it meanwhile.
+            drop(opening);
+            return self.answered(send.await);
+        }
+        let failed = self.failed.lock().expect("gate").clone();
+        if failed.0 > failures_before
+            && let Some(err) = failed.1
+        {
+            return Err(err);
+        }
+        // This request opens the connection; the others wait until it was answered.
+        let result = self.answered(send.await);
+        drop(opening);
+        result
+    }
+
+    fn answered(
+        &self,
+        result: Result<reqwest::Response, reqwest::Error>,
+    ) -> Result<reqwest::Response, HttpError> {
+        match result {
+            Ok(response) => {
+                *self.answered_at.lock().expect("gate") = Some(Instant::now());
+                Ok(response)
+            }
+            Err(err) => {
+                let err = HttpError::from(&err);
+                let mut failed = self.failed.lock().expect("gate");
+                *failed = (failed.0 + 1, Some(err.clone()));
+                Err(err)
+            }
+        }
+    }
+}
+
 impl HttpClient {
-    /// The client (and so the connection) for the next request.
-    pub fn next(&self) -> &reqwest::Client {
-        &self.clients[self.turn.fetch_add(1, Ordering::Relaxed) % self.clients.len()]
+    /// Sends the request `build` makes with the next connection's client.
+    pub async fn send(
+        &self,
+        build: impl FnOnce(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, HttpError> {
+        let slot = &self.slots[self.turn.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
+        let request = build(&slot.client)
+            .build()
+            .map_err(|e| HttpError::from(&e))?;
+        let url = request.url();
+        let origin = format!(
+            "{}://{}:{}",
+            url.scheme(),
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or_default()
+        );
+        let gate = slot
+            .gates
+            .lock()
+            .expect("gates")
+            .entry(origin)
+            .or_default()
+            .clone();
+        gate.pass(slot.client.execute(request)).await
+    }
+}
+
+/// Why a request got no answer.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct HttpError {
+    /// What went wrong, in words: TLS failures and timeouts say so.
+    pub reason: String,
+}
+
+impl From<&reqwest::Error> for HttpError {
+    fn from(err: &reqwest::Error) -> Self {
+        let host = err
+            .url()
+            .and_then(|u| u.host_str())
+            .unwrap_or("the provider")
+            .to_owned();
+        let mut chain = vec![err.to_string()];
+        let mut tls = None;
+        let mut source = std::error::Error::source(err);
+        while let Some(cause) = source {
+            // rustls's error sits inside the io::Error the TLS stream reports.
+            let inner = cause
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .map_or(cause, |inner| inner as &(dyn std::error::Error + 'static));
+            if let Some(rustls) = inner.downcast_ref::<rustls::Error>() {
+                tls = Some(rustls.to_string());
+            }
+            chain.push(cause.to_string());
+            source = cause.source();
+        }
+        chain.dedup();
+        // Not every TLS stack keeps rustls's error reachable by type; its words name it too.
+        if tls.is_none() {
+            tls = chain
+                .iter()
+                .rev()
+                .find(|text| text.contains("certificate") || text.contains("TLS"))
+                .cloned();
+        }
+        let reason = match tls {
+            Some(detail) => format!(
+                "TLS handshake with {host} failed: {detail} (is its certificate authority \
+                 trusted? HERALD_EXTRA_CA_FILE adds one)"
+            ),
+            None if err.is_timeout() => format!("timeout: {}", chain.join(": ")),
+            None => format!("network: {}", chain.join(": ")),
+        };
+        Self { reason }
     }
 }
 
@@ -57,7 +212,7 @@ pub fn client_with_identity(
             .use_rustls_tls()
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(300))
+            .pool_idle_timeout(IDLE)
             .http2_adaptive_window(true)
             .http2_keep_alive_interval(Duration::from_secs(30))
             .http2_keep_alive_while_idle(true)
@@ -70,13 +225,16 @@ pub fn client_with_identity(
         if let Some(identity) = identity {
             builder = builder.identity(reqwest::Identity::from_pem(identity)?);
         }
-        builder.build()
+        Ok(Slot {
+            client: builder.build()?,
+            gates: Mutex::default(),
+        })
     };
-    let clients = (0..CONNECTIONS)
+    let slots = (0..CONNECTIONS)
         .map(|_| one())
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, reqwest::Error>>()?;
     Ok(HttpClient {
-        clients: clients.into(),
+        slots: slots.into(),
         turn: Arc::default(),
     })
 }
@@ -100,25 +258,16 @@ pub async fn post_json(
     body: &serde_json::Value,
 ) -> Result<Answer, crate::SendOutcome> {
     let response = http
-        .next()
-        .post(url)
-        .bearer_auth(bearer)
-        .json(body)
-        .send()
+        .send(|client| client.post(url).bearer_auth(bearer).json(body))
         .await
         .map_err(|e| unanswered(&e))?;
     Ok(read_answer(response, "").await)
 }
 
-/// A request that never got an answer (timeout, connection failure) is a retry.
-pub fn unanswered(err: &reqwest::Error) -> crate::SendOutcome {
-    let kind = if err.is_timeout() {
-        "timeout"
-    } else {
-        "network"
-    };
+/// A request that never got an answer (timeout, connection or TLS failure) is a retry.
+pub fn unanswered(err: &HttpError) -> crate::SendOutcome {
     crate::SendOutcome::Retry {
-        reason: format!("{kind}: {err}"),
+        reason: err.reason.clone(),
         after: None,
     }
 }

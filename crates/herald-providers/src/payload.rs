@@ -16,12 +16,17 @@ use serde_json::{Map, Value, json};
 pub const DELIVERY_ID_KEY: &str = "herald_delivery_id";
 pub const MESSAGE_ID_KEY: &str = "herald_message_id";
 
-/// Where a push goes and which ids ride along in its data.
+/// Where a push goes, which ids ride along in its data, and how much of its time to live is
+/// left.
 #[derive(Clone, Copy, Debug)]
 pub struct Target<'a> {
     pub token: &'a str,
     pub message_id: &'a str,
     pub delivery_id: &'a str,
+    /// When Herald accepted the notification (Unix ms): its time to live counts from then.
+    pub accepted_at_ms: i64,
+    /// Now (Unix ms): a retry sends the time to live that is left, not the original.
+    pub now_ms: i64,
 }
 
 impl Target<'static> {
@@ -31,7 +36,23 @@ impl Target<'static> {
         token: "",
         message_id: "msg_0123456789abcdef0123456789abcdef",
         delivery_id: "dlv_0123456789abcdef0123456789abcdef",
+        accepted_at_ms: 0,
+        now_ms: 0,
     };
+}
+
+impl Target<'_> {
+    /// What is left of `ttl_seconds` now.
+    pub fn remaining(&self, ttl_seconds: u32) -> u32 {
+        let elapsed =
+            u32::try_from((self.now_ms - self.accepted_at_ms).max(0) / 1000).unwrap_or(u32::MAX);
+        ttl_seconds.saturating_sub(elapsed)
+    }
+
+    /// When `ttl_seconds` from acceptance ends, in Unix seconds.
+    pub fn expires_at(&self, ttl_seconds: u32) -> u64 {
+        u64::try_from(self.accepted_at_ms / 1000).unwrap_or_default() + u64::from(ttl_seconds)
+    }
 }
 
 pub use herald_core::options::{effective_priority, effective_ttl};

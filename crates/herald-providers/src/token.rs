@@ -78,12 +78,9 @@ pub async fn fetch_form(
     form: &[(&str, &str)],
 ) -> Result<(String, Duration), TokenError> {
     let response = http
-        .next()
-        .post(url)
-        .form(form)
-        .send()
+        .send(|client| client.post(url).form(form))
         .await
-        .map_err(|e| TokenError::Unavailable(e.to_string()))?;
+        .map_err(|e| TokenError::Unavailable(e.reason))?;
     let status = response.status();
     let text = response
         .text()
@@ -111,12 +108,15 @@ pub trait AccessTokens {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Classified {
     Outcome(crate::SendOutcome),
-    /// The access token was refused: refresh it and retry once.
-    AccessTokenRejected,
+    /// The access token was refused (`reason` says how): refresh it and retry once.
+    AccessTokenRejected {
+        reason: String,
+    },
 }
 
-/// Runs `post` with an access token; when the provider refuses the token, fetches a new one and
-/// tries once more. `provider` names the provider in the reasons.
+/// Runs `post` with an access token; when the provider refuses the token, drops it, fetches a new
+/// one and tries once more. A freshly fetched token refused too is a credential problem: the
+/// send fails with the provider's reason. `provider` names the provider in the reasons.
 pub async fn send_with_refresh<T, P, F>(provider: &str, tokens: &T, post: P) -> crate::SendOutcome
 where
     T: AccessTokens,
@@ -124,6 +124,7 @@ where
     F: Future<Output = Classified>,
 {
     use crate::SendOutcome;
+    let mut refused = String::new();
     for _ in 0..2 {
         let token = match tokens.token().await {
             Ok(token) => token,
@@ -143,11 +144,13 @@ where
         };
         match post(token.clone()).await {
             Classified::Outcome(outcome) => return outcome,
-            Classified::AccessTokenRejected => tokens.invalidate(&token).await,
+            Classified::AccessTokenRejected { reason } => {
+                tokens.invalidate(&token).await;
+                refused = reason;
+            }
         }
     }
-    SendOutcome::Retry {
-        reason: format!("{provider} refused a freshly fetched access token"),
-        after: None,
+    SendOutcome::Failed {
+        reason: format!("{provider} refused a freshly fetched access token: {refused}"),
     }
 }

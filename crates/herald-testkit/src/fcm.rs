@@ -250,7 +250,7 @@ async fn send(
         tokio::time::sleep(answer.delay).await;
     }
     if answer.bad_access_token {
-        shared.recorder.forget_tokens();
+        shared.recorder.forget_token(&authorization);
         return fcm_error(
             StatusCode::UNAUTHORIZED,
             "UNAUTHENTICATED",

@@ -3,8 +3,10 @@
 //!
 //! It checks what Push Kit checks: the app's id and secret, the bearer token, the app in the
 //! path, one kind of target with at most 1000 tokens, `data` as a string, the TTL format and
-//! range, the urgency, a valid click action on notifications and the 4096-byte body limit
-//! (tokens excluded); it answers Push Kit's result codes. Tests script answers per device token.
+//! range, the urgency (and a category for a high-priority data message), a notification's title
+//! and body, https click-action and image URLs, a badge's class, at most three buttons, and the
+//! 4096-byte body limit (tokens excluded); it answers Push Kit's result codes (80200001 for an
+//! access token it does not accept). Tests script answers per device token.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,6 +27,8 @@ use crate::tls::{HttpsServer, TestCa};
 /// The mock app's credentials.
 pub const APP_ID: &str = "100200300";
 pub const APP_SECRET: &str = "hms-test-app-secret";
+/// The mock app's launcher activity, for badges.
+pub const BADGE_CLASS: &str = "com.herald.test.MainActivity";
 const MAX_BODY: usize = 4096;
 const MAX_TOKENS: usize = 1000;
 const MAX_TTL_SECONDS: u64 = 1_296_000;
@@ -105,8 +109,13 @@ async fn send(
 ) -> Response {
     let arrived = Instant::now();
     let authorization = authorization(&headers);
+    // Push Kit answers an access token it does not accept (expired, revoked, unknown) so.
     if !shared.recorder.token_valid(&authorization) {
-        return result(StatusCode::UNAUTHORIZED, "80200003", "Oauth Token expired");
+        return result(
+            StatusCode::UNAUTHORIZED,
+            "80200001",
+            "Oauth authentication error",
+        );
     }
     if app_id != APP_ID {
         return result(
@@ -154,8 +163,12 @@ async fn send(
         tokio::time::sleep(answer.delay).await;
     }
     if answer.bad_access_token {
-        shared.recorder.forget_tokens();
-        return result(StatusCode::UNAUTHORIZED, "80200003", "Oauth Token expired");
+        shared.recorder.forget_token(&authorization);
+        return result(
+            StatusCode::UNAUTHORIZED,
+            "80200001",
+            "Oauth authentication error",
+        );
     }
     if let Some(code) = answer.error {
         let response = match code {
@@ -229,11 +242,43 @@ fn check_message(message: &Value) -> Result<(), String> {
                 Some(2)
                     if action["url"]
                         .as_str()
-                        .is_some_and(|u| u.starts_with("https://") || u.starts_with("http://")) => {
-                }
+                        .is_some_and(|u| u.starts_with("https://")) => {}
                 Some(3) => {}
                 _ => return Err(format!("click_action {action} is invalid")),
             }
+            for key in ["title", "body"] {
+                if notification[key].as_str().is_none_or(str::is_empty) {
+                    return Err(format!("notification {key} is required"));
+                }
+            }
+            if notification
+                .get("image")
+                .is_some_and(|i| !i.as_str().is_some_and(|u| u.starts_with("https://")))
+            {
+                return Err("the image must be an https URL".into());
+            }
+            if let Some(badge) = notification.get("badge")
+                && badge["class"].as_str().is_none_or(str::is_empty)
+            {
+                return Err("badge class is required".into());
+            }
+            if let Some(buttons) = notification.get("buttons") {
+                let buttons = buttons.as_array().ok_or("buttons must be a list")?;
+                if buttons.len() > 3
+                    || buttons.iter().any(|b| {
+                        b["name"]
+                            .as_str()
+                            .is_none_or(|n| n.is_empty() || n.chars().count() > 40)
+                            || b["action_type"].as_u64().is_none_or(|t| t > 4)
+                    })
+                {
+                    return Err(format!("buttons {buttons:?} are invalid"));
+                }
+            }
+        } else if android.get("urgency").and_then(Value::as_str) == Some("HIGH")
+            && android.get("category").and_then(Value::as_str).is_none()
+        {
+            return Err("a high-priority data message needs a category".into());
         }
     }
     let mut without_tokens = object.clone();

@@ -221,9 +221,11 @@ impl Recorder {
         })
     }
 
-    /// Forgets every access token issued, as if they had all expired.
-    pub(crate) fn forget_tokens(&self) {
-        self.lock().issued.clear();
+    /// Forgets the access token `authorization` carries, as if it had expired.
+    pub(crate) fn forget_token(&self, authorization: &str) {
+        if let Some(token) = authorization.strip_prefix("Bearer ") {
+            self.lock().issued.remove(token);
+        }
     }
 
     /// Counts an attempt for `token` and answers the next scripted answer (else the default).
@@ -300,5 +302,10 @@ impl<S> Mock<S> {
     /// The base URL to configure as Herald's endpoint for this provider.
     pub fn base_url(&self) -> String {
         self.server.base_url()
+    }
+
+    /// How many connections clients opened to the mock so far.
+    pub fn connections(&self) -> usize {
+        self.server.connections()
     }
 }

@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -140,6 +141,8 @@ pub fn resolve_port(port: u16) -> std::io::Result<u16> {
 #[derive(Debug)]
 pub struct HttpsServer {
     pub addr: SocketAddr,
+    /// TCP connections accepted so far (each one a TLS handshake a client started).
+    connections: Arc<AtomicUsize>,
     task: JoinHandle<()>,
 }
 
@@ -162,11 +165,14 @@ impl HttpsServer {
     async fn serve(acceptor: TlsAcceptor, router: axum::Router, port: u16) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
+        let connections = Arc::new(AtomicUsize::new(0));
+        let accepted = connections.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((tcp, peer)) = listener.accept().await else {
                     continue;
                 };
+                accepted.fetch_add(1, Ordering::Relaxed);
                 let acceptor = acceptor.clone();
                 let router = router.clone();
                 tokio::spawn(async move {
@@ -189,11 +195,20 @@ impl HttpsServer {
                 });
             }
         });
-        Ok(Self { addr, task })
+        Ok(Self {
+            addr,
+            connections,
+            task,
+        })
     }
 
     pub fn base_url(&self) -> String {
         format!("https://localhost:{}", self.addr.port())
+    }
+
+    /// How many connections clients opened so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::Relaxed)
     }
 }
 

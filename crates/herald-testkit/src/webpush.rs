@@ -41,6 +41,17 @@ pub struct Subscription {
     pub auth: String,
 }
 
+impl Subscription {
+    /// The subscription as `subscription.toJSON()` gives it.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "endpoint": self.endpoint,
+            "expirationTime": null,
+            "keys": {"p256dh": self.p256dh, "auth": self.auth},
+        })
+    }
+}
+
 struct Subscriber {
     key: SecretKey,
     auth: Vec<u8>,
@@ -121,6 +132,13 @@ impl MockPushService {
             .expect("mock state")
             .insert(id, subscriber);
         subscription
+    }
+
+    /// A subscription made before the page knew its application server key: the first push
+    /// with a valid VAPID key binds it to that key, as if the page had subscribed with it.
+    /// `herald up --with-mocks` writes one for a newcomer, whose tenant has no VAPID keys yet.
+    pub fn subscribe_unbound(&self) -> Subscription {
+        self.subscribe("")
     }
 
     /// The id of a subscription (the recorded pushes' `token`).
@@ -263,10 +281,13 @@ async fn push(
         return with_retry_after(refuse(status, "scripted"), &answer);
     }
     let (key, auth) = {
-        let subscribers = shared.subscribers.lock().expect("mock state");
-        let Some(subscriber) = subscribers.get(&id) else {
+        let mut subscribers = shared.subscribers.lock().expect("mock state");
+        let Some(subscriber) = subscribers.get_mut(&id) else {
             return refuse(StatusCode::NOT_FOUND, "no such subscription");
         };
+        if subscriber.application_server_key.is_empty() {
+            subscriber.application_server_key = key.clone();
+        }
         if subscriber.application_server_key != key {
             return refuse(
                 StatusCode::FORBIDDEN,

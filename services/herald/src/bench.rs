@@ -598,6 +598,7 @@ async fn set_credentials(channel: &AuthedChannel, mocks: &Mocks) -> anyhow::Resu
         Credential::Hms(HmsCredential {
             app_id: herald_testkit::hms::APP_ID.into(),
             app_secret: herald_testkit::hms::APP_SECRET.into(),
+            ..Default::default()
         }),
         Credential::Apns(apns),
     ];

@@ -88,6 +88,9 @@ pub enum CredentialsCommand {
         app_id: String,
         #[arg(long, env = "HERALD_HMS_APP_SECRET", hide_env_values = true)]
         app_secret: String,
+        /// The app's launcher activity class, for badge numbers on Huawei devices.
+        #[arg(long, default_value = "")]
+        badge_class: String,
         #[arg(long, default_value = "")]
         label: String,
     },
@@ -114,8 +117,13 @@ pub enum DeviceCommand {
         /// android, ios, macos, huawei or web.
         #[arg(long)]
         platform: String,
-        #[arg(long)]
+        /// The push token (for web: the subscription's endpoint).
+        #[arg(long, required_unless_present = "subscription", default_value = "")]
         token: String,
+        /// Web: a file holding the browser's `subscription.toJSON()` (endpoint and keys), as
+        /// `herald up --with-mocks` writes into its data directory.
+        #[arg(long, conflicts_with_all = ["token", "p256dh", "auth"])]
+        subscription: Option<PathBuf>,
         /// An iOS/macOS development build (its token works with the APNs sandbox).
         #[arg(long)]
         sandbox: bool,
@@ -180,6 +188,25 @@ pub enum MessageCommand {
         #[arg(long)]
         wait: bool,
     },
+}
+
+/// A browser's `PushSubscription.toJSON()`: `{"endpoint", "keys": {"p256dh", "auth"}}`.
+fn read_subscription(file: &std::path::Path) -> anyhow::Result<WebSubscription> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let field = |value: &serde_json::Value, name: &str| {
+        value[name]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("{} has no {name}", file.display()))
+    };
+    Ok(WebSubscription {
+        endpoint: field(&json, "endpoint")?,
+        p256dh: field(&json["keys"], "p256dh")?,
+        auth: field(&json["keys"], "auth")?,
+    })
 }
 
 fn parse_pair(raw: &str) -> Result<(String, String), String> {
@@ -405,6 +432,7 @@ impl Client {
             Command::Credentials(CredentialsCommand::SetHms {
                 app_id,
                 app_secret,
+                badge_class,
                 label,
             }) => {
                 let mut credentials = CredentialsClient::new(self.tenant_channel().await?);
@@ -412,6 +440,7 @@ impl Client {
                     credential: Some(set_credential_request::Credential::Hms(HmsCredential {
                         app_id,
                         app_secret,
+                        badge_class,
                     })),
                     label,
                 };
@@ -482,6 +511,7 @@ impl Client {
                 user,
                 platform: name,
                 token,
+                subscription,
                 sandbox,
                 p256dh,
                 auth,
@@ -490,16 +520,22 @@ impl Client {
                 let platform = platform(&name)?;
                 let browser = match browser.as_str() {
                     "" => Browser::Unspecified,
-                    name => {
-                        Browser::from_str_name(&format!("BROWSER_{}", name.to_ascii_uppercase()))
-                            .with_context(|| format!("unknown browser {name:?}"))?
-                    }
+                    name => Browser::from_name(name).with_context(|| {
+                        format!("unknown browser {name:?} (chrome, firefox, safari, edge, opera)")
+                    })?,
                 };
-                let web_subscription = (platform == Platform::Web).then(|| WebSubscription {
-                    endpoint: token.clone(),
-                    p256dh,
-                    auth,
-                });
+                let web_subscription = match subscription {
+                    Some(file) => Some(read_subscription(&file)?),
+                    None => (platform == Platform::Web).then(|| WebSubscription {
+                        endpoint: token.clone(),
+                        p256dh,
+                        auth,
+                    }),
+                };
+                let token = match &web_subscription {
+                    Some(sub) => sub.endpoint.clone(),
+                    None => token,
+                };
                 let request = RegisterDeviceRequest {
                     user_id: user,
                     platform: platform as i32,

@@ -143,6 +143,11 @@ async fn start_mocks(
     write_private(&apns_key_file, mocks.apns.team_key_pem())?;
     let account_file = data_dir.join("mock-fcm-service-account.json");
     write_private(&account_file, &mocks.fcm.service_account_json())?;
+    // A browser's subscription at the mock push service, for `herald device register
+    // --platform web --subscription …`: the mock decrypts and logs what it receives.
+    let subscription_file = data_dir.join("mock-web-subscription.json");
+    let subscription = mocks.push.subscribe_unbound();
+    write_private(&subscription_file, &subscription.to_json().to_string())?;
     tracing::info!(
         fcm = %mocks.fcm.base_url(),
         fcm_service_account = %account_file.display(),
@@ -154,6 +159,7 @@ async fn start_mocks(
         apns_team_id = herald_testkit::apns::TEAM_ID,
         apns_bundle_id = herald_testkit::apns::BUNDLE_ID,
         push_service = %mocks.push.base_url(),
+        web_subscription = %subscription_file.display(),
         "mock providers running"
     );
     Ok(mocks)

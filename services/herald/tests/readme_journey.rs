@@ -154,6 +154,54 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         "{listed}"
     );
 
+    // A browser: the mock push service's ready subscription, decrypted when it arrives.
+    let vapid = cli(
+        &data_dir,
+        &endpoint,
+        Some(&key),
+        &[
+            "credentials",
+            "generate-vapid",
+            "--subject",
+            "mailto:you@example.com",
+        ],
+    );
+    assert!(vapid.contains("applicationServerKey"), "{vapid}");
+    let subscription = data_dir.join("mock-web-subscription.json");
+    cli(
+        &data_dir,
+        &endpoint,
+        Some(&key),
+        &[
+            "device",
+            "register",
+            "--user",
+            "bob",
+            "--platform",
+            "web",
+            "--browser",
+            "chrome",
+            "--subscription",
+            subscription.to_str().unwrap(),
+        ],
+    );
+    let sent = cli(
+        &data_dir,
+        &endpoint,
+        Some(&key),
+        &[
+            "send",
+            "--user",
+            "bob",
+            "--title",
+            "Hi Bob",
+            "--body",
+            "On the web",
+            "--wait",
+        ],
+    );
+    assert!(sent.contains("WEBPUSH  SUBMITTED"), "{sent}");
+
     // SIGTERM: every service drains and the process exits cleanly.
     let status = terminate(&mut up.0, Duration::from_secs(30)).expect("herald up stops on SIGTERM");
     let mut log = String::new();
@@ -163,6 +211,10 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         .unwrap();
     assert!(status.success(), "exit {status}: {log}");
     assert!(log.contains("mock FCM accepted a push"), "{log}");
+    assert!(
+        log.contains("mock push service delivered a message") && log.contains("Hi Bob"),
+        "{log}"
+    );
     for service in [
         "ingest stopped",
         "router stopped",

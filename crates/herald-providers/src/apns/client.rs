@@ -139,9 +139,8 @@ impl ApnsClient {
             Authentication::Certificate { .. } => {
                 match self.post(request, device_token, None, mismatch).await {
                     Classified::Outcome(outcome) => outcome,
-                    Classified::AccessTokenRejected => SendOutcome::Failed {
-                        reason: "ExpiredProviderToken answered to certificate authentication"
-                            .into(),
+                    Classified::AccessTokenRejected { reason } => SendOutcome::Failed {
+                        reason: format!("{reason} answered to certificate authentication"),
                     },
                 }
             }
@@ -155,24 +154,25 @@ impl ApnsClient {
         jwt: Option<&str>,
         mismatch: Option<&str>,
     ) -> Classified {
-        let mut builder = self
-            .http
-            .next()
-            .post(format!("{}/3/device/{device_token}", self.base_url))
-            .header("apns-push-type", &request.push_type)
-            .header("apns-topic", &request.topic)
-            .header("apns-priority", request.priority.to_string())
-            .header("apns-expiration", request.expiration.to_string())
-            .header("apns-id", &request.apns_id)
-            .header("content-type", "application/json")
-            .body(request.payload.clone());
-        if let Some(collapse_id) = &request.collapse_id {
-            builder = builder.header("apns-collapse-id", collapse_id);
-        }
-        if let Some(jwt) = jwt {
-            builder = builder.header("authorization", format!("bearer {jwt}"));
-        }
-        match builder.send().await {
+        let build = |client: &reqwest::Client| {
+            let mut builder = client
+                .post(format!("{}/3/device/{device_token}", self.base_url))
+                .header("apns-push-type", &request.push_type)
+                .header("apns-topic", &request.topic)
+                .header("apns-priority", request.priority.to_string())
+                .header("apns-expiration", request.expiration.to_string())
+                .header("apns-id", &request.apns_id)
+                .header("content-type", "application/json")
+                .body(request.payload.clone());
+            if let Some(collapse_id) = &request.collapse_id {
+                builder = builder.header("apns-collapse-id", collapse_id);
+            }
+            if let Some(jwt) = jwt {
+                builder = builder.header("authorization", format!("bearer {jwt}"));
+            }
+            builder
+        };
+        match self.http.send(build).await {
             Ok(response) => {
                 let answer = read_answer(response, "apns-id").await;
                 classify(
@@ -233,9 +233,10 @@ mod tests {
                 token,
                 message_id: "msg_1",
                 delivery_id: "dlv_0123456789abcdef0123456789abcdef",
+                accepted_at_ms: 0,
+                now_ms: 0,
             },
             BUNDLE_ID,
-            0,
         )
     }
 
@@ -282,6 +283,34 @@ mod tests {
             connections.len() <= crate::http::CONNECTIONS,
             "a small pool of connections: {}",
             connections.len()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cold_pool_opens_no_more_connections_than_its_size() {
+        let ca = TestCa::new().unwrap();
+        let mock = MockApns::start(&ca).await.unwrap();
+        mock.answer_by_default(Answer::delayed(std::time::Duration::from_millis(50)));
+        let apns = client(&ca, &mock, &token_credential(&mock, KEY_ID));
+        let tokens: Vec<String> = (1..=50).map(device).collect();
+        let requests: Vec<ApnsRequest> = tokens.iter().map(|t| alert(t)).collect();
+        let outcomes = futures::future::join_all(
+            requests
+                .iter()
+                .zip(&tokens)
+                .map(|(r, t)| apns.send(r, t, false)),
+        )
+        .await;
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, SendOutcome::Submitted { .. })),
+            "{outcomes:?}"
+        );
+        assert!(
+            mock.connections() <= crate::http::CONNECTIONS,
+            "50 concurrent sends on a cold pool opened {} connections",
+            mock.connections()
         );
     }
 

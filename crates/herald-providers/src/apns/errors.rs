@@ -40,7 +40,16 @@ pub fn classify(
                 None => "BadDeviceToken".into(),
             },
         },
-        "ExpiredProviderToken" => return Classified::AccessTokenRejected,
+        "ExpiredProviderToken" => {
+            return Classified::AccessTokenRejected {
+                reason: reason.into(),
+            };
+        }
+        // The connection sat idle too long and was closed: the push goes again on a new one.
+        "IdleTimeout" => SendOutcome::Retry {
+            reason: "IdleTimeout: APNs closed an idle connection".into(),
+            after: None,
+        },
         "TooManyRequests" | "TooManyProviderTokenUpdates" => SendOutcome::Retry {
             reason: reason.into(),
             after: retry_after,
@@ -148,7 +157,20 @@ mod tests {
             &json!({"reason": "ExpiredProviderToken"}).to_string(),
             None,
         );
-        assert_eq!(answer, Classified::AccessTokenRejected);
+        assert_eq!(
+            answer,
+            Classified::AccessTokenRejected {
+                reason: "ExpiredProviderToken".into()
+            }
+        );
+    }
+
+    #[test]
+    fn an_idle_timeout_is_a_retry() {
+        assert!(matches!(
+            outcome(400, json!({"reason": "IdleTimeout"}), None),
+            SendOutcome::Retry { .. }
+        ));
     }
 
     #[test]

@@ -69,16 +69,23 @@ impl<'a> IosView<'a> {
     fn of(n: &'a Notification) -> Self {
         let o = n.ios.as_ref().unwrap_or(&NO_OPTIONS);
         let pick = |own: &'a Option<String>, common: &'a str| own.as_deref().unwrap_or(common);
+        let title = pick(&o.title, &n.title);
+        let subtitle = pick(&o.subtitle, "");
+        let body = pick(&o.body, &n.body);
+        let badge = o.badge.or(n.badge);
+        // Nothing to show (no text, no badge): a background push, never an empty alert.
+        let nothing_to_show = title.is_empty() && subtitle.is_empty() && body.is_empty();
         let push_type = match o.push_type() {
             ApnsPushType::Voip => ApnsPushType::Voip,
             _ if n.silent || o.silent => ApnsPushType::Background,
             ApnsPushType::Background => ApnsPushType::Background,
+            _ if nothing_to_show && badge.is_none() => ApnsPushType::Background,
             _ => ApnsPushType::Alert,
         };
         Self {
-            title: pick(&o.title, &n.title),
-            subtitle: pick(&o.subtitle, ""),
-            body: pick(&o.body, &n.body),
+            title,
+            subtitle,
+            body,
             attachment: o
                 .attachment_url
                 .as_deref()
@@ -97,7 +104,7 @@ impl<'a> IosView<'a> {
                 .or(n.action.as_ref())
                 .filter(|a| a.r#type() != herald_proto::v1::ActionType::Unspecified),
             sound: pick(&o.sound, &n.sound),
-            badge: o.badge.or(n.badge),
+            badge,
             ttl_seconds: o.ttl_seconds.unwrap_or_else(|| effective_ttl(n)),
             priority: effective_priority(if o.priority != 0 {
                 o.priority
@@ -151,13 +158,8 @@ pub fn apns_id(delivery_id: &str) -> String {
     )
 }
 
-/// The request for one device of the app `bundle_id`, at `now_unix` seconds.
-pub fn request(
-    n: &Notification,
-    target: Target<'_>,
-    bundle_id: &str,
-    now_unix: u64,
-) -> ApnsRequest {
+/// The request for one device of the app `bundle_id`.
+pub fn request(n: &Notification, target: Target<'_>, bundle_id: &str) -> ApnsRequest {
     let view = IosView::of(n);
     let topic = match view.push_type {
         ApnsPushType::Voip => format!("{bundle_id}.voip"),
@@ -173,7 +175,7 @@ pub fn request(
         push_type: push_type.to_string(),
         topic,
         priority: view.apns_priority(),
-        expiration: now_unix + u64::from(view.ttl_seconds),
+        expiration: target.expires_at(view.ttl_seconds),
         collapse_id: (!view.collapse_id.is_empty()).then(|| view.collapse_id.to_owned()),
         apns_id: apns_id(target.delivery_id),
     }
@@ -182,19 +184,23 @@ pub fn request(
 fn payload(n: &Notification, view: &IosView<'_>, target: Target<'_>) -> String {
     let category = n.interactive.as_ref().map(|i| category_name(i.category()));
     let mut builder = DefaultNotificationBuilder::new();
+    // A VoIP push keeps its text: PushKit hands the whole payload to the app, which shows it
+    // with CallKit.
+    if view.push_type != ApnsPushType::Background {
+        if !view.title.is_empty() {
+            builder = builder.set_title(view.title);
+        }
+        if !view.subtitle.is_empty() {
+            builder = builder.set_subtitle(view.subtitle);
+        }
+        if !view.body.is_empty() {
+            builder = builder.set_body(view.body);
+        }
+    }
     match view.push_type {
         ApnsPushType::Background => builder = builder.set_content_available(),
         ApnsPushType::Voip => {}
         _ => {
-            if !view.title.is_empty() {
-                builder = builder.set_title(view.title);
-            }
-            if !view.subtitle.is_empty() {
-                builder = builder.set_subtitle(view.subtitle);
-            }
-            if !view.body.is_empty() {
-                builder = builder.set_body(view.body);
-            }
             if let Some(badge) = view.badge {
                 builder = builder.set_badge(badge);
             }
@@ -212,6 +218,12 @@ fn payload(n: &Notification, view: &IosView<'_>, target: Target<'_>) -> String {
     }
     let payload = builder.build(target.token, NotificationOptions::default());
     let mut json = serde_json::to_value(&payload).expect("an APNs payload is plain JSON");
+    // a2 always writes `mutable-content`; Apple documents only 1, so 0 is left out.
+    if let Some(aps) = json["aps"].as_object_mut()
+        && aps.get("mutable-content").and_then(Value::as_u64) == Some(0)
+    {
+        aps.remove("mutable-content");
+    }
     if !view.thread_id.is_empty() {
         json["aps"]["thread-id"] = Value::String(view.thread_id.to_owned());
     }
@@ -242,6 +254,8 @@ mod tests {
         token: "aabb",
         message_id: "msg_1",
         delivery_id: "dlv_0123456789abcdef0123456789abcdef",
+        accepted_at_ms: 0,
+        now_ms: 0,
     };
 
     fn body(r: &ApnsRequest) -> Value {
@@ -276,7 +290,12 @@ mod tests {
             }),
             ..Default::default()
         };
-        let r = request(&n, TARGET, "com.example.app", 1_000);
+        let accepted = Target {
+            accepted_at_ms: 1_000_000,
+            now_ms: 1_000_000,
+            ..TARGET
+        };
+        let r = request(&n, accepted, "com.example.app");
         assert_eq!(
             (r.push_type.as_str(), r.topic.as_str(), r.priority),
             ("alert", "com.example.app", 10)
@@ -311,7 +330,7 @@ mod tests {
             priority: 5,
             ..Default::default()
         };
-        let r = request(&n, TARGET, "com.example.app", 0);
+        let r = request(&n, TARGET, "com.example.app");
         assert_eq!((r.push_type.as_str(), r.priority), ("background", 5));
         let b = body(&r);
         assert_eq!(b["aps"]["content-available"], 1);
@@ -328,7 +347,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let r = request(&n, TARGET, "com.example.app", 0);
+        let r = request(&n, TARGET, "com.example.app");
         assert_eq!(
             (r.push_type.as_str(), r.topic.as_str(), r.priority),
             ("voip", "com.example.app.voip", 10)
@@ -343,6 +362,63 @@ mod tests {
     }
 
     #[test]
+    fn mutable_content_is_only_ever_1() {
+        let plain = Notification {
+            title: "t".into(),
+            ..Default::default()
+        };
+        let b = body(&request(&plain, TARGET, "b"));
+        assert!(b["aps"].get("mutable-content").is_none(), "{b}");
+        let with_image = Notification {
+            image_url: "https://cdn.example.com/i.png".into(),
+            ..plain
+        };
+        assert_eq!(
+            body(&request(&with_image, TARGET, "b"))["aps"]["mutable-content"],
+            1
+        );
+    }
+
+    #[test]
+    fn a_voip_push_keeps_its_title_and_body() {
+        let n = Notification {
+            title: "Ada calling".into(),
+            body: "+44 20 7946 0018".into(),
+            ios: Some(IosOptions {
+                push_type: ApnsPushType::Voip as i32,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let r = request(&n, TARGET, "b");
+        assert_eq!(r.push_type, "voip");
+        assert_eq!(
+            body(&r)["aps"]["alert"],
+            json!({"title": "Ada calling", "body": "+44 20 7946 0018"})
+        );
+    }
+
+    #[test]
+    fn a_push_with_only_data_goes_in_the_background_never_as_an_empty_alert() {
+        let n = Notification {
+            data: [("sync".to_string(), "1".to_string())].into(),
+            ..Default::default()
+        };
+        let r = request(&n, TARGET, "b");
+        assert_eq!((r.push_type.as_str(), r.priority), ("background", 5));
+        let b = body(&r);
+        assert_eq!(b["aps"]["content-available"], 1);
+        assert!(b["aps"].get("alert").is_none(), "{b}");
+        assert_eq!(b["sync"], "1");
+        // A badge alone is worth an alert push.
+        let badge = Notification {
+            badge: Some(2),
+            ..n
+        };
+        assert_eq!(request(&badge, TARGET, "b").push_type, "alert");
+    }
+
+    #[test]
     fn low_priorities_map_to_power_aware_delivery() {
         let at = |priority| {
             request(
@@ -353,7 +429,6 @@ mod tests {
                 },
                 TARGET,
                 "b",
-                0,
             )
             .priority
         };
@@ -367,7 +442,7 @@ mod tests {
             sound: "https://cdn.example.com/s.caf".into(),
             ..Default::default()
         };
-        let b = body(&request(&n, TARGET, "b", 0));
+        let b = body(&request(&n, TARGET, "b"));
         assert!(b["aps"].get("sound").is_none());
         assert_eq!(b["herald_sound_url"], "https://cdn.example.com/s.caf");
     }

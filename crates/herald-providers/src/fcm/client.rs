@@ -173,10 +173,14 @@ mod tests {
     async fn an_untrusted_server_certificate_is_a_retry_not_a_send() {
         let (_ca, mock) = setup().await;
         let fcm = fcm_client(None, &mock, mock.service_account_json());
-        assert!(matches!(
-            fcm.send(&body("tok")).await,
-            SendOutcome::Retry { .. }
-        ));
+        let SendOutcome::Retry { reason, .. } = fcm.send(&body("tok")).await else {
+            panic!("expected a retry")
+        };
+        assert!(
+            reason.contains("TLS handshake with localhost failed")
+                && reason.contains("certificate"),
+            "{reason}"
+        );
         assert_eq!(mock.received().len(), 0);
     }
 }

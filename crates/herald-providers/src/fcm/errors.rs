@@ -57,7 +57,11 @@ pub fn classify(status: u16, retry_after: Option<Duration>, body: &str) -> Class
             reason: format!("{code}: {message}"),
             after: retry_after,
         },
-        (None, 401) => return Classified::AccessTokenRejected,
+        (None, 401) => {
+            return Classified::AccessTokenRejected {
+                reason: format!("HTTP 401: {message}"),
+            };
+        }
         (None, 403) => SendOutcome::Failed {
             reason: format!(
                 "PERMISSION_DENIED: the service account may not send for this project ({message})"
@@ -192,7 +196,9 @@ mod tests {
     fn a_bare_401_means_refresh_the_access_token() {
         assert_eq!(
             classify(401, None, &error_body(None, "invalid credentials")),
-            Classified::AccessTokenRejected
+            Classified::AccessTokenRejected {
+                reason: "HTTP 401: invalid credentials".into()
+            }
         );
     }
 }

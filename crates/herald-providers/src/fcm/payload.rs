@@ -31,7 +31,10 @@ fn message(n: &Notification, target: Target<'_>) -> Map<String, Value> {
             "NORMAL"
         }),
     );
-    android.insert("ttl".into(), json!(format!("{}s", view.ttl_seconds)));
+    android.insert(
+        "ttl".into(),
+        json!(format!("{}s", target.remaining(view.ttl_seconds))),
+    );
     insert_non_empty(&mut android, "collapse_key", view.collapse_key);
 
     let mut message = Map::new();
@@ -49,6 +52,9 @@ fn message(n: &Notification, target: Target<'_>) -> Map<String, Value> {
         insert_non_empty(&mut an, "channel_id", view.channel_id);
         insert_non_empty(&mut an, "color", view.color);
         insert_non_empty(&mut an, "tag", view.tag);
+        if let Some(count) = view.badge {
+            an.insert("notification_count".into(), json!(count));
+        }
         an.insert(
             "notification_priority".into(),
             json!(notification_priority(view.priority)),
@@ -79,6 +85,8 @@ mod tests {
         token: "tok-1",
         message_id: "msg_1",
         delivery_id: "dlv_1",
+        accepted_at_ms: 0,
+        now_ms: 0,
     };
 
     #[test]

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::auth::AppTokens;
 use super::errors::classify;
+use super::payload::AppSettings;
 use crate::http::{HttpClient, post_json};
 use crate::token::{Classified, send_with_refresh};
 use crate::{CredentialError, SendOutcome};
@@ -14,6 +15,7 @@ use crate::{CredentialError, SendOutcome};
 pub struct HmsClient {
     http: HttpClient,
     app_id: String,
+    badge_class: Option<String>,
     send_url: String,
     tokens: AppTokens,
 }
@@ -38,6 +40,7 @@ impl HmsClient {
         }
         Ok(Self {
             app_id: credential.app_id.clone(),
+            badge_class: Some(credential.badge_class.trim().to_owned()).filter(|c| !c.is_empty()),
             send_url: format!(
                 "{}/v1/{}/messages:send",
                 base_url.trim_end_matches('/'),
@@ -55,6 +58,13 @@ impl HmsClient {
 
     pub fn app_id(&self) -> &str {
         &self.app_id
+    }
+
+    /// The app's settings that shape its pushes.
+    pub fn app_settings(&self) -> AppSettings<'_> {
+        AppSettings {
+            badge_class: self.badge_class.as_deref(),
+        }
     }
 
     /// Sends one `messages:send` body addressed to `token`; an expired access token (80200003)
@@ -94,6 +104,7 @@ mod tests {
         let credential = HmsCredential {
             app_id: APP_ID.into(),
             app_secret: secret.into(),
+            ..Default::default()
         };
         let hms = HmsClient::new(http, &mock.base_url(), &mock.token_url(), &credential).unwrap();
         (mock, hms)
@@ -125,7 +136,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_expired_access_token_is_refreshed_once() {
+    async fn a_refused_access_token_is_dropped_and_a_new_one_used() {
+        // The mock answers a token it no longer accepts as Push Kit does: 401, 80200001.
         let (mock, hms) = setup(APP_SECRET).await;
         mock.script("hms-1", [Answer::expired_access_token()]);
         assert!(matches!(
@@ -151,11 +163,13 @@ mod tests {
         let bad = HmsCredential {
             app_id: "abc".into(),
             app_secret: "s".into(),
+            ..Default::default()
         };
         assert!(HmsClient::new(http.clone(), "https://x", "https://y", &bad).is_err());
         let no_secret = HmsCredential {
             app_id: "1".into(),
             app_secret: String::new(),
+            ..Default::default()
         };
         assert!(HmsClient::new(http, "https://x", "https://y", &no_secret).is_err());
     }

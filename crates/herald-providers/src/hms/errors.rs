@@ -33,12 +33,20 @@ pub fn classify(status: u16, retry_after: Option<Duration>, body: &str, token: &
         "80300007" => SendOutcome::TokenDead {
             reason: "80300007: all tokens are invalid".into(),
         },
-        "80200003" => return Classified::AccessTokenRejected,
-        "80200001" => SendOutcome::Failed {
-            reason:
-                "80200001: HMS authentication failed; check the tenant's HMS app id and app secret"
+        // An expired or refused access token: a new one is fetched and the send tried again;
+        // if a fresh one is refused too, the reason says what to fix.
+        "80200003" => {
+            return Classified::AccessTokenRejected {
+                reason: format!("80200003: {msg}"),
+            };
+        }
+        "80200001" => {
+            return Classified::AccessTokenRejected {
+                reason: "80200001: HMS authentication failed; check the tenant's HMS app id and \
+                         app secret"
                     .into(),
-        },
+            };
+        }
         "80300002" => SendOutcome::Failed {
             reason:
                 "80300002: the app may not send to this token (does it belong to another app id?)"
@@ -50,7 +58,18 @@ pub fn classify(status: u16, retry_after: Option<Duration>, body: &str, token: &
         "80300010" => SendOutcome::Failed {
             reason: format!("80300010: too many tokens: {msg}"),
         },
-        _ if status == 401 => return Classified::AccessTokenRejected,
+        _ if status == 401 => {
+            return Classified::AccessTokenRejected {
+                reason: format!(
+                    "HTTP 401{}",
+                    if msg.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {msg}")
+                    }
+                ),
+            };
+        }
         _ if status == 429 || status >= 500 => SendOutcome::Retry {
             reason: format!(
                 "HTTP {status}{}",
@@ -125,11 +144,13 @@ mod tests {
 
     #[test]
     fn credential_problems_say_what_to_fix() {
-        let SendOutcome::Failed { reason } = outcome(
+        let Classified::AccessTokenRejected { reason } = classify(
             401,
-            json!({"code": "80200001", "msg": "Oauth authentication error"}),
+            None,
+            &json!({"code": "80200001", "msg": "Oauth authentication error"}).to_string(),
+            "t",
         ) else {
-            panic!()
+            panic!("a refused token is refreshed first")
         };
         assert!(reason.contains("app id and app secret"));
         assert!(matches!(
@@ -150,7 +171,12 @@ mod tests {
             &json!({"code": "80200003", "msg": "Oauth Token expired"}).to_string(),
             "t",
         );
-        assert_eq!(answer, Classified::AccessTokenRejected);
+        assert_eq!(
+            answer,
+            Classified::AccessTokenRejected {
+                reason: "80200003: Oauth Token expired".into()
+            }
+        );
     }
 
     #[test]

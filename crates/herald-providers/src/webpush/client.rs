@@ -118,23 +118,22 @@ impl WebPushClient {
                 reason: "the subscription endpoint is not a URL".into(),
             };
         };
-        let mut builder = self
-            .http
-            .next()
-            .post(endpoint)
-            .header("ttl", request.ttl.to_string())
-            .header("urgency", request.urgency)
-            .header("content-encoding", "aes128gcm")
-            .header("content-type", "application/octet-stream")
-            .header(
-                "authorization",
-                self.vapid.authorization(&self.jwt(&origin)),
-            )
-            .body(body);
-        if let Some(topic) = &request.topic {
-            builder = builder.header("topic", topic);
-        }
-        match builder.send().await {
+        let authorization = self.vapid.authorization(&self.jwt(&origin));
+        let build = |client: &reqwest::Client| {
+            let mut builder = client
+                .post(endpoint)
+                .header("ttl", request.ttl.to_string())
+                .header("urgency", request.urgency)
+                .header("content-encoding", "aes128gcm")
+                .header("content-type", "application/octet-stream")
+                .header("authorization", authorization)
+                .body(body);
+            if let Some(topic) = &request.topic {
+                builder = builder.header("topic", topic);
+            }
+            builder
+        };
+        match self.http.send(build).await {
             Ok(response) => {
                 let answer = read_answer(response, "location").await;
                 classify(answer.status, answer.retry_after, &answer.id, &answer.body)

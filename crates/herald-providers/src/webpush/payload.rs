@@ -37,7 +37,7 @@ pub fn request(n: &Notification, target: Target<'_>) -> WebPushRequest {
     let w = n.web.as_ref().unwrap_or(&NO_OPTIONS);
     WebPushRequest {
         plaintext: message(n, w, target).to_string(),
-        ttl: w.ttl_seconds.unwrap_or_else(|| effective_ttl(n)),
+        ttl: target.remaining(w.ttl_seconds.unwrap_or_else(|| effective_ttl(n))),
         urgency: match effective_priority(n.priority) {
             1 => "very-low",
             2 => "low",
@@ -113,6 +113,8 @@ mod tests {
         token: "https://push.example/p/1",
         message_id: "msg_1",
         delivery_id: "dlv_1",
+        accepted_at_ms: 0,
+        now_ms: 0,
     };
 
     #[test]
