@@ -85,3 +85,35 @@ fn read_pem(file: &Path) -> anyhow::Result<String> {
     }
     Ok(pem)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_mocks_ca_is_trusted_besides_an_operators_extra_ca() {
+        let mocks = Mocks::start().await.unwrap();
+        let operator = TestCa::new().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let extra = dir.path().join("corporate-proxy-ca.pem");
+        std::fs::write(&extra, &operator.cert_pem).unwrap();
+        let mut settings = herald_runtime::Settings::from_layers(None, |_| None).unwrap();
+        settings.providers.extra_ca_file = Some(extra);
+        mocks.apply(&mut settings.providers).unwrap();
+        assert_eq!(settings.providers.fcm_base_url, mocks.fcm.base_url());
+        let bundle =
+            std::fs::read_to_string(settings.providers.extra_ca_file.as_ref().unwrap()).unwrap();
+        assert!(
+            bundle.contains(operator.cert_pem.trim()),
+            "the operator's CA is kept"
+        );
+        assert!(
+            bundle.contains(mocks.ca.cert_pem.trim()),
+            "the mocks' CA is added"
+        );
+        // Both reach the HTTP client, which trusts every certificate of the bundle.
+        let endpoints = settings.providers.endpoints().unwrap();
+        let pem = endpoints.http.extra_ca_pem.unwrap();
+        assert_eq!(pem.matches("-----BEGIN CERTIFICATE-----").count(), 2);
+    }
+}
