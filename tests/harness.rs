@@ -256,6 +256,44 @@ impl Stack {
         }
     }
 
+    /// Stores a message as ingest stores it, accepted ten seconds ago, but never publishes it (as
+    /// after a crash between the commit and the publish): the outbox relay publishes it.
+    pub async fn store_unpublished(
+        &self,
+        tenant_id: &str,
+        destination: destination::Kind,
+        notification: Notification,
+    ) -> herald_core::ids::MessageId {
+        let id = herald_core::ids::MessageId::generate();
+        let now = herald_core::time::now_ms();
+        let accepted = herald_proto::bus::v1::MessageAccepted {
+            tenant_id: tenant_id.to_owned(),
+            message_id: id.to_string(),
+            destination: Some(Destination {
+                kind: Some(destination),
+            }),
+            notification: Some(notification),
+            accepted_at_ms: now - 10_000,
+            expires_at_ms: now + 600_000,
+            ..Default::default()
+        };
+        self.store
+            .insert_message(&herald_store::NewMessage {
+                id: id.clone(),
+                tenant_id: herald_core::ids::TenantId::from_trusted(tenant_id.to_owned()),
+                idempotency_key: None,
+                request_digest: None,
+                body: prost::Message::encode_to_vec(&accepted),
+                callback_data: String::new(),
+                notify_url: String::new(),
+                created_at: now - 10_000,
+                expires_at: now + 600_000,
+            })
+            .await
+            .expect("store the message");
+        id
+    }
+
     /// Runs a query on the raw database and answers the first column of each row as text.
     pub async fn raw_text(&self, sql: &str) -> Vec<String> {
         sqlx::any::install_default_drivers();
@@ -346,6 +384,17 @@ impl Tenant {
             })
             .await
             .expect("send")
+            .into_inner()
+    }
+
+    /// TestConnection for `provider` with the tenant's stored credential.
+    pub async fn test_connection(&mut self, provider: Provider) -> TestConnectionResponse {
+        self.credentials
+            .test_connection(TestConnectionRequest {
+                provider: provider as i32,
+            })
+            .await
+            .expect("test connection")
             .into_inner()
     }
 

@@ -256,14 +256,7 @@ async fn test_connection_proves_good_credentials_and_explains_bad_ones() {
     let stack = Stack::start(DbBackend::Sqlite).await;
     let mut good = stack.tenant("good").await;
     for provider in [Provider::Fcm, Provider::Hms] {
-        let result = good
-            .credentials
-            .test_connection(TestConnectionRequest {
-                provider: provider as i32,
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let result = good.test_connection(provider).await;
         assert!(result.ok, "{provider:?}: {}", result.detail);
         assert!(result.detail.contains("validate-only"), "{}", result.detail);
     }
@@ -310,28 +303,14 @@ async fn test_connection_proves_good_credentials_and_explains_bad_ones() {
             .await
             .unwrap();
     }
-    let fcm = bad
-        .credentials
-        .test_connection(TestConnectionRequest {
-            provider: Provider::Fcm as i32,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let fcm = bad.test_connection(Provider::Fcm).await;
     assert!(!fcm.ok);
     assert!(
         fcm.detail.contains("iss is not the service account"),
         "{}",
         fcm.detail
     );
-    let hms = bad
-        .credentials
-        .test_connection(TestConnectionRequest {
-            provider: Provider::Hms as i32,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let hms = bad.test_connection(Provider::Hms).await;
     assert!(!hms.ok);
     assert!(hms.detail.contains("invalid client"), "{}", hms.detail);
     stack.stop().await;

@@ -393,36 +393,13 @@ async fn a_stored_message_whose_publish_was_lost_is_relayed() {
     acme.register("hal", "tok-hal").await;
     // A message stored as ingest stores it, but never published (as after a crash between
     // the commit and the publish).
-    let tenant = herald_core::ids::TenantId::from_trusted(acme.tenant_id.clone());
-    let id = herald_core::ids::MessageId::generate();
-    let now = herald_core::time::now_ms();
-    let accepted = herald_proto::bus::v1::MessageAccepted {
-        tenant_id: acme.tenant_id.clone(),
-        message_id: id.to_string(),
-        destination: Some(Destination {
-            kind: Some(destination::Kind::UserId("hal".into())),
-        }),
-        notification: Some(hello()),
-        correlation_id: String::new(),
-        accepted_at_ms: now - 10_000,
-        expires_at_ms: now + 600_000,
-        refusals: Vec::new(),
-    };
-    stack
-        .store
-        .insert_message(&herald_store::NewMessage {
-            id: id.clone(),
-            tenant_id: tenant,
-            idempotency_key: None,
-            request_digest: None,
-            body: prost::Message::encode_to_vec(&accepted),
-            callback_data: String::new(),
-            notify_url: String::new(),
-            created_at: now - 10_000,
-            expires_at: now + 600_000,
-        })
-        .await
-        .unwrap();
+    let id = stack
+        .store_unpublished(
+            &acme.tenant_id,
+            destination::Kind::UserId("hal".into()),
+            hello(),
+        )
+        .await;
     let status = acme.wait_settled(id.as_str()).await;
     assert_eq!(status.deliveries[0].status(), DeliveryStatus::Submitted);
     assert_eq!(stack.mocks.fcm.attempts("tok-hal"), 1);

@@ -362,14 +362,7 @@ async fn certificate_authentication_delivers_without_a_provider_token() {
         !push.headers.contains_key("authorization"),
         "a certificate, not a provider token"
     );
-    let test = acme
-        .credentials
-        .test_connection(TestConnectionRequest {
-            provider: Provider::Apns as i32,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let test = acme.test_connection(Provider::Apns).await;
     assert!(test.ok, "{}", test.detail);
     stack.stop().await;
 }
@@ -425,14 +418,7 @@ async fn one_provider_token_serves_many_sends_multiplexed_on_few_connections() {
 async fn test_connection_probes_apns_and_names_a_bad_key() {
     let stack = Stack::start(DbBackend::Sqlite).await;
     let mut good = stack.tenant("good").await;
-    let ok = good
-        .credentials
-        .test_connection(TestConnectionRequest {
-            provider: Provider::Apns as i32,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let ok = good.test_connection(Provider::Apns).await;
     assert!(ok.ok, "{}", ok.detail);
     assert!(ok.detail.contains("BadDeviceToken"), "{}", ok.detail);
     assert!(
@@ -441,14 +427,7 @@ async fn test_connection_probes_apns_and_names_a_bad_key() {
     );
     // Testing again reuses the credential's provider token: Apple allows one new token per
     // 20 minutes.
-    let again = good
-        .credentials
-        .test_connection(TestConnectionRequest {
-            provider: Provider::Apns as i32,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let again = good.test_connection(Provider::Apns).await;
     assert!(again.ok, "{}", again.detail);
     assert_eq!(stack.mocks.apns.provider_tokens_seen(), 1);
 
@@ -462,14 +441,7 @@ async fn test_connection_probes_apns_and_names_a_bad_key() {
         label: String::new(),
     };
     bad.credentials.set_credential(request).await.unwrap();
-    let failed = bad
-        .credentials
-        .test_connection(TestConnectionRequest {
-            provider: Provider::Apns as i32,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let failed = bad.test_connection(Provider::Apns).await;
     assert!(!failed.ok);
     assert_eq!(failed.detail, "UnrelatedKeyIdInToken");
     stack.stop().await;

@@ -125,38 +125,14 @@ async fn the_router_reads_a_push_id_and_never_registers_one() {
     let mut acme = stack.tenant("acme").await;
     // A message stored as ingest would store it, but whose push id is not (or no longer)
     // registered: the relay publishes it, and the router finds no device.
-    let tenant = herald_core::ids::TenantId::from_trusted(acme.tenant_id.clone());
-    let id = herald_core::ids::MessageId::generate();
-    let now = herald_core::time::now_ms();
-    let accepted = herald_proto::bus::v1::MessageAccepted {
-        tenant_id: acme.tenant_id.clone(),
-        message_id: id.to_string(),
-        destination: to(PushId {
-            platform: Platform::Android as i32,
-            token: "tok-gone".into(),
-            ..Default::default()
-        })
-        .destination,
-        notification: Some(hello()),
-        accepted_at_ms: now - 10_000,
-        expires_at_ms: now + 600_000,
+    let push_id = PushId {
+        platform: Platform::Android as i32,
+        token: "tok-gone".into(),
         ..Default::default()
     };
-    stack
-        .store
-        .insert_message(&herald_store::NewMessage {
-            id: id.clone(),
-            tenant_id: tenant,
-            idempotency_key: None,
-            request_digest: None,
-            body: prost::Message::encode_to_vec(&accepted),
-            callback_data: String::new(),
-            notify_url: String::new(),
-            created_at: now - 10_000,
-            expires_at: now + 600_000,
-        })
-        .await
-        .unwrap();
+    let id = stack
+        .store_unpublished(&acme.tenant_id, destination::Kind::PushId(push_id), hello())
+        .await;
     let status = acme.wait_settled(id.as_str()).await;
     let message = status.message.unwrap();
     assert_eq!(message.state(), MessageState::Failed);

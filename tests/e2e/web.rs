@@ -267,42 +267,25 @@ async fn subscriptions_are_checked_and_http_endpoints_need_the_tenants_consent()
         err.message()
     );
 
-    let settings = TenantSettings {
-        allow_http_web_push: true,
+    let allow_http = UpdateTenantRequest {
+        tenant: Some(Tenant {
+            tenant_id: acme.tenant_id.clone(),
+            settings: Some(TenantSettings {
+                allow_http_web_push: true,
+            }),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["settings.allow_http_web_push".into()],
+        }),
     };
     let mut admin = stack.admin().await;
-    admin
-        .admin
-        .update_tenant(UpdateTenantRequest {
-            tenant: Some(Tenant {
-                tenant_id: acme.tenant_id.clone(),
-                settings: Some(settings),
-                ..Default::default()
-            }),
-            update_mask: Some(prost_types::FieldMask {
-                paths: vec!["settings.allow_http_web_push".into()],
-            }),
-        })
-        .await
-        .unwrap();
+    admin.admin.update_tenant(allow_http.clone()).await.unwrap();
     acme.devices
         .register_device(register(http, &subscription.p256dh))
         .await
         .expect("http allowed now");
-    let err = acme
-        .admin
-        .update_tenant(UpdateTenantRequest {
-            tenant: Some(Tenant {
-                tenant_id: acme.tenant_id.clone(),
-                settings: Some(settings),
-                ..Default::default()
-            }),
-            update_mask: Some(prost_types::FieldMask {
-                paths: vec!["settings.allow_http_web_push".into()],
-            }),
-        })
-        .await
-        .unwrap_err();
+    let err = acme.admin.update_tenant(allow_http).await.unwrap_err();
     assert_eq!(
         err.code(),
         Code::PermissionDenied,

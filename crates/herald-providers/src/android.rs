@@ -86,6 +86,21 @@ impl<'a> AndroidView<'a> {
         self.priority >= 4 && !self.delay_while_idle
     }
 
+    /// The provider's priority word for [`AndroidView::high_priority`] (FCM's `priority`, HMS's
+    /// `urgency`).
+    pub fn priority_word(&self) -> &'static str {
+        if self.high_priority() {
+            "HIGH"
+        } else {
+            "NORMAL"
+        }
+    }
+
+    /// The time to live left now, at most `cap` seconds, as a duration string (`"3600s"`).
+    pub fn ttl(&self, target: Target<'_>, cap: u32) -> String {
+        format!("{}s", target.remaining(self.ttl_seconds.min(cap)))
+    }
+
     /// The sound when it is a file URL (the seeds' "URL of the sound file"): providers play only
     /// sounds bundled with the app, so the URL travels in the data for the app to play.
     pub fn sound_url(&self) -> Option<&'a str> {

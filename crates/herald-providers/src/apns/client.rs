@@ -240,18 +240,9 @@ mod tests {
         )
     }
 
-    #[tokio::test]
-    async fn one_provider_token_serves_concurrent_sends_multiplexed_on_http2() {
-        let ca = TestCa::new().unwrap();
-        let mock = MockApns::start(&ca).await.unwrap();
-        let apns = client(&ca, &mock, &token_credential(&mock, KEY_ID));
-        let tokens: Vec<String> = (1..=30).map(device).collect();
-        for token in &tokens {
-            mock.script(
-                token,
-                [Answer::delayed(std::time::Duration::from_millis(100))],
-            );
-        }
+    /// Sends an alert to each of `count` devices at once; every one must be submitted.
+    async fn send_all_at_once(apns: &ApnsClient, count: usize) {
+        let tokens: Vec<String> = (1..=count).map(device).collect();
         let requests: Vec<ApnsRequest> = tokens.iter().map(|t| alert(t)).collect();
         let outcomes = futures::future::join_all(
             requests
@@ -266,6 +257,15 @@ mod tests {
                 .all(|o| matches!(o, SendOutcome::Submitted { .. })),
             "{outcomes:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn one_provider_token_serves_concurrent_sends_multiplexed_on_http2() {
+        let ca = TestCa::new().unwrap();
+        let mock = MockApns::start(&ca).await.unwrap();
+        let apns = client(&ca, &mock, &token_credential(&mock, KEY_ID));
+        mock.answer_by_default(Answer::delayed(std::time::Duration::from_millis(100)));
+        send_all_at_once(&apns, 30).await;
         assert_eq!(mock.provider_tokens_seen(), 1, "one JWT for every send");
         assert!(
             mock.max_streams_in_flight() > 1,
@@ -292,21 +292,7 @@ mod tests {
         let mock = MockApns::start(&ca).await.unwrap();
         mock.answer_by_default(Answer::delayed(std::time::Duration::from_millis(50)));
         let apns = client(&ca, &mock, &token_credential(&mock, KEY_ID));
-        let tokens: Vec<String> = (1..=50).map(device).collect();
-        let requests: Vec<ApnsRequest> = tokens.iter().map(|t| alert(t)).collect();
-        let outcomes = futures::future::join_all(
-            requests
-                .iter()
-                .zip(&tokens)
-                .map(|(r, t)| apns.send(r, t, false)),
-        )
-        .await;
-        assert!(
-            outcomes
-                .iter()
-                .all(|o| matches!(o, SendOutcome::Submitted { .. })),
-            "{outcomes:?}"
-        );
+        send_all_at_once(&apns, 50).await;
         assert!(
             mock.connections() <= crate::http::CONNECTIONS,
             "50 concurrent sends on a cold pool opened {} connections",

@@ -23,18 +23,8 @@ pub fn payload_size(notification: &Notification) -> usize {
 fn message(n: &Notification, target: Target<'_>) -> Map<String, Value> {
     let view = AndroidView::of(n);
     let mut android = Map::new();
-    android.insert(
-        "priority".into(),
-        json!(if view.high_priority() {
-            "HIGH"
-        } else {
-            "NORMAL"
-        }),
-    );
-    android.insert(
-        "ttl".into(),
-        json!(format!("{}s", target.remaining(view.ttl_seconds))),
-    );
+    android.insert("priority".into(), json!(view.priority_word()));
+    android.insert("ttl".into(), json!(view.ttl(target, u32::MAX)));
     insert_non_empty(&mut android, "collapse_key", view.collapse_key);
 
     let mut message = Map::new();

@@ -56,21 +56,8 @@ fn message(n: &Notification, target: Target<'_>, app: AppSettings<'_>) -> Map<St
             .collect(),
     );
     let mut android = Map::new();
-    android.insert(
-        "urgency".into(),
-        json!(if view.high_priority() {
-            "HIGH"
-        } else {
-            "NORMAL"
-        }),
-    );
-    android.insert(
-        "ttl".into(),
-        json!(format!(
-            "{}s",
-            target.remaining(view.ttl_seconds.min(MAX_TTL_SECONDS))
-        )),
-    );
+    android.insert("urgency".into(), json!(view.priority_word()));
+    android.insert("ttl".into(), json!(view.ttl(target, MAX_TTL_SECONDS)));
     if view.silent {
         // Push Kit delivers a high-priority data message only in a category it allows for them.
         if view.high_priority() {
