@@ -13,6 +13,7 @@ pub mod http;
 mod jwt;
 pub mod limits;
 pub mod payload;
+mod refusal;
 pub mod token;
 pub mod webpush;
 

@@ -4,7 +4,7 @@
 use herald_proto::v1::{Notification, Provider};
 
 use super::payload::{is_voip, payload_size};
-use crate::limits::Refusal;
+use crate::refusal::Refusal;
 
 /// APNs's limit on a payload; VoIP pushes may carry more.
 pub const MAX_PAYLOAD_BYTES: usize = 4096;

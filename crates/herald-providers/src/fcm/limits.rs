@@ -3,7 +3,7 @@
 use herald_proto::v1::{Notification, Provider};
 
 use super::payload::payload_size;
-use crate::limits::Refusal;
+use crate::refusal::Refusal;
 
 /// FCM's limit on a message's payload.
 pub const MAX_PAYLOAD_BYTES: usize = 4096;

@@ -6,12 +6,10 @@ use herald_proto::v1::{ActionType, Notification, Provider};
 
 use super::payload::payload_size;
 use crate::android::AndroidView;
-use crate::limits::Refusal;
+use crate::refusal::Refusal;
 
 /// HMS's limit on a message body, tokens excluded.
 pub const MAX_PAYLOAD_BYTES: usize = 4096;
-/// HMS caches a message for at most 15 days; a longer TTL is sent as this.
-pub const MAX_TTL_SECONDS: u32 = 1_296_000;
 
 /// Whether HMS would take `n`.
 pub fn check(n: &Notification) -> Result<(), Refusal> {

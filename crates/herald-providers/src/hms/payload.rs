@@ -9,9 +9,11 @@
 use herald_proto::v1::{ActionType, Notification};
 use serde_json::{Map, Value, json};
 
-use super::limits::MAX_TTL_SECONDS;
 use crate::android::AndroidView;
 use crate::payload::{Target, buttons, insert_non_empty};
+
+/// HMS caches a message for at most 15 days; a longer TTL is sent as this.
+pub const MAX_TTL_SECONDS: u32 = 1_296_000;
 
 /// The app's settings that shape its pushes (from its HMS credential).
 #[derive(Clone, Copy, Debug, Default)]

@@ -7,7 +7,7 @@ use herald_proto::v1::{Notification, Provider};
 use super::ece::{self, EceError};
 use super::from_b64url;
 use super::payload::plaintext_size;
-use crate::limits::Refusal;
+use crate::refusal::Refusal;
 
 /// Whether a push service would take `n`.
 pub fn check(n: &Notification) -> Result<(), Refusal> {
