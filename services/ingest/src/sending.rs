@@ -13,8 +13,10 @@ use herald_core::time::now_ms;
 use herald_core::validate::Audience;
 use herald_core::{Error, Result, options, validate};
 use herald_proto::bus::v1::{MessageAccepted, ProviderRefusal};
-use herald_proto::v1::{Browser, Platform, Provider, SendRequest, SendResponse, destination};
-use herald_providers::limits;
+use herald_proto::v1::{
+    Browser, Notification, Platform, Provider, SendRequest, SendResponse, destination,
+};
+use herald_providers::limits::{self, Refusal};
 use herald_store::{DeviceProfile, InsertedMessage, NewMessage};
 use prost::Message as _;
 use sha2::{Digest as _, Sha256};
@@ -74,21 +76,49 @@ impl Api {
     ) -> Result<Vec<Result<Prepared>>> {
         let audiences: Vec<Result<Audience>> =
             requests.iter().map(validate::send_request).collect();
-        let known = self.read_known(tenant, &requests, &audiences).await?;
+        // Most notifications fit every provider: only one that some provider would refuse
+        // needs to know which providers its destination reaches.
+        let fits_all: Vec<bool> = requests
+            .iter()
+            .zip(&audiences)
+            .map(|(req, audience)| {
+                audience.is_ok()
+                    && limits::judge(
+                        req.notification
+                            .as_ref()
+                            .unwrap_or(&Notification::default()),
+                        &ALL_PROVIDERS,
+                    )
+                    .is_ok_and(|refusals| refusals.is_empty())
+            })
+            .collect();
+        let known = self
+            .read_known(tenant, &requests, &audiences, &fits_all)
+            .await?;
         Ok(requests
             .into_iter()
             .zip(audiences)
-            .map(|(req, audience)| self.prepare(tenant, req, audience?, &known))
+            .zip(fits_all)
+            .map(|((req, audience), fits)| {
+                let audience = audience?;
+                let refusals = if fits {
+                    Vec::new()
+                } else {
+                    reachable_refusals(&req, &audience, &known)?
+                };
+                self.prepare(tenant, req, audience, known.allow_http, refusals)
+            })
             .collect())
     }
 
-    /// Reads what judging the requests needs: the tenant's settings for web push ids, the
-    /// providers of the users' and devices' the requests name.
+    /// Reads what judging the requests needs: the tenant's settings for web push ids, and the
+    /// providers of the users and devices named by requests that do not fit every provider.
     async fn read_known(
         &self,
         tenant: &TenantId,
         requests: &[SendRequest],
         audiences: &[Result<Audience>],
+        fits_all: &[bool],
     ) -> Result<Known> {
         let mut known = Known {
             allow_http: requests.iter().any(to_web_push_id)
@@ -97,7 +127,12 @@ impl Api {
         };
         let mut users: Vec<&str> = Vec::new();
         let mut devices = HashSet::new();
-        for audience in audiences.iter().flatten() {
+        let unfit = audiences
+            .iter()
+            .zip(fits_all)
+            .filter(|(_, fits)| !**fits)
+            .filter_map(|(audience, _)| audience.as_ref().ok());
+        for audience in unfit {
             match audience {
                 Audience::User(user) => users.push(user),
                 Audience::Device(id) => {
@@ -124,46 +159,18 @@ impl Api {
         Ok(known)
     }
 
-    /// One request as the message to store.
+    /// One request as the message to store, with the providers that would refuse it.
     fn prepare(
         &self,
         tenant: &TenantId,
         req: SendRequest,
         audience: Audience,
-        known: &Known,
+        allow_http: bool,
+        refusals: Vec<Refusal>,
     ) -> Result<Prepared> {
-        // The providers the destination can reach now; a destination with no device yet could
-        // reach any by the time it is routed.
-        let reachable: Vec<Provider> = match &audience {
-            Audience::User(user) => known.user_providers.get(user).cloned().unwrap_or_default(),
-            Audience::Device(id) => known
-                .device_providers
-                .get(id.as_str())
-                .map(|p| vec![*p])
-                .unwrap_or_default(),
-            Audience::PushId { platform, .. } => provider_for(*platform).into_iter().collect(),
-        };
-        let push_id = push_id_device(audience, known.allow_http)?;
-        let notification = req.notification.clone().unwrap_or_default();
-        let reachable = if reachable.is_empty() {
-            ALL_PROVIDERS.to_vec()
-        } else {
-            ALL_PROVIDERS
-                .into_iter()
-                .filter(|p| reachable.contains(p))
-                .collect()
-        };
-        let refusals = limits::judge(&notification, &reachable).map_err(|refused| {
-            let reasons: Vec<String> = refused.into_iter().map(|r| r.reason).collect();
-            Error::invalid(
-                "notification",
-                format!(
-                    "no provider it can reach would take it: {}",
-                    reasons.join("; ")
-                ),
-            )
-        })?;
+        let push_id = push_id_device(audience, allow_http)?;
         let request_digest = (!req.idempotency_key.is_empty()).then(|| request_digest(&req));
+        let notification = req.notification.unwrap_or_default();
         let now = now_ms();
         let id = MessageId::generate();
         let ttl_ms = i64::from(options::effective_ttl(&notification)) * 1000;
@@ -261,6 +268,40 @@ impl Api {
         tracing::debug!(count = answers.len(), "messages accepted");
         Ok(answers)
     }
+}
+
+/// The providers the request's destination reaches that would refuse its notification, or the
+/// error that refuses it when every one of them would. The destination reaches the platforms of
+/// its devices now; one with no device yet could reach any provider by the time it is routed.
+fn reachable_refusals(
+    req: &SendRequest,
+    audience: &Audience,
+    known: &Known,
+) -> Result<Vec<Refusal>> {
+    let reachable: Vec<Provider> = match audience {
+        Audience::User(user) => known.user_providers.get(user).cloned().unwrap_or_default(),
+        Audience::Device(id) => known
+            .device_providers
+            .get(id.as_str())
+            .map(|p| vec![*p])
+            .unwrap_or_default(),
+        Audience::PushId { platform, .. } => provider_for(*platform).into_iter().collect(),
+    };
+    let reachable: Vec<Provider> = ALL_PROVIDERS
+        .into_iter()
+        .filter(|p| reachable.is_empty() || reachable.contains(p))
+        .collect();
+    let notification = req.notification.clone().unwrap_or_default();
+    limits::judge(&notification, &reachable).map_err(|refused| {
+        let reasons: Vec<String> = refused.into_iter().map(|r| r.reason).collect();
+        Error::invalid(
+            "notification",
+            format!(
+                "no provider it can reach would take it: {}",
+                reasons.join("; ")
+            ),
+        )
+    })
 }
 
 /// The device a push id names, once it passed the checks a registration makes.
