@@ -235,7 +235,7 @@ async fn a_send_batch_published_again_does_not_resend_settled_deliveries() {
         attempt: 1,
         routed_again: true,
     };
-    let mut again = herald_bus::send_batches("fcm", vec![task], 0);
+    let mut again = herald_bus::send_batches(herald_proto::v1::Provider::Fcm, vec![task], 0);
     again[0].msg_id = format!("{}-recomposed", again[0].msg_id);
     let bus = Bus::connect(&stack.nats.url()).await.unwrap();
     bus.publish_all(again).await.unwrap();

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use herald_proto::bus::v1::{DeliveryReceipt, ReceiptBatch, SendBatch, SendTask};
+use herald_proto::v1::Provider;
 
 use crate::{Outgoing, batch_id, chunks, subjects};
 
@@ -40,7 +41,7 @@ pub fn accepted_batches(tenant: &str, messages: Vec<Accepted>) -> Vec<Outgoing> 
 
 /// Send batches for one provider's sender: per tenant, in chunks, each tried no earlier than
 /// `not_before_ms` (0: at once).
-pub fn send_batches(provider: &str, tasks: Vec<SendTask>, not_before_ms: i64) -> Vec<Outgoing> {
+pub fn send_batches(provider: Provider, tasks: Vec<SendTask>, not_before_ms: i64) -> Vec<Outgoing> {
     let mut out = Vec::new();
     for (tenant, tasks) in by_tenant(tasks, |t| &t.tenant_id) {
         let subject = subjects::send(provider, &tenant);
@@ -114,7 +115,7 @@ mod tests {
     fn send_batches_split_by_tenant_and_size_and_name_their_contents() {
         let mut tasks: Vec<SendTask> = (0..300).map(|i| task("t1", &format!("d{i}"), 1)).collect();
         tasks.push(task("t2", "x", 1));
-        let out = send_batches("fcm", tasks, 0);
+        let out = send_batches(Provider::Fcm, tasks, 0);
         let shape: Vec<(&str, usize)> = out
             .iter()
             .map(|o| {
@@ -131,9 +132,9 @@ mod tests {
             ]
         );
         // The same tasks make the same ids; another attempt is another batch.
-        let again = send_batches("fcm", vec![task("t2", "x", 1)], 0);
+        let again = send_batches(Provider::Fcm, vec![task("t2", "x", 1)], 0);
         assert_eq!(again[0].msg_id, out[2].msg_id);
-        let retry = send_batches("fcm", vec![task("t2", "x", 2)], 0);
+        let retry = send_batches(Provider::Fcm, vec![task("t2", "x", 2)], 0);
         assert_ne!(retry[0].msg_id, out[2].msg_id);
     }
 

@@ -1,5 +1,8 @@
 //! Subject names. Every subject ends with the tenant id, so a deployment can scope permissions
-//! and metrics per tenant.
+//! and metrics per tenant; a provider is spelled as `herald_core::names` spells it.
+
+use herald_core::names::Named as _;
+use herald_proto::v1::Provider;
 
 pub const INGEST_ALL: &str = "herald.ingest.>";
 pub const SEND_ALL: &str = "herald.send.>";
@@ -11,13 +14,13 @@ pub fn ingest(tenant: &str) -> String {
 }
 
 /// Send tasks for one provider (router → sender-<provider>).
-pub fn send(provider: &str, tenant: &str) -> String {
-    format!("herald.send.{provider}.{tenant}")
+pub fn send(provider: Provider, tenant: &str) -> String {
+    format!("herald.send.{}.{tenant}", provider.name())
 }
 
 /// The filter of one provider's sender consumer.
-pub fn send_filter(provider: &str) -> String {
-    format!("herald.send.{provider}.>")
+pub fn send_filter(provider: Provider) -> String {
+    format!("herald.send.{}.>", provider.name())
 }
 
 /// Receipts of a tenant (senders and device reports → receipt).

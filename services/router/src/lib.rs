@@ -21,7 +21,6 @@ use std::time::Duration;
 
 use herald_bus::{Bus, BusError, Disposition, INGEST_STREAM, Message, subjects};
 use herald_core::ids::DeliveryId;
-use herald_core::names::Named as _;
 use herald_core::time::now_ms;
 use herald_proto::bus::v1::{AcceptedBatch, MessageAccepted, SendTask};
 use herald_proto::v1::Provider;
@@ -170,7 +169,7 @@ impl Router {
         }
         let mut outgoing = herald_bus::receipt_batches(receipts);
         for (provider, tasks) in tasks {
-            outgoing.extend(herald_bus::send_batches(provider.name(), tasks, 0));
+            outgoing.extend(herald_bus::send_batches(provider, tasks, 0));
         }
         Ok(outgoing)
     }

@@ -60,7 +60,7 @@ pub async fn run(
         .pull_consumer(
             SEND_STREAM,
             &name,
-            &subjects::send_filter(config.provider.name()),
+            &subjects::send_filter(config.provider),
             Duration::from_secs(90),
             max_ack_pending,
         )
@@ -147,11 +147,7 @@ impl Worker {
             }
         }
         let mut outgoing = herald_bus::receipt_batches(receipts);
-        outgoing.extend(herald_bus::send_batches(
-            self.kind.name(),
-            retries,
-            not_before,
-        ));
+        outgoing.extend(herald_bus::send_batches(self.kind, retries, not_before));
         match self.bus.publish_all(outgoing).await {
             Ok(()) => Disposition::Ack,
             Err(err) => {

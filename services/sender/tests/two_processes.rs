@@ -127,7 +127,7 @@ async fn two_sender_processes_share_one_consumer_and_send_each_push_once() {
             routed_again: false,
         };
         // A batch each, so both processes take a share.
-        herald_bus::send_batches("fcm", vec![task], 0)
+        herald_bus::send_batches(herald_proto::v1::Provider::Fcm, vec![task], 0)
     });
     bus.publish_all(tasks.flatten().collect::<Vec<_>>())
         .await
