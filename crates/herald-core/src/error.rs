@@ -40,14 +40,15 @@ impl Error {
         Self::Internal(err.to_string())
     }
 
-    /// The error of one part of a request (`requests[3]`): a field is named from the whole
-    /// request.
+    /// The error of one part of a request (`requests[3]`): a field, and an option not built
+    /// yet, are named from the whole request.
     pub fn within(self, prefix: &str) -> Self {
         match self {
             Self::InvalidArgument { field, reason } => Self::InvalidArgument {
                 field: format!("{prefix}.{field}"),
                 reason,
             },
+            Self::Unimplemented(what) => Self::Unimplemented(format!("{prefix}.{what}")),
             other => other,
         }
     }
@@ -126,8 +127,14 @@ mod tests {
             details.bad_request().unwrap().field_violations[0].field,
             "requests[3].notification.title"
         );
-        let unbuilt = Error::Unimplemented("destination.topic".into()).into_rpc_status();
+        let unbuilt = Error::Unimplemented("destination.topic".into())
+            .within("requests[2]")
+            .into_rpc_status();
         assert_eq!(unbuilt.code, tonic::Code::Unimplemented as i32);
+        assert_eq!(
+            unbuilt.message,
+            "requests[2].destination.topic is not implemented yet"
+        );
         assert!(unbuilt.details.is_empty());
     }
 

@@ -61,38 +61,41 @@ pub fn message_settled(state: MessageState) -> bool {
 
 /// What a message answers: its stored state, until every delivery of a routed message has
 /// settled; then SUBMITTED (all reached their provider), FAILED (none did) or PARTIALLY_FAILED,
-/// the last two with a reason counting the failures.
+/// the last two with a reason that counts the failures and gives the first one's cause.
+/// `deliveries` are each delivery's status and reason.
 pub fn message_state(
     stored: MessageState,
-    deliveries: &[DeliveryStatus],
+    deliveries: &[(DeliveryStatus, &str)],
 ) -> (MessageState, Option<String>) {
     use DeliveryStatus::*;
     if stored != MessageState::Routed
         || deliveries.is_empty()
-        || deliveries.iter().any(|d| matches!(d, Queued | Unspecified))
+        || deliveries
+            .iter()
+            .any(|(status, _)| matches!(status, Queued | Unspecified))
     {
         return (stored, None);
     }
-    let total = deliveries.len();
-    let failed = deliveries
+    let failures: Vec<&str> = deliveries
         .iter()
-        .filter(|d| matches!(d, Failed | Expired))
-        .count();
-    match failed {
-        0 => (MessageState::Submitted, None),
-        1 if total == 1 => (
-            MessageState::Failed,
-            Some("its delivery failed or expired".into()),
-        ),
-        n if n == total => (
-            MessageState::Failed,
-            Some(format!("all {total} deliveries failed or expired")),
-        ),
-        n => (
-            MessageState::PartiallyFailed,
-            Some(format!("{n} of {total} deliveries failed or expired")),
-        ),
-    }
+        .filter(|(status, _)| matches!(status, Failed | Expired))
+        .map(|(_, reason)| *reason)
+        .collect();
+    let Some(first) = failures.first() else {
+        return (MessageState::Submitted, None);
+    };
+    let (total, failed) = (deliveries.len(), failures.len());
+    let reason = match (failed, total) {
+        (1, 1) => format!("its delivery failed: {first}"),
+        (n, t) if n == t => format!("all {t} deliveries failed or expired; the first: {first}"),
+        (n, t) => format!("{n} of {t} deliveries failed or expired; the first: {first}"),
+    };
+    let state = if failed == total {
+        MessageState::Failed
+    } else {
+        MessageState::PartiallyFailed
+    };
+    (state, Some(reason))
 }
 
 #[cfg(test)]
@@ -123,27 +126,35 @@ mod tests {
         use MessageState as M;
         assert_eq!(message_state(M::Accepted, &[]), (M::Accepted, None));
         assert_eq!(
-            message_state(M::Routed, &[Submitted, Queued]),
+            message_state(M::Routed, &[(Submitted, ""), (Queued, "")]),
             (M::Routed, None)
         );
         assert_eq!(
-            message_state(M::Routed, &[Submitted, Read]),
+            message_state(M::Routed, &[(Submitted, ""), (Read, "")]),
             (M::Submitted, None)
         );
         assert_eq!(
-            message_state(M::Routed, &[Submitted, Failed, Expired]),
+            message_state(
+                M::Routed,
+                &[(Submitted, ""), (Failed, "UNREGISTERED"), (Expired, "ttl")]
+            ),
             (
                 M::PartiallyFailed,
-                Some("2 of 3 deliveries failed or expired".into())
+                Some("2 of 3 deliveries failed or expired; the first: UNREGISTERED".into())
             )
         );
         assert_eq!(
-            message_state(M::Routed, &[Failed]),
-            (M::Failed, Some("its delivery failed or expired".into()))
+            message_state(M::Routed, &[(Failed, "no fcm credential")]),
+            (
+                M::Failed,
+                Some("its delivery failed: no fcm credential".into())
+            )
         );
         assert_eq!(
-            message_state(M::Routed, &[Failed, Expired]).1.as_deref(),
-            Some("all 2 deliveries failed or expired")
+            message_state(M::Routed, &[(Failed, "a"), (Expired, "b")])
+                .1
+                .as_deref(),
+            Some("all 2 deliveries failed or expired; the first: a")
         );
         assert_eq!(message_state(M::Failed, &[]), (M::Failed, None));
     }

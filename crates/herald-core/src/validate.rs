@@ -244,15 +244,20 @@ fn action_fields(field: &str, action: &herald_proto::v1::Action) -> Result<()> {
         ActionType::OpenUrl | ActionType::OpenWebview => {
             http_url(&format!("{field}.url"), &action.url)
         }
-        ActionType::Deeplink => {
-            if action.url.is_empty() || url::Url::parse(&action.url).is_err() {
-                return Err(Error::invalid(
+        ActionType::Deeplink => match url::Url::parse(&action.url) {
+            // A deep link opens the app; a scheme that runs or embeds content is no app's.
+            Ok(link) if ["javascript", "data", "vbscript", "file"].contains(&link.scheme()) => {
+                Err(Error::invalid(
                     format!("{field}.url"),
-                    "a deep link (scheme://…) is required",
-                ));
+                    format!("a {}: URL is not a deep link", link.scheme()),
+                ))
             }
-            Ok(())
-        }
+            Ok(_) => Ok(()),
+            Err(_) => Err(Error::invalid(
+                format!("{field}.url"),
+                "a deep link (scheme://…) is required",
+            )),
+        },
         ActionType::OpenHtml if action.html.is_empty() => Err(Error::invalid(
             format!("{field}.html"),
             "required for OPEN_HTML",
@@ -521,6 +526,20 @@ mod tests {
                     },
                 ),
                 "notification.web.on_click_url",
+            ),
+            (
+                send(
+                    user(),
+                    Notification {
+                        action: Some(Action {
+                            r#type: ActionType::Deeplink as i32,
+                            url: "JavaScript:alert(2)".into(),
+                            html: String::new(),
+                        }),
+                        ..hello()
+                    },
+                ),
+                "notification.action.url",
             ),
             (
                 send(

@@ -7,15 +7,16 @@ use herald_proto::v1::admin_server::Admin;
 use herald_proto::v1::*;
 use tonic::{Request, Response, Status};
 
+use crate::Api;
 use crate::auth::Caller;
 use crate::convert::{api_key, tenant_of};
-use crate::{Api, pages};
+use crate::pages::Page;
 
-/// A tenant's display name: 1 to 200 characters.
-fn display_name(raw: &str) -> Result<&str> {
+/// A tenant's display name (the request's `field`): 1 to 200 characters.
+fn display_name<'a>(field: &str, raw: &'a str) -> Result<&'a str> {
     let name = raw.trim();
     if name.is_empty() || name.len() > 200 {
-        return Err(Error::invalid("display_name", "1 to 200 characters"));
+        return Err(Error::invalid(field, "1 to 200 characters"));
     }
     Ok(name)
 }
@@ -55,7 +56,7 @@ impl Admin for Api {
                 Error::PermissionDenied("creating tenants needs the admin key".into()).into(),
             );
         }
-        let name = display_name(&request.get_ref().display_name)?;
+        let name = display_name("display_name", &request.get_ref().display_name)?;
         let tenant = self.store.create_tenant(name).await.map_err(Error::from)?;
         tracing::info!(tenant_id = %tenant.id, "tenant created");
         Ok(Response::new(tenant_of(tenant)))
@@ -90,7 +91,10 @@ impl Admin for Api {
         };
         for path in &paths {
             match path.as_str() {
-                "display_name" => tenant.display_name = display_name(&change.display_name)?.into(),
+                "display_name" => {
+                    tenant.display_name =
+                        display_name("tenant.display_name", &change.display_name)?.into();
+                }
                 "settings" => tenant.settings.allow_http_web_push = settings.allow_http_web_push,
                 "settings.allow_http_web_push" => {
                     tenant.settings.allow_http_web_push = settings.allow_http_web_push;
@@ -99,7 +103,7 @@ impl Admin for Api {
                     return Err(Error::invalid(
                         "update_mask",
                         format!(
-                            "{other:?} cannot be changed (display_name, settings, settings.allow_http_web_push)"
+                            "{other:?} is not a field that can be updated (display_name, settings, settings.allow_http_web_push)"
                         ),
                     )
                     .into());
@@ -154,16 +158,19 @@ impl Admin for Api {
         let caller = self.caller(request.metadata()).await?;
         let req = request.get_ref();
         let tenant = self.key_tenant(caller, &req.tenant_id).await?;
-        let list = format!("api_keys/{tenant}");
-        let after = pages::after(&list, &req.page_token)?;
-        let limit = pages::size(req.page_size);
+        let page = Page::read(
+            &self.config.master_key,
+            format!("api_keys/{tenant}"),
+            req.page_size,
+            &req.page_token,
+        )?;
         let keys = self
             .store
-            .list_api_keys(&tenant, after.as_deref(), limit)
+            .list_api_keys(&tenant, page.after.as_deref(), page.limit)
             .await
             .map_err(Error::from)?;
         Ok(Response::new(ListApiKeysResponse {
-            next_page_token: pages::next(&list, &keys, limit, |k| k.id.to_string()),
+            next_page_token: page.next_token(&keys, |k| k.id.to_string()),
             api_keys: keys.into_iter().map(api_key).collect(),
         }))
     }

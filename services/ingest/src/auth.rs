@@ -67,7 +67,9 @@ fn bearer(metadata: &MetadataMap) -> Result<&str> {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, key)| key.trim())
         .filter(|key| !key.is_empty())
-        .ok_or_else(|| Error::Unauthenticated("missing authorization: Bearer <API key>".into()))
+        .ok_or_else(|| {
+            Error::Unauthenticated("the authorization header must be `Bearer <API key>`".into())
+        })
 }
 
 impl Api {

@@ -14,8 +14,9 @@ use herald_store::{CredentialError, CredentialRecord};
 use prost::Message as _;
 use tonic::{Request, Response, Status};
 
+use crate::Api;
 use crate::convert::credential;
-use crate::{Api, pages};
+use crate::pages::Page;
 
 impl Api {
     /// Opens a client with a credential's bytes: the check that it is usable.
@@ -95,16 +96,19 @@ impl Credentials for Api {
     ) -> Result<Response<ListCredentialsResponse>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
         let req = request.get_ref();
-        let list = format!("credentials/{tenant}");
-        let after = pages::after(&list, &req.page_token)?;
-        let limit = pages::size(req.page_size);
+        let page = Page::read(
+            &self.config.master_key,
+            format!("credentials/{tenant}"),
+            req.page_size,
+            &req.page_token,
+        )?;
         let records = self
             .store
-            .list_credentials(&tenant, after.as_deref(), limit)
+            .list_credentials(&tenant, page.after.as_deref(), page.limit)
             .await
             .map_err(Error::from)?;
         Ok(Response::new(ListCredentialsResponse {
-            next_page_token: pages::next(&list, &records, limit, |c| c.provider.name().to_owned()),
+            next_page_token: page.next_token(&records, |c| c.provider.name().to_owned()),
             credentials: records.into_iter().map(credential).collect(),
         }))
     }

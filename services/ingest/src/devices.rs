@@ -7,8 +7,9 @@ use herald_proto::v1::*;
 use herald_store::DeviceProfile;
 use tonic::{Request, Response, Status};
 
+use crate::Api;
 use crate::convert::device;
-use crate::{Api, pages};
+use crate::pages::Page;
 
 fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
@@ -129,18 +130,21 @@ impl Devices for Api {
     ) -> Result<Response<ListDevicesResponse>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
         let req = request.get_ref();
-        let list = format!("devices/{tenant}/{}", req.user_id);
-        let after = pages::after(&list, &req.page_token)?;
-        let limit = pages::size(req.page_size);
+        let page = Page::read(
+            &self.config.master_key,
+            format!("devices/{tenant}/{}", req.user_id),
+            req.page_size,
+            &req.page_token,
+        )?;
         let user = non_empty(&req.user_id);
-        let after = after.map(DeviceId::from_trusted);
+        let after = page.after.clone().map(DeviceId::from_trusted);
         let records = self
             .store
-            .list_devices(&tenant, user.as_deref(), after.as_ref(), limit)
+            .list_devices(&tenant, user.as_deref(), after.as_ref(), page.limit)
             .await
             .map_err(Error::from)?;
         Ok(Response::new(ListDevicesResponse {
-            next_page_token: pages::next(&list, &records, limit, |d| d.id.to_string()),
+            next_page_token: page.next_token(&records, |d| d.id.to_string()),
             devices: records.into_iter().map(device).collect(),
         }))
     }

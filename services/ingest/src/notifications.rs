@@ -89,8 +89,11 @@ impl Notifications for Api {
             .deliveries_of_message(&tenant, &id)
             .await
             .map_err(Error::from)?;
-        let statuses: Vec<DeliveryStatus> = deliveries.iter().map(|d| d.status).collect();
-        let (state, reason) = message_state(record.state, &statuses);
+        let settled: Vec<(DeliveryStatus, &str)> = deliveries
+            .iter()
+            .map(|d| (d.status, d.reason.as_str()))
+            .collect();
+        let (state, reason) = message_state(record.state, &settled);
         let mut message = message(record, accepted);
         message.state = state as i32;
         if let Some(reason) = reason {

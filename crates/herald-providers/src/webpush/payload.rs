@@ -80,7 +80,14 @@ fn message(n: &Notification, w: &WebOptions, target: Target<'_>) -> Value {
     if !n.silent {
         insert_non_empty(&mut message, "title", &pick(&w.title, &n.title));
         insert_non_empty(&mut message, "body", &pick(&w.body, &n.body));
-        insert_non_empty(&mut message, "icon", &pick(&w.icon, &n.icon));
+        // The common icon is an Android resource name or a URL; only a URL means anything to
+        // a browser (web.icon, checked at ingest, always is one).
+        let common_icon = if n.icon.starts_with("https://") || n.icon.starts_with("http://") {
+            n.icon.as_str()
+        } else {
+            ""
+        };
+        insert_non_empty(&mut message, "icon", &pick(&w.icon, common_icon));
         insert_non_empty(&mut message, "image", &pick(&w.image_url, &n.image_url));
         let click = w.on_click_url.clone().or_else(|| {
             action
@@ -181,6 +188,25 @@ mod tests {
         assert!(m.get("title").is_none());
         assert!(m["data"].is_object());
         assert_eq!(request(&silent, TARGET).urgency, "normal");
+    }
+
+    #[test]
+    fn a_common_icon_that_is_not_a_url_stays_off_the_web() {
+        let icon = |icon: &str| {
+            let n = Notification {
+                title: "t".into(),
+                icon: icon.into(),
+                ..Default::default()
+            };
+            let m: Value = serde_json::from_str(&request(&n, TARGET).plaintext).unwrap();
+            m.get("icon").cloned()
+        };
+        assert_eq!(icon("ic_notification"), None, "an Android resource name");
+        assert_eq!(icon("javascript:alert(1)"), None);
+        assert_eq!(
+            icon("https://shop.example/icon.png"),
+            Some(json!("https://shop.example/icon.png"))
+        );
     }
 
     #[test]
