@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::auth::AppTokens;
 use super::errors::classify;
-use super::payload::AppSettings;
+use super::payload::{AppSettings, MAX_BADGE_CLASS_LEN};
 use crate::http::{HttpClient, post_json};
 use crate::token::{Classified, send_with_refresh};
 use crate::{CredentialError, SendOutcome};
@@ -37,6 +37,12 @@ impl HmsClient {
         }
         if credential.app_secret.is_empty() {
             return Err(CredentialError::invalid("hms.app_secret", "required"));
+        }
+        if credential.badge_class.trim().len() > MAX_BADGE_CLASS_LEN {
+            return Err(CredentialError::invalid(
+                "hms.badge_class",
+                format!("at most {MAX_BADGE_CLASS_LEN} characters"),
+            ));
         }
         Ok(Self {
             app_id: credential.app_id.clone(),

@@ -22,9 +22,14 @@ pub struct AppSettings<'a> {
     pub badge_class: Option<&'a str>,
 }
 
+/// The longest badge class a credential may hold.
+pub const MAX_BADGE_CLASS_LEN: usize = 128;
+
 /// A badge class as long as any a credential may hold, for sizing before the app is known.
-const SIZING_BADGE_CLASS: &str =
-    "com.example.a.badge.class.sized.to.the.longest.a.credential.may.hold.MainActivity";
+const SIZING_BADGE_CLASS: &str = concat!(
+    "com.example.sizing.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.Main"
+);
 
 /// The `{"validate_only", "message"}` body for one device.
 pub fn request_body(
@@ -327,6 +332,11 @@ mod tests {
         // Without the app's class Huawei cannot show a badge: none is sent.
         let an = &request_body(&n, TARGET, AppSettings::default(), false)["message"]["android"]["notification"];
         assert!(an.get("badge").is_none());
+    }
+
+    #[test]
+    fn sizing_reserves_the_longest_badge_class() {
+        assert_eq!(SIZING_BADGE_CLASS.len(), MAX_BADGE_CLASS_LEN);
     }
 
     #[test]
