@@ -264,6 +264,18 @@ impl Stack {
         destination: destination::Kind,
         notification: Notification,
     ) -> herald_core::ids::MessageId {
+        self.store_unpublished_with(tenant_id, destination, notification, String::new())
+            .await
+    }
+
+    /// [`Stack::store_unpublished`] with a correlation id.
+    pub async fn store_unpublished_with(
+        &self,
+        tenant_id: &str,
+        destination: destination::Kind,
+        notification: Notification,
+        correlation_id: String,
+    ) -> herald_core::ids::MessageId {
         let id = herald_core::ids::MessageId::generate();
         let now = herald_core::time::now_ms();
         let accepted = herald_proto::bus::v1::MessageAccepted {
@@ -273,6 +285,7 @@ impl Stack {
                 kind: Some(destination),
             }),
             notification: Some(notification),
+            correlation_id,
             accepted_at_ms: now - 10_000,
             expires_at_ms: now + 600_000,
             ..Default::default()

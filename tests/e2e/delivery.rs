@@ -194,8 +194,8 @@ async fn a_message_handled_again_by_the_router_is_not_sent_again() {
             body: record.body,
         }],
     );
-    replay[0].msg_id = format!("{}-replayed", sent.message_id);
-    bus.publish_all(replay).await.unwrap();
+    replay[0].out.msg_id = format!("{}-replayed", sent.message_id);
+    bus.publish(replay.remove(0).out).await.unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(stack.mocks.fcm.attempts("tok-dave"), 1);
     let status = acme.message(&sent.message_id).await;
@@ -233,12 +233,11 @@ async fn a_send_batch_published_again_does_not_resend_settled_deliveries() {
         accepted_at_ms: herald_core::time::now_ms(),
         expires_at_ms: herald_core::time::now_ms() + 600_000,
         attempt: 1,
-        routed_again: true,
     };
     let mut again = herald_bus::send_batches(herald_proto::v1::Provider::Fcm, vec![task], 0);
     again[0].msg_id = format!("{}-recomposed", again[0].msg_id);
     let bus = Bus::connect(&stack.nats.url()).await.unwrap();
-    bus.publish_all(again).await.unwrap();
+    herald_bus::all_published(bus.publish_all(again).await).unwrap();
     // Once the sender has acked the batch (the work queue is empty), it had its chance to send.
     let js = async_nats::jetstream::new(async_nats::connect(stack.nats.url()).await.unwrap());
     let mut stream = js.get_stream(herald_bus::SEND_STREAM).await.unwrap();

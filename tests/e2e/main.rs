@@ -8,5 +8,6 @@ mod devices;
 mod durability;
 mod ios;
 mod push_ids;
+mod reliability;
 mod validation;
 mod web;

@@ -17,8 +17,15 @@ pub struct Accepted {
     pub body: Vec<u8>,
 }
 
+/// An `AcceptedBatch` to publish, and the ids of the messages it carries.
+#[derive(Clone, Debug)]
+pub struct AcceptedOut {
+    pub out: Outgoing,
+    pub message_ids: Vec<String>,
+}
+
 /// `AcceptedBatch` messages for the router: a tenant's accepted messages, in chunks.
-pub fn accepted_batches(tenant: &str, messages: Vec<Accepted>) -> Vec<Outgoing> {
+pub fn accepted_batches(tenant: &str, messages: Vec<Accepted>) -> Vec<AcceptedOut> {
     // Each body becomes field 1 of the batch as it is: the bytes of an embedded message.
     let encoded_len = |m: &Accepted| prost::encoding::bytes::encoded_len(1, &m.body);
     let subject = subjects::ingest(tenant);
@@ -30,10 +37,13 @@ pub fn accepted_batches(tenant: &str, messages: Vec<Accepted>) -> Vec<Outgoing> 
             for message in &chunk {
                 prost::encoding::bytes::encode(1, &message.body, &mut payload);
             }
-            Outgoing {
-                subject: subject.clone(),
-                msg_id,
-                payload: payload.into(),
+            AcceptedOut {
+                out: Outgoing {
+                    subject: subject.clone(),
+                    msg_id,
+                    payload: payload.into(),
+                },
+                message_ids: chunk.into_iter().map(|m| m.message_id).collect(),
             }
         })
         .collect()
@@ -184,8 +194,9 @@ mod tests {
                 .collect(),
         );
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].subject, "herald.ingest.t");
-        let batch = <AcceptedBatch as prost::Message>::decode(out[0].payload.clone()).unwrap();
+        assert_eq!(out[0].out.subject, "herald.ingest.t");
+        assert_eq!(out[0].message_ids, ["m0", "m1", "m2"]);
+        let batch = <AcceptedBatch as prost::Message>::decode(out[0].out.payload.clone()).unwrap();
         assert_eq!(batch.messages, messages);
     }
 

@@ -1,15 +1,19 @@
-//! Herald's bus: NATS JetStream streams, subjects, typed publishes with dedup ids, and the
-//! consumer loops the services run.
+//! Herald's bus: NATS JetStream streams, subjects, typed publishes with dedup ids, the consumer
+//! loops the services run, the dead letters they park what they cannot handle in, and the
+//! control announcements every replica hears.
 //!
 //! Three work-queue streams on file storage carry work between the services:
 //! `HERALD_INGEST` (ingest → router), `HERALD_SEND` (router → one sender per provider, each
-//! with its own non-overlapping filter) and `HERALD_RECEIPT` (senders → receipt). Every
-//! subject ends with the tenant. Publishes carry `Nats-Msg-Id` so a repeated publish within the
-//! duplicate window is dropped by the server; consumers ack only after the effect is durable.
+//! with its own non-overlapping filter) and `HERALD_RECEIPT` (senders → receipt); a fourth,
+//! `HERALD_DEAD`, keeps what could not be handled ([`dead`]). Every subject ends with the tenant.
+//! Publishes carry `Nats-Msg-Id` so a repeated publish within the duplicate window is dropped by
+//! the server; consumers ack only after the effect is durable, and tell JetStream while they
+//! work, so a short ack wait finds the work of a dead process quickly.
 #![forbid(unsafe_code)]
 
 mod batches;
 mod consume;
+pub mod dead;
 pub mod subjects;
 
 use std::time::Duration;
@@ -20,8 +24,8 @@ use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 
 pub use async_nats::jetstream::Message;
-pub use batches::{Accepted, accepted_batches, receipt_batches, send_batches};
-pub use consume::{Disposition, consume, consume_batches};
+pub use batches::{Accepted, AcceptedOut, accepted_batches, receipt_batches, send_batches};
+pub use consume::{Disposition, MAX_TRIES, consume, consume_batches, isolate, tries};
 
 /// A bus failure.
 #[derive(Debug, thiserror::Error)]
@@ -30,10 +34,29 @@ pub enum BusError {
     Connect { url: String, detail: String },
     #[error("cannot set up JetStream {what}: {detail}")]
     Setup { what: String, detail: String },
+    /// `refused`: JetStream (or the client, before sending) refused this message itself (it is
+    /// too large, say); otherwise the bus could not be reached or did not answer in time.
     #[error("publish to {subject} failed: {detail}")]
-    Publish { subject: String, detail: String },
+    Publish {
+        subject: String,
+        detail: String,
+        refused: bool,
+    },
     #[error("consumer {consumer} failed: {detail}")]
     Consume { consumer: String, detail: String },
+    #[error("dead letter {sequence}: {detail}")]
+    Dead { sequence: u64, detail: String },
+}
+
+impl BusError {
+    /// Whether the bus itself is out of reach (every publish would fail alike), rather than
+    /// one message refused.
+    pub fn is_outage(&self) -> bool {
+        !matches!(
+            self,
+            Self::Publish { refused: true, .. } | Self::Dead { .. }
+        )
+    }
 }
 
 impl From<BusError> for herald_core::Error {
@@ -48,9 +71,18 @@ pub type Result<T, E = BusError> = std::result::Result<T, E>;
 pub const INGEST_STREAM: &str = "HERALD_INGEST";
 pub const SEND_STREAM: &str = "HERALD_SEND";
 pub const RECEIPT_STREAM: &str = "HERALD_RECEIPT";
+pub const DEAD_STREAM: &str = "HERALD_DEAD";
 
 /// How long JetStream remembers a `Nats-Msg-Id` to drop a repeated publish.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+
+/// How long a consumer waits for a message's ack before it delivers the message again. A live
+/// handler marks its messages in progress more often than this (see `consume`), so only the
+/// work of a process that died waits this long.
+pub const ACK_WAIT: Duration = Duration::from_secs(10);
+
+/// How long dead letters are kept.
+pub const DEAD_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// At most this many publishes wait for their acks at once in [`Bus::publish_all`].
 const PUBLISH_WINDOW: usize = 256;
@@ -71,6 +103,11 @@ impl Outgoing {
             payload: Bytes::from(message.encode_to_vec()),
         }
     }
+}
+
+/// The first failure among a [`Bus::publish_all`]'s results, if any.
+pub fn all_published(results: Vec<Result<()>>) -> Result<()> {
+    results.into_iter().collect()
 }
 
 /// A `Nats-Msg-Id` for a batch: `prefix` and a digest of the keys naming its items (a
@@ -122,6 +159,7 @@ const SETUP_ATTEMPTS: u32 = 40;
 /// A connection to NATS with JetStream. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Bus {
+    client: async_nats::Client,
     js: jetstream::Context,
 }
 
@@ -139,26 +177,39 @@ impl Bus {
                 detail: e.to_string(),
             })?;
         let bus = Self {
-            js: jetstream::new(client),
+            js: jetstream::new(client.clone()),
+            client,
         };
         bus.ensure_streams().await?;
         Ok(bus)
     }
 
     async fn ensure_streams(&self) -> Result<()> {
-        for (name, subject) in [
-            (INGEST_STREAM, subjects::INGEST_ALL),
-            (SEND_STREAM, subjects::SEND_ALL),
-            (RECEIPT_STREAM, subjects::RECEIPT_ALL),
-        ] {
-            let config = stream::Config {
-                name: name.to_owned(),
-                subjects: vec![subject.to_owned()],
-                retention: stream::RetentionPolicy::WorkQueue,
+        let work_queue = |name: &str, subject: &str| stream::Config {
+            name: name.to_owned(),
+            subjects: vec![subject.to_owned()],
+            retention: stream::RetentionPolicy::WorkQueue,
+            storage: stream::StorageType::File,
+            duplicate_window: DUPLICATE_WINDOW,
+            ..Default::default()
+        };
+        let streams = [
+            work_queue(INGEST_STREAM, subjects::INGEST_ALL),
+            work_queue(SEND_STREAM, subjects::SEND_ALL),
+            work_queue(RECEIPT_STREAM, subjects::RECEIPT_ALL),
+            // Dead letters stay until they are replayed or grow old.
+            stream::Config {
+                name: DEAD_STREAM.to_owned(),
+                subjects: vec![subjects::DEAD_ALL.to_owned()],
+                retention: stream::RetentionPolicy::Limits,
                 storage: stream::StorageType::File,
                 duplicate_window: DUPLICATE_WINDOW,
+                max_age: DEAD_MAX_AGE,
                 ..Default::default()
-            };
+            },
+        ];
+        for config in streams {
+            let name = config.name.clone();
             // Services starting together race to create the streams (the loser is told the
             // subjects overlap), and a server that has just started may not answer JetStream
             // requests yet: both pass on a later try.
@@ -185,20 +236,27 @@ impl Bus {
 
     /// Publishes one message and waits until JetStream has stored it.
     pub async fn publish(&self, out: Outgoing) -> Result<()> {
-        self.publish_all(std::iter::once(out)).await
+        all_published(self.publish_all(std::iter::once(out)).await)
     }
 
-    /// Publishes many messages, keeping a bounded window of acks in flight, and returns once
-    /// JetStream has stored every one (or the first failure).
-    pub async fn publish_all(&self, outgoing: impl IntoIterator<Item = Outgoing>) -> Result<()> {
+    /// Publishes many messages, keeping a bounded window of acks in flight, and answers for
+    /// each (in order) whether JetStream stored it: one refused or lost publish never keeps
+    /// the others from being tried.
+    pub async fn publish_all(
+        &self,
+        outgoing: impl IntoIterator<Item = Outgoing>,
+    ) -> Vec<Result<()>> {
+        let mut results = Vec::new();
         let mut pending = FuturesUnordered::new();
         for out in outgoing {
+            let index = results.len();
+            results.push(Ok(()));
             if pending.len() >= PUBLISH_WINDOW
-                && let Some(result) = pending.next().await
+                && let Some((at, result)) = pending.next().await
             {
-                result?;
+                results[at] = result;
             }
-            let ack = self
+            let published = self
                 .js
                 .send_publish(
                     out.subject.clone(),
@@ -206,86 +264,107 @@ impl Bus {
                         .payload(out.payload)
                         .message_id(&out.msg_id),
                 )
-                .await
-                .map_err(|e| BusError::Publish {
-                    subject: out.subject.clone(),
-                    detail: e.to_string(),
-                })?;
+                .await;
             let subject = out.subject;
-            pending.push(async move {
-                ack.await.map(|_| ()).map_err(|e| BusError::Publish {
-                    subject,
-                    detail: e.to_string(),
-                })
-            });
+            match published {
+                Ok(ack) => pending.push(async move {
+                    (
+                        index,
+                        ack.await
+                            .map(|_| ())
+                            .map_err(|e| publish_error(subject, &e)),
+                    )
+                }),
+                Err(e) => results[index] = Err(publish_error(subject, &e)),
+            }
         }
-        while let Some(result) = pending.next().await {
-            result?;
+        while let Some((at, result)) = pending.next().await {
+            results[at] = result;
         }
-        Ok(())
+        results
     }
 
-    /// The durable consumer a [`consume_batches`] loop reads: up to four batches unacknowledged,
-    /// a minute for each before JetStream redelivers it.
-    pub async fn batch_consumer(
+    /// The durable work consumer of `stream` for `filter`: explicit acks, [`ACK_WAIT`], at most
+    /// `max_ack_pending` messages unacknowledged across the replicas that share `durable`. An
+    /// existing consumer is brought to this configuration (an older one may wait longer).
+    pub async fn work_consumer(
         &self,
         stream: &str,
         durable: &str,
         filter: &str,
-        max_batch: usize,
-    ) -> Result<consumer::PullConsumer> {
-        let max_ack_pending = i64::try_from(max_batch * 4).unwrap_or(i64::MAX);
-        self.pull_consumer(
-            stream,
-            durable,
-            filter,
-            Duration::from_secs(60),
-            max_ack_pending,
-        )
-        .await
-    }
-
-    /// A durable pull consumer on `stream` for `filter`; replicas using the same `durable`
-    /// name share its work.
-    pub async fn pull_consumer(
-        &self,
-        stream: &str,
-        durable: &str,
-        filter: &str,
-        ack_wait: Duration,
-        max_ack_pending: i64,
+        max_ack_pending: usize,
     ) -> Result<consumer::PullConsumer> {
         let setup = |e: &dyn std::fmt::Display| BusError::Setup {
             what: format!("consumer {durable}"),
             detail: e.to_string(),
         };
         let stream = self.js.get_stream(stream).await.map_err(|e| setup(&e))?;
+        // Creating a durable consumer that exists updates its editable settings.
         stream
-            .get_or_create_consumer(
-                durable,
-                consumer::pull::Config {
-                    durable_name: Some(durable.to_owned()),
-                    filter_subject: filter.to_owned(),
-                    ack_policy: consumer::AckPolicy::Explicit,
-                    ack_wait,
-                    max_deliver: -1,
-                    max_ack_pending,
-                    ..Default::default()
-                },
-            )
+            .create_consumer(consumer::pull::Config {
+                durable_name: Some(durable.to_owned()),
+                filter_subject: filter.to_owned(),
+                ack_policy: consumer::AckPolicy::Explicit,
+                ack_wait: ACK_WAIT,
+                max_deliver: -1,
+                max_ack_pending: i64::try_from(max_ack_pending).unwrap_or(i64::MAX),
+                ..Default::default()
+            })
             .await
             .map_err(|e| setup(&e))
     }
+
+    /// Tells every process listening on `subject` (core NATS: at most once, to those connected
+    /// now), and waits until the server has it.
+    pub async fn announce(&self, subject: &str, payload: Bytes) -> Result<()> {
+        let failed = |e: &dyn std::fmt::Display| BusError::Publish {
+            subject: subject.to_owned(),
+            detail: e.to_string(),
+            refused: false,
+        };
+        self.client
+            .publish(subject.to_owned(), payload)
+            .await
+            .map_err(|e| failed(&e))?;
+        self.client.flush().await.map_err(|e| failed(&e))
+    }
+
+    /// What is announced on `subject` from now on.
+    pub async fn listen(&self, subject: &str) -> Result<async_nats::Subscriber> {
+        self.client
+            .subscribe(subject.to_owned())
+            .await
+            .map_err(|e| BusError::Consume {
+                consumer: subject.to_owned(),
+                detail: e.to_string(),
+            })
+    }
 }
 
-/// Decodes a message's payload as `M`; a payload that does not decode never will, so it is
-/// logged and `None` tells the caller to drop it (and the receipt writer to skip it).
-pub fn decode<M: prost::Message + Default>(message: &Message) -> Option<M> {
-    match M::decode(message.payload.clone()) {
-        Ok(decoded) => Some(decoded),
-        Err(err) => {
-            tracing::error!(%err, subject = %message.subject, "undecodable message dropped");
-            None
-        }
+/// A publish failure, telling a refused message from an unreachable bus.
+pub(crate) fn publish_error(subject: String, err: &jetstream::context::PublishError) -> BusError {
+    use jetstream::context::PublishErrorKind as Kind;
+    let refused = match err.kind() {
+        Kind::MaxPayloadExceeded | Kind::WrongLastMessageId | Kind::WrongLastSequence => true,
+        Kind::Other => std::error::Error::source(err)
+            .and_then(|source| source.downcast_ref::<jetstream::Error>())
+            .is_some_and(|e| {
+                e.error_code() == jetstream::ErrorCode::STREAM_MESSAGE_EXCEEDS_MAXIMUM
+            }),
+        _ => false,
+    };
+    BusError::Publish {
+        subject,
+        detail: err.to_string(),
+        refused,
     }
+}
+
+/// Decodes a message's payload as `M`, or says why it does not decode (it never will: the
+/// caller parks it).
+pub fn decode<M: prost::Message + Default>(message: &Message) -> Result<M, String> {
+    M::decode(message.payload.clone()).map_err(|err| {
+        tracing::error!(%err, subject = %message.subject, "undecodable message");
+        format!("does not decode as {}: {err}", std::any::type_name::<M>())
+    })
 }

@@ -27,3 +27,19 @@ pub fn send_filter(provider: Provider) -> String {
 pub fn receipt(tenant: &str) -> String {
     format!("herald.receipt.{tenant}")
 }
+
+pub const DEAD_ALL: &str = "herald.dead.>";
+
+/// Dead letters of a tenant: what a service could not handle, parked with the reason.
+pub fn dead(tenant: &str) -> String {
+    format!("herald.dead.{tenant}")
+}
+
+/// The tenant a subject belongs to: its last token.
+pub fn tenant_of(subject: &str) -> &str {
+    subject.rsplit('.').next().unwrap_or_default()
+}
+
+/// Announced (core NATS, to every ingest replica) when an API key is revoked; the payload is
+/// the key's id.
+pub const API_KEY_REVOKED: &str = "herald.control.api_key_revoked";

@@ -184,3 +184,30 @@ where
         }
     })
 }
+
+/// Stops a child process the way an orchestrator does: SIGTERM, then waits up to `grace` for
+/// it to exit (and says so if it does not).
+pub fn terminate(
+    child: &mut std::process::Child,
+    grace: std::time::Duration,
+) -> anyhow::Result<std::process::ExitStatus> {
+    let pid = child.id().to_string();
+    anyhow::ensure!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()?
+            .success(),
+        "kill -TERM {pid} failed"
+    );
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        anyhow::ensure!(
+            started.elapsed() < grace,
+            "process {pid} did not stop within {grace:?} of SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

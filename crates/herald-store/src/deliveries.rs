@@ -11,7 +11,7 @@ use herald_proto::v1::{DeliveryStatus, Provider};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Backend, Result, Store, decode, int, json, text};
+use crate::{Result, Store, decode, int, json, text};
 
 /// A message the router resolved to devices.
 #[derive(Clone, Debug)]
@@ -193,30 +193,37 @@ impl Store {
             .collect()
     }
 
-    /// Which of `ids` are settled already (past `queued`: sent, failed or expired).
-    pub async fn settled_deliveries(
+    /// Claims deliveries for one try each — `(delivery id, attempt)` — and answers the ids it
+    /// claimed: a delivery still queued whose claimed attempt is older (or none). A copy of a
+    /// send task (the same attempt in another batch) finds it claimed and is left out, so no
+    /// composition of batches sends a delivery twice per attempt. With `takeover`, the same
+    /// attempt may be claimed again: its batch was delivered again because whoever held it
+    /// stopped answering.
+    pub async fn claim_deliveries(
         &self,
         tenant: &TenantId,
-        ids: &[&str],
+        claims: &[(&str, u32)],
+        takeover: bool,
     ) -> Result<HashSet<String>> {
-        // Driven from the ids, one primary-key lookup each. Written as `tenant_id = $1 AND id
-        // IN (…)`, both databases answered from the (tenant, message) index instead: every
-        // delivery of the tenant read for each batch.
-        let sql = match self.backend {
-            Backend::Sqlite => {
-                "SELECT d.id FROM json_each($2) AS j CROSS JOIN deliveries AS d \
-                 WHERE d.id = j.value AND d.tenant_id = $1 AND d.status <> 'queued'"
-            }
-            Backend::Postgres => {
-                "SELECT d.id FROM jsonb_array_elements_text($2::jsonb) AS j(id) \
-                 CROSS JOIN LATERAL (SELECT id FROM deliveries \
-                     WHERE id = j.id AND tenant_id = $1 AND status <> 'queued' OFFSET 0) d"
-            }
-        };
-        sqlx::query(sql)
+        // Every condition on deliveries refers to v (see `apply_receipts` for why).
+        let sql = format!(
+            "WITH v AS (SELECT {} AS id, {} AS attempt, $1 AS tenant, 'queued' AS queued, \
+                 $3 AS takeover FROM {}) \
+             UPDATE deliveries SET claimed_attempt = v.attempt FROM v \
+             WHERE deliveries.id = v.id AND deliveries.tenant_id = v.tenant \
+                 AND deliveries.status = v.queued \
+                 AND (deliveries.claimed_attempt IS NULL OR deliveries.claimed_attempt < v.attempt \
+                     OR (v.takeover = 1 AND deliveries.claimed_attempt = v.attempt)) \
+             RETURNING deliveries.id",
+            text(0),
+            int(1),
+            self.backend.json_rows(2),
+        );
+        sqlx::query(&sql)
             .bind(tenant.as_str())
-            .bind(json(&ids))
-            .fetch_all(&self.reader)
+            .bind(json(&claims))
+            .bind(i64::from(takeover))
+            .fetch_all(&self.pool)
             .await?
             .iter()
             .map(|r| Ok(r.try_get("id")?))

@@ -39,6 +39,44 @@ pub enum StoreError {
     Corrupt { column: &'static str, value: String },
 }
 
+impl StoreError {
+    /// Whether the database is out of reach or busy (every statement would fail alike, and a
+    /// later try will pass), rather than this statement failing for what it holds.
+    pub fn is_outage(&self) -> bool {
+        let Self::Database(err) = self else {
+            return false;
+        };
+        match err {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| transient_code(&code)),
+            _ => false,
+        }
+    }
+}
+
+/// A database error code that passes by itself: PostgreSQL's connection exceptions (08…),
+/// insufficient resources (53…), operator intervention (57P…: a terminated connection, a
+/// server shutting down or starting), serialization failures and deadlocks; SQLite's busy,
+/// locked, I/O, full and cannot-open (primary codes 5, 6, 10, 13 and 14).
+fn transient_code(code: &str) -> bool {
+    // SQLSTATEs have five characters; SQLite's (extended) codes are numbers below 10,000.
+    if code.len() < 5
+        && let Ok(sqlite) = code.parse::<u32>()
+    {
+        return [5, 6, 10, 13, 14].contains(&(sqlite & 0xff));
+    }
+    ["08", "53", "57P"]
+        .iter()
+        .any(|class| code.starts_with(class))
+        || code == "40001"
+        || code == "40P01"
+}
+
 impl From<StoreError> for herald_core::Error {
     fn from(err: StoreError) -> Self {
         herald_core::Error::internal(err)
@@ -131,6 +169,7 @@ impl Store {
         let options = AnyConnectOptions::from_str(url)?;
         let (pool, reader) = match backend {
             Backend::Sqlite => {
+                create_private(url)?;
                 let pool = sqlite_pool(1)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
@@ -187,6 +226,30 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
         self.reader.close().await;
+    }
+}
+
+/// Creates the SQLite database of `url`, when it may create one and the file is missing, as a
+/// file only its owner can read (0600, like the key files): it holds API key hashes, sealed
+/// credentials and every message. SQLite gives the WAL and shared-memory files the database
+/// file's mode.
+fn create_private(url: &str) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?;
+    let path = options.get_filename();
+    let creates = url.contains("mode=rwc");
+    if !creates || path.as_os_str().is_empty() || path.as_os_str() == ":memory:" || path.exists() {
+        return Ok(());
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(StoreError::Database(sqlx::Error::Io(err))),
     }
 }
 

@@ -34,8 +34,6 @@ pub enum InsertedMessage {
     /// The idempotency key was used before, by this message.
     Duplicate {
         id: MessageId,
-        published: bool,
-        body: Vec<u8>,
         /// The digest of the request that made it (none for messages from before digests).
         request_digest: Option<String>,
     },
@@ -144,7 +142,7 @@ impl Store {
                 continue;
             }
             let row = sqlx::query(
-                "SELECT id, body, published_at, request_digest FROM messages \
+                "SELECT id, request_digest FROM messages \
                  WHERE tenant_id = $1 AND idempotency_key = $2",
             )
             .bind(msg.tenant_id.as_str())
@@ -153,8 +151,6 @@ impl Store {
             .await?;
             results.push(InsertedMessage::Duplicate {
                 id: MessageId::from_trusted(row.try_get("id")?),
-                published: row.try_get::<Option<i64>, _>("published_at")?.is_some(),
-                body: row.try_get("body")?,
                 request_digest: row.try_get("request_digest")?,
             });
         }
@@ -185,15 +181,21 @@ impl Store {
         Ok(())
     }
 
-    /// Messages accepted before `created_before` whose publish was never acknowledged.
+    /// Messages accepted before `created_before` whose publish was never acknowledged, at most
+    /// `limit`: the oldest of each tenant in turn, so one tenant's backlog (or one message the
+    /// bus keeps refusing) never keeps another tenant's messages waiting.
     pub async fn unpublished_messages(
         &self,
         created_before: i64,
         limit: u32,
     ) -> Result<Vec<UnpublishedMessage>> {
         let rows = sqlx::query(
-            "SELECT id, tenant_id, body FROM messages \
-             WHERE published_at IS NULL AND created_at < $1 ORDER BY created_at LIMIT $2",
+            "SELECT m.id, m.tenant_id, m.body FROM ( \
+                 SELECT id, created_at, \
+                     ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY created_at) AS turn \
+                 FROM messages WHERE published_at IS NULL AND created_at < $1 \
+                 ORDER BY turn, created_at LIMIT $2) AS pick \
+             JOIN messages AS m ON m.id = pick.id ORDER BY pick.turn, pick.created_at",
         )
         .bind(created_before)
         .bind(i64::from(limit))
@@ -208,6 +210,43 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Counts a refusal of the message's publish; answers how many there have been.
+    pub async fn refused_publish(&self, tenant: &TenantId, id: &MessageId) -> Result<i64> {
+        let row = sqlx::query(
+            "UPDATE messages SET publish_tries = publish_tries + 1 \
+             WHERE tenant_id = $1 AND id = $2 RETURNING publish_tries",
+        )
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(row) => row.try_get("publish_tries")?,
+            None => 0,
+        })
+    }
+
+    /// Gives up publishing a message (it went to the dead letters): it is no longer the
+    /// relay's, and it answers `failed` with `reason`.
+    pub async fn park_message(
+        &self,
+        tenant: &TenantId,
+        id: &MessageId,
+        reason: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE messages SET published_at = $1, state = 'failed', reason = $2 \
+             WHERE tenant_id = $3 AND id = $4",
+        )
+        .bind(now_ms())
+        .bind(reason)
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     pub async fn get_message(

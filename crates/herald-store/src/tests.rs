@@ -156,14 +156,8 @@ async fn an_idempotency_key_finds_the_first_message() {
         );
         let second = message(&t, Some("k1"));
         match store.insert_message(&second).await.unwrap() {
-            InsertedMessage::Duplicate {
-                id,
-                published,
-                request_digest,
-                ..
-            } => {
+            InsertedMessage::Duplicate { id, request_digest } => {
                 assert_eq!(id, first.id);
-                assert!(!published);
                 assert_eq!(request_digest.as_deref(), Some("digest-1"));
             }
             other => panic!("expected a duplicate, got {other:?}"),
@@ -211,6 +205,74 @@ async fn unpublished_messages_wait_for_the_relay() {
         );
     })
     .await;
+}
+
+#[tokio::test]
+async fn the_relay_takes_each_tenants_oldest_in_turn() {
+    on_each_backend(|store| async move {
+        let busy = store.create_tenant("busy").await.unwrap().id;
+        let quiet = store.create_tenant("quiet").await.unwrap().id;
+        let base = now_ms() - 10_000;
+        let mut backlog = Vec::new();
+        for i in 0..5 {
+            let m = NewMessage {
+                created_at: base + i,
+                ..message(&busy, None)
+            };
+            store.insert_message(&m).await.unwrap();
+            backlog.push(m.id);
+        }
+        let late = NewMessage {
+            created_at: base + 100,
+            ..message(&quiet, None)
+        };
+        store.insert_message(&late).await.unwrap();
+        let picked: Vec<MessageId> = store
+            .unpublished_messages(now_ms(), 2)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(picked, [backlog[0].clone(), late.id.clone()]);
+
+        // Refusals are counted; a parked message fails and leaves the relay's list.
+        assert_eq!(store.refused_publish(&busy, &backlog[0]).await.unwrap(), 1);
+        assert_eq!(store.refused_publish(&busy, &backlog[0]).await.unwrap(), 2);
+        store
+            .park_message(&busy, &backlog[0], "too large for the bus")
+            .await
+            .unwrap();
+        let parked = store
+            .get_message(&busy, &backlog[0])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(parked.state, MessageState::Failed);
+        assert_eq!(parked.reason, "too large for the bus");
+        let next = store.unpublished_messages(now_ms(), 1).await.unwrap();
+        assert_eq!(next[0].id, backlog[1]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_new_sqlite_database_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("herald.db");
+    let store = Store::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
+    store.create_tenant("acme").await.unwrap();
+    for file in ["herald.db", "herald.db-wal"] {
+        let mode = std::fs::metadata(dir.path().join(file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}");
+    }
+    store.close().await;
 }
 
 /// A tenant, its device of user `u` with token `tok`, and one queued delivery to it.
@@ -282,6 +344,59 @@ impl Queued {
 }
 
 #[tokio::test]
+async fn a_delivery_is_claimed_once_per_attempt() {
+    on_each_backend(|store| async move {
+        let q = queued_delivery(&store).await;
+        let id = q.delivery.as_str();
+        let claim = |attempt: u32, takeover: bool| {
+            let store = store.clone();
+            let tenant = q.tenant.clone();
+            async move {
+                store
+                    .claim_deliveries(
+                        &tenant,
+                        &[(id, attempt), ("dlv_unknown", attempt)],
+                        takeover,
+                    )
+                    .await
+                    .unwrap()
+                    .len()
+            }
+        };
+        assert_eq!(claim(1, false).await, 1, "the first try");
+        assert_eq!(
+            claim(1, false).await,
+            0,
+            "a copy of the same try is left out"
+        );
+        assert_eq!(
+            claim(1, true).await,
+            1,
+            "taken over from a holder that stopped"
+        );
+        assert_eq!(claim(2, false).await, 1, "the next try");
+        assert_eq!(claim(1, true).await, 0, "an older try never comes back");
+        let other = store.create_tenant("other").await.unwrap().id;
+        assert!(
+            store
+                .claim_deliveries(&other, &[(id, 3)], false)
+                .await
+                .unwrap()
+                .is_empty(),
+            "another tenant's delivery"
+        );
+        let read = q.receipt(DeliveryStatus::Read, "", false);
+        store.apply_receipts(&[read]).await.unwrap();
+        assert_eq!(
+            claim(3, false).await,
+            0,
+            "a settled delivery is not sent again"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn receipts_only_move_deliveries_forward() {
     on_each_backend(|store| async move {
         let q = queued_delivery(&store).await;
@@ -292,29 +407,8 @@ async fn receipts_only_move_deliveries_forward() {
                 .unwrap(),
             vec![q.delivery.clone()]
         );
-        let ids = [q.delivery.as_str(), "dlv_unknown"];
-        assert!(
-            store
-                .settled_deliveries(&q.tenant, &ids)
-                .await
-                .unwrap()
-                .is_empty()
-        );
         let read = q.receipt(DeliveryStatus::Read, "", false);
         assert_eq!(store.apply_receipts(&[read]).await.unwrap(), 1);
-        // Settled now; an unknown id is not reported, nor is the delivery to another tenant.
-        assert_eq!(
-            store.settled_deliveries(&q.tenant, &ids).await.unwrap(),
-            [q.delivery.to_string()].into()
-        );
-        let other = store.create_tenant("other").await.unwrap().id;
-        assert!(
-            store
-                .settled_deliveries(&other, &ids)
-                .await
-                .unwrap()
-                .is_empty()
-        );
         // A late "submitted" and a "failed" after success change nothing.
         let late = [
             q.receipt(DeliveryStatus::Submitted, "", false),
@@ -608,5 +702,15 @@ async fn browsers_stored_by_their_api_name_are_renamed_by_the_migration() {
         assert_eq!(browser_of("dev_old1").await, Some(Browser::Chrome));
         assert_eq!(browser_of("dev_old2").await, None);
         store.close().await;
+    }
+}
+
+#[test]
+fn outages_are_told_from_statement_errors() {
+    for code in ["08006", "57P01", "53300", "40P01", "5", "517", "6", "10"] {
+        assert!(crate::transient_code(code), "{code}");
+    }
+    for code in ["23505", "42P01", "22P02", "19", "2067", "1"] {
+        assert!(!crate::transient_code(code), "{code}");
     }
 }

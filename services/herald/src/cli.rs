@@ -295,7 +295,13 @@ impl Client {
 
     pub async fn run(&self, command: Command) -> anyhow::Result<()> {
         match command {
-            Command::Up(_) | Command::Config(_) => unreachable!("handled in main"),
+            Command::Up(_) | Command::Config(_) | Command::Guard { .. } => {
+                unreachable!("handled in main")
+            }
+            Command::Dlq(command) => {
+                let settings = self.settings.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
+                crate::dlq::run(command, &settings.nats_url).await?;
+            }
             #[cfg(feature = "mocks")]
             Command::Bench(_) => unreachable!("handled in main"),
             Command::Tenant(TenantCommand::Create { name }) => {

@@ -5,6 +5,7 @@
 #[cfg(feature = "mocks")]
 mod bench;
 mod cli;
+mod dlq;
 mod up;
 
 use std::path::PathBuf;
@@ -61,6 +62,16 @@ enum Command {
     Send(cli::SendArgs),
     #[command(subcommand)]
     Message(cli::MessageCommand),
+    /// The dead letters: what the services could not handle, and why (talks to NATS).
+    #[command(subcommand)]
+    Dlq(dlq::DlqCommand),
+    /// Runs a command until this process's stdin closes, then stops it (how `herald up` makes
+    /// sure the nats-server it started never outlives it).
+    #[command(hide = true)]
+    Guard {
+        #[arg(last = true, required = true)]
+        command: Vec<std::ffi::OsString>,
+    },
 }
 
 /// The settings.
@@ -101,6 +112,13 @@ fn main() -> ExitCode {
             Err(err) => {
                 eprintln!("error: {err}");
                 ExitCode::from(64)
+            }
+        },
+        Command::Guard { command } => match up::guard(&command) {
+            Ok(status) => ExitCode::from(u8::try_from(status.code().unwrap_or(0)).unwrap_or(1)),
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                ExitCode::FAILURE
             }
         },
         Command::Config(ConfigCommand::Reference) => {

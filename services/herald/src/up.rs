@@ -96,7 +96,7 @@ pub async fn run(
         settings.grpc_addr = addr;
     }
 
-    let _nats = ensure_nats(&settings.nats_url, &data_dir).await?;
+    let nats_server = ensure_nats(&settings.nats_url, &data_dir).await?;
     #[cfg(feature = "mocks")]
     let _mocks = if args.with_mocks {
         Some(start_mocks(&args.mock_ports, &mut settings).await?)
@@ -116,7 +116,11 @@ pub async fn run(
         %nats,
         "herald is up"
     );
-    running.wait(&shutdown).await
+    let stopped = running.wait(&shutdown).await;
+    if let Some(nats_server) = nats_server {
+        nats_server.stop().await;
+    }
+    stopped
 }
 
 /// Starts the mock providers, writes the credentials a newcomer needs for them into the data
@@ -165,14 +169,26 @@ async fn start_mocks(
     Ok(mocks)
 }
 
-/// A nats-server this process started; stopped when dropped (after the services drained).
+/// A nats-server this process started, through a guard process (`herald guard`) that stops it
+/// when this process ends, however it ends: the guard waits on a pipe from this process, which
+/// the kernel closes even when this process is killed with SIGKILL.
 struct OwnedNats(tokio::process::Child);
 
-impl Drop for OwnedNats {
-    fn drop(&mut self) {
-        let _ = self.0.start_kill();
+impl OwnedNats {
+    /// Closes the pipe and waits for the guard to stop nats-server gracefully.
+    async fn stop(mut self) {
+        drop(self.0.stdin.take());
+        if tokio::time::timeout(GUARD_GRACE + Duration::from_secs(5), self.0.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("nats-server did not stop in time");
+        }
     }
 }
+
+/// How long the guard gives nats-server to stop after SIGTERM before it kills it.
+const GUARD_GRACE: Duration = Duration::from_secs(15);
 
 /// Makes sure NATS answers at `url`, starting a local nats-server when it does not.
 async fn ensure_nats(url: &str, data_dir: &Path) -> anyhow::Result<Option<OwnedNats>> {
@@ -197,26 +213,74 @@ async fn ensure_nats(url: &str, data_dir: &Path) -> anyhow::Result<Option<OwnedN
     }
     let store_dir = data_dir.join("nats");
     tracing::info!(binary = %binary.display(), %port, store = %store_dir.display(), "starting nats-server");
-    let child = tokio::process::Command::new(&binary)
+    let guard = tokio::process::Command::new(std::env::current_exe()?)
+        .arg("guard")
+        .arg("--")
+        .arg(&binary)
         .args(["-a", "127.0.0.1", "-p", port, "-js", "-sd"])
         .arg(&store_dir)
         .arg("-l")
         .arg(data_dir.join("nats-server.log"))
+        .arg("-P")
+        .arg(data_dir.join("nats-server.pid"))
+        .stdin(std::process::Stdio::piped())
         // Its own process group: Ctrl-C must stop Herald first, so it can drain, then NATS.
         .process_group(0)
-        .kill_on_drop(true)
+        .kill_on_drop(false)
         .spawn()
         .with_context(|| format!("cannot start {}", binary.display()))?;
+    let mut owned = OwnedNats(guard);
     for _ in 0..200 {
         if reachable(&address).await {
-            return Ok(Some(OwnedNats(child)));
+            return Ok(Some(owned));
+        }
+        if let Ok(Some(status)) = owned.0.try_wait() {
+            bail!(
+                "nats-server exited with {status}; see {}",
+                data_dir.join("nats-server.log").display()
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    owned.stop().await;
     bail!(
         "nats-server did not start; see {}",
         data_dir.join("nats-server.log").display()
     )
+}
+
+/// `herald guard -- <command>`: runs the command until its own stdin closes (the process that
+/// started the guard ended), then stops it with SIGTERM, and SIGKILL after a grace period.
+pub fn guard(command: &[std::ffi::OsString]) -> anyhow::Result<std::process::ExitStatus> {
+    use std::io::Read as _;
+    let (program, args) = command.split_first().context("guard: no command")?;
+    let mut child = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot start {}", program.to_string_lossy()))?;
+    let (closed, on_close) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin();
+        let mut buf = [0u8; 64];
+        while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
+        let _ = closed.send(());
+    });
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if on_close.recv_timeout(Duration::from_millis(200)).is_ok() {
+            return match herald_runtime::terminate(&mut child, GUARD_GRACE) {
+                Ok(status) => Ok(status),
+                Err(err) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    Err(err)
+                }
+            };
+        }
+    }
 }
 
 async fn reachable(address: &str) -> bool {

@@ -2,23 +2,16 @@
 //! --with-mocks` as a process, then the CLI commands the README lists, then SIGTERM.
 
 use std::io::Read as _;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Output};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 use herald_testkit::nats::NatsServer;
 use herald_testkit::process::terminate;
 
-const HERALD: &str = env!("CARGO_BIN_EXE_herald");
+mod common;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use common::{HERALD, Up, free_port, wait_listening};
 
 fn cli(data_dir: &Path, endpoint: &str, api_key: Option<&str>, args: &[&str]) -> String {
     let mut command = Command::new(HERALD);
@@ -42,14 +35,6 @@ fn cli(data_dir: &Path, endpoint: &str, api_key: Option<&str>, args: &[&str]) ->
         String::from_utf8_lossy(&stderr)
     );
     stdout
-}
-
-struct Up(Child);
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-    }
 }
 
 #[test]
@@ -77,14 +62,7 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         .stderr(log)
         .spawn()
         .expect("start herald up"));
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", api_port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "herald up did not start listening"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_listening(api_port);
 
     let created = cli(&data_dir, &endpoint, None, &["tenant", "create", "acme"]);
     let key = created
@@ -211,6 +189,10 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         .unwrap();
     assert!(status.success(), "exit {status}: {log}");
     assert!(log.contains("mock FCM accepted a push"), "{log}");
+    assert!(
+        !log.contains(herald_testkit::hms::APP_SECRET),
+        "the mock HMS secret is in the log"
+    );
     assert!(
         log.contains("mock push service delivered a message") && log.contains("Hi Bob"),
         "{log}"

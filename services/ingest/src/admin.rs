@@ -193,6 +193,17 @@ impl Admin for Api {
             return Err(Error::NotFound(format!("API key {key}")).into());
         }
         self.keys.forget(&key);
+        // Every other replica drops it too; one that misses this stops within the cache's TTL.
+        if let Err(err) = self
+            .bus
+            .announce(
+                herald_bus::subjects::API_KEY_REVOKED,
+                key.to_string().into_bytes().into(),
+            )
+            .await
+        {
+            tracing::warn!(%err, "could not announce a key revocation to the other replicas");
+        }
         tracing::info!(tenant_id = %tenant, key_id = %key, "API key revoked");
         Ok(Response::new(RevokeApiKeyResponse {}))
     }

@@ -1,8 +1,9 @@
 //! Authentication: `authorization: Bearer <key>` → the key's tenant, or the operator's admin key.
 //!
 //! Live keys are cached for a few seconds so a busy client does not cost a database read per
-//! call. A revocation through this process drops the key from the cache at once; other ingest
-//! replicas stop accepting it within [`KEY_CACHE_TTL`].
+//! call. A revocation drops the key from this process's cache at once and is announced on the
+//! bus, so every other ingest replica drops it too; a replica that was cut off from the bus at
+//! that moment stops accepting it within [`KEY_CACHE_TTL`].
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -55,6 +56,29 @@ impl KeyCache {
             .write()
             .expect("key cache")
             .retain(|_, (_, id, _)| id != key);
+    }
+}
+
+/// Drops each key whose revocation is announced on the bus from `keys`, until `shutdown`.
+pub(crate) async fn forget_revoked(
+    bus: herald_bus::Bus,
+    keys: std::sync::Arc<KeyCache>,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> anyhow::Result<()> {
+    use futures::StreamExt as _;
+    let mut revoked = bus.listen(herald_bus::subjects::API_KEY_REVOKED).await?;
+    loop {
+        let announced = tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            announced = revoked.next() => announced,
+        };
+        let Some(announced) = announced else {
+            return Ok(());
+        };
+        match std::str::from_utf8(&announced.payload) {
+            Ok(id) => keys.forget(&KeyId::from_trusted(id.to_owned())),
+            Err(_) => tracing::warn!("an announced key revocation does not name a key"),
+        }
     }
 }
 

@@ -65,6 +65,12 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let http = herald_providers::http::client(&config.endpoints.http)?;
     let (marker, marks) = relay::Marker::start(store.clone());
+    let keys: Arc<auth::KeyCache> = Arc::default();
+    let revocations = tokio::spawn(auth::forget_revoked(
+        bus.clone(),
+        keys.clone(),
+        shutdown.clone(),
+    ));
     let api = Api {
         clients: Arc::new(CredentialCache::new(
             store.clone(),
@@ -74,7 +80,7 @@ pub async fn run(
         bus: bus.clone(),
         config,
         http,
-        keys: Arc::default(),
+        keys,
         marker,
     };
     let routes = server::routes(api).await?;
@@ -85,6 +91,7 @@ pub async fn run(
         .serve_with_incoming_shutdown(herald_runtime::incoming(listener), shutdown.cancelled())
         .await?;
     relay.await?;
+    revocations.await??;
     // The server dropped its handlers (and their markers): the last marks are written now. A
     // connection task still holding one must not hang the shutdown; the relay covers the rest.
     if tokio::time::timeout(std::time::Duration::from_secs(5), marks)

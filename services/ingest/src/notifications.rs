@@ -148,10 +148,12 @@ impl Notifications for Api {
             attempts: 0,
             at_ms: if req.at_ms > 0 { req.at_ms } else { now_ms() },
         };
-        self.bus
-            .publish_all(herald_bus::receipt_batches(vec![receipt]))
-            .await
-            .map_err(Error::from)?;
+        herald_bus::all_published(
+            self.bus
+                .publish_all(herald_bus::receipt_batches(vec![receipt]))
+                .await,
+        )
+        .map_err(Error::from)?;
         Ok(Response::new(ReportDeliveryEventResponse {}))
     }
 }

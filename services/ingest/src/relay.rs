@@ -2,24 +2,30 @@
 //! [`Marker`] records in bulk that their publishes were acknowledged, and the relay republishes
 //! any message that stayed unmarked (ingest crashed, the bus was down, or the marker had not
 //! flushed yet). A repeat is absorbed by the router, which publishes only deliveries still
-//! queued, and by the sender, which skips deliveries settled meanwhile: only one in flight at
-//! that moment can be sent twice (at-least-once).
+//! queued, and by the senders' claims, which send each delivery once per attempt.
+//!
+//! The relay takes each tenant's oldest messages in turn, publishes each batch on its own (a
+//! refused batch is retried message by message), and parks a message JetStream keeps refusing
+//! (after `herald_bus::MAX_TRIES` refusals) in the dead letters, failing it with the reason, so
+//! nothing is retried forever and no message waits behind another.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use herald_bus::{Accepted, Bus};
+use bytes::Bytes;
+use herald_bus::{Accepted, AcceptedOut, Bus, BusError, MAX_TRIES, dead};
 use herald_core::ids::{MessageId, TenantId};
 use herald_core::time::now_ms;
 use herald_store::Store;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-/// How often the relay looks for unpublished messages.
+/// How often the relay looks for unpublished messages (at once again after a full pass).
 const INTERVAL: Duration = Duration::from_secs(2);
 /// A message this young may still be in its `Send` call or the marker; leave it.
 const GRACE_MS: i64 = 5_000;
-const BATCH: u32 = 500;
+/// Messages per pass.
+const BATCH: u32 = 2_000;
 /// The marker writes at least this often.
 const MARK_EVERY: Duration = Duration::from_millis(50);
 
@@ -74,50 +80,149 @@ async fn write_marks(store: Store, mut rx: mpsc::UnboundedReceiver<(TenantId, Me
     }
 }
 
-/// Runs until `shutdown`, republishing stuck messages every couple of seconds.
+/// Runs until `shutdown`, republishing stuck messages every couple of seconds (a backlog pass
+/// after pass).
 pub async fn run(store: Store, bus: Bus, shutdown: CancellationToken) {
-    let mut ticker = tokio::time::interval(INTERVAL);
+    let mut full = false;
     loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = ticker.tick() => {}
+        if !full {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(INTERVAL) => {}
+            }
+        } else if shutdown.is_cancelled() {
+            return;
         }
-        let stuck = match store.unpublished_messages(now_ms() - GRACE_MS, BATCH).await {
-            Ok(stuck) => stuck,
+        full = match pass(&store, &bus).await {
+            Ok(count) => count >= BATCH as usize,
             Err(err) => {
-                tracing::warn!(%err, "outbox relay could not read the store");
-                continue;
+                tracing::warn!(%err, "outbox relay pass failed; will retry");
+                false
             }
         };
-        if stuck.is_empty() {
-            continue;
-        }
-        tracing::info!(count = stuck.len(), "relaying unpublished messages");
-        let mut by_tenant: HashMap<TenantId, Vec<Accepted>> = HashMap::new();
-        for m in stuck {
-            by_tenant.entry(m.tenant_id).or_default().push(Accepted {
-                message_id: m.id.into_string(),
-                body: m.body,
-            });
-        }
-        let mut outgoing = Vec::new();
-        let mut marks = Vec::new();
-        for (tenant, messages) in by_tenant {
-            let ids: Vec<MessageId> = messages
-                .iter()
-                .map(|m| MessageId::from_trusted(m.message_id.clone()))
-                .collect();
-            outgoing.extend(herald_bus::accepted_batches(tenant.as_str(), messages));
-            marks.push((tenant, ids));
-        }
-        if let Err(err) = bus.publish_all(outgoing).await {
-            tracing::warn!(%err, "relay publish failed; will retry");
-            continue;
-        }
-        for (tenant, ids) in marks {
-            if let Err(err) = store.mark_published(&tenant, &ids).await {
-                tracing::warn!(%err, "could not mark relayed messages published");
-            }
-        }
     }
 }
+
+/// One pass over the oldest unpublished messages; answers how many it found.
+async fn pass(store: &Store, bus: &Bus) -> anyhow::Result<usize> {
+    let stuck = store
+        .unpublished_messages(now_ms() - GRACE_MS, BATCH)
+        .await?;
+    if stuck.is_empty() {
+        return Ok(0);
+    }
+    let count = stuck.len();
+    tracing::info!(count, "relaying unpublished messages");
+    let mut by_tenant: HashMap<TenantId, Vec<Accepted>> = HashMap::new();
+    for m in stuck {
+        by_tenant.entry(m.tenant_id).or_default().push(Accepted {
+            message_id: m.id.into_string(),
+            body: m.body,
+        });
+    }
+    for (tenant, messages) in by_tenant {
+        let bodies: HashMap<String, Vec<u8>> = messages
+            .iter()
+            .map(|m| (m.message_id.clone(), m.body.clone()))
+            .collect();
+        let mut published = Vec::new();
+        let mut one_by_one = Vec::new();
+        for (batch, result) in
+            publish(bus, herald_bus::accepted_batches(tenant.as_str(), messages)).await
+        {
+            match result {
+                Ok(()) => published.extend(batch.message_ids),
+                Err(err) if err.is_outage() => return Err(err.into()),
+                // Which message JetStream refused is found by trying them one by one.
+                Err(_) if batch.message_ids.len() > 1 => one_by_one.extend(batch.message_ids),
+                Err(err) => refused(store, bus, &tenant, batch, &err).await?,
+            }
+        }
+        let singles = one_by_one
+            .into_iter()
+            .flat_map(|id| {
+                let body = bodies.get(&id).cloned().unwrap_or_default();
+                herald_bus::accepted_batches(
+                    tenant.as_str(),
+                    vec![Accepted {
+                        message_id: id,
+                        body,
+                    }],
+                )
+            })
+            .collect();
+        for (batch, result) in publish(bus, singles).await {
+            match result {
+                Ok(()) => published.extend(batch.message_ids),
+                Err(err) if err.is_outage() => return Err(err.into()),
+                Err(err) => refused(store, bus, &tenant, batch, &err).await?,
+            }
+        }
+        let ids: Vec<MessageId> = published.into_iter().map(MessageId::from_trusted).collect();
+        store.mark_published(&tenant, &ids).await?;
+    }
+    Ok(count)
+}
+
+/// Publishes `batches`, answering each with its result.
+async fn publish(bus: &Bus, batches: Vec<AcceptedOut>) -> Vec<(AcceptedOut, Result<(), BusError>)> {
+    let outgoing: Vec<herald_bus::Outgoing> = batches.iter().map(|b| b.out.clone()).collect();
+    let results = bus.publish_all(outgoing).await;
+    batches.into_iter().zip(results).collect()
+}
+
+/// Counts JetStream's refusal of a one-message batch, and parks the message once it was
+/// refused [`MAX_TRIES`] times: it goes to the dead letters (with its body, when the bus can
+/// carry it) and answers `failed` with the reason.
+async fn refused(
+    store: &Store,
+    bus: &Bus,
+    tenant: &TenantId,
+    batch: AcceptedOut,
+    err: &BusError,
+) -> anyhow::Result<()> {
+    let Some(id) = batch
+        .message_ids
+        .first()
+        .cloned()
+        .map(MessageId::from_trusted)
+    else {
+        return Ok(());
+    };
+    let tries = store.refused_publish(tenant, &id).await?;
+    tracing::warn!(%err, message_id = %id, tries, "JetStream refused a message");
+    if tries < MAX_TRIES {
+        return Ok(());
+    }
+    let reason = format!("the bus refused it {tries} times: {err}");
+    // A payload the bus refused may be too large to park as it is.
+    let payload = if batch.out.payload.len() <= PARKABLE_BYTES {
+        batch.out.payload.clone()
+    } else {
+        Bytes::new()
+    };
+    dead::put(
+        bus,
+        dead::Letter {
+            subject: &batch.out.subject,
+            payload,
+            parked_by: "outbox",
+            reason: &reason,
+            tries,
+            dedup_id: format!("dead-outbox-{id}"),
+        },
+    )
+    .await?;
+    store
+        .park_message(
+            tenant,
+            &id,
+            &format!("{reason} (parked in the dead letters)"),
+        )
+        .await?;
+    tracing::error!(message_id = %id, %reason, "message parked in the dead letters");
+    Ok(())
+}
+
+/// The largest payload parked as it is (NATS refuses messages over 1 MiB by default).
+const PARKABLE_BYTES: usize = 900 * 1024;

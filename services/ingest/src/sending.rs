@@ -205,11 +205,10 @@ impl Api {
     }
 
     /// Registers the push ids, stores the messages in one transaction, publishes the new ones
-    /// (and repeats whose first publish never got acknowledged) with a window of acks in
-    /// flight, and answers each message's id: a repeated idempotency key answers the first
-    /// message, unless the request differs, which is refused. A failed publish leaves the
-    /// messages to the relay: they are stored, so the caller's messages are accepted all the
-    /// same.
+    /// with a window of acks in flight, and answers each message's id: a repeated idempotency
+    /// key answers the first message (whose own request publishes it), unless the request
+    /// differs, which is refused. A failed publish leaves the messages to the relay: they are
+    /// stored, so the caller's messages are accepted all the same.
     #[tracing::instrument(skip_all, fields(tenant_id = %tenant, count = prepared.len()))]
     pub(crate) async fn accept(
         &self,
@@ -226,44 +225,44 @@ impl Api {
         let stored = self.store.insert_messages(&messages).await?;
         let mut answers = Vec::with_capacity(messages.len());
         let mut publish = Vec::new();
-        let mut ids = Vec::new();
         for (message, inserted) in messages.into_iter().zip(stored) {
-            let (id, duplicate, unpublished) = match inserted {
-                InsertedMessage::Inserted => (message.id, false, Some(message.body)),
-                InsertedMessage::Duplicate {
-                    id,
-                    request_digest: Some(first),
-                    ..
-                } if message.request_digest.as_ref() != Some(&first) => {
-                    answers.push(Err(Error::invalid(
-                        "idempotency_key",
-                        format!("was used for message {id} by a different request"),
-                    )));
-                    continue;
+            let answer = match inserted {
+                InsertedMessage::Inserted => {
+                    publish.push(Accepted {
+                        message_id: message.id.to_string(),
+                        body: message.body,
+                    });
+                    Ok(SendResponse {
+                        message_id: message.id.into_string(),
+                        duplicate: false,
+                    })
                 }
                 InsertedMessage::Duplicate {
                     id,
-                    published,
-                    body,
-                    ..
-                } => (id, true, (!published).then_some(body)),
+                    request_digest: Some(first),
+                } if message.request_digest.as_ref() != Some(&first) => Err(Error::invalid(
+                    "idempotency_key",
+                    format!("was used for message {id} by a different request"),
+                )),
+                // The first request publishes it (or, if that never got through, the relay).
+                InsertedMessage::Duplicate { id, .. } => Ok(SendResponse {
+                    message_id: id.into_string(),
+                    duplicate: true,
+                }),
             };
-            if let Some(body) = unpublished {
-                publish.push(Accepted {
-                    message_id: id.to_string(),
-                    body,
-                });
-                ids.push(id.clone());
-            }
-            answers.push(Ok(SendResponse {
-                message_id: id.into_string(),
-                duplicate,
-            }));
+            answers.push(answer);
         }
-        let publish = herald_bus::accepted_batches(tenant.as_str(), publish);
-        match self.bus.publish_all(publish).await {
-            Ok(()) => self.marker.published(tenant, ids),
-            Err(err) => tracing::warn!(%err, "publish failed; the outbox relay will retry"),
+        let batches = herald_bus::accepted_batches(tenant.as_str(), publish);
+        let (outgoing, ids): (Vec<_>, Vec<_>) =
+            batches.into_iter().map(|b| (b.out, b.message_ids)).unzip();
+        let results = self.bus.publish_all(outgoing).await;
+        for (ids, result) in ids.into_iter().zip(results) {
+            match result {
+                Ok(()) => self
+                    .marker
+                    .published(tenant, ids.into_iter().map(MessageId::from_trusted)),
+                Err(err) => tracing::warn!(%err, "publish failed; the outbox relay will retry"),
+            }
         }
         tracing::debug!(count = answers.len(), "messages accepted");
         Ok(answers)

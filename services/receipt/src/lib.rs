@@ -2,6 +2,10 @@
 //! has arrived, up to a limit), records them in one transaction, and acks them only
 //! after the commit. Receipts that would move a delivery backwards (late or repeated ones)
 //! change nothing, so redelivery is harmless. A dead token retires its device.
+//!
+//! A batch that fails while the database is out of reach is retried as it is; one that fails
+//! otherwise is recorded message by message, so a bad receipt holds up no other, and is parked
+//! in the dead letters after `herald_bus::MAX_TRIES` deliveries.
 #![forbid(unsafe_code)]
 
 use std::time::Duration;
@@ -41,18 +45,25 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let consumer = bus
-        .batch_consumer(
+        .work_consumer(
             RECEIPT_STREAM,
             CONSUMER,
             subjects::RECEIPT_ALL,
-            config.max_batch,
+            config.max_batch * 4,
         )
         .await?;
     tracing::info!("receipt consuming");
-    herald_bus::consume_batches(consumer, CONSUMER, config.max_batch, shutdown, |batch| {
-        let store = store.clone();
-        async move { record(&store, batch).await }
-    })
+    herald_bus::consume_batches(
+        &bus,
+        consumer,
+        CONSUMER,
+        config.max_batch,
+        shutdown,
+        |batch| {
+            let store = store.clone();
+            async move { herald_bus::isolate(&batch, |part| record(&store, part)).await }
+        },
+    )
     .await?;
     tracing::info!("receipt stopped");
     Ok(())
@@ -78,22 +89,26 @@ pub fn update_of(receipt: &DeliveryReceipt) -> Option<ReceiptUpdate> {
     })
 }
 
-#[tracing::instrument(skip_all, fields(count = batch.len()))]
-async fn record(store: &Store, batch: Vec<Message>) -> Disposition {
-    let updates: Vec<ReceiptUpdate> = batch
-        .iter()
-        .filter_map(herald_bus::decode::<ReceiptBatch>)
-        .flat_map(|b| b.receipts)
-        .filter_map(|receipt| update_of(&receipt))
-        .collect();
+/// Records part of a batch (all of it, or one bus message alone).
+#[tracing::instrument(skip_all, fields(count = part.len()))]
+async fn record(store: &Store, part: &[Message]) -> Disposition {
+    let mut updates: Vec<ReceiptUpdate> = Vec::new();
+    for message in part {
+        match herald_bus::decode::<ReceiptBatch>(message) {
+            Ok(batch) => updates.extend(batch.receipts.iter().filter_map(update_of)),
+            Err(reason) if part.len() == 1 => return Disposition::Park(reason),
+            Err(reason) => return Disposition::Fault(reason),
+        }
+    }
     match store.apply_receipts(&updates).await {
         Ok(changed) => {
             tracing::debug!(changed, "receipts recorded");
             Disposition::Ack
         }
-        Err(err) => {
+        Err(err) if err.is_outage() => {
             tracing::warn!(%err, "could not record receipts; they will be redelivered");
             Disposition::Retry(Duration::from_secs(1))
         }
+        Err(err) => Disposition::Fault(format!("could not be recorded: {err}")),
     }
 }

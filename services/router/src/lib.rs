@@ -7,10 +7,16 @@
 //! it records every message's queued deliveries and state in one transaction (existing
 //! deliveries are kept as they are), and publishes the still-queued deliveries as send batches,
 //! one per tenant and provider (chunked), whose `Nats-Msg-Id` is a digest of their delivery ids
-//! so JetStream drops the same batch published again. A delivery whose provider ingest found
-//! would refuse the message is failed through a receipt, so the receipt service stays the only
-//! writer of delivery status; whether a tenant has a credential is the sender's question. The
-//! batch is acked only once every publish was acknowledged.
+//! so JetStream drops the same batch published again (and a sender's claim leaves out a
+//! delivery a batch of another composition carried first). A delivery whose provider ingest
+//! found would refuse the message is failed through a receipt, so the receipt service stays the
+//! only writer of delivery status; whether a tenant has a credential is the sender's question.
+//! The batch is acked only once every publish was acknowledged.
+//!
+//! A batch that fails because the database or the bus is out of reach is retried as it is. One
+//! that fails otherwise is routed message by message, so a bad message holds up no other; a
+//! message that still fails after `herald_bus::MAX_TRIES` deliveries is parked in the dead
+//! letters and its notifications answer `failed` with the reason.
 #![forbid(unsafe_code)]
 
 mod plan;
@@ -19,12 +25,12 @@ mod resolve;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use herald_bus::{Bus, BusError, Disposition, INGEST_STREAM, Message, subjects};
-use herald_core::ids::DeliveryId;
+use herald_bus::{Bus, BusError, Disposition, INGEST_STREAM, MAX_TRIES, Message, subjects};
+use herald_core::ids::{DeliveryId, MessageId, TenantId};
 use herald_core::time::now_ms;
 use herald_proto::bus::v1::{AcceptedBatch, MessageAccepted, SendTask};
 use herald_proto::v1::Provider;
-use herald_store::{Store, StoreError};
+use herald_store::{FailedMessage, Store, StoreError};
 use tokio_util::sync::CancellationToken;
 
 use plan::Plan;
@@ -56,19 +62,29 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let consumer = bus
-        .batch_consumer(
+        .work_consumer(
             INGEST_STREAM,
             CONSUMER,
             subjects::INGEST_ALL,
-            config.max_batch,
+            config.max_batch * 4,
         )
         .await?;
     tracing::info!("router consuming");
-    let router = Router { store, bus };
-    herald_bus::consume_batches(consumer, CONSUMER, config.max_batch, shutdown, |batch| {
-        let router = router.clone();
-        async move { router.handle(batch).await }
-    })
+    let router = Router {
+        store,
+        bus: bus.clone(),
+    };
+    herald_bus::consume_batches(
+        &bus,
+        consumer,
+        CONSUMER,
+        config.max_batch,
+        shutdown,
+        |batch| {
+            let router = router.clone();
+            async move { router.handle(batch).await }
+        },
+    )
     .await?;
     tracing::info!("router stopped");
     Ok(())
@@ -80,8 +96,7 @@ struct Router {
     bus: Bus,
 }
 
-/// Why a batch could not be routed now. Both causes pass (the database or the bus comes back),
-/// so the batch is retried.
+/// Why a batch could not be routed now.
 #[derive(Debug, thiserror::Error)]
 enum RouteError {
     #[error(transparent)]
@@ -90,26 +105,69 @@ enum RouteError {
     Bus(#[from] BusError),
 }
 
-/// How soon a batch that could not be routed is tried again.
+impl RouteError {
+    /// The database or the bus is out of reach: every batch would fail alike.
+    fn is_outage(&self) -> bool {
+        match self {
+            Self::Store(err) => err.is_outage(),
+            Self::Bus(err) => err.is_outage(),
+        }
+    }
+}
+
+/// How soon a batch is tried again after an outage.
 const RETRY: Duration = Duration::from_secs(2);
 
 impl Router {
-    async fn handle(&self, batch: Vec<Message>) -> Disposition {
-        // An undecodable message never will decode: it is logged and acked with the batch.
-        let messages: Vec<MessageAccepted> = batch
-            .iter()
-            .filter_map(herald_bus::decode::<AcceptedBatch>)
-            .flat_map(|b| b.messages)
-            .collect();
+    async fn handle(&self, batch: Vec<Message>) -> Vec<Disposition> {
+        herald_bus::isolate(&batch, |part| self.handle_part(part)).await
+    }
+
+    /// Routes part of a batch (all of it, or one bus message alone).
+    async fn handle_part(&self, part: &[Message]) -> Disposition {
+        let mut messages: Vec<MessageAccepted> = Vec::new();
+        for message in part {
+            match herald_bus::decode::<AcceptedBatch>(message) {
+                Ok(batch) => messages.extend(batch.messages),
+                // It never will decode: parked once it is alone, so the rest go on.
+                Err(reason) if part.len() == 1 => return Disposition::Park(reason),
+                Err(reason) => return Disposition::Fault(reason),
+            }
+        }
         match self.route(&messages).await {
             Ok((routed, failed)) => {
                 tracing::info!(routed, failed, "batch routed");
                 Disposition::Ack
             }
-            Err(err) => {
+            Err(err) if err.is_outage() => {
                 tracing::warn!(%err, count = messages.len(), "routing failed; the batch will be retried");
                 Disposition::Retry(RETRY)
             }
+            Err(err) => {
+                let reason = format!("could not be routed: {err}");
+                match part {
+                    [alone] if herald_bus::tries(alone) >= MAX_TRIES => {
+                        self.give_up(&messages, &reason).await;
+                        Disposition::Park(reason)
+                    }
+                    _ => Disposition::Fault(reason),
+                }
+            }
+        }
+    }
+
+    /// Fails messages that are being parked, so their senders see why.
+    async fn give_up(&self, messages: &[MessageAccepted], reason: &str) {
+        let failed: Vec<FailedMessage> = messages
+            .iter()
+            .map(|m| FailedMessage {
+                tenant_id: TenantId::from_trusted(m.tenant_id.clone()),
+                message_id: MessageId::from_trusted(m.message_id.clone()),
+                reason: format!("{reason} (parked in the dead letters after {MAX_TRIES} tries)"),
+            })
+            .collect();
+        if let Err(err) = self.store.record_routing(&[], &failed).await {
+            tracing::warn!(%err, "could not mark parked messages failed");
         }
     }
 
@@ -126,7 +184,7 @@ impl Router {
             .record_routing(&plan.records(), &plan.failed)
             .await?;
         let outgoing = self.outgoing(&plan, &created, now).await?;
-        self.bus.publish_all(outgoing).await?;
+        herald_bus::all_published(self.bus.publish_all(outgoing).await)?;
         Ok((plan.routed.len(), plan.failed.len()))
     }
 
@@ -163,7 +221,7 @@ impl Router {
                     None => tasks
                         .entry(delivery.provider)
                         .or_default()
-                        .push(plan::send_task(routed, delivery, routed_again)),
+                        .push(plan::send_task(routed, delivery)),
                 }
             }
         }

@@ -130,13 +130,8 @@ fn deliveries<'a>(
     Ok(deliveries)
 }
 
-/// The send task of a delivery; `routed_again` tells the sender to skip it if it settled
-/// meanwhile.
-pub(crate) fn send_task(
-    routed: &Routed<'_>,
-    delivery: &Delivery<'_>,
-    routed_again: bool,
-) -> SendTask {
+/// The first try of a delivery.
+pub(crate) fn send_task(routed: &Routed<'_>, delivery: &Delivery<'_>) -> SendTask {
     let device = delivery.device;
     SendTask {
         tenant_id: routed.tenant.to_string(),
@@ -155,7 +150,6 @@ pub(crate) fn send_task(
         accepted_at_ms: routed.accepted.accepted_at_ms,
         expires_at_ms: routed.accepted.expires_at_ms,
         attempt: 1,
-        routed_again,
     }
 }
 
@@ -230,7 +224,7 @@ mod tests {
             routed.deliveries[0].id,
             DeliveryId::derive(&routed.message, &devices[0].id)
         );
-        let task = send_task(routed, &routed.deliveries[1], false);
+        let task = send_task(routed, &routed.deliveries[1]);
         assert_eq!(task.device.unwrap().platform, Platform::Ios as i32);
     }
 

@@ -5,7 +5,17 @@
 //! answer is not slept on: the task goes back to the stream in a retry batch that waits
 //! (exponential backoff with jitter, at least the provider's `Retry-After`) without holding a
 //! worker; once the next try would fall past the notification's time to live it is expired.
+//!
+//! Before it sends, a sender claims each delivery for its attempt in the store, so a copy of a
+//! task (the router published a message again in batches of another composition, after a
+//! crash or a broker restart) is never sent twice; a batch JetStream delivers again because its
+//! holder stopped answering may take its claims over. What a sender learned but could not yet
+//! publish (the bus was down) it remembers, so a batch delivered to it again publishes that
+//! rather than sending again. A duplicate push is thus only possible for a send the provider
+//! accepted moments before its sender died.
 #![forbid(unsafe_code)]
+
+mod recent;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +31,7 @@ use herald_proto::v1::Provider;
 use herald_providers::http::HttpClient;
 use herald_providers::{Endpoints, ProviderClient, SendOutcome};
 use herald_store::{CredentialCache, CredentialError, Store};
+use recent::Recent;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
@@ -53,16 +64,12 @@ pub async fn run(
         anyhow::bail!("a sender needs a provider");
     }
     let name = consumer_name(config.provider);
-    let max_ack_pending = i64::try_from(config.concurrency * 4)
-        .unwrap_or(i64::MAX)
-        .max(1000);
     let consumer = bus
-        .pull_consumer(
+        .work_consumer(
             SEND_STREAM,
             &name,
             &subjects::send_filter(config.provider),
-            Duration::from_secs(90),
-            max_ack_pending,
+            config.concurrency * 4,
         )
         .await?;
     let http = herald_providers::http::client(&config.endpoints.http)?;
@@ -73,11 +80,13 @@ pub async fn run(
         endpoints: config.endpoints,
         http,
         store,
-        bus,
+        bus: bus.clone(),
         kind: config.provider,
         sends: Semaphore::new(config.concurrency),
+        recent: Recent::default(),
     });
     herald_bus::consume(
+        &bus,
         consumer,
         &name,
         config.concurrency,
@@ -102,13 +111,19 @@ struct Worker {
     kind: Provider,
     /// Provider requests in flight, across every batch in hand.
     sends: Semaphore,
+    /// Tries whose outcome is not published yet.
+    recent: Recent,
 }
 
-/// When the receipts cannot be published the batch is retried this soon (the provider may see
-/// its pushes twice: the accepted crash window of at-least-once delivery).
-const RECEIPT_RETRY: Duration = Duration::from_secs(1);
+/// When the receipts cannot be published, or the deliveries claimed, the batch is retried this
+/// soon.
+const OUTAGE_RETRY: Duration = Duration::from_secs(1);
+
+/// The longest failure reason a receipt carries (a provider may answer with a whole page).
+const MAX_REASON: usize = 1024;
 
 /// What one try of a task came to.
+#[derive(Clone, Debug)]
 enum Tried {
     /// Settled: its receipt.
     Done(DeliveryReceipt),
@@ -117,21 +132,32 @@ enum Tried {
 }
 
 impl Worker {
-    /// Sends a batch's tasks concurrently, then publishes their receipts and the retries in
-    /// one go; the batch is acked only once both are stored.
+    /// Claims a batch's tasks, sends the claimed ones concurrently, then publishes their
+    /// receipts and the retries in one go; the batch is acked only once both are stored.
     async fn handle(&self, message: Message) -> Disposition {
-        let Some(batch) = herald_bus::decode::<SendBatch>(&message) else {
-            return Disposition::Drop;
+        let batch = match herald_bus::decode::<SendBatch>(&message) {
+            Ok(batch) => batch,
+            Err(reason) => return Disposition::Park(reason),
         };
         if let Ok(wait) = u64::try_from(batch.not_before_ms - now_ms())
             && wait > 0
         {
             return Disposition::Retry(Duration::from_millis(wait));
         }
-        let tasks = self.unsettled(batch.tasks).await;
+        // Delivered again: whoever held it stopped answering, so its claims may be taken over.
+        let takeover = herald_bus::tries(&message) > 1;
+        let tasks = match self.claim(batch.tasks, takeover).await {
+            Ok(tasks) => tasks,
+            Err(err) if err.is_outage() => {
+                tracing::warn!(%err, "could not claim deliveries; the batch will be retried");
+                return Disposition::Retry(OUTAGE_RETRY);
+            }
+            Err(err) => return Disposition::Fault(format!("could not claim deliveries: {err}")),
+        };
+        let keys: Vec<(String, u32)> = tasks.iter().map(recent::key).collect();
         let tried = futures::future::join_all(tasks.into_iter().map(|task| {
             let span = tracing::debug_span!("send", tenant_id = %task.tenant_id, delivery_id = %task.delivery_id, attempt = task.attempt);
-            self.attempt(task).instrument(span)
+            self.try_once(task).instrument(span)
         }))
         .await;
         let mut receipts = Vec::with_capacity(tried.len());
@@ -148,44 +174,63 @@ impl Worker {
         }
         let mut outgoing = herald_bus::receipt_batches(receipts);
         outgoing.extend(herald_bus::send_batches(self.kind, retries, not_before));
-        match self.bus.publish_all(outgoing).await {
-            Ok(()) => Disposition::Ack,
-            Err(err) => {
-                tracing::warn!(%err, "could not publish receipts; the batch will be retried");
-                Disposition::Retry(RECEIPT_RETRY)
+        match herald_bus::all_published(self.bus.publish_all(outgoing).await) {
+            Ok(()) => {
+                self.recent.forget(&keys);
+                Disposition::Ack
             }
+            Err(err) if err.is_outage() => {
+                tracing::warn!(%err, "could not publish receipts; the batch will be retried");
+                Disposition::Retry(OUTAGE_RETRY)
+            }
+            Err(err) => Disposition::Fault(format!("its receipts were refused: {err}")),
         }
     }
 
-    /// The tasks to send: those of a message routed again (after a router crash, or by the
-    /// outbox relay) are left out if their delivery is recorded as settled meanwhile, so a
-    /// republished batch does not send them twice. First-time tasks need no check. If the store
-    /// cannot say, every task is sent (at-least-once).
-    async fn unsettled(&self, tasks: Vec<SendTask>) -> Vec<SendTask> {
-        let again: Vec<&SendTask> = tasks.iter().filter(|t| t.routed_again).collect();
-        let Some(first) = again.first() else {
-            return tasks;
+    /// The tasks this sender may send: those it claimed for their attempt. A task whose
+    /// delivery is settled, or claimed for this attempt by another batch, is left out: its
+    /// holder sends it and reports it.
+    async fn claim(
+        &self,
+        tasks: Vec<SendTask>,
+        takeover: bool,
+    ) -> Result<Vec<SendTask>, herald_store::StoreError> {
+        let Some(first) = tasks.first() else {
+            return Ok(tasks);
         };
         // A send batch holds one tenant's tasks (`herald_bus::send_batches`).
         let tenant = TenantId::from_trusted(first.tenant_id.clone());
-        let ids: Vec<&str> = again.iter().map(|t| t.delivery_id.as_str()).collect();
-        match self.store.settled_deliveries(&tenant, &ids).await {
-            Ok(settled) if settled.is_empty() => tasks,
-            Ok(settled) => {
-                tracing::info!(
-                    skipped = settled.len(),
-                    "deliveries already settled are not sent again"
-                );
-                tasks
-                    .into_iter()
-                    .filter(|t| t.tenant_id != tenant.as_str() || !settled.contains(&t.delivery_id))
-                    .collect()
-            }
-            Err(err) => {
-                tracing::warn!(%err, "could not read which deliveries are settled; sending all");
-                tasks
-            }
+        let claims: Vec<(&str, u32)> = tasks
+            .iter()
+            .map(|t| (t.delivery_id.as_str(), t.attempt.max(1)))
+            .collect();
+        let claimed = self
+            .store
+            .claim_deliveries(&tenant, &claims, takeover)
+            .await?;
+        if claimed.len() < tasks.len() {
+            tracing::info!(
+                skipped = tasks.len() - claimed.len(),
+                "deliveries settled or claimed elsewhere are not sent"
+            );
         }
+        Ok(tasks
+            .into_iter()
+            .filter(|t| t.tenant_id == tenant.as_str() && claimed.contains(&t.delivery_id))
+            .collect())
+    }
+
+    /// One try of a claimed task, unless this sender made it already and could not publish
+    /// what came of it: then that outcome again.
+    async fn try_once(&self, task: SendTask) -> Tried {
+        let key = recent::key(&task);
+        if let Some(tried) = self.recent.recall(&key) {
+            tracing::info!("a try whose outcome was not published yet is not sent again");
+            return tried;
+        }
+        let tried = self.attempt(task).await;
+        self.recent.remember(key, tried.clone());
+        tried
     }
 
     /// The tenant's client, or the outcome that ends the send without one.
@@ -252,6 +297,14 @@ impl Worker {
             tracing::info!(outcome = outcome.as_str_name(), %reason, "send finished");
         }
         let device_id = task.device.map(|d| d.device_id).unwrap_or_default();
+        let mut reason = reason;
+        if reason.len() > MAX_REASON {
+            let mut end = MAX_REASON;
+            while !reason.is_char_boundary(end) {
+                end -= 1;
+            }
+            reason.truncate(end);
+        }
         Tried::Done(DeliveryReceipt {
             tenant_id: task.tenant_id,
             message_id: task.message_id,

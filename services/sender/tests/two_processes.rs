@@ -11,7 +11,7 @@ use herald_core::ids::{DeliveryId, DeviceId, MessageId};
 use herald_core::time::now_ms;
 use herald_proto::bus::v1::{SendTask, TargetDevice};
 use herald_proto::v1::{FcmCredential, Notification, Platform, Provider};
-use herald_store::{CredentialRecord, Store};
+use herald_store::{CredentialRecord, NewDelivery, RoutedMessage, Store};
 use herald_testkit::fcm::{Answer, MockFcm};
 use herald_testkit::nats::NatsServer;
 use herald_testkit::process::terminate;
@@ -101,37 +101,49 @@ async fn two_sender_processes_share_one_consumer_and_send_each_push_once() {
     }
 
     let tokens: Vec<String> = (0..40).map(|i| format!("proc-{i:02}")).collect();
-    let tasks = tokens.iter().map(|token| {
-        // Slow answers keep both processes busy at once.
-        fcm.script(token, [Answer::delayed(Duration::from_millis(100))]);
-        let message = MessageId::generate();
-        let device = DeviceId::generate();
-        let delivery = DeliveryId::derive(&message, &device);
-        let task = SendTask {
-            tenant_id: tenant.to_string(),
-            message_id: message.to_string(),
-            delivery_id: delivery.to_string(),
-            device: Some(TargetDevice {
-                device_id: device.to_string(),
-                platform: Platform::Android as i32,
-                push_token: token.clone(),
-                ..Default::default()
-            }),
-            notification: Some(Notification {
-                title: "Hello".into(),
-                ..Default::default()
-            }),
-            accepted_at_ms: now_ms(),
-            expires_at_ms: now_ms() + 600_000,
-            attempt: 1,
-            routed_again: false,
-        };
-        // A batch each, so both processes take a share.
-        herald_bus::send_batches(herald_proto::v1::Provider::Fcm, vec![task], 0)
-    });
-    bus.publish_all(tasks.flatten().collect::<Vec<_>>())
-        .await
-        .unwrap();
+    let mut routed = Vec::new();
+    let tasks: Vec<_> = tokens
+        .iter()
+        .map(|token| {
+            // Slow answers keep both processes busy at once.
+            fcm.script(token, [Answer::delayed(Duration::from_millis(100))]);
+            let message = MessageId::generate();
+            let device = DeviceId::generate();
+            let delivery = DeliveryId::derive(&message, &device);
+            // The router records a delivery before it publishes its task; a sender claims it.
+            routed.push(RoutedMessage {
+                tenant_id: tenant.clone(),
+                message_id: message.clone(),
+                deliveries: vec![NewDelivery {
+                    id: delivery.clone(),
+                    device_id: device.clone(),
+                    provider: Provider::Fcm,
+                }],
+            });
+            let task = SendTask {
+                tenant_id: tenant.to_string(),
+                message_id: message.to_string(),
+                delivery_id: delivery.to_string(),
+                device: Some(TargetDevice {
+                    device_id: device.to_string(),
+                    platform: Platform::Android as i32,
+                    push_token: token.clone(),
+                    ..Default::default()
+                }),
+                notification: Some(Notification {
+                    title: "Hello".into(),
+                    ..Default::default()
+                }),
+                accepted_at_ms: now_ms(),
+                expires_at_ms: now_ms() + 600_000,
+                attempt: 1,
+            };
+            // A batch each, so both processes take a share.
+            herald_bus::send_batches(herald_proto::v1::Provider::Fcm, vec![task], 0)
+        })
+        .collect();
+    store.record_routing(&routed, &[]).await.unwrap();
+    herald_bus::all_published(bus.publish_all(tasks.into_iter().flatten()).await).unwrap();
 
     let received = fcm.wait_for(tokens.len(), Duration::from_secs(30)).await;
     let mut seen: Vec<&str> = received.iter().map(|p| p.token.as_str()).collect();

@@ -1,0 +1,111 @@
+//! The consumer loops against a real nats-server: a short ack wait that never redelivers the
+//! work of a live handler, and faults retried, then parked.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use herald_bus::{ACK_WAIT, Bus, Disposition, INGEST_STREAM, MAX_TRIES, Outgoing, subjects};
+use herald_testkit::nats::NatsServer;
+use tokio_util::sync::CancellationToken;
+
+async fn publish(bus: &Bus, tenant: &str) {
+    bus.publish(Outgoing {
+        subject: subjects::ingest(tenant),
+        msg_id: format!("m-{tenant}"),
+        payload: Bytes::from_static(b"work"),
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn consumers_wait_briefly_for_acks_and_a_slow_live_handler_is_not_redelivered() {
+    let nats = NatsServer::start().unwrap();
+    let bus = Bus::connect(&nats.url()).await.unwrap();
+    // A consumer an earlier version created waited a minute for acks.
+    let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap());
+    js.get_stream(INGEST_STREAM)
+        .await
+        .unwrap()
+        .create_consumer(async_nats::jetstream::consumer::pull::Config {
+            durable_name: Some("slow".into()),
+            filter_subject: subjects::INGEST_ALL.into(),
+            ack_wait: Duration::from_secs(60),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let consumer = bus
+        .work_consumer(INGEST_STREAM, "slow", subjects::INGEST_ALL, 16)
+        .await
+        .unwrap();
+    // The work of a dead process is delivered again within ten seconds.
+    let mut info = consumer.clone();
+    assert!(info.info().await.unwrap().config.ack_wait <= Duration::from_secs(10));
+
+    publish(&bus, "t1").await;
+    let handled = Arc::new(AtomicUsize::new(0));
+    let shutdown = CancellationToken::new();
+    let loop_ = {
+        let (bus, handled, shutdown) = (bus.clone(), handled.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            herald_bus::consume(&bus, consumer, "slow", 4, shutdown, move |_| {
+                let handled = handled.clone();
+                async move {
+                    handled.fetch_add(1, Ordering::SeqCst);
+                    // Longer than the ack wait: only its progress marks keep it ours.
+                    tokio::time::sleep(ACK_WAIT + Duration::from_secs(3)).await;
+                    Disposition::Ack
+                }
+            })
+            .await
+        })
+    };
+    tokio::time::sleep(ACK_WAIT + Duration::from_secs(5)).await;
+    assert_eq!(handled.load(Ordering::SeqCst), 1, "delivered once");
+    shutdown.cancel();
+    loop_.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_fault_is_retried_with_backoff_then_parked() {
+    let nats = NatsServer::start().unwrap();
+    let bus = Bus::connect(&nats.url()).await.unwrap();
+    let consumer = bus
+        .work_consumer(INGEST_STREAM, "faulty", subjects::INGEST_ALL, 16)
+        .await
+        .unwrap();
+    publish(&bus, "t2").await;
+    let tries = Arc::new(AtomicUsize::new(0));
+    let shutdown = CancellationToken::new();
+    let loop_ = {
+        let (bus, tries, shutdown) = (bus.clone(), tries.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            herald_bus::consume_batches(&bus, consumer, "faulty", 8, shutdown, move |batch| {
+                tries.fetch_add(1, Ordering::SeqCst);
+                let n = batch.len();
+                async move { vec![Disposition::Fault("the database refused it".into()); n] }
+            })
+            .await
+        })
+    };
+    let started = std::time::Instant::now();
+    let letters = loop {
+        let letters = herald_bus::dead::list(&bus, None, 10).await.unwrap();
+        if !letters.is_empty() {
+            break letters;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "never parked");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(tries.load(Ordering::SeqCst), MAX_TRIES as usize);
+    assert_eq!(letters[0].tries, MAX_TRIES);
+    assert_eq!(letters[0].tenant, "t2");
+    assert_eq!(letters[0].subject, "herald.ingest.t2");
+    assert_eq!(letters[0].parked_by, "faulty");
+    assert_eq!(letters[0].reason, "the database refused it");
+    shutdown.cancel();
+    loop_.await.unwrap().unwrap();
+}
