@@ -27,6 +27,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .btree_map(".")
         // google.rpc.Status is tonic-types' (the type tonic's rich errors use).
         .extern_path(".google.rpc", "::tonic_types::pb")
+        // Prost's codec, except that a frame that does not decode is the caller's error.
+        .codec_path("crate::codec::Codec")
         .compile_fds(fds)?;
     println!("cargo:rerun-if-changed={}", root.display());
     Ok(())

@@ -163,3 +163,97 @@ async fn rpcs_not_built_yet_answer_unimplemented() {
     assert_eq!(err.code(), Code::Unimplemented);
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn oversized_fields_are_refused_before_anything_is_stored() {
+    use tonic_types::StatusExt as _;
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    acme.register("alice", "tok-alice").await;
+    let to_alice = |notification: Notification| SendRequest {
+        destination: Some(Destination {
+            kind: Some(destination::Kind::UserId("alice".into())),
+        }),
+        notification: Some(notification),
+        ..Default::default()
+    };
+    // What an outside tester sent: a 1.1 MB correlation id, and a VoIP push whose Android
+    // title is 1 MB (VoIP goes only to APNs, whose size check ignored it).
+    let huge_correlation = SendRequest {
+        correlation_id: "c".repeat(1_100_000),
+        ..to_alice(hello())
+    };
+    let voip = to_alice(Notification {
+        android: Some(AndroidOptions {
+            title: Some("t".repeat(1_000_000)),
+            ..Default::default()
+        }),
+        ios: Some(IosOptions {
+            push_type: ApnsPushType::Voip as i32,
+            ..Default::default()
+        }),
+        ..hello()
+    });
+    let long_title = to_alice(Notification {
+        title: "t".repeat(6000),
+        ..hello()
+    });
+    for (request, field) in [
+        (huge_correlation, "request"),
+        (voip, "request"),
+        (long_title, "notification.title"),
+    ] {
+        let err = acme.notifications.send(request).await.unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+        let details = err.get_error_details();
+        let violation = &details
+            .bad_request()
+            .expect("a BadRequest")
+            .field_violations[0];
+        assert_eq!(violation.field, field);
+        assert!(violation.description.contains("at most"), "{violation:?}");
+    }
+    assert_eq!(
+        stack.raw_text("SELECT COUNT(*) FROM messages").await,
+        vec!["0"]
+    );
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_that_does_not_decode_is_an_invalid_argument() {
+    use tonic_types::StatusExt as _;
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let acme = stack.tenant("acme").await;
+    // A GetMessageRequest's bytes are no SendRequest: its field 1 would have to be a
+    // Destination.
+    let mut grpc = tonic::client::Grpc::new(stack.channel().await);
+    grpc.ready().await.unwrap();
+    let mut request = tonic::Request::new(GetMessageRequest {
+        message_id: "zz".into(),
+    });
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {}", acme.key).parse().unwrap(),
+    );
+    let err = grpc
+        .unary(
+            request,
+            "/herald.v1.Notifications/Send".parse().unwrap(),
+            herald_proto::codec::Codec::<GetMessageRequest, SendResponse>::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert!(err.message().contains("does not decode"), "{err:?}");
+    let details = err.get_error_details();
+    assert_eq!(
+        details
+            .bad_request()
+            .expect("a BadRequest")
+            .field_violations[0]
+            .field,
+        "request"
+    );
+    stack.stop().await;
+}

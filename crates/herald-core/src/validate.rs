@@ -17,6 +17,17 @@ pub const MAX_COLLAPSE_KEY_BYTES: usize = 64;
 pub const MAX_USER_ID_LEN: usize = 256;
 pub const MAX_TOKEN_LEN: usize = 4096;
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 256;
+/// Any one text of a notification: no provider takes a larger payload (APNs, for VoIP).
+pub const MAX_TEXT_BYTES: usize = 5120;
+/// A notification's data, keys and values together: a bound on the message (three times what
+/// any provider takes); whether it fits a provider is that provider's limit to judge.
+pub const MAX_DATA_BYTES: usize = 16_384;
+pub const MAX_CORRELATION_ID_BYTES: usize = 4096;
+pub const MAX_CALLBACK_DATA_BYTES: usize = 65_536;
+pub const MAX_NOTIFY_URL_BYTES: usize = 8192;
+/// A whole `SendRequest`, encoded: what one message may weigh, well under what the bus carries
+/// (NATS: 1 MiB per message), so every accepted message can be published and routed.
+pub const MAX_REQUEST_BYTES: usize = 131_072;
 
 /// Who a validated `Send` goes to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +49,13 @@ pub enum Audience {
 
 /// Validates a `Send` and answers with its audience.
 pub fn send_request(req: &SendRequest) -> Result<Audience> {
+    let size = prost::Message::encoded_len(req);
+    if size > MAX_REQUEST_BYTES {
+        return Err(Error::invalid(
+            "request",
+            format!("is {size} bytes encoded; a message may have at most {MAX_REQUEST_BYTES}"),
+        ));
+    }
     let audience = audience(req.destination.as_ref())?;
     let notification = req
         .notification
@@ -50,10 +68,108 @@ pub fn send_request(req: &SendRequest) -> Result<Audience> {
             format!("at most {MAX_IDEMPOTENCY_KEY_LEN} characters"),
         ));
     }
+    for (field, value, max) in [
+        (
+            "correlation_id",
+            &req.correlation_id,
+            MAX_CORRELATION_ID_BYTES,
+        ),
+        ("callback_data", &req.callback_data, MAX_CALLBACK_DATA_BYTES),
+        ("notify_url", &req.notify_url, MAX_NOTIFY_URL_BYTES),
+    ] {
+        at_most(field, value, max)?;
+    }
     if !req.notify_url.is_empty() {
         notify_url(&req.notify_url)?;
     }
     Ok(audience)
+}
+
+fn at_most(field: &str, value: &str, max: usize) -> Result<()> {
+    if value.len() > max {
+        return Err(Error::invalid(
+            field,
+            format!("is {} bytes; at most {max}", value.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// Every text of a notification with its field name.
+fn texts(n: &Notification) -> Vec<(&'static str, &str)> {
+    let mut texts: Vec<(&'static str, &str)> = vec![
+        ("notification.title", &n.title),
+        ("notification.body", &n.body),
+        ("notification.sound", &n.sound),
+        ("notification.image_url", &n.image_url),
+        ("notification.icon", &n.icon),
+        ("notification.notification_type", &n.notification_type),
+    ];
+    let actions = [
+        (
+            ["notification.action.url", "notification.action.html"],
+            n.action.as_ref(),
+        ),
+        (
+            [
+                "notification.android.action.url",
+                "notification.android.action.html",
+            ],
+            n.android.as_ref().and_then(|a| a.action.as_ref()),
+        ),
+        (
+            [
+                "notification.ios.action.url",
+                "notification.ios.action.html",
+            ],
+            n.ios.as_ref().and_then(|i| i.action.as_ref()),
+        ),
+    ];
+    for ([url, html], action) in actions {
+        if let Some(action) = action {
+            texts.extend([(url, action.url.as_str()), (html, action.html.as_str())]);
+        }
+    }
+    if let Some(i) = &n.interactive {
+        texts.push(("notification.interactive.push_reference", &i.push_reference));
+    }
+    let mut optional: Vec<(&'static str, &Option<String>)> = Vec::new();
+    if let Some(a) = &n.android {
+        optional.extend([
+            ("notification.android.title", &a.title),
+            ("notification.android.body", &a.body),
+            ("notification.android.sound", &a.sound),
+            ("notification.android.image_url", &a.image_url),
+            ("notification.android.icon", &a.icon),
+            ("notification.android.channel_id", &a.channel_id),
+            ("notification.android.tag", &a.tag),
+        ]);
+    }
+    if let Some(i) = &n.ios {
+        optional.extend([
+            ("notification.ios.title", &i.title),
+            ("notification.ios.body", &i.body),
+            ("notification.ios.subtitle", &i.subtitle),
+            ("notification.ios.attachment_url", &i.attachment_url),
+            ("notification.ios.sound", &i.sound),
+            ("notification.ios.thread_id", &i.thread_id),
+        ]);
+    }
+    if let Some(w) = &n.web {
+        optional.extend([
+            ("notification.web.title", &w.title),
+            ("notification.web.body", &w.body),
+            ("notification.web.on_click_url", &w.on_click_url),
+            ("notification.web.icon", &w.icon),
+            ("notification.web.image_url", &w.image_url),
+        ]);
+    }
+    texts.extend(
+        optional
+            .into_iter()
+            .filter_map(|(field, v)| v.as_deref().map(|v| (field, v))),
+    );
+    texts
 }
 
 /// Parses a destination into its audience (the router's view of what ingest validated).
@@ -115,6 +231,24 @@ pub fn audience(dest: Option<&Destination>) -> Result<Audience> {
 
 /// Checks a notification's fields.
 pub fn notification_fields(n: &Notification) -> Result<()> {
+    for (field, text) in texts(n) {
+        if text.len() > MAX_TEXT_BYTES {
+            return Err(Error::invalid(
+                field,
+                format!(
+                    "is {} bytes; at most {MAX_TEXT_BYTES} (no provider takes a larger payload)",
+                    text.len()
+                ),
+            ));
+        }
+    }
+    let data_bytes: usize = n.data.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if data_bytes > MAX_DATA_BYTES {
+        return Err(Error::invalid(
+            "notification.data",
+            format!("holds {data_bytes} bytes of keys and values; at most {MAX_DATA_BYTES}"),
+        ));
+    }
     if !n.silent && n.title.is_empty() && n.body.is_empty() && n.data.is_empty() {
         return Err(Error::invalid(
             "notification",
@@ -659,5 +793,92 @@ mod tests {
             field_of(register_device(&req(not_a_url), true).unwrap_err()),
             "web_subscription.endpoint"
         );
+    }
+
+    #[test]
+    fn every_field_and_the_whole_message_have_a_limit() {
+        use herald_proto::v1::{AndroidOptions, ApnsPushType, IosOptions};
+        let user = || destination::Kind::UserId("u1".into());
+        let voip_with_a_huge_android_title = Notification {
+            android: Some(AndroidOptions {
+                title: Some("t".repeat(1_000_000)),
+                ..Default::default()
+            }),
+            ios: Some(IosOptions {
+                push_type: ApnsPushType::Voip as i32,
+                ..Default::default()
+            }),
+            ..hello()
+        };
+        let too_much_data = Notification {
+            data: (0..20)
+                .map(|i| (format!("k{i}"), "v".repeat(1000)))
+                .collect(),
+            ..hello()
+        };
+        let cases: Vec<(SendRequest, &str)> = vec![
+            (
+                SendRequest {
+                    correlation_id: "c".repeat(MAX_CORRELATION_ID_BYTES + 1),
+                    ..send(user(), hello())
+                },
+                "correlation_id",
+            ),
+            (
+                SendRequest {
+                    callback_data: "c".repeat(MAX_CALLBACK_DATA_BYTES + 1),
+                    ..send(user(), hello())
+                },
+                "callback_data",
+            ),
+            (
+                SendRequest {
+                    notify_url: format!("https://example.com/{}", "p".repeat(MAX_NOTIFY_URL_BYTES)),
+                    ..send(user(), hello())
+                },
+                "notify_url",
+            ),
+            (send(user(), voip_with_a_huge_android_title), "request"),
+            (
+                send(
+                    user(),
+                    Notification {
+                        android: Some(AndroidOptions {
+                            title: Some("t".repeat(MAX_TEXT_BYTES + 1)),
+                            ..Default::default()
+                        }),
+                        ..hello()
+                    },
+                ),
+                "notification.android.title",
+            ),
+            (
+                send(
+                    user(),
+                    Notification {
+                        web: Some(herald_proto::v1::WebOptions {
+                            icon: Some(
+                                "https://x.example/".to_owned() + &"i".repeat(MAX_TEXT_BYTES),
+                            ),
+                            ..Default::default()
+                        }),
+                        ..hello()
+                    },
+                ),
+                "notification.web.icon",
+            ),
+            (send(user(), too_much_data), "notification.data"),
+        ];
+        for (req, field) in cases {
+            assert_eq!(field_of(send_request(&req).unwrap_err()), field);
+        }
+        // A message at the limits of each field is still well under the whole message's.
+        let full = Notification {
+            title: "t".repeat(MAX_TEXT_BYTES),
+            body: "b".repeat(MAX_TEXT_BYTES),
+            ..hello()
+        };
+        assert!(send_request(&send(user(), full)).is_ok());
+        const { assert!(MAX_REQUEST_BYTES * 4 < 1024 * 1024) };
     }
 }
