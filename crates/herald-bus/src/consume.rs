@@ -164,6 +164,11 @@ impl InHand {
     }
 }
 
+/// How long a pull request waits on the server. A process that dies leaves its request
+/// behind, and the server hands it the messages that arrive until it expires (they then wait
+/// the ack wait): kept short, so new work goes to the live processes within seconds.
+const PULL_EXPIRES: Duration = Duration::from_secs(3);
+
 async fn open(
     consumer: &PullConsumer,
     name: &str,
@@ -172,13 +177,26 @@ async fn open(
     consumer
         .stream()
         .max_messages_per_batch(batch)
-        .heartbeat(Duration::from_secs(5))
+        .expires(PULL_EXPIRES)
+        .heartbeat(PULL_EXPIRES / 2)
         .messages()
         .await
         .map_err(|e| BusError::Consume {
             consumer: name.to_owned(),
             detail: e.to_string(),
         })
+}
+
+/// A pull that failed is tried again; a missed heartbeat (the server was busy, or away) is
+/// routine, anything else worth a warning.
+async fn pull_failed(consumer: &str, err: &async_nats::jetstream::consumer::pull::MessagesError) {
+    use async_nats::jetstream::consumer::pull::MessagesErrorKind;
+    if err.kind() == MessagesErrorKind::MissingHeartbeat {
+        tracing::debug!(%err, consumer, "pull heartbeat missed; pulling again");
+    } else {
+        tracing::warn!(%err, consumer, "pull failed; retrying");
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
 }
 
 /// Runs `handler` on each message with at most `concurrency` at once, until `shutdown`; then
@@ -221,10 +239,7 @@ where
                     drop(permit);
                 });
             }
-            Some(Err(err)) => {
-                tracing::warn!(%err, consumer = name, "pull failed; retrying");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
+            Some(Err(err)) => pull_failed(name, &err).await,
             None => {
                 tracing::warn!(consumer = name, "message stream ended; reopening");
                 messages = open(&consumer, name, concurrency).await?;
@@ -268,8 +283,7 @@ where
         let mut batch = match first {
             Some(Ok(message)) => vec![message],
             Some(Err(err)) => {
-                tracing::warn!(%err, consumer = name, "pull failed; retrying");
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                pull_failed(name, &err).await;
                 continue;
             }
             None => {

@@ -314,6 +314,21 @@ impl Bus {
             .map_err(|e| setup(&e))
     }
 
+    /// How many messages wait in the work-queue streams (ingest, send, receipt), handed out or
+    /// not: work not done yet.
+    pub async fn backlog(&self) -> Result<u64> {
+        let mut total = 0;
+        for name in [INGEST_STREAM, SEND_STREAM, RECEIPT_STREAM] {
+            let failed = |e: &dyn std::fmt::Display| BusError::Setup {
+                what: format!("stream {name}"),
+                detail: e.to_string(),
+            };
+            let mut stream = self.js.get_stream(name).await.map_err(|e| failed(&e))?;
+            total += stream.info().await.map_err(|e| failed(&e))?.state.messages;
+        }
+        Ok(total)
+    }
+
     /// Tells every process listening on `subject` (core NATS: at most once, to those connected
     /// now), and waits until the server has it.
     pub async fn announce(&self, subject: &str, payload: Bytes) -> Result<()> {

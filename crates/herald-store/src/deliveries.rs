@@ -1,7 +1,7 @@
 //! Deliveries, one per message and device: created queued by the router, then moved along the
 //! status machine by receipts (the receipt service is their only writer).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use herald_core::ids::{DeliveryId, DeviceId, MessageId, TenantId};
 use herald_core::names::Named as _;
@@ -12,6 +12,17 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::{Result, Store, decode, int, json, text};
+
+/// What claiming a batch's deliveries found; a delivery in neither set is settled, claimed
+/// for a later attempt, or unknown: there is nothing to send.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Claims {
+    /// Claimed now: the caller sends them.
+    pub claimed: HashSet<String>,
+    /// Claimed by another holder for this attempt: the instant (Unix ms) its lease runs out,
+    /// after which the caller may look again.
+    pub held: HashMap<String, i64>,
+}
 
 /// A message the router resolved to devices.
 #[derive(Clone, Debug)]
@@ -193,41 +204,77 @@ impl Store {
             .collect()
     }
 
-    /// Claims deliveries for one try each — `(delivery id, attempt)` — and answers the ids it
-    /// claimed: a delivery still queued whose claimed attempt is older (or none). A copy of a
-    /// send task (the same attempt in another batch) finds it claimed and is left out, so no
-    /// composition of batches sends a delivery twice per attempt. With `takeover`, the same
-    /// attempt may be claimed again: its batch was delivered again because whoever held it
-    /// stopped answering.
+    /// Claims deliveries for one try each — `(delivery id, attempt)` — at `now`: a delivery
+    /// still queued is claimed when its claimed attempt is older (or none), or is this one but
+    /// was claimed `lease_ms` ago or more (its holder stopped answering). A copy of a send task
+    /// (the same attempt in a batch of another composition) thus finds a live holder's claim
+    /// and is left to it, so no composition of batches sends a delivery twice per attempt.
     pub async fn claim_deliveries(
         &self,
         tenant: &TenantId,
         claims: &[(&str, u32)],
-        takeover: bool,
-    ) -> Result<HashSet<String>> {
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<Claims> {
         // Every condition on deliveries refers to v (see `apply_receipts` for why).
         let sql = format!(
             "WITH v AS (SELECT {} AS id, {} AS attempt, $1 AS tenant, 'queued' AS queued, \
-                 $3 AS takeover FROM {}) \
-             UPDATE deliveries SET claimed_attempt = v.attempt FROM v \
+                 $3 AS now, $4 AS expired FROM {}) \
+             UPDATE deliveries SET claimed_attempt = v.attempt, claimed_at = v.now FROM v \
              WHERE deliveries.id = v.id AND deliveries.tenant_id = v.tenant \
                  AND deliveries.status = v.queued \
                  AND (deliveries.claimed_attempt IS NULL OR deliveries.claimed_attempt < v.attempt \
-                     OR (v.takeover = 1 AND deliveries.claimed_attempt = v.attempt)) \
+                     OR (deliveries.claimed_attempt = v.attempt \
+                         AND COALESCE(deliveries.claimed_at, 0) <= v.expired)) \
              RETURNING deliveries.id",
             text(0),
             int(1),
             self.backend.json_rows(2),
         );
-        sqlx::query(&sql)
+        let claimed: HashSet<String> = sqlx::query(&sql)
             .bind(tenant.as_str())
             .bind(json(&claims))
-            .bind(i64::from(takeover))
+            .bind(now)
+            .bind(now - lease_ms)
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|r| Ok(r.try_get("id")?))
-            .collect()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?;
+        let mut result = Claims {
+            claimed,
+            held: HashMap::new(),
+        };
+        let others: Vec<(&str, u32)> = claims
+            .iter()
+            .filter(|(id, _)| !result.claimed.contains(*id))
+            .copied()
+            .collect();
+        if others.is_empty() {
+            return Ok(result);
+        }
+        // Which of the others another holder has for this attempt, and until when.
+        let sql = format!(
+            "WITH v AS (SELECT {} AS id, {} AS attempt, $1 AS tenant, 'queued' AS queued FROM {}) \
+             SELECT deliveries.id, COALESCE(deliveries.claimed_at, 0) AS claimed_at \
+             FROM v JOIN deliveries ON deliveries.id = v.id AND deliveries.tenant_id = v.tenant \
+                 AND deliveries.status = v.queued AND deliveries.claimed_attempt = v.attempt",
+            text(0),
+            int(1),
+            self.backend.json_rows(2),
+        );
+        for row in sqlx::query(&sql)
+            .bind(tenant.as_str())
+            .bind(json(&others))
+            .fetch_all(&self.reader)
+            .await?
+        {
+            let claimed_at: i64 = row.try_get("claimed_at")?;
+            result
+                .held
+                .insert(row.try_get("id")?, claimed_at + lease_ms);
+        }
+        Ok(result)
     }
 
     pub async fn deliveries_of_message(
@@ -257,6 +304,37 @@ impl Store {
         rows.iter()
             .map(|r| Ok((decode(r, "status")?, r.try_get("n")?)))
             .collect()
+    }
+
+    /// Up to `limit` of the tenant's deliveries in `status`, oldest first.
+    pub async fn deliveries_in_status(
+        &self,
+        tenant: &TenantId,
+        status: DeliveryStatus,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE tenant_id = $1 AND status = $2 \
+             ORDER BY created_at LIMIT $3"
+        ))
+        .bind(tenant.as_str())
+        .bind(status.name())
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(DeliveryRecord::from_row).collect()
+    }
+
+    /// How many deliveries created at or before `created_at` (Unix ms) wait for their sender,
+    /// across tenants: the backlog a crash left behind, while it lasts.
+    pub async fn queued_since_before(&self, created_at: i64) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM deliveries WHERE status = 'queued' AND created_at <= $1",
+        )
+        .bind(created_at)
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(row.try_get("n")?)
     }
 
     pub async fn get_delivery(

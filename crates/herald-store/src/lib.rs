@@ -20,7 +20,9 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor, Row as _};
 
 pub use credentials::{CredentialCache, CredentialError, CredentialRecord, SealedCredential};
-pub use deliveries::{DeliveryRecord, FailedMessage, NewDelivery, ReceiptUpdate, RoutedMessage};
+pub use deliveries::{
+    Claims, DeliveryRecord, FailedMessage, NewDelivery, ReceiptUpdate, RoutedMessage,
+};
 pub use devices::{DeviceProfile, DeviceRecord};
 pub use messages::{InsertedMessage, MessageRecord, NewMessage, UnpublishedMessage};
 pub use tenants::{ApiKeyRecord, TenantRecord, TenantSettings};

@@ -249,6 +249,19 @@ impl Store {
         Ok(())
     }
 
+    /// How many of the tenant's messages are in each stored state.
+    pub async fn message_counts(&self, tenant: &TenantId) -> Result<Vec<(MessageState, i64)>> {
+        let rows = sqlx::query(
+            "SELECT state, COUNT(*) AS n FROM messages WHERE tenant_id = $1 GROUP BY state ORDER BY state",
+        )
+        .bind(tenant.as_str())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((decode(r, "state")?, r.try_get("n")?)))
+            .collect()
+    }
+
     pub async fn get_message(
         &self,
         tenant: &TenantId,

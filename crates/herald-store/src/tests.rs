@@ -344,11 +344,12 @@ impl Queued {
 }
 
 #[tokio::test]
-async fn a_delivery_is_claimed_once_per_attempt() {
+async fn a_delivery_is_claimed_once_per_attempt_until_its_lease_runs_out() {
     on_each_backend(|store| async move {
         let q = queued_delivery(&store).await;
         let id = q.delivery.as_str();
-        let claim = |attempt: u32, takeover: bool| {
+        let lease = 10_000;
+        let claim = |attempt: u32, now: i64| {
             let store = store.clone();
             let tenant = q.tenant.clone();
             async move {
@@ -356,40 +357,56 @@ async fn a_delivery_is_claimed_once_per_attempt() {
                     .claim_deliveries(
                         &tenant,
                         &[(id, attempt), ("dlv_unknown", attempt)],
-                        takeover,
+                        now,
+                        lease,
                     )
                     .await
                     .unwrap()
-                    .len()
             }
         };
-        assert_eq!(claim(1, false).await, 1, "the first try");
-        assert_eq!(
-            claim(1, false).await,
-            0,
-            "a copy of the same try is left out"
-        );
-        assert_eq!(
-            claim(1, true).await,
-            1,
-            "taken over from a holder that stopped"
-        );
-        assert_eq!(claim(2, false).await, 1, "the next try");
-        assert_eq!(claim(1, true).await, 0, "an older try never comes back");
-        let other = store.create_tenant("other").await.unwrap().id;
+        let t = 1_000_000;
+        let first = claim(1, t).await;
+        assert_eq!(first.claimed, [id.to_owned()].into(), "the first try");
+        assert!(first.held.is_empty());
+        let copy = claim(1, t + 5_000).await;
         assert!(
+            copy.claimed.is_empty(),
+            "a copy of the same try is left to its holder"
+        );
+        assert_eq!(
+            copy.held,
+            [(id.to_owned(), t + lease)].into(),
+            "until the lease runs out"
+        );
+        assert_eq!(
+            claim(1, t + lease).await.claimed.len(),
+            1,
+            "taken over from a holder that stopped answering"
+        );
+        assert_eq!(
+            claim(2, t + lease + 1).await.claimed.len(),
+            1,
+            "the next try"
+        );
+        let older = claim(1, t + 10 * lease).await;
+        assert!(
+            older.claimed.is_empty() && older.held.is_empty(),
+            "an older try never comes back"
+        );
+        let other = store.create_tenant("other").await.unwrap().id;
+        assert_eq!(
             store
-                .claim_deliveries(&other, &[(id, 3)], false)
+                .claim_deliveries(&other, &[(id, 3)], t + 10 * lease, lease)
                 .await
-                .unwrap()
-                .is_empty(),
+                .unwrap(),
+            Claims::default(),
             "another tenant's delivery"
         );
         let read = q.receipt(DeliveryStatus::Read, "", false);
         store.apply_receipts(&[read]).await.unwrap();
         assert_eq!(
-            claim(3, false).await,
-            0,
+            claim(3, t + 10 * lease).await,
+            Claims::default(),
             "a settled delivery is not sent again"
         );
     })

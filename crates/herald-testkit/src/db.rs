@@ -75,6 +75,29 @@ impl TestDatabase {
     }
 }
 
+/// Takes the database of `url` away from its clients for `down`: on PostgreSQL every other
+/// connection to it is terminated, again and again; SQLite is locked for writing.
+pub async fn outage(url: &str, down: std::time::Duration) -> anyhow::Result<()> {
+    let until = std::time::Instant::now() + down;
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await?;
+        conn.execute("BEGIN EXCLUSIVE").await?;
+        tokio::time::sleep_until(until.into()).await;
+        conn.execute("ROLLBACK").await?;
+        return Ok(());
+    }
+    let mut conn = PgConnection::connect(url).await?;
+    while std::time::Instant::now() < until {
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .await?;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Cleanup::Postgres { admin_url, name } = &self.cleanup {

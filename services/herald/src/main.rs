@@ -4,8 +4,12 @@
 
 #[cfg(feature = "mocks")]
 mod bench;
+#[cfg(feature = "mocks")]
+mod chaos;
 mod cli;
 mod dlq;
+#[cfg(feature = "mocks")]
+mod rig;
 mod up;
 
 use std::path::PathBuf;
@@ -48,6 +52,10 @@ enum Command {
     /// Measures throughput and latency against mock providers (see docs/benchmarks.md).
     #[cfg(feature = "mocks")]
     Bench(bench::BenchArgs),
+    /// Kills processes under load and reports what was lost, duplicated and how long Herald
+    /// took to recover (see docs/reliability.md).
+    #[cfg(feature = "mocks")]
+    Chaos(chaos::ChaosArgs),
     #[command(subcommand)]
     Config(ConfigCommand),
     #[command(subcommand)]
@@ -102,6 +110,16 @@ fn main() -> ExitCode {
                 settings
                     .map_err(anyhow::Error::from)
                     .and_then(|settings| runtime.block_on(bench::run(bench_args, settings))),
+            )
+        }
+        #[cfg(feature = "mocks")]
+        Command::Chaos(chaos_args) => {
+            herald_runtime::init_logging(herald_runtime::LogFormat::Text, "warn");
+            let runtime = tokio::runtime::Runtime::new().expect("runtime");
+            report(
+                settings
+                    .map_err(anyhow::Error::from)
+                    .and_then(|settings| runtime.block_on(chaos::run(chaos_args, settings))),
             )
         }
         Command::Config(ConfigCommand::Show) => match settings {

@@ -8,11 +8,12 @@
 //!
 //! Before it sends, a sender claims each delivery for its attempt in the store, so a copy of a
 //! task (the router published a message again in batches of another composition, after a
-//! crash or a broker restart) is never sent twice; a batch JetStream delivers again because its
-//! holder stopped answering may take its claims over. What a sender learned but could not yet
-//! publish (the bus was down) it remembers, so a batch delivered to it again publishes that
-//! rather than sending again. A duplicate push is thus only possible for a send the provider
-//! accepted moments before its sender died.
+//! crash or a broker restart) is never sent twice: a copy that finds a live claim is looked at
+//! again when the claim's lease runs out, and takes it over only if the delivery is still
+//! queued then. A sender keeps trying to publish what came of its sends while the bus is down,
+//! and remembers it, so a batch delivered to it again publishes that rather than sending again.
+//! A duplicate push is thus only possible for a send the provider accepted moments before its
+//! sender died (or while the bus was down for longer than a lease).
 #![forbid(unsafe_code)]
 
 mod recent;
@@ -20,7 +21,7 @@ mod recent;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_bus::{Bus, Disposition, Message, SEND_STREAM, subjects};
+use herald_bus::{Bus, BusError, Disposition, Message, SEND_STREAM, subjects};
 use herald_core::backoff;
 use herald_core::crypto::MasterKey;
 use herald_core::ids::TenantId;
@@ -131,9 +132,31 @@ enum Tried {
     Again(Box<SendTask>, i64),
 }
 
+/// How long a claim is its holder's alone. A copy of the task that comes sooner (the router
+/// published a message again in other batches, or the broker restarted and delivered a batch
+/// again while its holder still works on it) is looked at again once it runs out, and takes
+/// the claim over if the delivery is still queued then: its holder died. Equal to the bus's ack
+/// wait, by which time a dead holder's own batch is delivered again.
+const LEASE: Duration = herald_bus::ACK_WAIT;
+
+/// How long a handler keeps trying to publish what came of its sends (the bus is down) before
+/// it lets its batch be delivered again.
+const PUBLISH_PATIENCE: Duration = Duration::from_secs(60);
+
+/// A batch's tasks, by what their claims found.
+#[derive(Debug, Default)]
+struct Claimed {
+    /// To send now.
+    send: Vec<SendTask>,
+    /// Another holder's for now: looked at again at the instant (Unix ms).
+    held: Vec<SendTask>,
+    held_until: i64,
+}
+
 impl Worker {
     /// Claims a batch's tasks, sends the claimed ones concurrently, then publishes their
-    /// receipts and the retries in one go; the batch is acked only once both are stored.
+    /// receipts, the retries and the tasks left to other holders (to be looked at again when
+    /// their leases run out) in one go; the batch is acked only once all of it is stored.
     async fn handle(&self, message: Message) -> Disposition {
         let batch = match herald_bus::decode::<SendBatch>(&message) {
             Ok(batch) => batch,
@@ -144,18 +167,16 @@ impl Worker {
         {
             return Disposition::Retry(Duration::from_millis(wait));
         }
-        // Delivered again: whoever held it stopped answering, so its claims may be taken over.
-        let takeover = herald_bus::tries(&message) > 1;
-        let tasks = match self.claim(batch.tasks, takeover).await {
-            Ok(tasks) => tasks,
+        let claimed = match self.claim(batch.tasks).await {
+            Ok(claimed) => claimed,
             Err(err) if err.is_outage() => {
                 tracing::warn!(%err, "could not claim deliveries; the batch will be retried");
                 return Disposition::Retry(OUTAGE_RETRY);
             }
             Err(err) => return Disposition::Fault(format!("could not claim deliveries: {err}")),
         };
-        let keys: Vec<(String, u32)> = tasks.iter().map(recent::key).collect();
-        let tried = futures::future::join_all(tasks.into_iter().map(|task| {
+        let keys: Vec<(String, u32)> = claimed.send.iter().map(recent::key).collect();
+        let tried = futures::future::join_all(claimed.send.into_iter().map(|task| {
             let span = tracing::debug_span!("send", tenant_id = %task.tenant_id, delivery_id = %task.delivery_id, attempt = task.attempt);
             self.try_once(task).instrument(span)
         }))
@@ -174,7 +195,16 @@ impl Worker {
         }
         let mut outgoing = herald_bus::receipt_batches(receipts);
         outgoing.extend(herald_bus::send_batches(self.kind, retries, not_before));
-        match herald_bus::all_published(self.bus.publish_all(outgoing).await) {
+        // A look again later is a new message, whatever batch carried the tasks before.
+        outgoing.extend(
+            herald_bus::send_batches(self.kind, claimed.held, claimed.held_until)
+                .into_iter()
+                .map(|mut out| {
+                    out.msg_id = format!("later-{}-{}", claimed.held_until, out.msg_id);
+                    out
+                }),
+        );
+        match self.publish_patiently(outgoing).await {
             Ok(()) => {
                 self.recent.forget(&keys);
                 Disposition::Ack
@@ -187,37 +217,84 @@ impl Worker {
         }
     }
 
-    /// The tasks this sender may send: those it claimed for their attempt. A task whose
-    /// delivery is settled, or claimed for this attempt by another batch, is left out: its
-    /// holder sends it and reports it.
-    async fn claim(
+    /// Publishes `outgoing`, trying again what did not get through while the bus is out of
+    /// reach, for up to [`PUBLISH_PATIENCE`]: what came of a send must not wait for the batch to
+    /// be delivered again, which after a broker restart may never happen to this holder.
+    async fn publish_patiently(
         &self,
-        tasks: Vec<SendTask>,
-        takeover: bool,
-    ) -> Result<Vec<SendTask>, herald_store::StoreError> {
+        mut outgoing: Vec<herald_bus::Outgoing>,
+    ) -> Result<(), BusError> {
+        let started = std::time::Instant::now();
+        loop {
+            let results = self.bus.publish_all(outgoing.clone()).await;
+            let mut failed = Vec::new();
+            let mut last = None;
+            for (out, result) in outgoing.into_iter().zip(results) {
+                match result {
+                    Ok(()) => {}
+                    Err(err) if err.is_outage() => {
+                        failed.push(out);
+                        last = Some(err);
+                    }
+                    Err(err) => return Err(err),
+                }
+            }
+            let Some(err) = last else {
+                return Ok(());
+            };
+            if started.elapsed() >= PUBLISH_PATIENCE {
+                return Err(err);
+            }
+            tracing::warn!(%err, left = failed.len(), "could not publish receipts; trying again");
+            tokio::time::sleep(OUTAGE_RETRY).await;
+            outgoing = failed;
+        }
+    }
+
+    /// Claims a batch's tasks for their attempts. A task whose delivery is settled is left
+    /// out; one another holder claimed is left to it for now, unless this sender is that holder
+    /// (it remembers the outcome it could not publish).
+    async fn claim(&self, tasks: Vec<SendTask>) -> Result<Claimed, herald_store::StoreError> {
         let Some(first) = tasks.first() else {
-            return Ok(tasks);
+            return Ok(Claimed::default());
         };
         // A send batch holds one tenant's tasks (`herald_bus::send_batches`).
         let tenant = TenantId::from_trusted(first.tenant_id.clone());
-        let claims: Vec<(&str, u32)> = tasks
+        let keys: Vec<(&str, u32)> = tasks
             .iter()
             .map(|t| (t.delivery_id.as_str(), t.attempt.max(1)))
             .collect();
-        let claimed = self
+        let lease = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
+        let claims = self
             .store
-            .claim_deliveries(&tenant, &claims, takeover)
+            .claim_deliveries(&tenant, &keys, now_ms(), lease)
             .await?;
-        if claimed.len() < tasks.len() {
+        let mut claimed = Claimed::default();
+        let mut settled = 0;
+        for task in tasks {
+            if task.tenant_id != tenant.as_str() {
+                continue;
+            }
+            let held = claims.held.get(&task.delivery_id).copied();
+            if claims.claimed.contains(&task.delivery_id)
+                || (held.is_some() && self.recent.recall(&recent::key(&task)).is_some())
+            {
+                claimed.send.push(task);
+            } else if let Some(until) = held {
+                claimed.held_until = claimed.held_until.max(until);
+                claimed.held.push(task);
+            } else {
+                settled += 1;
+            }
+        }
+        if settled > 0 || !claimed.held.is_empty() {
             tracing::info!(
-                skipped = tasks.len() - claimed.len(),
-                "deliveries settled or claimed elsewhere are not sent"
+                settled,
+                held = claimed.held.len(),
+                "deliveries settled are not sent; those claimed by another holder are looked at again when its lease runs out"
             );
         }
-        Ok(tasks
-            .into_iter()
-            .filter(|t| t.tenant_id == tenant.as_str() && claimed.contains(&t.delivery_id))
-            .collect())
+        Ok(claimed)
     }
 
     /// One try of a claimed task, unless this sender made it already and could not publish
