@@ -20,6 +20,10 @@ pub enum Error {
     FailedPrecondition(String),
     #[error("{0} is not implemented yet")]
     Unimplemented(String),
+    /// What the request needs (the database) is out of reach for the moment: try again. The
+    /// detail is logged, not returned.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Something below the domain failed (database, bus); the detail is logged, not returned.
     #[error("internal error: {0}")]
     Internal(String),
@@ -38,6 +42,10 @@ impl Error {
 
     pub fn internal(err: impl std::fmt::Display) -> Self {
         Self::Internal(err.to_string())
+    }
+
+    pub fn unavailable(err: impl std::fmt::Display) -> Self {
+        Self::Unavailable(err.to_string())
     }
 
     /// The error of one part of a request (`requests[3]`): a field, and an option not built
@@ -80,7 +88,15 @@ impl From<Error> for tonic::Status {
             Error::PermissionDenied(_) => tonic::Status::permission_denied(err.to_string()),
             Error::FailedPrecondition(_) => tonic::Status::failed_precondition(err.to_string()),
             Error::Unimplemented(_) => tonic::Status::unimplemented(err.to_string()),
-            // The detail may name tables or hosts: keep it in the logs only.
+            // The details may name tables or hosts: keep them in the logs only.
+            Error::Unavailable(detail) => {
+                tracing::warn!(%detail, "a request met an outage; the client is told to retry");
+                tonic::Status::with_error_details(
+                    tonic::Code::Unavailable,
+                    "the database is out of reach for the moment; try again",
+                    ErrorDetails::with_retry_info(Some(std::time::Duration::from_secs(1))),
+                )
+            }
             Error::Internal(detail) => {
                 tracing::error!(%detail, "internal error answered to a client");
                 tonic::Status::internal("internal error")
@@ -111,6 +127,18 @@ mod tests {
         assert_eq!(
             (violation.field.as_str(), violation.description.as_str()),
             ("notification.title", "too long")
+        );
+    }
+
+    #[test]
+    fn an_outage_asks_the_client_to_retry_without_naming_the_detail() {
+        let status: tonic::Status = Error::unavailable("pg host db-7 refused").into();
+        assert_eq!(status.code(), tonic::Code::Unavailable);
+        assert!(!status.message().contains("db-7"));
+        let details = status.get_error_details();
+        assert_eq!(
+            details.retry_info().and_then(|r| r.retry_delay),
+            Some(std::time::Duration::from_secs(1))
         );
     }
 

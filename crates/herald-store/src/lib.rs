@@ -81,7 +81,11 @@ fn transient_code(code: &str) -> bool {
 
 impl From<StoreError> for herald_core::Error {
     fn from(err: StoreError) -> Self {
-        herald_core::Error::internal(err)
+        if err.is_outage() {
+            herald_core::Error::unavailable(err)
+        } else {
+            herald_core::Error::internal(err)
+        }
     }
 }
 

@@ -13,7 +13,7 @@
 //! A crash-and-fault harness, not a test: it fails (exit status 1) only when a delivery was
 //! lost or left in a wrong state.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -221,7 +221,6 @@ async fn one_run(args: &ChaosArgs, settings: Settings, target: Target) -> anyhow
 
     // The fault, and the way back.
     tokio::time::sleep_until((started + fault_after).into()).await;
-    let pushed_before: HashSet<String> = rig.pushes().into_iter().map(|p| p.message).collect();
     let fault_at = Instant::now();
     let fault_ms = now_ms();
     strike(&mut rig, target, args.signal, down).await?;
@@ -324,7 +323,12 @@ async fn one_run(args: &ChaosArgs, settings: Settings, target: Target) -> anyhow
     let pending: Vec<&String> = accepted
         .at
         .iter()
-        .filter(|(id, at)| **at < fault_at && !pushed_before.contains(*id))
+        .filter(|(id, at)| {
+            **at < fault_at
+                && first_push
+                    .get(id.as_str())
+                    .is_none_or(|first| *first >= fault_at)
+        })
         .map(|(id, _)| id)
         .collect();
     let pushed_pending_by = pending

@@ -21,6 +21,9 @@ mod recent;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt as _;
+use futures::stream::FuturesUnordered;
+
 use herald_bus::{Bus, BusError, Disposition, Message, SEND_STREAM, subjects};
 use herald_core::backoff;
 use herald_core::crypto::MasterKey;
@@ -123,6 +126,20 @@ const OUTAGE_RETRY: Duration = Duration::from_secs(1);
 /// The longest failure reason a receipt carries (a provider may answer with a whole page).
 const MAX_REASON: usize = 1024;
 
+/// How long the receipts of finished sends wait for those of the sends finishing next.
+const RECEIPT_LINGER: Duration = Duration::from_millis(2);
+
+/// How a batch is settled when what came of its sends could not be published: the outcomes are
+/// remembered, so the batch delivered again publishes them instead of sending again.
+fn published_none(err: BusError) -> Disposition {
+    if err.is_outage() {
+        tracing::warn!(%err, "could not publish receipts; the batch will be retried");
+        Disposition::Retry(OUTAGE_RETRY)
+    } else {
+        Disposition::Fault(format!("its receipts were refused: {err}"))
+    }
+}
+
 /// What one try of a task came to.
 #[derive(Clone, Debug)]
 enum Tried {
@@ -176,20 +193,42 @@ impl Worker {
             Err(err) => return Disposition::Fault(format!("could not claim deliveries: {err}")),
         };
         let keys: Vec<(String, u32)> = claimed.send.iter().map(recent::key).collect();
-        let tried = futures::future::join_all(claimed.send.into_iter().map(|task| {
-            let span = tracing::debug_span!("send", tenant_id = %task.tenant_id, delivery_id = %task.delivery_id, attempt = task.attempt);
-            self.try_once(task).instrument(span)
-        }))
-        .await;
-        let mut receipts = Vec::with_capacity(tried.len());
+        let mut sends: FuturesUnordered<_> = claimed
+            .send
+            .into_iter()
+            .map(|task| {
+                let span = tracing::debug_span!("send", tenant_id = %task.tenant_id, delivery_id = %task.delivery_id, attempt = task.attempt);
+                self.try_once(task).instrument(span)
+            })
+            .collect();
+        // Receipts go out as their sends finish (gathered for at most RECEIPT_LINGER), not when
+        // the batch's slowest send does: a sender that dies between a provider's acceptance
+        // and the receipt sends that delivery again, so that moment is kept short.
+        let mut receipts = Vec::new();
         let mut retries = Vec::new();
         let mut not_before = 0;
-        for t in tried {
-            match t {
-                Tried::Done(receipt) => receipts.push(receipt),
-                Tried::Again(task, at) => {
-                    not_before = not_before.max(at);
-                    retries.push(*task);
+        let mut flush_at: Option<tokio::time::Instant> = None;
+        loop {
+            tokio::select! {
+                tried = sends.next() => match tried {
+                    Some(Tried::Done(receipt)) => {
+                        receipts.push(receipt);
+                        flush_at.get_or_insert_with(|| tokio::time::Instant::now() + RECEIPT_LINGER);
+                    }
+                    Some(Tried::Again(task, at)) => {
+                        not_before = not_before.max(at);
+                        retries.push(*task);
+                    }
+                    None => break,
+                },
+                _ = tokio::time::sleep_until(flush_at.unwrap_or_else(tokio::time::Instant::now)), if flush_at.is_some() => {
+                    flush_at = None;
+                    // One try: what does not get through goes again with the rest at the end.
+                    let early = std::mem::take(&mut receipts);
+                    let results = self.bus.publish_all(herald_bus::receipt_batches(early.clone())).await;
+                    if herald_bus::all_published(results).is_err() {
+                        receipts = early;
+                    }
                 }
             }
         }
@@ -209,11 +248,7 @@ impl Worker {
                 self.recent.forget(&keys);
                 Disposition::Ack
             }
-            Err(err) if err.is_outage() => {
-                tracing::warn!(%err, "could not publish receipts; the batch will be retried");
-                Disposition::Retry(OUTAGE_RETRY)
-            }
-            Err(err) => Disposition::Fault(format!("its receipts were refused: {err}")),
+            Err(err) => published_none(err),
         }
     }
 
