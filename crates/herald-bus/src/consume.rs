@@ -169,6 +169,20 @@ impl InHand {
 /// the ack wait): kept short, so new work goes to the live processes within seconds.
 const PULL_EXPIRES: Duration = Duration::from_secs(3);
 
+/// On shutdown, hands back at once what was pulled but not yet handled (at most `batch`), so
+/// another holder takes it now rather than after the ack wait.
+async fn release(mut messages: async_nats::jetstream::consumer::pull::Stream, batch: usize) {
+    let mut released = 0;
+    while released < batch
+        && let Some(Some(Ok(message))) = messages.next().now_or_never()
+    {
+        if let Err(err) = message.ack_with(AckKind::Nak(None)).await {
+            tracing::debug!(%err, "could not hand back a message pulled during shutdown");
+        }
+        released += 1;
+    }
+}
+
 async fn open(
     consumer: &PullConsumer,
     name: &str,
@@ -248,7 +262,7 @@ where
         // Reap finished handlers so the set does not grow with the message count.
         while in_flight.try_join_next().is_some() {}
     }
-    drop(messages);
+    release(messages, concurrency).await;
     tracing::info!(consumer = name, in_flight = in_flight.len(), "draining");
     while in_flight.join_next().await.is_some() {}
     heartbeat.stop().await;
@@ -323,6 +337,7 @@ where
         .await;
         drop(held);
     }
+    release(messages, max_batch).await;
     heartbeat.stop().await;
     Ok(())
 }

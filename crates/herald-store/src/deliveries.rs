@@ -216,10 +216,20 @@ impl Store {
         now: i64,
         lease_ms: i64,
     ) -> Result<Claims> {
-        // Every condition on deliveries refers to v (see `apply_receipts` for why).
+        // Every condition on deliveries refers to v (see `apply_receipts` for why), and the
+        // tenant comes with each row: bound once as a parameter, SQLite's planner walked all of
+        // the tenant's deliveries by its index and scanned the batch for each.
+        let rows = |claims: &[(&str, u32)]| {
+            json(
+                &claims
+                    .iter()
+                    .map(|(id, attempt)| (*id, *attempt, tenant.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+        };
         let sql = format!(
-            "WITH v AS (SELECT {} AS id, {} AS attempt, $1 AS tenant, 'queued' AS queued, \
-                 $3 AS now, $4 AS expired FROM {}) \
+            "WITH v AS (SELECT {} AS id, {} AS attempt, {} AS tenant, 'queued' AS queued, \
+                 $2 AS now, $3 AS expired FROM {}) \
              UPDATE deliveries SET claimed_attempt = v.attempt, claimed_at = v.now FROM v \
              WHERE deliveries.id = v.id AND deliveries.tenant_id = v.tenant \
                  AND deliveries.status = v.queued \
@@ -229,11 +239,11 @@ impl Store {
              RETURNING deliveries.id",
             text(0),
             int(1),
-            self.backend.json_rows(2),
+            text(2),
+            self.backend.json_rows(1),
         );
         let claimed: HashSet<String> = sqlx::query(&sql)
-            .bind(tenant.as_str())
-            .bind(json(&claims))
+            .bind(rows(claims))
             .bind(now)
             .bind(now - lease_ms)
             .fetch_all(&self.pool)
@@ -255,17 +265,17 @@ impl Store {
         }
         // Which of the others another holder has for this attempt, and until when.
         let sql = format!(
-            "WITH v AS (SELECT {} AS id, {} AS attempt, $1 AS tenant, 'queued' AS queued FROM {}) \
+            "WITH v AS (SELECT {} AS id, {} AS attempt, {} AS tenant, 'queued' AS queued FROM {}) \
              SELECT deliveries.id, COALESCE(deliveries.claimed_at, 0) AS claimed_at \
              FROM v JOIN deliveries ON deliveries.id = v.id AND deliveries.tenant_id = v.tenant \
                  AND deliveries.status = v.queued AND deliveries.claimed_attempt = v.attempt",
             text(0),
             int(1),
-            self.backend.json_rows(2),
+            text(2),
+            self.backend.json_rows(1),
         );
         for row in sqlx::query(&sql)
-            .bind(tenant.as_str())
-            .bind(json(&others))
+            .bind(rows(&others))
             .fetch_all(&self.reader)
             .await?
         {

@@ -21,8 +21,8 @@ mod recent;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
+use futures::{FutureExt as _, StreamExt as _};
 
 use herald_bus::{Bus, BusError, Disposition, Message, SEND_STREAM, subjects};
 use herald_core::backoff;
@@ -126,9 +126,6 @@ const OUTAGE_RETRY: Duration = Duration::from_secs(1);
 /// The longest failure reason a receipt carries (a provider may answer with a whole page).
 const MAX_REASON: usize = 1024;
 
-/// How long the receipts of finished sends wait for those of the sends finishing next.
-const RECEIPT_LINGER: Duration = Duration::from_millis(2);
-
 /// How a batch is settled when what came of its sends could not be published: the outcomes are
 /// remembered, so the batch delivered again publishes them instead of sending again.
 fn published_none(err: BusError) -> Disposition {
@@ -201,35 +198,43 @@ impl Worker {
                 self.try_once(task).instrument(span)
             })
             .collect();
-        // Receipts go out as their sends finish (gathered for at most RECEIPT_LINGER), not when
-        // the batch's slowest send does: a sender that dies between a provider's acceptance
-        // and the receipt sends that delivery again, so that moment is kept short.
+        // Receipts go out as their sends finish, not when the batch's slowest send does, and
+        // without waiting for the acks of those before: a sender that dies between a provider's
+        // acceptance and the receipt sends that delivery again, so that moment is kept short.
         let mut receipts = Vec::new();
         let mut retries = Vec::new();
         let mut not_before = 0;
-        let mut flush_at: Option<tokio::time::Instant> = None;
+        let mut publishing = FuturesUnordered::new();
         loop {
             tokio::select! {
-                tried = sends.next() => match tried {
-                    Some(Tried::Done(receipt)) => {
-                        receipts.push(receipt);
-                        flush_at.get_or_insert_with(|| tokio::time::Instant::now() + RECEIPT_LINGER);
+                Some(tried) = sends.next(), if !sends.is_empty() => {
+                    let mut early = Vec::new();
+                    let mut file = |tried| match tried {
+                        Tried::Done(receipt) => early.push(receipt),
+                        Tried::Again(task, at) => {
+                            not_before = not_before.max(at);
+                            retries.push(*task);
+                        }
+                    };
+                    file(tried);
+                    // Whatever else has finished meanwhile goes in the same publish.
+                    while let Some(Some(tried)) = sends.next().now_or_never() {
+                        file(tried);
                     }
-                    Some(Tried::Again(task, at)) => {
-                        not_before = not_before.max(at);
-                        retries.push(*task);
-                    }
-                    None => break,
-                },
-                _ = tokio::time::sleep_until(flush_at.unwrap_or_else(tokio::time::Instant::now)), if flush_at.is_some() => {
-                    flush_at = None;
-                    // One try: what does not get through goes again with the rest at the end.
-                    let early = std::mem::take(&mut receipts);
-                    let results = self.bus.publish_all(herald_bus::receipt_batches(early.clone())).await;
-                    if herald_bus::all_published(results).is_err() {
-                        receipts = early;
+                    if !early.is_empty() {
+                        publishing.push(async move {
+                            let results = self.bus.publish_all(herald_bus::receipt_batches(early.clone())).await;
+                            (early, herald_bus::all_published(results).is_ok())
+                        });
                     }
                 }
+                // One try: what does not get through goes again with the rest at the end.
+                Some((early, published)) = publishing.next(), if !publishing.is_empty() => {
+                    if !published {
+                        receipts.extend(early);
+                    }
+                }
+                else => break,
             }
         }
         let mut outgoing = herald_bus::receipt_batches(receipts);
