@@ -13,6 +13,7 @@ use herald_proto::v1::admin_client::AdminClient;
 use herald_proto::v1::credentials_client::CredentialsClient;
 use herald_proto::v1::devices_client::DevicesClient;
 use herald_proto::v1::notifications_client::NotificationsClient;
+use herald_proto::v1::topics_client::TopicsClient;
 use herald_proto::v1::*;
 use herald_runtime::{Secret, Settings};
 use herald_store::Store;
@@ -55,6 +56,7 @@ pub struct Tenant {
     pub devices: DevicesClient<AuthedChannel>,
     pub credentials: CredentialsClient<AuthedChannel>,
     pub admin: AdminClient<AuthedChannel>,
+    pub topics: TopicsClient<AuthedChannel>,
 }
 
 impl Stack {
@@ -163,7 +165,8 @@ impl Stack {
             notifications: NotificationsClient::new(channel.clone()),
             devices: DevicesClient::new(channel.clone()),
             credentials: CredentialsClient::new(channel.clone()),
-            admin: AdminClient::new(channel),
+            admin: AdminClient::new(channel.clone()),
+            topics: TopicsClient::new(channel),
         }
     }
 

@@ -9,5 +9,6 @@ mod durability;
 mod ios;
 mod push_ids;
 mod reliability;
+mod topics;
 mod validation;
 mod web;

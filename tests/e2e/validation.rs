@@ -148,9 +148,9 @@ async fn rpcs_not_built_yet_answer_unimplemented() {
         .unwrap_err();
     assert_eq!(err.code(), Code::Unimplemented);
     // Services not built yet are not served at all: gRPC answers UNIMPLEMENTED for them.
-    let mut topics = herald_proto::v1::topics_client::TopicsClient::new(stack.channel().await);
-    let err = topics
-        .create_topic(CreateTopicRequest::default())
+    let mut events = herald_proto::v1::events_client::EventsClient::new(stack.channel().await);
+    let err = events
+        .list_triggers(ListTriggersRequest::default())
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Unimplemented);

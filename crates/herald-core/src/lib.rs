@@ -12,6 +12,7 @@ pub mod options;
 pub mod platform;
 pub mod status;
 pub mod time;
+pub mod topics;
 pub mod validate;
 
 pub use error::{Error, Result};

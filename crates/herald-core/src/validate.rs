@@ -419,7 +419,7 @@ fn notify_url(raw: &str) -> Result<()> {
     }
 }
 
-fn user_id(field: &str, user: &str) -> Result<()> {
+pub(crate) fn user_id(field: &str, user: &str) -> Result<()> {
     if user.is_empty() {
         return Err(Error::invalid(field, "required"));
     }

@@ -283,13 +283,22 @@ impl Store {
             .collect()
     }
 
-    /// Removes a device; false when the tenant has no such device.
+    /// Removes a device and its topic subscriptions; false when the tenant has no such device.
     pub async fn unregister_device(&self, tenant: &TenantId, id: &DeviceId) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "DELETE FROM topic_subscriptions WHERE tenant_id = $1 AND kind = 'device' AND subscriber = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
         let done = sqlx::query("DELETE FROM devices WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.as_str())
             .bind(id.as_str())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 

@@ -10,6 +10,7 @@ mod deliveries;
 mod devices;
 mod messages;
 mod tenants;
+mod topics;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -26,6 +27,7 @@ pub use deliveries::{
 pub use devices::{DeviceProfile, DeviceRecord};
 pub use messages::{InsertedMessage, MessageRecord, NewMessage, UnpublishedMessage};
 pub use tenants::{ApiKeyRecord, TenantRecord, TenantSettings};
+pub use topics::{Subscription, TopicRecord};
 
 /// A store failure; the API answers it as an internal error and logs the detail.
 #[derive(Debug, thiserror::Error)]

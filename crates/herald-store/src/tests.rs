@@ -731,3 +731,71 @@ fn outages_are_told_from_statement_errors() {
         assert!(!crate::transient_code(code), "{code}");
     }
 }
+
+#[tokio::test]
+async fn subscriptions_say_what_changed_and_go_with_their_topic() {
+    use herald_core::topics::Subscriber;
+    on_each_backend(|store| async move {
+        let t = store.create_tenant("acme").await.unwrap();
+        assert!(
+            store
+                .create_topic(&t.id, "news", "")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .create_topic(&t.id, "news", "")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let alice = Subscriber::User("alice".into());
+        assert_eq!(
+            store.subscribe(&t.id, "news", &alice).await.unwrap(),
+            Subscription::Changed
+        );
+        assert_eq!(
+            store.subscribe(&t.id, "news", &alice).await.unwrap(),
+            Subscription::Unchanged
+        );
+        assert_eq!(
+            store.subscribe(&t.id, "weather", &alice).await.unwrap(),
+            Subscription::NoTopic
+        );
+        let (device, _) = store
+            .register_device(&t.id, &android("bob", "tok-b"))
+            .await
+            .unwrap();
+        let bob = Subscriber::Device(device.id.clone());
+        store.subscribe(&t.id, "news", &bob).await.unwrap();
+        assert_eq!(
+            store.list_topics(&t.id, None, 10).await.unwrap()[0].subscriber_count,
+            2
+        );
+        assert!(store.unregister_device(&t.id, &device.id).await.unwrap());
+        assert_eq!(
+            store.unsubscribe(&t.id, "news", &alice).await.unwrap(),
+            Subscription::Changed
+        );
+        assert_eq!(
+            store.unsubscribe(&t.id, "news", &alice).await.unwrap(),
+            Subscription::Unchanged
+        );
+        assert_eq!(
+            store.list_topics(&t.id, None, 10).await.unwrap()[0].subscriber_count,
+            0
+        );
+        store.subscribe(&t.id, "news", &alice).await.unwrap();
+        assert!(store.delete_topic(&t.id, "news").await.unwrap());
+        assert!(!store.delete_topic(&t.id, "news").await.unwrap());
+        store.create_topic(&t.id, "news", "again").await.unwrap();
+        let again = &store.list_topics(&t.id, None, 10).await.unwrap()[0];
+        assert_eq!(
+            (again.description.as_str(), again.subscriber_count),
+            ("again", 0)
+        );
+    })
+    .await;
+}

@@ -17,6 +17,7 @@ mod pages;
 pub mod relay;
 mod sending;
 mod server;
+mod topics;
 
 use std::sync::Arc;
 

@@ -8,6 +8,7 @@ use herald_proto::v1::admin_server::AdminServer;
 use herald_proto::v1::credentials_server::CredentialsServer;
 use herald_proto::v1::devices_server::DevicesServer;
 use herald_proto::v1::notifications_server::NotificationsServer;
+use herald_proto::v1::topics_server::TopicsServer;
 use tonic::codec::CompressionEncoding::Gzip;
 use tonic::service::Routes;
 use tonic_health::ServingStatus;
@@ -16,7 +17,6 @@ use crate::Api;
 
 /// The services of the public API that are not built yet, and what they are for.
 const PLANNED: &[(&str, &str)] = &[
-    ("herald.v1.Topics", "topics and segments"),
     ("herald.v1.Webhooks", "outbound webhooks"),
     ("herald.v1.Events", "events and triggers"),
 ];
@@ -28,6 +28,7 @@ pub(crate) async fn routes(api: Api) -> anyhow::Result<Routes> {
     reporter.set_serving::<DevicesServer<Api>>().await;
     reporter.set_serving::<NotificationsServer<Api>>().await;
     reporter.set_serving::<CredentialsServer<Api>>().await;
+    reporter.set_serving::<TopicsServer<Api>>().await;
     reporter
         .set_service_status("", ServingStatus::Serving)
         .await;
@@ -55,7 +56,12 @@ pub(crate) async fn routes(api: Api) -> anyhow::Result<Routes> {
                 .send_compressed(Gzip),
         )
         .add_service(
-            CredentialsServer::new(api)
+            CredentialsServer::new(api.clone())
+                .accept_compressed(Gzip)
+                .send_compressed(Gzip),
+        )
+        .add_service(
+            TopicsServer::new(api)
                 .accept_compressed(Gzip)
                 .send_compressed(Gzip),
         );

@@ -1,0 +1,245 @@
+//! Topics through the API: create, list with counts, subscribe devices and users, unsubscribe,
+//! delete; on SQLite and PostgreSQL.
+
+use herald_e2e::{DbBackend, Tenant};
+use herald_proto::v1::*;
+use tonic::Code;
+
+async fn subscribe(t: &mut Tenant, topic: &str, who: subscribe_request::Subscriber) {
+    t.topics
+        .subscribe(SubscribeRequest {
+            topic: topic.into(),
+            subscriber: Some(who),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("subscribe to {topic}: {e}"));
+}
+
+async fn unsubscribe(t: &mut Tenant, topic: &str, who: unsubscribe_request::Subscriber) {
+    t.topics
+        .unsubscribe(UnsubscribeRequest {
+            topic: topic.into(),
+            subscriber: Some(who),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("unsubscribe from {topic}: {e}"));
+}
+
+async fn topics(t: &mut Tenant) -> Vec<(String, u64)> {
+    let mut all = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = t
+            .topics
+            .list_topics(ListTopicsRequest {
+                page_size: 1,
+                page_token,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        all.extend(
+            page.topics
+                .into_iter()
+                .map(|t| (t.name, t.subscriber_count)),
+        );
+        if page.next_page_token.is_empty() {
+            return all;
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+fn counts(pairs: &[(&str, u64)]) -> Vec<(String, u64)> {
+    pairs.iter().map(|(n, c)| ((*n).to_owned(), *c)).collect()
+}
+
+#[tokio::test]
+async fn topics_are_created_listed_subscribed_and_deleted_per_tenant() {
+    for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+        let stack = herald_e2e::Stack::start(backend).await;
+        let mut acme = stack.tenant("acme").await;
+        let mut other = stack.tenant("other").await;
+
+        let news = acme
+            .topics
+            .create_topic(CreateTopicRequest {
+                name: "news".into(),
+                description: "Breaking news".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            (
+                news.name.as_str(),
+                news.description.as_str(),
+                news.subscriber_count
+            ),
+            ("news", "Breaking news", 0)
+        );
+        let again = acme
+            .topics
+            .create_topic(CreateTopicRequest {
+                name: "news".into(),
+                description: String::new(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(again.code(), Code::AlreadyExists);
+        let bad = acme
+            .topics
+            .create_topic(CreateTopicRequest {
+                name: "two words".into(),
+                description: String::new(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(bad.code(), Code::InvalidArgument);
+        assert!(bad.message().starts_with("name: "), "{}", bad.message());
+        acme.topics
+            .create_topic(CreateTopicRequest {
+                name: "sports".into(),
+                description: String::new(),
+            })
+            .await
+            .unwrap();
+
+        let alice = acme.register("alice", "tok-alice").await;
+        let bob = acme.register("bob", "tok-bob").await;
+        use subscribe_request::Subscriber as S;
+        subscribe(&mut acme, "news", S::DeviceId(bob.device_id.clone())).await;
+        subscribe(&mut acme, "news", S::DeviceId(bob.device_id.clone())).await;
+        subscribe(&mut acme, "news", S::UserId("alice".into())).await;
+        subscribe(&mut acme, "sports", S::DeviceId(alice.device_id.clone())).await;
+        assert_eq!(
+            topics(&mut acme).await,
+            counts(&[("news", 2), ("sports", 1)])
+        );
+
+        // What cannot be subscribed is refused, naming why, and changes nothing.
+        for (request, code, says) in [
+            (
+                SubscribeRequest {
+                    topic: "weather".into(),
+                    subscriber: Some(S::UserId("alice".into())),
+                },
+                Code::NotFound,
+                "topic weather",
+            ),
+            (
+                SubscribeRequest {
+                    topic: "news".into(),
+                    subscriber: Some(S::DeviceId("dev_nope".into())),
+                },
+                Code::NotFound,
+                "device dev_nope",
+            ),
+            (
+                SubscribeRequest {
+                    topic: "news".into(),
+                    subscriber: None,
+                },
+                Code::InvalidArgument,
+                "subscriber: ",
+            ),
+            (
+                SubscribeRequest {
+                    topic: "news/eu".into(),
+                    subscriber: Some(S::UserId("alice".into())),
+                },
+                Code::InvalidArgument,
+                "topic: ",
+            ),
+        ] {
+            let err = acme.topics.subscribe(request).await.unwrap_err();
+            assert_eq!(err.code(), code, "{}", err.message());
+            assert!(err.message().contains(says), "{}", err.message());
+        }
+
+        // Another tenant sees none of it and cannot reach it.
+        assert!(topics(&mut other).await.is_empty());
+        let err = other
+            .topics
+            .subscribe(SubscribeRequest {
+                topic: "news".into(),
+                subscriber: Some(S::UserId("alice".into())),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::NotFound);
+        let err = other
+            .topics
+            .create_topic(CreateTopicRequest {
+                name: "news".into(),
+                description: String::new(),
+            })
+            .await
+            .map(|created| created.into_inner().subscriber_count);
+        assert_eq!(err.unwrap(), 0, "the same name is free in another tenant");
+
+        use unsubscribe_request::Subscriber as U;
+        unsubscribe(&mut acme, "news", U::UserId("alice".into())).await;
+        unsubscribe(&mut acme, "news", U::UserId("alice".into())).await;
+        assert_eq!(
+            topics(&mut acme).await,
+            counts(&[("news", 1), ("sports", 1)])
+        );
+        // An unregistered device leaves its topics.
+        acme.devices
+            .unregister_device(UnregisterDeviceRequest {
+                device_id: bob.device_id.clone(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            topics(&mut acme).await,
+            counts(&[("news", 0), ("sports", 1)])
+        );
+
+        acme.topics
+            .delete_topic(DeleteTopicRequest {
+                name: "sports".into(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(topics(&mut acme).await, counts(&[("news", 0)]));
+        let gone = acme
+            .topics
+            .delete_topic(DeleteTopicRequest {
+                name: "sports".into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(gone.code(), Code::NotFound);
+        // A topic made again under the old name starts without the old subscribers.
+        let remade = acme
+            .topics
+            .create_topic(CreateTopicRequest {
+                name: "sports".into(),
+                description: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(remade.subscriber_count, 0);
+        stack.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn segments_answer_unimplemented_until_they_are_built() {
+    let stack = herald_e2e::Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    let err = acme
+        .topics
+        .create_segment(CreateSegmentRequest {
+            name: "fans".into(),
+            expression: "sports && news".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unimplemented);
+    assert!(err.message().contains("segments"), "{}", err.message());
+    stack.stop().await;
+}
