@@ -242,6 +242,7 @@ async fn lists_page_with_opaque_tokens_and_clamp_large_pages() {
         user_id: "pia".into(),
         page_size,
         page_token,
+        ..Default::default()
     };
     let mut seen = Vec::new();
     let mut token = String::new();

@@ -2,7 +2,6 @@
 
 use herald_e2e::{DbBackend, Stack};
 use herald_proto::v1::*;
-use tonic::Code;
 
 #[tokio::test]
 async fn re_registering_a_token_is_idempotent_and_moves_it_to_the_new_user() {
@@ -43,14 +42,33 @@ async fn re_registering_a_token_is_idempotent_and_moves_it_to_the_new_user() {
         })
         .await
         .unwrap();
+    // Unregistered, it stays listed as unsubscribed (and is never sent to) until registered
+    // again.
     let gone = acme
         .devices
         .get_device(GetDeviceRequest {
-            device_id: first.device_id,
+            device_id: first.device_id.clone(),
         })
         .await
-        .unwrap_err();
-    assert_eq!(gone.code(), Code::NotFound);
+        .unwrap()
+        .into_inner();
+    assert_eq!(gone.state(), DeviceState::Unsubscribed);
+    assert_eq!(gone.state_reason, "unregistered");
+    let unsubscribed = acme
+        .devices
+        .list_devices(ListDevicesRequest {
+            state: DeviceState::Unsubscribed as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(unsubscribed.devices.len(), 1);
+    let back = acme.register("bob", "tok-shared").await;
+    assert_eq!(
+        (back.state(), back.device_id),
+        (DeviceState::Active, first.device_id)
+    );
     stack.stop().await;
 }
 
@@ -70,6 +88,7 @@ async fn device_listing_pages_through_every_device() {
                 user_id: "pat".into(),
                 page_size: 2,
                 page_token,
+                ..Default::default()
             })
             .await
             .unwrap()

@@ -77,6 +77,7 @@ named!(DeviceState {
     Active => "active",
     Inactive => "inactive",
     Expired => "expired",
+    Unsubscribed => "unsubscribed",
 });
 
 #[cfg(test)]

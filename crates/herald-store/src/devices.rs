@@ -2,7 +2,7 @@
 //! provider reports a token dead.
 
 use herald_core::ids::{DeviceId, TenantId};
-use herald_core::names::Named as _;
+use herald_core::names::Named;
 use herald_core::time::now_ms;
 use herald_proto::v1::{Browser, DeliveryStatus, DeviceState, Platform};
 use sqlx::any::AnyRow;
@@ -24,6 +24,15 @@ pub struct DeviceProfile {
     pub sandbox: bool,
     pub app_version: String,
     pub locale: String,
+}
+
+/// Which devices a listing shows; `None` matches every value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeviceFilter {
+    pub user_id: Option<String>,
+    pub platform: Option<Platform>,
+    pub browser: Option<Browser>,
+    pub state: Option<DeviceState>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -200,23 +209,29 @@ impl Store {
         row.as_ref().map(DeviceRecord::from_row).transpose()
     }
 
-    /// Devices of one user (or of the tenant), in id order after `after` (keyset pagination).
+    /// The tenant's devices that `filter` matches, in id order after `after` (keyset
+    /// pagination).
     pub async fn list_devices(
         &self,
         tenant: &TenantId,
-        user_id: Option<&str>,
+        filter: &DeviceFilter,
         after: Option<&DeviceId>,
         limit: u32,
     ) -> Result<Vec<DeviceRecord>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM devices \
              WHERE tenant_id = $1 AND ($2 = '' OR user_id = $2) AND id > $3 \
+                 AND ($5 = '' OR platform = $5) AND ($6 = '' OR browser = $6) \
+                 AND ($7 = '' OR state = $7) \
              ORDER BY id LIMIT $4"
         ))
         .bind(tenant.as_str())
-        .bind(user_id.unwrap_or(""))
+        .bind(filter.user_id.as_deref().unwrap_or(""))
         .bind(after.map(DeviceId::as_str).unwrap_or(""))
         .bind(i64::from(limit))
+        .bind(filter.platform.map_or("", Named::name))
+        .bind(browser_name(filter.browser))
+        .bind(filter.state.map_or("", Named::name))
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(DeviceRecord::from_row).collect()
@@ -283,7 +298,9 @@ impl Store {
             .collect()
     }
 
-    /// Removes a device and its topic subscriptions; false when the tenant has no such device.
+    /// Marks a device unsubscribed (removed by the app or the user: it is listed as such and
+    /// never sent to again until registered again) and drops its topic subscriptions; false
+    /// when the tenant has no such device.
     pub async fn unregister_device(&self, tenant: &TenantId, id: &DeviceId) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -293,11 +310,16 @@ impl Store {
         .bind(id.as_str())
         .execute(&mut *tx)
         .await?;
-        let done = sqlx::query("DELETE FROM devices WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant.as_str())
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE devices SET state = $3, state_reason = 'unregistered', updated_at = $4 \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .bind(DeviceState::Unsubscribed.name())
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }

@@ -24,7 +24,7 @@ pub use credentials::{CredentialCache, CredentialError, CredentialRecord, Sealed
 pub use deliveries::{
     Claims, DeliveryRecord, FailedMessage, NewDelivery, ReceiptUpdate, RoutedMessage,
 };
-pub use devices::{DeviceProfile, DeviceRecord};
+pub use devices::{DeviceFilter, DeviceProfile, DeviceRecord};
 pub use messages::{InsertedMessage, MessageRecord, NewMessage, UnpublishedMessage};
 pub use tenants::{ApiKeyRecord, TenantRecord, TenantSettings};
 pub use topics::{Subscription, TopicRecord};

@@ -20,6 +20,13 @@ where
     }
 }
 
+fn of_user(user: &str) -> DeviceFilter {
+    DeviceFilter {
+        user_id: Some(user.into()),
+        ..Default::default()
+    }
+}
+
 fn android(user: &str, token: &str) -> DeviceProfile {
     DeviceProfile {
         user_id: Some(user.into()),
@@ -107,25 +114,97 @@ async fn devices_page_in_id_order() {
                 .await
                 .unwrap();
         }
-        let page1 = store.list_devices(&t, Some("u"), None, 3).await.unwrap();
+        let page1 = store
+            .list_devices(&t, &of_user("u"), None, 3)
+            .await
+            .unwrap();
         let page2 = store
-            .list_devices(&t, Some("u"), Some(&page1[2].id), 3)
+            .list_devices(&t, &of_user("u"), Some(&page1[2].id), 3)
             .await
             .unwrap();
         assert_eq!((page1.len(), page2.len()), (3, 2));
         assert!(page1[2].id < page2[0].id);
         assert_eq!(
             store
-                .list_devices(&t, Some("nobody"), None, 10)
+                .list_devices(&t, &of_user("nobody"), None, 10)
                 .await
                 .unwrap()
                 .len(),
             0
         );
-        assert!(store.unregister_device(&t, &page1[0].id).await.unwrap());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_unregistered_device_stays_listed_as_unsubscribed_and_filters_narrow_the_list() {
+    on_each_backend(|store| async move {
+        let t = store.create_tenant("acme").await.unwrap().id;
+        let (phone, _) = store
+            .register_device(&t, &android("u", "tok-a"))
+            .await
+            .unwrap();
+        store
+            .register_device(&t, &android("v", "tok-b"))
+            .await
+            .unwrap();
+        store
+            .register_device(
+                &t,
+                &DeviceProfile {
+                    user_id: Some("u".into()),
+                    platform: Platform::Web,
+                    push_token: "https://push.example/1".into(),
+                    browser: Some(Browser::Firefox),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(store.unregister_device(&t, &phone.id).await.unwrap());
+        let listed = |filter: DeviceFilter| {
+            let store = store.clone();
+            let t = t.clone();
+            async move {
+                store
+                    .list_devices(&t, &filter, None, 10)
+                    .await
+                    .unwrap()
+                    .len()
+            }
+        };
+        assert_eq!(listed(DeviceFilter::default()).await, 3);
+        let state = |state| DeviceFilter {
+            state: Some(state),
+            ..Default::default()
+        };
+        assert_eq!(listed(state(DeviceState::Unsubscribed)).await, 1);
+        assert_eq!(listed(state(DeviceState::Active)).await, 2);
+        let web_firefox = DeviceFilter {
+            platform: Some(Platform::Web),
+            browser: Some(Browser::Firefox),
+            ..Default::default()
+        };
+        assert_eq!(listed(web_firefox).await, 1);
+        let android_of_u = DeviceFilter {
+            user_id: Some("u".into()),
+            platform: Some(Platform::Android),
+            ..Default::default()
+        };
+        assert_eq!(listed(android_of_u).await, 1);
+        let gone = store.get_device(&t, &phone.id).await.unwrap().unwrap();
         assert_eq!(
-            store.list_devices(&t, None, None, 10).await.unwrap().len(),
-            4
+            (gone.state, gone.state_reason.as_str()),
+            (DeviceState::Unsubscribed, "unregistered")
+        );
+        // Registered again, it is active again.
+        let (back, created) = store
+            .register_device(&t, &android("u", "tok-a"))
+            .await
+            .unwrap();
+        assert_eq!(
+            (back.id, created, back.state),
+            (phone.id, false, DeviceState::Active)
         );
     })
     .await;

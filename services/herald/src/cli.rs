@@ -571,6 +571,7 @@ impl Client {
                             user_id: user.clone(),
                             page_size: 500,
                             page_token,
+                            ..Default::default()
                         })
                         .await?
                         .into_inner();

@@ -4,7 +4,7 @@ use herald_core::ids::{DeviceId, TenantId};
 use herald_core::{Error, validate};
 use herald_proto::v1::devices_server::Devices;
 use herald_proto::v1::*;
-use herald_store::DeviceProfile;
+use herald_store::{DeviceFilter, DeviceProfile};
 use tonic::{Request, Response, Status};
 
 use crate::Api;
@@ -130,17 +130,26 @@ impl Devices for Api {
     ) -> Result<Response<ListDevicesResponse>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
         let req = request.get_ref();
+        let filter = DeviceFilter {
+            user_id: non_empty(&req.user_id),
+            platform: Some(req.platform()).filter(|p| *p != Platform::Unspecified),
+            browser: Some(req.browser()).filter(|b| *b != Browser::Unspecified),
+            state: Some(req.state()).filter(|s| *s != DeviceState::Unspecified),
+        };
+        // A page token pages this filter's list only.
         let page = Page::read(
             &self.config.master_key,
-            format!("devices/{tenant}/{}", req.user_id),
+            format!(
+                "devices/{tenant}/{}/{}/{}/{}",
+                req.user_id, req.platform, req.browser, req.state
+            ),
             req.page_size,
             &req.page_token,
         )?;
-        let user = non_empty(&req.user_id);
         let after = page.after.clone().map(DeviceId::from_trusted);
         let records = self
             .store
-            .list_devices(&tenant, user.as_deref(), after.as_ref(), page.limit)
+            .list_devices(&tenant, &filter, after.as_ref(), page.limit)
             .await
             .map_err(Error::from)?;
         Ok(Response::new(ListDevicesResponse {
