@@ -257,3 +257,72 @@ async fn a_request_that_does_not_decode_is_an_invalid_argument() {
     );
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn variables_fill_the_destination_and_texts_and_an_undefined_one_is_refused() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    acme.register("alice", "tok-alice").await;
+    let variables: std::collections::BTreeMap<String, String> = [
+        ("who".to_owned(), "alice".to_owned()),
+        ("name".to_owned(), "Ada".to_owned()),
+    ]
+    .into();
+    let sent = acme
+        .notifications
+        .send(SendRequest {
+            destination: Some(Destination {
+                kind: Some(destination::Kind::UserId("$(who)".into())),
+            }),
+            notification: Some(Notification {
+                title: "Hi $(name)".into(),
+                body: "costs $$(5)".into(),
+                data: [("for".to_owned(), "$(who)".to_owned())].into(),
+                ..Default::default()
+            }),
+            variables: variables.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let received = stack
+        .mocks
+        .fcm
+        .wait_for(1, std::time::Duration::from_secs(20))
+        .await;
+    let message = &received[0].body["message"];
+    assert_eq!(message["token"], "tok-alice");
+    assert_eq!(message["notification"]["title"], "Hi Ada");
+    assert_eq!(message["notification"]["body"], "costs $(5)");
+    assert_eq!(message["data"]["for"], "alice");
+    acme.wait_settled(&sent.message_id).await;
+
+    let refused = acme
+        .notifications
+        .send(SendRequest {
+            destination: Some(Destination {
+                kind: Some(destination::Kind::UserId("alice".into())),
+            }),
+            notification: Some(Notification {
+                title: "Hi $(nickname)".into(),
+                ..Default::default()
+            }),
+            variables,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().starts_with("notification.title: ")
+            && refused.message().contains("\"nickname\""),
+        "{}",
+        refused.message()
+    );
+    assert_eq!(
+        stack.raw_text("SELECT COUNT(*) FROM messages").await,
+        vec!["1"]
+    );
+    stack.stop().await;
+}

@@ -14,5 +14,6 @@ pub mod status;
 pub mod time;
 pub mod topics;
 pub mod validate;
+pub mod vars;
 
 pub use error::{Error, Result};

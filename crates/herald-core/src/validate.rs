@@ -3,8 +3,9 @@
 //! subscription keys) is judged by that provider's `limits` in `herald-providers`.
 
 use herald_proto::v1::{
-    ActionType, Browser, Destination, InteractionCategory, Notification, Platform,
-    RegisterDeviceRequest, SendRequest, WebSubscription, destination,
+    Action, ActionType, AndroidOptions, Browser, Destination, InteractionCategory, IosOptions,
+    Notification, Platform, RegisterDeviceRequest, SendRequest, WebOptions, WebSubscription,
+    destination,
 };
 
 use crate::ids::DeviceId;
@@ -95,79 +96,128 @@ fn at_most(field: &str, value: &str, max: usize) -> Result<()> {
     Ok(())
 }
 
-/// Every text of a notification with its field name.
-fn texts(n: &Notification) -> Vec<(&'static str, &str)> {
-    let mut texts: Vec<(&'static str, &str)> = vec![
-        ("notification.title", &n.title),
-        ("notification.body", &n.body),
-        ("notification.sound", &n.sound),
-        ("notification.image_url", &n.image_url),
-        ("notification.icon", &n.icon),
-        ("notification.notification_type", &n.notification_type),
+/// Every text of a notification with its field name, to be read or (for `vars`) rewritten.
+pub(crate) fn texts_mut(n: &mut Notification) -> Vec<(&'static str, &mut String)> {
+    let Notification {
+        title,
+        body,
+        sound,
+        image_url,
+        icon,
+        notification_type,
+        action,
+        interactive,
+        android,
+        ios,
+        web,
+        ..
+    } = n;
+    let mut texts: Vec<(&'static str, &mut String)> = vec![
+        ("notification.title", title),
+        ("notification.body", body),
+        ("notification.sound", sound),
+        ("notification.image_url", image_url),
+        ("notification.icon", icon),
+        ("notification.notification_type", notification_type),
     ];
-    let actions = [
-        (
+    let mut actions: Vec<([&'static str; 2], &mut Action)> = Vec::new();
+    let mut optional: Vec<(&'static str, &mut Option<String>)> = Vec::new();
+    if let Some(action) = action {
+        actions.push((
             ["notification.action.url", "notification.action.html"],
-            n.action.as_ref(),
-        ),
-        (
-            [
-                "notification.android.action.url",
-                "notification.android.action.html",
-            ],
-            n.android.as_ref().and_then(|a| a.action.as_ref()),
-        ),
-        (
-            [
-                "notification.ios.action.url",
-                "notification.ios.action.html",
-            ],
-            n.ios.as_ref().and_then(|i| i.action.as_ref()),
-        ),
-    ];
-    for ([url, html], action) in actions {
+            action,
+        ));
+    }
+    if let Some(AndroidOptions {
+        title,
+        body,
+        sound,
+        image_url,
+        icon,
+        channel_id,
+        tag,
+        action,
+        ..
+    }) = android
+    {
         if let Some(action) = action {
-            texts.extend([(url, action.url.as_str()), (html, action.html.as_str())]);
+            actions.push((
+                [
+                    "notification.android.action.url",
+                    "notification.android.action.html",
+                ],
+                action,
+            ));
         }
-    }
-    if let Some(i) = &n.interactive {
-        texts.push(("notification.interactive.push_reference", &i.push_reference));
-    }
-    let mut optional: Vec<(&'static str, &Option<String>)> = Vec::new();
-    if let Some(a) = &n.android {
         optional.extend([
-            ("notification.android.title", &a.title),
-            ("notification.android.body", &a.body),
-            ("notification.android.sound", &a.sound),
-            ("notification.android.image_url", &a.image_url),
-            ("notification.android.icon", &a.icon),
-            ("notification.android.channel_id", &a.channel_id),
-            ("notification.android.tag", &a.tag),
+            ("notification.android.title", title),
+            ("notification.android.body", body),
+            ("notification.android.sound", sound),
+            ("notification.android.image_url", image_url),
+            ("notification.android.icon", icon),
+            ("notification.android.channel_id", channel_id),
+            ("notification.android.tag", tag),
         ]);
     }
-    if let Some(i) = &n.ios {
+    if let Some(IosOptions {
+        title,
+        body,
+        subtitle,
+        attachment_url,
+        sound,
+        thread_id,
+        action,
+        ..
+    }) = ios
+    {
+        if let Some(action) = action {
+            actions.push((
+                [
+                    "notification.ios.action.url",
+                    "notification.ios.action.html",
+                ],
+                action,
+            ));
+        }
         optional.extend([
-            ("notification.ios.title", &i.title),
-            ("notification.ios.body", &i.body),
-            ("notification.ios.subtitle", &i.subtitle),
-            ("notification.ios.attachment_url", &i.attachment_url),
-            ("notification.ios.sound", &i.sound),
-            ("notification.ios.thread_id", &i.thread_id),
+            ("notification.ios.title", title),
+            ("notification.ios.body", body),
+            ("notification.ios.subtitle", subtitle),
+            ("notification.ios.attachment_url", attachment_url),
+            ("notification.ios.sound", sound),
+            ("notification.ios.thread_id", thread_id),
         ]);
     }
-    if let Some(w) = &n.web {
+    if let Some(WebOptions {
+        title,
+        body,
+        on_click_url,
+        icon,
+        image_url,
+        ..
+    }) = web
+    {
         optional.extend([
-            ("notification.web.title", &w.title),
-            ("notification.web.body", &w.body),
-            ("notification.web.on_click_url", &w.on_click_url),
-            ("notification.web.icon", &w.icon),
-            ("notification.web.image_url", &w.image_url),
+            ("notification.web.title", title),
+            ("notification.web.body", body),
+            ("notification.web.on_click_url", on_click_url),
+            ("notification.web.icon", icon),
+            ("notification.web.image_url", image_url),
         ]);
+    }
+    for ([url, html], action) in actions {
+        texts.extend([(url, &mut action.url), (html, &mut action.html)]);
+    }
+    if let Some(i) = interactive {
+        texts.push((
+            "notification.interactive.push_reference",
+            &mut i.push_reference,
+        ));
     }
     texts.extend(
         optional
             .into_iter()
-            .filter_map(|(field, v)| v.as_deref().map(|v| (field, v))),
+            .filter_map(|(field, v)| v.as_mut().map(|v| (field, v))),
     );
     texts
 }
@@ -231,7 +281,8 @@ pub fn audience(dest: Option<&Destination>) -> Result<Audience> {
 
 /// Checks a notification's fields.
 pub fn notification_fields(n: &Notification) -> Result<()> {
-    for (field, text) in texts(n) {
+    let mut copy = n.clone();
+    for (field, text) in texts_mut(&mut copy) {
         if text.len() > MAX_TEXT_BYTES {
             return Err(Error::invalid(
                 field,

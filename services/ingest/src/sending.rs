@@ -72,10 +72,16 @@ impl Api {
     pub(crate) async fn prepare_all(
         &self,
         tenant: &TenantId,
-        requests: Vec<SendRequest>,
+        mut requests: Vec<SendRequest>,
     ) -> Result<Vec<Result<Prepared>>> {
-        let audiences: Vec<Result<Audience>> =
-            requests.iter().map(validate::send_request).collect();
+        // Variables are filled in first: what is validated and stored is what will be sent.
+        let audiences: Vec<Result<Audience>> = requests
+            .iter_mut()
+            .map(|req| {
+                herald_core::vars::expand_request(req)?;
+                validate::send_request(req)
+            })
+            .collect();
         // Most notifications fit every provider: only one that some provider would refuse
         // needs to know which providers its destination reaches.
         let fits_all: Vec<bool> = requests

@@ -1,0 +1,276 @@
+//! `$(name)` references: a `Send`'s variables filled into its destination value and every text
+//! field of its notification (data values included) at ingest, before anything is validated or
+//! stored. `$$(` is a literal `$(`; any other `$` is itself. A reference to a variable the
+//! request does not define is refused naming it.
+
+use std::collections::BTreeMap;
+
+use herald_proto::v1::{Notification, SendRequest, destination::Kind};
+
+use crate::validate::{MAX_DATA_BYTES, MAX_TEXT_BYTES, MAX_USER_ID_LEN};
+use crate::{Error, Result};
+
+/// The most variables one request may carry.
+pub const MAX_VARIABLES: usize = 100;
+/// The longest variable name, in bytes.
+pub const MAX_NAME_BYTES: usize = 64;
+
+/// Whether `name` is a variable name: a letter or `_`, then letters, digits, `_`, `.` or `-`.
+fn is_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        && name.len() <= MAX_NAME_BYTES
+}
+
+/// Checks a request's variables: at most [`MAX_VARIABLES`], each named as [`is_name`] says.
+pub fn check(vars: &BTreeMap<String, String>) -> Result<()> {
+    if vars.len() > MAX_VARIABLES {
+        return Err(Error::invalid(
+            "variables",
+            format!("holds {}; at most {MAX_VARIABLES}", vars.len()),
+        ));
+    }
+    if let Some(bad) = vars.keys().find(|name| !is_name(name)) {
+        return Err(Error::invalid(
+            format!("variables[{bad:?}]"),
+            format!(
+                "a name is a letter or _, then letters, digits, _ . or -, at most {MAX_NAME_BYTES} bytes"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `text` with every `$(name)` replaced by its value, or `None` when it holds no reference (and
+/// no `$$(`). The result may be at most `max_bytes` long; `field` names the text in errors.
+pub fn expand(
+    field: &str,
+    text: &str,
+    vars: &BTreeMap<String, String>,
+    max_bytes: usize,
+) -> Result<Option<String>> {
+    if !text.contains("$(") {
+        return Ok(None);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("$(") {
+        let offset = text.len() - rest.len() + at;
+        if rest[..at].ends_with('$') {
+            // `$$(`: a literal `$(`.
+            out.push_str(&rest[..at - 1]);
+            out.push_str("$(");
+            rest = &rest[at + 2..];
+            continue;
+        }
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let Some(close) = after.find(')') else {
+            return Err(Error::invalid(
+                field,
+                format!("$( at byte {offset} is not closed (write $$( for a literal $()"),
+            ));
+        };
+        let name = &after[..close];
+        if !is_name(name) {
+            return Err(Error::invalid(
+                field,
+                format!(
+                    "$({name}) at byte {offset} is not a variable reference (write $$( for a literal $()"
+                ),
+            ));
+        }
+        let value = vars.get(name).ok_or_else(|| {
+            Error::invalid(
+                field,
+                format!("$({name}) at byte {offset}: the request defines no variable {name:?}"),
+            )
+        })?;
+        out.push_str(value);
+        if out.len() > max_bytes {
+            return Err(Error::invalid(
+                field,
+                format!("is over {max_bytes} bytes once its variables are filled in"),
+            ));
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    if out.len() > max_bytes {
+        return Err(Error::invalid(
+            field,
+            format!("is over {max_bytes} bytes once its variables are filled in"),
+        ));
+    }
+    Ok(Some(out))
+}
+
+/// Replaces `text` by its expansion, if it has references.
+fn fill(
+    field: &str,
+    text: &mut String,
+    vars: &BTreeMap<String, String>,
+    max_bytes: usize,
+) -> Result<()> {
+    if let Some(expanded) = expand(field, text, vars, max_bytes)? {
+        *text = expanded;
+    }
+    Ok(())
+}
+
+/// Fills a request's variables into its destination value and its notification's texts and data
+/// values.
+pub fn expand_request(req: &mut SendRequest) -> Result<()> {
+    check(&req.variables)?;
+    let vars = &req.variables;
+    if let Some(kind) = req.destination.as_mut().and_then(|d| d.kind.as_mut()) {
+        let (field, value) = match kind {
+            Kind::CustomerId(v) => ("destination.customer_id", v),
+            Kind::UserId(v) => ("destination.user_id", v),
+            Kind::DeviceId(v) => ("destination.device_id", v),
+            Kind::Topic(v) => ("destination.topic", v),
+            Kind::Segment(v) => ("destination.segment", v),
+            Kind::PushId(p) => ("destination.push_id.token", &mut p.token),
+        };
+        fill(
+            field,
+            value,
+            vars,
+            MAX_USER_ID_LEN.max(crate::validate::MAX_TOKEN_LEN),
+        )?;
+    }
+    if let Some(n) = req.notification.as_mut() {
+        expand_notification(n, vars)?;
+    }
+    Ok(())
+}
+
+fn expand_notification(n: &mut Notification, vars: &BTreeMap<String, String>) -> Result<()> {
+    for (field, text) in crate::validate::texts_mut(n) {
+        fill(field, text, vars, MAX_TEXT_BYTES)?;
+    }
+    for (key, value) in &mut n.data {
+        fill(
+            &format!("notification.data[{key:?}]"),
+            value,
+            vars,
+            MAX_DATA_BYTES,
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herald_proto::v1::{AndroidOptions, Destination};
+
+    fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn reason(result: Result<impl std::fmt::Debug>) -> (String, String) {
+        match result.unwrap_err() {
+            Error::InvalidArgument { field, reason } => (field, reason),
+            other => panic!("not an invalid argument: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn references_are_filled_and_everything_else_is_kept() {
+        let v = vars(&[("customerID", "c-42"), ("first.name", "Ada")]);
+        let expand = |t| expand("f", t, &v, 100).unwrap();
+        assert_eq!(expand("plain text, $5 and $ alone"), None);
+        assert_eq!(expand("$(customerID)").as_deref(), Some("c-42"));
+        assert_eq!(
+            expand("Hi $(first.name), order $(customerID)!").as_deref(),
+            Some("Hi Ada, order c-42!")
+        );
+        assert_eq!(expand("costs $$(5)").as_deref(), Some("costs $(5)"));
+        assert_eq!(expand("$$$(first.name)").as_deref(), Some("$$(first.name)"));
+        assert_eq!(expand("é $(first.name) ü").as_deref(), Some("é Ada ü"));
+    }
+
+    #[test]
+    fn a_bad_reference_is_refused_with_its_position() {
+        let v = vars(&[("a", "x")]);
+        let (field, why) = reason(expand("f", "ab $(missing) c", &v, 100));
+        assert_eq!(field, "f");
+        assert!(
+            why.contains("byte 3") && why.contains("\"missing\""),
+            "{why}"
+        );
+        let (_, why) = reason(expand("f", "x $(a", &v, 100));
+        assert!(
+            why.contains("not closed") && why.contains("byte 2"),
+            "{why}"
+        );
+        let (_, why) = reason(expand("f", "$(a b)", &v, 100));
+        assert!(why.contains("not a variable reference"), "{why}");
+    }
+
+    #[test]
+    fn an_expansion_stays_within_its_limit() {
+        let v = vars(&[("big", &"x".repeat(40))]);
+        assert!(expand("f", "$(big)$(big)", &v, 80).is_ok());
+        let (_, why) = reason(expand("f", "$(big)$(big)$(big)", &v, 80));
+        assert!(why.contains("over 80 bytes"), "{why}");
+    }
+
+    #[test]
+    fn variables_are_named_and_counted() {
+        assert!(check(&vars(&[("customerID", "1"), ("_x.y-z", "2")])).is_ok());
+        assert_eq!(reason(check(&vars(&[("1st", "")]))).0, "variables[\"1st\"]");
+        let many: BTreeMap<String, String> = (0..=MAX_VARIABLES)
+            .map(|i| (format!("v{i}"), String::new()))
+            .collect();
+        assert_eq!(reason(check(&many)).0, "variables");
+    }
+
+    #[test]
+    fn a_request_is_filled_in_its_destination_texts_and_data() {
+        let mut req = SendRequest {
+            destination: Some(Destination {
+                kind: Some(Kind::CustomerId("$(customerID)".into())),
+            }),
+            notification: Some(Notification {
+                title: "Hello $(name)".into(),
+                android: Some(AndroidOptions {
+                    title: Some("Hi $(name)".into()),
+                    ..Default::default()
+                }),
+                data: [("order".to_owned(), "$(order)".to_owned())].into(),
+                ..Default::default()
+            }),
+            variables: vars(&[("customerID", "c-1"), ("name", "Ada"), ("order", "o-9")]),
+            ..Default::default()
+        };
+        expand_request(&mut req).unwrap();
+        assert_eq!(
+            req.destination.unwrap().kind,
+            Some(Kind::CustomerId("c-1".into()))
+        );
+        let n = req.notification.unwrap();
+        assert_eq!(n.title, "Hello Ada");
+        assert_eq!(n.android.unwrap().title.as_deref(), Some("Hi Ada"));
+        assert_eq!(n.data["order"], "o-9");
+
+        let mut undefined = SendRequest {
+            notification: Some(Notification {
+                body: "for $(who)".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            reason(expand_request(&mut undefined)).0,
+            "notification.body"
+        );
+    }
+}
