@@ -64,6 +64,20 @@ async fn re_registering_a_token_is_idempotent_and_moves_it_to_the_new_user() {
         .unwrap()
         .into_inner();
     assert_eq!(unsubscribed.devices.len(), 1);
+    let unknown = acme
+        .devices
+        .list_devices(ListDevicesRequest {
+            state: 99,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), tonic::Code::InvalidArgument);
+    assert!(
+        unknown.message().starts_with("state: "),
+        "{}",
+        unknown.message()
+    );
     let back = acme.register("bob", "tok-shared").await;
     assert_eq!(
         (back.state(), back.device_id),

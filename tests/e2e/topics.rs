@@ -196,6 +196,17 @@ async fn topics_are_created_listed_subscribed_and_deleted_per_tenant() {
             topics(&mut acme).await,
             counts(&[("news", 0), ("sports", 1)])
         );
+        // and cannot join one again until it is registered again.
+        let err = acme
+            .topics
+            .subscribe(SubscribeRequest {
+                topic: "news".into(),
+                subscriber: Some(S::DeviceId(bob.device_id.clone())),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::FailedPrecondition, "{}", err.message());
+        assert!(err.message().contains("unsubscribed"), "{}", err.message());
 
         acme.topics
             .delete_topic(DeleteTopicRequest {

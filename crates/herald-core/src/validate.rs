@@ -48,8 +48,8 @@ pub enum Audience {
     },
 }
 
-/// Validates a `Send` and answers with its audience.
-pub fn send_request(req: &SendRequest) -> Result<Audience> {
+/// A whole request's encoded size: at most [`MAX_REQUEST_BYTES`].
+pub fn request_size(req: &SendRequest) -> Result<()> {
     let size = prost::Message::encoded_len(req);
     if size > MAX_REQUEST_BYTES {
         return Err(Error::invalid(
@@ -57,6 +57,12 @@ pub fn send_request(req: &SendRequest) -> Result<Audience> {
             format!("is {size} bytes encoded; a message may have at most {MAX_REQUEST_BYTES}"),
         ));
     }
+    Ok(())
+}
+
+/// Validates a `Send` and answers with its audience.
+pub fn send_request(req: &SendRequest) -> Result<Audience> {
+    request_size(req)?;
     let audience = audience(req.destination.as_ref())?;
     let notification = req
         .notification

@@ -25,6 +25,15 @@ fn is_name(name: &str) -> bool {
         && name.len() <= MAX_NAME_BYTES
 }
 
+/// At most 64 bytes of `text` (cut at a character boundary), for quoting user input in errors.
+fn quoted(text: &str) -> &str {
+    let mut end = text.len().min(64);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// Checks a request's variables: at most [`MAX_VARIABLES`], each named as [`is_name`] says.
 pub fn check(vars: &BTreeMap<String, String>) -> Result<()> {
     if vars.len() > MAX_VARIABLES {
@@ -35,7 +44,7 @@ pub fn check(vars: &BTreeMap<String, String>) -> Result<()> {
     }
     if let Some(bad) = vars.keys().find(|name| !is_name(name)) {
         return Err(Error::invalid(
-            format!("variables[{bad:?}]"),
+            format!("variables[{}]", quoted(bad)),
             format!(
                 "a name is a letter or _, then letters, digits, _ . or -, at most {MAX_NAME_BYTES} bytes"
             ),
@@ -79,7 +88,8 @@ pub fn expand(
             return Err(Error::invalid(
                 field,
                 format!(
-                    "$({name}) at byte {offset} is not a variable reference (write $$( for a literal $()"
+                    "$({}) at byte {offset} is not a variable reference (write $$( for a literal $()",
+                    quoted(name)
                 ),
             ));
         }
@@ -124,6 +134,8 @@ fn fill(
 /// Fills a request's variables into its destination value and its notification's texts and data
 /// values.
 pub fn expand_request(req: &mut SendRequest) -> Result<()> {
+    // What is filled in is bounded by the request's own size and each field's limit.
+    crate::validate::request_size(req)?;
     check(&req.variables)?;
     let vars = &req.variables;
     if let Some(kind) = req.destination.as_mut().and_then(|d| d.kind.as_mut()) {
@@ -152,13 +164,20 @@ fn expand_notification(n: &mut Notification, vars: &BTreeMap<String, String>) ->
     for (field, text) in crate::validate::texts_mut(n) {
         fill(field, text, vars, MAX_TEXT_BYTES)?;
     }
+    // Keys and values together share one budget, as validation counts them.
+    let mut total = 0;
     for (key, value) in &mut n.data {
-        fill(
-            &format!("notification.data[{key:?}]"),
-            value,
-            vars,
-            MAX_DATA_BYTES,
-        )?;
+        let field = format!("notification.data[{}]", quoted(key));
+        fill(&field, value, vars, MAX_DATA_BYTES)?;
+        total += key.len() + value.len();
+        if total > MAX_DATA_BYTES {
+            return Err(Error::invalid(
+                "notification.data",
+                format!(
+                    "is over {MAX_DATA_BYTES} bytes of keys and values once its variables are filled in"
+                ),
+            ));
+        }
     }
     Ok(())
 }
@@ -224,9 +243,24 @@ mod tests {
     }
 
     #[test]
+    fn data_values_share_one_budget_once_filled_in() {
+        let mut req = SendRequest {
+            notification: Some(Notification {
+                data: (0..5)
+                    .map(|i| (format!("k{i}"), "$(big)".to_owned()))
+                    .collect(),
+                ..Default::default()
+            }),
+            variables: vars(&[("big", &"x".repeat(MAX_DATA_BYTES / 4))]),
+            ..Default::default()
+        };
+        assert_eq!(reason(expand_request(&mut req)).0, "notification.data");
+    }
+
+    #[test]
     fn variables_are_named_and_counted() {
         assert!(check(&vars(&[("customerID", "1"), ("_x.y-z", "2")])).is_ok());
-        assert_eq!(reason(check(&vars(&[("1st", "")]))).0, "variables[\"1st\"]");
+        assert_eq!(reason(check(&vars(&[("1st", "")]))).0, "variables[1st]");
         let many: BTreeMap<String, String> = (0..=MAX_VARIABLES)
             .map(|i| (format!("v{i}"), String::new()))
             .collect();

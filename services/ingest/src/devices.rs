@@ -130,11 +130,15 @@ impl Devices for Api {
     ) -> Result<Response<ListDevicesResponse>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
         let req = request.get_ref();
+        let unknown = |field: &str| Error::invalid(field, "not a known value");
+        let platform = Platform::try_from(req.platform).map_err(|_| unknown("platform"))?;
+        let browser = Browser::try_from(req.browser).map_err(|_| unknown("browser"))?;
+        let state = DeviceState::try_from(req.state).map_err(|_| unknown("state"))?;
         let filter = DeviceFilter {
             user_id: non_empty(&req.user_id),
-            platform: Some(req.platform()).filter(|p| *p != Platform::Unspecified),
-            browser: Some(req.browser()).filter(|b| *b != Browser::Unspecified),
-            state: Some(req.state()).filter(|s| *s != DeviceState::Unspecified),
+            platform: Some(platform).filter(|p| *p != Platform::Unspecified),
+            browser: Some(browser).filter(|b| *b != Browser::Unspecified),
+            state: Some(state).filter(|s| *s != DeviceState::Unspecified),
         };
         // A page token pages this filter's list only.
         let page = Page::read(

@@ -2,6 +2,7 @@
 //! users. Segments share the service and are not built yet.
 
 use herald_core::Error;
+use herald_core::names::Named as _;
 use herald_core::topics::{self, Subscriber};
 use herald_proto::v1::topics_server::Topics;
 use herald_proto::v1::*;
@@ -37,15 +38,24 @@ impl Api {
         let tenant = self.tenant(metadata).await?;
         topics::name("topic", topic)?;
         let who = topics::subscriber(device, user)?;
+        // Only an active device joins a topic: one unsubscribed or refused by its provider
+        // must be registered again first.
         if let Subscriber::Device(id) = &who
-            && self
+            && subscribe
+        {
+            let device = self
                 .store
                 .get_device(&tenant, id)
                 .await
                 .map_err(Error::from)?
-                .is_none()
-        {
-            return Err(Error::NotFound(format!("device {id}")).into());
+                .ok_or_else(|| Error::NotFound(format!("device {id}")))?;
+            if !device.is_active() {
+                return Err(Error::FailedPrecondition(format!(
+                    "device {id} is {}: register it again before subscribing it",
+                    device.state.name()
+                ))
+                .into());
+            }
         }
         let outcome = if subscribe {
             self.store.subscribe(&tenant, topic, &who).await
