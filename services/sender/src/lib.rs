@@ -201,7 +201,8 @@ impl Worker {
         // Receipts go out as their sends finish, not when the batch's slowest send does, and
         // without waiting for the acks of those before: a sender that dies between a provider's
         // acceptance and the receipt sends that delivery again, so that moment is kept short.
-        let mut receipts = Vec::new();
+        // Receipt batches an early publish did not get through: they go again at the end.
+        let mut unpublished = Vec::new();
         let mut retries = Vec::new();
         let mut not_before = 0;
         let mut publishing = FuturesUnordered::new();
@@ -222,22 +223,17 @@ impl Worker {
                         file(tried);
                     }
                     if !early.is_empty() {
-                        publishing.push(async move {
-                            let results = self.bus.publish_all(herald_bus::receipt_batches(early.clone())).await;
-                            (early, herald_bus::all_published(results).is_ok())
-                        });
+                        publishing.push(self.publish_once(herald_bus::receipt_batches(early)));
                     }
                 }
                 // One try: what does not get through goes again with the rest at the end.
-                Some((early, published)) = publishing.next(), if !publishing.is_empty() => {
-                    if !published {
-                        receipts.extend(early);
-                    }
+                Some(failed) = publishing.next(), if !publishing.is_empty() => {
+                    unpublished.extend(failed.into_iter().map(|(out, _)| out));
                 }
                 else => break,
             }
         }
-        let mut outgoing = herald_bus::receipt_batches(receipts);
+        let mut outgoing = unpublished;
         outgoing.extend(herald_bus::send_batches(self.kind, retries, not_before));
         // A look again later is a new message, whatever batch carried the tasks before.
         outgoing.extend(
@@ -266,18 +262,14 @@ impl Worker {
     ) -> Result<(), BusError> {
         let started = std::time::Instant::now();
         loop {
-            let results = self.bus.publish_all(outgoing.clone()).await;
             let mut failed = Vec::new();
             let mut last = None;
-            for (out, result) in outgoing.into_iter().zip(results) {
-                match result {
-                    Ok(()) => {}
-                    Err(err) if err.is_outage() => {
-                        failed.push(out);
-                        last = Some(err);
-                    }
-                    Err(err) => return Err(err),
+            for (out, err) in self.publish_once(outgoing).await {
+                if !err.is_outage() {
+                    return Err(err);
                 }
+                failed.push(out);
+                last = Some(err);
             }
             let Some(err) = last else {
                 return Ok(());
@@ -285,10 +277,23 @@ impl Worker {
             if started.elapsed() >= PUBLISH_PATIENCE {
                 return Err(err);
             }
-            tracing::warn!(%err, left = failed.len(), "could not publish receipts; trying again");
+            tracing::warn!(%err, left = failed.len(), "could not publish what came of sends; trying again");
             tokio::time::sleep(OUTAGE_RETRY).await;
             outgoing = failed;
         }
+    }
+
+    /// Publishes `outgoing` once and answers what did not get through, with why.
+    async fn publish_once(
+        &self,
+        outgoing: Vec<herald_bus::Outgoing>,
+    ) -> Vec<(herald_bus::Outgoing, BusError)> {
+        let results = self.bus.publish_all(outgoing.clone()).await;
+        outgoing
+            .into_iter()
+            .zip(results)
+            .filter_map(|(out, result)| result.err().map(|err| (out, err)))
+            .collect()
     }
 
     /// Claims a batch's tasks for their attempts. A task whose delivery is settled is left
