@@ -66,6 +66,15 @@ impl Stack {
 
     /// Starts the stack with `fcm_senders` FCM sender instances sharing one consumer.
     pub async fn start_with(backend: Backend, fcm_senders: usize) -> Stack {
+        Self::start_tuned(backend, fcm_senders, |_| {}).await
+    }
+
+    /// Starts the stack with settings `tune` changed from the test defaults.
+    pub async fn start_tuned(
+        backend: Backend,
+        fcm_senders: usize,
+        tune: impl FnOnce(&mut Settings),
+    ) -> Stack {
         herald_runtime::init_test_logging();
         let nats = NatsServer::start().expect("nats-server");
         let db = TestDatabase::new(backend).await.expect("database");
@@ -84,6 +93,7 @@ impl Stack {
         mocks
             .apply(&mut settings.providers)
             .expect("mock endpoints");
+        tune(&mut settings);
         let mut stack = Stack {
             nats,
             db,

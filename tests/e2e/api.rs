@@ -120,9 +120,9 @@ async fn errors_name_the_field_and_batch_entries_carry_their_own_status() {
         "{violation:?}"
     );
 
-    let topic = SendRequest {
+    let segment = SendRequest {
         destination: Some(Destination {
-            kind: Some(destination::Kind::Topic("news".into())),
+            kind: Some(destination::Kind::Segment("vip".into())),
         }),
         notification: Some(hello()),
         ..Default::default()
@@ -136,7 +136,7 @@ async fn errors_name_the_field_and_batch_entries_carry_their_own_status() {
                     priority: 9,
                     ..hello()
                 }),
-                topic,
+                segment,
             ],
         })
         .await
@@ -160,7 +160,10 @@ async fn errors_name_the_field_and_batch_entries_carry_their_own_status() {
         panic!("entry 2 is not built: {:?}", results[2])
     };
     assert_eq!(unbuilt.code, Code::Unimplemented as i32);
-    assert!(unbuilt.message.contains("destination.topic"), "{unbuilt:?}");
+    assert!(
+        unbuilt.message.contains("destination.segment"),
+        "{unbuilt:?}"
+    );
     stack.stop().await;
 }
 

@@ -6,6 +6,7 @@ mod auth;
 mod delivery;
 mod devices;
 mod durability;
+mod import;
 mod ios;
 mod push_ids;
 mod reliability;

@@ -1,7 +1,7 @@
 //! Topics through the API: create, list with counts, subscribe devices and users, unsubscribe,
 //! delete; on SQLite and PostgreSQL.
 
-use herald_e2e::{DbBackend, Tenant};
+use herald_e2e::{DbBackend, Tenant, hello};
 use herald_proto::v1::*;
 use tonic::Code;
 
@@ -253,4 +253,95 @@ async fn segments_answer_unimplemented_until_they_are_built() {
     assert_eq!(err.code(), Code::Unimplemented);
     assert!(err.message().contains("segments"), "{}", err.message());
     stack.stop().await;
+}
+
+/// Each token the mock FCM received, sorted.
+fn fcm_tokens(stack: &herald_e2e::Stack) -> Vec<String> {
+    let mut tokens: Vec<String> = stack
+        .mocks
+        .fcm
+        .received()
+        .iter()
+        .map(|p| p.token.clone())
+        .collect();
+    tokens.sort();
+    tokens
+}
+
+#[tokio::test]
+async fn a_send_to_a_topic_reaches_every_active_subscriber_once_page_by_page() {
+    for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+        // Two devices a page, so the audience takes several pages of both sources.
+        let stack = herald_e2e::Stack::start_tuned(backend, 1, |s| s.router.fanout_page = 2).await;
+        let mut acme = stack.tenant("acme").await;
+        for topic in ["news", "sports"] {
+            acme.topics
+                .create_topic(CreateTopicRequest {
+                    name: topic.into(),
+                    description: String::new(),
+                })
+                .await
+                .unwrap();
+        }
+        use subscribe_request::Subscriber as S;
+        // Devices subscribed themselves.
+        for n in 0..5 {
+            let d = acme
+                .register(&format!("solo{n}"), &format!("tok-solo{n}"))
+                .await;
+            subscribe(&mut acme, "news", S::DeviceId(d.device_id)).await;
+        }
+        // A user subscribed: both devices, one registered after the subscription.
+        acme.register("bob", "tok-bob1").await;
+        subscribe(&mut acme, "news", S::UserId("bob".into())).await;
+        acme.register("bob", "tok-bob2").await;
+        // Subscribed twice over (the device and its user): one delivery.
+        let carl = acme.register("carl", "tok-carl").await;
+        subscribe(&mut acme, "news", S::DeviceId(carl.device_id)).await;
+        subscribe(&mut acme, "news", S::UserId("carl".into())).await;
+        // A subscribed user's unregistered device, and a user not subscribed: none.
+        let gone = acme.register("dan", "tok-dan").await;
+        subscribe(&mut acme, "news", S::UserId("dan".into())).await;
+        acme.devices
+            .unregister_device(UnregisterDeviceRequest {
+                device_id: gone.device_id,
+            })
+            .await
+            .unwrap();
+        acme.register("eve", "tok-eve").await;
+
+        let sent = acme
+            .send(destination::Kind::Topic("news".into()), hello())
+            .await;
+        let settled = acme.wait_settled(&sent.message_id).await;
+        assert_eq!(
+            settled.message.as_ref().unwrap().state(),
+            MessageState::Submitted,
+            "{settled:?}"
+        );
+        assert_eq!(settled.deliveries.len(), 8);
+        let mut expected: Vec<String> = (0..5).map(|n| format!("tok-solo{n}")).collect();
+        expected.extend(["tok-bob1", "tok-bob2", "tok-carl"].map(String::from));
+        expected.sort();
+        assert_eq!(fcm_tokens(&stack), expected);
+        assert_eq!(
+            stack.raw_text("SELECT COUNT(*) FROM fanouts").await,
+            vec!["0"],
+            "the checkpoint goes once the fan-out is done"
+        );
+
+        // A topic without active subscribers fails, saying so.
+        let empty = acme
+            .send(destination::Kind::Topic("sports".into()), hello())
+            .await;
+        let failed = acme.wait_settled(&empty.message_id).await.message.unwrap();
+        assert_eq!(
+            (failed.state(), failed.reason.as_str()),
+            (
+                MessageState::Failed,
+                "topic \"sports\" has no active subscribers"
+            )
+        );
+        stack.stop().await;
+    }
 }

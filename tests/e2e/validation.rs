@@ -111,6 +111,18 @@ async fn invalid_input_is_refused_with_the_field_named_and_nothing_is_stored() {
     );
 
     // Not-yet-built destinations are UNIMPLEMENTED, never a fake success.
+    let segment = SendRequest {
+        destination: Some(Destination {
+            kind: Some(destination::Kind::Segment("vip".into())),
+        }),
+        notification: Some(hello()),
+        ..Default::default()
+    };
+    assert_eq!(
+        acme.notifications.send(segment).await.unwrap_err().code(),
+        Code::Unimplemented
+    );
+    // A topic the tenant does not have is named.
     let topic = SendRequest {
         destination: Some(Destination {
             kind: Some(destination::Kind::Topic("news".into())),
@@ -118,9 +130,10 @@ async fn invalid_input_is_refused_with_the_field_named_and_nothing_is_stored() {
         notification: Some(hello()),
         ..Default::default()
     };
+    let missing = acme.notifications.send(topic).await.unwrap_err();
     assert_eq!(
-        acme.notifications.send(topic).await.unwrap_err().code(),
-        Code::Unimplemented
+        (missing.code(), missing.message()),
+        (Code::NotFound, "topic \"news\" not found")
     );
 
     assert_eq!(

@@ -1,5 +1,5 @@
 //! Herald's domain: typed ids, errors and their gRPC mapping, validation of what clients send,
-//! audiences, the delivery status machine, retry backoff and secret sealing. Pure logic, no I/O
+//! audiences, device import files, the delivery status machine, retry backoff and secret sealing. Pure logic, no I/O
 //! and no provider code (that is `herald-providers`).
 #![forbid(unsafe_code)]
 
@@ -7,6 +7,7 @@ pub mod backoff;
 pub mod crypto;
 pub mod error;
 pub mod ids;
+pub mod import;
 pub mod names;
 pub mod options;
 pub mod platform;

@@ -71,6 +71,7 @@ named!(MessageState {
     Failed => "failed",
     Submitted => "submitted",
     PartiallyFailed => "partially_failed",
+    Routing => "routing",
 });
 
 named!(DeviceState {

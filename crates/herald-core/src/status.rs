@@ -55,7 +55,10 @@ pub fn allowed_predecessors(to: DeliveryStatus) -> Vec<&'static str> {
 pub fn message_settled(state: MessageState) -> bool {
     !matches!(
         state,
-        MessageState::Accepted | MessageState::Routed | MessageState::Unspecified
+        MessageState::Accepted
+            | MessageState::Routing
+            | MessageState::Routed
+            | MessageState::Unspecified
     )
 }
 

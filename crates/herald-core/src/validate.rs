@@ -46,6 +46,8 @@ pub enum Audience {
         /// A web subscription's keys.
         web: Option<WebSubscription>,
     },
+    /// Every active subscriber of a topic: devices subscribed, and the devices of users subscribed.
+    Topic(String),
 }
 
 /// A whole request's encoded size: at most [`MAX_REQUEST_BYTES`].
@@ -280,7 +282,10 @@ pub fn audience(dest: Option<&Destination>) -> Result<Audience> {
             })
         }
         Kind::CustomerId(_) => Err(Error::Unimplemented("destination.customer_id".into())),
-        Kind::Topic(_) => Err(Error::Unimplemented("destination.topic".into())),
+        Kind::Topic(topic) => {
+            crate::topics::name("destination.topic", topic)?;
+            Ok(Audience::Topic(topic.clone()))
+        }
         Kind::Segment(_) => Err(Error::Unimplemented("destination.segment".into())),
     }
 }
@@ -789,8 +794,15 @@ mod tests {
 
     #[test]
     fn unbuilt_destinations_are_unimplemented_not_accepted() {
-        let req = send(destination::Kind::Topic("news".into()), hello());
+        let req = send(destination::Kind::Segment("vip".into()), hello());
         assert!(matches!(send_request(&req), Err(Error::Unimplemented(_))));
+        let req = send(destination::Kind::Topic("news".into()), hello());
+        assert_eq!(send_request(&req).unwrap(), Audience::Topic("news".into()));
+        let req = send(destination::Kind::Topic("no spaces".into()), hello());
+        assert_eq!(
+            field_of(send_request(&req).unwrap_err()),
+            "destination.topic"
+        );
     }
 
     #[test]

@@ -172,6 +172,22 @@ pub const KEYS: &[Key] = &[
         "most accepted batches (each up to 256 messages) routed in one transaction",
     ),
     key(
+        "router.fanout_page",
+        "HERALD_ROUTER_FANOUT_PAGE",
+        Kind::Number,
+        Some("1024"),
+        "router, `herald up`",
+        "devices a fan-out (a send to a topic) reads, records and publishes per page; up to 4 pages are in flight",
+    ),
+    key(
+        "router.fanouts",
+        "HERALD_ROUTER_FANOUTS",
+        Kind::Number,
+        Some("4"),
+        "router, `herald up`",
+        "fan-outs one router works on at once (others wait their turn)",
+    ),
+    key(
         "receipt.batch",
         "HERALD_RECEIPT_BATCH",
         Kind::Number,
@@ -300,6 +316,8 @@ pub struct SenderSettings {
 #[serde(deny_unknown_fields)]
 pub struct RouterSettings {
     pub batch: usize,
+    pub fanout_page: usize,
+    pub fanouts: usize,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -414,6 +432,8 @@ impl Settings {
         for (env, value) in [
             ("HERALD_SENDER_CONCURRENCY", self.sender.concurrency),
             ("HERALD_ROUTER_BATCH", self.router.batch),
+            ("HERALD_ROUTER_FANOUT_PAGE", self.router.fanout_page),
+            ("HERALD_ROUTER_FANOUTS", self.router.fanouts),
             ("HERALD_RECEIPT_BATCH", self.receipt.batch),
             (
                 "HERALD_PROVIDER_TIMEOUT_SECS",
@@ -499,6 +519,8 @@ impl Settings {
                     "sender.provider" => Some(self.sender.provider.name().to_owned()),
                     "sender.concurrency" => Some(self.sender.concurrency.to_string()),
                     "router.batch" => Some(self.router.batch.to_string()),
+                    "router.fanout_page" => Some(self.router.fanout_page.to_string()),
+                    "router.fanouts" => Some(self.router.fanouts.to_string()),
                     "receipt.batch" => Some(self.receipt.batch.to_string()),
                     "providers.apns_url" => Some(p.apns_url.clone()),
                     "providers.apns_sandbox_url" => Some(p.apns_sandbox_url.clone()),

@@ -11,7 +11,9 @@ use herald_proto::v1::{DeliveryStatus, Provider};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Result, Store, decode, int, json, text};
+use sqlx::{Any, Transaction};
+
+use crate::{Backend, Result, Store, decode, int, json, text};
 
 /// What claiming a batch's deliveries found; a delivery in neither set is settled, claimed
 /// for a later attempt, or unknown: there is nothing to send.
@@ -99,6 +101,48 @@ impl DeliveryRecord {
     }
 }
 
+/// A delivery row to insert: id, tenant, message, device, provider.
+pub(crate) type DeliveryRow<'a> = (&'a str, &'a str, &'a str, &'a str, Provider);
+
+/// Inserts queued deliveries, keeping any that exist as they are; answers the ids it created.
+pub(crate) async fn insert_deliveries(
+    b: Backend,
+    tx: &mut Transaction<'_, Any>,
+    rows: &[DeliveryRow<'_>],
+) -> Result<HashSet<DeliveryId>> {
+    let mut created = HashSet::new();
+    if rows.is_empty() {
+        return Ok(created);
+    }
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|(id, tenant, message, device, provider)| {
+            (id, tenant, message, device, provider.name())
+        })
+        .collect();
+    let sql = format!(
+        // `WHERE true`: SQLite cannot tell an upsert's ON CONFLICT from a join's ON without it.
+        "INSERT INTO deliveries (id, tenant_id, message_id, device_id, provider, status, created_at, updated_at) \
+         SELECT {}, {}, {}, {}, {}, 'queued', $1, $1 FROM {} \
+         WHERE true ON CONFLICT (id) DO NOTHING RETURNING id",
+        text(0),
+        text(1),
+        text(2),
+        text(3),
+        text(4),
+        b.json_rows(2),
+    );
+    for row in sqlx::query(&sql)
+        .bind(now_ms())
+        .bind(json(&rows))
+        .fetch_all(&mut **tx)
+        .await?
+    {
+        created.insert(DeliveryId::from_trusted(row.try_get("id")?));
+    }
+    Ok(created)
+}
+
 impl Store {
     /// Records what the router decided for a batch of messages, in one transaction: the queued
     /// deliveries of the routed ones (deliveries that exist already are kept as they are, so a
@@ -120,7 +164,7 @@ impl Store {
                         m.tenant_id.as_str(),
                         m.message_id.as_str(),
                         d.device_id.as_str(),
-                        d.provider.name(),
+                        d.provider,
                     )
                 })
             })
@@ -140,29 +184,7 @@ impl Store {
             })
             .collect();
         let mut tx = self.pool.begin().await?;
-        let mut created = HashSet::new();
-        if !deliveries.is_empty() {
-            let sql = format!(
-                // `WHERE true`: SQLite cannot tell an upsert's ON CONFLICT from a join's ON without it.
-                "INSERT INTO deliveries (id, tenant_id, message_id, device_id, provider, status, created_at, updated_at) \
-                 SELECT {}, {}, {}, {}, {}, 'queued', $1, $1 FROM {} \
-                 WHERE true ON CONFLICT (id) DO NOTHING RETURNING id",
-                text(0),
-                text(1),
-                text(2),
-                text(3),
-                text(4),
-                b.json_rows(2),
-            );
-            for row in sqlx::query(&sql)
-                .bind(now_ms())
-                .bind(json(&deliveries))
-                .fetch_all(&mut *tx)
-                .await?
-            {
-                created.insert(DeliveryId::from_trusted(row.try_get("id")?));
-            }
-        }
+        let created = insert_deliveries(b, &mut tx, &deliveries).await?;
         for (state, messages) in [("routed", routed), ("failed", failed)] {
             if messages.is_empty() {
                 continue;
@@ -186,20 +208,34 @@ impl Store {
         Ok(created)
     }
 
-    /// Ids of the message's deliveries still waiting for their sender.
-    pub async fn queued_deliveries(
+    /// Which of the tenant's deliveries `ids` are still waiting for their sender.
+    pub async fn still_queued(
         &self,
         tenant: &TenantId,
-        message: &MessageId,
-    ) -> Result<Vec<DeliveryId>> {
-        let rows = sqlx::query(
-            "SELECT id FROM deliveries WHERE tenant_id = $1 AND message_id = $2 AND status = 'queued'",
-        )
-        .bind(tenant.as_str())
-        .bind(message.as_str())
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
+        ids: &[&DeliveryId],
+    ) -> Result<HashSet<DeliveryId>> {
+        if ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let rows: Vec<_> = ids
+            .iter()
+            .map(|id| (id.as_str(), tenant.as_str()))
+            .collect();
+        // One primary-key lookup per id: every condition on deliveries goes through v.
+        let sql = format!(
+            "WITH v AS (SELECT {} AS id, {} AS tenant FROM {}) \
+             SELECT deliveries.id FROM v JOIN deliveries ON deliveries.id = v.id \
+             WHERE deliveries.tenant_id = v.tenant AND deliveries.status = 'queued'",
+            text(0),
+            text(1),
+            self.backend.json_rows(1),
+        );
+        let found = sqlx::query(&sql)
+            .bind(json(&rows))
+            .fetch_all(&self.pool)
+            .await?;
+        found
+            .iter()
             .map(|r| Ok(DeliveryId::from_trusted(r.try_get("id")?)))
             .collect()
     }

@@ -48,12 +48,12 @@ pub struct DeviceRecord {
     pub last_active_at: i64,
 }
 
-const COLUMNS: &str = "id, tenant_id, user_id, customer_id, platform, push_token, browser, \
+pub(crate) const COLUMNS: &str = "id, tenant_id, user_id, customer_id, platform, push_token, browser, \
     web_p256dh, web_auth, sandbox, app_version, locale, state, state_reason, created_at, \
     updated_at, last_active_at";
 
 impl DeviceRecord {
-    fn from_row(row: &AnyRow) -> Result<Self> {
+    pub(crate) fn from_row(row: &AnyRow) -> Result<Self> {
         Ok(Self {
             id: DeviceId::from_trusted(row.try_get("id")?),
             tenant_id: TenantId::from_trusted(row.try_get("tenant_id")?),
@@ -95,7 +95,146 @@ fn browser(row: &AnyRow) -> Result<Option<Browser>> {
     decode(row, "browser").map(Some)
 }
 
+/// A device to import and the topics it joins (one deleted meanwhile is left out).
+#[derive(Clone, Debug)]
+pub struct ImportDevice {
+    pub profile: DeviceProfile,
+    pub topics: Vec<String>,
+}
+
+/// What an import of a chunk of devices did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Imported {
+    /// Devices registered (created or updated).
+    pub devices: u64,
+    /// Of those, new ones.
+    pub created: u64,
+}
+
 impl Store {
+    /// Registers a chunk of devices with their subscriptions in one transaction, each as
+    /// [`Store::register_device`] would (a known token is updated, moved to the row's user and
+    /// made active again). A token given twice in the chunk is registered once, as its last row
+    /// says, with the topics of both.
+    #[tracing::instrument(skip_all, fields(count = devices.len()))]
+    pub async fn import_devices(
+        &self,
+        tenant: &TenantId,
+        devices: &[ImportDevice],
+    ) -> Result<Imported> {
+        let mut by_token: std::collections::HashMap<(Platform, &str), (usize, Vec<&str>)> =
+            std::collections::HashMap::new();
+        for (at, device) in devices.iter().enumerate() {
+            let entry = by_token
+                .entry((device.profile.platform, device.profile.push_token.as_str()))
+                .or_default();
+            entry.0 = at;
+            entry.1.extend(device.topics.iter().map(String::as_str));
+        }
+        let mut order: Vec<_> = by_token.into_iter().collect();
+        order.sort_by_key(|(_, (at, _))| *at);
+        let ids: Vec<DeviceId> = order.iter().map(|_| DeviceId::generate()).collect();
+        let rows: Vec<_> = order
+            .iter()
+            .zip(&ids)
+            .map(|((_, (at, _)), id)| {
+                let p = &devices[*at].profile;
+                (
+                    id.as_str(),
+                    p.user_id.as_deref().unwrap_or_default(),
+                    p.customer_id.as_deref().unwrap_or_default(),
+                    p.platform.name(),
+                    p.push_token.as_str(),
+                    browser_name(p.browser),
+                    p.web_p256dh.as_str(),
+                    p.web_auth.as_str(),
+                    i64::from(p.sandbox),
+                    p.app_version.as_str(),
+                    p.locale.as_str(),
+                )
+            })
+            .collect();
+        if rows.is_empty() {
+            return Ok(Imported::default());
+        }
+        let b = self.backend;
+        let sql = format!(
+            // `WHERE true`: SQLite cannot tell an upsert's ON CONFLICT from a join's ON without it.
+            "INSERT INTO devices (id, tenant_id, user_id, customer_id, platform, push_token, \
+                 browser, web_p256dh, web_auth, sandbox, app_version, locale, state, created_at, \
+                 updated_at) \
+             SELECT {}, $2, NULLIF({}, ''), NULLIF({}, ''), {}, {}, {}, {}, {}, {}, {}, {}, \
+                 'active', $1, $1 FROM {} WHERE true \
+             ON CONFLICT (tenant_id, platform, push_token) DO UPDATE SET \
+                 user_id = excluded.user_id, customer_id = excluded.customer_id, \
+                 browser = excluded.browser, web_p256dh = excluded.web_p256dh, \
+                 web_auth = excluded.web_auth, sandbox = excluded.sandbox, \
+                 app_version = excluded.app_version, locale = excluded.locale, \
+                 state = 'active', state_reason = '', updated_at = excluded.updated_at \
+             RETURNING id, platform, push_token",
+            text(0),
+            text(1),
+            text(2),
+            text(3),
+            text(4),
+            text(5),
+            text(6),
+            text(7),
+            int(8),
+            text(9),
+            text(10),
+            b.json_rows(3),
+        );
+        let mut tx = self.pool.begin().await?;
+        let stored = sqlx::query(&sql)
+            .bind(now_ms())
+            .bind(tenant.as_str())
+            .bind(json(&rows))
+            .fetch_all(&mut *tx)
+            .await?;
+        let generated: std::collections::HashSet<&str> = ids.iter().map(DeviceId::as_str).collect();
+        let mut id_of = std::collections::HashMap::new();
+        let mut created = 0;
+        for row in &stored {
+            let id: String = row.try_get("id")?;
+            let platform: Platform = decode(row, "platform")?;
+            let token: String = row.try_get("push_token")?;
+            created += u64::from(generated.contains(id.as_str()));
+            id_of.insert((platform, token), id);
+        }
+        let subscriptions: Vec<(&str, &str)> = order
+            .iter()
+            .flat_map(|((platform, token), (_, topics))| {
+                let id = id_of
+                    .get(&(*platform, (*token).to_owned()))
+                    .map(String::as_str);
+                topics.iter().filter_map(move |topic| Some((*topic, id?)))
+            })
+            .collect();
+        if !subscriptions.is_empty() {
+            let sql = format!(
+                "INSERT INTO topic_subscriptions (tenant_id, topic, kind, subscriber, created_at) \
+                 SELECT $2, t.name, 'device', {}, $1 FROM {} \
+                     JOIN topics t ON t.tenant_id = $2 AND t.name = {} \
+                 WHERE true ON CONFLICT (tenant_id, topic, kind, subscriber) DO NOTHING",
+                text(1),
+                b.json_rows(3),
+                text(0),
+            );
+            sqlx::query(&sql)
+                .bind(now_ms())
+                .bind(tenant.as_str())
+                .bind(json(&subscriptions))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Imported {
+            devices: u64::try_from(stored.len()).unwrap_or(u64::MAX),
+            created,
+        })
+    }
+
     /// Registers a device, or updates the one holding the same token: a re-registration is
     /// idempotent, moves the token to the new user and makes the device active again.
     /// Answers the device and whether it was created.

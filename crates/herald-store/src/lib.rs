@@ -8,6 +8,7 @@
 mod credentials;
 mod deliveries;
 mod devices;
+mod fanouts;
 mod messages;
 mod tenants;
 mod topics;
@@ -24,7 +25,8 @@ pub use credentials::{CredentialCache, CredentialError, CredentialRecord, Sealed
 pub use deliveries::{
     Claims, DeliveryRecord, FailedMessage, NewDelivery, ReceiptUpdate, RoutedMessage,
 };
-pub use devices::{DeviceFilter, DeviceProfile, DeviceRecord};
+pub use devices::{DeviceFilter, DeviceProfile, DeviceRecord, ImportDevice, Imported};
+pub use fanouts::{Cursor, FanoutEnd, FanoutJob, Position, Source};
 pub use messages::{InsertedMessage, MessageRecord, NewMessage, UnpublishedMessage};
 pub use tenants::{ApiKeyRecord, TenantRecord, TenantSettings};
 pub use topics::{Subscription, TopicRecord};

@@ -1,5 +1,7 @@
 //! The store's behaviour, checked on SQLite and on PostgreSQL alike.
 
+use std::collections::HashSet;
+
 use herald_core::ids::{DeliveryId, DeviceId, MessageId, TenantId};
 use herald_core::time::now_ms;
 use herald_proto::v1::{Browser, DeliveryStatus, DeviceState, MessageState, Platform, Provider};
@@ -358,7 +360,6 @@ async fn a_new_sqlite_database_is_readable_by_its_owner_only() {
 struct Queued {
     tenant: TenantId,
     device: DeviceId,
-    message: MessageId,
     delivery: DeliveryId,
 }
 
@@ -401,7 +402,6 @@ async fn queued_delivery(store: &Store) -> Queued {
     Queued {
         tenant,
         device: device.id,
-        message: m.id,
         delivery,
     }
 }
@@ -497,11 +497,8 @@ async fn receipts_only_move_deliveries_forward() {
     on_each_backend(|store| async move {
         let q = queued_delivery(&store).await;
         assert_eq!(
-            store
-                .queued_deliveries(&q.tenant, &q.message)
-                .await
-                .unwrap(),
-            vec![q.delivery.clone()]
+            store.still_queued(&q.tenant, &[&q.delivery]).await.unwrap(),
+            HashSet::from([q.delivery.clone()])
         );
         let read = q.receipt(DeliveryStatus::Read, "", false);
         assert_eq!(store.apply_receipts(&[read]).await.unwrap(), 1);
@@ -519,7 +516,7 @@ async fn receipts_only_move_deliveries_forward() {
         assert_eq!(d.status, DeliveryStatus::Read);
         assert!(
             store
-                .queued_deliveries(&q.tenant, &q.message)
+                .still_queued(&q.tenant, &[&q.delivery])
                 .await
                 .unwrap()
                 .is_empty()
@@ -705,7 +702,6 @@ async fn a_dead_web_subscription_expires_rather_than_goes_inactive() {
         let q = Queued {
             tenant: t.clone(),
             device: device.id.clone(),
-            message: m.id,
             delivery,
         };
         store
@@ -874,6 +870,177 @@ async fn subscriptions_say_what_changed_and_go_with_their_topic() {
         assert_eq!(
             (again.description.as_str(), again.subscriber_count),
             ("again", 0)
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_fanout_is_held_by_one_router_and_followed_from_its_checkpoint() {
+    on_each_backend(|store| async move {
+        let tenant = store.create_tenant("acme").await.unwrap().id;
+        store.create_topic(&tenant, "news", "").await.unwrap();
+        let mut devices = Vec::new();
+        for n in 0..3 {
+            let (device, _) = store
+                .register_device(&tenant, &android("u", &format!("tok{n}")))
+                .await
+                .unwrap();
+            store
+                .subscribe(
+                    &tenant,
+                    "news",
+                    &herald_core::topics::Subscriber::Device(device.id.clone()),
+                )
+                .await
+                .unwrap();
+            devices.push(device.id);
+        }
+        devices.sort();
+        let m = message(&tenant, None);
+        store.insert_message(&m).await.unwrap();
+        let key = (tenant.clone(), m.id.clone());
+        store
+            .start_fanouts(std::slice::from_ref(&key))
+            .await
+            .unwrap();
+        store
+            .start_fanouts(std::slice::from_ref(&key))
+            .await
+            .unwrap();
+        let state = |store: Store| {
+            let (tenant, id) = key.clone();
+            async move {
+                store
+                    .get_message(&tenant, &id)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .state
+            }
+        };
+        assert_eq!(state(store.clone()).await, MessageState::Routing);
+
+        let now = now_ms();
+        let mut taken = store
+            .claim_fanouts("a", now, now + 10_000, 8)
+            .await
+            .unwrap();
+        assert_eq!(taken.len(), 1, "started twice, one fan-out");
+        let job = taken.remove(0);
+        assert_eq!(job.position, Position::default());
+        assert!(
+            store
+                .claim_fanouts("b", now, now + 10_000, 8)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // Pages in device order, two at a time.
+        let page = store
+            .audience_page(&tenant, Source::TopicDevices("news"), &Cursor::default(), 2)
+            .await
+            .unwrap();
+        let ids: Vec<_> = page.iter().map(|(_, d)| d.id.clone()).collect();
+        assert_eq!(ids, devices[..2]);
+        let after = Position {
+            source: 0,
+            cursor: page[1].0.clone(),
+        };
+        let rest = store
+            .audience_page(&tenant, Source::TopicDevices("news"), &after.cursor, 2)
+            .await
+            .unwrap();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].1.id, devices[2]);
+
+        let deliveries: Vec<NewDelivery> = ids
+            .iter()
+            .map(|d| NewDelivery {
+                id: DeliveryId::derive(&m.id, d),
+                device_id: d.clone(),
+                provider: Provider::Fcm,
+            })
+            .collect();
+        let created = store
+            .record_fanout_page(&job, "a", now + 10_000, &deliveries, None)
+            .await
+            .unwrap()
+            .expect("a holds it");
+        assert_eq!(created.len(), 2);
+        assert_eq!(
+            store
+                .record_fanout_page(&job, "b", now + 10_000, &deliveries, None)
+                .await
+                .unwrap(),
+            None,
+            "b does not hold it: nothing is written"
+        );
+        // a stops at its checkpoint; b takes it from there.
+        store.release_fanout(&job, "a", &after, 2).await.unwrap();
+        let job = store
+            .claim_fanouts("b", now, now + 10_000, 8)
+            .await
+            .unwrap()
+            .pop()
+            .expect("released, so b takes it at once");
+        assert_eq!((job.position.clone(), job.routed), (after, 2));
+        assert!(
+            !store
+                .finish_fanout(&job, "a", FanoutEnd::Routed)
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .finish_fanout(&job, "b", FanoutEnd::Routed)
+                .await
+                .unwrap()
+        );
+        assert_eq!(state(store.clone()).await, MessageState::Routed);
+        // A message handled again after its fan-out ended starts none.
+        store
+            .start_fanouts(std::slice::from_ref(&key))
+            .await
+            .unwrap();
+        assert_eq!(state(store.clone()).await, MessageState::Routed);
+        assert!(
+            store
+                .claim_fanouts("c", now, now + 10_000, 8)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // A lease that ran out is taken over.
+        let m2 = message(&tenant, None);
+        store.insert_message(&m2).await.unwrap();
+        store
+            .start_fanouts(&[(tenant.clone(), m2.id.clone())])
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .claim_fanouts("a", now, now + 10, 8)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            store
+                .claim_fanouts("b", now + 5, now + 10_000, 8)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store
+                .claim_fanouts("b", now + 11, now + 10_000, 8)
+                .await
+                .unwrap()
+                .len(),
+            1
         );
     })
     .await;

@@ -162,18 +162,24 @@ impl Store {
         self.outcome(tenant, topic, done.rows_affected()).await
     }
 
+    /// Whether the tenant has a topic of that name.
+    pub async fn topic_exists(&self, tenant: &TenantId, topic: &str) -> Result<bool> {
+        Ok(
+            sqlx::query("SELECT 1 AS one FROM topics WHERE tenant_id = $1 AND name = $2")
+                .bind(tenant.as_str())
+                .bind(topic)
+                .fetch_optional(&self.reader)
+                .await?
+                .is_some(),
+        )
+    }
+
     /// What a statement that changed `changed` subscriptions to `topic` came to.
     async fn outcome(&self, tenant: &TenantId, topic: &str, changed: u64) -> Result<Subscription> {
         if changed == 1 {
             return Ok(Subscription::Changed);
         }
-        let exists = sqlx::query("SELECT 1 AS one FROM topics WHERE tenant_id = $1 AND name = $2")
-            .bind(tenant.as_str())
-            .bind(topic)
-            .fetch_optional(&self.pool)
-            .await?
-            .is_some();
-        Ok(if exists {
+        Ok(if self.topic_exists(tenant, topic).await? {
             Subscription::Unchanged
         } else {
             Subscription::NoTopic

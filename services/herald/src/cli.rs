@@ -144,6 +144,22 @@ pub enum DeviceCommand {
     Unregister {
         device_id: String,
     },
+    /// Imports devices from a CSV file (a header row; columns user, platform, token, locale,
+    /// topics, and optionally customer, browser, app_version, sandbox, p256dh, auth) or a JSON
+    /// lines file (objects with the same keys), each row subscribed to its topics. Refused rows
+    /// are listed by line; the others are imported.
+    Import {
+        file: PathBuf,
+        /// csv or jsonl (default: from the file name).
+        #[arg(long, value_parser = ["csv", "jsonl"])]
+        format: Option<String>,
+        /// Check every row, import none.
+        #[arg(long)]
+        dry_run: bool,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -511,6 +527,24 @@ impl Client {
     }
 
     async fn device(&self, command: DeviceCommand) -> anyhow::Result<()> {
+        if let DeviceCommand::Import {
+            file,
+            format,
+            dry_run,
+            quiet,
+        } = command
+        {
+            let format = format.map(|f| match f.as_str() {
+                "csv" => herald_core::import::Format::Csv,
+                _ => herald_core::import::Format::JsonLines,
+            });
+            let channel = self.tenant_channel().await?;
+            let outcome = crate::import::run(channel, &file, format, dry_run, !quiet).await?;
+            crate::import::print(&outcome, dry_run);
+            let refused = outcome.response.error_count + outcome.unreadable.len() as u64;
+            anyhow::ensure!(refused == 0, "{refused} rows were refused");
+            return Ok(());
+        }
         let mut devices = DevicesClient::new(self.tenant_channel().await?);
         match command {
             DeviceCommand::Register {
@@ -597,6 +631,7 @@ impl Client {
                     .await?;
                 println!("unregistered");
             }
+            DeviceCommand::Import { .. } => unreachable!("handled above"),
         }
         Ok(())
     }

@@ -8,6 +8,7 @@ mod bench;
 mod chaos;
 mod cli;
 mod dlq;
+mod import;
 #[cfg(feature = "mocks")]
 mod rig;
 mod up;

@@ -32,6 +32,41 @@ pub(crate) fn provider_checks(
         .map_err(|reason| Error::invalid(token_field, reason))
 }
 
+/// A registration, checked as RegisterDevice checks it, as the device to store.
+pub(crate) fn profile(
+    req: &RegisterDeviceRequest,
+    allow_http: bool,
+) -> Result<DeviceProfile, Error> {
+    validate::register_device(req, allow_http)?;
+    provider_checks(
+        req.platform(),
+        &req.push_token,
+        req.web_subscription.as_ref(),
+        "push_token",
+        "web_subscription",
+    )?;
+    // A web subscription's endpoint is its push token.
+    let (token, p256dh, auth) = match &req.web_subscription {
+        Some(sub) if req.platform() == Platform::Web => {
+            (sub.endpoint.clone(), sub.p256dh.clone(), sub.auth.clone())
+        }
+        _ => (req.push_token.clone(), String::new(), String::new()),
+    };
+    let browser = Some(req.browser()).filter(|b| *b != Browser::Unspecified);
+    Ok(DeviceProfile {
+        user_id: non_empty(&req.user_id),
+        customer_id: non_empty(&req.customer_id),
+        platform: req.platform(),
+        push_token: token,
+        browser,
+        web_p256dh: p256dh,
+        web_auth: auth,
+        sandbox: req.sandbox,
+        app_version: req.app_version.clone(),
+        locale: req.locale.clone(),
+    })
+}
+
 impl Api {
     /// Whether the tenant accepts http:// Web Push endpoints.
     pub(crate) async fn allows_http_web_push(&self, tenant: &TenantId) -> Result<bool, Error> {
@@ -51,34 +86,7 @@ impl Devices for Api {
         let req = request.get_ref();
         let allow_http =
             req.platform() == Platform::Web && self.allows_http_web_push(&tenant).await?;
-        validate::register_device(req, allow_http)?;
-        provider_checks(
-            req.platform(),
-            &req.push_token,
-            req.web_subscription.as_ref(),
-            "push_token",
-            "web_subscription",
-        )?;
-        // A web subscription's endpoint is its push token.
-        let (token, p256dh, auth) = match &req.web_subscription {
-            Some(sub) if req.platform() == Platform::Web => {
-                (sub.endpoint.clone(), sub.p256dh.clone(), sub.auth.clone())
-            }
-            _ => (req.push_token.clone(), String::new(), String::new()),
-        };
-        let browser = Some(req.browser()).filter(|b| *b != Browser::Unspecified);
-        let new = DeviceProfile {
-            user_id: non_empty(&req.user_id),
-            customer_id: non_empty(&req.customer_id),
-            platform: req.platform(),
-            push_token: token,
-            browser,
-            web_p256dh: p256dh,
-            web_auth: auth,
-            sandbox: req.sandbox,
-            app_version: req.app_version.clone(),
-            locale: req.locale.clone(),
-        };
+        let new = profile(req, allow_http)?;
         let (record, created) = self
             .store
             .register_device(&tenant, &new)
@@ -160,5 +168,15 @@ impl Devices for Api {
             next_page_token: page.next_token(&records, |d| d.id.to_string()),
             devices: records.into_iter().map(device).collect(),
         }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn import_devices(
+        &self,
+        request: Request<tonic::Streaming<ImportDevicesRequest>>,
+    ) -> Result<Response<ImportDevicesResponse>, Status> {
+        let tenant = self.tenant(request.metadata()).await?;
+        let imported = self.import(&tenant, request.into_inner()).await?;
+        Ok(Response::new(imported))
     }
 }

@@ -12,6 +12,7 @@ mod auth;
 mod convert;
 mod credentials;
 mod devices;
+mod import;
 mod notifications;
 mod pages;
 pub mod relay;

@@ -49,6 +49,8 @@ struct Known {
     user_providers: HashMap<String, Vec<Provider>>,
     /// The provider of each device a request names.
     device_providers: HashMap<String, Provider>,
+    /// The topics requests name that the tenant does not have.
+    missing_topics: HashSet<String>,
 }
 
 /// Whether a request sends to a web push id, whose endpoint the tenant's settings judge.
@@ -107,6 +109,11 @@ impl Api {
             .zip(fits_all)
             .map(|((req, audience), fits)| {
                 let audience = audience?;
+                if let Audience::Topic(topic) = &audience
+                    && known.missing_topics.contains(topic)
+                {
+                    return Err(Error::NotFound(format!("topic {topic:?}")));
+                }
                 let refusals = if fits {
                     Vec::new()
                 } else {
@@ -131,6 +138,17 @@ impl Api {
                 && self.allows_http_web_push(tenant).await?,
             ..Known::default()
         };
+        let mut topics: HashSet<&str> = HashSet::new();
+        for audience in audiences.iter().flatten() {
+            if let Audience::Topic(topic) = audience {
+                topics.insert(topic);
+            }
+        }
+        for topic in topics {
+            if !self.store.topic_exists(tenant, topic).await? {
+                known.missing_topics.insert(topic.to_owned());
+            }
+        }
         let mut users: Vec<&str> = Vec::new();
         let mut devices = HashSet::new();
         let unfit = audiences
@@ -144,7 +162,7 @@ impl Api {
                 Audience::Device(id) => {
                     devices.insert(id.clone());
                 }
-                Audience::PushId { .. } => {}
+                Audience::PushId { .. } | Audience::Topic(_) => {}
             }
         }
         if !users.is_empty() {
@@ -291,6 +309,8 @@ fn reachable_refusals(
             .map(|p| vec![*p])
             .unwrap_or_default(),
         Audience::PushId { platform, .. } => provider_for(*platform).into_iter().collect(),
+        // A topic can reach any provider.
+        Audience::Topic(_) => Vec::new(),
     };
     let reachable: Vec<Provider> = ALL_PROVIDERS
         .into_iter()

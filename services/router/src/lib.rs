@@ -13,16 +13,23 @@
 //! only writer of delivery status; whether a tenant has a credential is the sender's question.
 //! The batch is acked only once every publish was acknowledged.
 //!
+//! A message to a large audience (a topic) is not resolved in the batch: the router records a
+//! fan-out for it (the message is `routing`) and a [`fanout`] worker routes it page by page
+//! with a durable checkpoint, so no batch waits for it and a router that dies mid-way is
+//! followed from the checkpoint by whichever router takes the fan-out next.
+//!
 //! A batch that fails because the database or the bus is out of reach is retried as it is. One
 //! that fails otherwise is routed message by message, so a bad message holds up no other; a
 //! message that still fails after `herald_bus::MAX_TRIES` deliveries is parked in the dead
 //! letters and its notifications answer `failed` with the reason.
 #![forbid(unsafe_code)]
 
+mod fanout;
 mod plan;
 mod resolve;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use herald_bus::{Bus, BusError, Disposition, INGEST_STREAM, MAX_TRIES, Message, subjects};
@@ -31,9 +38,10 @@ use herald_core::time::now_ms;
 use herald_proto::bus::v1::{AcceptedBatch, MessageAccepted, SendTask};
 use herald_proto::v1::Provider;
 use herald_store::{FailedMessage, Store, StoreError};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use plan::Plan;
+use plan::Routed;
 
 /// The durable consumer name; router replicas share it.
 pub const CONSUMER: &str = "router";
@@ -44,12 +52,18 @@ pub struct Config {
     /// The most accepted batches (bus messages, each up to `herald_bus::BATCH_ITEMS` accepted
     /// messages) routed together in one transaction.
     pub max_batch: usize,
+    /// Devices a fan-out handles per page.
+    pub fanout_page: usize,
+    /// Fan-outs one router works on at once.
+    pub fanouts: usize,
 }
 
 impl Config {
     pub fn from_settings(settings: &herald_runtime::Settings) -> Self {
         Self {
             max_batch: settings.router.batch,
+            fanout_page: settings.router.fanout_page,
+            fanouts: settings.router.fanouts,
         }
     }
 }
@@ -73,8 +87,15 @@ pub async fn run(
     let router = Router {
         store,
         bus: bus.clone(),
+        wake: Arc::new(Notify::new()),
     };
-    herald_bus::consume_batches(
+    let stop_fanouts = shutdown.child_token();
+    let fanouts = tokio::spawn(fanout::run(
+        router.clone(),
+        config.clone(),
+        stop_fanouts.clone(),
+    ));
+    let consumed = herald_bus::consume_batches(
         &bus,
         consumer,
         CONSUMER,
@@ -85,7 +106,11 @@ pub async fn run(
             async move { router.handle(batch).await }
         },
     )
-    .await?;
+    .await;
+    // The fan-outs stop at a checkpoint (also when consuming failed).
+    stop_fanouts.cancel();
+    fanouts.await?;
+    consumed?;
     tracing::info!("router stopped");
     Ok(())
 }
@@ -94,6 +119,8 @@ pub async fn run(
 struct Router {
     store: Store,
     bus: Bus,
+    /// Tells the fan-out worker there are new fan-outs to take.
+    wake: Arc<Notify>,
 }
 
 /// Why a batch could not be routed now.
@@ -183,35 +210,44 @@ impl Router {
             .store
             .record_routing(&plan.records(), &plan.failed)
             .await?;
-        let outgoing = self.outgoing(&plan, &created, now).await?;
+        self.store.start_fanouts(&plan.fanned).await?;
+        let outgoing = self.outgoing(&plan.routed, &created, now).await?;
         herald_bus::all_published(self.bus.publish_all(outgoing).await)?;
-        Ok((plan.routed.len(), plan.failed.len()))
+        if !plan.fanned.is_empty() {
+            self.wake.notify_one();
+        }
+        Ok((plan.routed.len() + plan.fanned.len(), plan.failed.len()))
     }
 
-    /// The send batches and receipts a plan publishes. A message handled again publishes only
-    /// what is still queued, so a delivery a sender already finished is not sent twice; when
-    /// every delivery of a message is new, all go.
+    /// The send batches and receipts routed messages publish. A delivery that existed already
+    /// (its message handled again) goes only if it is still queued, so a delivery a sender
+    /// already finished is not sent twice; new deliveries all go.
     async fn outgoing(
         &self,
-        plan: &Plan<'_>,
+        routed: &[Routed<'_>],
         created: &HashSet<DeliveryId>,
         now: i64,
     ) -> Result<Vec<herald_bus::Outgoing>, StoreError> {
         let mut tasks: HashMap<Provider, Vec<SendTask>> = HashMap::new();
         let mut receipts = Vec::new();
-        for routed in &plan.routed {
-            let routed_again = !routed.deliveries.iter().all(|d| created.contains(&d.id));
-            let queued: Option<HashSet<DeliveryId>> = if routed_again {
-                let queued = self
-                    .store
-                    .queued_deliveries(&routed.tenant, &routed.message)
-                    .await?;
-                Some(queued.into_iter().collect())
+        for routed in routed {
+            let existing: Vec<&DeliveryId> = routed
+                .deliveries
+                .iter()
+                .map(|d| &d.id)
+                .filter(|id| !created.contains(*id))
+                .collect();
+            let settled: HashSet<&DeliveryId> = if existing.is_empty() {
+                HashSet::new()
             } else {
-                None
+                let queued = self.store.still_queued(&routed.tenant, &existing).await?;
+                existing
+                    .into_iter()
+                    .filter(|id| !queued.contains(*id))
+                    .collect()
             };
             for delivery in &routed.deliveries {
-                if queued.as_ref().is_some_and(|q| !q.contains(&delivery.id)) {
+                if settled.contains(&delivery.id) {
                     continue;
                 }
                 match delivery.refused {

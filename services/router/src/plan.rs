@@ -35,6 +35,8 @@ pub(crate) struct Routed<'a> {
 pub(crate) struct Plan<'a> {
     pub routed: Vec<Routed<'a>>,
     pub failed: Vec<FailedMessage>,
+    /// Messages to large audiences, handed to fan-outs.
+    pub fanned: Vec<(TenantId, MessageId)>,
 }
 
 impl Plan<'_> {
@@ -45,15 +47,21 @@ impl Plan<'_> {
             .map(|r| RoutedMessage {
                 tenant_id: r.tenant.clone(),
                 message_id: r.message.clone(),
-                deliveries: r
-                    .deliveries
-                    .iter()
-                    .map(|d| NewDelivery {
-                        id: d.id.clone(),
-                        device_id: d.device.id.clone(),
-                        provider: d.provider,
-                    })
-                    .collect(),
+                deliveries: r.records(),
+            })
+            .collect()
+    }
+}
+
+impl Routed<'_> {
+    /// The queued deliveries to record.
+    pub fn records(&self) -> Vec<NewDelivery> {
+        self.deliveries
+            .iter()
+            .map(|d| NewDelivery {
+                id: d.id.clone(),
+                device_id: d.device.id.clone(),
+                provider: d.provider,
             })
             .collect()
     }
@@ -66,7 +74,18 @@ pub(crate) fn plan<'a>(messages: &'a [MessageAccepted], resolved: &'a [Resolved]
         let tenant = TenantId::from_trusted(accepted.tenant_id.clone());
         let message = MessageId::from_trusted(accepted.message_id.clone());
         let outcome = match resolved {
-            Resolved::Devices(devices) => deliveries(accepted, &message, devices),
+            Resolved::Devices(devices) => {
+                let deliveries = deliveries(accepted, &message, devices);
+                if deliveries.is_empty() {
+                    Err("no device matches the selected browsers".to_owned())
+                } else {
+                    Ok(deliveries)
+                }
+            }
+            Resolved::FanOut => {
+                plan.fanned.push((tenant, message));
+                continue;
+            }
             Resolved::Unroutable(reason) => Err(reason.clone()),
         };
         match outcome {
@@ -86,20 +105,20 @@ pub(crate) fn plan<'a>(messages: &'a [MessageAccepted], resolved: &'a [Resolved]
     plan
 }
 
-/// A message's deliveries: one per device, except web subscriptions of browsers the message
-/// does not target.
-fn deliveries<'a>(
+/// A message's deliveries to `devices`: one per device, except web subscriptions of browsers
+/// the message does not target.
+pub(crate) fn deliveries<'a>(
     accepted: &'a MessageAccepted,
     message: &MessageId,
     devices: &'a [DeviceRecord],
-) -> Result<Vec<Delivery<'a>>, String> {
+) -> Vec<Delivery<'a>> {
     let browsers: Vec<Browser> = accepted
         .notification
         .as_ref()
         .and_then(|n| n.web.as_ref())
         .map(|w| w.browsers().collect())
         .unwrap_or_default();
-    let deliveries: Vec<Delivery<'a>> = devices
+    devices
         .iter()
         .filter(|device| {
             device.profile.platform != Platform::Web
@@ -123,11 +142,7 @@ fn deliveries<'a>(
                 refused,
             })
         })
-        .collect();
-    if deliveries.is_empty() {
-        return Err("no device matches the selected browsers".into());
-    }
-    Ok(deliveries)
+        .collect()
 }
 
 /// The first try of a delivery.

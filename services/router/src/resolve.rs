@@ -15,6 +15,8 @@ use herald_store::{DeviceRecord, Store, StoreError};
 pub(crate) enum Resolved {
     /// Its active devices (at least one).
     Devices(Vec<DeviceRecord>),
+    /// A large audience (a topic): routed page by page by a fan-out.
+    FanOut,
     /// Nothing to send, and why.
     Unroutable(String),
 }
@@ -55,6 +57,7 @@ pub(crate) async fn resolve(
                 store.device_by_token(&tenant, *platform, token).await?,
                 || "push id".to_owned(),
             ),
+            Ok(Audience::Topic(_)) => Resolved::FanOut,
         };
         resolved.push(one);
     }

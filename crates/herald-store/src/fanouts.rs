@@ -1,0 +1,362 @@
+//! Fan-outs: messages to large audiences (topics, segments), routed page by page. The store
+//! reads an audience in keyset pages (never all of it at once), and keeps each message's durable
+//! checkpoint and lease, so a router that stops or dies mid-way is followed from the last page
+//! whose send batches JetStream acknowledged.
+
+use std::collections::HashSet;
+
+use herald_core::ids::{DeliveryId, MessageId, TenantId};
+use herald_core::time::now_ms;
+use sqlx::Row as _;
+use sqlx::any::AnyRow;
+
+use crate::deliveries::insert_deliveries;
+use crate::devices::COLUMNS as DEVICE_COLUMNS;
+use crate::{DeviceRecord, NewDelivery, Result, Store, json, text};
+
+/// Where a fan-out is in its audience: the source (an audience may read several in turn) and
+/// the last device done in it. The start is the default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Position {
+    pub source: u32,
+    pub cursor: Cursor,
+}
+
+/// A key in a source's order: the sort key of a device (its id, or its user) and the device id.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Cursor {
+    pub key: String,
+    pub device: String,
+}
+
+/// One of the queries an audience is read by, in keyset order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source<'a> {
+    /// The active devices subscribed to the topic themselves, by device id.
+    TopicDevices(&'a str),
+    /// The active devices of the users subscribed to the topic, by (user, device id), leaving
+    /// out those subscribed themselves (read by [`Source::TopicDevices`]).
+    TopicUsers(&'a str),
+}
+
+/// A fan-out a router holds.
+#[derive(Clone, Debug)]
+pub struct FanoutJob {
+    pub tenant_id: TenantId,
+    pub message_id: MessageId,
+    /// The accepted message (`herald.bus.v1.MessageAccepted`), as stored by ingest.
+    pub body: Vec<u8>,
+    /// The checkpoint: every device before it has its deliveries recorded and published.
+    pub position: Position,
+    /// Deliveries recorded up to the checkpoint.
+    pub routed: i64,
+}
+
+/// How a fan-out ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FanoutEnd {
+    /// Every page was routed: the message is `routed`.
+    Routed,
+    /// Nothing could be routed: the message is `failed` with this reason.
+    Failed(String),
+}
+
+impl Store {
+    /// Starts fan-outs for messages still `accepted` (a message handled again after its fan-out
+    /// ended starts none), marking them `routing`. No router holds them yet.
+    pub async fn start_fanouts(&self, messages: &[(TenantId, MessageId)]) -> Result<()> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<_> = messages
+            .iter()
+            .map(|(t, m)| (t.as_str(), m.as_str()))
+            .collect();
+        let b = self.backend;
+        let mut tx = self.pool.begin().await?;
+        let sql = format!(
+            "INSERT INTO fanouts (tenant_id, message_id, created_at) \
+             SELECT m.tenant_id, m.id, $1 FROM {} JOIN messages m \
+                 ON m.tenant_id = {} AND m.id = {} \
+             WHERE m.state = 'accepted' ON CONFLICT (tenant_id, message_id) DO NOTHING",
+            b.json_rows(2),
+            text(0),
+            text(1),
+        );
+        sqlx::query(&sql)
+            .bind(now_ms())
+            .bind(json(&rows))
+            .execute(&mut *tx)
+            .await?;
+        let sql = format!(
+            "WITH v AS (SELECT {} AS tenant_id, {} AS id FROM {}) \
+             UPDATE messages SET state = 'routing' FROM v \
+             WHERE messages.tenant_id = v.tenant_id AND messages.id = v.id \
+                 AND messages.state = 'accepted'",
+            text(0),
+            text(1),
+            b.json_rows(1),
+        );
+        sqlx::query(&sql)
+            .bind(json(&rows))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Takes up to `limit` fan-outs no router holds (never held, released, or whose holder's
+    /// lease ran out by `now`), oldest first, for `holder` until `lease_until`.
+    pub async fn claim_fanouts(
+        &self,
+        holder: &str,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> Result<Vec<FanoutJob>> {
+        let candidates = sqlx::query(
+            "SELECT tenant_id, message_id FROM fanouts WHERE lease_until < $1 \
+             ORDER BY created_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("tenant_id")?, r.try_get("message_id")?)))
+        .collect::<Result<Vec<(String, String)>>>()?;
+        let mut jobs = Vec::new();
+        for (tenant, message) in candidates {
+            // Conditional on the lease, so of two routers racing for it one wins.
+            let taken = sqlx::query(
+                "UPDATE fanouts SET holder = $1, lease_until = $2 \
+                 WHERE tenant_id = $3 AND message_id = $4 AND lease_until < $5",
+            )
+            .bind(holder)
+            .bind(lease_until)
+            .bind(&tenant)
+            .bind(&message)
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            if taken == 0 {
+                continue;
+            }
+            let row = sqlx::query(
+                "SELECT f.source, f.cursor_key, f.cursor_device, f.routed, m.body \
+                 FROM fanouts f JOIN messages m ON m.tenant_id = f.tenant_id AND m.id = f.message_id \
+                 WHERE f.tenant_id = $1 AND f.message_id = $2",
+            )
+            .bind(&tenant)
+            .bind(&message)
+            .fetch_one(&self.pool)
+            .await?;
+            jobs.push(FanoutJob {
+                tenant_id: TenantId::from_trusted(tenant),
+                message_id: MessageId::from_trusted(message),
+                body: row.try_get("body")?,
+                position: position(&row)?,
+                routed: row.try_get("routed")?,
+            });
+        }
+        Ok(jobs)
+    }
+
+    /// Up to `limit` active devices of `source` after `after`, in its order, each with its cursor.
+    pub async fn audience_page(
+        &self,
+        tenant: &TenantId,
+        source: Source<'_>,
+        after: &Cursor,
+        limit: u32,
+    ) -> Result<Vec<(Cursor, DeviceRecord)>> {
+        let columns: Vec<String> = DEVICE_COLUMNS
+            .split(", ")
+            .map(|c| format!("d.{}", c.trim()))
+            .collect();
+        let columns = columns.join(", ");
+        let (sql, args) = match source {
+            Source::TopicDevices(topic) => (
+                format!(
+                    "SELECT {columns}, s.subscriber AS sort_key FROM topic_subscriptions s \
+                     JOIN devices d ON d.id = s.subscriber \
+                     WHERE s.tenant_id = $1 AND s.topic = $2 AND s.kind = 'device' \
+                         AND s.subscriber > $3 \
+                         AND d.tenant_id = s.tenant_id AND d.state = 'active' \
+                     ORDER BY s.subscriber LIMIT $4"
+                ),
+                args([tenant.as_str(), topic, &after.key], limit)?,
+            ),
+            Source::TopicUsers(topic) => (
+                format!(
+                    // Subscriptions outside, in their key order, each user's devices inside
+                    // in id order (the index holds it): no sort. `CROSS JOIN` keeps SQLite to
+                    // that order, and `|| ''` keeps it from turning the user's range into a
+                    // range scan of every device after it.
+                    "SELECT {columns}, s.subscriber AS sort_key \
+                     FROM topic_subscriptions s CROSS JOIN devices d \
+                     WHERE s.tenant_id = $1 AND s.topic = $2 AND s.kind = 'user' \
+                         AND s.subscriber >= $3 AND (s.subscriber > $3 OR d.id > $4) \
+                         AND d.tenant_id = s.tenant_id AND d.user_id = s.subscriber || '' \
+                         AND d.state = 'active' \
+                         AND NOT EXISTS (SELECT 1 FROM topic_subscriptions x \
+                             WHERE x.tenant_id = s.tenant_id AND x.topic = s.topic \
+                                 AND x.kind = 'device' AND x.subscriber = d.id) \
+                     ORDER BY s.subscriber, d.id LIMIT $5"
+                ),
+                args([tenant.as_str(), topic, &after.key, &after.device], limit)?,
+            ),
+        };
+        let rows = sqlx::query_with(&sql, args).fetch_all(&self.reader).await?;
+        rows.iter()
+            .map(|row| {
+                let device = DeviceRecord::from_row(row)?;
+                let cursor = Cursor {
+                    key: row.try_get("sort_key")?,
+                    device: device.id.to_string(),
+                };
+                Ok((cursor, device))
+            })
+            .collect()
+    }
+
+    /// Records a page of a fan-out `holder` holds, in one transaction: its queued deliveries
+    /// (existing ones are kept as they are), the lease renewed until `lease_until`, and, when
+    /// given, a new checkpoint with the deliveries routed up to it. Answers the delivery ids it
+    /// created, or `None` when `holder` no longer holds the fan-out (nothing is written).
+    pub async fn record_fanout_page(
+        &self,
+        job: &FanoutJob,
+        holder: &str,
+        lease_until: i64,
+        deliveries: &[NewDelivery],
+        checkpoint: Option<(&Position, i64)>,
+    ) -> Result<Option<HashSet<DeliveryId>>> {
+        let mut tx = self.pool.begin().await?;
+        let held = match checkpoint {
+            Some((position, routed)) => sqlx::query(
+                "UPDATE fanouts SET lease_until = $1, source = $2, cursor_key = $3, \
+                     cursor_device = $4, routed = $5 \
+                 WHERE tenant_id = $6 AND message_id = $7 AND holder = $8",
+            )
+            .bind(lease_until)
+            .bind(i64::from(position.source))
+            .bind(&position.cursor.key)
+            .bind(&position.cursor.device)
+            .bind(routed),
+            None => sqlx::query(
+                "UPDATE fanouts SET lease_until = $1 \
+                 WHERE tenant_id = $2 AND message_id = $3 AND holder = $4",
+            )
+            .bind(lease_until),
+        }
+        .bind(job.tenant_id.as_str())
+        .bind(job.message_id.as_str())
+        .bind(holder)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if held == 0 {
+            return Ok(None);
+        }
+        let rows: Vec<_> = deliveries
+            .iter()
+            .map(|d| {
+                (
+                    d.id.as_str(),
+                    job.tenant_id.as_str(),
+                    job.message_id.as_str(),
+                    d.device_id.as_str(),
+                    d.provider,
+                )
+            })
+            .collect();
+        let created = insert_deliveries(self.backend, &mut tx, &rows).await?;
+        tx.commit().await?;
+        Ok(Some(created))
+    }
+
+    /// Lets go of a fan-out at a checkpoint (a router stopping), so another takes it at once.
+    pub async fn release_fanout(
+        &self,
+        job: &FanoutJob,
+        holder: &str,
+        position: &Position,
+        routed: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE fanouts SET lease_until = 0, holder = '', source = $1, cursor_key = $2, \
+                 cursor_device = $3, routed = $4 \
+             WHERE tenant_id = $5 AND message_id = $6 AND holder = $7",
+        )
+        .bind(i64::from(position.source))
+        .bind(&position.cursor.key)
+        .bind(&position.cursor.device)
+        .bind(routed)
+        .bind(job.tenant_id.as_str())
+        .bind(job.message_id.as_str())
+        .bind(holder)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Ends a fan-out `holder` holds: the checkpoint goes, and the message is routed or failed.
+    /// Answers whether `holder` still held it.
+    pub async fn finish_fanout(
+        &self,
+        job: &FanoutJob,
+        holder: &str,
+        end: FanoutEnd,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let held = sqlx::query(
+            "DELETE FROM fanouts WHERE tenant_id = $1 AND message_id = $2 AND holder = $3",
+        )
+        .bind(job.tenant_id.as_str())
+        .bind(job.message_id.as_str())
+        .bind(holder)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if held == 0 {
+            return Ok(false);
+        }
+        let (state, reason) = match &end {
+            FanoutEnd::Routed => ("routed", ""),
+            FanoutEnd::Failed(reason) => ("failed", reason.as_str()),
+        };
+        sqlx::query("UPDATE messages SET state = $1, reason = $2 WHERE tenant_id = $3 AND id = $4")
+            .bind(state)
+            .bind(reason)
+            .bind(job.tenant_id.as_str())
+            .bind(job.message_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+/// Text arguments followed by a limit.
+fn args<const N: usize>(texts: [&str; N], limit: u32) -> Result<sqlx::any::AnyArguments<'_>> {
+    use sqlx::Arguments as _;
+    let mut args = sqlx::any::AnyArguments::default();
+    for text in texts {
+        args.add(text).map_err(sqlx::Error::Encode)?;
+    }
+    args.add(i64::from(limit)).map_err(sqlx::Error::Encode)?;
+    Ok(args)
+}
+
+/// The checkpoint columns of a `fanouts` row.
+fn position(row: &AnyRow) -> Result<Position> {
+    Ok(Position {
+        source: u32::try_from(row.try_get::<i64, _>("source")?).unwrap_or_default(),
+        cursor: Cursor {
+            key: row.try_get("cursor_key")?,
+            device: row.try_get("cursor_device")?,
+        },
+    })
+}

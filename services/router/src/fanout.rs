@@ -1,0 +1,349 @@
+//! Fan-outs: a message to a large audience (a topic) routed page by page, in keyset order,
+//! with a bounded number of pages' publishes in flight and a durable checkpoint.
+//!
+//! Each page is read (its active devices after the cursor), its deliveries recorded with the
+//! lease renewed and the checkpoint moved up to the last page whose send batches JetStream
+//! acknowledged, then published without waiting; at most [`WINDOW`] pages wait for their acks.
+//! Memory holds those pages, whatever the audience's size, and the per-message work (decoding
+//! the message, parsing its destination) happens once per fan-out, not per device.
+//!
+//! A router that stops releases its fan-outs at their checkpoint; one that dies leaves them to
+//! whichever router finds the lease run out. Either way the next one goes on from the
+//! checkpoint: no device is skipped, and the pages after it are handled again — their
+//! deliveries exist, so only those still queued are published again, in batches of the same
+//! composition, which JetStream's duplicate window drops (and a sender's claim stops any copy).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use herald_bus::{BusError, MAX_TRIES};
+use herald_core::ids::MessageId;
+use herald_core::time::now_ms;
+use herald_core::validate::{Audience, audience};
+use herald_proto::bus::v1::MessageAccepted;
+use herald_store::{DeviceRecord, FanoutEnd, FanoutJob, Position, Source};
+use prost::Message as _;
+use tokio::sync::Semaphore;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+
+use crate::plan::{self, Routed};
+use crate::{Config, RETRY, RouteError, Router};
+
+/// How long a router holds a fan-out without renewing it (each page renews it).
+const LEASE: Duration = Duration::from_secs(10);
+/// How often a router looks for fan-outs whose holder went away.
+const POLL: Duration = Duration::from_secs(2);
+/// Pages whose publishes may be waiting for their acks at once.
+const WINDOW: usize = 4;
+
+/// Takes fan-outs (new ones when woken, abandoned ones as their leases run out) and works up to
+/// `config.fanouts` of them at once, until `stop`; then each stops at a checkpoint.
+pub(crate) async fn run(router: Router, config: Config, stop: CancellationToken) {
+    let holder = format!("router-{}-{}", std::process::id(), MessageId::generate());
+    let slots = Arc::new(Semaphore::new(config.fanouts));
+    let mut running = JoinSet::new();
+    loop {
+        let free = slots.available_permits();
+        if free > 0 {
+            let now = now_ms();
+            let lease_until = now + lease_ms();
+            let limit = u32::try_from(free).unwrap_or(u32::MAX);
+            match router
+                .store
+                .claim_fanouts(&holder, now, lease_until, limit)
+                .await
+            {
+                Ok(jobs) => {
+                    for job in jobs {
+                        let Ok(slot) = slots.clone().try_acquire_owned() else {
+                            break;
+                        };
+                        let fan_out = FanOut {
+                            router: router.clone(),
+                            holder: holder.clone(),
+                            page: u32::try_from(config.fanout_page).unwrap_or(u32::MAX),
+                            job,
+                        };
+                        let stop = stop.clone();
+                        running.spawn(async move {
+                            fan_out.run(&stop).await;
+                            drop(slot);
+                        });
+                    }
+                }
+                Err(err) => tracing::warn!(%err, "could not look for fan-outs"),
+            }
+        }
+        tokio::select! {
+            () = stop.cancelled() => break,
+            () = router.wake.notified() => {}
+            () = tokio::time::sleep(POLL) => {}
+            Some(_) = running.join_next(), if !running.is_empty() => {}
+        }
+    }
+    while running.join_next().await.is_some() {}
+}
+
+fn lease_ms() -> i64 {
+    i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// One fan-out a router holds.
+struct FanOut {
+    router: Router,
+    holder: String,
+    page: u32,
+    job: FanoutJob,
+}
+
+/// Where a walk through the audience ended.
+enum Walk {
+    /// Every source was read to its end.
+    Done,
+    /// The message's time to live ran out.
+    Expired,
+    /// The router is stopping.
+    Stopped,
+    /// Another router holds the fan-out now.
+    Lost,
+}
+
+/// A page published, waiting for its acks.
+struct InFlight {
+    /// The checkpoint once its acks are in: where the next page starts.
+    next: Position,
+    /// Deliveries routed up to and including it.
+    routed: i64,
+    acks: JoinHandle<Result<(), BusError>>,
+}
+
+/// The checkpoint: where the fan-out goes on from, and how many deliveries were routed before.
+type Checkpoint = (Position, i64);
+
+impl FanOut {
+    async fn run(self, stop: &CancellationToken) {
+        let (tenant, message) = (&self.job.tenant_id, &self.job.message_id);
+        tracing::info!(tenant_id = %tenant, message_id = %message, position = ?self.job.position, "fan-out taken");
+        let Ok(accepted) = MessageAccepted::decode(self.job.body.as_slice()) else {
+            self.end(FanoutEnd::Failed(
+                "its stored message does not decode".into(),
+            ))
+            .await;
+            return;
+        };
+        let topic = match audience(accepted.destination.as_ref()) {
+            Ok(Audience::Topic(topic)) => topic,
+            _ => {
+                let reason = "its destination is not a topic".to_owned();
+                self.end(FanoutEnd::Failed(reason)).await;
+                return;
+            }
+        };
+        let sources = [Source::TopicDevices(&topic), Source::TopicUsers(&topic)];
+        let mut checkpoint: Checkpoint = (self.job.position.clone(), self.job.routed);
+        let mut faults = 0;
+        loop {
+            let walk = self.walk(&accepted, &sources, &mut checkpoint, stop).await;
+            let routed = checkpoint.1;
+            let nothing = |reason: String| {
+                if routed > 0 {
+                    FanoutEnd::Routed
+                } else {
+                    FanoutEnd::Failed(reason)
+                }
+            };
+            match walk {
+                Ok(Walk::Done) => {
+                    tracing::info!(tenant_id = %tenant, message_id = %message, routed, "fan-out done");
+                    let end = nothing(format!("topic {topic:?} has no active subscribers"));
+                    self.end(end).await;
+                    return;
+                }
+                Ok(Walk::Expired) => {
+                    tracing::info!(tenant_id = %tenant, message_id = %message, routed, "fan-out ended by the time to live");
+                    self.end(nothing("the time to live ran out before routing".into()))
+                        .await;
+                    return;
+                }
+                Ok(Walk::Lost) => {
+                    tracing::info!(tenant_id = %tenant, message_id = %message, "another router took the fan-out");
+                    return;
+                }
+                Ok(Walk::Stopped) => {
+                    self.release(&checkpoint).await;
+                    return;
+                }
+                Err(err) => {
+                    if !err.is_outage() {
+                        faults += 1;
+                    }
+                    if faults >= MAX_TRIES {
+                        tracing::error!(%err, tenant_id = %tenant, message_id = %message, routed, "fan-out given up");
+                        self.end(nothing(format!("could not be routed: {err}")))
+                            .await;
+                        return;
+                    }
+                    tracing::warn!(%err, tenant_id = %tenant, message_id = %message, "fan-out page failed; going on from the checkpoint");
+                    tokio::select! {
+                        () = stop.cancelled() => {
+                            self.release(&checkpoint).await;
+                            return;
+                        }
+                        () = tokio::time::sleep(RETRY) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Routes pages from the checkpoint on, moving it up as their acks arrive.
+    async fn walk(
+        &self,
+        accepted: &MessageAccepted,
+        sources: &[Source<'_>],
+        checkpoint: &mut Checkpoint,
+        stop: &CancellationToken,
+    ) -> Result<Walk, RouteError> {
+        let mut in_flight = VecDeque::new();
+        let walked = self
+            .pages(accepted, sources, checkpoint, &mut in_flight, stop)
+            .await;
+        for page in &in_flight {
+            page.acks.abort();
+        }
+        walked
+    }
+
+    async fn pages(
+        &self,
+        accepted: &MessageAccepted,
+        sources: &[Source<'_>],
+        checkpoint: &mut Checkpoint,
+        in_flight: &mut VecDeque<InFlight>,
+        stop: &CancellationToken,
+    ) -> Result<Walk, RouteError> {
+        let store = &self.router.store;
+        let mut position = checkpoint.0.clone();
+        let mut routed = checkpoint.1;
+        loop {
+            settle(in_flight, checkpoint, WINDOW).await?;
+            let now = now_ms();
+            let source = usize::try_from(position.source)
+                .ok()
+                .and_then(|at| sources.get(at));
+            let ended = match source {
+                _ if stop.is_cancelled() => Some(Walk::Stopped),
+                _ if now >= accepted.expires_at_ms => Some(Walk::Expired),
+                None => Some(Walk::Done),
+                Some(_) => None,
+            };
+            if let Some(walk) = ended {
+                settle(in_flight, checkpoint, 0).await?;
+                return Ok(walk);
+            }
+            let source = *source.expect("checked above");
+            let page = store
+                .audience_page(&self.job.tenant_id, source, &position.cursor, self.page)
+                .await?;
+            let next = match page.last() {
+                Some((cursor, _)) if page.len() == self.page as usize => Position {
+                    source: position.source,
+                    cursor: cursor.clone(),
+                },
+                _ => Position {
+                    source: position.source + 1,
+                    cursor: Default::default(),
+                },
+            };
+            let devices: Vec<DeviceRecord> = page.into_iter().map(|(_, d)| d).collect();
+            let routed_page = Routed {
+                tenant: self.job.tenant_id.clone(),
+                message: self.job.message_id.clone(),
+                accepted,
+                deliveries: plan::deliveries(accepted, &self.job.message_id, &devices),
+            };
+            let Some(created) = store
+                .record_fanout_page(
+                    &self.job,
+                    &self.holder,
+                    now + lease_ms(),
+                    &routed_page.records(),
+                    Some((&checkpoint.0, checkpoint.1)),
+                )
+                .await?
+            else {
+                return Ok(Walk::Lost);
+            };
+            let outgoing = self
+                .router
+                .outgoing(std::slice::from_ref(&routed_page), &created, now)
+                .await?;
+            routed += i64::try_from(routed_page.deliveries.len()).unwrap_or(i64::MAX);
+            let bus = self.router.bus.clone();
+            in_flight.push_back(InFlight {
+                next: next.clone(),
+                routed,
+                acks: tokio::spawn(async move {
+                    herald_bus::all_published(bus.publish_all(outgoing).await)
+                }),
+            });
+            settle(in_flight, checkpoint, WINDOW).await?;
+            position = next;
+        }
+    }
+
+    /// Ends the fan-out: the message is routed (or failed), the checkpoint goes.
+    async fn end(&self, end: FanoutEnd) {
+        loop {
+            match self
+                .router
+                .store
+                .finish_fanout(&self.job, &self.holder, end.clone())
+                .await
+            {
+                Ok(_) => return,
+                Err(err) => {
+                    tracing::warn!(%err, message_id = %self.job.message_id, "could not end the fan-out; retrying");
+                    tokio::time::sleep(RETRY).await;
+                }
+            }
+        }
+    }
+
+    /// Lets go of the fan-out at the checkpoint, so another router takes it at once; if that
+    /// fails, the lease runs out and it is taken all the same.
+    async fn release(&self, (position, routed): &Checkpoint) {
+        tracing::info!(message_id = %self.job.message_id, ?position, "fan-out released at its checkpoint");
+        if let Err(err) = self
+            .router
+            .store
+            .release_fanout(&self.job, &self.holder, position, *routed)
+            .await
+        {
+            tracing::warn!(%err, "could not release the fan-out; its lease will run out");
+        }
+    }
+}
+
+/// Takes pages off the front whose acks are in, and waits for more until at most `keep` are
+/// left, moving the checkpoint past each; a failed publish is the walk's error.
+async fn settle(
+    in_flight: &mut VecDeque<InFlight>,
+    checkpoint: &mut Checkpoint,
+    keep: usize,
+) -> Result<(), RouteError> {
+    while let Some(page) = in_flight.front() {
+        if in_flight.len() <= keep && !page.acks.is_finished() {
+            break;
+        }
+        let page = in_flight.pop_front().expect("a front page");
+        page.acks.await.map_err(|err| BusError::Setup {
+            what: "publishing a page".into(),
+            detail: err.to_string(),
+        })??;
+        *checkpoint = (page.next, page.routed);
+    }
+    Ok(())
+}
