@@ -315,6 +315,7 @@ async fn update_tenant_changes_only_the_fields_its_mask_names() {
             display_name: display_name.into(),
             settings: Some(TenantSettings {
                 allow_http_web_push: allow,
+                ..Default::default()
             }),
             ..Default::default()
         }),

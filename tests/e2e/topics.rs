@@ -342,6 +342,43 @@ async fn a_send_to_a_topic_reaches_every_active_subscriber_once_page_by_page() {
                 "topic \"sports\" has no active subscribers"
             )
         );
+
+        // With topic messaging disabled for the tenant, a send to a topic is a policy failure.
+        let mut admin = stack.admin().await;
+        admin
+            .admin
+            .update_tenant(UpdateTenantRequest {
+                tenant: Some(herald_proto::v1::Tenant {
+                    tenant_id: acme.tenant_id.clone(),
+                    settings: Some(TenantSettings {
+                        topic_messaging_disabled: true,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["settings.topic_messaging_disabled".into()],
+                }),
+            })
+            .await
+            .unwrap();
+        let refused = acme
+            .notifications
+            .send(SendRequest {
+                destination: Some(Destination {
+                    kind: Some(destination::Kind::Topic("news".into())),
+                }),
+                notification: Some(hello()),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::FailedPrecondition);
+        assert!(
+            refused.message().contains("topic messaging is disabled"),
+            "{}",
+            refused.message()
+        );
         stack.stop().await;
     }
 }

@@ -272,6 +272,7 @@ async fn subscriptions_are_checked_and_http_endpoints_need_the_tenants_consent()
             tenant_id: acme.tenant_id.clone(),
             settings: Some(TenantSettings {
                 allow_http_web_push: true,
+                ..Default::default()
             }),
             ..Default::default()
         }),

@@ -22,18 +22,34 @@ impl TenantRecord {
             id: TenantId::from_trusted(row.try_get("id")?),
             display_name: row.try_get("name")?,
             created_at: row.try_get("created_at")?,
-            settings: TenantSettings {
-                allow_http_web_push: row.try_get::<i64, _>("allow_http_web_push")? != 0,
-            },
+            settings: TenantSettings::from_row(row)?,
         })
     }
 }
+
+impl TenantSettings {
+    fn from_row(row: &AnyRow) -> Result<Self> {
+        let flag = |column: &str| -> Result<bool> { Ok(row.try_get::<i64, _>(column)? != 0) };
+        Ok(Self {
+            allow_http_web_push: flag("allow_http_web_push")?,
+            topic_messaging_disabled: flag("topic_messaging_disabled")?,
+            segment_messaging_disabled: flag("segment_messaging_disabled")?,
+        })
+    }
+}
+
+const SETTINGS_COLUMNS: &str =
+    "allow_http_web_push, topic_messaging_disabled, segment_messaging_disabled";
 
 /// What a tenant may do beyond the defaults.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TenantSettings {
     /// Accept `http://` Web Push endpoints (for local testing only).
     pub allow_http_web_push: bool,
+    /// Sends to topics are refused (a policy failure).
+    pub topic_messaging_disabled: bool,
+    /// Sends to segments are refused (a policy failure).
+    pub segment_messaging_disabled: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,9 +95,9 @@ impl Store {
     }
 
     pub async fn get_tenant(&self, tenant: &TenantId) -> Result<Option<TenantRecord>> {
-        let row = sqlx::query(
-            "SELECT id, name, created_at, allow_http_web_push FROM tenants WHERE id = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT id, name, created_at, {SETTINGS_COLUMNS} FROM tenants WHERE id = $1"
+        ))
         .bind(tenant.as_str())
         .fetch_optional(&self.reader)
         .await?;
@@ -91,28 +107,29 @@ impl Store {
     /// Replaces the tenant's display name and settings with `record`'s; false for an unknown
     /// tenant.
     pub async fn update_tenant(&self, record: &TenantRecord) -> Result<bool> {
-        let done =
-            sqlx::query("UPDATE tenants SET name = $1, allow_http_web_push = $2 WHERE id = $3")
-                .bind(&record.display_name)
-                .bind(i64::from(record.settings.allow_http_web_push))
-                .bind(record.id.as_str())
-                .execute(&self.pool)
-                .await?;
+        let done = sqlx::query(
+            "UPDATE tenants SET name = $1, allow_http_web_push = $2, \
+                 topic_messaging_disabled = $3, segment_messaging_disabled = $4 WHERE id = $5",
+        )
+        .bind(&record.display_name)
+        .bind(i64::from(record.settings.allow_http_web_push))
+        .bind(i64::from(record.settings.topic_messaging_disabled))
+        .bind(i64::from(record.settings.segment_messaging_disabled))
+        .bind(record.id.as_str())
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// The tenant's settings, or `None` for an unknown tenant.
     pub async fn tenant_settings(&self, tenant: &TenantId) -> Result<Option<TenantSettings>> {
-        let row = sqlx::query("SELECT allow_http_web_push FROM tenants WHERE id = $1")
-            .bind(tenant.as_str())
-            .fetch_optional(&self.reader)
-            .await?;
-        row.map(|r| {
-            Ok(TenantSettings {
-                allow_http_web_push: r.try_get::<i64, _>("allow_http_web_push")? != 0,
-            })
-        })
-        .transpose()
+        let row = sqlx::query(&format!(
+            "SELECT {SETTINGS_COLUMNS} FROM tenants WHERE id = $1"
+        ))
+        .bind(tenant.as_str())
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref().map(TenantSettings::from_row).transpose()
     }
 
     pub async fn tenant_exists(&self, tenant: &TenantId) -> Result<bool> {

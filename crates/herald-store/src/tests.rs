@@ -654,6 +654,8 @@ async fn tenant_settings_default_off_and_can_be_changed() {
         );
         let on = TenantSettings {
             allow_http_web_push: true,
+            topic_messaging_disabled: true,
+            segment_messaging_disabled: false,
         };
         let renamed = TenantRecord {
             display_name: "Acme Corp".into(),

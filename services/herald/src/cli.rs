@@ -319,7 +319,9 @@ impl Client {
                 crate::dlq::run(command, &settings.nats_url).await?;
             }
             #[cfg(feature = "mocks")]
-            Command::Bench(_) | Command::Chaos(_) => unreachable!("handled in main"),
+            Command::Bench(_) | Command::BenchFanout(_) | Command::Chaos(_) => {
+                unreachable!("handled in main")
+            }
             Command::Tenant(TenantCommand::Create { name }) => {
                 let mut admin = AdminClient::new(self.admin_channel().await?);
                 let tenant = admin

@@ -8,6 +8,8 @@ mod bench;
 mod chaos;
 mod cli;
 mod dlq;
+#[cfg(feature = "mocks")]
+mod fanout;
 mod import;
 #[cfg(feature = "mocks")]
 mod rig;
@@ -53,6 +55,10 @@ enum Command {
     /// Measures throughput and latency against mock providers (see docs/benchmarks.md).
     #[cfg(feature = "mocks")]
     Bench(bench::BenchArgs),
+    /// Imports devices subscribed to one topic, sends it one notification, and measures the
+    /// fan-out (see docs/benchmarks.md).
+    #[cfg(feature = "mocks")]
+    BenchFanout(fanout::FanoutArgs),
     /// Kills processes under load and reports what was lost, duplicated and how long Herald
     /// took to recover (see docs/reliability.md).
     #[cfg(feature = "mocks")]
@@ -111,6 +117,16 @@ fn main() -> ExitCode {
                 settings
                     .map_err(anyhow::Error::from)
                     .and_then(|settings| runtime.block_on(bench::run(bench_args, settings))),
+            )
+        }
+        #[cfg(feature = "mocks")]
+        Command::BenchFanout(fanout_args) => {
+            herald_runtime::init_logging(herald_runtime::LogFormat::Text, "warn");
+            let runtime = tokio::runtime::Runtime::new().expect("runtime");
+            report(
+                settings
+                    .map_err(anyhow::Error::from)
+                    .and_then(|settings| runtime.block_on(fanout::run(fanout_args, settings))),
             )
         }
         #[cfg(feature = "mocks")]

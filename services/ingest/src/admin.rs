@@ -95,15 +95,27 @@ impl Admin for Api {
                     tenant.display_name =
                         display_name("tenant.display_name", &change.display_name)?.into();
                 }
-                "settings" => tenant.settings.allow_http_web_push = settings.allow_http_web_push,
+                "settings" => {
+                    tenant.settings.allow_http_web_push = settings.allow_http_web_push;
+                    tenant.settings.topic_messaging_disabled = settings.topic_messaging_disabled;
+                    tenant.settings.segment_messaging_disabled =
+                        settings.segment_messaging_disabled;
+                }
                 "settings.allow_http_web_push" => {
                     tenant.settings.allow_http_web_push = settings.allow_http_web_push;
+                }
+                "settings.topic_messaging_disabled" => {
+                    tenant.settings.topic_messaging_disabled = settings.topic_messaging_disabled;
+                }
+                "settings.segment_messaging_disabled" => {
+                    tenant.settings.segment_messaging_disabled =
+                        settings.segment_messaging_disabled;
                 }
                 other => {
                     return Err(Error::invalid(
                         "update_mask",
                         format!(
-                            "{other:?} is not a field that can be updated (display_name, settings, settings.allow_http_web_push)"
+                            "{other:?} is not a field that can be updated (display_name, settings, settings.allow_http_web_push, settings.topic_messaging_disabled, settings.segment_messaging_disabled)"
                         ),
                     )
                     .into());
@@ -118,7 +130,7 @@ impl Admin for Api {
         {
             return Err(Error::NotFound(format!("tenant {id}")).into());
         }
-        tracing::info!(tenant_id = %id, ?paths, allow_http_web_push = tenant.settings.allow_http_web_push, "tenant changed");
+        tracing::info!(tenant_id = %id, ?paths, settings = ?tenant.settings, "tenant changed");
         Ok(Response::new(tenant_of(tenant)))
     }
 

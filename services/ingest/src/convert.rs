@@ -13,6 +13,8 @@ pub(crate) fn tenant_of(record: TenantRecord) -> Tenant {
         created_at_ms: record.created_at,
         settings: Some(TenantSettings {
             allow_http_web_push: record.settings.allow_http_web_push,
+            topic_messaging_disabled: record.settings.topic_messaging_disabled,
+            segment_messaging_disabled: record.settings.segment_messaging_disabled,
         }),
     }
 }

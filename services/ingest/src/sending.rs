@@ -17,7 +17,7 @@ use herald_proto::v1::{
     Browser, Notification, Platform, Provider, SendRequest, SendResponse, destination,
 };
 use herald_providers::limits::{self, Refusal};
-use herald_store::{DeviceProfile, InsertedMessage, NewMessage};
+use herald_store::{DeviceProfile, InsertedMessage, NewMessage, TenantSettings};
 use prost::Message as _;
 use sha2::{Digest as _, Sha256};
 
@@ -43,8 +43,8 @@ pub(crate) struct Prepared {
 /// What the requests of one call need read before they can be judged.
 #[derive(Debug, Default)]
 struct Known {
-    /// The tenant accepts http:// Web Push endpoints.
-    allow_http: bool,
+    /// The tenant's settings (read only when a request needs them).
+    settings: TenantSettings,
     /// The providers each user's active devices are served by.
     user_providers: HashMap<String, Vec<Provider>>,
     /// The provider of each device a request names.
@@ -109,17 +109,30 @@ impl Api {
             .zip(fits_all)
             .map(|((req, audience), fits)| {
                 let audience = audience?;
-                if let Audience::Topic(topic) = &audience
-                    && known.missing_topics.contains(topic)
-                {
-                    return Err(Error::NotFound(format!("topic {topic:?}")));
+                if let Audience::Topic(topic) = &audience {
+                    if known.settings.topic_messaging_disabled {
+                        return Err(Error::FailedPrecondition(
+                            "topic messaging is disabled for this tenant (its setting \
+                             topic_messaging_disabled)"
+                                .into(),
+                        ));
+                    }
+                    if known.missing_topics.contains(topic) {
+                        return Err(Error::NotFound(format!("topic {topic:?}")));
+                    }
                 }
                 let refusals = if fits {
                     Vec::new()
                 } else {
                     reachable_refusals(&req, &audience, &known)?
                 };
-                self.prepare(tenant, req, audience, known.allow_http, refusals)
+                self.prepare(
+                    tenant,
+                    req,
+                    audience,
+                    known.settings.allow_http_web_push,
+                    refusals,
+                )
             })
             .collect())
     }
@@ -133,11 +146,19 @@ impl Api {
         audiences: &[Result<Audience>],
         fits_all: &[bool],
     ) -> Result<Known> {
-        let mut known = Known {
-            allow_http: requests.iter().any(to_web_push_id)
-                && self.allows_http_web_push(tenant).await?,
-            ..Known::default()
-        };
+        let needs_settings = requests.iter().any(to_web_push_id)
+            || audiences
+                .iter()
+                .flatten()
+                .any(|a| matches!(a, Audience::Topic(_)));
+        let mut known = Known::default();
+        if needs_settings {
+            known.settings = self
+                .store
+                .tenant_settings(tenant)
+                .await?
+                .unwrap_or_default();
+        }
         let mut topics: HashSet<&str> = HashSet::new();
         for audience in audiences.iter().flatten() {
             if let Audience::Topic(topic) = audience {

@@ -139,15 +139,19 @@ pub fn payload_size(n: &Notification) -> usize {
     payload(n, &IosView::of(n), Target::SIZING).len()
 }
 
-/// The `apns-id` of a delivery: its 32 hex digits as a lowercase UUID.
+/// The `apns-id` of a delivery, a lowercase UUID: its digits when it has 32 hex digits, else
+/// the first 16 bytes of its SHA-256 (a delivery id holds its message's and device's digits).
 pub fn apns_id(delivery_id: &str) -> String {
-    let hex: String = delivery_id
-        .chars()
-        .filter(char::is_ascii_hexdigit)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    let hex = format!("{hex:0>32}");
-    let hex = &hex[hex.len() - 32..];
+    let digits = delivery_id.strip_prefix("dlv_").unwrap_or(delivery_id);
+    let hex = if digits.len() == 32 && digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        digits.to_ascii_lowercase()
+    } else {
+        use sha2::Digest as _;
+        sha2::Sha256::digest(delivery_id.as_bytes())[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
     format!(
         "{}-{}-{}-{}-{}",
         &hex[..8],
