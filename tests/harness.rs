@@ -11,6 +11,7 @@ use herald_core::crypto::MasterKey;
 use herald_proto::client::{AuthedChannel, BearerAuth};
 use herald_proto::v1::admin_client::AdminClient;
 use herald_proto::v1::credentials_client::CredentialsClient;
+use herald_proto::v1::customers_client::CustomersClient;
 use herald_proto::v1::devices_client::DevicesClient;
 use herald_proto::v1::notifications_client::NotificationsClient;
 use herald_proto::v1::topics_client::TopicsClient;
@@ -57,6 +58,7 @@ pub struct Tenant {
     pub credentials: CredentialsClient<AuthedChannel>,
     pub admin: AdminClient<AuthedChannel>,
     pub topics: TopicsClient<AuthedChannel>,
+    pub customers: CustomersClient<AuthedChannel>,
 }
 
 impl Stack {
@@ -176,7 +178,8 @@ impl Stack {
             devices: DevicesClient::new(channel.clone()),
             credentials: CredentialsClient::new(channel.clone()),
             admin: AdminClient::new(channel.clone()),
-            topics: TopicsClient::new(channel),
+            topics: TopicsClient::new(channel.clone()),
+            customers: CustomersClient::new(channel),
         }
     }
 

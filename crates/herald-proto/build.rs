@@ -8,6 +8,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "herald/v1/notifications.proto",
         "herald/v1/devices.proto",
         "herald/v1/topics.proto",
+        "herald/v1/customers.proto",
         "herald/v1/webhooks.proto",
         "herald/v1/credentials.proto",
         "herald/v1/admin.proto",

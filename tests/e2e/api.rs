@@ -156,14 +156,11 @@ async fn errors_name_the_field_and_batch_entries_carry_their_own_status() {
         details.bad_request().unwrap().field_violations[0].field,
         "requests[1].notification.priority"
     );
-    let Some(send_batch_result::Result::Error(unbuilt)) = &results[2].result else {
-        panic!("entry 2 is not built: {:?}", results[2])
+    let Some(send_batch_result::Result::Error(missing)) = &results[2].result else {
+        panic!("entry 2 names no segment the tenant has: {:?}", results[2])
     };
-    assert_eq!(unbuilt.code, Code::Unimplemented as i32);
-    assert!(
-        unbuilt.message.contains("destination.segment"),
-        "{unbuilt:?}"
-    );
+    assert_eq!(missing.code, Code::NotFound as i32);
+    assert_eq!(missing.message, "segment \"vip\" not found");
     stack.stop().await;
 }
 

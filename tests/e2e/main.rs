@@ -3,6 +3,7 @@
 mod android;
 mod api;
 mod auth;
+mod customers;
 mod delivery;
 mod devices;
 mod durability;
@@ -10,6 +11,7 @@ mod import;
 mod ios;
 mod push_ids;
 mod reliability;
+mod segments;
 mod topics;
 mod validation;
 mod web;

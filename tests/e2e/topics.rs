@@ -238,23 +238,6 @@ async fn topics_are_created_listed_subscribed_and_deleted_per_tenant() {
     }
 }
 
-#[tokio::test]
-async fn segments_answer_unimplemented_until_they_are_built() {
-    let stack = herald_e2e::Stack::start(DbBackend::Sqlite).await;
-    let mut acme = stack.tenant("acme").await;
-    let err = acme
-        .topics
-        .create_segment(CreateSegmentRequest {
-            name: "fans".into(),
-            expression: "sports && news".into(),
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::Unimplemented);
-    assert!(err.message().contains("segments"), "{}", err.message());
-    stack.stop().await;
-}
-
 /// Each token the mock FCM received, sorted.
 fn fcm_tokens(stack: &herald_e2e::Stack) -> Vec<String> {
     let mut tokens: Vec<String> = stack

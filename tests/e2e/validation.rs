@@ -110,18 +110,6 @@ async fn invalid_input_is_refused_with_the_field_named_and_nothing_is_stored() {
         (Code::InvalidArgument, true)
     );
 
-    // Not-yet-built destinations are UNIMPLEMENTED, never a fake success.
-    let segment = SendRequest {
-        destination: Some(Destination {
-            kind: Some(destination::Kind::Segment("vip".into())),
-        }),
-        notification: Some(hello()),
-        ..Default::default()
-    };
-    assert_eq!(
-        acme.notifications.send(segment).await.unwrap_err().code(),
-        Code::Unimplemented
-    );
     // A topic the tenant does not have is named.
     let topic = SendRequest {
         destination: Some(Destination {

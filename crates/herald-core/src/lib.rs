@@ -1,16 +1,19 @@
 //! Herald's domain: typed ids, errors and their gRPC mapping, validation of what clients send,
-//! audiences, device import files, the delivery status machine, retry backoff and secret sealing. Pure logic, no I/O
+//! audiences, customer profiles, locales, device import files, the delivery status machine, retry backoff and secret sealing. Pure logic, no I/O
 //! and no provider code (that is `herald-providers`).
 #![forbid(unsafe_code)]
 
 pub mod backoff;
 pub mod crypto;
+pub mod customers;
 pub mod error;
 pub mod ids;
 pub mod import;
+pub mod locale;
 pub mod names;
 pub mod options;
 pub mod platform;
+pub mod segments;
 pub mod status;
 pub mod time;
 pub mod topics;

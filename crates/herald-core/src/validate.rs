@@ -48,6 +48,10 @@ pub enum Audience {
     },
     /// Every active subscriber of a topic: devices subscribed, and the devices of users subscribed.
     Topic(String),
+    /// Every active device of a customer profile's linked users (and registered to it).
+    Customer(String),
+    /// Every active device a segment's expression holds for.
+    Segment(String),
 }
 
 /// A whole request's encoded size: at most [`MAX_REQUEST_BYTES`].
@@ -281,12 +285,18 @@ pub fn audience(dest: Option<&Destination>) -> Result<Audience> {
                 web: Some(sub.clone()),
             })
         }
-        Kind::CustomerId(_) => Err(Error::Unimplemented("destination.customer_id".into())),
+        Kind::CustomerId(customer) => {
+            crate::customers::id("destination.customer_id", customer)?;
+            Ok(Audience::Customer(customer.clone()))
+        }
         Kind::Topic(topic) => {
             crate::topics::name("destination.topic", topic)?;
             Ok(Audience::Topic(topic.clone()))
         }
-        Kind::Segment(_) => Err(Error::Unimplemented("destination.segment".into())),
+        Kind::Segment(segment) => {
+            crate::segments::name("destination.segment", segment)?;
+            Ok(Audience::Segment(segment.clone()))
+        }
     }
 }
 
@@ -481,7 +491,7 @@ fn notify_url(raw: &str) -> Result<()> {
     }
 }
 
-pub(crate) fn user_id(field: &str, user: &str) -> Result<()> {
+pub fn user_id(field: &str, user: &str) -> Result<()> {
     if user.is_empty() {
         return Err(Error::invalid(field, "required"));
     }
@@ -511,6 +521,18 @@ fn push_token(field: &str, token: &str) -> Result<()> {
 pub fn register_device(req: &RegisterDeviceRequest, allow_http_web_push: bool) -> Result<()> {
     if !req.user_id.is_empty() {
         user_id("user_id", &req.user_id)?;
+    }
+    if !req.customer_id.is_empty() {
+        crate::customers::id("customer_id", &req.customer_id)?;
+    }
+    if !req.locale.is_empty() {
+        crate::locale::tag("locale", &req.locale)?;
+    }
+    if req.app_version.len() > 64 || req.app_version.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "app_version",
+            "at most 64 bytes, no control characters",
+        ));
     }
     if req.platform() == Platform::Unspecified {
         return Err(Error::invalid("platform", "required"));
@@ -793,9 +815,9 @@ mod tests {
     }
 
     #[test]
-    fn unbuilt_destinations_are_unimplemented_not_accepted() {
+    fn topic_and_segment_destinations_are_named_by_their_rules() {
         let req = send(destination::Kind::Segment("vip".into()), hello());
-        assert!(matches!(send_request(&req), Err(Error::Unimplemented(_))));
+        assert_eq!(send_request(&req).unwrap(), Audience::Segment("vip".into()));
         let req = send(destination::Kind::Topic("news".into()), hello());
         assert_eq!(send_request(&req).unwrap(), Audience::Topic("news".into()));
         let req = send(destination::Kind::Topic("no spaces".into()), hello());

@@ -151,6 +151,7 @@ impl Store {
                     i64::from(p.sandbox),
                     p.app_version.as_str(),
                     p.locale.as_str(),
+                    herald_core::segments::version_key(&p.app_version),
                 )
             })
             .collect();
@@ -161,15 +162,16 @@ impl Store {
         let sql = format!(
             // `WHERE true`: SQLite cannot tell an upsert's ON CONFLICT from a join's ON without it.
             "INSERT INTO devices (id, tenant_id, user_id, customer_id, platform, push_token, \
-                 browser, web_p256dh, web_auth, sandbox, app_version, locale, state, created_at, \
-                 updated_at) \
-             SELECT {}, $2, NULLIF({}, ''), NULLIF({}, ''), {}, {}, {}, {}, {}, {}, {}, {}, \
+                 browser, web_p256dh, web_auth, sandbox, app_version, locale, app_version_key, \
+                 state, created_at, updated_at) \
+             SELECT {}, $2, NULLIF({}, ''), NULLIF({}, ''), {}, {}, {}, {}, {}, {}, {}, {}, {}, \
                  'active', $1, $1 FROM {} WHERE true \
              ON CONFLICT (tenant_id, platform, push_token) DO UPDATE SET \
                  user_id = excluded.user_id, customer_id = excluded.customer_id, \
                  browser = excluded.browser, web_p256dh = excluded.web_p256dh, \
                  web_auth = excluded.web_auth, sandbox = excluded.sandbox, \
                  app_version = excluded.app_version, locale = excluded.locale, \
+                 app_version_key = excluded.app_version_key, \
                  state = 'active', state_reason = '', updated_at = excluded.updated_at \
              RETURNING id, platform, push_token",
             text(0),
@@ -183,6 +185,7 @@ impl Store {
             int(8),
             text(9),
             text(10),
+            text(11),
             b.json_rows(3),
         );
         let mut tx = self.pool.begin().await?;
@@ -248,14 +251,15 @@ impl Store {
         let now = now_ms();
         let row = sqlx::query(&format!(
             "INSERT INTO devices (id, tenant_id, user_id, customer_id, platform, push_token, \
-                 browser, web_p256dh, web_auth, sandbox, app_version, locale, state, created_at, \
-                 updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13, $13) \
+                 browser, web_p256dh, web_auth, sandbox, app_version, locale, app_version_key, \
+                 state, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, 'active', $13, $13) \
              ON CONFLICT (tenant_id, platform, push_token) DO UPDATE SET \
                  user_id = excluded.user_id, customer_id = excluded.customer_id, \
                  browser = excluded.browser, web_p256dh = excluded.web_p256dh, \
                  web_auth = excluded.web_auth, sandbox = excluded.sandbox, \
                  app_version = excluded.app_version, locale = excluded.locale, \
+                 app_version_key = excluded.app_version_key, \
                  state = 'active', state_reason = '', updated_at = excluded.updated_at \
              RETURNING {COLUMNS}"
         ))
@@ -272,6 +276,7 @@ impl Store {
         .bind(&device.app_version)
         .bind(&device.locale)
         .bind(now)
+        .bind(herald_core::segments::version_key(&device.app_version))
         .fetch_one(&self.pool)
         .await?;
         let record = DeviceRecord::from_row(&row)?;

@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 
 use herald_core::ids::{DeliveryId, MessageId, TenantId};
+use herald_core::segments::Expr;
 use herald_core::time::now_ms;
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
@@ -37,6 +38,9 @@ pub enum Source<'a> {
     /// The active devices of the users subscribed to the topic, by (user, device id), leaving
     /// out those subscribed themselves (read by [`Source::TopicDevices`]).
     TopicUsers(&'a str),
+    /// The tenant's active devices a segment expression holds for, by device id; `now` is the
+    /// instant its relative conditions (`last_active within 7d`) count from.
+    Segment { expr: &'a Expr, now: i64 },
 }
 
 /// A fan-out a router holds.
@@ -176,6 +180,8 @@ impl Store {
             .map(|c| format!("d.{}", c.trim()))
             .collect();
         let columns = columns.join(", ");
+        // Devices whose customer opted out of push, or of this topic, are left out.
+        let opted_out = crate::customers::opted_out(Some("$2"));
         let (sql, args) = match source {
             Source::TopicDevices(topic) => (
                 format!(
@@ -184,6 +190,7 @@ impl Store {
                      WHERE s.tenant_id = $1 AND s.topic = $2 AND s.kind = 'device' \
                          AND s.subscriber > $3 \
                          AND d.tenant_id = s.tenant_id AND d.state = 'active' \
+                         AND NOT {opted_out} \
                      ORDER BY s.subscriber LIMIT $4"
                 ),
                 args([tenant.as_str(), topic, &after.key], limit)?,
@@ -203,10 +210,28 @@ impl Store {
                          AND NOT EXISTS (SELECT 1 FROM topic_subscriptions x \
                              WHERE x.tenant_id = s.tenant_id AND x.topic = s.topic \
                                  AND x.kind = 'device' AND x.subscriber = d.id) \
+                         AND NOT {opted_out} \
                      ORDER BY s.subscriber, d.id LIMIT $5"
                 ),
                 args([tenant.as_str(), topic, &after.key, &after.device], limit)?,
             ),
+            Source::Segment { expr, now } => {
+                let segment = crate::segments::render(self.backend, expr, 4, now);
+                let opted_out = crate::customers::opted_out(None);
+                let sql = format!(
+                    "SELECT {columns}, d.id AS sort_key FROM devices d \
+                     WHERE d.tenant_id = $1 AND d.id > $2 AND d.state = 'active' \
+                         AND {} AND NOT {opted_out} \
+                     ORDER BY d.id LIMIT $3",
+                    segment.sql
+                );
+                let mut args = args([tenant.as_str(), &after.key], limit)?;
+                for param in &segment.params {
+                    use sqlx::Arguments as _;
+                    args.add(param.clone()).map_err(sqlx::Error::Encode)?;
+                }
+                (sql, args)
+            }
         };
         let rows = sqlx::query_with(&sql, args).fetch_all(&self.reader).await?;
         rows.iter()

@@ -6,10 +6,12 @@
 #![forbid(unsafe_code)]
 
 mod credentials;
+mod customers;
 mod deliveries;
 mod devices;
 mod fanouts;
 mod messages;
+mod segments;
 mod tenants;
 mod topics;
 
@@ -22,12 +24,14 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor, Row as _};
 
 pub use credentials::{CredentialCache, CredentialError, CredentialRecord, SealedCredential};
+pub use customers::{CustomerDevices, CustomerRecord};
 pub use deliveries::{
     Claims, DeliveryRecord, FailedMessage, NewDelivery, ReceiptUpdate, RoutedMessage,
 };
 pub use devices::{DeviceFilter, DeviceProfile, DeviceRecord, ImportDevice, Imported};
 pub use fanouts::{Cursor, FanoutEnd, FanoutJob, Position, Source};
 pub use messages::{InsertedMessage, MessageRecord, NewMessage, UnpublishedMessage};
+pub use segments::SegmentRecord;
 pub use tenants::{ApiKeyRecord, TenantRecord, TenantSettings};
 pub use topics::{Subscription, TopicRecord};
 

@@ -11,6 +11,7 @@ mod admin;
 mod auth;
 mod convert;
 mod credentials;
+mod customers;
 mod devices;
 mod import;
 mod notifications;

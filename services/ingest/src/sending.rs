@@ -51,6 +51,10 @@ struct Known {
     device_providers: HashMap<String, Provider>,
     /// The topics requests name that the tenant does not have.
     missing_topics: HashSet<String>,
+    /// The segments requests name that the tenant does not have.
+    missing_segments: HashSet<String>,
+    /// Whether each customer requests name opted out of push (absent: no such customer).
+    customers: HashMap<String, bool>,
 }
 
 /// Whether a request sends to a web push id, whose endpoint the tenant's settings judge.
@@ -109,18 +113,7 @@ impl Api {
             .zip(fits_all)
             .map(|((req, audience), fits)| {
                 let audience = audience?;
-                if let Audience::Topic(topic) = &audience {
-                    if known.settings.topic_messaging_disabled {
-                        return Err(Error::FailedPrecondition(
-                            "topic messaging is disabled for this tenant (its setting \
-                             topic_messaging_disabled)"
-                                .into(),
-                        ));
-                    }
-                    if known.missing_topics.contains(topic) {
-                        return Err(Error::NotFound(format!("topic {topic:?}")));
-                    }
-                }
+                policy(&known, &audience)?;
                 let refusals = if fits {
                     Vec::new()
                 } else {
@@ -150,7 +143,7 @@ impl Api {
             || audiences
                 .iter()
                 .flatten()
-                .any(|a| matches!(a, Audience::Topic(_)));
+                .any(|a| matches!(a, Audience::Topic(_) | Audience::Segment(_)));
         let mut known = Known::default();
         if needs_settings {
             known.settings = self
@@ -160,9 +153,30 @@ impl Api {
                 .unwrap_or_default();
         }
         let mut topics: HashSet<&str> = HashSet::new();
+        let mut customers: HashSet<&str> = HashSet::new();
+        let mut segments: HashSet<&str> = HashSet::new();
         for audience in audiences.iter().flatten() {
-            if let Audience::Topic(topic) = audience {
-                topics.insert(topic);
+            match audience {
+                Audience::Topic(topic) => {
+                    topics.insert(topic);
+                }
+                Audience::Customer(customer) => {
+                    customers.insert(customer);
+                }
+                Audience::Segment(segment) => {
+                    segments.insert(segment);
+                }
+                _ => {}
+            }
+        }
+        for segment in segments {
+            if self.store.get_segment(tenant, segment).await?.is_none() {
+                known.missing_segments.insert(segment.to_owned());
+            }
+        }
+        for customer in customers {
+            if let Some(opted_out) = self.store.customer_opted_out(tenant, customer).await? {
+                known.customers.insert(customer.to_owned(), opted_out);
             }
         }
         for topic in topics {
@@ -183,7 +197,10 @@ impl Api {
                 Audience::Device(id) => {
                     devices.insert(id.clone());
                 }
-                Audience::PushId { .. } | Audience::Topic(_) => {}
+                Audience::PushId { .. }
+                | Audience::Topic(_)
+                | Audience::Customer(_)
+                | Audience::Segment(_) => {}
             }
         }
         if !users.is_empty() {
@@ -314,6 +331,36 @@ impl Api {
     }
 }
 
+/// The tenant's policies and the customer's preferences a destination must pass: topic and
+/// segment messaging enabled, the topic, segment or customer there, the customer not opted out.
+fn policy(known: &Known, audience: &Audience) -> Result<()> {
+    let disabled = |what: &str| {
+        Error::FailedPrecondition(format!(
+            "{what} messaging is disabled for this tenant (its setting {what}_messaging_disabled)"
+        ))
+    };
+    match audience {
+        Audience::Topic(_) if known.settings.topic_messaging_disabled => Err(disabled("topic")),
+        Audience::Topic(topic) if known.missing_topics.contains(topic) => {
+            Err(Error::NotFound(format!("topic {topic:?}")))
+        }
+        Audience::Segment(_) if known.settings.segment_messaging_disabled => {
+            Err(disabled("segment"))
+        }
+        Audience::Segment(segment) if known.missing_segments.contains(segment) => {
+            Err(Error::NotFound(format!("segment {segment:?}")))
+        }
+        Audience::Customer(customer) => match known.customers.get(customer) {
+            None => Err(Error::NotFound(format!("customer {customer:?}"))),
+            Some(true) => Err(Error::FailedPrecondition(format!(
+                "customer {customer:?} opted out of push notifications (preferences.push_opt_out)"
+            ))),
+            Some(false) => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
 /// The providers the request's destination reaches that would refuse its notification, or the
 /// error that refuses it when every one of them would. The destination reaches the platforms of
 /// its devices now; one with no device yet could reach any provider by the time it is routed.
@@ -330,8 +377,8 @@ fn reachable_refusals(
             .map(|p| vec![*p])
             .unwrap_or_default(),
         Audience::PushId { platform, .. } => provider_for(*platform).into_iter().collect(),
-        // A topic can reach any provider.
-        Audience::Topic(_) => Vec::new(),
+        // A topic, a customer or a segment can reach any provider.
+        Audience::Topic(_) | Audience::Customer(_) | Audience::Segment(_) => Vec::new(),
     };
     let reachable: Vec<Provider> = ALL_PROVIDERS
         .into_iter()

@@ -6,6 +6,7 @@
 use axum::http::Uri;
 use herald_proto::v1::admin_server::AdminServer;
 use herald_proto::v1::credentials_server::CredentialsServer;
+use herald_proto::v1::customers_server::CustomersServer;
 use herald_proto::v1::devices_server::DevicesServer;
 use herald_proto::v1::notifications_server::NotificationsServer;
 use herald_proto::v1::topics_server::TopicsServer;
@@ -29,6 +30,7 @@ pub(crate) async fn routes(api: Api) -> anyhow::Result<Routes> {
     reporter.set_serving::<NotificationsServer<Api>>().await;
     reporter.set_serving::<CredentialsServer<Api>>().await;
     reporter.set_serving::<TopicsServer<Api>>().await;
+    reporter.set_serving::<CustomersServer<Api>>().await;
     reporter
         .set_service_status("", ServingStatus::Serving)
         .await;
@@ -61,7 +63,12 @@ pub(crate) async fn routes(api: Api) -> anyhow::Result<Routes> {
                 .send_compressed(Gzip),
         )
         .add_service(
-            TopicsServer::new(api)
+            TopicsServer::new(api.clone())
+                .accept_compressed(Gzip)
+                .send_compressed(Gzip),
+        )
+        .add_service(
+            CustomersServer::new(api)
                 .accept_compressed(Gzip)
                 .send_compressed(Gzip),
         );

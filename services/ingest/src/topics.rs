@@ -1,12 +1,13 @@
 //! The topics API: create, delete and list topics, subscribe and unsubscribe devices and
-//! users. Segments share the service and are not built yet.
+//! users; create, delete and list segments (expressions over topics and attributes).
 
 use herald_core::Error;
 use herald_core::names::Named as _;
+use herald_core::segments;
 use herald_core::topics::{self, Subscriber};
 use herald_proto::v1::topics_server::Topics;
 use herald_proto::v1::*;
-use herald_store::{Subscription, TopicRecord};
+use herald_store::{SegmentRecord, Subscription, TopicRecord};
 use tonic::{Request, Response, Status};
 
 use crate::Api;
@@ -20,9 +21,11 @@ fn topic(record: TopicRecord) -> Topic {
     }
 }
 
-/// Segments are answered UNIMPLEMENTED, saying so, until they are built.
-fn no_segments() -> Status {
-    Error::Unimplemented("segments (herald.v1.Topics/*Segment*)".into()).into()
+fn segment(record: SegmentRecord) -> Segment {
+    Segment {
+        name: record.name,
+        expression: record.expression,
+    }
 }
 
 impl Api {
@@ -171,24 +174,83 @@ impl Topics for Api {
         Ok(Response::new(UnsubscribeResponse {}))
     }
 
+    #[tracing::instrument(skip_all)]
     async fn create_segment(
         &self,
-        _: Request<CreateSegmentRequest>,
+        request: Request<CreateSegmentRequest>,
     ) -> Result<Response<Segment>, Status> {
-        Err(no_segments())
+        let tenant = self.tenant(request.metadata()).await?;
+        let req = request.get_ref();
+        segments::name("name", &req.name)?;
+        let expr = segments::parse("expression", &req.expression)?;
+        // The topics it names must exist (a typo would otherwise match no one, silently).
+        for topic in segments::topics(&expr) {
+            if !self
+                .store
+                .topic_exists(&tenant, topic)
+                .await
+                .map_err(Error::from)?
+            {
+                return Err(
+                    Error::invalid("expression", format!("topic {topic:?} not found")).into(),
+                );
+            }
+        }
+        let created = self
+            .store
+            .create_segment(&tenant, &req.name, &req.expression)
+            .await
+            .map_err(Error::from)?;
+        let Some(record) = created else {
+            return Err(Status::already_exists(format!(
+                "segment {} already exists",
+                req.name
+            )));
+        };
+        tracing::info!(tenant_id = %tenant, segment = %record.name, "segment created");
+        Ok(Response::new(segment(record)))
     }
 
+    #[tracing::instrument(skip_all)]
     async fn delete_segment(
         &self,
-        _: Request<DeleteSegmentRequest>,
+        request: Request<DeleteSegmentRequest>,
     ) -> Result<Response<DeleteSegmentResponse>, Status> {
-        Err(no_segments())
+        let tenant = self.tenant(request.metadata()).await?;
+        let name = &request.get_ref().name;
+        segments::name("name", name)?;
+        if !self
+            .store
+            .delete_segment(&tenant, name)
+            .await
+            .map_err(Error::from)?
+        {
+            return Err(Error::NotFound(format!("segment {name}")).into());
+        }
+        tracing::info!(tenant_id = %tenant, segment = %name, "segment deleted");
+        Ok(Response::new(DeleteSegmentResponse {}))
     }
 
     async fn list_segments(
         &self,
-        _: Request<ListSegmentsRequest>,
+        request: Request<ListSegmentsRequest>,
     ) -> Result<Response<ListSegmentsResponse>, Status> {
-        Err(no_segments())
+        let tenant = self.tenant(request.metadata()).await?;
+        let req = request.get_ref();
+        let page = Page::read(
+            &self.config.master_key,
+            format!("segments/{tenant}"),
+            req.page_size,
+            &req.page_token,
+        )?;
+        let records = self
+            .store
+            .list_segments(&tenant, page.after.as_deref(), page.limit)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(ListSegmentsResponse {
+            next_page_token: page.next_token(&records, |s| s.name.clone()),
+            segments: records.into_iter().map(segment).collect(),
+        }))
     }
 }

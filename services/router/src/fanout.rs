@@ -1,4 +1,4 @@
-//! Fan-outs: a message to a large audience (a topic) routed page by page, in keyset order,
+//! Fan-outs: a message to a large audience (a topic, a segment) routed page by page, in keyset order,
 //! with a bounded number of pages' publishes in flight and a durable checkpoint.
 //!
 //! Each page is read (its active devices after the cursor), its deliveries recorded with the
@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use herald_bus::{BusError, MAX_TRIES};
 use herald_core::ids::MessageId;
+use herald_core::segments::{self, Expr};
 use herald_core::time::now_ms;
 use herald_core::validate::{Audience, audience};
 use herald_proto::bus::v1::MessageAccepted;
@@ -110,6 +111,12 @@ enum Walk {
     Lost,
 }
 
+/// What a fan-out goes to.
+enum Target {
+    Topic(String),
+    Segment { name: String, expr: Expr },
+}
+
 /// A page published, waiting for its acks.
 struct InFlight {
     /// The checkpoint once its acks are in: where the next page starts.
@@ -133,15 +140,27 @@ impl FanOut {
             .await;
             return;
         };
-        let topic = match audience(accepted.destination.as_ref()) {
-            Ok(Audience::Topic(topic)) => topic,
-            _ => {
-                let reason = "its destination is not a topic".to_owned();
+        let target = match self.target(&accepted, stop).await {
+            Some(Ok(target)) => target,
+            Some(Err(reason)) => {
                 self.end(FanoutEnd::Failed(reason)).await;
                 return;
             }
+            None => {
+                self.release(&(self.job.position.clone(), self.job.routed))
+                    .await;
+                return;
+            }
         };
-        let sources = [Source::TopicDevices(&topic), Source::TopicUsers(&topic)];
+        let sources = match &target {
+            Target::Topic(topic) => vec![Source::TopicDevices(topic), Source::TopicUsers(topic)],
+            // Relative conditions count from the acceptance, so a resumed fan-out reads the
+            // same audience.
+            Target::Segment { expr, .. } => vec![Source::Segment {
+                expr,
+                now: accepted.accepted_at_ms,
+            }],
+        };
         let mut checkpoint: Checkpoint = (self.job.position.clone(), self.job.routed);
         let mut faults = 0;
         loop {
@@ -157,7 +176,14 @@ impl FanOut {
             match walk {
                 Ok(Walk::Done) => {
                     tracing::info!(tenant_id = %tenant, message_id = %message, routed, "fan-out done");
-                    let end = nothing(format!("topic {topic:?} has no active subscribers"));
+                    let end = nothing(match &target {
+                        Target::Topic(topic) => {
+                            format!("topic {topic:?} has no active subscribers")
+                        }
+                        Target::Segment { name, .. } => {
+                            format!("segment {name:?} matches no active device")
+                        }
+                    });
                     self.end(end).await;
                     return;
                 }
@@ -191,6 +217,46 @@ impl FanOut {
                             self.release(&checkpoint).await;
                             return;
                         }
+                        () = tokio::time::sleep(RETRY) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// What the message goes to, or why it cannot go; `None` when the router is stopping.
+    async fn target(
+        &self,
+        accepted: &MessageAccepted,
+        stop: &CancellationToken,
+    ) -> Option<Result<Target, String>> {
+        let segment = match audience(accepted.destination.as_ref()) {
+            Ok(Audience::Topic(topic)) => return Some(Ok(Target::Topic(topic))),
+            Ok(Audience::Segment(segment)) => segment,
+            _ => return Some(Err("its destination is not a topic or a segment".into())),
+        };
+        loop {
+            match self
+                .router
+                .store
+                .get_segment(&self.job.tenant_id, &segment)
+                .await
+            {
+                Ok(None) => return Some(Err(format!("segment {segment:?} was deleted"))),
+                Ok(Some(record)) => {
+                    return Some(
+                        segments::parse("expression", &record.expression)
+                            .map(|expr| Target::Segment {
+                                name: segment.clone(),
+                                expr,
+                            })
+                            .map_err(|err| format!("segment {segment:?} does not parse: {err}")),
+                    );
+                }
+                Err(err) => {
+                    tracing::warn!(%err, "could not read the segment; retrying");
+                    tokio::select! {
+                        () = stop.cancelled() => return None,
                         () = tokio::time::sleep(RETRY) => {}
                     }
                 }

@@ -8,7 +8,7 @@ use herald_core::ids::TenantId;
 use herald_core::names::Named as _;
 use herald_core::validate::{Audience, audience};
 use herald_proto::bus::v1::MessageAccepted;
-use herald_store::{DeviceRecord, Store, StoreError};
+use herald_store::{CustomerDevices, DeviceRecord, Store, StoreError};
 
 /// Where one message goes.
 #[derive(Clone, Debug)]
@@ -57,7 +57,23 @@ pub(crate) async fn resolve(
                 store.device_by_token(&tenant, *platform, token).await?,
                 || "push id".to_owned(),
             ),
-            Ok(Audience::Topic(_)) => Resolved::FanOut,
+            Ok(Audience::Topic(_) | Audience::Segment(_)) => Resolved::FanOut,
+            Ok(Audience::Customer(customer)) => {
+                match store.customer_devices(&tenant, customer).await? {
+                    CustomerDevices::Devices(devices) if !devices.is_empty() => {
+                        Resolved::Devices(devices)
+                    }
+                    CustomerDevices::Devices(_) => {
+                        Resolved::Unroutable(format!("customer {customer:?} has no active devices"))
+                    }
+                    CustomerDevices::OptedOut => Resolved::Unroutable(format!(
+                        "customer {customer:?} opted out of push notifications"
+                    )),
+                    CustomerDevices::Unknown => {
+                        Resolved::Unroutable(format!("customer {customer:?} was deleted"))
+                    }
+                }
+            }
         };
         resolved.push(one);
     }
