@@ -173,6 +173,18 @@ pub struct SendArgs {
     /// One push token (with --platform).
     #[arg(long, group = "to")]
     token: Option<String>,
+    /// Every active subscriber of a topic.
+    #[arg(long, group = "to")]
+    topic: Option<String>,
+    /// Every active device a segment holds for.
+    #[arg(long, group = "to")]
+    segment: Option<String>,
+    /// Every active device of a customer profile.
+    #[arg(long, group = "to")]
+    customer: Option<String>,
+    /// A variable for $(name) references, as name=value (repeatable).
+    #[arg(long = "var", value_parser = parse_pair)]
+    variables: Vec<(String, String)>,
     #[arg(long, default_value = "android")]
     platform: String,
     #[arg(long, default_value = "")]
@@ -225,7 +237,7 @@ fn read_subscription(file: &std::path::Path) -> anyhow::Result<WebSubscription> 
     })
 }
 
-fn parse_pair(raw: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_pair(raw: &str) -> Result<(String, String), String> {
     raw.split_once('=')
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .ok_or_else(|| format!("{raw:?} is not key=value"))
@@ -519,6 +531,15 @@ impl Client {
                 }
             }
             Command::Device(command) => self.device(command).await?,
+            Command::Topic(command) => {
+                crate::audiences::topic(self.tenant_channel().await?, command).await?;
+            }
+            Command::Segment(command) => {
+                crate::audiences::segment(self.tenant_channel().await?, command).await?;
+            }
+            Command::Customer(command) => {
+                crate::audiences::customer(self.tenant_channel().await?, command).await?;
+            }
             Command::Send(args) => self.send(args).await?,
             Command::Message(MessageCommand::Get { message_id, wait }) => {
                 let mut notifications = NotificationsClient::new(self.tenant_channel().await?);
@@ -639,15 +660,24 @@ impl Client {
     }
 
     async fn send(&self, args: SendArgs) -> anyhow::Result<()> {
-        let kind = match (args.user, args.device, args.token) {
-            (Some(user), _, _) => destination::Kind::UserId(user),
-            (_, Some(device), _) => destination::Kind::DeviceId(device),
-            (_, _, Some(token)) => destination::Kind::PushId(PushId {
+        let kind = if let Some(user) = args.user {
+            destination::Kind::UserId(user)
+        } else if let Some(device) = args.device {
+            destination::Kind::DeviceId(device)
+        } else if let Some(token) = args.token {
+            destination::Kind::PushId(PushId {
                 platform: platform(&args.platform)? as i32,
                 token,
                 ..Default::default()
-            }),
-            _ => bail!("say who to send to: --user, --device or --token"),
+            })
+        } else if let Some(topic) = args.topic {
+            destination::Kind::Topic(topic)
+        } else if let Some(segment) = args.segment {
+            destination::Kind::Segment(segment)
+        } else if let Some(customer) = args.customer {
+            destination::Kind::CustomerId(customer)
+        } else {
+            bail!("say who to send to: --user, --device, --token, --topic, --segment or --customer")
         };
         let request = SendRequest {
             destination: Some(Destination { kind: Some(kind) }),
@@ -661,6 +691,7 @@ impl Client {
                 ..Default::default()
             }),
             idempotency_key: args.idempotency_key,
+            variables: args.variables.into_iter().collect(),
             ..Default::default()
         };
         let mut notifications = NotificationsClient::new(self.tenant_channel().await?);

@@ -2,6 +2,7 @@
 //! the gRPC API.
 #![forbid(unsafe_code)]
 
+mod audiences;
 #[cfg(feature = "mocks")]
 mod bench;
 #[cfg(feature = "mocks")]
@@ -73,6 +74,15 @@ enum Command {
     Credentials(cli::CredentialsCommand),
     #[command(subcommand)]
     Device(cli::DeviceCommand),
+    /// Topics and their subscribers.
+    #[command(subcommand)]
+    Topic(audiences::TopicCommand),
+    /// Segments: expressions over topics and attributes.
+    #[command(subcommand)]
+    Segment(audiences::SegmentCommand),
+    /// Customer profiles: a person's users, identities, attributes and preferences.
+    #[command(subcommand)]
+    Customer(audiences::CustomerCommand),
     /// Sends a notification.
     Send(cli::SendArgs),
     #[command(subcommand)]

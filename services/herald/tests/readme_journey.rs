@@ -132,6 +132,48 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         "{listed}"
     );
 
+    // Audiences: a topic with a subscribed user and imported devices, a segment, a customer.
+    let run = |args: &[&str]| cli(&data_dir, &endpoint, Some(&key), args);
+    run(&["topic", "create", "news"]);
+    run(&["topic", "subscribe", "news", "--user", "alice"]);
+    let csv = dir.path().join("devices.csv");
+    std::fs::write(
+        &csv,
+        "user,platform,token,locale,topics\n\
+         carol,android,demo-token-2,de-AT,news\n\
+         dave,android,demo-token-3,fr,news\n",
+    )
+    .unwrap();
+    let imported = run(&["device", "import", csv.to_str().unwrap()]);
+    assert!(
+        imported.contains("imported 2 devices (2 new)"),
+        "{imported}"
+    );
+    let broadcast = run(&["send", "--topic", "news", "--title", "Breaking", "--wait"]);
+    assert_eq!(
+        broadcast.matches("FCM  SUBMITTED").count(),
+        3,
+        "{broadcast}"
+    );
+    run(&["segment", "create", "german", "news && locale == de"]);
+    let german = run(&["send", "--segment", "german", "--title", "Hallo", "--wait"]);
+    assert_eq!(german.matches("FCM  SUBMITTED").count(), 1, "{german}");
+    let customer = run(&[
+        "customer", "create", "crm-1", "--user", "alice", "--user", "carol",
+    ]);
+    assert!(customer.contains("users: alice, carol"), "{customer}");
+    let personal = run(&[
+        "send",
+        "--customer",
+        "$(c)",
+        "--var",
+        "c=crm-1",
+        "--title",
+        "Hi $(c)",
+        "--wait",
+    ]);
+    assert_eq!(personal.matches("FCM  SUBMITTED").count(), 2, "{personal}");
+
     // A browser: the mock push service's ready subscription, decrypted when it arrives.
     let vapid = cli(
         &data_dir,
