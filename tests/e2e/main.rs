@@ -9,6 +9,7 @@ mod devices;
 mod durability;
 mod import;
 mod ios;
+mod personal;
 mod push_ids;
 mod reliability;
 mod segments;

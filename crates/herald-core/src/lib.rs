@@ -12,6 +12,7 @@ pub mod import;
 pub mod locale;
 pub mod names;
 pub mod options;
+pub mod personalize;
 pub mod platform;
 pub mod segments;
 pub mod status;

@@ -75,6 +75,7 @@ pub fn send_request(req: &SendRequest) -> Result<Audience> {
         .as_ref()
         .ok_or_else(|| Error::invalid("notification", "required"))?;
     notification_fields(notification)?;
+    crate::personalize::check(notification)?;
     if req.idempotency_key.len() > MAX_IDEMPOTENCY_KEY_LEN {
         return Err(Error::invalid(
             "idempotency_key",

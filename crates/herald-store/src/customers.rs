@@ -373,6 +373,83 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The customer of each of `devices` that has one (registered with the device, else its
+    /// user's), by device id, in two queries.
+    pub async fn customers_of_devices(
+        &self,
+        tenant: &TenantId,
+        devices: &[&DeviceRecord],
+    ) -> Result<HashMap<String, CustomerRecord>> {
+        let mut users: Vec<(&str,)> = devices
+            .iter()
+            .filter(|d| d.profile.customer_id.is_none())
+            .filter_map(|d| d.profile.user_id.as_deref().map(|u| (u,)))
+            .collect();
+        users.sort_unstable();
+        users.dedup();
+        let b = self.backend;
+        let mut customer_of_user: HashMap<String, String> = HashMap::new();
+        if !users.is_empty() {
+            let sql = format!(
+                "SELECT cu.user_id, cu.customer_id FROM {} \
+                 JOIN customer_users cu ON cu.tenant_id = $1 AND cu.user_id = {}",
+                b.json_rows(2),
+                text(0)
+            );
+            for row in sqlx::query(&sql)
+                .bind(tenant.as_str())
+                .bind(json(&users))
+                .fetch_all(&self.reader)
+                .await?
+            {
+                customer_of_user.insert(row.try_get("user_id")?, row.try_get("customer_id")?);
+            }
+        }
+        let customer_of = |d: &DeviceRecord| -> Option<String> {
+            d.profile.customer_id.clone().or_else(|| {
+                d.profile
+                    .user_id
+                    .as_ref()
+                    .and_then(|u| customer_of_user.get(u).cloned())
+            })
+        };
+        let mut ids: Vec<(String,)> = devices
+            .iter()
+            .filter_map(|d| customer_of(d))
+            .map(|c| (c,))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut records: HashMap<String, CustomerRecord> = HashMap::new();
+        if !ids.is_empty() {
+            let sql = format!(
+                "SELECT c.id, c.name, c.locale, c.time_zone, c.attributes, c.identities, \
+                     c.push_opt_out, c.created_at, c.updated_at FROM {} \
+                 JOIN customers c ON c.tenant_id = $1 AND c.id = {}",
+                b.json_rows(2),
+                text(0)
+            );
+            for row in sqlx::query(&sql)
+                .bind(tenant.as_str())
+                .bind(json(&ids))
+                .fetch_all(&self.reader)
+                .await?
+            {
+                let record = CustomerRecord::from_row(&row)?;
+                records.insert(record.id.clone(), record);
+            }
+        }
+        Ok(devices
+            .iter()
+            .filter_map(|d| {
+                let record = records.get(&customer_of(d)?)?;
+                Some((d.id.to_string(), record.clone()))
+            })
+            .collect())
+    }
+}
+
 async fn exists(tx: &mut Transaction<'_, Any>, tenant: &TenantId, customer: &str) -> Result<bool> {
     Ok(
         sqlx::query("SELECT 1 AS one FROM customers WHERE tenant_id = $1 AND id = $2")

@@ -251,6 +251,7 @@ impl Api {
                     reason: r.reason,
                 })
                 .collect(),
+            variables: req.variables,
         };
         let message = NewMessage {
             id,

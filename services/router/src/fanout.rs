@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use herald_bus::{BusError, MAX_TRIES};
 use herald_core::ids::MessageId;
+use herald_core::personalize::Personalizer;
 use herald_core::segments::{self, Expr};
 use herald_core::time::now_ms;
 use herald_core::validate::{Audience, audience};
@@ -152,6 +153,14 @@ impl FanOut {
                 return;
             }
         };
+        // Templates and language variants: compiled once for the whole audience.
+        let personal = match plan::personalizer(&accepted) {
+            Ok(personal) => personal,
+            Err(reason) => {
+                self.end(FanoutEnd::Failed(reason)).await;
+                return;
+            }
+        };
         let sources = match &target {
             Target::Topic(topic) => vec![Source::TopicDevices(topic), Source::TopicUsers(topic)],
             // Relative conditions count from the acceptance, so a resumed fan-out reads the
@@ -164,7 +173,15 @@ impl FanOut {
         let mut checkpoint: Checkpoint = (self.job.position.clone(), self.job.routed);
         let mut faults = 0;
         loop {
-            let walk = self.walk(&accepted, &sources, &mut checkpoint, stop).await;
+            let walk = self
+                .walk(
+                    &accepted,
+                    personal.as_ref(),
+                    &sources,
+                    &mut checkpoint,
+                    stop,
+                )
+                .await;
             let routed = checkpoint.1;
             let nothing = |reason: String| {
                 if routed > 0 {
@@ -268,13 +285,21 @@ impl FanOut {
     async fn walk(
         &self,
         accepted: &MessageAccepted,
+        personal: Option<&Arc<Personalizer>>,
         sources: &[Source<'_>],
         checkpoint: &mut Checkpoint,
         stop: &CancellationToken,
     ) -> Result<Walk, RouteError> {
         let mut in_flight = VecDeque::new();
         let walked = self
-            .pages(accepted, sources, checkpoint, &mut in_flight, stop)
+            .pages(
+                accepted,
+                personal,
+                sources,
+                checkpoint,
+                &mut in_flight,
+                stop,
+            )
             .await;
         for page in &in_flight {
             page.acks.abort();
@@ -285,6 +310,7 @@ impl FanOut {
     async fn pages(
         &self,
         accepted: &MessageAccepted,
+        personal: Option<&Arc<Personalizer>>,
         sources: &[Source<'_>],
         checkpoint: &mut Checkpoint,
         in_flight: &mut VecDeque<InFlight>,
@@ -329,6 +355,7 @@ impl FanOut {
                 message: self.job.message_id.clone(),
                 accepted,
                 deliveries: plan::deliveries(accepted, &self.job.message_id, &devices),
+                personal: personal.cloned(),
             };
             let Some(created) = store
                 .record_fanout_page(

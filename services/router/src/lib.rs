@@ -37,7 +37,7 @@ use herald_core::ids::{DeliveryId, MessageId, TenantId};
 use herald_core::time::now_ms;
 use herald_proto::bus::v1::{AcceptedBatch, MessageAccepted, SendTask};
 use herald_proto::v1::Provider;
-use herald_store::{FailedMessage, Store, StoreError};
+use herald_store::{DeviceRecord, FailedMessage, Store, StoreError};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -246,19 +246,43 @@ impl Router {
                     .filter(|id| !queued.contains(*id))
                     .collect()
             };
+            // The customers of a personal message's devices, for its templates and variants.
+            let customers = match &routed.personal {
+                Some(_) => {
+                    let devices: Vec<&DeviceRecord> =
+                        routed.deliveries.iter().map(|d| d.device).collect();
+                    self.store
+                        .customers_of_devices(&routed.tenant, &devices)
+                        .await?
+                }
+                None => HashMap::new(),
+            };
             for delivery in &routed.deliveries {
                 if settled.contains(&delivery.id) {
                     continue;
                 }
-                match delivery.refused {
-                    Some(reason) => {
-                        receipts.push(plan::refusal_receipt(routed, delivery, reason, now));
-                    }
-                    None => tasks
-                        .entry(delivery.provider)
-                        .or_default()
-                        .push(plan::send_task(routed, delivery)),
+                if let Some(reason) = delivery.refused {
+                    receipts.push(plan::refusal_receipt(routed, delivery, reason, now));
+                    continue;
                 }
+                let notification = match (&routed.personal, &routed.accepted.notification) {
+                    (Some(personal), Some(base)) => {
+                        let customer = customers.get(delivery.device.id.as_str());
+                        match personal.render(base, &plan::recipient(delivery.device, customer)) {
+                            Ok(rendered) => Some(rendered),
+                            Err(reason) => {
+                                receipts
+                                    .push(plan::refusal_receipt(routed, delivery, &reason, now));
+                                continue;
+                            }
+                        }
+                    }
+                    _ => routed.accepted.notification.clone(),
+                };
+                tasks
+                    .entry(delivery.provider)
+                    .or_default()
+                    .push(plan::send_task(routed, delivery, notification));
             }
         }
         let mut outgoing = herald_bus::receipt_batches(receipts);

@@ -5,8 +5,12 @@
 use herald_core::ids::{DeliveryId, MessageId, TenantId};
 use herald_core::platform::provider_for;
 use herald_proto::bus::v1::{DeliveryReceipt, MessageAccepted, Outcome, SendTask, TargetDevice};
-use herald_proto::v1::{Browser, Platform, Provider};
-use herald_store::{DeviceRecord, FailedMessage, NewDelivery, RoutedMessage};
+use std::sync::Arc;
+
+use herald_core::names::Named as _;
+use herald_core::personalize::{CustomerView, Personalizer, Recipient};
+use herald_proto::v1::{Browser, Notification, Platform, Provider};
+use herald_store::{CustomerRecord, DeviceRecord, FailedMessage, NewDelivery, RoutedMessage};
 
 use crate::resolve::Resolved;
 
@@ -28,6 +32,40 @@ pub(crate) struct Routed<'a> {
     pub message: MessageId,
     pub accepted: &'a MessageAccepted,
     pub deliveries: Vec<Delivery<'a>>,
+    /// Its templates and language variants, compiled once, when it has any.
+    pub personal: Option<Arc<Personalizer>>,
+}
+
+/// A message's personalisation, compiled, when it has templates or language variants.
+pub(crate) fn personalizer(
+    accepted: &MessageAccepted,
+) -> Result<Option<Arc<Personalizer>>, String> {
+    let Some(n) = accepted.notification.as_ref() else {
+        return Ok(None);
+    };
+    let p = Personalizer::new(n, &accepted.variables)
+        .map_err(|err| format!("its templates do not compile: {err}"))?;
+    Ok(p.is_personal().then(|| Arc::new(p)))
+}
+
+/// What a device's templates see of it and its customer.
+pub(crate) fn recipient<'a>(
+    device: &'a DeviceRecord,
+    customer: Option<&'a CustomerRecord>,
+) -> Recipient<'a> {
+    Recipient {
+        user_id: device.profile.user_id.as_deref().unwrap_or_default(),
+        device_platform: device.profile.platform.name(),
+        device_locale: &device.profile.locale,
+        app_version: &device.profile.app_version,
+        customer: customer.map(|c| CustomerView {
+            id: &c.id,
+            name: &c.name,
+            locale: &c.locale,
+            time_zone: &c.time_zone,
+            attributes: Some(&c.attributes),
+        }),
+    }
 }
 
 /// The router's decisions for a batch.
@@ -79,7 +117,7 @@ pub(crate) fn plan<'a>(messages: &'a [MessageAccepted], resolved: &'a [Resolved]
                 if deliveries.is_empty() {
                     Err("no device matches the selected browsers".to_owned())
                 } else {
-                    Ok(deliveries)
+                    personalizer(accepted).map(|personal| (deliveries, personal))
                 }
             }
             Resolved::FanOut => {
@@ -89,11 +127,12 @@ pub(crate) fn plan<'a>(messages: &'a [MessageAccepted], resolved: &'a [Resolved]
             Resolved::Unroutable(reason) => Err(reason.clone()),
         };
         match outcome {
-            Ok(deliveries) => plan.routed.push(Routed {
+            Ok((deliveries, personal)) => plan.routed.push(Routed {
                 tenant,
                 message,
                 accepted,
                 deliveries,
+                personal,
             }),
             Err(reason) => plan.failed.push(FailedMessage {
                 tenant_id: tenant,
@@ -145,8 +184,12 @@ pub(crate) fn deliveries<'a>(
         .collect()
 }
 
-/// The first try of a delivery.
-pub(crate) fn send_task(routed: &Routed<'_>, delivery: &Delivery<'_>) -> SendTask {
+/// The first try of a delivery, with its notification (the message's, or the recipient's own).
+pub(crate) fn send_task(
+    routed: &Routed<'_>,
+    delivery: &Delivery<'_>,
+    notification: Option<Notification>,
+) -> SendTask {
     let device = delivery.device;
     SendTask {
         tenant_id: routed.tenant.to_string(),
@@ -161,7 +204,7 @@ pub(crate) fn send_task(routed: &Routed<'_>, delivery: &Delivery<'_>) -> SendTas
             web_p256dh: device.profile.web_p256dh.clone(),
             web_auth: device.profile.web_auth.clone(),
         }),
-        notification: routed.accepted.notification.clone(),
+        notification,
         accepted_at_ms: routed.accepted.accepted_at_ms,
         expires_at_ms: routed.accepted.expires_at_ms,
         attempt: 1,
@@ -239,7 +282,7 @@ mod tests {
             routed.deliveries[0].id,
             DeliveryId::derive(&routed.message, &devices[0].id)
         );
-        let task = send_task(routed, &routed.deliveries[1]);
+        let task = send_task(routed, &routed.deliveries[1], None);
         assert_eq!(task.device.unwrap().platform, Platform::Ios as i32);
     }
 
