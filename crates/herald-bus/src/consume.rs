@@ -213,8 +213,15 @@ async fn pull_failed(consumer: &str, err: &async_nats::jetstream::consumer::pull
     tokio::time::sleep(Duration::from_millis(200)).await;
 }
 
+/// The most messages a [`consume`] loop pulls ahead of its handlers. A message pulled but not
+/// yet handled is not marked in progress (the loop has not seen it), so what waits there must be
+/// taken within the ack wait: with up to 256 tasks in a send batch and every handler busy, 256
+/// batches pulled ahead were 65,000 tasks — more than a sender sends in 10 s — and JetStream
+/// redelivered them while the first copies were still queued.
+const PREFETCH: usize = 16;
+
 /// Runs `handler` on each message with at most `concurrency` at once, until `shutdown`; then
-/// waits for the handlers in flight and returns.
+/// waits for the handlers in flight and returns. At most [`PREFETCH`] messages wait pulled.
 pub async fn consume<H, F>(
     bus: &Bus,
     consumer: PullConsumer,
@@ -228,7 +235,8 @@ where
     F: Future<Output = Disposition> + Send + 'static,
 {
     let (in_hand, heartbeat) = InHand::start(bus);
-    let mut messages = open(&consumer, name, concurrency).await?;
+    let prefetch = concurrency.min(PREFETCH);
+    let mut messages = open(&consumer, name, prefetch).await?;
     let permits = Arc::new(Semaphore::new(concurrency));
     let mut in_flight = JoinSet::new();
     loop {
@@ -256,13 +264,13 @@ where
             Some(Err(err)) => pull_failed(name, &err).await,
             None => {
                 tracing::warn!(consumer = name, "message stream ended; reopening");
-                messages = open(&consumer, name, concurrency).await?;
+                messages = open(&consumer, name, prefetch).await?;
             }
         }
         // Reap finished handlers so the set does not grow with the message count.
         while in_flight.try_join_next().is_some() {}
     }
-    release(messages, concurrency).await;
+    release(messages, prefetch).await;
     tracing::info!(consumer = name, in_flight = in_flight.len(), "draining");
     while in_flight.join_next().await.is_some() {}
     heartbeat.stop().await;

@@ -302,6 +302,22 @@ impl Store {
         Ok(Some(created))
     }
 
+    /// How far a fan-out is: the deliveries routed up to its checkpoint; `None` once it ended
+    /// (or before it started).
+    pub async fn fanout_progress(
+        &self,
+        tenant: &TenantId,
+        message: &MessageId,
+    ) -> Result<Option<i64>> {
+        let row =
+            sqlx::query("SELECT routed FROM fanouts WHERE tenant_id = $1 AND message_id = $2")
+                .bind(tenant.as_str())
+                .bind(message.as_str())
+                .fetch_optional(&self.reader)
+                .await?;
+        row.map(|r| Ok(r.try_get("routed")?)).transpose()
+    }
+
     /// Lets go of a fan-out at a checkpoint (a router stopping), so another takes it at once.
     pub async fn release_fanout(
         &self,

@@ -40,8 +40,8 @@ pub struct FanoutArgs {
     /// How long each mock provider takes to answer.
     #[arg(long, default_value_t = 0)]
     mock_delay_ms: u64,
-    /// Kill the router with SIGKILL once this share (0 to 1) of the audience has been reached,
-    /// and start it again (processes mode).
+    /// Kill the router with SIGKILL once its fan-out checkpoint has passed this share (0 to 1)
+    /// of the audience, and start it again (processes mode).
     #[arg(long)]
     kill_router_at: Option<f64>,
     /// How long the killed router stays down.
@@ -102,6 +102,8 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
     );
 
     // One notification to the topic.
+    let store = Store::connect(&rig.database.url).await?;
+    let tenant = TenantId::from_trusted(tenant_id);
     let before = usage(&rig);
     let started = Instant::now();
     let sent = NotificationsClient::new(channel.clone())
@@ -119,6 +121,7 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
         .await?
         .into_inner();
     let accept_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let message = herald_core::ids::MessageId::from_trusted(sent.message_id.clone());
 
     let deadline = started + Duration::from_secs(args.timeout_secs);
     let mut router_peak_mib: f64 = 0.0;
@@ -129,9 +132,10 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
         router_peak_mib = router_peak_mib.max(router_rss(&rig));
         if let Some(share) = args.kill_router_at
             && killed.is_none()
-            && rig.received() as f64 >= share * args.devices as f64
+            && let Some(routed) = store.fanout_progress(&tenant, &message).await?
+            && routed as f64 >= share * args.devices as f64
         {
-            killed = Some(kill_router(&mut rig, args.down_secs, started).await?);
+            killed = Some(kill_router(&mut rig, args.down_secs, started, routed).await?);
         }
         if last_report.elapsed() >= Duration::from_secs(5) {
             last_report = Instant::now();
@@ -145,8 +149,6 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
     let at_mocks_secs = started.elapsed().as_secs_f64();
 
     // Every delivery recorded, and the message settled.
-    let store = Store::connect(&rig.database.url).await?;
-    let tenant = TenantId::from_trusted(tenant_id);
     let mut recorded_secs = 0.0;
     while Instant::now() < deadline {
         let recorded: i64 = store
@@ -284,7 +286,12 @@ fn router_rss(rig: &Rig) -> f64 {
 }
 
 /// Kills the router, waits `down_secs`, starts it again; answers what happened when.
-async fn kill_router(rig: &mut Rig, down_secs: f64, started: Instant) -> anyhow::Result<Value> {
+async fn kill_router(
+    rig: &mut Rig,
+    down_secs: f64,
+    started: Instant,
+    checkpoint: i64,
+) -> anyhow::Result<Value> {
     let at_mocks = rig.received();
     let at = started.elapsed().as_secs_f64();
     let Herald::Processes(processes) = &mut rig.herald else {
@@ -293,6 +300,11 @@ async fn kill_router(rig: &mut Rig, down_secs: f64, started: Instant) -> anyhow:
     processes.stop("router", true)?;
     tokio::time::sleep(Duration::from_secs_f64(down_secs)).await;
     processes.start("router")?;
-    println!("  {at:>6.1} s: router killed with {at_mocks} at the mocks; restarted");
-    Ok(json!({"at_seconds": at, "at_mocks_when_killed": at_mocks, "down_seconds": down_secs}))
+    println!(
+        "  {at:>6.1} s: router killed at checkpoint {checkpoint} with {at_mocks} at the mocks; restarted"
+    );
+    Ok(json!({
+        "at_seconds": at, "checkpoint_when_killed": checkpoint,
+        "at_mocks_when_killed": at_mocks, "down_seconds": down_secs,
+    }))
 }

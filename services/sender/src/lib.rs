@@ -87,6 +87,8 @@ pub async fn run(
         bus: bus.clone(),
         kind: config.provider,
         sends: Semaphore::new(config.concurrency),
+        claimable: Semaphore::new(config.concurrency * CLAIMED_PER_SEND),
+        claimable_capacity: config.concurrency * CLAIMED_PER_SEND,
         recent: Recent::default(),
     });
     herald_bus::consume(
@@ -115,9 +117,19 @@ struct Worker {
     kind: Provider,
     /// Provider requests in flight, across every batch in hand.
     sends: Semaphore,
+    /// Tasks claimed and not yet finished, across every batch in hand: a batch claims its
+    /// deliveries only once it may send them soon, so a claim never waits behind a backlog in
+    /// this process for longer than its lease (a claim whose lease ran out before its send is
+    /// taken by a copy of the task, and the delivery would go twice).
+    claimable: Semaphore,
+    claimable_capacity: usize,
     /// Tries whose outcome is not published yet.
     recent: Recent,
 }
+
+/// Tasks a sender keeps claimed per request it may have in flight: enough to keep every send
+/// slot busy, few enough that the last of them is sent within a few provider round trips.
+const CLAIMED_PER_SEND: usize = 4;
 
 /// When the receipts cannot be published, or the deliveries claimed, the batch is retried this
 /// soon.
@@ -181,6 +193,12 @@ impl Worker {
         {
             return Disposition::Retry(Duration::from_millis(wait));
         }
+        // Held until the batch is done: its claims are not left waiting behind other batches.
+        let wanted =
+            u32::try_from(batch.tasks.len().clamp(1, self.claimable_capacity)).unwrap_or(u32::MAX);
+        let Ok(_claimable) = self.claimable.acquire_many(wanted).await else {
+            return Disposition::Retry(OUTAGE_RETRY);
+        };
         let claimed = match self.claim(batch.tasks).await {
             Ok(claimed) => claimed,
             Err(err) if err.is_outage() => {
