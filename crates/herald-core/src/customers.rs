@@ -20,6 +20,8 @@ pub const MAX_IDENTITIES: usize = 32;
 /// The longest channel name and identity, in bytes.
 pub const MAX_CHANNEL_LEN: usize = 32;
 pub const MAX_IDENTITY_BYTES: usize = 256;
+/// The most user ids a profile is created with (more can be linked one by one).
+pub const MAX_USER_IDS: usize = 100;
 /// The most topics a profile may opt out of.
 pub const MAX_OPTED_OUT_TOPICS: usize = 256;
 

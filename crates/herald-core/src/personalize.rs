@@ -6,8 +6,10 @@
 //! A template sees `user.id` and `user.name` (the name of the user's customer profile),
 //! `customer.id`, `customer.name`, `customer.locale`, `customer.time_zone` and
 //! `customer.attributes.<key>`, `device.platform`, `device.locale`, `device.app_version`, and
-//! `vars.<name>` (the request's variables), with MiniJinja's filters (`upper`, `title`,
-//! `default`, `truncate`, …). An undefined value (and anything looked up on it) renders as
+//! `vars.<name>` (the request's variables), with the filters `upper`, `lower`, `title`,
+//! `capitalize`, `trim`, `truncate`, `length` and `default`, and the tags `if` and `for`
+//! (nothing that can build a text larger than its inputs: no `set`, no `range`, no `*`; a
+//! rendered text is cut off, and the delivery failed, past 5,120 bytes). An undefined value (and anything looked up on it) renders as
 //! nothing — `{{ user.name |
 //! default("there") }}` gives a fallback. A template that fails while rendering (a filter given
 //! the wrong type, a loop that runs out of fuel) fails only that recipient's delivery, with the
@@ -208,16 +210,14 @@ impl Personalizer {
     /// Compiles the templates of `n` (its own texts, data values and variants); a syntax error
     /// names the field, line and column. `vars` are the request's variables.
     pub fn new(n: &Notification, vars: &BTreeMap<String, String>) -> Result<Self> {
-        let mut env = Environment::new();
-        // Undefined values render as nothing, and so does anything looked up on them.
-        env.set_undefined_behavior(UndefinedBehavior::Chainable);
-        env.set_fuel(Some(FUEL));
+        let mut env = environment();
         let mut templated = false;
         for (field, text) in texts(n) {
             if !is_template(&text) || env.get_template(&text).is_ok() {
                 continue;
             }
             templated = true;
+            allowed(&field, &text)?;
             if let Err(err) = env.add_template_owned(text.clone(), text.clone()) {
                 return Err(syntax_error(&field, &text, &err));
             }
@@ -254,16 +254,18 @@ impl Personalizer {
                 .env
                 .get_template(text)
                 .map_err(|err| format!("{field}: {err}"))?;
-            *text = template
-                .render(&ctx)
-                .map_err(|err| format!("{field}: template failed: {err}"))?;
-            if text.len() > crate::validate::MAX_TEXT_BYTES {
-                return Err(format!(
-                    "{field}: the rendered text is {} bytes, over the limit of {}",
-                    text.len(),
-                    crate::validate::MAX_TEXT_BYTES
-                ));
+            let mut out = Capped(Vec::new());
+            match template.render_captured_to(&ctx, &mut out) {
+                Ok(_) => {}
+                Err(_) if out.0.len() > crate::validate::MAX_TEXT_BYTES => {
+                    return Err(format!(
+                        "{field}: the rendered text is over the limit of {} bytes",
+                        crate::validate::MAX_TEXT_BYTES
+                    ));
+                }
+                Err(err) => return Err(format!("{field}: template failed: {err}")),
             }
+            *text = String::from_utf8_lossy(&out.0).into_owned();
             Ok(())
         };
         for (field, text) in texts_mut(&mut out) {
@@ -274,6 +276,126 @@ impl Personalizer {
         }
         Ok(out)
     }
+}
+
+/// A render's output, refused past the text limit (so a template cannot grow without bound).
+struct Capped(Vec<u8>);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > crate::validate::MAX_TEXT_BYTES {
+            self.0.resize(crate::validate::MAX_TEXT_BYTES + 1, 0);
+            return Err(std::io::Error::other("over the text limit"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The template environment: undefined values render as nothing (and so does anything looked
+/// up on them), nothing is escaped (notifications are text), each text runs within its fuel,
+/// and only filters that cannot grow a value beyond its inputs exist: `upper`, `lower`,
+/// `title`, `capitalize`, `trim`, `truncate`, `length` and `default`.
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    env.set_fuel(Some(FUEL));
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.add_filter("upper", |s: String| s.to_uppercase());
+    env.add_filter("lower", |s: String| s.to_lowercase());
+    env.add_filter("trim", |s: String| s.trim().to_owned());
+    env.add_filter("capitalize", |s: String| {
+        let mut chars = s.chars();
+        chars.next().map_or_else(String::new, |first| {
+            first
+                .to_uppercase()
+                .chain(chars.flat_map(char::to_lowercase))
+                .collect()
+        })
+    });
+    env.add_filter("title", |s: String| {
+        let mut out = String::with_capacity(s.len());
+        let mut start = true;
+        for c in s.chars() {
+            if start {
+                out.extend(c.to_uppercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
+            start = !c.is_alphanumeric();
+        }
+        out
+    });
+    env.add_filter("length", |v: Value| v.len().unwrap_or(0));
+    env.add_filter(
+        "truncate",
+        |s: String, length: Option<usize>, _killwords: Option<bool>, end: Option<String>| {
+            let length = length.unwrap_or(255);
+            if s.chars().count() <= length {
+                return s;
+            }
+            let end = end.unwrap_or_else(|| "...".into());
+            let keep = length.saturating_sub(end.chars().count());
+            let mut out: String = s.chars().take(keep).collect();
+            out.push_str(&end);
+            out
+        },
+    );
+    let default = |value: Value, fallback: Option<Value>| {
+        if value.is_undefined() || value.is_none() {
+            fallback.unwrap_or_else(|| Value::from(""))
+        } else {
+            value
+        }
+    };
+    env.add_filter("default", default);
+    env.add_filter("d", default);
+    env
+}
+
+/// What a template may use: expressions and `if`/`elif`/`else`/`endif` and `for`/`endfor`
+/// tags, no `*` (string repetition). With no `set` and no `range`, nothing a template builds
+/// outgrows the template and the recipient's values.
+fn allowed(field: &str, source: &str) -> Result<()> {
+    let refuse = |what: String| Error::invalid(field, format!("template: {what}"));
+    let mut rest = source;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        let (close, is_tag) = match after.chars().next() {
+            Some('{') => ("}}", false),
+            Some('%') => ("%}", true),
+            Some('#') => ("#}", false),
+            _ => {
+                rest = after;
+                continue;
+            }
+        };
+        let body_start = &after[1..];
+        let end = body_start.find(close).unwrap_or(body_start.len());
+        let body = &body_start[..end];
+        if close != "#}" && body.contains('*') {
+            return Err(refuse("`*` is not allowed".into()));
+        }
+        if is_tag {
+            let name: String = body
+                .trim_start_matches(['-', '+'])
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !["if", "elif", "else", "endif", "for", "endfor"].contains(&name.as_str()) {
+                return Err(refuse(format!(
+                    "the tag {name:?} is not allowed (only if, elif, else, endif, for, endfor)"
+                )));
+            }
+        }
+        rest = &body_start[end.min(body_start.len())..];
+    }
+    Ok(())
 }
 
 /// The values a recipient's templates see.
@@ -398,17 +520,40 @@ mod tests {
     }
 
     #[test]
-    fn a_runaway_template_fails_the_recipient_not_the_process() {
+    fn templates_that_could_grow_without_bound_are_refused_or_cut_off() {
+        for (title, says) in [
+            ("{{ 'x' * 100000000 }}", "`*` is not allowed"),
+            ("{% set s = 'x' %}{{ s }}", "the tag \"set\" is not allowed"),
+            (
+                "{%- macro m() %}{% endmacro %}",
+                "the tag \"macro\" is not allowed",
+            ),
+        ] {
+            match Personalizer::new(&note(title, ""), &BTreeMap::new()).unwrap_err() {
+                Error::InvalidArgument { reason, .. } => assert!(reason.contains(says), "{reason}"),
+                other => panic!("{other}"),
+            }
+        }
+        // `range` is not there; a loop over the recipient's values is, and its output is capped.
+        let n = note("{% for i in range(10) %}x{% endfor %}", "");
+        let p = Personalizer::new(&n, &BTreeMap::new()).unwrap();
+        let attrs = gold();
+        assert!(p.render(&n, &recipient("", &attrs)).is_err());
+        let long: BTreeMap<String, String> = [("tier".to_owned(), "y".repeat(3000))].into();
         let n = note(
-            "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+            "{% for k in customer.attributes %}{{ customer.attributes.tier }}{{ customer.attributes.tier }}{% endfor %}",
             "",
         );
         let p = Personalizer::new(&n, &BTreeMap::new()).unwrap();
-        let attrs = gold();
-        let err = p.render(&n, &recipient("", &attrs)).unwrap_err();
-        assert!(
-            err.starts_with("notification.title: template failed"),
-            "{err}"
+        let err = p.render(&n, &recipient("", &long)).unwrap_err();
+        assert!(err.contains("over the limit"), "{err}");
+        // Nothing is HTML-escaped.
+        let n = note("{{ vars.path }}/page.html & {{ user.name }}", "");
+        let vars: BTreeMap<String, String> = [("path".to_owned(), "a/b&'\"".to_owned())].into();
+        let p = Personalizer::new(&n, &vars).unwrap();
+        assert_eq!(
+            p.render(&n, &recipient("", &attrs)).unwrap().title,
+            "a/b&'\"/page.html & ann"
         );
     }
 

@@ -142,15 +142,18 @@ pub fn parse(field: &str, expression: &str) -> Result<Expr> {
             format!("at most {MAX_EXPRESSION_BYTES} bytes"),
         ));
     }
-    // The grammar recurses per nesting level: deep input is refused before it is parsed.
-    let mut depth = 0usize;
+    // The grammar recurses per nesting level: deep input is refused before it is parsed. The
+    // depth is the open parentheses plus the run of `!` before a term.
+    let (mut open, mut nots) = (0usize, 0usize);
     for (pos, c) in expression.char_indices() {
         match c {
-            '(' | '!' => depth += 1,
-            ')' | '&' | '|' => depth = 0,
-            _ => {}
+            '(' => open += 1,
+            ')' => open = open.saturating_sub(1),
+            '!' if !expression[pos..].starts_with("!=") => nots += 1,
+            c if c.is_whitespace() => {}
+            _ => nots = 0,
         }
-        if depth > MAX_DEPTH {
+        if open + nots > MAX_DEPTH {
             return Err(at(pos, format!("nested more than {MAX_DEPTH} deep")));
         }
     }
@@ -347,7 +350,7 @@ fn condition(pair: Pair<'_, Rule>, at: &At<'_>) -> Result<Expr> {
         }
         customer => {
             let equal = only_equality(equal)?;
-            let key = customer.trim_start_matches("customer.");
+            let key = customer.strip_prefix("customer.").unwrap_or(customer);
             if key.len() > crate::customers::MAX_ATTRIBUTE_KEY_LEN {
                 return Err(at(
                     field.as_span().start(),
@@ -507,6 +510,11 @@ mod tests {
             err("last_active within 7y")
         );
         assert!(err(&"(".repeat(40)).contains("nested more than"));
+        // Parentheses left open across operators count too.
+        let deep = "((((((((((((((((a&&".repeat(4);
+        assert!(err(&deep).contains("nested more than"), "{}", err(&deep));
+        assert!(err(&"!".repeat(20)).contains("nested more than"));
+        assert!(parse("e", "!(!a) && ((b || !c)) && platform != web").is_ok());
         assert_eq!(
             parse("expression", "  ").unwrap_err().to_string(),
             "expression: required"

@@ -344,7 +344,7 @@ impl Store {
     }
 
     /// Where a send to the customer goes: its active devices (registered with its id, or of a
-    /// linked user), unless it opted out of push.
+    /// linked user and registered with no other customer's), unless it opted out of push.
     pub async fn customer_devices(
         &self,
         tenant: &TenantId,
@@ -357,8 +357,8 @@ impl Store {
         }
         let rows = sqlx::query(&format!(
             "SELECT {DEVICE_COLUMNS} FROM devices WHERE tenant_id = $1 AND state = 'active' \
-                 AND (customer_id = $2 OR user_id IN (SELECT user_id FROM customer_users \
-                     WHERE tenant_id = $1 AND customer_id = $2)) \
+                 AND (customer_id = $2 OR (customer_id IS NULL AND user_id IN \
+                     (SELECT user_id FROM customer_users WHERE tenant_id = $1 AND customer_id = $2))) \
              ORDER BY id"
         ))
         .bind(tenant.as_str())

@@ -54,6 +54,9 @@ pub struct FanoutJob {
     pub position: Position,
     /// Deliveries recorded up to the checkpoint.
     pub routed: i64,
+    /// What the audience was when the fan-out started (a segment's expression); empty until
+    /// [`Store::pin_fanout`].
+    pub pinned: String,
 }
 
 /// How a fan-out ended.
@@ -148,7 +151,7 @@ impl Store {
                 continue;
             }
             let row = sqlx::query(
-                "SELECT f.source, f.cursor_key, f.cursor_device, f.routed, m.body \
+                "SELECT f.source, f.cursor_key, f.cursor_device, f.routed, f.pinned, m.body \
                  FROM fanouts f JOIN messages m ON m.tenant_id = f.tenant_id AND m.id = f.message_id \
                  WHERE f.tenant_id = $1 AND f.message_id = $2",
             )
@@ -162,6 +165,7 @@ impl Store {
                 body: row.try_get("body")?,
                 position: position(&row)?,
                 routed: row.try_get("routed")?,
+                pinned: row.try_get("pinned")?,
             });
         }
         Ok(jobs)
@@ -300,6 +304,21 @@ impl Store {
         let created = insert_deliveries(self.backend, &mut tx, &rows).await?;
         tx.commit().await?;
         Ok(Some(created))
+    }
+
+    /// Records what a fan-out's audience is (a segment's expression) for every later holder;
+    /// `false` when `holder` no longer holds it.
+    pub async fn pin_fanout(&self, job: &FanoutJob, holder: &str, pinned: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE fanouts SET pinned = $1 WHERE tenant_id = $2 AND message_id = $3 AND holder = $4",
+        )
+        .bind(pinned)
+        .bind(job.tenant_id.as_str())
+        .bind(job.message_id.as_str())
+        .bind(holder)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// How far a fan-out is: the deliveries routed up to its checkpoint; `None` once it ended

@@ -931,6 +931,17 @@ async fn a_fanout_is_held_by_one_router_and_followed_from_its_checkpoint() {
         assert_eq!(taken.len(), 1, "started twice, one fan-out");
         let job = taken.remove(0);
         assert_eq!(job.position, Position::default());
+        assert!(job.pinned.is_empty());
+        assert!(
+            store
+                .pin_fanout(&job, "a", "news && !sports")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store.pin_fanout(&job, "b", "other").await.unwrap(),
+            "b does not hold it"
+        );
         assert!(
             store
                 .claim_fanouts("b", now, now + 10_000, 8)
@@ -988,6 +999,10 @@ async fn a_fanout_is_held_by_one_router_and_followed_from_its_checkpoint() {
             .pop()
             .expect("released, so b takes it at once");
         assert_eq!((job.position.clone(), job.routed), (after, 2));
+        assert_eq!(
+            job.pinned, "news && !sports",
+            "the audience it started with"
+        );
         assert!(
             !store
                 .finish_fanout(&job, "a", FanoutEnd::Routed)

@@ -118,6 +118,13 @@ impl Customers for Api {
             .ok_or_else(|| Error::invalid("customer", "required"))?;
         customers::id("customer.customer_id", &new.customer_id)?;
         customers::profile("customer.", &new)?;
+        if new.user_ids.len() > customers::MAX_USER_IDS {
+            return Err(Error::invalid(
+                "customer.user_ids",
+                format!("at most {} at creation", customers::MAX_USER_IDS),
+            )
+            .into());
+        }
         for (at, user) in new.user_ids.iter().enumerate() {
             validate::user_id(&format!("customer.user_ids[{at}]"), user)?;
         }

@@ -18,6 +18,8 @@ use crate::devices::profile;
 const CHUNK: usize = 1000;
 /// Row errors returned in full; the rest are only counted.
 const MAX_REPORTED: usize = 1000;
+/// The most topics one row joins.
+const MAX_TOPICS_PER_ROW: usize = 100;
 
 /// An import in progress.
 struct Import<'a> {
@@ -94,6 +96,12 @@ impl Api {
             Ok(profile) => profile,
             Err(err) => return Ok(Err(err.within("device"))),
         };
+        if row.topics.len() > MAX_TOPICS_PER_ROW {
+            return Ok(Err(Error::invalid(
+                "topics",
+                format!("at most {MAX_TOPICS_PER_ROW} topics per row"),
+            )));
+        }
         for (at, topic) in row.topics.iter().enumerate() {
             let field = format!("topics[{at}]");
             if let Err(err) = topics::name(&field, topic) {

@@ -43,11 +43,15 @@ const WINDOW: usize = 4;
 /// Takes fan-outs (new ones when woken, abandoned ones as their leases run out) and works up to
 /// `config.fanouts` of them at once, until `stop`; then each stops at a checkpoint.
 pub(crate) async fn run(router: Router, config: Config, stop: CancellationToken) {
-    let holder = format!("router-{}-{}", std::process::id(), MessageId::generate());
+    let process = format!("router-{}-{}", std::process::id(), MessageId::generate());
     let slots = Arc::new(Semaphore::new(config.fanouts));
     let mut running = JoinSet::new();
-    loop {
+    for claim in 0u64.. {
         let free = slots.available_permits();
+        // A holder name per claim: if this router's own lease on a fan-out ran out and it takes
+        // the fan-out again, the earlier task no longer holds it (and stops) rather than both
+        // going on.
+        let holder = format!("{process}-{claim}");
         if free > 0 {
             let now = now_ms();
             let lease_until = now + lease_ms();
@@ -173,6 +177,7 @@ impl FanOut {
         let mut checkpoint: Checkpoint = (self.job.position.clone(), self.job.routed);
         let mut faults = 0;
         loop {
+            let before = checkpoint.clone();
             let walk = self
                 .walk(
                     &accepted,
@@ -219,13 +224,20 @@ impl FanOut {
                     return;
                 }
                 Err(err) => {
+                    // Faults count in a row: a fan-out that moved on since starts again at one.
+                    if checkpoint != before {
+                        faults = 0;
+                    }
                     if !err.is_outage() {
                         faults += 1;
                     }
                     if faults >= MAX_TRIES {
                         tracing::error!(%err, tenant_id = %tenant, message_id = %message, routed, "fan-out given up");
-                        self.end(nothing(format!("could not be routed: {err}")))
-                            .await;
+                        // Failed, whatever was routed before: the rest of the audience was not.
+                        self.end(FanoutEnd::Failed(format!(
+                            "routing stopped after {routed} deliveries: {err}"
+                        )))
+                        .await;
                         return;
                     }
                     tracing::warn!(%err, tenant_id = %tenant, message_id = %message, "fan-out page failed; going on from the checkpoint");
@@ -252,24 +264,36 @@ impl FanOut {
             Ok(Audience::Segment(segment)) => segment,
             _ => return Some(Err("its destination is not a topic or a segment".into())),
         };
+        let parse = |expression: &str| {
+            segments::parse("expression", expression)
+                .map(|expr| Target::Segment {
+                    name: segment.clone(),
+                    expr,
+                })
+                .map_err(|err| format!("segment {segment:?} does not parse: {err}"))
+        };
+        // A resumed fan-out reads the audience it started with.
+        if !self.job.pinned.is_empty() {
+            return Some(parse(&self.job.pinned));
+        }
         loop {
-            match self
+            let read = match self
                 .router
                 .store
                 .get_segment(&self.job.tenant_id, &segment)
                 .await
             {
                 Ok(None) => return Some(Err(format!("segment {segment:?} was deleted"))),
-                Ok(Some(record)) => {
-                    return Some(
-                        segments::parse("expression", &record.expression)
-                            .map(|expr| Target::Segment {
-                                name: segment.clone(),
-                                expr,
-                            })
-                            .map_err(|err| format!("segment {segment:?} does not parse: {err}")),
-                    );
-                }
+                Ok(Some(record)) => self
+                    .router
+                    .store
+                    .pin_fanout(&self.job, &self.holder, &record.expression)
+                    .await
+                    .map(|_| record.expression),
+                Err(err) => Err(err),
+            };
+            match read {
+                Ok(expression) => return Some(parse(&expression)),
                 Err(err) => {
                     tracing::warn!(%err, "could not read the segment; retrying");
                     tokio::select! {
@@ -389,7 +413,7 @@ impl FanOut {
 
     /// Ends the fan-out: the message is routed (or failed), the checkpoint goes.
     async fn end(&self, end: FanoutEnd) {
-        loop {
+        for _ in 0..MAX_TRIES {
             match self
                 .router
                 .store
