@@ -125,6 +125,55 @@ impl Stack {
         self.services = Some(services);
     }
 
+    /// Each token the mock FCM received a push for, sorted.
+    pub fn fcm_tokens(&self) -> Vec<String> {
+        let mut tokens: Vec<String> = self
+            .mocks
+            .fcm
+            .received()
+            .iter()
+            .map(|p| p.token.clone())
+            .collect();
+        tokens.sort();
+        tokens
+    }
+
+    /// Sets `settings` (the mask `path` names) for `tenant` and answers how a send of `hello` to
+    /// `destination` is refused.
+    pub async fn refused_after(
+        &self,
+        tenant: &mut Tenant,
+        settings: TenantSettings,
+        path: &str,
+        destination: destination::Kind,
+    ) -> tonic::Status {
+        self.set_tenant_settings(&tenant.tenant_id, settings, path)
+            .await;
+        tenant
+            .try_send(destination, hello())
+            .await
+            .expect_err("refused")
+    }
+
+    /// Sets the tenant's settings the mask `path` names, with the admin key.
+    pub async fn set_tenant_settings(&self, tenant_id: &str, settings: TenantSettings, path: &str) {
+        self.admin()
+            .await
+            .admin
+            .update_tenant(UpdateTenantRequest {
+                tenant: Some(herald_proto::v1::Tenant {
+                    tenant_id: tenant_id.to_owned(),
+                    settings: Some(settings),
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec![path.to_owned()],
+                }),
+            })
+            .await
+            .expect("update the tenant's settings");
+    }
+
     /// Stops every service gracefully and reports whether each stopped cleanly.
     pub async fn stop(mut self) {
         self.stop_services().await;
@@ -383,6 +432,57 @@ impl Tenant {
         (device, subscription)
     }
 
+    /// Registers an Android (FCM) device with a locale and an app version.
+    pub async fn register_with(
+        &mut self,
+        user: &str,
+        token: &str,
+        locale: &str,
+        app_version: &str,
+    ) -> Device {
+        self.devices
+            .register_device(RegisterDeviceRequest {
+                user_id: user.into(),
+                platform: Platform::Android as i32,
+                push_token: token.into(),
+                locale: locale.into(),
+                app_version: app_version.into(),
+                ..Default::default()
+            })
+            .await
+            .expect("register device")
+            .into_inner()
+            .device
+            .expect("device")
+    }
+
+    /// Sends `hello` to `destination`, waits until it settles, and answers the message.
+    pub async fn settled(&mut self, destination: destination::Kind) -> Message {
+        let sent = self.send(destination, hello()).await;
+        self.wait_settled(&sent.message_id)
+            .await
+            .message
+            .expect("the message")
+    }
+
+    /// A send's answer, refused or not.
+    pub async fn try_send(
+        &mut self,
+        destination: destination::Kind,
+        notification: Notification,
+    ) -> Result<SendResponse, tonic::Status> {
+        self.notifications
+            .send(SendRequest {
+                destination: Some(Destination {
+                    kind: Some(destination),
+                }),
+                notification: Some(notification),
+                ..Default::default()
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
     pub async fn register_on(&mut self, platform: Platform, user: &str, token: &str) -> Device {
         self.devices
             .register_device(RegisterDeviceRequest {
@@ -403,17 +503,9 @@ impl Tenant {
         destination: destination::Kind,
         notification: Notification,
     ) -> SendResponse {
-        self.notifications
-            .send(SendRequest {
-                destination: Some(Destination {
-                    kind: Some(destination),
-                }),
-                notification: Some(notification),
-                ..Default::default()
-            })
+        self.try_send(destination, notification)
             .await
             .expect("send")
-            .into_inner()
     }
 
     /// TestConnection for `provider` with the tenant's stored credential.

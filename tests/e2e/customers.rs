@@ -106,14 +106,7 @@ async fn a_customer_reaches_every_linked_users_devices_and_its_preferences_hold(
             .into_inner();
         let settled = acme.wait_settled(&sent.message_id).await;
         assert_eq!(settled.deliveries.len(), 2, "{settled:?}");
-        let mut tokens: Vec<String> = stack
-            .mocks
-            .fcm
-            .received()
-            .iter()
-            .map(|p| p.token.clone())
-            .collect();
-        tokens.sort();
+        let tokens = stack.fcm_tokens();
         assert_eq!(tokens, ["tok-ann-phone", "tok-ann-tablet"]);
 
         // An unknown customer is named.

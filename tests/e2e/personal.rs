@@ -9,16 +9,7 @@ use herald_proto::v1::*;
 use tonic::Code;
 
 async fn device(t: &mut Tenant, user: &str, token: &str, locale: &str) {
-    t.devices
-        .register_device(RegisterDeviceRequest {
-            user_id: user.into(),
-            platform: Platform::Android as i32,
-            push_token: token.into(),
-            locale: locale.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    t.register_with(user, token, locale, "").await;
     t.topics
         .subscribe(SubscribeRequest {
             topic: "all".into(),

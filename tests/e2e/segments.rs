@@ -7,20 +7,8 @@ use herald_proto::v1::*;
 use tonic::Code;
 
 async fn device(t: &mut Tenant, user: &str, token: &str, locale: &str, version: &str) -> String {
-    t.devices
-        .register_device(RegisterDeviceRequest {
-            user_id: user.into(),
-            platform: Platform::Android as i32,
-            push_token: token.into(),
-            locale: locale.into(),
-            app_version: version.into(),
-            ..Default::default()
-        })
+    t.register_with(user, token, locale, version)
         .await
-        .unwrap()
-        .into_inner()
-        .device
-        .unwrap()
         .device_id
 }
 
@@ -181,10 +169,9 @@ async fn a_segment_reaches_the_devices_its_expression_holds_for() {
         segment(&mut acme, "nobody", "news && weather && !sports")
             .await
             .unwrap();
-        let sent = acme
-            .send(destination::Kind::Segment("nobody".into()), hello())
+        let failed = acme
+            .settled(destination::Kind::Segment("nobody".into()))
             .await;
-        let failed = acme.wait_settled(&sent.message_id).await.message.unwrap();
         assert_eq!(
             (failed.state(), failed.reason.as_str()),
             (
@@ -194,35 +181,18 @@ async fn a_segment_reaches_the_devices_its_expression_holds_for() {
         );
 
         // With segment messaging disabled for the tenant: a policy failure.
-        let mut admin = stack.admin().await;
-        admin
-            .admin
-            .update_tenant(UpdateTenantRequest {
-                tenant: Some(herald_proto::v1::Tenant {
-                    tenant_id: acme.tenant_id.clone(),
-                    settings: Some(TenantSettings {
-                        segment_messaging_disabled: true,
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                }),
-                update_mask: Some(prost_types::FieldMask {
-                    paths: vec!["settings.segment_messaging_disabled".into()],
-                }),
-            })
-            .await
-            .unwrap();
-        let refused = acme
-            .notifications
-            .send(SendRequest {
-                destination: Some(Destination {
-                    kind: Some(destination::Kind::Segment("fans".into())),
-                }),
-                notification: Some(hello()),
-                ..Default::default()
-            })
-            .await
-            .unwrap_err();
+        let disabled = TenantSettings {
+            segment_messaging_disabled: true,
+            ..Default::default()
+        };
+        let refused = stack
+            .refused_after(
+                &mut acme,
+                disabled,
+                "settings.segment_messaging_disabled",
+                destination::Kind::Segment("fans".into()),
+            )
+            .await;
         assert_eq!(refused.code(), Code::FailedPrecondition);
         acme.topics
             .delete_segment(DeleteSegmentRequest {

@@ -238,19 +238,6 @@ async fn topics_are_created_listed_subscribed_and_deleted_per_tenant() {
     }
 }
 
-/// Each token the mock FCM received, sorted.
-fn fcm_tokens(stack: &herald_e2e::Stack) -> Vec<String> {
-    let mut tokens: Vec<String> = stack
-        .mocks
-        .fcm
-        .received()
-        .iter()
-        .map(|p| p.token.clone())
-        .collect();
-    tokens.sort();
-    tokens
-}
-
 #[tokio::test]
 async fn a_send_to_a_topic_reaches_every_active_subscriber_once_page_by_page() {
     for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
@@ -306,7 +293,7 @@ async fn a_send_to_a_topic_reaches_every_active_subscriber_once_page_by_page() {
         let mut expected: Vec<String> = (0..5).map(|n| format!("tok-solo{n}")).collect();
         expected.extend(["tok-bob1", "tok-bob2", "tok-carl"].map(String::from));
         expected.sort();
-        assert_eq!(fcm_tokens(&stack), expected);
+        assert_eq!(stack.fcm_tokens(), expected);
         assert_eq!(
             stack.raw_text("SELECT COUNT(*) FROM fanouts").await,
             vec!["0"],
@@ -314,10 +301,9 @@ async fn a_send_to_a_topic_reaches_every_active_subscriber_once_page_by_page() {
         );
 
         // A topic without active subscribers fails, saying so.
-        let empty = acme
-            .send(destination::Kind::Topic("sports".into()), hello())
+        let failed = acme
+            .settled(destination::Kind::Topic("sports".into()))
             .await;
-        let failed = acme.wait_settled(&empty.message_id).await.message.unwrap();
         assert_eq!(
             (failed.state(), failed.reason.as_str()),
             (
@@ -327,35 +313,18 @@ async fn a_send_to_a_topic_reaches_every_active_subscriber_once_page_by_page() {
         );
 
         // With topic messaging disabled for the tenant, a send to a topic is a policy failure.
-        let mut admin = stack.admin().await;
-        admin
-            .admin
-            .update_tenant(UpdateTenantRequest {
-                tenant: Some(herald_proto::v1::Tenant {
-                    tenant_id: acme.tenant_id.clone(),
-                    settings: Some(TenantSettings {
-                        topic_messaging_disabled: true,
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                }),
-                update_mask: Some(prost_types::FieldMask {
-                    paths: vec!["settings.topic_messaging_disabled".into()],
-                }),
-            })
-            .await
-            .unwrap();
-        let refused = acme
-            .notifications
-            .send(SendRequest {
-                destination: Some(Destination {
-                    kind: Some(destination::Kind::Topic("news".into())),
-                }),
-                notification: Some(hello()),
-                ..Default::default()
-            })
-            .await
-            .unwrap_err();
+        let disabled = TenantSettings {
+            topic_messaging_disabled: true,
+            ..Default::default()
+        };
+        let refused = stack
+            .refused_after(
+                &mut acme,
+                disabled,
+                "settings.topic_messaging_disabled",
+                destination::Kind::Topic("news".into()),
+            )
+            .await;
         assert_eq!(refused.code(), Code::FailedPrecondition);
         assert!(
             refused.message().contains("topic messaging is disabled"),

@@ -219,13 +219,26 @@ impl Store {
         Ok(found)
     }
 
+    /// The rows of `sql`, which reads the tenant's (`$1`) rows for the keys bound as `$2`.
+    async fn by_keys(
+        &self,
+        sql: &str,
+        tenant: &TenantId,
+        keys: &impl serde::Serialize,
+    ) -> Result<Vec<AnyRow>> {
+        Ok(sqlx::query(sql)
+            .bind(tenant.as_str())
+            .bind(json(keys))
+            .fetch_all(&self.reader)
+            .await?)
+    }
+
     /// Reads the linked users and opted-out topics of `customers`, in one query each.
     async fn fill_links(&self, tenant: &TenantId, customers: &mut [CustomerRecord]) -> Result<()> {
         if customers.is_empty() {
             return Ok(());
         }
-        let ids: Vec<(&str,)> = customers.iter().map(|c| (c.id.as_str(),)).collect();
-        let ids = json(&ids);
+        let ids: Vec<(String,)> = customers.iter().map(|c| (c.id.clone(),)).collect();
         let at: HashMap<String, usize> = customers
             .iter()
             .enumerate()
@@ -254,11 +267,7 @@ impl Store {
                 false,
             ),
         ] {
-            let rows = sqlx::query(&sql)
-                .bind(tenant.as_str())
-                .bind(&ids)
-                .fetch_all(&self.reader)
-                .await?;
+            let rows = self.by_keys(&sql, tenant, &ids).await?;
             for row in rows {
                 let owner: String = row.try_get("owner")?;
                 let item: String = row.try_get("item")?;
@@ -296,33 +305,37 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Links `user` to the customer (moving it from any other); `false` for an unknown customer.
-    pub async fn link_user(&self, tenant: &TenantId, customer: &str, user: &str) -> Result<bool> {
+    /// Links `user` to the customer (moving it from any other), or unlinks it; `false` for an
+    /// unknown customer.
+    pub async fn set_link(
+        &self,
+        tenant: &TenantId,
+        customer: &str,
+        user: &str,
+        linked: bool,
+    ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         if !exists(&mut tx, tenant, customer).await? {
             return Ok(false);
         }
-        link(&mut tx, tenant, customer, user).await?;
-        touch(&mut tx, tenant, customer).await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    /// Unlinks `user` from the customer; `false` for an unknown customer.
-    pub async fn unlink_user(&self, tenant: &TenantId, customer: &str, user: &str) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        if !exists(&mut tx, tenant, customer).await? {
-            return Ok(false);
+        if linked {
+            link(&mut tx, tenant, customer, user).await?;
+        } else {
+            sqlx::query(
+                "DELETE FROM customer_users WHERE tenant_id = $1 AND customer_id = $2 AND user_id = $3",
+            )
+            .bind(tenant.as_str())
+            .bind(customer)
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
         }
-        sqlx::query(
-            "DELETE FROM customer_users WHERE tenant_id = $1 AND customer_id = $2 AND user_id = $3",
-        )
-        .bind(tenant.as_str())
-        .bind(customer)
-        .bind(user)
-        .execute(&mut *tx)
-        .await?;
-        touch(&mut tx, tenant, customer).await?;
+        sqlx::query("UPDATE customers SET updated_at = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(now_ms())
+            .bind(tenant.as_str())
+            .bind(customer)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -397,12 +410,7 @@ impl Store {
                 b.json_rows(2),
                 text(0)
             );
-            for row in sqlx::query(&sql)
-                .bind(tenant.as_str())
-                .bind(json(&users))
-                .fetch_all(&self.reader)
-                .await?
-            {
+            for row in self.by_keys(&sql, tenant, &users).await? {
                 customer_of_user.insert(row.try_get("user_id")?, row.try_get("customer_id")?);
             }
         }
@@ -430,12 +438,7 @@ impl Store {
                 b.json_rows(2),
                 text(0)
             );
-            for row in sqlx::query(&sql)
-                .bind(tenant.as_str())
-                .bind(json(&ids))
-                .fetch_all(&self.reader)
-                .await?
-            {
+            for row in self.by_keys(&sql, tenant, &ids).await? {
                 let record = CustomerRecord::from_row(&row)?;
                 records.insert(record.id.clone(), record);
             }
@@ -478,15 +481,5 @@ async fn link(
     .bind(now_ms())
     .execute(&mut **tx)
     .await?;
-    Ok(())
-}
-
-async fn touch(tx: &mut Transaction<'_, Any>, tenant: &TenantId, customer: &str) -> Result<()> {
-    sqlx::query("UPDATE customers SET updated_at = $1 WHERE tenant_id = $2 AND id = $3")
-        .bind(now_ms())
-        .bind(tenant.as_str())
-        .bind(customer)
-        .execute(&mut **tx)
-        .await?;
     Ok(())
 }

@@ -95,6 +95,16 @@ fn browser(row: &AnyRow) -> Result<Option<Browser>> {
     decode(row, "browser").map(Some)
 }
 
+/// How a registration of a known token changes its device: it takes the new registration's
+/// user and details and is active again.
+const RE_REGISTER: &str = "ON CONFLICT (tenant_id, platform, push_token) DO UPDATE SET \
+     user_id = excluded.user_id, customer_id = excluded.customer_id, \
+     browser = excluded.browser, web_p256dh = excluded.web_p256dh, \
+     web_auth = excluded.web_auth, sandbox = excluded.sandbox, \
+     app_version = excluded.app_version, locale = excluded.locale, \
+     app_version_key = excluded.app_version_key, \
+     state = 'active', state_reason = '', updated_at = excluded.updated_at";
+
 /// A device to import and the topics it joins (one deleted meanwhile is left out).
 #[derive(Clone, Debug)]
 pub struct ImportDevice {
@@ -166,13 +176,7 @@ impl Store {
                  state, created_at, updated_at) \
              SELECT {}, $2, NULLIF({}, ''), NULLIF({}, ''), {}, {}, {}, {}, {}, {}, {}, {}, {}, \
                  'active', $1, $1 FROM {} WHERE true \
-             ON CONFLICT (tenant_id, platform, push_token) DO UPDATE SET \
-                 user_id = excluded.user_id, customer_id = excluded.customer_id, \
-                 browser = excluded.browser, web_p256dh = excluded.web_p256dh, \
-                 web_auth = excluded.web_auth, sandbox = excluded.sandbox, \
-                 app_version = excluded.app_version, locale = excluded.locale, \
-                 app_version_key = excluded.app_version_key, \
-                 state = 'active', state_reason = '', updated_at = excluded.updated_at \
+             {RE_REGISTER} \
              RETURNING id, platform, push_token",
             text(0),
             text(1),
@@ -254,13 +258,7 @@ impl Store {
                  browser, web_p256dh, web_auth, sandbox, app_version, locale, app_version_key, \
                  state, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, 'active', $13, $13) \
-             ON CONFLICT (tenant_id, platform, push_token) DO UPDATE SET \
-                 user_id = excluded.user_id, customer_id = excluded.customer_id, \
-                 browser = excluded.browser, web_p256dh = excluded.web_p256dh, \
-                 web_auth = excluded.web_auth, sandbox = excluded.sandbox, \
-                 app_version = excluded.app_version, locale = excluded.locale, \
-                 app_version_key = excluded.app_version_key, \
-                 state = 'active', state_reason = '', updated_at = excluded.updated_at \
+             {RE_REGISTER} \
              RETURNING {COLUMNS}"
         ))
         .bind(new_id.as_str())

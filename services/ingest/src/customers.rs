@@ -82,14 +82,23 @@ fn apply(record: &mut CustomerRecord, change: &Customer, path: &str) -> Result<(
     Ok(())
 }
 
-/// A link request's customer and user.
-fn link_args<'a>(customer_id: &'a str, user_id: &'a str) -> Result<(&'a str, &'a str), Error> {
-    customers::id("customer_id", customer_id)?;
-    validate::user_id("user_id", user_id)?;
-    Ok((customer_id, user_id))
-}
-
 impl Api {
+    /// Links (or unlinks) a user to a customer and answers the customer.
+    async fn change_link(
+        &self,
+        tenant: &herald_core::ids::TenantId,
+        id: &str,
+        user: &str,
+        link: bool,
+    ) -> Result<Customer, Error> {
+        customers::id("customer_id", id)?;
+        validate::user_id("user_id", user)?;
+        if !self.store.set_link(tenant, id, user, link).await? {
+            return Err(Error::NotFound(format!("customer {id:?}")));
+        }
+        self.customer_now(tenant, id).await
+    }
+
     /// The customer, answered after a change.
     async fn customer_now(
         &self,
@@ -261,16 +270,10 @@ impl Customers for Api {
     ) -> Result<Response<Customer>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
         let req = request.get_ref();
-        let (id, user) = link_args(&req.customer_id, &req.user_id)?;
-        if !self
-            .store
-            .link_user(&tenant, id, user)
-            .await
-            .map_err(Error::from)?
-        {
-            return Err(Error::NotFound(format!("customer {id:?}")).into());
-        }
-        Ok(Response::new(self.customer_now(&tenant, id).await?))
+        let linked = self
+            .change_link(&tenant, &req.customer_id, &req.user_id, true)
+            .await?;
+        Ok(Response::new(linked))
     }
 
     #[tracing::instrument(skip_all)]
@@ -280,15 +283,9 @@ impl Customers for Api {
     ) -> Result<Response<Customer>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
         let req = request.get_ref();
-        let (id, user) = link_args(&req.customer_id, &req.user_id)?;
-        if !self
-            .store
-            .unlink_user(&tenant, id, user)
-            .await
-            .map_err(Error::from)?
-        {
-            return Err(Error::NotFound(format!("customer {id:?}")).into());
-        }
-        Ok(Response::new(self.customer_now(&tenant, id).await?))
+        let unlinked = self
+            .change_link(&tenant, &req.customer_id, &req.user_id, false)
+            .await?;
+        Ok(Response::new(unlinked))
     }
 }
