@@ -254,10 +254,10 @@ impl Personalizer {
                 .env
                 .get_template(text)
                 .map_err(|err| format!("{field}: {err}"))?;
-            let mut out = Capped(Vec::new());
+            let mut out = Capped::default();
             match template.render_captured_to(&ctx, &mut out) {
                 Ok(_) => {}
-                Err(_) if out.0.len() > crate::validate::MAX_TEXT_BYTES => {
+                Err(_) if out.over => {
                     return Err(format!(
                         "{field}: the rendered text is over the limit of {} bytes",
                         crate::validate::MAX_TEXT_BYTES
@@ -265,7 +265,7 @@ impl Personalizer {
                 }
                 Err(err) => return Err(format!("{field}: template failed: {err}")),
             }
-            *text = String::from_utf8_lossy(&out.0).into_owned();
+            *text = String::from_utf8_lossy(&out.text).into_owned();
             Ok(())
         };
         for (field, text) in texts_mut(&mut out) {
@@ -279,15 +279,19 @@ impl Personalizer {
 }
 
 /// A render's output, refused past the text limit (so a template cannot grow without bound).
-struct Capped(Vec<u8>);
+#[derive(Default)]
+struct Capped {
+    text: Vec<u8>,
+    over: bool,
+}
 
 impl std::io::Write for Capped {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.0.len() + buf.len() > crate::validate::MAX_TEXT_BYTES {
-            self.0.resize(crate::validate::MAX_TEXT_BYTES + 1, 0);
+        if self.text.len() + buf.len() > crate::validate::MAX_TEXT_BYTES {
+            self.over = true;
             return Err(std::io::Error::other("over the text limit"));
         }
-        self.0.extend_from_slice(buf);
+        self.text.extend_from_slice(buf);
         Ok(buf.len())
     }
 

@@ -251,8 +251,8 @@ impl Store {
     }
 
     /// Records a page of a fan-out `holder` holds, in one transaction: its queued deliveries
-    /// (existing ones are kept as they are), the lease renewed until `lease_until`, and, when
-    /// given, a new checkpoint with the deliveries routed up to it. Answers the delivery ids it
+    /// (existing ones are kept as they are), the lease renewed until `lease_until`, and the
+    /// checkpoint (it may be the one already stored) with the deliveries routed up to it. Answers the delivery ids it
     /// created, or `None` when `holder` no longer holds the fan-out (nothing is written).
     pub async fn record_fanout_page(
         &self,
@@ -260,32 +260,12 @@ impl Store {
         holder: &str,
         lease_until: i64,
         deliveries: &[NewDelivery],
-        checkpoint: Option<(&Position, i64)>,
+        checkpoint: (&Position, i64),
     ) -> Result<Option<HashSet<DeliveryId>>> {
         let mut tx = self.pool.begin().await?;
-        let held = match checkpoint {
-            Some((position, routed)) => sqlx::query(
-                "UPDATE fanouts SET lease_until = $1, source = $2, cursor_key = $3, \
-                     cursor_device = $4, routed = $5 \
-                 WHERE tenant_id = $6 AND message_id = $7 AND holder = $8",
-            )
-            .bind(lease_until)
-            .bind(i64::from(position.source))
-            .bind(&position.cursor.key)
-            .bind(&position.cursor.device)
-            .bind(routed),
-            None => sqlx::query(
-                "UPDATE fanouts SET lease_until = $1 \
-                 WHERE tenant_id = $2 AND message_id = $3 AND holder = $4",
-            )
-            .bind(lease_until),
-        }
-        .bind(job.tenant_id.as_str())
-        .bind(job.message_id.as_str())
-        .bind(holder)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let (position, routed) = checkpoint;
+        let held =
+            set_checkpoint(&mut tx, job, holder, holder, lease_until, position, routed).await?;
         if held == 0 {
             return Ok(None);
         }
@@ -345,20 +325,8 @@ impl Store {
         position: &Position,
         routed: i64,
     ) -> Result<()> {
-        sqlx::query(
-            "UPDATE fanouts SET lease_until = 0, holder = '', source = $1, cursor_key = $2, \
-                 cursor_device = $3, routed = $4 \
-             WHERE tenant_id = $5 AND message_id = $6 AND holder = $7",
-        )
-        .bind(i64::from(position.source))
-        .bind(&position.cursor.key)
-        .bind(&position.cursor.device)
-        .bind(routed)
-        .bind(job.tenant_id.as_str())
-        .bind(job.message_id.as_str())
-        .bind(holder)
-        .execute(&self.pool)
-        .await?;
+        let mut conn = self.pool.acquire().await?;
+        set_checkpoint(&mut conn, job, holder, "", 0, position, routed).await?;
         Ok(())
     }
 
@@ -397,6 +365,37 @@ impl Store {
         tx.commit().await?;
         Ok(true)
     }
+}
+
+/// Writes a fan-out's checkpoint and lease where `holder` holds it, handing it to `next_holder`
+/// (itself to renew; empty, with lease 0, to let go); answers the rows changed (0: `holder` no
+/// longer holds it).
+async fn set_checkpoint(
+    conn: &mut sqlx::AnyConnection,
+    job: &FanoutJob,
+    holder: &str,
+    next_holder: &str,
+    lease_until: i64,
+    position: &Position,
+    routed: i64,
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE fanouts SET holder = $1, lease_until = $2, source = $3, cursor_key = $4, \
+             cursor_device = $5, routed = $6 \
+         WHERE tenant_id = $7 AND message_id = $8 AND holder = $9",
+    )
+    .bind(next_holder)
+    .bind(lease_until)
+    .bind(i64::from(position.source))
+    .bind(&position.cursor.key)
+    .bind(&position.cursor.device)
+    .bind(routed)
+    .bind(job.tenant_id.as_str())
+    .bind(job.message_id.as_str())
+    .bind(holder)
+    .execute(conn)
+    .await?
+    .rows_affected())
 }
 
 /// Text arguments followed by a limit.

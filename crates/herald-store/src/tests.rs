@@ -977,14 +977,26 @@ async fn a_fanout_is_held_by_one_router_and_followed_from_its_checkpoint() {
             })
             .collect();
         let created = store
-            .record_fanout_page(&job, "a", now + 10_000, &deliveries, None)
+            .record_fanout_page(
+                &job,
+                "a",
+                now + 10_000,
+                &deliveries,
+                (&Position::default(), 0),
+            )
             .await
             .unwrap()
             .expect("a holds it");
         assert_eq!(created.len(), 2);
         assert_eq!(
             store
-                .record_fanout_page(&job, "b", now + 10_000, &deliveries, None)
+                .record_fanout_page(
+                    &job,
+                    "b",
+                    now + 10_000,
+                    &deliveries,
+                    (&Position::default(), 0)
+                )
                 .await
                 .unwrap(),
             None,

@@ -64,15 +64,6 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[index].as_secs_f64() * 1000.0
 }
 
-/// CPU seconds and peak RSS of each process involved.
-fn usage(herald: &rig::Herald, nats: &herald_testkit::nats::NatsServer) -> Vec<(String, f64, f64)> {
-    herald
-        .processes(nats)
-        .into_iter()
-        .filter_map(|(name, pid)| rig::usage(pid).map(|(cpu, rss)| (name, cpu, rss)))
-        .collect()
-}
-
 pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
     let mix = rig::parse_mix(&args.mix)?;
     anyhow::ensure!(
@@ -107,7 +98,7 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
     let setup_secs = started_setup.elapsed().as_secs_f64();
 
     // Load. CPU is counted from here, so registration does not weigh on the figures.
-    let before = usage(&rig.herald, &rig.nats);
+    let before = rig::usages(&rig.herald, &rig.nats);
     let users = devices_of_user.len();
     let targets: Vec<usize> = (0..args.notifications)
         .map(|i| (i * 104_729) % users)
@@ -216,7 +207,7 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let usage: Vec<(String, f64, f64)> = usage(&rig.herald, &rig.nats)
+    let usage: Vec<(String, f64, f64)> = rig::usages(&rig.herald, &rig.nats)
         .into_iter()
         .map(|(name, cpu, rss)| {
             let earlier = before

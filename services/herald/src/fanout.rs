@@ -268,21 +268,15 @@ fn write_devices(
 
 /// Each process's CPU seconds and peak RSS (MiB), by name.
 fn usage(rig: &Rig) -> HashMap<String, (f64, f64)> {
-    rig.herald
-        .processes(&rig.nats)
+    rig::usages(&rig.herald, &rig.nats)
         .into_iter()
-        .filter_map(|(name, pid)| rig::usage(pid).map(|(cpu, rss)| (name, (cpu, rss))))
+        .map(|(name, cpu, rss)| (name, (cpu, rss)))
         .collect()
 }
 
 /// The router's peak RSS (MiB) so far; 0 when it runs in this process or is down.
 fn router_rss(rig: &Rig) -> f64 {
-    rig.herald
-        .processes(&rig.nats)
-        .into_iter()
-        .find(|(name, _)| name == "router")
-        .and_then(|(_, pid)| rig::usage(pid))
-        .map_or(0.0, |(_, rss)| rss)
+    usage(rig).get("router").map_or(0.0, |(_, rss)| *rss)
 }
 
 /// Kills the router, waits `down_secs`, starts it again; answers what happened when.

@@ -344,6 +344,15 @@ impl Drop for Processes {
     }
 }
 
+/// Each process of `herald` (and nats-server) with its CPU seconds and peak RSS (MiB).
+pub fn usages(herald: &Herald, nats: &NatsServer) -> Vec<(String, f64, f64)> {
+    herald
+        .processes(nats)
+        .into_iter()
+        .filter_map(|(name, pid)| usage(pid).map(|(cpu, rss)| (name, cpu, rss)))
+        .collect()
+}
+
 /// CPU seconds (user + system) and peak resident set (MiB) of a process, from /proc.
 pub fn usage(pid: u32) -> Option<(f64, f64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

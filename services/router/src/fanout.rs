@@ -387,7 +387,7 @@ impl FanOut {
                     &self.holder,
                     now + lease_ms(),
                     &routed_page.records(),
-                    Some((&checkpoint.0, checkpoint.1)),
+                    (&checkpoint.0, checkpoint.1),
                 )
                 .await?
             else {
