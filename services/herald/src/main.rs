@@ -113,6 +113,7 @@ fn load(config: Option<&std::path::Path>) -> Result<Settings, herald_runtime::Co
 }
 
 fn main() -> ExitCode {
+    herald_runtime::tune_memory();
     let args = Args::parse();
     let settings = load(args.config.as_deref());
     match args.command {
