@@ -121,7 +121,28 @@ async fn a_segment_reaches_the_devices_its_expression_holds_for() {
             sorted(vec![ann.clone(), bob.clone(), dee.clone()])
         );
         // A customer attribute, or a push in the last day (ann and cy were reached above, bob
-        // too).
+        // too). When a push last reached a device is noted a moment after its receipt.
+        for device_id in [&ann, &bob, &cy] {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            loop {
+                let device = acme
+                    .devices
+                    .get_device(GetDeviceRequest {
+                        device_id: device_id.clone(),
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner();
+                if device.last_active_at_ms > 0 {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{device_id} was never noted as reached"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
         segment(
             &mut acme,
             "warm",

@@ -462,7 +462,6 @@ impl Store {
                 .rows_affected();
         }
         self.retire_devices(&mut tx, updates).await?;
-        self.mark_devices_reached(&mut tx, updates).await?;
         tx.commit().await?;
         Ok(changed)
     }

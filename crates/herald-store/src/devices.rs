@@ -4,7 +4,7 @@
 use herald_core::ids::{DeviceId, TenantId};
 use herald_core::names::Named;
 use herald_core::time::now_ms;
-use herald_proto::v1::{Browser, DeliveryStatus, DeviceState, Platform};
+use herald_proto::v1::{Browser, DeviceState, Platform};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
@@ -47,6 +47,9 @@ pub struct DeviceRecord {
     pub updated_at: i64,
     pub last_active_at: i64,
 }
+
+/// How precisely `last_active_at` follows the pushes that reach a device (a minute).
+pub const LAST_ACTIVE_PRECISION_MS: i64 = 60_000;
 
 pub(crate) const COLUMNS: &str = "id, tenant_id, user_id, customer_id, platform, push_token, browser, \
     web_p256dh, web_auth, sandbox, app_version, locale, state, state_reason, created_at, \
@@ -282,58 +285,45 @@ impl Store {
         Ok((record, created))
     }
 
-    /// The device holding `device`'s token, registered as `device` describes it if the token is
-    /// unknown (a send to a raw push id). Unlike [`Store::register_device`] it never changes a
-    /// known device.
-    pub async fn ensure_device(
-        &self,
-        tenant: &TenantId,
-        device: &DeviceProfile,
-    ) -> Result<DeviceRecord> {
-        let now = now_ms();
-        sqlx::query(
+    /// Registers the devices of push ids a batch of messages is sent to (active, with no user),
+    /// in one statement; a token already registered is left as it is.
+    pub async fn ensure_devices(&self, tenant: &TenantId, devices: &[DeviceProfile]) -> Result<()> {
+        if devices.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<_> = devices
+            .iter()
+            .map(|d| {
+                (
+                    DeviceId::generate().into_string(),
+                    d.platform.name(),
+                    d.push_token.as_str(),
+                    browser_name(d.browser),
+                    d.web_p256dh.as_str(),
+                    d.web_auth.as_str(),
+                )
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO devices (id, tenant_id, platform, push_token, browser, web_p256dh, \
                  web_auth, state, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $8) \
+             SELECT {}, $1, {}, {}, {}, {}, {}, 'active', $2, $2 FROM {} WHERE true \
              ON CONFLICT (tenant_id, platform, push_token) DO NOTHING",
-        )
-        .bind(DeviceId::generate().as_str())
-        .bind(tenant.as_str())
-        .bind(device.platform.name())
-        .bind(&device.push_token)
-        .bind(browser_name(device.browser))
-        .bind(&device.web_p256dh)
-        .bind(&device.web_auth)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 AND platform = $2 AND push_token = $3"
-        ))
-        .bind(tenant.as_str())
-        .bind(device.platform.name())
-        .bind(&device.push_token)
-        .fetch_one(&self.pool)
-        .await?;
-        DeviceRecord::from_row(&row)
-    }
-
-    /// The device holding `token` on `platform`, if one is registered.
-    pub async fn device_by_token(
-        &self,
-        tenant: &TenantId,
-        platform: Platform,
-        token: &str,
-    ) -> Result<Option<DeviceRecord>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 AND platform = $2 AND push_token = $3"
-        ))
-        .bind(tenant.as_str())
-        .bind(platform.name())
-        .bind(token)
-        .fetch_optional(&self.reader)
-        .await?;
-        row.as_ref().map(DeviceRecord::from_row).transpose()
+            text(0),
+            text(1),
+            text(2),
+            text(3),
+            text(4),
+            text(5),
+            self.backend.json_rows(3),
+        );
+        sqlx::query(&sql)
+            .bind(tenant.as_str())
+            .bind(now_ms())
+            .bind(json(&rows))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub async fn get_device(
@@ -349,6 +339,70 @@ impl Store {
         .fetch_optional(&self.reader)
         .await?;
         row.as_ref().map(DeviceRecord::from_row).transpose()
+    }
+
+    /// The devices among `ids` (in any state), in one query: a batch's `device_id`
+    /// destinations.
+    pub async fn devices_by_ids(
+        &self,
+        tenant: &TenantId,
+        ids: &[&str],
+    ) -> Result<Vec<DeviceRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = match self.backend {
+            // One primary-key lookup per id (see `active_devices_of_users`).
+            Backend::Postgres => format!(
+                "SELECT d.* FROM (SELECT DISTINCT value FROM jsonb_array_elements_text($2::jsonb)) \
+                     AS w(id) \
+                 CROSS JOIN LATERAL (SELECT {COLUMNS} FROM devices \
+                     WHERE tenant_id = $1 AND id = w.id OFFSET 0) d"
+            ),
+            Backend::Sqlite => format!(
+                "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 \
+                 AND id IN (SELECT value FROM json_each($2))"
+            ),
+        };
+        let rows = sqlx::query(&sql)
+            .bind(tenant.as_str())
+            .bind(crate::json(&ids))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(DeviceRecord::from_row).collect()
+    }
+
+    /// The devices holding any of `tokens` (platform, push token), in one query: a batch's
+    /// `push_id` destinations.
+    pub async fn devices_by_tokens(
+        &self,
+        tenant: &TenantId,
+        tokens: &[(Platform, &str)],
+    ) -> Result<Vec<DeviceRecord>> {
+        if tokens.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = match self.backend {
+            Backend::Postgres => format!(
+                "SELECT d.* FROM (SELECT DISTINCT value ->> 0 AS platform, value ->> 1 AS token \
+                     FROM jsonb_array_elements($2::jsonb)) AS w \
+                 CROSS JOIN LATERAL (SELECT {COLUMNS} FROM devices \
+                     WHERE tenant_id = $1 AND platform = w.platform AND push_token = w.token \
+                     OFFSET 0) d"
+            ),
+            Backend::Sqlite => format!(
+                "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 \
+                 AND (platform, push_token) IN \
+                     (SELECT value ->> 0, value ->> 1 FROM json_each($2))"
+            ),
+        };
+        let wanted: Vec<(&str, &str)> = tokens.iter().map(|(p, t)| (p.name(), *t)).collect();
+        let rows = sqlx::query(&sql)
+            .bind(tenant.as_str())
+            .bind(crate::json(&wanted))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(DeviceRecord::from_row).collect()
     }
 
     /// The tenant's devices that `filter` matches, in id order after `after` (keyset
@@ -505,33 +559,29 @@ impl Store {
         Ok(())
     }
 
-    /// Records when a push last reached each device, in the receipts' transaction.
-    pub(crate) async fn mark_devices_reached(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        updates: &[ReceiptUpdate],
-    ) -> Result<()> {
-        let reached: Vec<_> = updates
-            .iter()
-            .filter(|u| u.status == DeliveryStatus::Submitted && !u.token_dead)
-            .map(|u| (u.device_id.as_str(), u.tenant_id.as_str(), u.at_ms))
-            .collect();
-        if !reached.is_empty() {
-            let sql = format!(
-                "WITH v AS (SELECT {} AS id, {} AS tenant, MAX({}) AS at FROM {} GROUP BY 1, 2) \
-                 UPDATE devices SET last_active_at = v.at \
-                 FROM v WHERE devices.tenant_id = v.tenant AND devices.id = v.id \
-                     AND devices.last_active_at < v.at",
-                text(0),
-                text(1),
-                int(2),
-                self.backend.json_rows(1),
-            );
-            sqlx::query(&sql)
-                .bind(json(&reached))
-                .execute(&mut **tx)
-                .await?;
+    /// Records when a push last reached each device (tenant, device, Unix ms), in one statement
+    /// of its own: the receipt service gathers these and writes them every few seconds, out of
+    /// the receipts' transaction. A device's time moves only forward, and only once it is
+    /// [`LAST_ACTIVE_PRECISION_MS`] behind, so a device reached often is not rewritten with
+    /// every push.
+    pub async fn mark_devices_reached(&self, reached: &[(&str, &str, i64)]) -> Result<u64> {
+        if reached.is_empty() {
+            return Ok(0);
         }
-        Ok(())
+        let sql = format!(
+            "WITH v AS (SELECT {} AS tenant, {} AS id, MAX({}) AS at FROM {} GROUP BY 1, 2) \
+             UPDATE devices SET last_active_at = v.at \
+             FROM v WHERE devices.tenant_id = v.tenant AND devices.id = v.id \
+                 AND devices.last_active_at < v.at - {LAST_ACTIVE_PRECISION_MS}",
+            text(0),
+            text(1),
+            int(2),
+            self.backend.json_rows(1),
+        );
+        Ok(sqlx::query(&sql)
+            .bind(json(&reached))
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 }

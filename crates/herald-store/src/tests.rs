@@ -107,6 +107,130 @@ async fn re_registering_a_token_is_idempotent_and_moves_it_to_the_new_user() {
 }
 
 #[tokio::test]
+async fn a_batch_of_device_ids_and_push_ids_is_looked_up_in_one_query_each() {
+    on_each_backend(|store| async move {
+        let t = store.create_tenant("acme").await.unwrap().id;
+        let other = store.create_tenant("other").await.unwrap().id;
+        let (a, _) = store
+            .register_device(&t, &android("alice", "tok-a"))
+            .await
+            .unwrap();
+        let (b, _) = store
+            .register_device(&t, &android("bob", "tok-b"))
+            .await
+            .unwrap();
+        let (theirs, _) = store
+            .register_device(&other, &android("eve", "tok-e"))
+            .await
+            .unwrap();
+        // Push ids: one known, one new (registered once however often it is named), and one of
+        // another tenant's tokens, which becomes this tenant's own device.
+        let push = |token: &str| DeviceProfile {
+            platform: Platform::Android,
+            push_token: token.into(),
+            ..Default::default()
+        };
+        store
+            .ensure_devices(
+                &t,
+                &[
+                    push("tok-a"),
+                    push("tok-new"),
+                    push("tok-new"),
+                    push("tok-e"),
+                ],
+            )
+            .await
+            .unwrap();
+        let mut found = store
+            .devices_by_ids(
+                &t,
+                &[a.id.as_str(), b.id.as_str(), theirs.id.as_str(), "dev_none"],
+            )
+            .await
+            .unwrap();
+        found.sort_by(|x, y| x.id.cmp(&y.id));
+        let mut expected = vec![a.id.clone(), b.id.clone()];
+        expected.sort();
+        assert_eq!(
+            found.iter().map(|d| d.id.clone()).collect::<Vec<_>>(),
+            expected
+        );
+        let by_token = store
+            .devices_by_tokens(
+                &t,
+                &[
+                    (Platform::Android, "tok-a"),
+                    (Platform::Android, "tok-new"),
+                    (Platform::Android, "tok-e"),
+                    (Platform::Ios, "tok-a"),
+                ],
+            )
+            .await
+            .unwrap();
+        let mut tokens: Vec<&str> = by_token
+            .iter()
+            .map(|d| d.profile.push_token.as_str())
+            .collect();
+        tokens.sort_unstable();
+        assert_eq!(tokens, ["tok-a", "tok-e", "tok-new"]);
+        let known = by_token
+            .iter()
+            .find(|d| d.profile.push_token == "tok-a")
+            .unwrap();
+        assert_eq!(known.id, a.id, "a known token keeps its device");
+        assert_eq!(known.profile.user_id.as_deref(), Some("alice"));
+        assert!(by_token.iter().all(|d| d.tenant_id == t));
+        assert!(store.devices_by_ids(&t, &[]).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn last_reached_moves_forward_to_the_minute() {
+    on_each_backend(|store| async move {
+        let t = store.create_tenant("acme").await.unwrap().id;
+        let (d, _) = store
+            .register_device(&t, &android("alice", "tok"))
+            .await
+            .unwrap();
+        let at = 1_700_000_000_000;
+        let reached = |at: i64| vec![(t.as_str().to_owned(), d.id.as_str().to_owned(), at)];
+        let mark = |rows: Vec<(String, String, i64)>| {
+            let store = store.clone();
+            async move {
+                let rows: Vec<(&str, &str, i64)> = rows
+                    .iter()
+                    .map(|(t, d, at)| (t.as_str(), d.as_str(), *at))
+                    .collect();
+                store.mark_devices_reached(&rows).await.unwrap()
+            }
+        };
+        let last = || async {
+            store
+                .get_device(&t, &d.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .last_active_at
+        };
+        assert_eq!(mark(reached(at)).await, 1);
+        assert_eq!(last().await, at);
+        // Within the minute: not rewritten; earlier: never moves back.
+        assert_eq!(mark(reached(at + LAST_ACTIVE_PRECISION_MS)).await, 0);
+        assert_eq!(mark(reached(at - 5_000)).await, 0);
+        assert_eq!(last().await, at);
+        assert_eq!(mark(reached(at + LAST_ACTIVE_PRECISION_MS + 1)).await, 1);
+        assert_eq!(last().await, at + LAST_ACTIVE_PRECISION_MS + 1);
+        // Another tenant's device id is not touched.
+        let other = store.create_tenant("other").await.unwrap().id;
+        let rows = vec![(other.as_str().to_owned(), d.id.as_str().to_owned(), at * 2)];
+        assert_eq!(mark(rows).await, 0);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn devices_page_in_id_order() {
     on_each_backend(|store| async move {
         let t = store.create_tenant("acme").await.unwrap().id;

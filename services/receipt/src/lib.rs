@@ -6,8 +6,15 @@
 //! A batch that fails while the database is out of reach is retried as it is; one that fails
 //! otherwise is recorded message by message, so a bad receipt holds up no other, and is parked
 //! in the dead letters after `herald_bus::MAX_TRIES` deliveries.
+//!
+//! When a push last reached each device (`last_active_at`) is a side note, not a receipt: it is
+//! gathered after each commit and written every [`REACHED_EVERY`] in a statement of its own, so
+//! a busy device table is not rewritten inside every receipt transaction (at a million
+//! receipts, one random page per receipt). A crash forgets at most that long's notes.
 #![forbid(unsafe_code)]
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use herald_bus::{Bus, Disposition, Message, RECEIPT_STREAM, subjects};
@@ -53,7 +60,14 @@ pub async fn run(
         )
         .await?;
     tracing::info!("receipt consuming");
-    herald_bus::consume_batches(
+    let reached = Reached::default();
+    let stop_notes = CancellationToken::new();
+    let notes = tokio::spawn(reached.clone().write_every(
+        store.clone(),
+        REACHED_EVERY,
+        stop_notes.clone(),
+    ));
+    let consumed = herald_bus::consume_batches(
         &bus,
         consumer,
         CONSUMER,
@@ -61,12 +75,70 @@ pub async fn run(
         shutdown,
         |batch| {
             let store = store.clone();
-            async move { herald_bus::isolate(&batch, |part| record(&store, part)).await }
+            let reached = reached.clone();
+            async move { herald_bus::isolate(&batch, |part| record(&store, &reached, part)).await }
         },
     )
-    .await?;
+    .await;
+    // The notes gathered last are written before the process goes.
+    stop_notes.cancel();
+    let _ = notes.await;
+    consumed?;
     tracing::info!("receipt stopped");
     Ok(())
+}
+
+/// How often the devices' `last_active_at` notes are written.
+pub const REACHED_EVERY: Duration = Duration::from_secs(2);
+
+/// When a push last reached each device, per (tenant, device), not written yet.
+#[derive(Clone, Debug, Default)]
+struct Reached(Arc<Mutex<HashMap<(String, String), i64>>>);
+
+impl Reached {
+    fn note(&self, updates: &[ReceiptUpdate]) {
+        let mut notes = self.0.lock().expect("reached");
+        for u in updates
+            .iter()
+            .filter(|u| u.status == DeliveryStatus::Submitted && !u.token_dead)
+        {
+            let at = notes
+                .entry((u.tenant_id.to_string(), u.device_id.to_string()))
+                .or_default();
+            *at = (*at).max(u.at_ms);
+        }
+    }
+
+    /// Writes the notes every `every` until `stop`, then once more; notes a write could not
+    /// store are kept for the next.
+    async fn write_every(self, store: Store, every: Duration, stop: CancellationToken) {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let stopping = tokio::select! {
+                _ = ticker.tick() => false,
+                () = stop.cancelled() => true,
+            };
+            let notes = std::mem::take(&mut *self.0.lock().expect("reached"));
+            if !notes.is_empty() {
+                let rows: Vec<(&str, &str, i64)> = notes
+                    .iter()
+                    .map(|((tenant, device), at)| (tenant.as_str(), device.as_str(), *at))
+                    .collect();
+                if let Err(err) = store.mark_devices_reached(&rows).await {
+                    tracing::warn!(%err, devices = rows.len(), "could not record when devices were last reached; trying again");
+                    let mut kept = self.0.lock().expect("reached");
+                    for (key, at) in notes {
+                        let entry = kept.entry(key).or_default();
+                        *entry = (*entry).max(at);
+                    }
+                }
+            }
+            if stopping {
+                return;
+            }
+        }
+    }
 }
 
 /// A receipt as a store update; `None` for one that means nothing to record.
@@ -91,7 +163,7 @@ pub fn update_of(receipt: &DeliveryReceipt) -> Option<ReceiptUpdate> {
 
 /// Records part of a batch (all of it, or one bus message alone).
 #[tracing::instrument(skip_all, fields(count = part.len()))]
-async fn record(store: &Store, part: &[Message]) -> Disposition {
+async fn record(store: &Store, reached: &Reached, part: &[Message]) -> Disposition {
     let mut updates: Vec<ReceiptUpdate> = Vec::new();
     for message in part {
         match herald_bus::decode::<ReceiptBatch>(message) {
@@ -103,6 +175,7 @@ async fn record(store: &Store, part: &[Message]) -> Disposition {
     match store.apply_receipts(&updates).await {
         Ok(changed) => {
             tracing::debug!(changed, "receipts recorded");
+            reached.note(&updates);
             Disposition::Ack
         }
         Err(err) if err.is_outage() => {
