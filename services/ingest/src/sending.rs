@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use herald_bus::Accepted;
-use herald_core::ids::{MessageId, TenantId};
+use herald_core::ids::{DeviceId, MessageId, TenantId};
 use herald_core::platform::provider_for;
 use herald_core::time::now_ms;
 use herald_core::validate::Audience;
@@ -211,11 +211,12 @@ impl Api {
                 entry.extend(provider_for(platform).filter(|p| !entry.contains(p)));
             }
         }
-        for id in devices {
-            if let Some(device) = self.store.get_device(tenant, &id).await?
-                && let Some(provider) = provider_for(device.profile.platform)
-            {
-                known.device_providers.insert(id.into_string(), provider);
+        let devices: Vec<&str> = devices.iter().map(DeviceId::as_str).collect();
+        for device in self.store.devices_by_ids(tenant, &devices).await? {
+            if let Some(provider) = provider_for(device.profile.platform) {
+                known
+                    .device_providers
+                    .insert(device.id.into_string(), provider);
             }
         }
         Ok(known)
@@ -279,12 +280,12 @@ impl Api {
         prepared: Vec<Prepared>,
     ) -> Result<Vec<Result<SendResponse>>> {
         let mut messages = Vec::with_capacity(prepared.len());
+        let mut push_ids = Vec::new();
         for Prepared { message, push_id } in prepared {
-            if let Some(device) = push_id {
-                self.store.ensure_device(tenant, &device).await?;
-            }
+            push_ids.extend(push_id);
             messages.push(message);
         }
+        self.store.ensure_devices(tenant, &push_ids).await?;
         let stored = self.store.insert_messages(&messages).await?;
         let mut answers = Vec::with_capacity(messages.len());
         let mut publish = Vec::new();
