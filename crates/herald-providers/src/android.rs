@@ -3,7 +3,7 @@
 
 use herald_proto::v1::{Action, ActionType, AndroidOptions, Notification};
 
-use crate::payload::{Target, data, effective_priority, effective_ttl};
+use crate::payload::{Data, Target, data, effective_priority, effective_ttl};
 
 /// What an Android device gets, whichever provider carries it.
 #[derive(Clone, Debug)]
@@ -109,11 +109,7 @@ impl<'a> AndroidView<'a> {
     }
 
     /// The push's data (see [`crate::payload::data`]).
-    pub fn data(
-        &self,
-        n: &Notification,
-        target: Target<'_>,
-    ) -> std::collections::BTreeMap<String, String> {
+    pub fn data(&self, n: &'a Notification, target: Target<'a>) -> Data<'a> {
         data(n, self.action, self.sound_url(), target)
     }
 

@@ -6,7 +6,7 @@ use herald_core::time::now_ms;
 
 use crate::payload::Target;
 use crate::{apns, fcm, hms, webpush};
-use herald_proto::bus::v1::SendTask;
+use herald_proto::bus::v1::{SendTask, TargetDevice};
 use herald_proto::v1::{
     ApnsCredential, FcmCredential, HmsCredential, Notification, Provider, WebPushCredential,
 };
@@ -124,8 +124,10 @@ impl ProviderClient {
 
     /// Sends one task to its device.
     pub async fn send(&self, task: &SendTask) -> SendOutcome {
-        let device = task.device.clone().unwrap_or_default();
-        let notification = task.notification.clone().unwrap_or_default();
+        static NONE: std::sync::LazyLock<(TargetDevice, Notification)> =
+            std::sync::LazyLock::new(Default::default);
+        let device = task.device.as_ref().unwrap_or(&NONE.0);
+        let notification = task.notification.as_ref().unwrap_or(&NONE.1);
         let target = Target {
             token: &device.push_token,
             message_id: &task.message_id,
@@ -135,31 +137,22 @@ impl ProviderClient {
         };
         match self {
             Self::Apns(client) => {
-                let request = apns::payload::request(&notification, target, client.bundle_id());
+                let request = apns::payload::request(notification, target, client.bundle_id());
                 client
                     .send(&request, &device.push_token, device.sandbox)
                     .await
             }
             Self::Fcm(client) => {
-                client
-                    .send(&fcm::payload::request_body(&notification, target, false))
-                    .await
+                let body = fcm::payload::request_body(notification, target, false);
+                client.send(&body.into()).await
             }
             Self::Hms(client) => {
-                client
-                    .send(
-                        &hms::payload::request_body(
-                            &notification,
-                            target,
-                            client.app_settings(),
-                            false,
-                        ),
-                        &device.push_token,
-                    )
-                    .await
+                let body =
+                    hms::payload::request_body(notification, target, client.app_settings(), false);
+                client.send(&body.into(), &device.push_token).await
             }
             Self::WebPush(client) => {
-                let request = webpush::payload::request(&notification, target);
+                let request = webpush::payload::request(notification, target);
                 client
                     .send(
                         &request,
@@ -216,7 +209,7 @@ impl ProviderClient {
                 let body = json!({"validate_only": true, "message": {"topic": TEST_TOPIC, "notification": {"title": "Herald connection test"}}});
                 (
                     format!("FCM project {}", client.project_id()),
-                    client.send(&body).await,
+                    client.send(&body.to_string().into()).await,
                 )
             }
             Self::Hms(client) => {
@@ -228,7 +221,10 @@ impl ProviderClient {
                         "click_action": {"type": 3}
                     }}}
                 });
-                ("HMS".to_owned(), client.send(&body, "").await)
+                (
+                    "HMS".to_owned(),
+                    client.send(&body.to_string().into(), "").await,
+                )
             }
         };
         match outcome {

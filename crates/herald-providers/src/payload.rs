@@ -8,10 +8,10 @@
 //! `herald_action` / `herald_action_url` / `herald_action_html`, `herald_category` /
 //! `herald_buttons` / `herald_push_reference` (interactive buttons) and `herald_sound_url`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use herald_proto::v1::{Action, ActionType, InteractionCategory, Notification};
-use serde_json::{Map, Value, json};
 
 pub const DELIVERY_ID_KEY: &str = "herald_delivery_id";
 pub const MESSAGE_ID_KEY: &str = "herald_message_id";
@@ -63,11 +63,38 @@ pub fn sound_url(sound: &str) -> Option<&str> {
     (sound.starts_with("https://") || sound.starts_with("http://")).then_some(sound)
 }
 
-/// Sets `key` when `value` is not empty (providers refuse some empty strings, e.g. colors).
-pub fn insert_non_empty(map: &mut Map<String, Value>, key: &str, value: &str) {
-    if !value.is_empty() {
-        map.insert(key.into(), json!(value));
+/// The length of `value` as JSON, counted without building it: what a provider's size limit
+/// is judged on.
+pub fn json_len(value: &impl serde::Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).expect("a payload of strings and numbers serialises");
+    count.0
+}
+
+/// Skips empty strings when serialising (providers refuse some, e.g. colors).
+pub fn is_empty(value: &&str) -> bool {
+    value.is_empty()
+}
+
+/// A push's data: the sender's keys and Herald's, borrowed from the notification where they can
+/// be. Sorted, so the output is stable.
+pub type Data<'a> = BTreeMap<&'a str, Cow<'a, str>>;
+
+/// A button of an interactive category as the data's `herald_buttons` lists it.
+#[derive(serde::Serialize)]
+struct Button<'a> {
+    id: &'a str,
+    label: &'a str,
 }
 
 /// The buttons of an interactive category: (id reported back when tapped, label).
@@ -106,50 +133,50 @@ pub fn action_name(action: ActionType) -> &'static str {
 }
 
 /// The data a push carries: the sender's extra parameters plus Herald's keys, with the tap
-/// `action` and the sound file URL as the platform view resolved them. A sorted map keeps the
-/// output stable.
-pub fn data(
-    n: &Notification,
-    action: Option<&Action>,
-    sound_url: Option<&str>,
-    target: Target<'_>,
-) -> BTreeMap<String, String> {
-    let mut data: BTreeMap<String, String> =
-        n.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    data.insert(MESSAGE_ID_KEY.into(), target.message_id.into());
-    data.insert(DELIVERY_ID_KEY.into(), target.delivery_id.into());
+/// `action` and the sound file URL as the platform view resolved them.
+pub fn data<'a>(
+    n: &'a Notification,
+    action: Option<&'a Action>,
+    sound_url: Option<&'a str>,
+    target: Target<'a>,
+) -> Data<'a> {
+    let mut data: Data<'a> = n
+        .data
+        .iter()
+        .map(|(k, v)| (k.as_str(), Cow::Borrowed(v.as_str())))
+        .collect();
+    data.insert(MESSAGE_ID_KEY, target.message_id.into());
+    data.insert(DELIVERY_ID_KEY, target.delivery_id.into());
     if !n.notification_type.is_empty() {
-        data.insert("herald_type".into(), n.notification_type.clone());
+        data.insert("herald_type", n.notification_type.as_str().into());
     }
     if let Some(action) = action {
-        data.insert("herald_action".into(), action_name(action.r#type()).into());
+        data.insert("herald_action", action_name(action.r#type()).into());
         if !action.url.is_empty() {
-            data.insert("herald_action_url".into(), action.url.clone());
+            data.insert("herald_action_url", action.url.as_str().into());
         }
         if !action.html.is_empty() {
-            data.insert("herald_action_html".into(), action.html.clone());
+            data.insert("herald_action_html", action.html.as_str().into());
         }
     }
     if let Some(interactive) = &n.interactive {
         let category = interactive.category();
-        data.insert("herald_category".into(), category_name(category).into());
-        let list: Vec<_> = buttons(category)
+        data.insert("herald_category", category_name(category).into());
+        let list: Vec<Button<'_>> = buttons(category)
             .iter()
-            .map(|(id, label)| json!({"id": id, "label": label}))
+            .map(|(id, label)| Button { id, label })
             .collect();
-        data.insert(
-            "herald_buttons".into(),
-            serde_json::Value::Array(list).to_string(),
-        );
+        let list = serde_json::to_string(&list).expect("buttons serialise");
+        data.insert("herald_buttons", list.into());
         if !interactive.push_reference.is_empty() {
             data.insert(
-                "herald_push_reference".into(),
-                interactive.push_reference.clone(),
+                "herald_push_reference",
+                interactive.push_reference.as_str().into(),
             );
         }
     }
     if let Some(url) = sound_url {
-        data.insert("herald_sound_url".into(), url.into());
+        data.insert("herald_sound_url", url.into());
     }
     data
 }

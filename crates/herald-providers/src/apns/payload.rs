@@ -10,10 +10,14 @@
 use a2::request::notification::{
     DefaultNotificationBuilder, NotificationBuilder, NotificationOptions, PushType,
 };
+use a2::request::payload::APS;
 use herald_proto::v1::{Action, ApnsPushType, AttachmentType, IosOptions, Notification};
-use serde_json::Value;
+use serde::Serialize;
 
-use crate::payload::{Target, category_name, data, effective_priority, effective_ttl, sound_url};
+use crate::payload::{
+    Data, Target, category_name, data, effective_priority, effective_ttl, is_empty, json_len,
+    sound_url,
+};
 
 /// A push as APNs gets it: the body and its headers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,7 +140,7 @@ pub fn is_voip(n: &Notification) -> bool {
 
 /// The payload size APNs counts against its limit.
 pub fn payload_size(n: &Notification) -> usize {
-    payload(n, &IosView::of(n), Target::SIZING).len()
+    json_len(&payload(n, &IosView::of(n), Target::SIZING))
 }
 
 /// The `apns-id` of a delivery, a lowercase UUID: its digits when it has 32 hex digits, else
@@ -175,7 +179,8 @@ pub fn request(n: &Notification, target: Target<'_>, bundle_id: &str) -> ApnsReq
         _ => PushType::Alert,
     };
     ApnsRequest {
-        payload: payload(n, &view, target),
+        payload: serde_json::to_string(&payload(n, &view, target))
+            .expect("an APNs payload serialises"),
         push_type: push_type.to_string(),
         topic,
         priority: view.apns_priority(),
@@ -185,7 +190,23 @@ pub fn request(n: &Notification, target: Target<'_>, bundle_id: &str) -> ApnsReq
     }
 }
 
-fn payload(n: &Notification, view: &IosView<'_>, target: Target<'_>) -> String {
+/// An APNs payload: a2's typed `aps` with what a2 lacks (`thread-id`), and the data beside it.
+#[derive(Serialize)]
+struct Payload<'a> {
+    aps: Aps<'a>,
+    #[serde(flatten)]
+    data: Data<'a>,
+}
+
+#[derive(Serialize)]
+struct Aps<'a> {
+    #[serde(flatten)]
+    aps: APS<'a>,
+    #[serde(rename = "thread-id", skip_serializing_if = "is_empty")]
+    thread_id: &'a str,
+}
+
+fn payload<'a>(n: &'a Notification, view: &IosView<'a>, target: Target<'a>) -> Payload<'a> {
     let category = n.interactive.as_ref().map(|i| category_name(i.category()));
     let mut builder = DefaultNotificationBuilder::new();
     // A VoIP push keeps its text: PushKit hands the whole payload to the app, which shows it
@@ -220,39 +241,37 @@ fn payload(n: &Notification, view: &IosView<'_>, target: Target<'_>) -> String {
             }
         }
     }
-    let payload = builder.build(target.token, NotificationOptions::default());
-    let mut json = serde_json::to_value(&payload).expect("an APNs payload is plain JSON");
+    let mut aps = builder
+        .build(target.token, NotificationOptions::default())
+        .aps;
     // a2 always writes `mutable-content`; Apple documents only 1, so 0 is left out.
-    if let Some(aps) = json["aps"].as_object_mut()
-        && aps.get("mutable-content").and_then(Value::as_u64) == Some(0)
-    {
-        aps.remove("mutable-content");
-    }
-    if !view.thread_id.is_empty() {
-        json["aps"]["thread-id"] = Value::String(view.thread_id.to_owned());
+    if aps.mutable_content == Some(0) {
+        aps.mutable_content = None;
     }
     let mut data = data(n, view.action, sound_url(view.sound), target);
     if let Some((kind, url)) = view.attachment {
-        data.insert("herald_attachment_url".into(), url.to_owned());
+        data.insert("herald_attachment_url", url.into());
         data.insert(
-            "herald_attachment_type".into(),
+            "herald_attachment_type",
             kind.as_str_name()
                 .trim_start_matches("ATTACHMENT_TYPE_")
                 .into(),
         );
     }
-    let object = json.as_object_mut().expect("the payload is an object");
-    for (key, value) in data {
-        object.insert(key, Value::String(value));
+    Payload {
+        aps: Aps {
+            aps,
+            thread_id: view.thread_id,
+        },
+        data,
     }
-    json.to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use herald_proto::v1::{ActionType, InteractionCategory, Interactive};
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     const TARGET: Target<'static> = Target {
         token: "aabb",

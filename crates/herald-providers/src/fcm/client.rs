@@ -1,8 +1,8 @@
 //! The FCM HTTP v1 client of one credential: one HTTP/2 connection pool and one token cache,
 //! reused for every send of the tenant.
 
+use bytes::Bytes;
 use herald_proto::v1::FcmCredential;
-use serde_json::Value;
 
 use super::auth::{ServiceAccount, TokenSource};
 use super::errors::classify;
@@ -62,14 +62,14 @@ impl FcmClient {
     /// Sends one `messages:send` body. A 401 without an FcmError (a stale access token) is
     /// answered by refreshing the token and trying once more.
     #[tracing::instrument(skip_all, fields(project = %self.project_id))]
-    pub async fn send(&self, body: &Value) -> SendOutcome {
+    pub async fn send(&self, body: &Bytes) -> SendOutcome {
         send_with_refresh("FCM", &self.tokens, |token| async move {
             self.post(&token, body).await
         })
         .await
     }
 
-    async fn post(&self, token: &str, body: &Value) -> Classified {
+    async fn post(&self, token: &str, body: &Bytes) -> Classified {
         match post_json(&self.http, &self.send_url, token, body).await {
             Ok(a) => classify(a.status, a.retry_after, &a.body),
             Err(outcome) => Classified::Outcome(outcome),
@@ -104,8 +104,10 @@ mod tests {
         FcmClient::new(http, &mock.base_url(), &credential).unwrap()
     }
 
-    fn body(token: &str) -> Value {
+    fn body(token: &str) -> Bytes {
         serde_json::json!({"validate_only": false, "message": {"token": token, "notification": {"title": "t"}}})
+            .to_string()
+            .into()
     }
 
     #[tokio::test]
@@ -116,7 +118,7 @@ mod tests {
             &mock,
             mock.service_account_json(),
         );
-        let bodies: Vec<Value> = (0..20).map(|i| body(&format!("tok{i}"))).collect();
+        let bodies: Vec<Bytes> = (0..20).map(|i| body(&format!("tok{i}"))).collect();
         let outcomes = futures::future::join_all(bodies.iter().map(|b| fcm.send(b))).await;
         assert!(
             outcomes
@@ -155,9 +157,10 @@ mod tests {
     #[tokio::test]
     async fn an_assertion_the_token_endpoint_refuses_fails_the_send() {
         let (ca, mock) = setup().await;
-        let mut account: Value = serde_json::from_str(&mock.service_account_json()).unwrap();
+        let mut account: serde_json::Value =
+            serde_json::from_str(&mock.service_account_json()).unwrap();
         account["client_email"] =
-            Value::String("someone-else@example.iam.gserviceaccount.com".into());
+            serde_json::Value::String("someone-else@example.iam.gserviceaccount.com".into());
         let fcm = fcm_client(Some(ca.cert_pem.clone()), &mock, account.to_string());
         let SendOutcome::Failed { reason } = fcm.send(&body("tok")).await else {
             panic!("expected a failure")

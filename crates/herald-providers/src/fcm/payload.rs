@@ -1,59 +1,114 @@
-//! FCM HTTP v1 `messages:send` bodies.
+//! FCM HTTP v1 `messages:send` bodies, serialised from typed structs that borrow the
+//! notification.
 
 use herald_proto::v1::Notification;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 
 use crate::android::AndroidView;
-use crate::payload::{Target, insert_non_empty};
+use crate::payload::{Data, Target, is_empty, json_len};
 
-/// The `{"validate_only", "message"}` body for one device.
-pub fn request_body(notification: &Notification, target: Target<'_>, validate_only: bool) -> Value {
-    let mut message = message(notification, target);
-    message.insert("token".into(), Value::String(target.token.to_owned()));
-    json!({ "validate_only": validate_only, "message": message })
+/// The `{"validate_only", "message"}` body for one device, as JSON.
+pub fn request_body(
+    notification: &Notification,
+    target: Target<'_>,
+    validate_only: bool,
+) -> Vec<u8> {
+    let body = Body {
+        validate_only,
+        message: message(notification, target),
+    };
+    serde_json::to_vec(&body).expect("an FCM body serialises")
 }
 
 /// The payload size FCM counts against its 4096-byte limit (the message without its target).
 pub fn payload_size(notification: &Notification) -> usize {
-    Value::Object(message(notification, Target::SIZING))
-        .to_string()
-        .len()
+    json_len(&message(notification, Target::SIZING))
 }
 
-fn message(n: &Notification, target: Target<'_>) -> Map<String, Value> {
-    let view = AndroidView::of(n);
-    let mut android = Map::new();
-    android.insert("priority".into(), json!(view.priority_word()));
-    android.insert("ttl".into(), json!(view.ttl(target, u32::MAX)));
-    insert_non_empty(&mut android, "collapse_key", view.collapse_key);
+#[derive(Serialize)]
+struct Body<'a> {
+    validate_only: bool,
+    message: Message<'a>,
+}
 
-    let mut message = Map::new();
-    if !view.silent {
-        let mut notification = Map::new();
-        insert_non_empty(&mut notification, "title", view.title);
-        insert_non_empty(&mut notification, "body", view.body);
-        insert_non_empty(&mut notification, "image", view.image);
-        if !notification.is_empty() {
-            message.insert("notification".into(), Value::Object(notification));
-        }
-        let mut an = Map::new();
-        insert_non_empty(&mut an, "sound", view.sound_resource());
-        insert_non_empty(&mut an, "icon", view.icon);
-        insert_non_empty(&mut an, "channel_id", view.channel_id);
-        insert_non_empty(&mut an, "color", view.color);
-        insert_non_empty(&mut an, "tag", view.tag);
-        if let Some(count) = view.badge {
-            an.insert("notification_count".into(), json!(count));
-        }
-        an.insert(
-            "notification_priority".into(),
-            json!(notification_priority(view.priority)),
-        );
-        android.insert("notification".into(), Value::Object(an));
+#[derive(Serialize)]
+struct Message<'a> {
+    #[serde(skip_serializing_if = "is_empty")]
+    token: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notification: Option<Shown<'a>>,
+    data: Data<'a>,
+    android: Android<'a>,
+}
+
+/// `message.notification`: what every platform shows.
+#[derive(Serialize)]
+struct Shown<'a> {
+    #[serde(skip_serializing_if = "is_empty")]
+    title: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    body: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    image: &'a str,
+}
+
+#[derive(Serialize)]
+struct Android<'a> {
+    priority: &'static str,
+    ttl: String,
+    #[serde(skip_serializing_if = "is_empty")]
+    collapse_key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notification: Option<AndroidNotification<'a>>,
+}
+
+/// `android.notification`: how Android shows it.
+#[derive(Serialize)]
+struct AndroidNotification<'a> {
+    #[serde(skip_serializing_if = "is_empty")]
+    sound: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    icon: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    channel_id: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    color: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    tag: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notification_count: Option<u32>,
+    notification_priority: &'static str,
+}
+
+fn message<'a>(n: &'a Notification, target: Target<'a>) -> Message<'a> {
+    let view = AndroidView::of(n);
+    let shown = (!view.silent)
+        .then_some(Shown {
+            title: view.title,
+            body: view.body,
+            image: view.image,
+        })
+        .filter(|s| !(s.title.is_empty() && s.body.is_empty() && s.image.is_empty()));
+    let notification = (!view.silent).then(|| AndroidNotification {
+        sound: view.sound_resource(),
+        icon: view.icon,
+        channel_id: view.channel_id,
+        color: view.color,
+        tag: view.tag,
+        notification_count: view.badge,
+        notification_priority: notification_priority(view.priority),
+    });
+    Message {
+        token: target.token,
+        notification: shown,
+        data: view.data(n, target),
+        android: Android {
+            priority: view.priority_word(),
+            ttl: view.ttl(target, u32::MAX),
+            collapse_key: view.collapse_key,
+            notification,
+        },
     }
-    message.insert("data".into(), json!(view.data(n, target)));
-    message.insert("android".into(), Value::Object(android));
-    message
 }
 
 fn notification_priority(priority: u32) -> &'static str {
@@ -70,6 +125,14 @@ fn notification_priority(priority: u32) -> &'static str {
 mod tests {
     use super::*;
     use herald_proto::v1::{Action, ActionType, AndroidOptions};
+
+    fn request_body(
+        n: &Notification,
+        target: Target<'_>,
+        validate_only: bool,
+    ) -> serde_json::Value {
+        serde_json::from_slice(&super::request_body(n, target, validate_only)).unwrap()
+    }
 
     const TARGET: Target<'static> = Target {
         token: "tok-1",

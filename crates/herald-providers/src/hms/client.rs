@@ -1,8 +1,8 @@
 //! The HMS client of one app credential: one HTTP/2 connection pool and one token cache, reused
 //! for every send of the tenant.
 
+use bytes::Bytes;
 use herald_proto::v1::HmsCredential;
-use serde_json::Value;
 
 use super::auth::AppTokens;
 use super::errors::classify;
@@ -76,14 +76,14 @@ impl HmsClient {
     /// Sends one `messages:send` body addressed to `token`; an expired access token (80200003)
     /// is refreshed once.
     #[tracing::instrument(skip_all)]
-    pub async fn send(&self, body: &Value, token: &str) -> SendOutcome {
+    pub async fn send(&self, body: &Bytes, token: &str) -> SendOutcome {
         send_with_refresh("HMS", &self.tokens, |access| async move {
             self.post(&access, body, token).await
         })
         .await
     }
 
-    async fn post(&self, access_token: &str, body: &Value, token: &str) -> Classified {
+    async fn post(&self, access_token: &str, body: &Bytes, token: &str) -> Classified {
         match post_json(&self.http, &self.send_url, access_token, body).await {
             Ok(a) => classify(a.status, a.retry_after, &a.body, token),
             Err(outcome) => Classified::Outcome(outcome),
@@ -116,15 +116,17 @@ mod tests {
         (mock, hms)
     }
 
-    fn body(token: &str) -> Value {
+    fn body(token: &str) -> Bytes {
         serde_json::json!({"validate_only": false, "message": {"data": "{}", "token": [token]}})
+            .to_string()
+            .into()
     }
 
     #[tokio::test]
     async fn concurrent_sends_share_one_access_token_over_http2() {
         let (mock, hms) = setup(APP_SECRET).await;
         let tokens: Vec<String> = (0..10).map(|i| format!("hms-{i}")).collect();
-        let bodies: Vec<Value> = tokens.iter().map(|t| body(t)).collect();
+        let bodies: Vec<Bytes> = tokens.iter().map(|t| body(t)).collect();
         let sends = bodies.iter().zip(&tokens).map(|(b, t)| hms.send(b, t));
         let outcomes = futures::future::join_all(sends).await;
         assert!(

@@ -7,10 +7,10 @@
 //! shown notification with the same tag.
 
 use herald_proto::v1::{ActionType, Notification};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 
 use crate::android::AndroidView;
-use crate::payload::{Target, buttons, insert_non_empty};
+use crate::payload::{Target, buttons, is_empty, json_len};
 
 /// HMS caches a message for at most 15 days; a longer TTL is sent as this.
 pub const MAX_TTL_SECONDS: u32 = 1_296_000;
@@ -31,16 +31,19 @@ const SIZING_BADGE_CLASS: &str = concat!(
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.Main"
 );
 
-/// The `{"validate_only", "message"}` body for one device.
+/// The `{"validate_only", "message"}` body for one device, as JSON.
 pub fn request_body(
     notification: &Notification,
     target: Target<'_>,
     app: AppSettings<'_>,
     validate_only: bool,
-) -> Value {
-    let mut message = message(notification, target, app);
-    message.insert("token".into(), json!([target.token]));
-    json!({ "validate_only": validate_only, "message": message })
+) -> Vec<u8> {
+    let token = [target.token];
+    let body = Body {
+        validate_only,
+        message: message(notification, target, app, Some(&token)),
+    };
+    serde_json::to_vec(&body).expect("an HMS body serialises")
 }
 
 /// The size HMS counts against its 4096-byte limit (the body without tokens), with room for a
@@ -49,88 +52,170 @@ pub fn payload_size(notification: &Notification) -> usize {
     let app = AppSettings {
         badge_class: Some(SIZING_BADGE_CLASS),
     };
-    json!({ "validate_only": false, "message": message(notification, Target::SIZING, app) })
-        .to_string()
-        .len()
+    json_len(&Body {
+        validate_only: false,
+        message: message(notification, Target::SIZING, app, None),
+    })
 }
 
-fn message(n: &Notification, target: Target<'_>, app: AppSettings<'_>) -> Map<String, Value> {
-    let view = AndroidView::of(n);
-    let data = Value::Object(
-        view.data(n, target)
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect(),
-    );
-    let mut android = Map::new();
-    android.insert("urgency".into(), json!(view.priority_word()));
-    android.insert("ttl".into(), json!(view.ttl(target, MAX_TTL_SECONDS)));
-    if view.silent {
-        // Push Kit delivers a high-priority data message only in a category it allows for them.
-        if view.high_priority() {
-            android.insert("category".into(), json!(data_category(n)));
-        }
-    } else {
-        android.insert(
-            "notification".into(),
-            Value::Object(notification(n, &view, app)),
-        );
-    }
-    let mut message = Map::new();
-    message.insert("data".into(), Value::String(data.to_string()));
-    message.insert("android".into(), Value::Object(android));
-    message
+#[derive(Serialize)]
+struct Body<'a> {
+    validate_only: bool,
+    message: Message<'a>,
+}
+
+#[derive(Serialize)]
+struct Message<'a> {
+    /// The data map as one JSON string.
+    data: String,
+    android: Android<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<&'a [&'a str]>,
+}
+
+#[derive(Serialize)]
+struct Android<'a> {
+    urgency: &'static str,
+    ttl: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notification: Option<Shown<'a>>,
 }
 
 /// `android.notification`: what the device shows.
-fn notification(
-    n: &Notification,
-    view: &AndroidView<'_>,
-    app: AppSettings<'_>,
-) -> Map<String, Value> {
-    let mut an = Map::new();
+#[derive(Serialize)]
+struct Shown<'a> {
+    #[serde(skip_serializing_if = "is_empty")]
+    title: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    body: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    image: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    icon: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    sound: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    channel_id: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    color: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    tag: &'a str,
+    importance: &'static str,
+    click_action: ClickAction<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    badge: Option<Badge<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    buttons: Option<Vec<Button<'a>>>,
+}
+
+/// What a tap does: 1 an intent, 2 a URL, 3 open the app.
+#[derive(Serialize)]
+struct ClickAction<'a> {
+    #[serde(rename = "type")]
+    kind: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    intent: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Badge<'a> {
+    set_num: u32,
+    class: &'a str,
+}
+
+#[derive(Serialize)]
+struct Button<'a> {
+    name: &'a str,
+    action_type: u8,
+    /// What the app gets when the button is tapped, as one JSON string.
+    data: String,
+}
+
+/// What a button hands the app.
+#[derive(Serialize)]
+struct ButtonData<'a> {
+    herald_button: &'a str,
+    herald_push_reference: &'a str,
+}
+
+fn message<'a>(
+    n: &'a Notification,
+    target: Target<'a>,
+    app: AppSettings<'a>,
+    token: Option<&'a [&'a str]>,
+) -> Message<'a> {
+    let view = AndroidView::of(n);
+    let data = serde_json::to_string(&view.data(n, target)).expect("data serialises");
+    let (category, notification) = if view.silent {
+        // Push Kit delivers a high-priority data message only in a category it allows for them.
+        (view.high_priority().then(|| data_category(n)), None)
+    } else {
+        (None, Some(notification(n, &view, app)))
+    };
+    Message {
+        data,
+        android: Android {
+            urgency: view.priority_word(),
+            ttl: view.ttl(target, MAX_TTL_SECONDS),
+            category,
+            notification,
+        },
+        token,
+    }
+}
+
+/// `android.notification`: what the device shows.
+fn notification<'a>(
+    n: &'a Notification,
+    view: &AndroidView<'a>,
+    app: AppSettings<'a>,
+) -> Shown<'a> {
     // Push Kit requires both a title and a body; a notification with one shows it as both.
     let (title, body) = match (view.title, view.body) {
         ("", body) => (body, body),
         (title, "") => (title, title),
         both => both,
     };
-    insert_non_empty(&mut an, "title", title);
-    insert_non_empty(&mut an, "body", body);
-    insert_non_empty(&mut an, "image", view.image);
-    insert_non_empty(&mut an, "icon", view.icon);
-    insert_non_empty(&mut an, "sound", view.sound_resource());
-    insert_non_empty(&mut an, "channel_id", view.channel_id);
-    insert_non_empty(&mut an, "color", view.color);
-    insert_non_empty(
-        &mut an,
-        "tag",
-        if view.tag.is_empty() {
+    let buttons = n.interactive.as_ref().map(|interactive| {
+        buttons(interactive.category())
+            .iter()
+            .map(|(id, label)| Button {
+                name: label,
+                action_type: 0,
+                // Each opens the app with the button's id, which the app reports back.
+                data: serde_json::to_string(&ButtonData {
+                    herald_button: id,
+                    herald_push_reference: &interactive.push_reference,
+                })
+                .expect("button data serialises"),
+            })
+            .collect()
+    });
+    Shown {
+        title,
+        body,
+        image: view.image,
+        icon: view.icon,
+        sound: view.sound_resource(),
+        channel_id: view.channel_id,
+        color: view.color,
+        tag: if view.tag.is_empty() {
             view.collapse_key
         } else {
             view.tag
         },
-    );
-    an.insert("importance".into(), json!(importance(view.priority)));
-    an.insert("click_action".into(), click_action(view));
-    if let (Some(count), Some(class)) = (view.badge, app.badge_class) {
-        an.insert("badge".into(), json!({ "set_num": count, "class": class }));
+        importance: importance(view.priority),
+        click_action: click_action(view),
+        badge: view
+            .badge
+            .zip(app.badge_class)
+            .map(|(set_num, class)| Badge { set_num, class }),
+        buttons,
     }
-    if let Some(interactive) = &n.interactive {
-        let buttons: Vec<Value> = buttons(interactive.category())
-            .iter()
-            .map(|(id, label)| {
-                // Each opens the app with the button's id, which the app reports back.
-                let data = json!({
-                    "herald_button": id,
-                    "herald_push_reference": interactive.push_reference,
-                });
-                json!({ "name": label, "action_type": 0, "data": data.to_string() })
-            })
-            .collect();
-        an.insert("buttons".into(), Value::Array(buttons));
-    }
-    an
 }
 
 /// The category of a high-priority data message: a call for the call notification types,
@@ -151,18 +236,25 @@ fn importance(priority: u32) -> &'static str {
 }
 
 /// What a tap does. Web views and HTML open the app, which reads `herald_action` from the data.
-fn click_action(view: &AndroidView<'_>) -> Value {
-    match view.action.map(|a| (a.r#type(), a.url.as_str())) {
-        Some((ActionType::OpenUrl, url)) => json!({ "type": 2, "url": url }),
-        Some((ActionType::Deeplink, url)) => json!({ "type": 1, "intent": url }),
-        _ => json!({ "type": 3 }),
-    }
+fn click_action<'a>(view: &AndroidView<'a>) -> ClickAction<'a> {
+    let (kind, intent, url) = match view.action.map(|a| (a.r#type(), a.url.as_str())) {
+        Some((ActionType::OpenUrl, url)) => (2, None, Some(url)),
+        Some((ActionType::Deeplink, url)) => (1, Some(url), None),
+        _ => (3, None, None),
+    };
+    ClickAction { kind, intent, url }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use herald_proto::v1::{Action, AndroidOptions};
+
+    use serde_json::{Value, json};
+
+    fn request_body(n: &Notification, target: Target<'_>, app: AppSettings<'_>, v: bool) -> Value {
+        serde_json::from_slice(&super::request_body(n, target, app, v)).unwrap()
+    }
 
     const TARGET: Target<'static> = Target {
         token: "hms-tok",

@@ -2,11 +2,11 @@
 //! service worker receives") and the `TTL`, `Urgency` and `Topic` headers.
 
 use herald_proto::v1::{ActionType, Notification, WebOptions};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::payload::{
-    Target, buttons, data, effective_priority, effective_ttl, insert_non_empty, sound_url,
+    Data, Target, buttons, data, effective_priority, effective_ttl, is_empty, json_len, sound_url,
 };
 
 /// A push as the sender hands it to the push service (before encryption).
@@ -36,7 +36,8 @@ static NO_OPTIONS: WebOptions = WebOptions {
 pub fn request(n: &Notification, target: Target<'_>) -> WebPushRequest {
     let w = n.web.as_ref().unwrap_or(&NO_OPTIONS);
     WebPushRequest {
-        plaintext: message(n, w, target).to_string(),
+        plaintext: serde_json::to_string(&message(n, w, target))
+            .expect("a web push message serialises"),
         ttl: target.remaining(w.ttl_seconds.unwrap_or_else(|| effective_ttl(n))),
         urgency: match effective_priority(n.priority) {
             1 => "very-low",
@@ -50,9 +51,11 @@ pub fn request(n: &Notification, target: Target<'_>) -> WebPushRequest {
 
 /// The plaintext size, counted against RFC 8291's 3993 bytes.
 pub fn plaintext_size(n: &Notification) -> usize {
-    message(n, n.web.as_ref().unwrap_or(&NO_OPTIONS), Target::SIZING)
-        .to_string()
-        .len()
+    json_len(&message(
+        n,
+        n.web.as_ref().unwrap_or(&NO_OPTIONS),
+        Target::SIZING,
+    ))
 }
 
 /// A `Topic` header value: at most 32 characters of the base64url alphabet. A collapse key that
@@ -69,52 +72,89 @@ pub fn topic(collapse_key: &str) -> String {
     }
 }
 
-fn message(n: &Notification, w: &WebOptions, target: Target<'_>) -> Value {
-    let pick =
-        |own: &Option<String>, common: &str| own.clone().unwrap_or_else(|| common.to_owned());
+/// The JSON a service worker gets.
+#[derive(Serialize)]
+struct Message<'a> {
+    #[serde(skip_serializing_if = "is_empty")]
+    title: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    body: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    icon: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    image: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    url: &'a str,
+    #[serde(skip_serializing_if = "is_empty")]
+    tag: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actions: Option<Vec<WebAction<'a>>>,
+    data: Data<'a>,
+}
+
+/// A notification action (a button) as `showNotification` takes it.
+#[derive(Serialize)]
+struct WebAction<'a> {
+    action: &'a str,
+    title: &'a str,
+}
+
+fn message<'a>(n: &'a Notification, w: &'a WebOptions, target: Target<'a>) -> Message<'a> {
+    let pick = |own: &'a Option<String>, common: &'a str| own.as_deref().unwrap_or(common);
     let action = n
         .action
         .as_ref()
         .filter(|a| a.r#type() != ActionType::Unspecified);
-    let mut message = Map::new();
-    if !n.silent {
-        insert_non_empty(&mut message, "title", &pick(&w.title, &n.title));
-        insert_non_empty(&mut message, "body", &pick(&w.body, &n.body));
-        // The common icon is an Android resource name or a URL; only a URL means anything to
-        // a browser (web.icon, checked at ingest, always is one).
-        let common_icon = if n.icon.starts_with("https://") || n.icon.starts_with("http://") {
-            n.icon.as_str()
-        } else {
-            ""
+    let data = data(n, action, sound_url(&n.sound), target);
+    if n.silent {
+        return Message {
+            title: "",
+            body: "",
+            icon: "",
+            image: "",
+            url: "",
+            tag: "",
+            actions: None,
+            data,
         };
-        insert_non_empty(&mut message, "icon", &pick(&w.icon, common_icon));
-        insert_non_empty(&mut message, "image", &pick(&w.image_url, &n.image_url));
-        let click = w.on_click_url.clone().or_else(|| {
-            action
-                .filter(|a| a.r#type() == ActionType::OpenUrl)
-                .map(|a| a.url.clone())
-        });
-        insert_non_empty(&mut message, "url", click.as_deref().unwrap_or_default());
-        insert_non_empty(&mut message, "tag", &n.collapse_key);
-        if let Some(interactive) = &n.interactive {
-            let actions: Vec<Value> = buttons(interactive.category())
-                .iter()
-                .map(|(id, label)| json!({"action": id, "title": label}))
-                .collect();
-            message.insert("actions".into(), Value::Array(actions));
-        }
     }
-    message.insert(
-        "data".into(),
-        json!(data(n, action, sound_url(&n.sound), target)),
-    );
-    Value::Object(message)
+    // The common icon is an Android resource name or a URL; only a URL means anything to a
+    // browser (web.icon, checked at ingest, always is one).
+    let common_icon = if n.icon.starts_with("https://") || n.icon.starts_with("http://") {
+        n.icon.as_str()
+    } else {
+        ""
+    };
+    let click = w.on_click_url.as_deref().or_else(|| {
+        action
+            .filter(|a| a.r#type() == ActionType::OpenUrl)
+            .map(|a| a.url.as_str())
+    });
+    Message {
+        title: pick(&w.title, &n.title),
+        body: pick(&w.body, &n.body),
+        icon: pick(&w.icon, common_icon),
+        image: pick(&w.image_url, &n.image_url),
+        url: click.unwrap_or_default(),
+        tag: &n.collapse_key,
+        actions: n.interactive.as_ref().map(|interactive| {
+            buttons(interactive.category())
+                .iter()
+                .map(|(id, label)| WebAction {
+                    action: id,
+                    title: label,
+                })
+                .collect()
+        }),
+        data,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use herald_proto::v1::{Action, InteractionCategory, Interactive};
+    use serde_json::{Value, json};
 
     const TARGET: Target<'static> = Target {
         token: "https://push.example/p/1",
