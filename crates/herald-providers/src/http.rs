@@ -8,6 +8,8 @@
 //! connect, and all but one be dropped: Apple treats rapid connect and disconnect as an attack).
 
 use std::collections::HashMap;
+
+use bytes::Bytes;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,12 +24,18 @@ pub const CONNECTIONS: usize = 4;
 /// How long an idle connection is kept (and so known to be open after its last answer).
 const IDLE: Duration = Duration::from_secs(300);
 
+/// Requests in flight on one connection before the next connection takes some: requests gather
+/// on as few connections as the load needs, so each connection's writes carry several
+/// requests' frames (one socket write per request otherwise), and the other connections open
+/// only when the provider is slow or the load high.
+const STREAMS_BEFORE_SPILL: usize = 64;
+
 /// The HTTP client the provider clients take: [`CONNECTIONS`] independent reqwest clients
-/// (each keeps its own HTTP/2 connection per host), handed out in turn. Cheap to clone.
+/// (each keeps its own HTTP/2 connection per host), the first used until it carries
+/// [`STREAMS_BEFORE_SPILL`] requests, then the next, and so on. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct HttpClient {
     slots: Arc<[Slot]>,
-    turn: Arc<AtomicUsize>,
 }
 
 /// One reqwest client (one connection per origin) and the state of its connections.
@@ -35,6 +43,24 @@ pub struct HttpClient {
 struct Slot {
     client: reqwest::Client,
     gates: Mutex<HashMap<String, Arc<Gate>>>,
+    /// Requests sent through it and not answered yet.
+    in_flight: AtomicUsize,
+}
+
+/// Counts a request in flight on its slot until dropped (answered, failed or abandoned).
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn start(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// One connection's opening: who opens it, and whether it is known to be open.
@@ -109,25 +135,34 @@ impl HttpClient {
         &self,
         build: impl FnOnce(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, HttpError> {
-        let slot = &self.slots[self.turn.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
+        let slot = self.pick();
+        let _in_flight = InFlight::start(&slot.in_flight);
         let request = build(&slot.client)
             .build()
             .map_err(|e| HttpError::from(&e))?;
-        let url = request.url();
-        let origin = format!(
-            "{}://{}:{}",
-            url.scheme(),
-            url.host_str().unwrap_or_default(),
-            url.port_or_known_default().unwrap_or_default()
-        );
-        let gate = slot
-            .gates
-            .lock()
-            .expect("gates")
-            .entry(origin)
-            .or_default()
-            .clone();
+        // The scheme, host and port, as the URL spells them (no copy unless the origin is new).
+        let origin = &request.url()[..url::Position::BeforePath];
+        let gate = {
+            let mut gates = slot.gates.lock().expect("gates");
+            match gates.get(origin) {
+                Some(gate) => gate.clone(),
+                None => gates.entry(origin.to_owned()).or_default().clone(),
+            }
+        };
         gate.pass(slot.client.execute(request)).await
+    }
+
+    /// The first connection with room under [`STREAMS_BEFORE_SPILL`], else the least busy.
+    fn pick(&self) -> &Slot {
+        self.slots
+            .iter()
+            .find(|slot| slot.in_flight.load(Ordering::Relaxed) < STREAMS_BEFORE_SPILL)
+            .or_else(|| {
+                self.slots
+                    .iter()
+                    .min_by_key(|slot| slot.in_flight.load(Ordering::Relaxed))
+            })
+            .expect("at least one connection")
     }
 }
 
@@ -228,6 +263,7 @@ pub fn client_with_identity(
         Ok(Slot {
             client: builder.build()?,
             gates: Mutex::default(),
+            in_flight: AtomicUsize::new(0),
         })
     };
     let slots = (0..CONNECTIONS)
@@ -235,7 +271,6 @@ pub fn client_with_identity(
         .collect::<Result<Vec<_>, reqwest::Error>>()?;
     Ok(HttpClient {
         slots: slots.into(),
-        turn: Arc::default(),
     })
 }
 
@@ -250,15 +285,21 @@ pub struct Answer {
     pub body: String,
 }
 
-/// POSTs `body` as JSON with a bearer token.
+/// POSTs `body` (JSON) with a bearer token.
 pub async fn post_json(
     http: &HttpClient,
     url: &str,
     bearer: &str,
-    body: &serde_json::Value,
+    body: &Bytes,
 ) -> Result<Answer, crate::SendOutcome> {
     let response = http
-        .send(|client| client.post(url).bearer_auth(bearer).json(body))
+        .send(|client| {
+            client
+                .post(url)
+                .bearer_auth(bearer)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone())
+        })
         .await
         .map_err(|e| unanswered(&e))?;
     Ok(read_answer(response, "").await)

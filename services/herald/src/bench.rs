@@ -218,6 +218,7 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
         })
         .collect();
     let pushes = rig.pushes();
+    let wal_peak_mib = rig.wal_peak_mib();
     let Rig { herald, .. } = rig;
     herald.stop().await?;
     store.close().await;
@@ -263,6 +264,7 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
             "duplicates": duplicates, "lost": lost, "receipts_recorded": recorded, "per_provider": per_provider,
         },
         "load_seconds": deliver_secs.max(receipts_secs),
+        "sqlite_wal_peak_mib": wal_peak_mib,
         "processes": usage.iter().map(|(name, cpu, rss)| json!({"name": name, "cpu_seconds_during_load": cpu, "peak_rss_mib": rss})).collect::<Vec<_>>(),
     });
     rig::write_report(&args.out, &report)?;
@@ -306,6 +308,10 @@ fn print_report(report: &Value) {
         f(&l["max"])
     );
     println!("counts: {}", report["counts"]);
+    println!(
+        "SQLite WAL at most: {:.1} MiB",
+        f(&report["sqlite_wal_peak_mib"])
+    );
     for p in report["processes"].as_array().into_iter().flatten() {
         println!(
             "  {:<44} cpu {:>7.1} s   peak rss {:>7.1} MiB",

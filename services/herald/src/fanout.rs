@@ -174,6 +174,7 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
     store.close().await;
     let after = usage(&rig);
     let pushes = rig.pushes();
+    let wal_peak_mib = rig.wal_peak_mib();
     let Rig { herald, .. } = rig;
     herald.stop().await?;
 
@@ -226,6 +227,7 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
             "duplicate_percent": duplicates as f64 * 100.0 / args.devices.max(1) as f64,
         },
         "processes": processes,
+        "sqlite_wal_peak_mib": wal_peak_mib,
     });
     rig::write_report(&args.out, &report)?;
     println!("{}", serde_json::to_string_pretty(&report)?);

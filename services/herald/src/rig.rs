@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -53,6 +54,8 @@ pub struct Rig {
     /// The gRPC endpoint.
     pub endpoint: String,
     pub admin_key: String,
+    /// The largest size the SQLite WAL reached (bytes; 0 on PostgreSQL), sampled every 100 ms.
+    wal_peak: Arc<AtomicU64>,
 }
 
 impl Rig {
@@ -113,6 +116,24 @@ impl Rig {
                 Herald::Processes(Box::new(processes))
             }
         };
+        let wal_peak = Arc::new(AtomicU64::new(0));
+        if let Some(path) = database
+            .url
+            .strip_prefix("sqlite://")
+            .and_then(|rest| rest.split('?').next())
+        {
+            let wal = PathBuf::from(format!("{path}-wal"));
+            let peak = Arc::downgrade(&wal_peak);
+            tokio::spawn(async move {
+                while let Some(peak) = peak.upgrade() {
+                    if let Ok(meta) = std::fs::metadata(&wal) {
+                        peak.fetch_max(meta.len(), Ordering::Relaxed);
+                    }
+                    drop(peak);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            });
+        }
         Ok(Self {
             nats,
             database,
@@ -120,7 +141,13 @@ impl Rig {
             herald,
             endpoint,
             admin_key,
+            wal_peak,
         })
+    }
+
+    /// The largest size the SQLite WAL file reached so far, in MiB (0 on PostgreSQL).
+    pub fn wal_peak_mib(&self) -> f64 {
+        self.wal_peak.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0)
     }
 
     /// Connects to the API (waiting for it to listen).
