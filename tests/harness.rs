@@ -519,6 +519,17 @@ impl Tenant {
             .into_inner()
     }
 
+    /// A device as GetDevice answers it.
+    pub async fn device(&mut self, device_id: &str) -> Device {
+        self.devices
+            .get_device(GetDeviceRequest {
+                device_id: device_id.to_owned(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
     pub async fn message(&mut self, id: &str) -> GetMessageResponse {
         self.notifications
             .get_message(GetMessageRequest {
@@ -628,14 +639,7 @@ impl Tenant {
                 want.reason
             );
             assert_eq!(delivery.attempts, want.attempts, "{label}: attempts");
-            let device = self
-                .devices
-                .get_device(GetDeviceRequest {
-                    device_id: device_id.clone(),
-                })
-                .await
-                .unwrap()
-                .into_inner();
+            let device = self.device(device_id).await;
             assert_eq!(device.state(), want.device, "{label}: device state");
         }
     }

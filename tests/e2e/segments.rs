@@ -125,15 +125,7 @@ async fn a_segment_reaches_the_devices_its_expression_holds_for() {
         for device_id in [&ann, &bob, &cy] {
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
             loop {
-                let device = acme
-                    .devices
-                    .get_device(GetDeviceRequest {
-                        device_id: device_id.clone(),
-                    })
-                    .await
-                    .unwrap()
-                    .into_inner();
-                if device.last_active_at_ms > 0 {
+                if acme.device(device_id).await.last_active_at_ms > 0 {
                     break;
                 }
                 assert!(

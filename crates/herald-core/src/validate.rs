@@ -435,8 +435,9 @@ fn data_key(key: &str) -> Result<()> {
             "keys must not be empty",
         ));
     }
-    // FCM refuses these; the herald_ prefix carries Herald's own ids.
-    let reserved = ["from", "message_type", "notification"].contains(&key)
+    // FCM refuses these, APNs keeps `aps` for itself (the data sits beside it at the top of the
+    // payload); the herald_ prefix carries Herald's own ids.
+    let reserved = ["from", "message_type", "notification", "aps"].contains(&key)
         || ["google.", "gcm.", "herald_"]
             .iter()
             .any(|p| key.starts_with(p));
@@ -708,6 +709,16 @@ mod tests {
                     },
                 ),
                 "notification.data[google.x]",
+            ),
+            (
+                send(
+                    user(),
+                    Notification {
+                        data: [("aps".to_string(), "1".to_string())].into(),
+                        ..hello()
+                    },
+                ),
+                "notification.data[aps]",
             ),
             (
                 send(

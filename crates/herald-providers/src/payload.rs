@@ -86,6 +86,13 @@ pub fn is_empty(value: &&str) -> bool {
     value.is_empty()
 }
 
+/// The `{"validate_only", "message"}` body FCM's and HMS's `messages:send` take.
+#[derive(serde::Serialize)]
+pub struct SendBody<M> {
+    pub validate_only: bool,
+    pub message: M,
+}
+
 /// A push's data: the sender's keys and Herald's, borrowed from the notification where they can
 /// be. Sorted, so the output is stable.
 pub type Data<'a> = BTreeMap<&'a str, Cow<'a, str>>;

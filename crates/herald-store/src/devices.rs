@@ -364,12 +364,7 @@ impl Store {
                  AND id IN (SELECT value FROM json_each($2))"
             ),
         };
-        let rows = sqlx::query(&sql)
-            .bind(tenant.as_str())
-            .bind(crate::json(&ids))
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(DeviceRecord::from_row).collect()
+        self.devices_listed(&sql, tenant, crate::json(&ids)).await
     }
 
     /// The devices holding any of `tokens` (platform, push token), in one query: a batch's
@@ -397,9 +392,20 @@ impl Store {
             ),
         };
         let wanted: Vec<(&str, &str)> = tokens.iter().map(|(p, t)| (p.name(), *t)).collect();
-        let rows = sqlx::query(&sql)
+        self.devices_listed(&sql, tenant, crate::json(&wanted))
+            .await
+    }
+
+    /// The devices `sql` selects, given the tenant as `$1` and a JSON list as `$2`.
+    async fn devices_listed(
+        &self,
+        sql: &str,
+        tenant: &TenantId,
+        list: String,
+    ) -> Result<Vec<DeviceRecord>> {
+        let rows = sqlx::query(sql)
             .bind(tenant.as_str())
-            .bind(crate::json(&wanted))
+            .bind(list)
             .fetch_all(&self.reader)
             .await?;
         rows.iter().map(DeviceRecord::from_row).collect()
@@ -456,12 +462,7 @@ impl Store {
                  AND user_id IN (SELECT value FROM json_each($2)) AND state = 'active' ORDER BY id"
             ),
         };
-        let rows = sqlx::query(&sql)
-            .bind(tenant.as_str())
-            .bind(crate::json(&users))
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(DeviceRecord::from_row).collect()
+        self.devices_listed(&sql, tenant, crate::json(&users)).await
     }
 
     /// The platforms of each of `users`' active devices, as (user, platform) pairs: which

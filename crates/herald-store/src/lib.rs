@@ -274,11 +274,15 @@ fn sqlite_pool(connections: u32) -> AnyPoolOptions {
     AnyPoolOptions::new().max_connections(connections)
 }
 
+/// How long a statement waits for a lock before it fails as busy.
+const BUSY_TIMEOUT_MS: u32 = 10_000;
+
 /// WAL mode with a generous busy timeout.
 async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
     conn.execute("PRAGMA journal_mode = WAL").await?;
     conn.execute("PRAGMA synchronous = NORMAL").await?;
-    conn.execute("PRAGMA busy_timeout = 10000").await?;
+    conn.execute(format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}").as_str())
+        .await?;
     // Deliveries are keyed by random ids, so a busy table is written and read all over: its
     // pages come from SQLite's own cache (16 MiB per connection rather than 2), not a read()
     // each.
@@ -320,10 +324,7 @@ async fn checkpoints(reader: AnyPool) {
             return;
         }
         let mode = if restart { "RESTART" } else { "PASSIVE" };
-        match sqlx::query(&format!("PRAGMA wal_checkpoint({mode})"))
-            .fetch_one(&reader)
-            .await
-        {
+        match checkpoint(&reader, restart).await {
             // (busy, pages in the WAL, pages copied back); a restart that was not kept waiting
             // too long leaves the WAL to start over at the next write.
             Ok(row) => {
@@ -339,6 +340,29 @@ async fn checkpoints(reader: AnyPool) {
             Err(err) => tracing::warn!(%err, mode, "SQLite checkpoint failed; retrying"),
         }
     }
+}
+
+/// How long a restarting checkpoint may hold the writer back while it waits for readers to
+/// leave the WAL; one that waits longer gives up (`busy`) and is tried again at the next tick.
+const RESTART_PATIENCE_MS: u32 = 100;
+
+/// One checkpoint on a connection of `reader`: passive, or restarting with a short busy
+/// timeout (a restarting checkpoint takes the write lock first, so its wait holds up writes).
+async fn checkpoint(reader: &AnyPool, restart: bool) -> Result<AnyRow, sqlx::Error> {
+    if !restart {
+        return sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(reader)
+            .await;
+    }
+    let mut conn = reader.acquire().await?;
+    conn.execute(format!("PRAGMA busy_timeout = {RESTART_PATIENCE_MS}").as_str())
+        .await?;
+    let row = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+        .fetch_one(&mut *conn)
+        .await;
+    conn.execute(format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}").as_str())
+        .await?;
+    row
 }
 
 /// The migrations in `migrations/`, compiled into the binary: one file per migration, named

@@ -5,7 +5,7 @@ use herald_proto::v1::Notification;
 use serde::Serialize;
 
 use crate::android::AndroidView;
-use crate::payload::{Data, Target, is_empty, json_len};
+use crate::payload::{Data, SendBody, Target, is_empty, json_len};
 
 /// The `{"validate_only", "message"}` body for one device, as JSON.
 pub fn request_body(
@@ -13,28 +13,23 @@ pub fn request_body(
     target: Target<'_>,
     validate_only: bool,
 ) -> Vec<u8> {
-    let body = Body {
+    let body = SendBody {
         validate_only,
-        message: message(notification, target),
+        message: message(notification, target, Some(target.token)),
     };
     serde_json::to_vec(&body).expect("an FCM body serialises")
 }
 
 /// The payload size FCM counts against its 4096-byte limit (the message without its target).
 pub fn payload_size(notification: &Notification) -> usize {
-    json_len(&message(notification, Target::SIZING))
-}
-
-#[derive(Serialize)]
-struct Body<'a> {
-    validate_only: bool,
-    message: Message<'a>,
+    json_len(&message(notification, Target::SIZING, None))
 }
 
 #[derive(Serialize)]
 struct Message<'a> {
-    #[serde(skip_serializing_if = "is_empty")]
-    token: &'a str,
+    /// The target; left out when sizing (FCM's limit does not count it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     notification: Option<Shown<'a>>,
     data: Data<'a>,
@@ -80,7 +75,7 @@ struct AndroidNotification<'a> {
     notification_priority: &'static str,
 }
 
-fn message<'a>(n: &'a Notification, target: Target<'a>) -> Message<'a> {
+fn message<'a>(n: &'a Notification, target: Target<'a>, token: Option<&'a str>) -> Message<'a> {
     let view = AndroidView::of(n);
     let shown = (!view.silent)
         .then_some(Shown {
@@ -99,7 +94,7 @@ fn message<'a>(n: &'a Notification, target: Target<'a>) -> Message<'a> {
         notification_priority: notification_priority(view.priority),
     });
     Message {
-        token: target.token,
+        token,
         notification: shown,
         data: view.data(n, target),
         android: Android {

@@ -10,7 +10,7 @@ use herald_proto::v1::{ActionType, Notification};
 use serde::Serialize;
 
 use crate::android::AndroidView;
-use crate::payload::{Target, buttons, is_empty, json_len};
+use crate::payload::{SendBody, Target, buttons, is_empty, json_len};
 
 /// HMS caches a message for at most 15 days; a longer TTL is sent as this.
 pub const MAX_TTL_SECONDS: u32 = 1_296_000;
@@ -39,7 +39,7 @@ pub fn request_body(
     validate_only: bool,
 ) -> Vec<u8> {
     let token = [target.token];
-    let body = Body {
+    let body = SendBody {
         validate_only,
         message: message(notification, target, app, Some(&token)),
     };
@@ -52,16 +52,10 @@ pub fn payload_size(notification: &Notification) -> usize {
     let app = AppSettings {
         badge_class: Some(SIZING_BADGE_CLASS),
     };
-    json_len(&Body {
+    json_len(&SendBody {
         validate_only: false,
         message: message(notification, Target::SIZING, app, None),
     })
-}
-
-#[derive(Serialize)]
-struct Body<'a> {
-    validate_only: bool,
-    message: Message<'a>,
 }
 
 #[derive(Serialize)]
