@@ -285,17 +285,17 @@ pub struct Answer {
     pub body: String,
 }
 
-/// POSTs `body` (JSON) with a bearer token.
+/// POSTs `body` (JSON) with a bearer token to `url` (parsed once, when its client was made).
 pub async fn post_json(
     http: &HttpClient,
-    url: &str,
+    url: &reqwest::Url,
     bearer: &str,
     body: &Bytes,
 ) -> Result<Answer, crate::SendOutcome> {
     let response = http
         .send(|client| {
             client
-                .post(url)
+                .post(url.clone())
                 .bearer_auth(bearer)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone())

@@ -21,7 +21,8 @@ enum Authentication {
 #[derive(Debug)]
 pub struct ApnsClient {
     http: HttpClient,
-    base_url: String,
+    /// `…/3/device/`, parsed once: each request appends its device token.
+    device_url: reqwest::Url,
     bundle_id: String,
     sandbox: bool,
     auth: Authentication,
@@ -76,9 +77,14 @@ impl ApnsClient {
         } else {
             production_url
         };
+        let device_url = format!("{}/3/device/", base_url.trim_end_matches('/'))
+            .parse()
+            .map_err(|e| {
+                CredentialError::invalid("apns", format!("the APNs URL is not usable: {e}"))
+            })?;
         Ok(Self {
             http,
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            device_url,
             bundle_id: bundle_id.to_owned(),
             sandbox: credential.sandbox,
             auth,
@@ -154,9 +160,13 @@ impl ApnsClient {
         jwt: Option<&str>,
         mismatch: Option<&str>,
     ) -> Classified {
+        let mut url = self.device_url.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().push(device_token);
+        }
         let build = |client: &reqwest::Client| {
             let mut builder = client
-                .post(format!("{}/3/device/{device_token}", self.base_url))
+                .post(url.clone())
                 .header("apns-push-type", &request.push_type)
                 .header("apns-topic", &request.topic)
                 .header("apns-priority", request.priority.to_string())

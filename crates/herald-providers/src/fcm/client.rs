@@ -13,7 +13,7 @@ use crate::{CredentialError, SendOutcome};
 #[derive(Debug)]
 pub struct FcmClient {
     http: HttpClient,
-    send_url: String,
+    send_url: reqwest::Url,
     project_id: String,
     client_email: String,
     tokens: TokenSource,
@@ -38,11 +38,14 @@ impl FcmClient {
                 "required (the service account JSON has none)",
             ));
         }
+        let send_url = format!(
+            "{}/v1/projects/{project_id}/messages:send",
+            base_url.trim_end_matches('/')
+        )
+        .parse()
+        .map_err(|e| CredentialError::invalid("fcm.project_id", format!("makes no URL: {e}")))?;
         Ok(Self {
-            send_url: format!(
-                "{}/v1/projects/{project_id}/messages:send",
-                base_url.trim_end_matches('/')
-            ),
+            send_url,
             project_id,
             client_email: account.client_email.clone(),
             tokens: TokenSource::new(account, http.clone())?,

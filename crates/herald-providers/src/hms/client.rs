@@ -16,7 +16,7 @@ pub struct HmsClient {
     http: HttpClient,
     app_id: String,
     badge_class: Option<String>,
-    send_url: String,
+    send_url: reqwest::Url,
     tokens: AppTokens,
 }
 
@@ -44,14 +44,17 @@ impl HmsClient {
                 format!("at most {MAX_BADGE_CLASS_LEN} characters"),
             ));
         }
+        let send_url = format!(
+            "{}/v1/{}/messages:send",
+            base_url.trim_end_matches('/'),
+            credential.app_id
+        )
+        .parse()
+        .map_err(|e| CredentialError::invalid("hms.app_id", format!("makes no URL: {e}")))?;
         Ok(Self {
             app_id: credential.app_id.clone(),
             badge_class: Some(credential.badge_class.trim().to_owned()).filter(|c| !c.is_empty()),
-            send_url: format!(
-                "{}/v1/{}/messages:send",
-                base_url.trim_end_matches('/'),
-                credential.app_id
-            ),
+            send_url,
             tokens: AppTokens::new(
                 credential.app_id.clone(),
                 credential.app_secret.clone(),
