@@ -28,7 +28,7 @@ const IDLE: Duration = Duration::from_secs(300);
 /// on as few connections as the load needs, so each connection's writes carry several
 /// requests' frames (one socket write per request otherwise), and the other connections open
 /// only when the provider is slow or the load high.
-const STREAMS_BEFORE_SPILL: usize = 64;
+pub(crate) const STREAMS_BEFORE_SPILL: usize = 64;
 
 /// The HTTP client the provider clients take: [`CONNECTIONS`] independent reqwest clients
 /// (each keeps its own HTTP/2 connection per host), the first used until it carries

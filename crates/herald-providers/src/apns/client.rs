@@ -289,10 +289,27 @@ mod tests {
                 .all(|p| p.http_version == reqwest::Version::HTTP_2)
         );
         let connections: std::collections::HashSet<_> = received.iter().map(|p| p.peer).collect();
-        assert!(
-            connections.len() <= crate::http::CONNECTIONS,
-            "a small pool of connections: {}",
-            connections.len()
+        assert_eq!(
+            connections.len(),
+            1,
+            "fewer requests than a connection takes before spilling share one connection"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_with_its_share_in_flight_spills_to_the_next() {
+        let ca = TestCa::new().unwrap();
+        let mock = MockApns::start(&ca).await.unwrap();
+        let apns = client(&ca, &mock, &token_credential(&mock, KEY_ID));
+        mock.answer_by_default(Answer::delayed(std::time::Duration::from_millis(200)));
+        send_all_at_once(&apns, crate::http::STREAMS_BEFORE_SPILL + 10).await;
+        let received = mock.received();
+        assert_eq!(received.len(), crate::http::STREAMS_BEFORE_SPILL + 10);
+        let connections: std::collections::HashSet<_> = received.iter().map(|p| p.peer).collect();
+        assert_eq!(
+            connections.len(),
+            2,
+            "the first connection's share, then the next"
         );
     }
 
