@@ -8,17 +8,17 @@
 //! connect, and all but one be dropped: Apple treats rapid connect and disconnect as an attack).
 
 use std::collections::HashMap;
-
-use bytes::Bytes;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// HTTP/2 connections to each provider host, used in turn. One connection carries at most the
-/// server's SETTINGS_MAX_CONCURRENT_STREAMS requests at once (commonly 100 to 200), so with a
-/// provider's round trip of tens of milliseconds a single connection caps a sender at a few
-/// thousand requests a second, below its concurrency.
+use bytes::Bytes;
+
+/// HTTP/2 connections to each provider host, filled in order (see [`STREAMS_BEFORE_SPILL`]). One
+/// connection carries at most the server's SETTINGS_MAX_CONCURRENT_STREAMS requests at once
+/// (commonly 100 to 200), so with a provider's round trip of tens of milliseconds a single
+/// connection caps a sender at a few thousand requests a second, below its concurrency.
 pub const CONNECTIONS: usize = 4;
 
 /// How long an idle connection is kept (and so known to be open after its last answer).

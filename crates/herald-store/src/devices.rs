@@ -348,9 +348,6 @@ impl Store {
         tenant: &TenantId,
         ids: &[&str],
     ) -> Result<Vec<DeviceRecord>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
         let sql = match self.backend {
             // One primary-key lookup per id (see `active_devices_of_users`).
             Backend::Postgres => format!(
@@ -364,7 +361,7 @@ impl Store {
                  AND id IN (SELECT value FROM json_each($2))"
             ),
         };
-        self.devices_listed(&sql, tenant, crate::json(&ids)).await
+        self.devices_listed(&sql, tenant, ids).await
     }
 
     /// The devices holding any of `tokens` (platform, push token), in one query: a batch's
@@ -374,9 +371,6 @@ impl Store {
         tenant: &TenantId,
         tokens: &[(Platform, &str)],
     ) -> Result<Vec<DeviceRecord>> {
-        if tokens.is_empty() {
-            return Ok(Vec::new());
-        }
         let sql = match self.backend {
             Backend::Postgres => format!(
                 "SELECT d.* FROM (SELECT DISTINCT value ->> 0 AS platform, value ->> 1 AS token \
@@ -392,20 +386,23 @@ impl Store {
             ),
         };
         let wanted: Vec<(&str, &str)> = tokens.iter().map(|(p, t)| (p.name(), *t)).collect();
-        self.devices_listed(&sql, tenant, crate::json(&wanted))
-            .await
+        self.devices_listed(&sql, tenant, &wanted).await
     }
 
-    /// The devices `sql` selects, given the tenant as `$1` and a JSON list as `$2`.
+    /// The devices `sql` selects, given the tenant as `$1` and `list` as a JSON array as `$2`;
+    /// none for an empty list, without a query.
     async fn devices_listed(
         &self,
         sql: &str,
         tenant: &TenantId,
-        list: String,
+        list: &[impl serde::Serialize],
     ) -> Result<Vec<DeviceRecord>> {
+        if list.is_empty() {
+            return Ok(Vec::new());
+        }
         let rows = sqlx::query(sql)
             .bind(tenant.as_str())
-            .bind(list)
+            .bind(json(&list))
             .fetch_all(&self.reader)
             .await?;
         rows.iter().map(DeviceRecord::from_row).collect()
@@ -462,7 +459,7 @@ impl Store {
                  AND user_id IN (SELECT value FROM json_each($2)) AND state = 'active' ORDER BY id"
             ),
         };
-        self.devices_listed(&sql, tenant, crate::json(&users)).await
+        self.devices_listed(&sql, tenant, users).await
     }
 
     /// The platforms of each of `users`' active devices, as (user, platform) pairs: which

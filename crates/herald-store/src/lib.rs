@@ -360,8 +360,14 @@ async fn checkpoint(reader: &AnyPool, restart: bool) -> Result<AnyRow, sqlx::Err
     let row = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
         .fetch_one(&mut *conn)
         .await;
-    conn.execute(format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}").as_str())
-        .await?;
+    if let Err(err) = conn
+        .execute(format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}").as_str())
+        .await
+    {
+        // A connection left this impatient must not serve other statements.
+        conn.close_on_drop();
+        return Err(err);
+    }
     row
 }
 

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use herald_bus::Accepted;
-use herald_core::ids::{DeviceId, MessageId, TenantId};
+use herald_core::ids::{MessageId, TenantId};
 use herald_core::platform::provider_for;
 use herald_core::time::now_ms;
 use herald_core::validate::Audience;
@@ -185,7 +185,7 @@ impl Api {
             }
         }
         let mut users: Vec<&str> = Vec::new();
-        let mut devices = HashSet::new();
+        let mut devices: Vec<&str> = Vec::new();
         let unfit = audiences
             .iter()
             .zip(fits_all)
@@ -194,9 +194,7 @@ impl Api {
         for audience in unfit {
             match audience {
                 Audience::User(user) => users.push(user),
-                Audience::Device(id) => {
-                    devices.insert(id.clone());
-                }
+                Audience::Device(id) => devices.push(id.as_str()),
                 Audience::PushId { .. }
                 | Audience::Topic(_)
                 | Audience::Customer(_)
@@ -211,7 +209,8 @@ impl Api {
                 entry.extend(provider_for(platform).filter(|p| !entry.contains(p)));
             }
         }
-        let devices: Vec<&str> = devices.iter().map(DeviceId::as_str).collect();
+        devices.sort_unstable();
+        devices.dedup();
         for device in self.store.devices_by_ids(tenant, &devices).await? {
             if let Some(provider) = provider_for(device.profile.platform) {
                 known

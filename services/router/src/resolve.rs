@@ -148,16 +148,14 @@ impl<'a> Found<'a> {
             }
             w.tokens.sort_unstable();
             w.tokens.dedup();
-            if !w.users.is_empty() {
-                for device in store.active_devices_of_users(&tenant_id, &w.users).await? {
-                    let owner = device.profile.user_id.as_deref().unwrap_or_default();
-                    if let Ok(at) = w.users.binary_search(&owner) {
-                        found
-                            .users
-                            .entry((tenant, w.users[at]))
-                            .or_default()
-                            .push(device);
-                    }
+            for device in store.active_devices_of_users(&tenant_id, &w.users).await? {
+                let owner = device.profile.user_id.as_deref().unwrap_or_default();
+                if let Ok(at) = w.users.binary_search(&owner) {
+                    found
+                        .users
+                        .entry((tenant, w.users[at]))
+                        .or_default()
+                        .push(device);
                 }
             }
             for device in store.devices_by_ids(&tenant_id, &w.ids).await? {

@@ -1,5 +1,5 @@
 //! The APNs client of one credential: a small pool of long-lived HTTP/2 connections
-//! ([`HttpClient`], used in turn; each multiplexes many streams up to the server's
+//! ([`HttpClient`], filled in order; each multiplexes many streams up to the server's
 //! SETTINGS_MAX_CONCURRENT_STREAMS) and the credential's provider token or client certificate.
 
 use super::payload::ApnsRequest;
