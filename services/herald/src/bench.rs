@@ -54,6 +54,13 @@ pub struct BenchArgs {
     /// Give up waiting for deliveries after this long.
     #[arg(long, default_value_t = 300)]
     timeout_secs: u64,
+    /// An outside HTTP/2 server (an `https://` origin such as h2o; trust its CA with
+    /// `HERALD_EXTRA_CA_FILE`) that APNs requests and Web Push subscriptions go to instead of the
+    /// mocks, so Herald can be measured against other push libraries sending to the same server
+    /// (`scripts/bench-peers`). Deliveries are then counted from Herald's receipts (no latency
+    /// figures); `--mix` may name only `apns` and `webpush`.
+    #[arg(long)]
+    sink: Option<String>,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -70,12 +77,29 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
         mix.iter().map(|(_, s)| s).sum::<u32>() > 0,
         "--mix needs a positive share"
     );
+    if let Some(sink) = &args.sink {
+        let url: tonic::transport::Uri = sink.parse()?;
+        anyhow::ensure!(
+            url.scheme_str() == Some("https")
+                && matches!(url.path(), "" | "/")
+                && url.query().is_none(),
+            "--sink must be an https:// origin, e.g. https://127.0.0.1:8443"
+        );
+        anyhow::ensure!(
+            mix.iter()
+                .all(|(p, share)| *share == 0 || matches!(p, Platform::Ios | Platform::Web)),
+            "with --sink, --mix may name only apns and webpush"
+        );
+    }
     let rig = Rig::start(
         settings,
         args.mode,
         &args.database,
         Duration::from_millis(args.mock_delay_ms),
         None,
+        args.sink
+            .as_ref()
+            .map(|s| s.trim_end_matches('/').to_owned()),
     )
     .await?;
     let (tenant_id, tenant_channel, vapid_key) = rig.tenant("bench").await?;
@@ -94,7 +118,8 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
             n += 1;
         }
     }
-    rig::register_devices(&tenant_channel, &rig.mocks, &vapid_key, plan, args.clients).await?;
+    rig.register_devices(&tenant_channel, &vapid_key, plan, args.clients)
+        .await?;
     let setup_secs = started_setup.elapsed().as_secs_f64();
 
     // Load. CPU is counted from here, so registration does not weigh on the figures.
@@ -187,20 +212,25 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
 
     // Wait for every delivery at the mocks, then for every receipt in the store.
     let deadline = started + Duration::from_secs(args.timeout_secs);
-    while rig.received() < expected_deliveries && Instant::now() < deadline {
+    while args.sink.is_none() && rig.received() < expected_deliveries && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let store = Store::connect(&rig.database.url).await?;
     let tenant_id = herald_core::ids::TenantId::from_trusted(tenant_id);
     let mut recorded = 0;
+    let mut failed = 0;
     let mut receipts_secs = 0.0;
     while Instant::now() < deadline {
         let counts = store.delivery_counts(&tenant_id).await?;
-        recorded = counts
-            .iter()
-            .filter(|(status, _)| *status != DeliveryStatus::Queued)
-            .map(|(_, n)| *n as usize)
-            .sum();
+        let count = |wanted: fn(DeliveryStatus) -> bool| -> usize {
+            counts
+                .iter()
+                .filter(|(status, _)| wanted(*status))
+                .map(|(_, n)| *n as usize)
+                .sum()
+        };
+        recorded = count(|status| status != DeliveryStatus::Queued);
+        failed = count(|status| status == DeliveryStatus::Failed);
         if recorded >= expected_deliveries {
             receipts_secs = started.elapsed().as_secs_f64();
             break;
@@ -241,19 +271,28 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
         }
     }
     latencies.sort_unstable();
-    let deliver_secs = last_push.duration_since(started).as_secs_f64();
-    let lost = expected_deliveries.saturating_sub(unique.len());
+    // At a sink Herald's receipts are the only record: a delivery counts once recorded and not
+    // failed, and its time is when the last receipt was seen.
+    let (delivered, deliver_secs) = if args.sink.is_some() {
+        (recorded - failed, receipts_secs)
+    } else {
+        (
+            unique.len(),
+            last_push.duration_since(started).as_secs_f64(),
+        )
+    };
+    let lost = expected_deliveries.saturating_sub(delivered);
     let report = json!({
         "machine": rig::machine(),
         "scenario": {
             "mode": format!("{:?}", args.mode), "database": if args.database == "sqlite" { "sqlite" } else { "postgres" },
             "devices": args.devices, "users": users, "notifications": args.notifications,
             "clients": args.clients, "batch": args.batch, "offered_rate": args.rate,
-            "mock_delay_ms": args.mock_delay_ms, "mix": args.mix, "nats_storage": "file",
+            "mock_delay_ms": args.mock_delay_ms, "mix": args.mix, "nats_storage": "file", "sink": args.sink,
         },
         "setup_seconds": setup_secs,
         "ingest_accepted_per_second": args.notifications as f64 / accept_secs,
-        "deliveries_per_second": unique.len() as f64 / deliver_secs.max(f64::EPSILON),
+        "deliveries_per_second": delivered as f64 / deliver_secs.max(f64::EPSILON),
         "receipts_recorded_per_second": if receipts_secs > 0.0 { recorded as f64 / receipts_secs } else { 0.0 },
         "latency_ms": {
             "p50": percentile(&latencies, 0.50), "p95": percentile(&latencies, 0.95),
@@ -261,7 +300,7 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
         },
         "counts": {
             "expected_deliveries": expected_deliveries, "unique_deliveries_at_mocks": unique.len(),
-            "duplicates": duplicates, "lost": lost, "receipts_recorded": recorded, "per_provider": per_provider,
+            "duplicates": duplicates, "lost": lost, "receipts_recorded": recorded, "failed": failed, "per_provider": per_provider,
         },
         "load_seconds": deliver_secs.max(receipts_secs),
         "sqlite_wal_peak_mib": wal_peak_mib,
@@ -270,7 +309,7 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
     rig::write_report(&args.out, &report)?;
     print_report(&report);
     if lost > 0 {
-        bail!("{lost} deliveries never reached a mock provider");
+        bail!("{lost} deliveries never reached a provider ({failed} failed)");
     }
     Ok(())
 }

@@ -192,6 +192,7 @@ async fn one_run(args: &ChaosArgs, settings: Settings, target: Target) -> anyhow
         &args.database,
         Duration::from_millis(args.mock_delay_ms),
         args.logs.as_ref().map(|dir| dir.join(target.name())),
+        None,
     )
     .await?;
     let setup_started = Instant::now();
@@ -199,7 +200,8 @@ async fn one_run(args: &ChaosArgs, settings: Settings, target: Target) -> anyhow
     let plan = (0..args.devices)
         .map(|n| (format!("user-{n}"), rig::platform_of(n, &mix), n))
         .collect();
-    rig::register_devices(&channel, &rig.mocks, &vapid_key, plan, args.clients).await?;
+    rig.register_devices(&channel, &vapid_key, plan, args.clients)
+        .await?;
     let store = Store::connect(&rig.database.url).await?;
     let setup = setup_started.elapsed();
 

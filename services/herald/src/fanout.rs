@@ -71,6 +71,7 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
         &args.database,
         Duration::from_millis(args.mock_delay_ms),
         args.logs.clone(),
+        None,
     )
     .await?;
     let (tenant_id, channel, vapid_key) = rig.tenant("fanout").await?;

@@ -56,17 +56,23 @@ pub struct Rig {
     pub admin_key: String,
     /// The largest size the SQLite WAL reached (bytes; 0 on PostgreSQL), sampled every 100 ms.
     wal_peak: Arc<AtomicU64>,
+    /// An outside HTTP/2 server that APNs requests and Web Push subscriptions go to instead of
+    /// the mocks (see [`Rig::start`]).
+    sink: Option<String>,
 }
 
 impl Rig {
     /// Starts everything; the mocks answer after `mock_delay`. `database` is `sqlite` or a
-    /// PostgreSQL server URL (a fresh database is created on it).
+    /// PostgreSQL server URL (a fresh database is created on it). With a `sink` (an `https://`
+    /// origin; its CA given by the settings' extra CA file), APNs requests go there instead of
+    /// the APNs mock, and devices registered for the web get subscriptions at it.
     pub async fn start(
         mut settings: Settings,
         mode: Mode,
         database: &str,
         mock_delay: Duration,
         logs: Option<PathBuf>,
+        sink: Option<String>,
     ) -> anyhow::Result<Self> {
         let nats = NatsServer::start()?;
         let database = if database == "sqlite" {
@@ -89,6 +95,10 @@ impl Rig {
         settings.grpc_addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         settings.health_addr = "127.0.0.1:0".parse()?;
         mocks.apply(&mut settings.providers)?;
+        if let Some(sink) = &sink {
+            settings.providers.apns_url.clone_from(sink);
+            settings.providers.apns_sandbox_url.clone_from(sink);
+        }
         let endpoint = format!("http://{}", settings.grpc_addr);
         let herald = match mode {
             Mode::InProcess => {
@@ -142,6 +152,7 @@ impl Rig {
             endpoint,
             admin_key,
             wal_peak,
+            sink,
         })
     }
 
@@ -186,6 +197,66 @@ impl Rig {
         let tenant_channel = authed(channel, &key)?;
         let vapid_key = set_credentials(&tenant_channel, &self.mocks).await?;
         Ok((tenant.tenant_id, tenant_channel, vapid_key))
+    }
+
+    /// Registers devices — `(user, platform, n)`, `n` making each token unique — from `clients`
+    /// concurrent clients.
+    pub async fn register_devices(
+        &self,
+        channel: &AuthedChannel,
+        vapid_key: &str,
+        plan: Vec<(String, Platform, usize)>,
+        clients: usize,
+    ) -> anyhow::Result<()> {
+        let requests: Vec<RegisterDeviceRequest> = plan
+            .into_iter()
+            .map(|(user, platform, n)| {
+                let mut request = RegisterDeviceRequest {
+                    user_id: user,
+                    platform: platform as i32,
+                    ..Default::default()
+                };
+                match platform {
+                    Platform::Web => {
+                        let sub = self.mocks.push.subscribe(vapid_key);
+                        let endpoint = match &self.sink {
+                            Some(sink) => format!(
+                                "{sink}/push/{}",
+                                herald_testkit::webpush::MockPushService::id_of(&sub)
+                            ),
+                            None => sub.endpoint,
+                        };
+                        request.browser = Browser::Chrome as i32;
+                        request.web_subscription = Some(WebSubscription {
+                            endpoint,
+                            p256dh: sub.p256dh,
+                            auth: sub.auth,
+                        });
+                    }
+                    Platform::Ios => request.push_token = format!("{n:064x}"),
+                    _ => request.push_token = format!("rig-token-{n}"),
+                }
+                request
+            })
+            .collect();
+        let queue = Arc::new(std::sync::Mutex::new(requests));
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..clients.max(1) {
+            let queue = queue.clone();
+            let mut devices = DevicesClient::new(channel.clone());
+            workers.spawn(async move {
+                loop {
+                    let Some(request) = queue.lock().expect("queue").pop() else {
+                        return anyhow::Ok(());
+                    };
+                    devices.register_device(request).await?;
+                }
+            });
+        }
+        while let Some(result) = workers.join_next().await {
+            result??;
+        }
+        Ok(())
     }
 
     /// Every push the mocks accepted so far.
@@ -470,59 +541,6 @@ async fn set_credentials(channel: &AuthedChannel, mocks: &Mocks) -> anyhow::Resu
         })
         .await?;
     Ok(vapid.into_inner().public_key)
-}
-
-/// Registers devices — `(user, platform, n)`, `n` making each token unique — from `clients`
-/// concurrent clients.
-pub async fn register_devices(
-    channel: &AuthedChannel,
-    mocks: &Mocks,
-    vapid_key: &str,
-    plan: Vec<(String, Platform, usize)>,
-    clients: usize,
-) -> anyhow::Result<()> {
-    let requests: Vec<RegisterDeviceRequest> = plan
-        .into_iter()
-        .map(|(user, platform, n)| {
-            let mut request = RegisterDeviceRequest {
-                user_id: user,
-                platform: platform as i32,
-                ..Default::default()
-            };
-            match platform {
-                Platform::Web => {
-                    let sub = mocks.push.subscribe(vapid_key);
-                    request.browser = Browser::Chrome as i32;
-                    request.web_subscription = Some(WebSubscription {
-                        endpoint: sub.endpoint,
-                        p256dh: sub.p256dh,
-                        auth: sub.auth,
-                    });
-                }
-                Platform::Ios => request.push_token = format!("{n:064x}"),
-                _ => request.push_token = format!("rig-token-{n}"),
-            }
-            request
-        })
-        .collect();
-    let queue = Arc::new(std::sync::Mutex::new(requests));
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..clients.max(1) {
-        let queue = queue.clone();
-        let mut devices = DevicesClient::new(channel.clone());
-        workers.spawn(async move {
-            loop {
-                let Some(request) = queue.lock().expect("queue").pop() else {
-                    return anyhow::Ok(());
-                };
-                devices.register_device(request).await?;
-            }
-        });
-    }
-    while let Some(result) = workers.join_next().await {
-        result??;
-    }
-    Ok(())
 }
 
 /// Parses `fcm=60,apns=25,…` into shares per platform.
