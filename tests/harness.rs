@@ -362,6 +362,7 @@ impl Stack {
                 idempotency_key: None,
                 request_digest: None,
                 body: prost::Message::encode_to_vec(&accepted),
+                correlation_id: String::new(),
                 callback_data: String::new(),
                 notify_url: String::new(),
                 created_at: now - 10_000,

@@ -12,6 +12,7 @@ mod ios;
 mod personal;
 mod push_ids;
 mod reliability;
+mod reports;
 mod segments;
 mod topics;
 mod validation;

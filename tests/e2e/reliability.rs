@@ -275,6 +275,7 @@ async fn a_parked_message_replayed_is_delivered() {
             idempotency_key: None,
             request_digest: None,
             body: prost::Message::encode_to_vec(&accepted),
+            correlation_id: String::new(),
             callback_data: String::new(),
             notify_url: String::new(),
             created_at: herald_core::time::now_ms(),

@@ -1,11 +1,14 @@
 //! The batch messages that carry work between the services: accepted messages (ingest →
 //! router), send tasks (router → senders, and a sender's retries) and receipts (senders, router,
-//! ingest → receipt). One message per tenant and chunk instead of one per notification or
+//! ingest → receipt) and delivery events (receipt → watchers). One message per tenant (per
+//! message for events) and chunk instead of one per notification or
 //! delivery keeps the broker's work per delivery small.
 
 use std::collections::BTreeMap;
 
-use herald_proto::bus::v1::{DeliveryReceipt, ReceiptBatch, SendBatch, SendTask};
+use herald_proto::bus::v1::{
+    DeliveryEvent, DeliveryReceipt, EventBatch, ReceiptBatch, SendBatch, SendTask,
+};
 use herald_proto::v1::Provider;
 
 use crate::{Outgoing, batch_id, chunks, subjects};
@@ -53,7 +56,7 @@ pub fn accepted_batches(tenant: &str, messages: Vec<Accepted>) -> Vec<AcceptedOu
 /// `not_before_ms` (0: at once).
 pub fn send_batches(provider: Provider, tasks: Vec<SendTask>, not_before_ms: i64) -> Vec<Outgoing> {
     let mut out = Vec::new();
-    for (tenant, tasks) in by_tenant(tasks, |t| &t.tenant_id) {
+    for (tenant, tasks) in grouped(tasks, |t| &t.tenant_id) {
         let subject = subjects::send(provider, &tenant);
         for tasks in chunks(tasks, prost::Message::encoded_len) {
             let msg_id = batch_id(
@@ -75,7 +78,7 @@ pub fn send_batches(provider: Provider, tasks: Vec<SendTask>, not_before_ms: i64
 /// Receipt batches: per tenant, in chunks.
 pub fn receipt_batches(receipts: Vec<DeliveryReceipt>) -> Vec<Outgoing> {
     let mut out = Vec::new();
-    for (tenant, receipts) in by_tenant(receipts, |r| &r.tenant_id) {
+    for (tenant, receipts) in grouped(receipts, |r| &r.tenant_id) {
         let subject = subjects::receipt(&tenant);
         for receipts in chunks(receipts, prost::Message::encoded_len) {
             let msg_id = batch_id(
@@ -94,13 +97,41 @@ pub fn receipt_batches(receipts: Vec<DeliveryReceipt>) -> Vec<Outgoing> {
     out
 }
 
-fn by_tenant<T>(items: Vec<T>, tenant: impl Fn(&T) -> &String) -> BTreeMap<String, Vec<T>> {
+/// Event batches: per message, in chunks, each group in the order given.
+pub fn event_batches(events: Vec<DeliveryEvent>) -> Vec<Outgoing> {
+    let mut out = Vec::new();
+    for (message, events) in grouped(events, |e| &e.message_id) {
+        let subject = subjects::event(&message, &events[0].tenant_id);
+        for events in chunks(events, prost::Message::encoded_len) {
+            let msg_id = batch_id(
+                "event",
+                events.iter().map(|e| {
+                    let d = e.delivery.as_ref();
+                    format!(
+                        "{}.{}",
+                        d.map_or("", |d| d.delivery_id.as_str()),
+                        d.map_or(0, |d| d.status)
+                    )
+                }),
+            );
+            out.push(Outgoing::new(
+                subject.clone(),
+                msg_id,
+                &EventBatch { events },
+            ));
+        }
+    }
+    out
+}
+
+/// `items` grouped by `key`, each group in the order given.
+fn grouped<T>(items: Vec<T>, key: impl Fn(&T) -> &String) -> BTreeMap<String, Vec<T>> {
     let mut groups: BTreeMap<String, Vec<T>> = BTreeMap::new();
     for item in items {
-        match groups.get_mut(tenant(&item)) {
+        match groups.get_mut(key(&item)) {
             Some(group) => group.push(item),
             None => {
-                groups.insert(tenant(&item).clone(), vec![item]);
+                groups.insert(key(&item).clone(), vec![item]);
             }
         }
     }

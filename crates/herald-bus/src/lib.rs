@@ -24,7 +24,9 @@ use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 
 pub use async_nats::jetstream::Message;
-pub use batches::{Accepted, AcceptedOut, accepted_batches, receipt_batches, send_batches};
+pub use batches::{
+    Accepted, AcceptedOut, accepted_batches, event_batches, receipt_batches, send_batches,
+};
 pub use consume::{Disposition, MAX_TRIES, consume, consume_batches, isolate, tries};
 
 /// A bus failure.
@@ -72,6 +74,7 @@ pub const INGEST_STREAM: &str = "HERALD_INGEST";
 pub const SEND_STREAM: &str = "HERALD_SEND";
 pub const RECEIPT_STREAM: &str = "HERALD_RECEIPT";
 pub const DEAD_STREAM: &str = "HERALD_DEAD";
+pub const EVENT_STREAM: &str = "HERALD_EVENTS";
 
 /// How long JetStream remembers a `Nats-Msg-Id` to drop a repeated publish.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
@@ -80,6 +83,10 @@ pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 /// handler marks its messages in progress more often than this (see `consume`), so only the
 /// work of a process that died waits this long.
 pub const ACK_WAIT: Duration = Duration::from_secs(10);
+
+/// How long delivery events are kept: a watcher that starts later than this after a message's
+/// last event reads its state from the database alone.
+pub const EVENTS_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
 /// How long dead letters are kept.
 pub const DEAD_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -197,6 +204,16 @@ impl Bus {
             work_queue(INGEST_STREAM, subjects::INGEST_ALL),
             work_queue(SEND_STREAM, subjects::SEND_ALL),
             work_queue(RECEIPT_STREAM, subjects::RECEIPT_ALL),
+            // Events are read by whoever watches, as often as they like, until they grow old.
+            stream::Config {
+                name: EVENT_STREAM.to_owned(),
+                subjects: vec![subjects::EVENT_ALL.to_owned()],
+                retention: stream::RetentionPolicy::Limits,
+                storage: stream::StorageType::File,
+                duplicate_window: DUPLICATE_WINDOW,
+                max_age: EVENTS_MAX_AGE,
+                ..Default::default()
+            },
             // Dead letters stay until they are replayed or grow old.
             stream::Config {
                 name: DEAD_STREAM.to_owned(),
@@ -327,6 +344,45 @@ impl Bus {
             total += stream.info().await.map_err(|e| failed(&e))?.state.messages;
         }
         Ok(total)
+    }
+
+    /// Every message of the events stream on `subject` (a filter), from the first one kept, then
+    /// each as it is stored: an ordered consumer of this connection alone, gone when dropped.
+    pub async fn watch(
+        &self,
+        subject: &str,
+    ) -> Result<impl futures::Stream<Item = Message> + use<>> {
+        let failed = |e: &dyn std::fmt::Display| BusError::Consume {
+            consumer: subject.to_owned(),
+            detail: e.to_string(),
+        };
+        let stream = self
+            .js
+            .get_stream(EVENT_STREAM)
+            .await
+            .map_err(|e| failed(&e))?;
+        let messages = stream
+            .create_consumer(consumer::pull::OrderedConfig {
+                filter_subject: subject.to_owned(),
+                deliver_policy: consumer::DeliverPolicy::All,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| failed(&e))?
+            .messages()
+            .await
+            .map_err(|e| failed(&e))?;
+        // The ordered consumer recreates itself after a gap; an error it cannot get past ends
+        // the watch.
+        Ok(futures::StreamExt::filter_map(messages, |item| {
+            std::future::ready(match item {
+                Ok(message) => Some(message),
+                Err(err) => {
+                    tracing::debug!(%err, "event watch interrupted");
+                    None
+                }
+            })
+        }))
     }
 
     /// Tells every process listening on `subject` (core NATS: at most once, to those connected

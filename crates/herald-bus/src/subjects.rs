@@ -28,6 +28,14 @@ pub fn receipt(tenant: &str) -> String {
     format!("herald.receipt.{tenant}")
 }
 
+pub const EVENT_ALL: &str = "herald.event.>";
+
+/// Delivery events of one message (receipt → watchers); the message id comes first so one
+/// message's events can be read alone.
+pub fn event(message: &str, tenant: &str) -> String {
+    format!("herald.event.{message}.{tenant}")
+}
+
 pub const DEAD_ALL: &str = "herald.dead.>";
 
 /// Dead letters of a tenant: what a service could not handle, parked with the reason.

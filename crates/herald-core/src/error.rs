@@ -18,8 +18,6 @@ pub enum Error {
     PermissionDenied(String),
     #[error("{0}")]
     FailedPrecondition(String),
-    #[error("{0} is not implemented yet")]
-    Unimplemented(String),
     /// What the request needs (the database) is out of reach for the moment: try again. The
     /// detail is logged, not returned.
     #[error("unavailable: {0}")]
@@ -48,15 +46,14 @@ impl Error {
         Self::Unavailable(err.to_string())
     }
 
-    /// The error of one part of a request (`requests[3]`): a field, and an option not built
-    /// yet, are named from the whole request.
+    /// The error of one part of a request (`requests[3]`): a field is named from the whole
+    /// request.
     pub fn within(self, prefix: &str) -> Self {
         match self {
             Self::InvalidArgument { field, reason } => Self::InvalidArgument {
                 field: format!("{prefix}.{field}"),
                 reason,
             },
-            Self::Unimplemented(what) => Self::Unimplemented(format!("{prefix}.{what}")),
             other => other,
         }
     }
@@ -87,7 +84,6 @@ impl From<Error> for tonic::Status {
             Error::Unauthenticated(_) => tonic::Status::unauthenticated(err.to_string()),
             Error::PermissionDenied(_) => tonic::Status::permission_denied(err.to_string()),
             Error::FailedPrecondition(_) => tonic::Status::failed_precondition(err.to_string()),
-            Error::Unimplemented(_) => tonic::Status::unimplemented(err.to_string()),
             // The details may name tables or hosts: keep them in the logs only.
             Error::Unavailable(detail) => {
                 tracing::warn!(%detail, "a request met an outage; the client is told to retry");
@@ -155,15 +151,11 @@ mod tests {
             details.bad_request().unwrap().field_violations[0].field,
             "requests[3].notification.title"
         );
-        let unbuilt = Error::Unimplemented("destination.topic".into())
+        let refused = Error::FailedPrecondition("topic messaging is disabled".into())
             .within("requests[2]")
             .into_rpc_status();
-        assert_eq!(unbuilt.code, tonic::Code::Unimplemented as i32);
-        assert_eq!(
-            unbuilt.message,
-            "requests[2].destination.topic is not implemented yet"
-        );
-        assert!(unbuilt.details.is_empty());
+        assert_eq!(refused.code, tonic::Code::FailedPrecondition as i32);
+        assert!(refused.details.is_empty());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! expired. Receipts arrive at least once and out of order; a status never moves backwards.
 
 use herald_proto::bus::v1::Outcome;
-use herald_proto::v1::{DeliveryStatus, MessageState};
+use herald_proto::v1::{DeliveryStatus, MessageState, WaitFor, WaitOutcome};
 
 use crate::names::Named as _;
 
@@ -101,6 +101,35 @@ pub fn message_state(
     (state, Some(reason))
 }
 
+/// What a `SendAndWait` answers, given its deliveries' statuses so far: the success outcome of
+/// `wait_for` once a delivery has reached that stage (or gone past it); once `finished` (no
+/// delivery will change any more) with none there, ONDRFAIL, or ONERROR if the message has no
+/// delivery at all; otherwise nothing yet.
+pub fn wait_outcome(
+    wait_for: WaitFor,
+    statuses: &[DeliveryStatus],
+    finished: bool,
+) -> Option<WaitOutcome> {
+    use DeliveryStatus::*;
+    let (stage, success) = match wait_for {
+        WaitFor::Submit => (Submitted, WaitOutcome::Onsubmit),
+        WaitFor::DeliveryReport => (Delivered, WaitOutcome::Ondrsuccess),
+        WaitFor::ReadReport => (Read, WaitOutcome::Onread),
+        WaitFor::Unspecified => return None,
+    };
+    if statuses
+        .iter()
+        .any(|s| *s == stage || can_transition(stage, *s))
+    {
+        return Some(success);
+    }
+    match (finished, statuses.is_empty()) {
+        (false, _) => None,
+        (true, true) => Some(WaitOutcome::Onerror),
+        (true, false) => Some(WaitOutcome::Ondrfail),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +199,41 @@ mod tests {
             vec!["queued", "submitted", "delivered"]
         );
         assert_eq!(allowed_predecessors(Failed), vec!["queued"]);
+    }
+
+    #[test]
+    fn a_wait_ends_at_its_stage_or_when_nothing_can_reach_it() {
+        use WaitFor::*;
+        assert_eq!(
+            wait_outcome(Submit, &[Queued, Submitted], false),
+            Some(WaitOutcome::Onsubmit)
+        );
+        assert_eq!(
+            wait_outcome(Submit, &[Read], false),
+            Some(WaitOutcome::Onsubmit),
+            "past the stage counts"
+        );
+        assert_eq!(wait_outcome(DeliveryReport, &[Submitted], false), None);
+        assert_eq!(
+            wait_outcome(DeliveryReport, &[Failed, Read], false),
+            Some(WaitOutcome::Ondrsuccess)
+        );
+        assert_eq!(wait_outcome(ReadReport, &[Delivered], false), None);
+        assert_eq!(
+            wait_outcome(ReadReport, &[Read], false),
+            Some(WaitOutcome::Onread)
+        );
+        assert_eq!(
+            wait_outcome(Submit, &[Failed, Expired], true),
+            Some(WaitOutcome::Ondrfail)
+        );
+        assert_eq!(
+            wait_outcome(ReadReport, &[Delivered], true),
+            Some(WaitOutcome::Ondrfail),
+            "the watch ended without the report"
+        );
+        assert_eq!(wait_outcome(Submit, &[], true), Some(WaitOutcome::Onerror));
+        assert_eq!(wait_outcome(Submit, &[Failed], false), None);
+        assert_eq!(wait_outcome(Unspecified, &[Read], true), None);
     }
 }

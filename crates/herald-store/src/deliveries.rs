@@ -83,7 +83,30 @@ pub struct ReceiptUpdate {
 const DELIVERY_COLUMNS: &str = "id, tenant_id, message_id, device_id, provider, status, reason, \
     provider_message_id, attempts, created_at, updated_at";
 
+/// [`DELIVERY_COLUMNS`] qualified by their table, for a statement that joins another.
+fn returned_delivery_columns() -> String {
+    DELIVERY_COLUMNS
+        .split(", ")
+        .map(|c| format!("deliveries.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl DeliveryRecord {
+    /// The delivery as the API and the delivery events show it.
+    pub fn into_delivery(self) -> herald_proto::v1::Delivery {
+        herald_proto::v1::Delivery {
+            delivery_id: self.id.into_string(),
+            device_id: self.device_id.into_string(),
+            provider: self.provider as i32,
+            status: self.status as i32,
+            reason: self.reason,
+            provider_message_id: self.provider_message_id,
+            attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
+            updated_at_ms: self.updated_at,
+        }
+    }
+
     fn from_row(row: &AnyRow) -> Result<Self> {
         Ok(Self {
             id: DeliveryId::from_trusted(row.try_get("id")?),
@@ -398,14 +421,17 @@ impl Store {
         row.as_ref().map(DeliveryRecord::from_row).transpose()
     }
 
-    /// Records a batch of receipts in one transaction: one statement per (status, tenant) group
-    /// rather than per receipt. A receipt that would move a delivery backwards (a late or
-    /// repeated one) changes nothing. Answers how many deliveries changed.
+    /// Records a batch of receipts in one transaction: one statement per status rather than per
+    /// receipt. A receipt that would move a delivery backwards (a late one) changes nothing; one
+    /// that repeats a delivery's status changes nothing either but is answered again. Answers
+    /// each delivery a receipt moved forward or repeated, as it is now, in the order recorded —
+    /// what the receipt service turns into events, so receipts recorded again after a crash
+    /// emit their events again.
     #[tracing::instrument(skip(self, updates), fields(count = updates.len()))]
-    pub async fn apply_receipts(&self, updates: &[ReceiptUpdate]) -> Result<u64> {
+    pub async fn apply_receipts(&self, updates: &[ReceiptUpdate]) -> Result<Vec<DeliveryRecord>> {
         use DeliveryStatus::*;
         let b = self.backend;
-        let mut changed = 0;
+        let mut recorded = Vec::new();
         let mut tx = self.pool.begin().await?;
         // Up the ladder, so a batch holding "submitted" and "read" for one delivery ends at read.
         for status in [Submitted, Delivered, Read, Failed, Expired] {
@@ -426,9 +452,11 @@ impl Store {
             if rows.is_empty() {
                 continue;
             }
-            // The ladder's rule as "from>to" pairs; see below why it is written against v.
+            // The ladder's rule as "from>to" pairs, and the repeat of a status; see below why it
+            // is written against v.
             let transitions: Vec<String> = allowed_predecessors(status)
                 .into_iter()
+                .chain([status.name()])
                 .map(|from| format!("'{from}>{}'", status.name()))
                 .collect();
             // Every condition on deliveries refers to v, so the only way in is its key.
@@ -439,12 +467,13 @@ impl Store {
                 "WITH v AS (SELECT {} AS id, {} AS tenant, {} AS reason, {} AS pmid, {} AS attempts, \
                      {} AS at, $1 AS status FROM {}) \
                  UPDATE deliveries SET status = v.status, \
-                     reason = CASE WHEN v.reason = '' THEN deliveries.reason ELSE v.reason END, \
-                     provider_message_id = CASE WHEN v.pmid = '' THEN deliveries.provider_message_id ELSE v.pmid END, \
+                     reason = CASE WHEN v.reason = '' OR deliveries.status = v.status THEN deliveries.reason ELSE v.reason END, \
+                     provider_message_id = CASE WHEN v.pmid = '' OR deliveries.status = v.status THEN deliveries.provider_message_id ELSE v.pmid END, \
                      attempts = CASE WHEN deliveries.attempts > v.attempts THEN deliveries.attempts ELSE v.attempts END, \
-                     updated_at = v.at \
+                     updated_at = CASE WHEN deliveries.status = v.status THEN deliveries.updated_at ELSE v.at END \
                  FROM v WHERE deliveries.id = v.id AND deliveries.tenant_id = v.tenant \
-                     AND deliveries.status || '>' || v.status IN ({})",
+                     AND deliveries.status || '>' || v.status IN ({}) \
+                 RETURNING {}",
                 text(0),
                 text(1),
                 text(2),
@@ -452,17 +481,20 @@ impl Store {
                 int(4),
                 int(5),
                 b.json_rows(2),
-                transitions.join(", ")
+                transitions.join(", "),
+                returned_delivery_columns(),
             );
-            changed += sqlx::query(&sql)
+            for row in sqlx::query(&sql)
                 .bind(status.name())
                 .bind(json(&rows))
-                .execute(&mut *tx)
+                .fetch_all(&mut *tx)
                 .await?
-                .rows_affected();
+            {
+                recorded.push(DeliveryRecord::from_row(&row)?);
+            }
         }
         self.retire_devices(&mut tx, updates).await?;
         tx.commit().await?;
-        Ok(changed)
+        Ok(recorded)
     }
 }

@@ -32,7 +32,7 @@ pub use devices::{
     DeviceFilter, DeviceProfile, DeviceRecord, ImportDevice, Imported, LAST_ACTIVE_PRECISION_MS,
 };
 pub use fanouts::{Cursor, FanoutEnd, FanoutJob, Position, Source};
-pub use messages::{InsertedMessage, MessageRecord, NewMessage, UnpublishedMessage};
+pub use messages::{InsertedMessage, MessageRecord, NewMessage, ReportContext, UnpublishedMessage};
 pub use segments::SegmentRecord;
 pub use tenants::{ApiKeyRecord, TenantRecord, TenantSettings};
 pub use topics::{Subscription, TopicRecord};

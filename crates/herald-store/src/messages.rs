@@ -1,7 +1,7 @@
 //! Accepted messages and their outbox state: stored by ingest before they are published, marked
 //! once JetStream acknowledged the publish, and republished by the relay until then.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use herald_core::ids::{MessageId, TenantId};
 use herald_core::time::now_ms;
@@ -21,6 +21,7 @@ pub struct NewMessage {
     pub request_digest: Option<String>,
     /// The encoded `herald.bus.v1.MessageAccepted`.
     pub body: Vec<u8>,
+    pub correlation_id: String,
     pub callback_data: String,
     pub notify_url: String,
     pub created_at: i64,
@@ -81,7 +82,47 @@ impl MessageRecord {
     }
 }
 
+/// What a message's reports carry back to its sender: its correlation id and callback data.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReportContext {
+    pub correlation_id: String,
+    pub callback_data: String,
+}
+
 impl Store {
+    /// The report context of each of these messages that exists, by message id.
+    pub async fn report_contexts(
+        &self,
+        ids: &[&MessageId],
+    ) -> Result<HashMap<MessageId, ReportContext>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(&str,)> = ids.iter().map(|id| (id.as_str(),)).collect();
+        let sql = format!(
+            "WITH v AS (SELECT {} AS id FROM {}) \
+             SELECT messages.id, messages.correlation_id, messages.callback_data \
+             FROM v JOIN messages ON messages.id = v.id",
+            text(0),
+            self.backend.json_rows(1),
+        );
+        sqlx::query(&sql)
+            .bind(json(&rows))
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok((
+                    MessageId::from_trusted(row.try_get("id")?),
+                    ReportContext {
+                        correlation_id: row.try_get("correlation_id")?,
+                        callback_data: row.try_get("callback_data")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
     /// Stores an accepted message, or finds the earlier one with the same idempotency key.
     pub async fn insert_message(&self, msg: &NewMessage) -> Result<InsertedMessage> {
         let mut inserted = self.insert_messages(std::slice::from_ref(msg)).await?;
@@ -96,8 +137,8 @@ impl Store {
         let sql = format!(
             // `WHERE true`: SQLite cannot tell an upsert's ON CONFLICT from a join's ON without it.
             "INSERT INTO messages (id, tenant_id, idempotency_key, body, callback_data, notify_url, \
-                 created_at, expires_at, request_digest, state) \
-             SELECT {}, {}, {}, {}, {}, {}, {}, {}, {}, 'accepted' FROM {} WHERE true \
+                 created_at, expires_at, request_digest, correlation_id, state) \
+             SELECT {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 'accepted' FROM {} WHERE true \
              ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id",
             text(0),
             text(1),
@@ -108,6 +149,7 @@ impl Store {
             int(6),
             int(7),
             text(8),
+            text(9),
             b.json_rows(1),
         );
         let rows: Vec<_> = messages
@@ -123,6 +165,7 @@ impl Store {
                     m.created_at,
                     m.expires_at,
                     m.request_digest.as_deref(),
+                    &m.correlation_id,
                 )
             })
             .collect();

@@ -343,6 +343,7 @@ fn message(tenant: &TenantId, key: Option<&str>) -> NewMessage {
         idempotency_key: key.map(str::to_owned),
         request_digest: key.map(|_| "digest-1".to_owned()),
         body: vec![1, 2, 3],
+        correlation_id: String::new(),
         callback_data: String::new(),
         notify_url: String::new(),
         created_at: now_ms(),
@@ -625,13 +626,32 @@ async fn receipts_only_move_deliveries_forward() {
             HashSet::from([q.delivery.clone()])
         );
         let read = q.receipt(DeliveryStatus::Read, "", false);
-        assert_eq!(store.apply_receipts(&[read]).await.unwrap(), 1);
+        let recorded = store
+            .apply_receipts(std::slice::from_ref(&read))
+            .await
+            .unwrap();
+        assert_eq!(recorded.len(), 1);
+        assert_eq!(recorded[0].id, q.delivery);
+        assert_eq!(recorded[0].status, DeliveryStatus::Read);
+        let read_at = recorded[0].updated_at;
         // A late "submitted" and a "failed" after success change nothing.
         let late = [
             q.receipt(DeliveryStatus::Submitted, "", false),
             q.receipt(DeliveryStatus::Failed, "x", true),
         ];
-        assert_eq!(store.apply_receipts(&late).await.unwrap(), 0);
+        assert!(store.apply_receipts(&late).await.unwrap().is_empty());
+        // The same status again (a receipt recorded again after a crash) changes nothing but
+        // is answered again, so its event can be emitted again.
+        let again = ReceiptUpdate {
+            at_ms: read_at + 5_000,
+            reason: "later".into(),
+            ..read
+        };
+        let repeated = store.apply_receipts(&[again]).await.unwrap();
+        assert_eq!(repeated.len(), 1);
+        assert_eq!(repeated[0].status, DeliveryStatus::Read);
+        assert_eq!(repeated[0].updated_at, read_at, "a repeat changes nothing");
+        assert_eq!(repeated[0].reason, "");
         let d = store
             .get_delivery(&q.tenant, &q.delivery)
             .await
@@ -664,7 +684,7 @@ async fn a_token_dead_receipt_fails_the_delivery_and_retires_the_device() {
     on_each_backend(|store| async move {
         let q = queued_delivery(&store).await;
         let dead = q.receipt(DeliveryStatus::Failed, "UNREGISTERED", true);
-        assert_eq!(store.apply_receipts(&[dead]).await.unwrap(), 1);
+        assert_eq!(store.apply_receipts(&[dead]).await.unwrap().len(), 1);
         let d = store
             .get_delivery(&q.tenant, &q.delivery)
             .await
@@ -1195,6 +1215,37 @@ async fn a_fanout_is_held_by_one_router_and_followed_from_its_checkpoint() {
                 .len(),
             1
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_message_s_report_context_is_read_back_by_id() {
+    on_each_backend(|store| async move {
+        let tenant = store.create_tenant("reports").await.unwrap().id;
+        let m = NewMessage {
+            correlation_id: "order-17".into(),
+            callback_data: "{\"cart\":3}".into(),
+            ..message(&tenant, None)
+        };
+        store.insert_message(&m).await.unwrap();
+        let plain = message(&tenant, None);
+        store.insert_message(&plain).await.unwrap();
+        let unknown = MessageId::generate();
+        let contexts = store
+            .report_contexts(&[&m.id, &plain.id, &unknown])
+            .await
+            .unwrap();
+        assert_eq!(contexts.len(), 2, "an unknown id is left out");
+        assert_eq!(
+            contexts[&m.id],
+            ReportContext {
+                correlation_id: "order-17".into(),
+                callback_data: "{\"cart\":3}".into(),
+            }
+        );
+        assert_eq!(contexts[&plain.id], ReportContext::default());
+        assert!(store.report_contexts(&[]).await.unwrap().is_empty());
     })
     .await;
 }

@@ -203,8 +203,16 @@ pub struct SendArgs {
     #[arg(long, default_value = "")]
     idempotency_key: String,
     /// Wait until every delivery is final and print the status.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "wait_for")]
     wait: bool,
+    /// Send with SendAndWait: wait until a delivery reaches this stage (or none can, or
+    /// --timeout runs out) and print the outcome (ONSUBMIT, ONDRSUCCESS, ONREAD, ONDRFAIL,
+    /// ONPOLICYFAIL, ONERROR or ONTIMEOUT).
+    #[arg(long, value_enum)]
+    wait_for: Option<Stage>,
+    /// Seconds --wait-for waits at most (1 to 86,400).
+    #[arg(long, default_value_t = 30, requires = "wait_for")]
+    timeout: u32,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -216,6 +224,45 @@ pub enum MessageCommand {
         #[arg(long)]
         wait: bool,
     },
+    /// Prints each delivery of a message as it is now, then each change as it happens, until
+    /// every delivery is final (read, failed or expired) or has reached `--until`.
+    Watch {
+        message_id: String,
+        /// Stop once every delivery has reached this stage or failed.
+        #[arg(long, value_enum)]
+        until: Option<Stage>,
+    },
+}
+
+/// A stage of a delivery's way, for `message watch --until`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum Stage {
+    Submitted,
+    Delivered,
+    Read,
+}
+
+impl Stage {
+    fn wait_for(self) -> WaitFor {
+        match self {
+            Self::Submitted => WaitFor::Submit,
+            Self::Delivered => WaitFor::DeliveryReport,
+            Self::Read => WaitFor::ReadReport,
+        }
+    }
+
+    /// Whether a delivery at `status` is at this stage, past it, or will never reach it.
+    fn reached_by(self, status: DeliveryStatus) -> bool {
+        use DeliveryStatus::*;
+        let wanted = match self {
+            Self::Submitted => Submitted,
+            Self::Delivered => Delivered,
+            Self::Read => Read,
+        };
+        status == wanted
+            || matches!(status, Failed | Expired)
+            || herald_core::status::can_transition(wanted, status)
+    }
 }
 
 /// A browser's `PushSubscription.toJSON()`: `{"endpoint", "keys": {"p256dh", "auth"}}`.
@@ -545,6 +592,10 @@ impl Client {
                 let mut notifications = NotificationsClient::new(self.tenant_channel().await?);
                 print_message(&show(&mut notifications, &message_id, wait).await?);
             }
+            Command::Message(MessageCommand::Watch { message_id, until }) => {
+                let mut notifications = NotificationsClient::new(self.tenant_channel().await?);
+                watch(&mut notifications, &message_id, until).await?;
+            }
         }
         Ok(())
     }
@@ -695,6 +746,31 @@ impl Client {
             ..Default::default()
         };
         let mut notifications = NotificationsClient::new(self.tenant_channel().await?);
+        if let Some(stage) = args.wait_for {
+            let waited = notifications
+                .send_and_wait(SendAndWaitRequest {
+                    request: Some(request),
+                    wait_for: stage.wait_for() as i32,
+                    until: Some(send_and_wait_request::Until::TimeoutSeconds(args.timeout)),
+                })
+                .await?
+                .into_inner();
+            let reason = if waited.reason.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", waited.reason)
+            };
+            println!(
+                "message {}  {}{reason}",
+                waited.message_id,
+                waited
+                    .outcome()
+                    .as_str_name()
+                    .trim_start_matches("WAIT_OUTCOME_")
+            );
+            waited.deliveries.iter().for_each(print_delivery);
+            return Ok(());
+        }
         let sent = notifications.send(request).await?.into_inner();
         let note = if sent.duplicate {
             " (idempotent repeat)"
@@ -734,6 +810,33 @@ async fn show(
     bail!("message {message_id} did not settle within 30 s")
 }
 
+async fn watch(
+    notifications: &mut NotificationsClient<AuthedChannel>,
+    message_id: &str,
+    until: Option<Stage>,
+) -> anyhow::Result<()> {
+    let mut updates = notifications
+        .watch_message(WatchMessageRequest {
+            message_id: message_id.into(),
+        })
+        .await?
+        .into_inner();
+    let mut latest: std::collections::HashMap<String, DeliveryStatus> = Default::default();
+    while let Some(update) = updates.message().await? {
+        let Some(delivery) = update.delivery else {
+            continue;
+        };
+        print_delivery(&delivery);
+        latest.insert(delivery.delivery_id.clone(), delivery.status());
+        if let Some(stage) = until
+            && latest.values().all(|status| stage.reached_by(*status))
+        {
+            break;
+        }
+    }
+    Ok(())
+}
+
 fn print_message(status: &GetMessageResponse) {
     let message = status.message.clone().unwrap_or_default();
     let reason = if message.reason.is_empty() {
@@ -749,22 +852,24 @@ fn print_message(status: &GetMessageResponse) {
             .as_str_name()
             .trim_start_matches("MESSAGE_STATE_")
     );
-    for d in &status.deliveries {
-        println!(
-            "  {}  device {}  {}  {}  attempts {}  {}{}",
-            d.delivery_id,
-            d.device_id,
-            d.provider().as_str_name().trim_start_matches("PROVIDER_"),
-            d.status()
-                .as_str_name()
-                .trim_start_matches("DELIVERY_STATUS_"),
-            d.attempts,
-            d.provider_message_id,
-            if d.reason.is_empty() {
-                String::new()
-            } else {
-                format!("  reason: {}", d.reason)
-            },
-        );
-    }
+    status.deliveries.iter().for_each(print_delivery);
+}
+
+fn print_delivery(d: &Delivery) {
+    println!(
+        "  {}  device {}  {}  {}  attempts {}  {}{}",
+        d.delivery_id,
+        d.device_id,
+        d.provider().as_str_name().trim_start_matches("PROVIDER_"),
+        d.status()
+            .as_str_name()
+            .trim_start_matches("DELIVERY_STATUS_"),
+        d.attempts,
+        d.provider_message_id,
+        if d.reason.is_empty() {
+            String::new()
+        } else {
+            format!("  reason: {}", d.reason)
+        },
+    );
 }

@@ -121,6 +121,42 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         sent.contains("FCM  SUBMITTED  attempts 1  projects/herald-test/messages/"),
         "{sent}"
     );
+    // Watching the message: its delivery as it is now, up to the stage asked for.
+    let message_id = sent
+        .lines()
+        .find_map(|line| line.strip_prefix("accepted message "))
+        .expect("the message id")
+        .trim()
+        .to_owned();
+    let watched = cli(
+        &data_dir,
+        &endpoint,
+        Some(&key),
+        &["message", "watch", &message_id, "--until", "submitted"],
+    );
+    assert!(
+        watched.contains("FCM  SUBMITTED  attempts 1  projects/herald-test/messages/"),
+        "{watched}"
+    );
+    // Sending and waiting for the gateway's answer (the seeds' "Wait For").
+    let waited = cli(
+        &data_dir,
+        &endpoint,
+        Some(&key),
+        &[
+            "send",
+            "--user",
+            "alice",
+            "--title",
+            "Hello again",
+            "--wait-for",
+            "submitted",
+            "--timeout",
+            "30",
+        ],
+    );
+    assert!(waited.contains("  ONSUBMIT"), "{waited}");
+    assert!(waited.contains("FCM  SUBMITTED  attempts 1"), "{waited}");
     let listed = cli(
         &data_dir,
         &endpoint,

@@ -2,9 +2,7 @@
 
 use herald_proto::bus::v1::MessageAccepted;
 use herald_proto::v1::*;
-use herald_store::{
-    ApiKeyRecord, CredentialRecord, DeliveryRecord, DeviceRecord, MessageRecord, TenantRecord,
-};
+use herald_store::{ApiKeyRecord, CredentialRecord, DeviceRecord, MessageRecord, TenantRecord};
 
 pub(crate) fn tenant_of(record: TenantRecord) -> Tenant {
     Tenant {
@@ -53,19 +51,6 @@ pub(crate) fn device(record: DeviceRecord) -> Device {
         created_at_ms: record.created_at,
         updated_at_ms: record.updated_at,
         last_active_at_ms: record.last_active_at,
-    }
-}
-
-pub(crate) fn delivery(record: DeliveryRecord) -> Delivery {
-    Delivery {
-        delivery_id: record.id.into_string(),
-        device_id: record.device_id.into_string(),
-        provider: record.provider as i32,
-        status: record.status as i32,
-        reason: record.reason,
-        provider_message_id: record.provider_message_id,
-        attempts: u32::try_from(record.attempts).unwrap_or(u32::MAX),
-        updated_at_ms: record.updated_at,
     }
 }
 

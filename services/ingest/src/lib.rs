@@ -20,6 +20,8 @@ pub mod relay;
 mod sending;
 mod server;
 mod topics;
+mod wait;
+mod watch;
 
 use std::sync::Arc;
 

@@ -1,7 +1,5 @@
 //! Sending notifications and reading back their deliveries.
 
-use std::pin::Pin;
-
 use herald_core::ids::{DeliveryId, MessageId};
 use herald_core::status::message_state;
 use herald_core::time::now_ms;
@@ -13,24 +11,28 @@ use prost::Message as _;
 use tonic::{Request, Response, Status};
 
 use crate::Api;
-use crate::convert::{delivery, message};
+use crate::convert::message;
+use herald_store::DeliveryRecord;
 
 /// The most notifications one SendBatch may carry.
 const MAX_BATCH: usize = 500;
-
-type UpdateStream = Pin<Box<dyn futures::Stream<Item = Result<DeliveryUpdate, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl Notifications for Api {
     async fn send(&self, request: Request<SendRequest>) -> Result<Response<SendResponse>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
-        let mut prepared = self
-            .prepare_all(&tenant, vec![request.into_inner()])
-            .await?;
-        let message = prepared.pop().expect("one per request")?;
-        let mut accepted = self.accept(&tenant, vec![message]).await?;
         Ok(Response::new(
-            accepted.pop().expect("one answer per message")?,
+            self.send_one(&tenant, request.into_inner()).await?,
+        ))
+    }
+
+    async fn send_and_wait(
+        &self,
+        request: Request<SendAndWaitRequest>,
+    ) -> Result<Response<SendAndWaitResponse>, Status> {
+        let tenant = self.tenant(request.metadata()).await?;
+        Ok(Response::new(
+            crate::wait::send_and_wait(self, tenant, request.into_inner()).await?,
         ))
     }
 
@@ -101,17 +103,23 @@ impl Notifications for Api {
         }
         Ok(Response::new(GetMessageResponse {
             message: Some(message),
-            deliveries: deliveries.into_iter().map(delivery).collect(),
+            deliveries: deliveries
+                .into_iter()
+                .map(DeliveryRecord::into_delivery)
+                .collect(),
         }))
     }
 
-    type WatchMessageStream = UpdateStream;
+    type WatchMessageStream = crate::watch::UpdateStream;
 
     async fn watch_message(
         &self,
-        _request: Request<WatchMessageRequest>,
+        request: Request<WatchMessageRequest>,
     ) -> Result<Response<Self::WatchMessageStream>, Status> {
-        Err(Error::Unimplemented("WatchMessage".into()).into())
+        let tenant = self.tenant(request.metadata()).await?;
+        let id = MessageId::parse("message_id", &request.get_ref().message_id)?;
+        let updates = crate::watch::watch(self.store.clone(), &self.bus, tenant, id).await?;
+        Ok(Response::new(updates))
     }
 
     #[tracing::instrument(skip_all)]

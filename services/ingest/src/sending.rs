@@ -75,6 +75,18 @@ fn request_digest(req: &SendRequest) -> String {
 impl Api {
     /// Validates a call's requests, each on its own (in request order); what they need from the
     /// store is read once for the call.
+    /// Validates, stores and publishes one notification, as `Send` does.
+    pub(crate) async fn send_one(
+        &self,
+        tenant: &TenantId,
+        request: SendRequest,
+    ) -> Result<SendResponse> {
+        let mut prepared = self.prepare_all(tenant, vec![request]).await?;
+        let message = prepared.pop().expect("one per request")?;
+        let mut accepted = self.accept(tenant, vec![message]).await?;
+        accepted.pop().expect("one answer per message")
+    }
+
     pub(crate) async fn prepare_all(
         &self,
         tenant: &TenantId,
@@ -259,6 +271,7 @@ impl Api {
             idempotency_key: (!req.idempotency_key.is_empty()).then_some(req.idempotency_key),
             request_digest,
             body: accepted.encode_to_vec(),
+            correlation_id: accepted.correlation_id.clone(),
             callback_data: req.callback_data,
             notify_url: req.notify_url.trim_end().to_owned(),
             created_at: now,

@@ -7,6 +7,12 @@
 //! otherwise is recorded message by message, so a bad receipt holds up no other, and is parked
 //! in the dead letters after `herald_bus::MAX_TRIES` deliveries.
 //!
+//! After each commit, what was recorded becomes delivery events (`herald.event.<message>.<tenant>`,
+//! with the message's correlation id and callback data), published before the receipts are
+//! acknowledged: a crash or a bus outage in between records the receipts again, which answers
+//! the same deliveries again, so their events are emitted again rather than lost (JetStream
+//! drops a repeat within its duplicate window).
+//!
 //! When a push last reached each device (`last_active_at`) is a side note, not a receipt: it is
 //! gathered after each commit and written every [`REACHED_EVERY`] in a statement of its own, so
 //! a busy device table is not rewritten inside every receipt transaction (at a million
@@ -20,9 +26,9 @@ use std::time::Duration;
 use herald_bus::{Bus, Disposition, Message, RECEIPT_STREAM, subjects};
 use herald_core::ids::{DeliveryId, DeviceId, TenantId};
 use herald_core::status::status_for;
-use herald_proto::bus::v1::{DeliveryReceipt, Outcome, ReceiptBatch};
+use herald_proto::bus::v1::{DeliveryEvent, DeliveryReceipt, Outcome, ReceiptBatch};
 use herald_proto::v1::DeliveryStatus;
-use herald_store::{ReceiptUpdate, Store};
+use herald_store::{DeliveryRecord, ReceiptUpdate, Store};
 use tokio_util::sync::CancellationToken;
 
 /// The durable consumer name; receipt replicas share it.
@@ -67,19 +73,21 @@ pub async fn run(
         REACHED_EVERY,
         stop_notes.clone(),
     ));
-    let consumed = herald_bus::consume_batches(
-        &bus,
-        consumer,
-        CONSUMER,
-        config.max_batch,
-        shutdown,
-        |batch| {
-            let store = store.clone();
-            let reached = reached.clone();
-            async move { herald_bus::isolate(&batch, |part| record(&store, &reached, part)).await }
-        },
-    )
-    .await;
+    let consumed =
+        herald_bus::consume_batches(
+            &bus,
+            consumer,
+            CONSUMER,
+            config.max_batch,
+            shutdown,
+            |batch| {
+                let (store, bus, reached) = (store.clone(), bus.clone(), reached.clone());
+                async move {
+                    herald_bus::isolate(&batch, |part| record(&store, &bus, &reached, part)).await
+                }
+            },
+        )
+        .await;
     // The notes gathered last are written before the process goes.
     stop_notes.cancel();
     let _ = notes.await;
@@ -161,9 +169,9 @@ pub fn update_of(receipt: &DeliveryReceipt) -> Option<ReceiptUpdate> {
     })
 }
 
-/// Records part of a batch (all of it, or one bus message alone).
+/// Records part of a batch (all of it, or one bus message alone) and emits its events.
 #[tracing::instrument(skip_all, fields(count = part.len()))]
-async fn record(store: &Store, reached: &Reached, part: &[Message]) -> Disposition {
+async fn record(store: &Store, bus: &Bus, reached: &Reached, part: &[Message]) -> Disposition {
     let mut updates: Vec<ReceiptUpdate> = Vec::new();
     for message in part {
         match herald_bus::decode::<ReceiptBatch>(message) {
@@ -172,16 +180,50 @@ async fn record(store: &Store, reached: &Reached, part: &[Message]) -> Dispositi
             Err(reason) => return Disposition::Fault(reason),
         }
     }
-    match store.apply_receipts(&updates).await {
-        Ok(changed) => {
-            tracing::debug!(changed, "receipts recorded");
-            reached.note(&updates);
-            Disposition::Ack
-        }
+    let recorded = match store.apply_receipts(&updates).await {
+        Ok(recorded) => recorded,
         Err(err) if err.is_outage() => {
             tracing::warn!(%err, "could not record receipts; they will be redelivered");
+            return Disposition::Retry(Duration::from_secs(1));
+        }
+        Err(err) => return Disposition::Fault(format!("could not be recorded: {err}")),
+    };
+    tracing::debug!(recorded = recorded.len(), "receipts recorded");
+    reached.note(&updates);
+    match emit(store, bus, recorded).await {
+        Ok(()) => Disposition::Ack,
+        Err(err) => {
+            tracing::warn!(%err, "could not emit delivery events; the receipts will be recorded again");
             Disposition::Retry(Duration::from_secs(1))
         }
-        Err(err) => Disposition::Fault(format!("could not be recorded: {err}")),
     }
+}
+
+/// Publishes the events of what was recorded, with each message's report context.
+async fn emit(store: &Store, bus: &Bus, recorded: Vec<DeliveryRecord>) -> anyhow::Result<()> {
+    if recorded.is_empty() {
+        return Ok(());
+    }
+    let mut messages: Vec<_> = recorded.iter().map(|r| &r.message_id).collect();
+    messages.sort_unstable();
+    messages.dedup();
+    let contexts = store.report_contexts(&messages).await?;
+    let events = recorded
+        .into_iter()
+        .map(|record| {
+            let context = contexts
+                .get(&record.message_id)
+                .cloned()
+                .unwrap_or_default();
+            DeliveryEvent {
+                tenant_id: record.tenant_id.to_string(),
+                message_id: record.message_id.to_string(),
+                correlation_id: context.correlation_id,
+                callback_data: context.callback_data,
+                delivery: Some(record.into_delivery()),
+            }
+        })
+        .collect();
+    herald_bus::all_published(bus.publish_all(herald_bus::event_batches(events)).await)?;
+    Ok(())
 }
