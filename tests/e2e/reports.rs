@@ -411,3 +411,26 @@ async fn send_and_wait_answers_each_of_the_seeds_outcomes() {
     assert_eq!(field_of(untitled), "request.destination");
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn a_shutdown_ends_open_watches_so_the_server_stops_cleanly() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    acme.register("alice", "tok-alice").await;
+    let message_id = send_to_alice(&mut acme).await;
+    acme.wait_settled(&message_id).await;
+    // Submitted is not final: this watch would stay open for the message's whole TTL.
+    let mut updates = watch(&mut acme, &message_id).await;
+    let first = updates
+        .message()
+        .await
+        .unwrap()
+        .expect("the stored delivery");
+    assert_eq!(first.delivery.unwrap().status(), DeliveryStatus::Submitted);
+    let stopped = tokio::time::timeout(Duration::from_secs(20), stack.stop()).await;
+    assert!(stopped.is_ok(), "an open watch held the shutdown");
+    match updates.message().await {
+        Err(status) => assert_eq!(status.code(), Code::Unavailable, "{status:?}"),
+        Ok(end) => assert!(end.is_none(), "{end:?}"),
+    }
+}

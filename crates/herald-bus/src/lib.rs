@@ -88,6 +88,9 @@ pub const ACK_WAIT: Duration = Duration::from_secs(10);
 /// last event reads its state from the database alone.
 pub const EVENTS_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
+/// The most the events stream holds (bytes) before its oldest events are dropped.
+pub const EVENTS_MAX_BYTES: i64 = 4 << 30;
+
 /// How long dead letters are kept.
 pub const DEAD_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
 
@@ -204,7 +207,8 @@ impl Bus {
             work_queue(INGEST_STREAM, subjects::INGEST_ALL),
             work_queue(SEND_STREAM, subjects::SEND_ALL),
             work_queue(RECEIPT_STREAM, subjects::RECEIPT_ALL),
-            // Events are read by whoever watches, as often as they like, until they grow old.
+            // Events are read by whoever watches, as often as they like, until they grow old or
+            // the stream is full (the oldest go first: recording receipts never waits for room).
             stream::Config {
                 name: EVENT_STREAM.to_owned(),
                 subjects: vec![subjects::EVENT_ALL.to_owned()],
@@ -212,6 +216,8 @@ impl Bus {
                 storage: stream::StorageType::File,
                 duplicate_window: DUPLICATE_WINDOW,
                 max_age: EVENTS_MAX_AGE,
+                max_bytes: EVENTS_MAX_BYTES,
+                discard: stream::DiscardPolicy::Old,
                 ..Default::default()
             },
             // Dead letters stay until they are replayed or grow old.
@@ -347,7 +353,9 @@ impl Bus {
     }
 
     /// Every message of the events stream on `subject` (a filter), from the first one kept, then
-    /// each as it is stored: an ordered consumer of this connection alone, gone when dropped.
+    /// each as it is stored: an ordered consumer of this connection alone (the server removes it
+    /// 30 s after it is dropped). The stream ends at the first error the consumer could not get
+    /// past (the bus out of reach): the caller tells its client to watch again.
     pub async fn watch(
         &self,
         subject: &str,
@@ -372,17 +380,14 @@ impl Bus {
             .messages()
             .await
             .map_err(|e| failed(&e))?;
-        // The ordered consumer recreates itself after a gap; an error it cannot get past ends
-        // the watch.
-        Ok(futures::StreamExt::filter_map(messages, |item| {
-            std::future::ready(match item {
-                Ok(message) => Some(message),
-                Err(err) => {
-                    tracing::debug!(%err, "event watch interrupted");
-                    None
+        Ok(messages
+            .take_while(|item| {
+                if let Err(err) = item {
+                    tracing::warn!(%err, "a watch of delivery events stopped");
                 }
+                std::future::ready(item.is_ok())
             })
-        }))
+            .filter_map(|item| std::future::ready(item.ok())))
     }
 
     /// Tells every process listening on `subject` (core NATS: at most once, to those connected

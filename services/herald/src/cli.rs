@@ -828,13 +828,39 @@ async fn watch(
         };
         print_delivery(&delivery);
         latest.insert(delivery.delivery_id.clone(), delivery.status());
+        // The watch may not have shown every delivery yet: the stored message says whether
+        // all of them are there and at the stage.
         if let Some(stage) = until
             && latest.values().all(|status| stage.reached_by(*status))
+            && all_reached(notifications, message_id, stage).await?
         {
             break;
         }
     }
     Ok(())
+}
+
+/// Whether a message is routed and every delivery of it has reached `stage` (or cannot).
+async fn all_reached(
+    notifications: &mut NotificationsClient<AuthedChannel>,
+    message_id: &str,
+    stage: Stage,
+) -> anyhow::Result<bool> {
+    let stored = notifications
+        .get_message(GetMessageRequest {
+            message_id: message_id.into(),
+        })
+        .await?
+        .into_inner();
+    let routing = stored
+        .message
+        .as_ref()
+        .is_none_or(|m| matches!(m.state(), MessageState::Accepted | MessageState::Routing));
+    Ok(!routing
+        && stored
+            .deliveries
+            .iter()
+            .all(|d| stage.reached_by(d.status())))
 }
 
 fn print_message(status: &GetMessageResponse) {

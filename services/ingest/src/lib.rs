@@ -57,6 +57,8 @@ pub(crate) struct Api {
     /// Opened provider credentials, for connection tests.
     clients: Arc<CredentialCache<ProviderClient>>,
     marker: relay::Marker,
+    /// Cancelled when the server shuts down: long calls (watches, waits) end then.
+    shutdown: CancellationToken,
 }
 
 /// Serves the API on `listener` until `shutdown`, with the outbox relay alongside; in-flight
@@ -87,11 +89,15 @@ pub async fn run(
         http,
         keys,
         marker,
+        shutdown: shutdown.clone(),
     };
     let routes = server::routes(api).await?;
     let relay = tokio::spawn(relay::run(store, bus, shutdown.clone()));
     tracing::info!(addr = %listener.local_addr()?, "ingest listening");
+    // Keepalive pings find the clients that vanished, so their watches end.
     tonic::transport::Server::builder()
+        .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(std::time::Duration::from_secs(10)))
         .add_routes(routes)
         .serve_with_incoming_shutdown(herald_runtime::incoming(listener), shutdown.cancelled())
         .await?;

@@ -31,8 +31,13 @@ impl Notifications for Api {
         request: Request<SendAndWaitRequest>,
     ) -> Result<Response<SendAndWaitResponse>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
+        let deadline = request
+            .metadata()
+            .get("grpc-timeout")
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::wait::grpc_timeout);
         Ok(Response::new(
-            crate::wait::send_and_wait(self, tenant, request.into_inner()).await?,
+            crate::wait::send_and_wait(self, tenant, request.into_inner(), deadline).await?,
         ))
     }
 
@@ -118,7 +123,14 @@ impl Notifications for Api {
     ) -> Result<Response<Self::WatchMessageStream>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
         let id = MessageId::parse("message_id", &request.get_ref().message_id)?;
-        let updates = crate::watch::watch(self.store.clone(), &self.bus, tenant, id).await?;
+        let updates = crate::watch::watch(
+            self.store.clone(),
+            &self.bus,
+            tenant,
+            id,
+            self.shutdown.clone(),
+        )
+        .await?;
         Ok(Response::new(updates))
     }
 

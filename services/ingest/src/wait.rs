@@ -1,6 +1,9 @@
 //! `SendAndWait` (the seeds' "Wait For"): sends like `Send`, then follows the message's
 //! deliveries with the same watch as `WatchMessage` until one reaches the stage asked for, none
-//! can, or the wait runs out (`herald_core::status::wait_outcome` decides).
+//! can, or the wait runs out (`herald_core::status::wait_outcome` decides). Once the message is
+//! accepted the call always answers with its id: a watch cut short (the bus, a shutdown, the
+//! client's own deadline) answers ONTIMEOUT with the reason, never an error a client would
+//! retry by sending again.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -11,13 +14,20 @@ use herald_core::status::wait_outcome;
 use herald_core::time::now_ms;
 use herald_core::{Error, Result};
 use herald_proto::v1::{
-    Delivery, SendAndWaitRequest, SendAndWaitResponse, WaitFor, WaitOutcome, send_and_wait_request,
+    Delivery, DeliveryStatus, SendAndWaitRequest, SendAndWaitResponse, WaitFor, WaitOutcome,
+    send_and_wait_request,
 };
 
 use crate::Api;
 
 /// The longest wait.
 pub const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+/// The most deliveries an answer lists (a topic's message may have millions).
+pub const MAX_LISTED: usize = 1_000;
+
+/// How much of the client's own deadline is kept for the answer to reach it.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
 
 /// How long to wait from `now_ms`, as the request asks; refused if missing or out of range.
 pub fn wait_of(until: Option<&send_and_wait_request::Until>, now_ms: i64) -> Result<Duration> {
@@ -45,16 +55,35 @@ pub fn wait_of(until: Option<&send_and_wait_request::Until>, now_ms: i64) -> Res
     }
 }
 
+/// A `grpc-timeout` header's value (`30S`, `500m`, …), as the gRPC HTTP/2 protocol spells it.
+pub fn grpc_timeout(value: &str) -> Option<Duration> {
+    let unit = value.get(value.len().checked_sub(1)?..)?;
+    let amount: u64 = value[..value.len() - 1].parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount.checked_mul(3600)?),
+        "M" => Duration::from_secs(amount.checked_mul(60)?),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
 pub(crate) async fn send_and_wait(
     api: &Api,
     tenant: TenantId,
     request: SendAndWaitRequest,
+    client_deadline: Option<Duration>,
 ) -> Result<SendAndWaitResponse> {
     let wait_for = request.wait_for();
     if wait_for == WaitFor::Unspecified {
         return Err(Error::invalid("wait_for", "required"));
     }
-    let wait = wait_of(request.until.as_ref(), now_ms())?;
+    let mut wait = wait_of(request.until.as_ref(), now_ms())?;
+    if let Some(deadline) = client_deadline {
+        wait = wait.min(deadline.saturating_sub(DEADLINE_MARGIN));
+    }
     let deadline = tokio::time::Instant::now() + wait;
     let send = request
         .request
@@ -71,40 +100,53 @@ pub(crate) async fn send_and_wait(
         Err(err) => return Err(err.within("request")),
     };
     let message = MessageId::from_trusted(sent.message_id.clone());
-    let mut updates =
-        crate::watch::watch(api.store.clone(), &api.bus, tenant.clone(), message.clone())
-            .await
-            .map_err(|status| Error::Unavailable(status.message().to_owned()))?;
     let mut latest: BTreeMap<String, Delivery> = BTreeMap::new();
-    let statuses = |latest: &BTreeMap<String, Delivery>| -> Vec<_> {
-        latest.values().map(Delivery::status).collect()
-    };
-    let outcome = tokio::time::timeout_at(deadline, async {
+    let waited = tokio::time::timeout_at(deadline, async {
+        let mut updates = crate::watch::watch(
+            api.store.clone(),
+            &api.bus,
+            tenant.clone(),
+            message.clone(),
+            api.shutdown.clone(),
+        )
+        .await?;
         loop {
             match updates.next().await {
                 Some(Ok(update)) => {
-                    if let Some(d) = update.delivery {
-                        latest.insert(d.delivery_id.clone(), d);
-                    }
-                    if let Some(outcome) = wait_outcome(wait_for, &statuses(&latest), false) {
+                    let Some(delivery) = update.delivery else {
+                        continue;
+                    };
+                    // One delivery at the stage decides: no need to look at the others.
+                    let decided = wait_outcome(wait_for, &[delivery.status()], false);
+                    latest.insert(delivery.delivery_id.clone(), delivery);
+                    if let Some(outcome) = decided {
                         return Ok(outcome);
                     }
                 }
-                Some(Err(status)) => return Err(Error::Unavailable(status.message().to_owned())),
+                Some(Err(status)) => return Err(status),
                 None => {
-                    return Ok(wait_outcome(wait_for, &statuses(&latest), true)
-                        .unwrap_or(WaitOutcome::Ondrfail));
+                    let statuses: Vec<DeliveryStatus> =
+                        latest.values().map(Delivery::status).collect();
+                    return Ok(
+                        wait_outcome(wait_for, &statuses, true).unwrap_or(WaitOutcome::Ondrfail)
+                    );
                 }
             }
         }
     })
-    .await
-    .unwrap_or(Ok(WaitOutcome::Ontimeout))?;
+    .await;
+    let (outcome, cut_short) = match waited {
+        Ok(Ok(outcome)) => (outcome, None),
+        Ok(Err(status)) => (WaitOutcome::Ontimeout, Some(status.message().to_owned())),
+        Err(_) => (WaitOutcome::Ontimeout, None),
+    };
     let reason = match outcome {
         WaitOutcome::Onerror => api
             .store
             .get_message(&tenant, &message)
-            .await?
+            .await
+            .ok()
+            .flatten()
             .map(|m| m.reason)
             .unwrap_or_default(),
         WaitOutcome::Ondrfail => latest
@@ -112,13 +154,15 @@ pub(crate) async fn send_and_wait(
             .find(|d| !d.reason.is_empty())
             .map(|d| d.reason.clone())
             .unwrap_or_default(),
-        _ => String::new(),
+        _ => cut_short
+            .map(|why| format!("the wait was cut short: {why}"))
+            .unwrap_or_default(),
     };
     Ok(SendAndWaitResponse {
         message_id: sent.message_id,
         outcome: outcome as i32,
         reason,
-        deliveries: latest.into_values().collect(),
+        deliveries: latest.into_values().take(MAX_LISTED).collect(),
     })
 }
 
@@ -160,5 +204,18 @@ mod tests {
             field(wait_of(Some(&Until::UntilMs(now + 86_400_001)), now).unwrap_err()),
             "until_ms"
         );
+    }
+
+    #[test]
+    fn grpc_timeouts_are_read_in_every_unit() {
+        assert_eq!(grpc_timeout("30S"), Some(Duration::from_secs(30)));
+        assert_eq!(grpc_timeout("2M"), Some(Duration::from_secs(120)));
+        assert_eq!(grpc_timeout("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(grpc_timeout("500m"), Some(Duration::from_millis(500)));
+        assert_eq!(grpc_timeout("7u"), Some(Duration::from_micros(7)));
+        assert_eq!(grpc_timeout("9n"), Some(Duration::from_nanos(9)));
+        for bad in ["", "S", "10", "10x", "-1S", "1.5S", "é"] {
+            assert_eq!(grpc_timeout(bad), None, "{bad:?}");
+        }
     }
 }

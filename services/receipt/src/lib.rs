@@ -192,6 +192,14 @@ async fn record(store: &Store, bus: &Bus, reached: &Reached, part: &[Message]) -
     reached.note(&updates);
     match emit(store, bus, recorded).await {
         Ok(()) => Disposition::Ack,
+        // The events stream refused them (a limit): recording receipts must not stop for it.
+        Err(EmitError::Bus(err)) if !err.is_outage() => {
+            tracing::error!(%err, "delivery events were refused; the receipts are recorded without them");
+            Disposition::Ack
+        }
+        Err(EmitError::Store(err)) if !err.is_outage() => {
+            Disposition::Fault(format!("the delivery events could not be emitted: {err}"))
+        }
         Err(err) => {
             tracing::warn!(%err, "could not emit delivery events; the receipts will be recorded again");
             Disposition::Retry(Duration::from_secs(1))
@@ -199,8 +207,16 @@ async fn record(store: &Store, bus: &Bus, reached: &Reached, part: &[Message]) -
     }
 }
 
+#[derive(Debug, thiserror::Error)]
+enum EmitError {
+    #[error(transparent)]
+    Store(#[from] herald_store::StoreError),
+    #[error(transparent)]
+    Bus(#[from] herald_bus::BusError),
+}
+
 /// Publishes the events of what was recorded, with each message's report context.
-async fn emit(store: &Store, bus: &Bus, recorded: Vec<DeliveryRecord>) -> anyhow::Result<()> {
+async fn emit(store: &Store, bus: &Bus, recorded: Vec<DeliveryRecord>) -> Result<(), EmitError> {
     if recorded.is_empty() {
         return Ok(());
     }
