@@ -101,6 +101,18 @@ pub fn message_state(
     (state, Some(reason))
 }
 
+/// Whether a delivery at `status` has reached the stage `wait_for` names, or gone past it
+/// (never for an unspecified stage).
+pub fn reaches(wait_for: WaitFor, status: DeliveryStatus) -> bool {
+    let stage = match wait_for {
+        WaitFor::Submit => DeliveryStatus::Submitted,
+        WaitFor::DeliveryReport => DeliveryStatus::Delivered,
+        WaitFor::ReadReport => DeliveryStatus::Read,
+        WaitFor::Unspecified => return false,
+    };
+    status == stage || can_transition(stage, status)
+}
+
 /// What a `SendAndWait` answers, given its deliveries' statuses so far: the success outcome of
 /// `wait_for` once a delivery has reached that stage (or gone past it); once `finished` (no
 /// delivery will change any more) with none there, ONDRFAIL, or ONERROR if the message has no
@@ -110,17 +122,13 @@ pub fn wait_outcome(
     statuses: &[DeliveryStatus],
     finished: bool,
 ) -> Option<WaitOutcome> {
-    use DeliveryStatus::*;
-    let (stage, success) = match wait_for {
-        WaitFor::Submit => (Submitted, WaitOutcome::Onsubmit),
-        WaitFor::DeliveryReport => (Delivered, WaitOutcome::Ondrsuccess),
-        WaitFor::ReadReport => (Read, WaitOutcome::Onread),
+    let success = match wait_for {
+        WaitFor::Submit => WaitOutcome::Onsubmit,
+        WaitFor::DeliveryReport => WaitOutcome::Ondrsuccess,
+        WaitFor::ReadReport => WaitOutcome::Onread,
         WaitFor::Unspecified => return None,
     };
-    if statuses
-        .iter()
-        .any(|s| *s == stage || can_transition(stage, *s))
-    {
+    if statuses.iter().any(|s| reaches(wait_for, *s)) {
         return Some(success);
     }
     match (finished, statuses.is_empty()) {

@@ -253,15 +253,8 @@ impl Stage {
 
     /// Whether a delivery at `status` is at this stage, past it, or will never reach it.
     fn reached_by(self, status: DeliveryStatus) -> bool {
-        use DeliveryStatus::*;
-        let wanted = match self {
-            Self::Submitted => Submitted,
-            Self::Delivered => Delivered,
-            Self::Read => Read,
-        };
-        status == wanted
-            || matches!(status, Failed | Expired)
-            || herald_core::status::can_transition(wanted, status)
+        herald_core::status::reaches(self.wait_for(), status)
+            || matches!(status, DeliveryStatus::Failed | DeliveryStatus::Expired)
     }
 }
 
@@ -755,18 +748,14 @@ impl Client {
                 })
                 .await?
                 .into_inner();
-            let reason = if waited.reason.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", waited.reason)
-            };
             println!(
-                "message {}  {}{reason}",
+                "message {}  {}{}",
                 waited.message_id,
                 waited
                     .outcome()
                     .as_str_name()
-                    .trim_start_matches("WAIT_OUTCOME_")
+                    .trim_start_matches("WAIT_OUTCOME_"),
+                because(&waited.reason)
             );
             waited.deliveries.iter().for_each(print_delivery);
             return Ok(());
@@ -865,20 +854,25 @@ async fn all_reached(
 
 fn print_message(status: &GetMessageResponse) {
     let message = status.message.clone().unwrap_or_default();
-    let reason = if message.reason.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", message.reason)
-    };
     println!(
-        "message {}  {}{reason}",
+        "message {}  {}{}",
         message.message_id,
         message
             .state()
             .as_str_name()
-            .trim_start_matches("MESSAGE_STATE_")
+            .trim_start_matches("MESSAGE_STATE_"),
+        because(&message.reason)
     );
     status.deliveries.iter().for_each(print_delivery);
+}
+
+/// `": reason"`, or nothing when there is none.
+fn because(reason: &str) -> String {
+    if reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {reason}")
+    }
 }
 
 fn print_delivery(d: &Delivery) {
