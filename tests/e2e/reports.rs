@@ -336,6 +336,30 @@ async fn send_and_wait_answers_each_of_the_seeds_outcomes() {
         .unwrap();
     assert_eq!(timed_out.outcome(), WaitOutcome::Ontimeout);
     assert!(!timed_out.message_id.is_empty());
+    assert!(timed_out.reason.is_empty(), "{}", timed_out.reason);
+
+    // A call whose own deadline comes first is answered before it, with the message's id.
+    let mut request = tonic::Request::new(SendAndWaitRequest {
+        request: Some(SendRequest {
+            destination: Some(Destination {
+                kind: Some(destination::Kind::UserId("alice".into())),
+            }),
+            notification: Some(hello()),
+            ..Default::default()
+        }),
+        wait_for: WaitFor::ReadReport as i32,
+        until: Some(half_a_minute),
+    });
+    request.set_timeout(Duration::from_secs(1));
+    let cut = acme
+        .notifications
+        .send_and_wait(request)
+        .await
+        .expect("answered before the client's deadline")
+        .into_inner();
+    assert_eq!(cut.outcome(), WaitOutcome::Ontimeout);
+    assert!(!cut.message_id.is_empty());
+    assert!(cut.reason.contains("deadline"), "{}", cut.reason);
 
     // A policy failure is an outcome; a bad request is refused as Send refuses it.
     stack

@@ -80,10 +80,8 @@ pub(crate) async fn send_and_wait(
     if wait_for == WaitFor::Unspecified {
         return Err(Error::invalid("wait_for", "required"));
     }
-    let mut wait = wait_of(request.until.as_ref(), now_ms())?;
-    if let Some(deadline) = client_deadline {
-        wait = wait.min(deadline.saturating_sub(DEADLINE_MARGIN));
-    }
+    let asked = wait_of(request.until.as_ref(), now_ms())?;
+    let wait = client_deadline.map_or(asked, |d| asked.min(d.saturating_sub(DEADLINE_MARGIN)));
     let deadline = tokio::time::Instant::now() + wait;
     let send = request
         .request
@@ -138,6 +136,10 @@ pub(crate) async fn send_and_wait(
     let (outcome, cut_short) = match waited {
         Ok(Ok(outcome)) => (outcome, None),
         Ok(Err(status)) => (WaitOutcome::Ontimeout, Some(status.message().to_owned())),
+        Err(_) if wait < asked => (
+            WaitOutcome::Ontimeout,
+            Some("the call's own deadline came first".to_owned()),
+        ),
         Err(_) => (WaitOutcome::Ontimeout, None),
     };
     let reason = match outcome {
