@@ -12,7 +12,7 @@ RUN apt-get update \
  && useradd --system --uid 10001 herald
 COPY --from=build /src/target/release/herald /src/target/release/herald-ingest \
      /src/target/release/herald-router /src/target/release/herald-sender \
-     /src/target/release/herald-receipt /usr/local/bin/
+     /src/target/release/herald-receipt /src/target/release/herald-dispatcher /usr/local/bin/
 USER herald
 # Listen on every interface inside the container (the default is loopback only).
 ENV HERALD_LOG_FORMAT=json HERALD_GRPC_ADDR=0.0.0.0:50051 HERALD_HEALTH_ADDR=0.0.0.0:50052

@@ -15,6 +15,7 @@ use herald_proto::v1::customers_client::CustomersClient;
 use herald_proto::v1::devices_client::DevicesClient;
 use herald_proto::v1::notifications_client::NotificationsClient;
 use herald_proto::v1::topics_client::TopicsClient;
+use herald_proto::v1::webhooks_client::WebhooksClient;
 use herald_proto::v1::*;
 use herald_runtime::{Secret, Settings};
 use herald_store::Store;
@@ -59,6 +60,7 @@ pub struct Tenant {
     pub admin: AdminClient<AuthedChannel>,
     pub topics: TopicsClient<AuthedChannel>,
     pub customers: CustomersClient<AuthedChannel>,
+    pub webhooks: WebhooksClient<AuthedChannel>,
 }
 
 impl Stack {
@@ -228,7 +230,8 @@ impl Stack {
             credentials: CredentialsClient::new(channel.clone()),
             admin: AdminClient::new(channel.clone()),
             topics: TopicsClient::new(channel.clone()),
-            customers: CustomersClient::new(channel),
+            customers: CustomersClient::new(channel.clone()),
+            webhooks: WebhooksClient::new(channel),
         }
     }
 

@@ -79,6 +79,8 @@ seeds = {
                      "receipts": message(ld(1, receipt))},
     "urls": {"https": b"https://shop.example/orders/42?x=1#y", "deeplink": b"shop://orders/42",
              "javascript": b"javascript:alert(1)", "spaced": b" https://a.example"},
+    "webhook_urls": {"https": b"https://hooks.example.com/herald", "loopback": b"http://127.0.0.1:8080/x",
+                     "mapped": b"https://[::ffff:7f00:1]/#f", "spaced": b" https://a.example  "},
     "sealed_tokens": {"short": b"\x00" * 12, "token": bytes(range(40))},
 }
 for target, files in seeds.items():

@@ -206,15 +206,15 @@ async fn gzip_requests_are_accepted_and_the_bearer_scheme_may_be_any_case() {
 #[tokio::test]
 async fn unimplemented_answers_say_what_is_missing() {
     let stack = Stack::start(DbBackend::Sqlite).await;
-    let mut webhooks = webhooks_client::WebhooksClient::new(stack.channel().await);
-    let err = webhooks
-        .create_webhook(CreateWebhookRequest::default())
+    let mut events = events_client::EventsClient::new(stack.channel().await);
+    let err = events
+        .list_triggers(ListTriggersRequest::default())
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Unimplemented);
     assert!(
-        err.message().contains("herald.v1.Webhooks/CreateWebhook")
-            && err.message().contains("outbound webhooks"),
+        err.message().contains("herald.v1.Events/ListTriggers")
+            && err.message().contains("events and triggers"),
         "{}",
         err.message()
     );

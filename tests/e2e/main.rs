@@ -17,3 +17,4 @@ mod segments;
 mod topics;
 mod validation;
 mod web;
+mod webhooks;

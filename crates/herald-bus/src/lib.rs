@@ -2,10 +2,12 @@
 //! loops the services run, the dead letters they park what they cannot handle in, and the
 //! control announcements every replica hears.
 //!
-//! Three work-queue streams on file storage carry work between the services:
+//! Four work-queue streams on file storage carry work between the services:
 //! `HERALD_INGEST` (ingest → router), `HERALD_SEND` (router → one sender per provider, each
-//! with its own non-overlapping filter) and `HERALD_RECEIPT` (senders → receipt); a fourth,
-//! `HERALD_DEAD`, keeps what could not be handled ([`dead`]). Every subject ends with the tenant.
+//! with its own non-overlapping filter), `HERALD_RECEIPT` (senders → receipt) and
+//! `HERALD_WEBHOOK` (events to post, one per endpoint, within the webhook dispatcher);
+//! `HERALD_EVENTS` keeps delivery events for whoever reads them, and `HERALD_DEAD` keeps what
+//! could not be handled ([`dead`]). Every subject ends with the tenant.
 //! Publishes carry `Nats-Msg-Id` so a repeated publish within the duplicate window is dropped by
 //! the server; consumers ack only after the effect is durable, and tell JetStream while they
 //! work, so a short ack wait finds the work of a dead process quickly.
@@ -75,6 +77,7 @@ pub const SEND_STREAM: &str = "HERALD_SEND";
 pub const RECEIPT_STREAM: &str = "HERALD_RECEIPT";
 pub const DEAD_STREAM: &str = "HERALD_DEAD";
 pub const EVENT_STREAM: &str = "HERALD_EVENTS";
+pub const WEBHOOK_STREAM: &str = "HERALD_WEBHOOK";
 
 /// How long JetStream remembers a `Nats-Msg-Id` to drop a repeated publish.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
@@ -207,6 +210,7 @@ impl Bus {
             work_queue(INGEST_STREAM, subjects::INGEST_ALL),
             work_queue(SEND_STREAM, subjects::SEND_ALL),
             work_queue(RECEIPT_STREAM, subjects::RECEIPT_ALL),
+            work_queue(WEBHOOK_STREAM, subjects::WEBHOOK_ALL),
             // Events are read by whoever watches, as often as they like, until they grow old or
             // the stream is full (the oldest go first: recording receipts never waits for room).
             stream::Config {
@@ -327,6 +331,38 @@ impl Bus {
             .create_consumer(consumer::pull::Config {
                 durable_name: Some(durable.to_owned()),
                 filter_subject: filter.to_owned(),
+                ack_policy: consumer::AckPolicy::Explicit,
+                ack_wait: ACK_WAIT,
+                max_deliver: -1,
+                max_ack_pending: i64::try_from(max_ack_pending).unwrap_or(i64::MAX),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| setup(&e))
+    }
+
+    /// The durable consumer `durable` of the events stream: every event kept, from the first,
+    /// then each as it is stored (a consumer that exists goes on where it was). Explicit acks,
+    /// [`ACK_WAIT`], at most `max_ack_pending` unacknowledged.
+    pub async fn event_consumer(
+        &self,
+        durable: &str,
+        max_ack_pending: usize,
+    ) -> Result<consumer::PullConsumer> {
+        let setup = |e: &dyn std::fmt::Display| BusError::Setup {
+            what: format!("consumer {durable}"),
+            detail: e.to_string(),
+        };
+        let stream = self
+            .js
+            .get_stream(EVENT_STREAM)
+            .await
+            .map_err(|e| setup(&e))?;
+        stream
+            .create_consumer(consumer::pull::Config {
+                durable_name: Some(durable.to_owned()),
+                filter_subject: subjects::EVENT_ALL.to_owned(),
+                deliver_policy: consumer::DeliverPolicy::All,
                 ack_policy: consumer::AckPolicy::Explicit,
                 ack_wait: ACK_WAIT,
                 max_deliver: -1,

@@ -36,6 +36,13 @@ pub fn event(message: &str, tenant: &str) -> String {
     format!("herald.event.{message}.{tenant}")
 }
 
+pub const WEBHOOK_ALL: &str = "herald.webhook.>";
+
+/// Events to post to a tenant's webhook endpoints, one per endpoint (webhook fan-out → dispatch).
+pub fn webhook(tenant: &str) -> String {
+    format!("herald.webhook.{tenant}")
+}
+
 pub const DEAD_ALL: &str = "herald.dead.>";
 
 /// Dead letters of a tenant: what a service could not handle, parked with the reason.
@@ -51,3 +58,7 @@ pub fn tenant_of(subject: &str) -> &str {
 /// Announced (core NATS, to every ingest replica) when an API key is revoked; the payload is
 /// the key's id.
 pub const API_KEY_REVOKED: &str = "herald.control.api_key_revoked";
+
+/// Announced (core NATS, to every webhook dispatcher) when a tenant's webhook endpoints change;
+/// the payload is the tenant's id. Dispatchers read that tenant's endpoints again.
+pub const WEBHOOKS_CHANGED: &str = "herald.control.webhooks_changed";

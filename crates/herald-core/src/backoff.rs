@@ -17,6 +17,19 @@ pub fn delay(attempt: u32, retry_after: Option<Duration>, jitter: f64) -> Durati
     retry_after.map_or(jittered, |asked| asked.max(jittered))
 }
 
+/// Parses a `Retry-After` header: delay seconds or an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
+}
+
 /// A jitter value from the system's random source.
 pub fn random_jitter() -> f64 {
     let bytes = crate::crypto::random_bytes::<4>();
@@ -26,6 +39,19 @@ pub fn random_jitter() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date() {
+        assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
+        let in_a_minute = std::time::SystemTime::now() + Duration::from_secs(61);
+        let parsed = parse_retry_after(&httpdate::fmt_http_date(in_a_minute)).unwrap();
+        assert!(parsed > Duration::from_secs(55) && parsed <= Duration::from_secs(61));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
 
     #[test]
     fn delays_double_within_jitter_and_cap() {

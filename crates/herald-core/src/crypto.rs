@@ -133,6 +133,11 @@ pub fn credential_context(tenant: &str, provider: &str) -> String {
     format!("credential/{tenant}/{provider}")
 }
 
+/// The associated data an outbound webhook's secrets and authorization are sealed under.
+pub fn webhook_context(tenant: &str, webhook: &str, what: &str) -> String {
+    format!("webhook/{tenant}/{webhook}/{what}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

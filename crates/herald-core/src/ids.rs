@@ -78,6 +78,12 @@ id_type!(
     "dlv_"
 );
 
+id_type!(
+    /// An outbound webhook endpoint.
+    WebhookId,
+    "whk_"
+);
+
 impl DeliveryId {
     /// The delivery of `message` to `device`: derived, so a router that handles the same message
     /// twice produces the same ids and JetStream's dedup drops the second publish.

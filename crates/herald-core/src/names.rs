@@ -2,7 +2,10 @@
 //! subjects, settings, command-line arguments. Decoded once, where a row or a setting is read;
 //! an unknown spelling is an error there, never a silent `Unspecified`.
 
-use herald_proto::v1::{Browser, DeliveryStatus, DeviceState, MessageState, Platform, Provider};
+use herald_proto::v1::{
+    AttemptOutcome, Browser, DeliveryStatus, DeviceState, MessageState, Platform, Provider,
+    SignatureScheme, WebhookAuthKind, WebhookEvent,
+};
 
 /// An enum with one lowercase spelling per value.
 pub trait Named: Copy + Sized + 'static {
@@ -81,6 +84,37 @@ named!(DeviceState {
     Unsubscribed => "unsubscribed",
 });
 
+// The event types of a webhook's JSON body (`type`), dotted as Standard Webhooks suggests.
+named!(WebhookEvent {
+    DeliverySubmitted => "delivery.submitted",
+    DeliveryDelivered => "delivery.delivered",
+    DeliveryRead => "delivery.read",
+    DeliveryFailed => "delivery.failed",
+    DeliveryExpired => "delivery.expired",
+    DeviceInactive => "device.inactive",
+    Interaction => "interaction",
+});
+
+named!(SignatureScheme {
+    StandardWebhooks => "standard",
+    HubSha256 => "hub-sha256",
+    HubSha512 => "hub-sha512",
+});
+
+named!(WebhookAuthKind {
+    None => "none",
+    Bearer => "bearer",
+    Basic => "basic",
+    ApiKey => "api_key",
+});
+
+named!(AttemptOutcome {
+    Succeeded => "succeeded",
+    Retrying => "retrying",
+    Failed => "failed",
+    Refused => "refused",
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +136,10 @@ mod tests {
         round_trips::<DeliveryStatus>();
         round_trips::<MessageState>();
         round_trips::<DeviceState>();
+        round_trips::<WebhookEvent>();
+        round_trips::<SignatureScheme>();
+        round_trips::<WebhookAuthKind>();
+        round_trips::<AttemptOutcome>();
     }
 
     #[test]

@@ -61,33 +61,4 @@ impl CredentialError {
     }
 }
 
-/// Parses a `Retry-After` header: delay seconds or an HTTP date.
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(
-        when.duration_since(std::time::SystemTime::now())
-            .unwrap_or_default(),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_takes_seconds_or_a_date() {
-        assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
-        let in_a_minute = std::time::SystemTime::now() + Duration::from_secs(61);
-        let parsed = parse_retry_after(&httpdate::fmt_http_date(in_a_minute)).unwrap();
-        assert!(parsed > Duration::from_secs(55) && parsed <= Duration::from_secs(61));
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after("soon"), None);
-    }
-}
+pub use herald_core::backoff::parse_retry_after;

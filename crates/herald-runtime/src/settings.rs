@@ -32,6 +32,8 @@ pub enum Kind {
     Number,
     /// Taken as it is, and never printed.
     Secret,
+    /// `true` or `false`.
+    Flag,
 }
 
 /// One setting.
@@ -241,7 +243,7 @@ pub const KEYS: &[Key] = &[
         Kind::Text,
         None,
         "ingest, sender",
-        "a PEM file of CA certificates trusted besides the system's roots (for a proxy or mock providers)",
+        "a PEM file of CA certificates trusted besides the system's roots (for a proxy, mock providers or webhook receivers)",
     ),
     key(
         "providers.timeout_secs",
@@ -250,6 +252,38 @@ pub const KEYS: &[Key] = &[
         Some("30"),
         "ingest, sender",
         "per-request timeout to a provider",
+    ),
+    key(
+        "webhooks.allow_http",
+        "HERALD_WEBHOOKS_ALLOW_HTTP",
+        Kind::Flag,
+        Some("false"),
+        "ingest, webhook",
+        "let webhook endpoints be plain http URLs (for local testing; https otherwise)",
+    ),
+    key(
+        "webhooks.allow_networks",
+        "HERALD_WEBHOOKS_ALLOW_NETWORKS",
+        Kind::Text,
+        Some(""),
+        "ingest, webhook",
+        "comma-separated networks (CIDR) or addresses webhooks may reach although they are private, loopback, link-local, CGNAT or metadata addresses (empty: none)",
+    ),
+    key(
+        "webhooks.concurrency",
+        "HERALD_WEBHOOKS_CONCURRENCY",
+        Kind::Number,
+        Some("64"),
+        "webhook, `herald up`",
+        "webhook posts one dispatcher makes at once",
+    ),
+    key(
+        "webhooks.disable_after_secs",
+        "HERALD_WEBHOOKS_DISABLE_AFTER_SECS",
+        Kind::Number,
+        Some("432000"),
+        "webhook, `herald up`",
+        "an endpoint whose every attempt has failed for this long (5 days) is disabled",
     ),
 ];
 
@@ -302,6 +336,35 @@ pub struct Settings {
     pub router: RouterSettings,
     pub receipt: ReceiptSettings,
     pub providers: ProviderSettings,
+    pub webhooks: WebhookSettings,
+}
+
+/// Outbound webhooks: what endpoints may be, and how the dispatcher works.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    pub allow_http: bool,
+    #[serde(deserialize_with = "comma_list")]
+    pub allow_networks: Vec<String>,
+    pub concurrency: usize,
+    pub disable_after_secs: u64,
+}
+
+impl WebhookSettings {
+    /// How long an endpoint may keep failing before it is disabled.
+    pub fn disable_after(&self) -> Duration {
+        Duration::from_secs(self.disable_after_secs)
+    }
+}
+
+/// A comma-separated list, its entries trimmed, the empty ones left out.
+fn comma_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(String::deserialize(d)?
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect())
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -435,6 +498,11 @@ impl Settings {
             ("HERALD_ROUTER_FANOUT_PAGE", self.router.fanout_page),
             ("HERALD_ROUTER_FANOUTS", self.router.fanouts),
             ("HERALD_RECEIPT_BATCH", self.receipt.batch),
+            ("HERALD_WEBHOOKS_CONCURRENCY", self.webhooks.concurrency),
+            (
+                "HERALD_WEBHOOKS_DISABLE_AFTER_SECS",
+                usize::try_from(self.webhooks.disable_after_secs).unwrap_or(usize::MAX),
+            ),
             (
                 "HERALD_PROVIDER_TIMEOUT_SECS",
                 usize::try_from(self.providers.timeout_secs).unwrap_or(usize::MAX),
@@ -451,6 +519,9 @@ impl Settings {
         }
         if let Err(err) = self.providers.extra_ca_pem() {
             problems.push(err.0);
+        }
+        if let Err(err) = herald_webhooks::Guard::new(&self.webhooks.allow_networks) {
+            problems.push(format!("HERALD_WEBHOOKS_ALLOW_NETWORKS: {err}"));
         }
         if problems.is_empty() {
             Ok(())
@@ -531,6 +602,12 @@ impl Settings {
                         p.extra_ca_file.as_ref().map(|f| f.display().to_string())
                     }
                     "providers.timeout_secs" => Some(p.timeout_secs.to_string()),
+                    "webhooks.allow_http" => Some(self.webhooks.allow_http.to_string()),
+                    "webhooks.allow_networks" => Some(self.webhooks.allow_networks.join(",")),
+                    "webhooks.concurrency" => Some(self.webhooks.concurrency.to_string()),
+                    "webhooks.disable_after_secs" => {
+                        Some(self.webhooks.disable_after_secs.to_string())
+                    }
                     other => unreachable!("settings key {other} has no field"),
                 };
                 (key, value)
@@ -558,7 +635,9 @@ impl Settings {
                 section = table;
             }
             match value {
-                Some(v) if key.kind == Kind::Number => out.push_str(&format!("{name} = {v}\n")),
+                Some(v) if matches!(key.kind, Kind::Number | Kind::Flag) => {
+                    out.push_str(&format!("{name} = {v}\n"))
+                }
                 Some(v) => out.push_str(&format!("{name} = {v:?}\n")),
                 None => out.push_str(&format!("# {name} is unset\n")),
             }
@@ -600,6 +679,17 @@ impl ProviderSettings {
     }
 }
 
+impl Settings {
+    /// The client that posts to webhook endpoints: the guard with the operator's allowed
+    /// networks, trusting the system's roots and `providers.extra_ca_file`.
+    pub fn webhook_poster(&self) -> Result<herald_webhooks::Poster, ConfigError> {
+        let guard = herald_webhooks::Guard::new(&self.webhooks.allow_networks)
+            .map_err(|e| ConfigError(format!("HERALD_WEBHOOKS_ALLOW_NETWORKS: {e}")))?;
+        herald_webhooks::Poster::new(guard, self.providers.extra_ca_pem()?.as_deref())
+            .map_err(|e| ConfigError(format!("the webhook HTTP client: {e}")))
+    }
+}
+
 fn is_database_url(url: &str) -> bool {
     url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
@@ -613,6 +703,11 @@ fn value_of(key: &Key, raw: &str) -> Result<Value, String> {
             .parse::<u64>()
             .map(Value::from)
             .map_err(|_| format!("{raw:?} is not a whole number")),
+        Kind::Flag => match raw.trim() {
+            "true" | "1" => Ok(Value::from(true)),
+            "false" | "0" => Ok(Value::from(false)),
+            _ => Err(format!("{raw:?} is not true or false")),
+        },
     }
 }
 
@@ -648,7 +743,7 @@ pub fn reference() -> String {
          <!-- Rendered from `KEYS` in crates/herald-runtime/src/settings.rs by `herald config reference`; \
          a test checks this file matches. -->\n\n\
          Every Herald process (`herald up`, `herald-ingest`, `herald-router`, `herald-sender`, \
-         `herald-receipt`) reads the same settings, in layers: built-in defaults, then a TOML file \
+         `herald-receipt`, `herald-dispatcher`) reads the same settings, in layers: built-in defaults, then a TOML file \
          named by `HERALD_CONFIG` (or `herald --config FILE`), then environment variables. A later \
          layer overrides an earlier one. The settings are checked once, at start: a bad one stops \
          the process with a message naming it, and exit status 64.\n\n\

@@ -14,6 +14,7 @@ mod messages;
 mod segments;
 mod tenants;
 mod topics;
+mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -36,6 +37,7 @@ pub use messages::{InsertedMessage, MessageRecord, NewMessage, ReportContext, Un
 pub use segments::SegmentRecord;
 pub use tenants::{ApiKeyRecord, TenantRecord, TenantSettings};
 pub use topics::{Subscription, TopicRecord};
+pub use webhooks::{AttemptRecord, SealedWebhook, StoredWebhook, WebhookRecord};
 
 /// A store failure; the API answers it as an internal error and logs the detail.
 #[derive(Debug, thiserror::Error)]

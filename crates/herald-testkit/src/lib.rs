@@ -12,6 +12,7 @@ pub mod mocks;
 pub mod nats;
 pub mod process;
 pub mod tls;
+pub mod webhook;
 pub mod webpush;
 
 /// Seconds since the Unix epoch.

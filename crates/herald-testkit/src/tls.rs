@@ -103,7 +103,7 @@ impl TestCa {
         })
     }
 
-    fn acceptor(&self, client_auth: bool) -> anyhow::Result<TlsAcceptor> {
+    pub(crate) fn acceptor(&self, client_auth: bool) -> anyhow::Result<TlsAcceptor> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()?;
@@ -144,6 +144,8 @@ pub struct HttpsServer {
     /// TCP connections accepted so far (each one a TLS handshake a client started).
     connections: Arc<AtomicUsize>,
     task: JoinHandle<()>,
+    /// Dropped with the server: its open connections end too.
+    _alive: tokio::sync::watch::Sender<()>,
 }
 
 impl HttpsServer {
@@ -162,11 +164,16 @@ impl HttpsServer {
         Self::serve(ca.acceptor(true)?, router, port).await
     }
 
-    async fn serve(acceptor: TlsAcceptor, router: axum::Router, port: u16) -> anyhow::Result<Self> {
+    pub(crate) async fn serve(
+        acceptor: TlsAcceptor,
+        router: axum::Router,
+        port: u16,
+    ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let connections = Arc::new(AtomicUsize::new(0));
         let accepted = connections.clone();
+        let (alive, watch) = tokio::sync::watch::channel(());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((tcp, peer)) = listener.accept().await else {
@@ -175,6 +182,7 @@ impl HttpsServer {
                 accepted.fetch_add(1, Ordering::Relaxed);
                 let acceptor = acceptor.clone();
                 let router = router.clone();
+                let mut watch = watch.clone();
                 tokio::spawn(async move {
                     let Ok(tls) = acceptor.accept(tcp).await else {
                         return;
@@ -189,9 +197,12 @@ impl HttpsServer {
                         .layer(axum::Extension(Peer(peer)))
                         .layer(axum::Extension(ClientCert(client_cert)));
                     let service = TowerToHyperService::new(router);
-                    let _ = auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(tls), service)
-                        .await;
+                    let builder = auto::Builder::new(TokioExecutor::new());
+                    let serving = builder.serve_connection(TokioIo::new(tls), service);
+                    tokio::select! {
+                        _ = serving => {}
+                        _ = watch.changed() => {}
+                    }
                 });
             }
         });
@@ -199,6 +210,7 @@ impl HttpsServer {
             addr,
             connections,
             task,
+            _alive: alive,
         })
     }
 

@@ -580,6 +580,9 @@ impl Client {
             Command::Customer(command) => {
                 crate::audiences::customer(self.tenant_channel().await?, command).await?;
             }
+            Command::Webhook(command) => {
+                crate::webhooks::webhook(self.tenant_channel().await?, command).await?;
+            }
             Command::Send(args) => self.send(args).await?,
             Command::Message(MessageCommand::Get { message_id, wait }) => {
                 let mut notifications = NotificationsClient::new(self.tenant_channel().await?);

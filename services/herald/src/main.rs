@@ -15,6 +15,7 @@ mod import;
 #[cfg(feature = "mocks")]
 mod rig;
 mod up;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -83,6 +84,9 @@ enum Command {
     /// Customer profiles: a person's users, identities, attributes and preferences.
     #[command(subcommand)]
     Customer(audiences::CustomerCommand),
+    /// Outbound webhooks: endpoints that receive delivery events, signed.
+    #[command(subcommand)]
+    Webhook(webhooks::WebhookCommand),
     /// Sends a notification.
     Send(cli::SendArgs),
     #[command(subcommand)]

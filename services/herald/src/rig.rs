@@ -35,10 +35,11 @@ pub enum Mode {
 }
 
 /// The service processes of `Mode::Processes`, by name.
-pub const SERVICES: [&str; 7] = [
+pub const SERVICES: [&str; 8] = [
     "ingest",
     "router",
     "receipt",
+    "dispatcher",
     "sender-fcm",
     "sender-apns",
     "sender-hms",

@@ -19,7 +19,7 @@ pub struct Stack {
 }
 
 impl Stack {
-    /// Ingest, router, receipt and one sender per provider.
+    /// Ingest, router, receipt, the webhook dispatcher and one sender per provider.
     pub fn new(settings: Settings) -> Self {
         Self {
             settings,
@@ -49,6 +49,7 @@ impl Stack {
         let Self { settings, senders } = self;
         // Every configuration problem surfaces before anything starts.
         let ingest = herald_ingest::Config::from_settings(&settings)?;
+        let dispatcher = herald_dispatcher::Config::from_settings(&settings)?;
         let senders = senders
             .into_iter()
             .map(|provider| herald_sender::Config::from_settings(&settings, provider))
@@ -71,6 +72,12 @@ impl Stack {
         ));
         services.spawn(herald_receipt::run(
             herald_receipt::Config::from_settings(&settings),
+            store.clone(),
+            bus.clone(),
+            shutdown.clone(),
+        ));
+        services.spawn(herald_dispatcher::run(
+            dispatcher,
             store.clone(),
             bus.clone(),
             shutdown.clone(),

@@ -41,6 +41,8 @@ struct MockPortArgs {
     mock_apns_port: u16,
     #[arg(long, env = "HERALD_MOCK_PUSH_PORT", default_value_t = 50446)]
     mock_push_port: u16,
+    #[arg(long, env = "HERALD_MOCK_WEBHOOK_PORT", default_value_t = 50447)]
+    mock_webhook_port: u16,
 }
 
 /// A secret from the settings, or from a file in the data directory (created on first use).
@@ -129,7 +131,10 @@ pub async fn run(
 async fn start_mocks(
     ports: &MockPortArgs,
     settings: &mut Settings,
-) -> anyhow::Result<herald_testkit::mocks::Mocks> {
+) -> anyhow::Result<(
+    herald_testkit::mocks::Mocks,
+    herald_testkit::webhook::WebhookReceiver,
+)> {
     use herald_testkit::mocks::{MockPorts, Mocks};
     let mocks = Mocks::start_on(
         MockPorts {
@@ -166,7 +171,30 @@ async fn start_mocks(
         web_subscription = %subscription_file.display(),
         "mock providers running"
     );
-    Ok(mocks)
+    // A webhook receiver that logs what it gets; loopback is let through the SSRF guard so
+    // endpoints on this machine can be tried (only with the mocks).
+    let receiver = herald_testkit::webhook::WebhookReceiver::start_on(
+        &mocks.ca,
+        ports.mock_webhook_port,
+        true,
+    )
+    .await?;
+    for network in ["127.0.0.1/32", "::1/128"] {
+        if !settings
+            .webhooks
+            .allow_networks
+            .iter()
+            .any(|n| n == network)
+        {
+            settings.webhooks.allow_networks.push(network.to_owned());
+        }
+    }
+    tracing::info!(
+        webhook_receiver = %receiver.url(),
+        allow_networks = %settings.webhooks.allow_networks.join(","),
+        "mock webhook receiver running (webhooks may reach loopback)"
+    );
+    Ok((mocks, receiver))
 }
 
 /// A nats-server this process started, through a guard process (`herald guard`) that stops it

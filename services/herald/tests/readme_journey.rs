@@ -43,6 +43,7 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("herald-data");
     let api_port = free_port();
+    let webhook_port = free_port();
     let endpoint = format!("http://127.0.0.1:{api_port}");
     let log = std::fs::File::create(dir.path().join("up.log")).unwrap();
     let mut up = Up(Command::new(HERALD)
@@ -53,6 +54,7 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
             &format!("127.0.0.1:{api_port}"),
         ])
         .args(["--mock-fcm-port", &free_port().to_string()])
+        .args(["--mock-webhook-port", &webhook_port.to_string()])
         .env("HERALD_DATA_DIR", &data_dir)
         .env("NATS_URL", nats.url())
         .env_remove("HERALD_DATABASE_URL")
@@ -170,6 +172,45 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
 
     // Audiences: a topic with a subscribed user and imported devices, a segment, a customer.
     let run = |args: &[&str]| cli(&data_dir, &endpoint, Some(&key), args);
+
+    // An outbound webhook at the mock receiver: tested on creation, then fed the push's report.
+    let hook_url = format!("https://localhost:{webhook_port}/hook");
+    let created = run(&[
+        "webhook",
+        "create",
+        "--url",
+        &hook_url,
+        "--event",
+        "delivery.submitted",
+        "--event",
+        "delivery.failed",
+        "--scheme",
+        "hub-sha256",
+    ]);
+    assert!(
+        created.contains("signing secret (shown only now): whsec_")
+            && created.contains("events: delivery.submitted,delivery.failed"),
+        "{created}"
+    );
+    let hooked = run(&["send", "--user", "alice", "--title", "Hooked", "--wait"]);
+    let hooked_id = hooked
+        .lines()
+        .find_map(|line| line.strip_prefix("accepted message "))
+        .expect("the message id")
+        .trim()
+        .to_owned();
+    let mut attempts = String::new();
+    for _ in 0..100 {
+        attempts = run(&["webhook", "attempts", "--message", &hooked_id]);
+        if attempts.contains("delivery.submitted #1  succeeded  200") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        attempts.contains("delivery.submitted #1  succeeded  200"),
+        "{attempts}"
+    );
     run(&["topic", "create", "news"]);
     run(&["topic", "subscribe", "news", "--user", "alice"]);
     let csv = dir.path().join("devices.csv");
@@ -275,11 +316,18 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         log.contains("mock push service delivered a message") && log.contains("Hi Bob"),
         "{log}"
     );
+    assert!(
+        log.contains("mock webhook receiver got an event")
+            && log.contains("webhook.test")
+            && log.contains("delivery.submitted"),
+        "{log}"
+    );
     for service in [
         "ingest stopped",
         "router stopped",
         "receipt stopped",
         "sender stopped",
+        "dispatcher stopped",
     ] {
         assert!(log.contains(service), "missing {service:?} in {log}");
     }

@@ -22,6 +22,7 @@ mod server;
 mod topics;
 mod wait;
 mod watch;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -44,6 +45,15 @@ pub struct Config {
     pub master_key: Arc<MasterKey>,
     /// Where TestConnection reaches the providers.
     pub endpoints: Endpoints,
+    /// What webhook endpoints may be, and the client that tests them.
+    pub webhooks: WebhookConfig,
+}
+
+/// Webhook endpoints: whether http is allowed, and the guarded client of their test calls.
+#[derive(Clone, Debug)]
+pub struct WebhookConfig {
+    pub allow_http: bool,
+    pub poster: herald_webhooks::Poster,
 }
 
 /// What every RPC handler needs.
@@ -124,6 +134,10 @@ impl Config {
             admin_key: settings.admin_key.as_ref().map(|k| k.expose().to_owned()),
             master_key: Arc::new(settings.master_key()?),
             endpoints: settings.providers.endpoints()?,
+            webhooks: WebhookConfig {
+                allow_http: settings.webhooks.allow_http,
+                poster: settings.webhook_poster()?,
+            },
         })
     }
 }

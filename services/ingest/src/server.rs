@@ -10,6 +10,7 @@ use herald_proto::v1::customers_server::CustomersServer;
 use herald_proto::v1::devices_server::DevicesServer;
 use herald_proto::v1::notifications_server::NotificationsServer;
 use herald_proto::v1::topics_server::TopicsServer;
+use herald_proto::v1::webhooks_server::WebhooksServer;
 use tonic::codec::CompressionEncoding::Gzip;
 use tonic::service::Routes;
 use tonic_health::ServingStatus;
@@ -17,10 +18,7 @@ use tonic_health::ServingStatus;
 use crate::Api;
 
 /// The services of the public API that are not built yet, and what they are for.
-const PLANNED: &[(&str, &str)] = &[
-    ("herald.v1.Webhooks", "outbound webhooks"),
-    ("herald.v1.Events", "events and triggers"),
-];
+const PLANNED: &[(&str, &str)] = &[("herald.v1.Events", "events and triggers")];
 
 /// The routes of every service `api` serves, with health and reflection.
 pub(crate) async fn routes(api: Api) -> anyhow::Result<Routes> {
@@ -31,6 +29,7 @@ pub(crate) async fn routes(api: Api) -> anyhow::Result<Routes> {
     reporter.set_serving::<CredentialsServer<Api>>().await;
     reporter.set_serving::<TopicsServer<Api>>().await;
     reporter.set_serving::<CustomersServer<Api>>().await;
+    reporter.set_serving::<WebhooksServer<Api>>().await;
     reporter
         .set_service_status("", ServingStatus::Serving)
         .await;
@@ -68,7 +67,12 @@ pub(crate) async fn routes(api: Api) -> anyhow::Result<Routes> {
                 .send_compressed(Gzip),
         )
         .add_service(
-            CustomersServer::new(api)
+            CustomersServer::new(api.clone())
+                .accept_compressed(Gzip)
+                .send_compressed(Gzip),
+        )
+        .add_service(
+            WebhooksServer::new(api)
                 .accept_compressed(Gzip)
                 .send_compressed(Gzip),
         );

@@ -1,0 +1,193 @@
+//! A webhook receiver over HTTPS (the test CA's certificate, on loopback): it records every
+//! request and answers statuses from a script, then a default; it can go down and come back
+//! on the same port.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode, Uri};
+
+use crate::tls::{HttpsServer, TestCa};
+
+/// One request the receiver took.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub at: Instant,
+    /// The status it was answered.
+    pub status: u16,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("a JSON body")
+    }
+}
+
+#[derive(Debug)]
+struct State {
+    received: Mutex<Vec<Received>>,
+    script: Mutex<VecDeque<(u16, Option<String>)>>,
+    default: Mutex<u16>,
+    arrived: tokio::sync::Notify,
+    /// Logs each request (for `herald up --with-mocks`).
+    log: bool,
+}
+
+/// The receiver; stops when dropped.
+pub struct WebhookReceiver {
+    server: Option<HttpsServer>,
+    port: u16,
+    state: Arc<State>,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl std::fmt::Debug for WebhookReceiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookReceiver")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebhookReceiver {
+    /// Starts on a free port, trusted through `ca` (the mocks' CA, which Herald's settings trust).
+    pub async fn start(ca: &TestCa) -> anyhow::Result<Self> {
+        Self::start_on(ca, 0, false).await
+    }
+
+    /// Starts on `port` (0: a free one), logging each request it takes if `log`.
+    pub async fn start_on(ca: &TestCa, port: u16, log: bool) -> anyhow::Result<Self> {
+        let mut receiver = Self {
+            server: None,
+            port,
+            state: Arc::new(State {
+                received: Mutex::default(),
+                script: Mutex::default(),
+                default: Mutex::new(200),
+                arrived: tokio::sync::Notify::new(),
+                log,
+            }),
+            acceptor: ca.acceptor(false)?,
+        };
+        receiver.serve().await?;
+        Ok(receiver)
+    }
+
+    async fn serve(&mut self) -> anyhow::Result<()> {
+        let state = self.state.clone();
+        let router =
+            axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap, body: Bytes| {
+                let state = state.clone();
+                async move {
+                    let (status, retry_after) = state
+                        .script
+                        .lock()
+                        .expect("script")
+                        .pop_front()
+                        .unwrap_or((*state.default.lock().expect("default"), None));
+                    if state.log {
+                        let event: serde_json::Value =
+                            serde_json::from_slice(&body).unwrap_or_default();
+                        let header = |name: &str| {
+                            headers
+                                .get(name)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or_default()
+                                .to_owned()
+                        };
+                        tracing::info!(
+                            r#type = %event["type"].as_str().unwrap_or_default(),
+                            webhook_id = %header("webhook-id"),
+                            signature = %header("webhook-signature"),
+                            data = %event["data"],
+                            status,
+                            "mock webhook receiver got an event"
+                        );
+                    }
+                    state.received.lock().expect("received").push(Received {
+                        uri,
+                        headers,
+                        body,
+                        at: Instant::now(),
+                        status,
+                    });
+                    state.arrived.notify_waiters();
+                    let mut response = axum::http::Response::builder()
+                        .status(StatusCode::from_u16(status).expect("a status"));
+                    if let Some(after) = retry_after {
+                        response = response.header("retry-after", after);
+                    }
+                    response
+                        .body(axum::body::Body::from("ok"))
+                        .expect("a response")
+                }
+            });
+        let server = HttpsServer::serve(self.acceptor.clone(), router, self.port).await?;
+        self.port = server.addr.port();
+        self.server = Some(server);
+        Ok(())
+    }
+
+    /// The URL to register (`https://localhost:<port>/hook`).
+    pub fn url(&self) -> String {
+        format!("https://localhost:{}/hook", self.port)
+    }
+
+    /// Answers these statuses to the next requests, in order, then the default.
+    pub fn script(&self, statuses: impl IntoIterator<Item = u16>) {
+        self.state
+            .script
+            .lock()
+            .expect("script")
+            .extend(statuses.into_iter().map(|s| (s, None)));
+    }
+
+    /// Answers `status` with a `Retry-After` to the next request.
+    pub fn script_retry_after(&self, status: u16, retry_after: &str) {
+        self.state
+            .script
+            .lock()
+            .expect("script")
+            .push_back((status, Some(retry_after.to_owned())));
+    }
+
+    pub fn answer_by_default(&self, status: u16) {
+        *self.state.default.lock().expect("default") = status;
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.state.received.lock().expect("received").clone()
+    }
+
+    /// Waits until at least `count` requests arrived (or `timeout` passed) and answers them all.
+    pub async fn wait_for(&self, count: usize, timeout: Duration) -> Vec<Received> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let arrived = self.state.arrived.notified();
+            let received = self.received();
+            if received.len() >= count || Instant::now() >= deadline {
+                return received;
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(100), arrived).await;
+        }
+    }
+
+    /// Stops listening (connections are refused) until [`WebhookReceiver::restart`].
+    pub fn stop(&mut self) {
+        self.server = None;
+    }
+
+    /// Listens again on the same port.
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        self.serve().await
+    }
+}

@@ -1,0 +1,198 @@
+//! How Herald authorizes itself to an endpoint. The configuration is sealed at rest as JSON
+//! (this type's serde form) and never returned by the API; only its kind is.
+
+use herald_proto::v1::{WebhookAuth, WebhookAuthKind, webhook_auth};
+use serde::{Deserialize, Serialize};
+
+/// An endpoint's authorization.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Auth {
+    #[default]
+    None,
+    Bearer {
+        token: String,
+    },
+    Basic {
+        username: String,
+        password: String,
+    },
+    ApiKey {
+        name: String,
+        value: String,
+        in_query: bool,
+    },
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Auth::{:?}(…)", self.kind())
+    }
+}
+
+/// A field of the auth configuration that is wrong, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadAuth {
+    pub field: &'static str,
+    pub reason: &'static str,
+}
+
+/// The longest secret or name accepted.
+const MAX_LEN: usize = 4096;
+
+impl Auth {
+    /// The configuration the API asked for, checked.
+    pub fn from_proto(auth: Option<&WebhookAuth>) -> Result<Self, BadAuth> {
+        fn bad<T>(field: &'static str, reason: &'static str) -> Result<T, BadAuth> {
+            Err(BadAuth { field, reason })
+        }
+        let filled = |field: &'static str, value: &str| -> Result<String, BadAuth> {
+            if value.is_empty() {
+                bad(field, "required")
+            } else if value.len() > MAX_LEN {
+                bad(field, "longer than 4096 bytes")
+            } else if value.chars().any(char::is_control) {
+                bad(field, "must not contain control characters")
+            } else {
+                Ok(value.to_owned())
+            }
+        };
+        Ok(match auth.and_then(|a| a.kind.as_ref()) {
+            None => Self::None,
+            Some(webhook_auth::Kind::BearerToken(token)) => Self::Bearer {
+                token: filled("auth.bearer_token", token)?,
+            },
+            Some(webhook_auth::Kind::Basic(basic)) => {
+                if basic.username.contains(':') {
+                    return bad("auth.basic.username", "must not contain ':' (RFC 7617)");
+                }
+                Self::Basic {
+                    username: filled("auth.basic.username", &basic.username)?,
+                    password: filled("auth.basic.password", &basic.password)?,
+                }
+            }
+            Some(webhook_auth::Kind::ApiKey(key)) => {
+                let name = filled("auth.api_key.name", &key.name)?;
+                if !key.in_query
+                    && (reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err()
+                        || is_reserved_header(&name))
+                {
+                    return bad(
+                        "auth.api_key.name",
+                        "must be a header name Herald does not set itself",
+                    );
+                }
+                let value = filled("auth.api_key.value", &key.value)?;
+                if !key.in_query && reqwest::header::HeaderValue::from_str(&value).is_err() {
+                    return bad("auth.api_key.value", "must be a valid header value");
+                }
+                Self::ApiKey {
+                    name,
+                    value,
+                    in_query: key.in_query,
+                }
+            }
+        })
+    }
+
+    pub fn kind(&self) -> WebhookAuthKind {
+        match self {
+            Self::None => WebhookAuthKind::None,
+            Self::Bearer { .. } => WebhookAuthKind::Bearer,
+            Self::Basic { .. } => WebhookAuthKind::Basic,
+            Self::ApiKey { .. } => WebhookAuthKind::ApiKey,
+        }
+    }
+
+    /// Adds the authorization to a request.
+    pub fn apply(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self {
+            Self::None => request,
+            Self::Bearer { token } => request.bearer_auth(token),
+            Self::Basic { username, password } => request.basic_auth(username, Some(password)),
+            Self::ApiKey {
+                name,
+                value,
+                in_query: true,
+            } => request.query(&[(name, value)]),
+            Self::ApiKey { name, value, .. } => request.header(name.as_str(), value.as_str()),
+        }
+    }
+}
+
+/// Headers a request carries anyway, which an API key must not replace.
+fn is_reserved_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.starts_with("webhook-")
+        || matches!(
+            name.as_str(),
+            "content-type"
+                | "content-length"
+                | "host"
+                | "user-agent"
+                | "x-hub-signature"
+                | "transfer-encoding"
+                | "connection"
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herald_proto::v1::{ApiKeyAuth, BasicAuth};
+
+    fn of(kind: webhook_auth::Kind) -> Result<Auth, BadAuth> {
+        Auth::from_proto(Some(&WebhookAuth { kind: Some(kind) }))
+    }
+
+    #[test]
+    fn each_kind_reads_from_the_api_and_round_trips_as_json() {
+        let basic = of(webhook_auth::Kind::Basic(BasicAuth {
+            username: "herald".into(),
+            password: "s3cret".into(),
+        }))
+        .unwrap();
+        let key = of(webhook_auth::Kind::ApiKey(ApiKeyAuth {
+            name: "X-Api-Key".into(),
+            value: "k".into(),
+            in_query: false,
+        }))
+        .unwrap();
+        let bearer = of(webhook_auth::Kind::BearerToken("t".into())).unwrap();
+        for auth in [Auth::None, basic, key, bearer] {
+            let json = serde_json::to_string(&auth).unwrap();
+            assert_eq!(serde_json::from_str::<Auth>(&json).unwrap(), auth);
+            assert!(!format!("{auth:?}").contains("s3cret"));
+        }
+        assert_eq!(
+            Auth::from_proto(None).unwrap().kind(),
+            WebhookAuthKind::None
+        );
+    }
+
+    #[test]
+    fn bad_configurations_name_their_field() {
+        let err = of(webhook_auth::Kind::Basic(BasicAuth {
+            username: "a:b".into(),
+            password: "p".into(),
+        }))
+        .unwrap_err();
+        assert_eq!(err.field, "auth.basic.username");
+        let err = of(webhook_auth::Kind::ApiKey(ApiKeyAuth {
+            name: "webhook-signature".into(),
+            value: "v".into(),
+            in_query: false,
+        }))
+        .unwrap_err();
+        assert_eq!(err.field, "auth.api_key.name");
+        let err = of(webhook_auth::Kind::BearerToken(String::new())).unwrap_err();
+        assert_eq!((err.field, err.reason), ("auth.bearer_token", "required"));
+        let err = of(webhook_auth::Kind::ApiKey(ApiKeyAuth {
+            name: "X-Key".into(),
+            value: "line\nbreak".into(),
+            in_query: false,
+        }))
+        .unwrap_err();
+        assert_eq!(err.field, "auth.api_key.value");
+    }
+}

@@ -1,0 +1,149 @@
+//! The JSON an endpoint receives for an event, Standard Webhooks' shape:
+//! `{"type": "delivery.delivered", "timestamp": "<RFC 3339>", "data": {...}}`, and the event's
+//! id (the `webhook-id` header), stable per delivery and status so a receiver can drop repeats.
+
+use herald_core::names::Named as _;
+use herald_proto::bus::v1::{DeliveryEvent, WebhookJob};
+use herald_proto::v1::{DeliveryStatus, Provider, WebhookEvent};
+use serde_json::json;
+
+/// The webhook event a delivery status is reported as (none for `queued`).
+pub fn of_status(status: DeliveryStatus) -> Option<WebhookEvent> {
+    Some(match status {
+        DeliveryStatus::Submitted => WebhookEvent::DeliverySubmitted,
+        DeliveryStatus::Delivered => WebhookEvent::DeliveryDelivered,
+        DeliveryStatus::Read => WebhookEvent::DeliveryRead,
+        DeliveryStatus::Failed => WebhookEvent::DeliveryFailed,
+        DeliveryStatus::Expired => WebhookEvent::DeliveryExpired,
+        DeliveryStatus::Queued | DeliveryStatus::Unspecified => return None,
+    })
+}
+
+/// The `webhook-id` of a delivery's report at a status.
+pub fn event_id(delivery_id: &str, status: DeliveryStatus) -> String {
+    use ring::digest;
+    let mut context = digest::Context::new(&digest::SHA256);
+    context.update(delivery_id.as_bytes());
+    context.update(&[0]);
+    context.update(status.name().as_bytes());
+    format!(
+        "evt_{}",
+        herald_core::crypto::hex(&context.finish().as_ref()[..12])
+    )
+}
+
+/// A delivery event as an endpoint receives it: its type, id and JSON body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    pub event: WebhookEvent,
+    pub id: String,
+    pub body: Vec<u8>,
+}
+
+impl Rendered {
+    /// Whether an endpoint that chose `events` (and `provider`, if any) wants this event of a
+    /// delivery through `through`.
+    pub fn wanted(
+        &self,
+        events: &[WebhookEvent],
+        provider: Option<Provider>,
+        through: Provider,
+    ) -> bool {
+        events.contains(&self.event) && provider.is_none_or(|p| p == through)
+    }
+
+    /// The job that posts this event to one endpoint.
+    pub fn job(&self, tenant: &str, webhook: &str, message_id: &str) -> WebhookJob {
+        WebhookJob {
+            tenant_id: tenant.to_owned(),
+            webhook_id: webhook.to_owned(),
+            event_id: self.id.clone(),
+            event: self.event.into(),
+            message_id: message_id.to_owned(),
+            body: self.body.clone(),
+        }
+    }
+}
+
+/// The body of `event`, or `None` when its status is not reported.
+pub fn render(event: &DeliveryEvent) -> Option<Rendered> {
+    let delivery = event.delivery.as_ref()?;
+    let status = delivery.status();
+    let kind = of_status(status)?;
+    let body = json!({
+        "type": kind.name(),
+        "timestamp": herald_core::time::rfc3339(delivery.updated_at_ms),
+        "data": {
+            "message_id": event.message_id,
+            "delivery_id": delivery.delivery_id,
+            "device_id": delivery.device_id,
+            "provider": delivery.provider().name(),
+            "status": status.name(),
+            "reason": delivery.reason,
+            "provider_message_id": delivery.provider_message_id,
+            "attempts": delivery.attempts,
+            "correlation_id": event.correlation_id,
+            "callback_data": event.callback_data,
+        },
+    });
+    Some(Rendered {
+        event: kind,
+        id: event_id(&delivery.delivery_id, status),
+        body: serde_json::to_vec(&body).expect("JSON values serialize"),
+    })
+}
+
+/// The body of the test call made when an endpoint is created or its URL changes.
+pub fn test_body(webhook_id: &str, at_ms: i64) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "type": "webhook.test",
+        "timestamp": herald_core::time::rfc3339(at_ms),
+        "data": {"webhook_id": webhook_id},
+    }))
+    .expect("JSON values serialize")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herald_proto::v1::{Delivery, Provider};
+
+    #[test]
+    fn a_delivery_event_renders_with_its_context() {
+        let event = DeliveryEvent {
+            tenant_id: "ten_1".into(),
+            message_id: "msg_1".into(),
+            delivery: Some(Delivery {
+                delivery_id: "dlv_1".into(),
+                device_id: "dev_1".into(),
+                provider: Provider::Apns.into(),
+                status: DeliveryStatus::Failed.into(),
+                reason: "BadDeviceToken".into(),
+                provider_message_id: String::new(),
+                attempts: 1,
+                updated_at_ms: 1_700_000_000_000,
+            }),
+            correlation_id: "order-7".into(),
+            callback_data: "cb".into(),
+        };
+        let rendered = render(&event).unwrap();
+        assert_eq!(rendered.event, WebhookEvent::DeliveryFailed);
+        assert_eq!(rendered.id, event_id("dlv_1", DeliveryStatus::Failed));
+        let body: serde_json::Value = serde_json::from_slice(&rendered.body).unwrap();
+        assert_eq!(body["type"], "delivery.failed");
+        assert_eq!(body["timestamp"], "2023-11-14T22:13:20Z");
+        assert_eq!(body["data"]["reason"], "BadDeviceToken");
+        assert_eq!(body["data"]["provider"], "apns");
+        assert_eq!(body["data"]["correlation_id"], "order-7");
+        assert_eq!(body["data"]["callback_data"], "cb");
+    }
+
+    #[test]
+    fn ids_differ_by_status_and_queued_is_not_reported() {
+        assert_ne!(
+            event_id("dlv_1", DeliveryStatus::Submitted),
+            event_id("dlv_1", DeliveryStatus::Delivered)
+        );
+        assert_eq!(of_status(DeliveryStatus::Queued), None);
+    }
+}

@@ -1,0 +1,161 @@
+//! The one HTTP client that posts to endpoints: redirects are not followed, every connection
+//! goes through the guard's resolver (and IP-literal hosts are checked before sending), and
+//! each request is signed and authorized as its endpoint says.
+
+use std::time::{Duration, Instant};
+
+use herald_proto::v1::SignatureScheme;
+use url::Url;
+
+use crate::guard::Guard;
+use crate::policy::Answer;
+use crate::{Auth, Secret, sign};
+
+/// How much of an answer's body is kept with the attempt.
+pub const KEPT_BODY_BYTES: usize = 512;
+
+/// Where and how to post.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub url: Url,
+    pub scheme: SignatureScheme,
+    /// The secrets that sign, newest first (two during a rotation).
+    pub secrets: Vec<Secret>,
+    pub auth: Auth,
+    pub timeout: Duration,
+}
+
+/// What came back from one POST.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attempted {
+    pub answer: Answer,
+    /// The start of the answer's body, or what went wrong.
+    pub detail: String,
+    pub elapsed: Duration,
+}
+
+/// Posts signed events. Cheap to clone (one connection pool).
+#[derive(Clone, Debug)]
+pub struct Poster {
+    client: reqwest::Client,
+    guard: Guard,
+}
+
+impl Poster {
+    /// A client that trusts the system's roots and `extra_ca_pem`.
+    pub fn new(guard: Guard, extra_ca_pem: Option<&str>) -> Result<Self, reqwest::Error> {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(guard.clone().resolver())
+            .user_agent(concat!("Herald-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(5))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(32);
+        if let Some(pem) = extra_ca_pem {
+            for certificate in reqwest::Certificate::from_pem_bundle(pem.as_bytes())? {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        Ok(Self {
+            client: builder.build()?,
+            guard,
+        })
+    }
+
+    /// POSTs `body` as event `id` to `endpoint`, signed now.
+    pub async fn post(&self, endpoint: &Endpoint, id: &str, body: &[u8]) -> Attempted {
+        let started = Instant::now();
+        if let Err(refused) = self.guard.check_literal(&endpoint.url) {
+            return Attempted {
+                detail: refused.to_string(),
+                answer: Answer::Refused(refused.to_string()),
+                elapsed: started.elapsed(),
+            };
+        }
+        let timestamp = herald_core::time::now_ms() / 1000;
+        let secrets: Vec<&Secret> = endpoint.secrets.iter().collect();
+        let mut request = self
+            .client
+            .post(endpoint.url.clone())
+            .timeout(endpoint.timeout)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("webhook-id", id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header(
+                "webhook-signature",
+                sign::standard(&secrets, id, timestamp, body),
+            );
+        if let Some(hub) = secrets
+            .first()
+            .and_then(|newest| sign::hub(endpoint.scheme, newest, body))
+        {
+            request = request.header("x-hub-signature", hub);
+        }
+        let sent = endpoint
+            .auth
+            .apply(request)
+            .body(body.to_vec())
+            .send()
+            .await;
+        let (answer, detail) = match sent {
+            Ok(response) => {
+                let code = response.status().as_u16();
+                let retry_after = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(herald_core::backoff::parse_retry_after);
+                let detail = match response.bytes().await {
+                    Ok(bytes) => excerpt(&bytes),
+                    Err(err) => format!("(the body could not be read: {})", describe(&err)),
+                };
+                (Answer::Status { code, retry_after }, detail)
+            }
+            Err(err) => {
+                let detail = describe(&err);
+                match refusal(&err) {
+                    Some(refused) => (Answer::Refused(refused.clone()), refused),
+                    None => (Answer::Unanswered(detail.clone()), detail),
+                }
+            }
+        };
+        Attempted {
+            answer,
+            detail,
+            elapsed: started.elapsed(),
+        }
+    }
+}
+
+/// The guard's refusal inside a client error, if that is what it is.
+fn refusal(err: &reqwest::Error) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = source {
+        if let Some(refused) = current.downcast_ref::<crate::guard::Refused>() {
+            return Some(refused.to_string());
+        }
+        source = current.source();
+    }
+    None
+}
+
+/// A client error with its causes, in one line.
+fn describe(err: &reqwest::Error) -> String {
+    if err.is_timeout() {
+        return "timed out".to_owned();
+    }
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(current) = source {
+        text.push_str(": ");
+        text.push_str(&current.to_string());
+        source = current.source();
+    }
+    text
+}
+
+/// The start of a body as text.
+fn excerpt(bytes: &[u8]) -> String {
+    let cut = &bytes[..bytes.len().min(KEPT_BODY_BYTES)];
+    String::from_utf8_lossy(cut).into_owned()
+}

@@ -1,0 +1,167 @@
+//! One job: post the event to its endpoint, record the attempt, and settle the job by the
+//! endpoint's retry policy (a retry waits on the bus as a delayed negative acknowledgement).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use herald_bus::{Disposition, Message};
+use herald_core::ids::{TenantId, WebhookId};
+use herald_core::time::now_ms;
+use herald_proto::bus::v1::WebhookJob;
+use herald_proto::v1::AttemptOutcome;
+use herald_store::{AttemptRecord, Store, StoreError};
+use herald_webhooks::Poster;
+use herald_webhooks::policy::{self, Verdict};
+use prost::Message as _;
+
+use crate::endpoints::{Endpoints, Opened};
+
+/// What a dispatch loop needs. Cheap to clone.
+#[derive(Clone, Debug)]
+pub(crate) struct Dispatcher {
+    pub store: Store,
+    pub endpoints: Endpoints,
+    pub poster: Poster,
+    pub disable_after: Duration,
+}
+
+impl Dispatcher {
+    pub async fn handle(&self, message: &Message) -> Disposition {
+        let job = match WebhookJob::decode(message.payload.clone()) {
+            Ok(job) => job,
+            Err(err) => return Disposition::Park(format!("not a webhook job: {err}")),
+        };
+        let tenant = TenantId::from_trusted(job.tenant_id.clone());
+        let webhook = WebhookId::from_trusted(job.webhook_id.clone());
+        let attempt = u32::try_from(herald_bus::tries(message)).unwrap_or(u32::MAX);
+        match self.endpoints.find(&tenant, &webhook).await {
+            Ok(Some(opened)) => self.post(&tenant, &job, &opened, attempt).await,
+            Ok(None) => Disposition::Ack,
+            Err(err) => store_trouble(&err),
+        }
+    }
+
+    async fn post(
+        &self,
+        tenant: &TenantId,
+        job: &WebhookJob,
+        opened: &Arc<Opened>,
+        attempt: u32,
+    ) -> Disposition {
+        let at = now_ms();
+        let attempted = self
+            .poster
+            .post(&opened.endpoint, &job.event_id, &job.body)
+            .await;
+        let verdict = policy::judge(&opened.policy, attempt, &attempted.answer);
+        let (outcome, next_attempt_at) = match &verdict {
+            Verdict::Succeeded => (AttemptOutcome::Succeeded, 0),
+            Verdict::Retry(wait) => (
+                AttemptOutcome::Retrying,
+                at + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
+            ),
+            Verdict::Failed(_) | Verdict::Disable(_) => (AttemptOutcome::Failed, 0),
+            Verdict::Refused(_) => (AttemptOutcome::Refused, 0),
+        };
+        let detail = match &verdict {
+            Verdict::Failed(why) | Verdict::Disable(why) => {
+                format!("{why}: {}", attempted.detail)
+            }
+            _ => attempted.detail.clone(),
+        };
+        let record = AttemptRecord {
+            webhook_id: opened.record.id.clone(),
+            event_id: job.event_id.clone(),
+            event: job.event(),
+            message_id: job.message_id.clone(),
+            attempt,
+            at,
+            outcome,
+            status_code: match attempted.answer {
+                herald_webhooks::Answer::Status { code, .. } => code,
+                _ => 0,
+            },
+            detail,
+            duration_ms: u32::try_from(attempted.elapsed.as_millis()).unwrap_or(u32::MAX),
+            next_attempt_at,
+            url: opened.endpoint.url.to_string(),
+        };
+        // The post happened: a record that cannot be written is logged, not posted again.
+        if let Err(err) = self.store.record_attempt(tenant, &record).await {
+            tracing::warn!(%err, webhook = %record.webhook_id, event = %record.event_id, "could not record a webhook attempt");
+        }
+        tracing::debug!(webhook = %record.webhook_id, event = %record.event_id, attempt, outcome = ?outcome, "webhook attempt");
+        match verdict {
+            Verdict::Succeeded => {
+                if opened.record.failing_since != 0
+                    && let Err(err) = self
+                        .store
+                        .webhook_succeeded(tenant, &opened.record.id)
+                        .await
+                {
+                    tracing::warn!(%err, "could not note a webhook endpoint's success");
+                }
+                Disposition::Ack
+            }
+            Verdict::Retry(wait) => {
+                self.note_failure(tenant, opened, at).await;
+                Disposition::Retry(wait)
+            }
+            Verdict::Failed(_) => {
+                self.note_failure(tenant, opened, at).await;
+                Disposition::Ack
+            }
+            Verdict::Disable(reason) => {
+                self.disable(tenant, opened, &reason).await;
+                Disposition::Ack
+            }
+            Verdict::Refused(_) => Disposition::Ack,
+        }
+    }
+
+    /// Notes a failure; an endpoint failing for longer than `disable_after` is disabled.
+    async fn note_failure(&self, tenant: &TenantId, opened: &Opened, at: i64) {
+        match self
+            .store
+            .webhook_failing(tenant, &opened.record.id, at)
+            .await
+        {
+            Ok(since)
+                if at - since
+                    >= i64::try_from(self.disable_after.as_millis()).unwrap_or(i64::MAX) =>
+            {
+                let reason = format!(
+                    "every attempt failed for {} s (since {})",
+                    (at - since) / 1000,
+                    herald_core::time::rfc3339(since)
+                );
+                self.disable(tenant, opened, &reason).await;
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(%err, "could not note a webhook endpoint's failure"),
+        }
+    }
+
+    async fn disable(&self, tenant: &TenantId, opened: &Opened, reason: &str) {
+        match self
+            .store
+            .disable_webhook(tenant, &opened.record.id, reason)
+            .await
+        {
+            Ok(true) => {
+                tracing::warn!(%tenant, webhook = %opened.record.id, reason, "webhook endpoint disabled");
+                self.endpoints.forget(tenant);
+            }
+            Ok(false) => {}
+            Err(err) => tracing::warn!(%err, "could not disable a webhook endpoint"),
+        }
+    }
+}
+
+fn store_trouble(err: &StoreError) -> Disposition {
+    if err.is_outage() {
+        Disposition::Retry(Duration::from_secs(1))
+    } else {
+        Disposition::Fault(err.to_string())
+    }
+}

@@ -1,0 +1,286 @@
+//! CLI commands for outbound webhooks: endpoints, their secrets, attempts and replays.
+
+use anyhow::{Context as _, bail};
+use herald_core::names::Named as _;
+use herald_proto::client::AuthedChannel;
+use herald_proto::v1::webhooks_client::WebhooksClient;
+use herald_proto::v1::*;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum WebhookCommand {
+    /// Creates an endpoint after a test call to it answers 200; prints its id and signing secret
+    /// (shown only now).
+    Create {
+        #[arg(long)]
+        url: String,
+        /// An event to receive (repeat it): delivery.submitted, delivery.delivered,
+        /// delivery.read, delivery.failed, delivery.expired, device.inactive, interaction.
+        #[arg(long = "event")]
+        events: Vec<String>,
+        /// standard (Standard Webhooks alone), hub-sha256 or hub-sha512 (also x-hub-signature).
+        #[arg(long, default_value = "standard")]
+        scheme: String,
+        /// Only deliveries through this provider (apns, fcm, hms, webpush).
+        #[arg(long)]
+        provider: Option<String>,
+        /// The waits before each retry in seconds, e.g. 5,300,1800 (default: 60,60,60).
+        #[arg(long, value_delimiter = ',')]
+        retry: Vec<u32>,
+        /// Each attempt's timeout in seconds (default 10).
+        #[arg(long, default_value_t = 0)]
+        timeout: u32,
+        #[command(flatten)]
+        auth: AuthArgs,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// The tenant's endpoints.
+    List,
+    /// Attempts to post, newest first, of an endpoint or a message (or all).
+    Attempts {
+        #[arg(long)]
+        webhook: Option<String>,
+        #[arg(long)]
+        message: Option<String>,
+    },
+    /// Sends a message's reports to an endpoint again.
+    Replay {
+        webhook_id: String,
+        message_id: String,
+    },
+    /// Issues a new signing secret; the old one signs beside it for 24 hours.
+    Rotate {
+        webhook_id: String,
+    },
+    Enable {
+        webhook_id: String,
+    },
+    Disable {
+        webhook_id: String,
+    },
+    Delete {
+        webhook_id: String,
+    },
+}
+
+/// How Herald authorizes itself to the endpoint (at most one).
+#[derive(clap::Args, Debug)]
+#[group(multiple = false)]
+pub struct AuthArgs {
+    #[arg(long, env = "HERALD_WEBHOOK_BEARER", hide_env_values = true)]
+    bearer: Option<String>,
+    /// USER:PASSWORD for HTTP Basic.
+    #[arg(long, env = "HERALD_WEBHOOK_BASIC", hide_env_values = true)]
+    basic: Option<String>,
+    /// NAME=VALUE sent as a header.
+    #[arg(long)]
+    api_key_header: Option<String>,
+    /// NAME=VALUE sent in the query string.
+    #[arg(long)]
+    api_key_query: Option<String>,
+}
+
+impl AuthArgs {
+    fn into_proto(self) -> anyhow::Result<Option<WebhookAuth>> {
+        let api_key = |pair: &str, in_query: bool| -> anyhow::Result<webhook_auth::Kind> {
+            let (name, value) = pair.split_once('=').context("expected NAME=VALUE")?;
+            Ok(webhook_auth::Kind::ApiKey(ApiKeyAuth {
+                name: name.to_owned(),
+                value: value.to_owned(),
+                in_query,
+            }))
+        };
+        let kind = if let Some(token) = self.bearer {
+            webhook_auth::Kind::BearerToken(token)
+        } else if let Some(pair) = self.basic {
+            let (username, password) = pair
+                .split_once(':')
+                .context("--basic: expected USER:PASSWORD")?;
+            webhook_auth::Kind::Basic(BasicAuth {
+                username: username.to_owned(),
+                password: password.to_owned(),
+            })
+        } else if let Some(pair) = self.api_key_header {
+            api_key(&pair, false)?
+        } else if let Some(pair) = self.api_key_query {
+            api_key(&pair, true)?
+        } else {
+            return Ok(None);
+        };
+        Ok(Some(WebhookAuth { kind: Some(kind) }))
+    }
+}
+
+fn named<T: herald_core::names::Named>(what: &str, name: &str) -> anyhow::Result<T> {
+    match T::from_name(name) {
+        Some(value) => Ok(value),
+        None => {
+            let known: Vec<&str> = T::ALL.iter().map(|v| v.name()).collect();
+            bail!(
+                "{name:?} is not {what} (expected one of: {})",
+                known.join(", ")
+            )
+        }
+    }
+}
+
+fn print_webhook(webhook: &Webhook) {
+    let events: Vec<&str> = webhook.events().map(|e| e.name()).collect();
+    let state = if webhook.enabled {
+        "enabled".to_owned()
+    } else {
+        format!("disabled ({})", webhook.disabled_reason)
+    };
+    println!(
+        "{}  {}  {}  events: {}  {}  auth: {}",
+        webhook.webhook_id,
+        webhook.url,
+        state,
+        if events.is_empty() {
+            "none".to_owned()
+        } else {
+            events.join(",")
+        },
+        webhook.signature_scheme().name(),
+        webhook.auth_kind().name(),
+    );
+}
+
+async fn set_enabled(
+    client: &mut WebhooksClient<AuthedChannel>,
+    webhook_id: String,
+    enabled: bool,
+) -> anyhow::Result<()> {
+    let updated = client
+        .update_webhook(UpdateWebhookRequest {
+            webhook: Some(Webhook {
+                webhook_id,
+                enabled,
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["enabled".into()],
+            }),
+            auth: None,
+        })
+        .await?
+        .into_inner();
+    print_webhook(&updated);
+    Ok(())
+}
+
+pub async fn webhook(channel: AuthedChannel, command: WebhookCommand) -> anyhow::Result<()> {
+    let mut client = WebhooksClient::new(channel);
+    match command {
+        WebhookCommand::Create {
+            url,
+            events,
+            scheme,
+            provider,
+            retry,
+            timeout,
+            auth,
+            description,
+        } => {
+            let events = events
+                .iter()
+                .map(|e| named::<WebhookEvent>("an event type", e).map(i32::from))
+                .collect::<anyhow::Result<_>>()?;
+            let scheme: SignatureScheme = named("a signature scheme", &scheme)?;
+            let provider = match provider {
+                Some(name) => named::<Provider>("a provider", &name)?,
+                None => Provider::Unspecified,
+            };
+            let created = client
+                .create_webhook(CreateWebhookRequest {
+                    url,
+                    events,
+                    signature_scheme: scheme.into(),
+                    auth: auth.into_proto()?,
+                    provider: provider.into(),
+                    retry: Some(RetryPolicy {
+                        delays_secs: retry,
+                        timeout_secs: timeout,
+                    }),
+                    description,
+                })
+                .await?
+                .into_inner();
+            if let Some(webhook) = &created.webhook {
+                print_webhook(webhook);
+            }
+            println!("signing secret (shown only now): {}", created.secret);
+        }
+        WebhookCommand::List => {
+            for webhook in client
+                .list_webhooks(ListWebhooksRequest::default())
+                .await?
+                .into_inner()
+                .webhooks
+            {
+                print_webhook(&webhook);
+            }
+        }
+        WebhookCommand::Attempts { webhook, message } => {
+            for a in client
+                .list_webhook_attempts(ListWebhookAttemptsRequest {
+                    webhook_id: webhook.unwrap_or_default(),
+                    message_id: message.unwrap_or_default(),
+                    ..Default::default()
+                })
+                .await?
+                .into_inner()
+                .attempts
+            {
+                println!(
+                    "{}  {}  {} #{}  {}  {}  {} ms  {}",
+                    herald_core::time::rfc3339(a.at_ms),
+                    a.webhook_id,
+                    a.event_type,
+                    a.attempt,
+                    a.outcome().name(),
+                    a.status_code,
+                    a.duration_ms,
+                    a.detail.lines().next().unwrap_or_default(),
+                );
+            }
+        }
+        WebhookCommand::Replay {
+            webhook_id,
+            message_id,
+        } => {
+            let queued = client
+                .replay_webhook(ReplayWebhookRequest {
+                    webhook_id,
+                    message_id,
+                })
+                .await?
+                .into_inner()
+                .queued;
+            println!("{queued} report(s) queued");
+        }
+        WebhookCommand::Rotate { webhook_id } => {
+            let secret = client
+                .rotate_webhook_secret(RotateWebhookSecretRequest { webhook_id })
+                .await?
+                .into_inner()
+                .secret;
+            println!(
+                "new signing secret (shown only now; the old one signs beside it for 24 h): {secret}"
+            );
+        }
+        WebhookCommand::Enable { webhook_id } => set_enabled(&mut client, webhook_id, true).await?,
+        WebhookCommand::Disable { webhook_id } => {
+            set_enabled(&mut client, webhook_id, false).await?
+        }
+        WebhookCommand::Delete { webhook_id } => {
+            client
+                .delete_webhook(DeleteWebhookRequest {
+                    webhook_id: webhook_id.clone(),
+                })
+                .await?;
+            println!("deleted {webhook_id}");
+        }
+    }
+    Ok(())
+}

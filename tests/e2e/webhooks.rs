@@ -1,0 +1,673 @@
+//! Outbound webhooks end to end: endpoints tested on creation, every delivery event posted and
+//! signed both ways (checked with the Standard Webhooks reference implementation and an
+//! independent HMAC), retries by the endpoint's policy, disabling, attempts, replay, rotation
+//! and the SSRF guard. Receivers run on loopback over TLS; the stack allow-lists loopback.
+
+use std::time::Duration;
+
+use herald_e2e::{DbBackend, Stack, Tenant, hello};
+use herald_proto::v1::*;
+use herald_testkit::fcm::Answer;
+use herald_testkit::webhook::{Received, WebhookReceiver};
+use hmac::{KeyInit as _, Mac as _};
+use tonic::Code;
+
+const LOOPBACK: [&str; 2] = ["127.0.0.0/8", "::1/128"];
+
+async fn stack_allowing_loopback(
+    backend: DbBackend,
+    tune: impl FnOnce(&mut herald_runtime::Settings),
+) -> Stack {
+    Stack::start_tuned(backend, 1, |settings| {
+        settings.webhooks.allow_networks = LOOPBACK.map(String::from).to_vec();
+        tune(settings);
+    })
+    .await
+}
+
+fn request(url: &str, events: &[WebhookEvent]) -> CreateWebhookRequest {
+    CreateWebhookRequest {
+        url: url.to_owned(),
+        events: events.iter().map(|e| *e as i32).collect(),
+        ..Default::default()
+    }
+}
+
+async fn create(acme: &mut Tenant, request: CreateWebhookRequest) -> CreateWebhookResponse {
+    acme.webhooks
+        .create_webhook(request)
+        .await
+        .expect("create webhook")
+        .into_inner()
+}
+
+/// The attempts listed for `request` once there are `count` of them (they are recorded
+/// just after the receiver answered), newest first.
+async fn attempts_of(
+    acme: &mut Tenant,
+    request: ListWebhookAttemptsRequest,
+    count: usize,
+) -> Vec<WebhookAttempt> {
+    for _ in 0..100 {
+        let listed = acme
+            .webhooks
+            .list_webhook_attempts(request.clone())
+            .await
+            .expect("attempts")
+            .into_inner()
+            .attempts;
+        if listed.len() >= count {
+            return listed;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("fewer than {count} attempts were recorded");
+}
+
+async fn attempts(acme: &mut Tenant, webhook_id: &str, count: usize) -> Vec<WebhookAttempt> {
+    let request = ListWebhookAttemptsRequest {
+        webhook_id: webhook_id.to_owned(),
+        ..Default::default()
+    };
+    attempts_of(acme, request, count).await
+}
+
+async fn report(acme: &mut Tenant, delivery_id: &str, kind: DeviceEventKind) {
+    acme.notifications
+        .report_delivery_event(ReportDeliveryEventRequest {
+            delivery_id: delivery_id.into(),
+            kind: kind as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("report");
+}
+
+async fn send_to(acme: &mut Tenant, user: &str) -> String {
+    acme.notifications
+        .send(SendRequest {
+            destination: Some(Destination {
+                kind: Some(destination::Kind::UserId(user.into())),
+            }),
+            notification: Some(hello()),
+            correlation_id: "order-42".into(),
+            callback_data: "{\"cart\":7}".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("send")
+        .into_inner()
+        .message_id
+}
+
+/// Checks a request's Standard Webhooks signature with the reference implementation.
+fn verify_standard(secret: &str, received: &Received) {
+    let verifier = standardwebhooks::Webhook::new(secret).expect("a whsec_ secret");
+    let mut headers = http::HeaderMap::new();
+    for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+        headers.insert(
+            name,
+            received
+                .header(name)
+                .unwrap_or_else(|| panic!("{name} header"))
+                .parse()
+                .unwrap(),
+        );
+    }
+    verifier
+        .verify(&received.body, &headers)
+        .unwrap_or_else(|e| panic!("Standard Webhooks signature of {:?}: {e}", received.json()));
+}
+
+/// Checks `x-hub-signature`: the hex HMAC-SHA512 of the body, keyed with the secret as shown.
+fn verify_hub_sha512(secret: &str, received: &Received) {
+    let mut mac = hmac::Hmac::<sha2::Sha512>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(&received.body);
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(received.header("x-hub-signature"), Some(expected.as_str()));
+}
+
+fn of_type<'a>(received: &'a [Received], kind: &str) -> Vec<&'a Received> {
+    received
+        .iter()
+        .filter(|r| r.json()["type"] == kind)
+        .collect()
+}
+
+async fn every_delivery_event_is_posted_signed_both_ways(backend: DbBackend) {
+    let stack = stack_allowing_loopback(backend, |_| {}).await;
+    let mut acme = stack.tenant("acme").await;
+    let receiver = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
+    let apns_only = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
+    let all = [
+        WebhookEvent::DeliverySubmitted,
+        WebhookEvent::DeliveryDelivered,
+        WebhookEvent::DeliveryRead,
+        WebhookEvent::DeliveryFailed,
+    ];
+    let created = create(
+        &mut acme,
+        CreateWebhookRequest {
+            signature_scheme: SignatureScheme::HubSha512 as i32,
+            auth: Some(WebhookAuth {
+                kind: Some(webhook_auth::Kind::Basic(BasicAuth {
+                    username: "herald".into(),
+                    password: "pa55".into(),
+                })),
+            }),
+            ..request(&receiver.url(), &all)
+        },
+    )
+    .await;
+    let webhook = created.webhook.clone().unwrap();
+    assert!(created.secret.starts_with("whsec_"));
+    assert_eq!(webhook.auth_kind(), WebhookAuthKind::Basic);
+    assert_eq!(
+        webhook.retry,
+        Some(RetryPolicy {
+            delays_secs: vec![60, 60, 60],
+            timeout_secs: 10
+        }),
+        "the seeds' policy is the default"
+    );
+    create(
+        &mut acme,
+        CreateWebhookRequest {
+            provider: Provider::Apns as i32,
+            ..request(&apns_only.url(), &all)
+        },
+    )
+    .await;
+    // The test call came first, signed like any event.
+    let test_call = &receiver.received()[0];
+    assert_eq!(test_call.json()["type"], "webhook.test");
+    verify_standard(&created.secret, test_call);
+
+    let good = acme.register("alice", "tok-good").await;
+    acme.register("alice", "tok-dead").await;
+    stack
+        .mocks
+        .fcm
+        .script("tok-dead", [Answer::error("UNREGISTERED")]);
+    let message_id = send_to(&mut acme, "alice").await;
+    receiver.wait_for(3, Duration::from_secs(30)).await;
+    let delivery_id = acme
+        .message(&message_id)
+        .await
+        .deliveries
+        .into_iter()
+        .find(|d| d.device_id == good.device_id)
+        .expect("alice's good device")
+        .delivery_id;
+    report(&mut acme, &delivery_id, DeviceEventKind::Delivered).await;
+    report(&mut acme, &delivery_id, DeviceEventKind::Read).await;
+    let received = receiver.wait_for(5, Duration::from_secs(30)).await;
+
+    for (kind, count) in [
+        ("delivery.submitted", 1),
+        ("delivery.failed", 1),
+        ("delivery.delivered", 1),
+        ("delivery.read", 1),
+    ] {
+        let events = of_type(&received, kind);
+        assert_eq!(
+            events.len(),
+            count,
+            "{kind}: {:?}",
+            received.iter().map(Received::json).collect::<Vec<_>>()
+        );
+        for event in events {
+            verify_standard(&created.secret, event);
+            verify_hub_sha512(&created.secret, event);
+            assert_eq!(
+                event.header("authorization"),
+                Some("Basic aGVyYWxkOnBhNTU="),
+                "basic auth (RFC 7617) of herald:pa55"
+            );
+            let body = event.json();
+            assert_eq!(body["data"]["message_id"], message_id.as_str());
+            assert_eq!(body["data"]["correlation_id"], "order-42");
+            assert_eq!(body["data"]["callback_data"], "{\"cart\":7}");
+            assert_eq!(body["data"]["provider"], "fcm");
+        }
+    }
+    let reason = of_type(&received, "delivery.failed")[0].json()["data"]["reason"].clone();
+    assert!(
+        reason.as_str().unwrap().starts_with("UNREGISTERED"),
+        "{reason}"
+    );
+    // Distinct events have distinct ids; the receiver dedupes by them.
+    let mut ids: Vec<&str> = received
+        .iter()
+        .map(|r| r.header("webhook-id").unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), received.len());
+    // The APNs-scoped endpoint got only its test call.
+    assert_eq!(apns_only.received().len(), 1);
+    // Each post is an attempt on record.
+    let listed = attempts(&mut acme, &webhook.webhook_id, 4).await;
+    assert_eq!(listed.len(), 4, "{listed:?}");
+    assert!(
+        listed
+            .iter()
+            .all(|a| a.outcome() == AttemptOutcome::Succeeded
+                && a.status_code == 200
+                && a.attempt == 1)
+    );
+    let of_message = ListWebhookAttemptsRequest {
+        message_id: message_id.clone(),
+        ..Default::default()
+    };
+    assert_eq!(attempts_of(&mut acme, of_message, 4).await.len(), 4);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn every_delivery_event_is_posted_signed_both_ways_sqlite() {
+    every_delivery_event_is_posted_signed_both_ways(DbBackend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn every_delivery_event_is_posted_signed_both_ways_postgres() {
+    every_delivery_event_is_posted_signed_both_ways(DbBackend::Postgres).await;
+}
+
+#[tokio::test]
+async fn an_endpoint_is_created_only_when_its_test_call_answers_200() {
+    let stack = stack_allowing_loopback(DbBackend::Sqlite, |_| {}).await;
+    let mut acme = stack.tenant("acme").await;
+    let receiver = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
+    receiver.script([500, 204]);
+    for expected in ["answered 500", "answered 204"] {
+        let err = acme
+            .webhooks
+            .create_webhook(request(&receiver.url(), &[]))
+            .await
+            .expect_err("refused");
+        assert_eq!(err.code(), Code::FailedPrecondition);
+        assert!(err.message().contains(expected), "{}", err.message());
+    }
+    let listed = acme
+        .webhooks
+        .list_webhooks(ListWebhooksRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.webhooks.is_empty(), "nothing was stored");
+
+    // Bad input names its field and changes nothing.
+    for (url, field) in [
+        ("http://localhost:1/hook", "url"),
+        (" https://a.example/hook", "url"),
+        ("https://user:pw@a.example/hook", "url"),
+    ] {
+        let err = acme
+            .webhooks
+            .create_webhook(request(url, &[]))
+            .await
+            .expect_err("refused");
+        assert_eq!(err.code(), Code::InvalidArgument, "{url}");
+        assert!(
+            err.message().starts_with(&format!("{field}:")),
+            "{}",
+            err.message()
+        );
+    }
+    let err = acme
+        .webhooks
+        .create_webhook(CreateWebhookRequest {
+            events: vec![99],
+            ..request(&receiver.url(), &[])
+        })
+        .await
+        .expect_err("refused");
+    assert!(err.message().starts_with("events[0]:"), "{}", err.message());
+    let err = acme
+        .webhooks
+        .create_webhook(CreateWebhookRequest {
+            retry: Some(RetryPolicy {
+                delays_secs: vec![0],
+                timeout_secs: 0,
+            }),
+            ..request(&receiver.url(), &[])
+        })
+        .await
+        .expect_err("refused");
+    assert!(err.message().starts_with("retry:"), "{}", err.message());
+
+    // A changed URL is tested too; an unchanged one is not.
+    let created = create(&mut acme, request(&receiver.url(), &[])).await;
+    let id = created.webhook.unwrap().webhook_id;
+    let other = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
+    other.answer_by_default(503);
+    let err = acme
+        .webhooks
+        .update_webhook(UpdateWebhookRequest {
+            webhook: Some(Webhook {
+                webhook_id: id.clone(),
+                url: other.url(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["url".into()],
+            }),
+            auth: None,
+        })
+        .await
+        .expect_err("refused");
+    assert!(err.message().contains("answered 503"), "{}", err.message());
+    let kept = acme
+        .webhooks
+        .get_webhook(GetWebhookRequest {
+            webhook_id: id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(kept.url, receiver.url());
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn the_guard_refuses_loopback_unless_the_operator_allows_it() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    let receiver = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
+    let port = receiver
+        .url()
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    for url in [
+        receiver.url(),
+        format!("https://127.0.0.1:{port}/hook"),
+        format!("https://[::ffff:127.0.0.1]:{port}/hook"),
+    ] {
+        let err = acme
+            .webhooks
+            .create_webhook(request(&url, &[]))
+            .await
+            .expect_err("refused");
+        assert_eq!(err.code(), Code::FailedPrecondition, "{url}");
+        assert!(
+            err.message().contains("is loopback"),
+            "{url}: {}",
+            err.message()
+        );
+    }
+    assert!(
+        receiver.received().is_empty(),
+        "no request reached the receiver"
+    );
+    stack.stop().await;
+}
+
+/// A stack allowing loopback, tenant acme with alice's device, and an endpoint at a receiver
+/// for `delivery.submitted` with `retry` (the default policy when `None`).
+struct Hooked {
+    stack: Stack,
+    acme: Tenant,
+    receiver: WebhookReceiver,
+    secret: String,
+    id: String,
+}
+
+async fn hooked(
+    tune: impl FnOnce(&mut herald_runtime::Settings),
+    retry: Option<RetryPolicy>,
+) -> Hooked {
+    let stack = stack_allowing_loopback(DbBackend::Sqlite, tune).await;
+    let mut acme = stack.tenant("acme").await;
+    let receiver = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
+    let created = create(
+        &mut acme,
+        CreateWebhookRequest {
+            retry,
+            ..request(&receiver.url(), &[WebhookEvent::DeliverySubmitted])
+        },
+    )
+    .await;
+    acme.register("alice", "tok-a").await;
+    Hooked {
+        stack,
+        acme,
+        receiver,
+        secret: created.secret,
+        id: created.webhook.unwrap().webhook_id,
+    }
+}
+
+/// Retries a second apart.
+fn one_second_apart() -> Option<RetryPolicy> {
+    Some(RetryPolicy {
+        delays_secs: vec![1, 1, 1],
+        timeout_secs: 2,
+    })
+}
+
+#[tokio::test]
+async fn retries_follow_the_endpoint_policy() {
+    let Hooked {
+        stack,
+        mut acme,
+        receiver,
+        id,
+        ..
+    } = hooked(|_| {}, one_second_apart()).await;
+
+    // Two failures, then success: three attempts of the same event.
+    receiver.script([500, 503, 200]);
+    send_to(&mut acme, "alice").await;
+    let received = receiver.wait_for(4, Duration::from_secs(30)).await;
+    assert_eq!(received.len(), 4, "the test call and three attempts");
+    let ids: Vec<_> = received[1..]
+        .iter()
+        .map(|r| r.header("webhook-id").unwrap())
+        .collect();
+    assert!(
+        ids.iter().all(|i| *i == ids[0]),
+        "retries repeat the event's id"
+    );
+    assert!(
+        received[2].at - received[1].at >= Duration::from_millis(900),
+        "a retry waits"
+    );
+    let mut listed = attempts(&mut acme, &id, 3).await;
+    listed.reverse();
+    let seen: Vec<_> = listed
+        .iter()
+        .map(|a| (a.attempt, a.outcome(), a.status_code))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (1, AttemptOutcome::Retrying, 500),
+            (2, AttemptOutcome::Retrying, 503),
+            (3, AttemptOutcome::Succeeded, 200)
+        ]
+    );
+    assert!(listed[0].next_attempt_at_ms > listed[0].at_ms);
+
+    // A status the seeds never retry: one attempt.
+    receiver.script([404]);
+    send_to(&mut acme, "alice").await;
+    receiver.wait_for(5, Duration::from_secs(30)).await;
+    // Failing throughout: the first try and three retries, then it gives up.
+    receiver.answer_by_default(500);
+    send_to(&mut acme, "alice").await;
+    receiver.wait_for(9, Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(receiver.received().len(), 9, "no fifth try");
+    let listed = attempts(&mut acme, &id, 8).await;
+    let not_retried = listed
+        .iter()
+        .find(|a| a.status_code == 404)
+        .expect("the 404");
+    assert_eq!(not_retried.outcome(), AttemptOutcome::Failed);
+    assert!(
+        not_retried.detail.contains("not retried"),
+        "{}",
+        not_retried.detail
+    );
+    let last = &listed[0];
+    assert_eq!((last.attempt, last.outcome()), (4, AttemptOutcome::Failed));
+    assert!(
+        last.detail.contains("gave up after 3 retries"),
+        "{}",
+        last.detail
+    );
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn gone_disables_and_replay_sends_the_reports_again() {
+    let Hooked {
+        stack,
+        mut acme,
+        receiver,
+        secret,
+        id,
+    } = hooked(|_| {}, None).await;
+    receiver.script([410]);
+    let message_id = send_to(&mut acme, "alice").await;
+    receiver.wait_for(2, Duration::from_secs(30)).await;
+    let disabled = wait_until_disabled(&mut acme, &id).await;
+    assert!(
+        disabled.disabled_reason.contains("410"),
+        "{}",
+        disabled.disabled_reason
+    );
+
+    let replay = ReplayWebhookRequest {
+        webhook_id: id.clone(),
+        message_id: message_id.clone(),
+    };
+    let err = acme
+        .webhooks
+        .replay_webhook(replay.clone())
+        .await
+        .expect_err("disabled");
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    acme.webhooks
+        .update_webhook(UpdateWebhookRequest {
+            webhook: Some(Webhook {
+                webhook_id: id.clone(),
+                enabled: true,
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["enabled".into()],
+            }),
+            auth: None,
+        })
+        .await
+        .expect("enable");
+    let queued = acme
+        .webhooks
+        .replay_webhook(replay)
+        .await
+        .unwrap()
+        .into_inner()
+        .queued;
+    assert_eq!(queued, 1);
+    let received = receiver.wait_for(3, Duration::from_secs(30)).await;
+    assert_eq!(received.len(), 3);
+    assert_eq!(
+        received[2].header("webhook-id"),
+        received[1].header("webhook-id")
+    );
+    assert_eq!(
+        received[2].body, received[1].body,
+        "the same report, as first sent"
+    );
+    verify_standard(&secret, &received[2]);
+    stack.stop().await;
+}
+
+async fn wait_until_disabled(acme: &mut Tenant, id: &str) -> Webhook {
+    for _ in 0..100 {
+        let webhook = acme
+            .webhooks
+            .get_webhook(GetWebhookRequest {
+                webhook_id: id.to_owned(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        if !webhook.enabled {
+            return webhook;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("webhook {id} was not disabled");
+}
+
+#[tokio::test]
+async fn an_endpoint_failing_for_too_long_is_disabled() {
+    let Hooked {
+        stack,
+        mut acme,
+        receiver,
+        id,
+        ..
+    } = hooked(
+        |settings| settings.webhooks.disable_after_secs = 1,
+        one_second_apart(),
+    )
+    .await;
+    receiver.answer_by_default(500);
+    send_to(&mut acme, "alice").await;
+    let disabled = wait_until_disabled(&mut acme, &id).await;
+    assert!(
+        disabled.disabled_reason.contains("every attempt failed"),
+        "{}",
+        disabled.disabled_reason
+    );
+    assert!(disabled.failing_since_ms > 0);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn during_a_rotation_both_secrets_sign() {
+    let Hooked {
+        stack,
+        mut acme,
+        receiver,
+        secret,
+        id,
+    } = hooked(|_| {}, None).await;
+    let fresh = acme
+        .webhooks
+        .rotate_webhook_secret(RotateWebhookSecretRequest { webhook_id: id })
+        .await
+        .unwrap()
+        .into_inner()
+        .secret;
+    assert_ne!(fresh, secret);
+    // The rotation was announced: the dispatcher signs with both secrets from now on.
+    send_to(&mut acme, "alice").await;
+    let received = receiver.wait_for(2, Duration::from_secs(30)).await;
+    let event = &received[1];
+    assert_eq!(
+        event
+            .header("webhook-signature")
+            .unwrap()
+            .split(' ')
+            .count(),
+        2
+    );
+    verify_standard(&secret, event);
+    verify_standard(&fresh, event);
+    stack.stop().await;
+}
