@@ -149,6 +149,8 @@ async fn every_delivery_event_is_posted_signed_both_ways(backend: DbBackend) {
         WebhookEvent::DeliveryDelivered,
         WebhookEvent::DeliveryRead,
         WebhookEvent::DeliveryFailed,
+        WebhookEvent::DeviceInactive,
+        WebhookEvent::Interaction,
     ];
     let created = create(
         &mut acme,
@@ -195,7 +197,7 @@ async fn every_delivery_event_is_posted_signed_both_ways(backend: DbBackend) {
         .fcm
         .script("tok-dead", [Answer::error("UNREGISTERED")]);
     let message_id = send_to(&mut acme, "alice").await;
-    receiver.wait_for(3, Duration::from_secs(30)).await;
+    receiver.wait_for(4, Duration::from_secs(30)).await;
     let delivery_id = acme
         .message(&message_id)
         .await
@@ -206,13 +208,41 @@ async fn every_delivery_event_is_posted_signed_both_ways(backend: DbBackend) {
         .delivery_id;
     report(&mut acme, &delivery_id, DeviceEventKind::Delivered).await;
     report(&mut acme, &delivery_id, DeviceEventKind::Read).await;
-    let received = receiver.wait_for(5, Duration::from_secs(30)).await;
+    report(&mut acme, &delivery_id, DeviceEventKind::Clicked).await;
+    acme.notifications
+        .report_delivery_event(ReportDeliveryEventRequest {
+            delivery_id: delivery_id.clone(),
+            kind: DeviceEventKind::Button as i32,
+            button: "reply".into(),
+            at_ms: 0,
+        })
+        .await
+        .expect("a button report");
+    for (kind, button) in [
+        (DeviceEventKind::Button, ""),
+        (DeviceEventKind::Read, "reply"),
+    ] {
+        let err = acme
+            .notifications
+            .report_delivery_event(ReportDeliveryEventRequest {
+                delivery_id: delivery_id.clone(),
+                kind: kind as i32,
+                button: button.into(),
+                at_ms: 0,
+            })
+            .await
+            .expect_err("refused");
+        assert!(err.message().starts_with("button:"), "{}", err.message());
+    }
+    let received = receiver.wait_for(8, Duration::from_secs(30)).await;
 
     for (kind, count) in [
         ("delivery.submitted", 1),
         ("delivery.failed", 1),
+        ("device.inactive", 1),
         ("delivery.delivered", 1),
         ("delivery.read", 1),
+        ("interaction", 2),
     ] {
         let events = of_type(&received, kind);
         assert_eq!(
@@ -236,6 +266,22 @@ async fn every_delivery_event_is_posted_signed_both_ways(backend: DbBackend) {
             assert_eq!(body["data"]["provider"], "fcm");
         }
     }
+    let retired = of_type(&received, "device.inactive")[0].json();
+    assert_ne!(retired["data"]["device_id"], good.device_id.as_str());
+    let taps: Vec<_> = of_type(&received, "interaction")
+        .iter()
+        .map(|r| {
+            let data = r.json()["data"].clone();
+            (data["action"].clone(), data["button"].clone())
+        })
+        .collect();
+    assert_eq!(
+        taps,
+        [
+            (serde_json::json!("clicked"), serde_json::json!("")),
+            (serde_json::json!("button"), serde_json::json!("reply"))
+        ]
+    );
     let reason = of_type(&received, "delivery.failed")[0].json()["data"]["reason"].clone();
     assert!(
         reason.as_str().unwrap().starts_with("UNREGISTERED"),
@@ -252,8 +298,8 @@ async fn every_delivery_event_is_posted_signed_both_ways(backend: DbBackend) {
     // The APNs-scoped endpoint got only its test call.
     assert_eq!(apns_only.received().len(), 1);
     // Each post is an attempt on record.
-    let listed = attempts(&mut acme, &webhook.webhook_id, 4).await;
-    assert_eq!(listed.len(), 4, "{listed:?}");
+    let listed = attempts(&mut acme, &webhook.webhook_id, 7).await;
+    assert_eq!(listed.len(), 7, "{listed:?}");
     assert!(
         listed
             .iter()
@@ -265,7 +311,7 @@ async fn every_delivery_event_is_posted_signed_both_ways(backend: DbBackend) {
         message_id: message_id.clone(),
         ..Default::default()
     };
-    assert_eq!(attempts_of(&mut acme, of_message, 4).await.len(), 4);
+    assert_eq!(attempts_of(&mut acme, of_message, 7).await.len(), 7);
     stack.stop().await;
 }
 

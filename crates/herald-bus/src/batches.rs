@@ -83,9 +83,14 @@ pub fn receipt_batches(receipts: Vec<DeliveryReceipt>) -> Vec<Outgoing> {
         for receipts in chunks(receipts, prost::Message::encoded_len) {
             let msg_id = batch_id(
                 "receipt",
-                receipts
-                    .iter()
-                    .map(|r| format!("{}.{}", r.delivery_id, r.outcome().as_str_name())),
+                receipts.iter().map(|r| {
+                    let tap = r
+                        .interaction
+                        .as_ref()
+                        .map(|i| format!(".{}.{}", i.kind, i.button))
+                        .unwrap_or_default();
+                    format!("{}.{}{tap}", r.delivery_id, r.outcome().as_str_name())
+                }),
             );
             out.push(Outgoing::new(
                 subject.clone(),
@@ -107,10 +112,16 @@ pub fn event_batches(events: Vec<DeliveryEvent>) -> Vec<Outgoing> {
                 "event",
                 events.iter().map(|e| {
                     let d = e.delivery.as_ref();
+                    let tap = e
+                        .interaction
+                        .as_ref()
+                        .map(|i| format!(".{}.{}", i.kind, i.button))
+                        .unwrap_or_default();
                     format!(
-                        "{}.{}",
+                        "{}.{}.{}{tap}",
                         d.map_or("", |d| d.delivery_id.as_str()),
-                        d.map_or(0, |d| d.status)
+                        d.map_or(0, |d| d.status),
+                        e.kind
                     )
                 }),
             );
@@ -243,5 +254,18 @@ mod tests {
         let b = receipt_batches(vec![receipt(Outcome::Read)]);
         assert_eq!(a.len(), 1);
         assert_ne!(a[0].msg_id, b[0].msg_id);
+        // A tap repeats READ, and is not taken for the READ before it (nor another button).
+        let tap = |button: &str| DeliveryReceipt {
+            interaction: Some(herald_proto::bus::v1::Interaction {
+                kind: herald_proto::v1::DeviceEventKind::Button as i32,
+                button: button.into(),
+                at_ms: 1,
+            }),
+            ..receipt(Outcome::Read)
+        };
+        let c = receipt_batches(vec![tap("reply")]);
+        let d = receipt_batches(vec![tap("later")]);
+        assert_ne!(b[0].msg_id, c[0].msg_id);
+        assert_ne!(c[0].msg_id, d[0].msg_id);
     }
 }

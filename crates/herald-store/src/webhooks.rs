@@ -8,7 +8,7 @@ use herald_proto::v1::{AttemptOutcome, Provider, SignatureScheme, WebhookAuthKin
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use crate::{Result, Store, StoreError, decode};
+use crate::{Result, Store, StoreError, decode, int, json, text};
 
 /// An endpoint as the API shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -323,28 +323,56 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    pub async fn record_attempt(&self, tenant: &TenantId, attempt: &AttemptRecord) -> Result<()> {
-        sqlx::query(
+    /// Records attempts (of any tenants) in one statement.
+    pub async fn record_attempts(&self, attempts: &[(TenantId, AttemptRecord)]) -> Result<()> {
+        if attempts.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<_> = attempts
+            .iter()
+            .map(|(tenant, a)| {
+                (
+                    tenant.as_str(),
+                    uuid::Uuid::now_v7().simple().to_string(),
+                    a.webhook_id.as_str(),
+                    a.event_id.as_str(),
+                    a.event.name(),
+                    a.message_id.as_str(),
+                    a.attempt,
+                    a.at,
+                    a.outcome.name(),
+                    a.status_code,
+                    a.detail.as_str(),
+                    a.duration_ms,
+                    a.next_attempt_at,
+                    a.url.as_str(),
+                )
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO webhook_attempts (tenant_id, id, webhook_id, event_id, event_type, message_id, \
                  attempt, at, outcome, status_code, detail, duration_ms, next_attempt_at, url) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(tenant.as_str())
-        .bind(uuid::Uuid::now_v7().simple().to_string())
-        .bind(attempt.webhook_id.as_str())
-        .bind(&attempt.event_id)
-        .bind(attempt.event.name())
-        .bind(&attempt.message_id)
-        .bind(i64::from(attempt.attempt))
-        .bind(attempt.at)
-        .bind(attempt.outcome.name())
-        .bind(i64::from(attempt.status_code))
-        .bind(&attempt.detail)
-        .bind(i64::from(attempt.duration_ms))
-        .bind(attempt.next_attempt_at)
-        .bind(&attempt.url)
-        .execute(&self.pool)
-        .await?;
+             SELECT {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {} FROM {}",
+            text(0),
+            text(1),
+            text(2),
+            text(3),
+            text(4),
+            text(5),
+            int(6),
+            int(7),
+            text(8),
+            int(9),
+            text(10),
+            int(11),
+            int(12),
+            text(13),
+            self.backend.json_rows(1),
+        );
+        sqlx::query(&sql)
+            .bind(json(&rows))
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -3,8 +3,8 @@
 //! id (the `webhook-id` header), stable per delivery and status so a receiver can drop repeats.
 
 use herald_core::names::Named as _;
-use herald_proto::bus::v1::{DeliveryEvent, WebhookJob};
-use herald_proto::v1::{DeliveryStatus, Provider, WebhookEvent};
+use herald_proto::bus::v1::{DeliveryEvent, EventKind, WebhookJob};
+use herald_proto::v1::{DeliveryStatus, DeviceEventKind, Provider, WebhookEvent};
 use serde_json::json;
 
 /// The webhook event a delivery status is reported as (none for `queued`).
@@ -21,11 +21,17 @@ pub fn of_status(status: DeliveryStatus) -> Option<WebhookEvent> {
 
 /// The `webhook-id` of a delivery's report at a status.
 pub fn event_id(delivery_id: &str, status: DeliveryStatus) -> String {
+    id_of(&[delivery_id, status.name()])
+}
+
+/// An event id: a digest of what names the event.
+fn id_of(parts: &[&str]) -> String {
     use ring::digest;
     let mut context = digest::Context::new(&digest::SHA256);
-    context.update(delivery_id.as_bytes());
-    context.update(&[0]);
-    context.update(status.name().as_bytes());
+    for part in parts {
+        context.update(part.as_bytes());
+        context.update(&[0]);
+    }
     format!(
         "evt_{}",
         herald_core::crypto::hex(&context.finish().as_ref()[..12])
@@ -65,32 +71,72 @@ impl Rendered {
     }
 }
 
-/// The body of `event`, or `None` when its status is not reported.
+/// The body of `event`, or `None` when it is not reported (a `queued` status). A device's
+/// retirement is `device.inactive` (one per device), a tap `interaction` (one per delivery and
+/// button), each with the delivery it came with.
 pub fn render(event: &DeliveryEvent) -> Option<Rendered> {
     let delivery = event.delivery.as_ref()?;
     let status = delivery.status();
-    let kind = of_status(status)?;
+    let tap = event.interaction.as_ref();
+    let (kind, id, at_ms) = match event.kind() {
+        EventKind::Status => (
+            of_status(status)?,
+            event_id(&delivery.delivery_id, status),
+            delivery.updated_at_ms,
+        ),
+        EventKind::DeviceRetired => (
+            WebhookEvent::DeviceInactive,
+            id_of(&[&delivery.device_id, "inactive"]),
+            delivery.updated_at_ms,
+        ),
+        EventKind::Interaction => {
+            let tap = tap?;
+            (
+                WebhookEvent::Interaction,
+                id_of(&[
+                    &delivery.delivery_id,
+                    "interaction",
+                    action(tap.kind()),
+                    &tap.button,
+                ]),
+                tap.at_ms,
+            )
+        }
+    };
+    let mut data = json!({
+        "message_id": event.message_id,
+        "delivery_id": delivery.delivery_id,
+        "device_id": delivery.device_id,
+        "provider": delivery.provider().name(),
+        "status": status.name(),
+        "reason": delivery.reason,
+        "provider_message_id": delivery.provider_message_id,
+        "attempts": delivery.attempts,
+        "correlation_id": event.correlation_id,
+        "callback_data": event.callback_data,
+    });
+    if let (WebhookEvent::Interaction, Some(tap)) = (kind, tap) {
+        data["action"] = json!(action(tap.kind()));
+        data["button"] = json!(tap.button);
+    }
     let body = json!({
         "type": kind.name(),
-        "timestamp": herald_core::time::rfc3339(delivery.updated_at_ms),
-        "data": {
-            "message_id": event.message_id,
-            "delivery_id": delivery.delivery_id,
-            "device_id": delivery.device_id,
-            "provider": delivery.provider().name(),
-            "status": status.name(),
-            "reason": delivery.reason,
-            "provider_message_id": delivery.provider_message_id,
-            "attempts": delivery.attempts,
-            "correlation_id": event.correlation_id,
-            "callback_data": event.callback_data,
-        },
+        "timestamp": herald_core::time::rfc3339(at_ms),
+        "data": data,
     });
     Some(Rendered {
         event: kind,
-        id: event_id(&delivery.delivery_id, status),
+        id,
         body: serde_json::to_vec(&body).expect("JSON values serialize"),
     })
+}
+
+/// How an interaction is spelled in its body.
+fn action(kind: DeviceEventKind) -> &'static str {
+    match kind {
+        DeviceEventKind::Button => "button",
+        _ => "clicked",
+    }
 }
 
 /// The body of the test call made when an endpoint is created or its URL changes.
@@ -125,6 +171,7 @@ mod tests {
             }),
             correlation_id: "order-7".into(),
             callback_data: "cb".into(),
+            ..Default::default()
         };
         let rendered = render(&event).unwrap();
         assert_eq!(rendered.event, WebhookEvent::DeliveryFailed);
@@ -136,6 +183,62 @@ mod tests {
         assert_eq!(body["data"]["provider"], "apns");
         assert_eq!(body["data"]["correlation_id"], "order-7");
         assert_eq!(body["data"]["callback_data"], "cb");
+    }
+
+    #[test]
+    fn retirements_and_taps_have_their_own_types_and_ids() {
+        let status = DeliveryEvent {
+            tenant_id: "ten_1".into(),
+            message_id: "msg_1".into(),
+            delivery: Some(Delivery {
+                delivery_id: "dlv_1".into(),
+                device_id: "dev_1".into(),
+                status: DeliveryStatus::Read.into(),
+                updated_at_ms: 1_000,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let retired = render(&DeliveryEvent {
+            kind: EventKind::DeviceRetired.into(),
+            ..status.clone()
+        })
+        .unwrap();
+        assert_eq!(retired.event, WebhookEvent::DeviceInactive);
+        let tap = |kind: DeviceEventKind, button: &str| {
+            render(&DeliveryEvent {
+                kind: EventKind::Interaction.into(),
+                interaction: Some(herald_proto::bus::v1::Interaction {
+                    kind: kind.into(),
+                    button: button.into(),
+                    at_ms: 2_000,
+                }),
+                ..status.clone()
+            })
+            .unwrap()
+        };
+        let (clicked, reply) = (
+            tap(DeviceEventKind::Clicked, ""),
+            tap(DeviceEventKind::Button, "reply"),
+        );
+        let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(body["type"], "interaction");
+        assert_eq!(body["data"]["action"], "button");
+        assert_eq!(body["data"]["button"], "reply");
+        assert_eq!(body["timestamp"], "1970-01-01T00:00:02Z");
+        let read = render(&status).unwrap();
+        let ids = [read.id, retired.id, clicked.id, reply.id];
+        for (i, a) in ids.iter().enumerate() {
+            assert!(ids[i + 1..].iter().all(|b| a != b), "{ids:?}");
+        }
+        // An interaction without its tap is not reported.
+        assert!(
+            render(&DeliveryEvent {
+                kind: EventKind::Interaction.into(),
+                ..status
+            })
+            .is_none()
+        );
     }
 
     #[test]

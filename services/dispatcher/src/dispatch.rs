@@ -14,12 +14,14 @@ use herald_webhooks::Poster;
 use herald_webhooks::policy::{self, Verdict};
 use prost::Message as _;
 
+use crate::attempts::Attempts;
 use crate::endpoints::{Endpoints, Opened};
 
 /// What a dispatch loop needs. Cheap to clone.
 #[derive(Clone, Debug)]
 pub(crate) struct Dispatcher {
     pub store: Store,
+    pub attempts: Attempts,
     pub endpoints: Endpoints,
     pub poster: Poster,
     pub disable_after: Duration,
@@ -86,11 +88,9 @@ impl Dispatcher {
             next_attempt_at,
             url: opened.endpoint.url.to_string(),
         };
-        // The post happened: a record that cannot be written is logged, not posted again.
-        if let Err(err) = self.store.record_attempt(tenant, &record).await {
-            tracing::warn!(%err, webhook = %record.webhook_id, event = %record.event_id, "could not record a webhook attempt");
-        }
         tracing::debug!(webhook = %record.webhook_id, event = %record.event_id, attempt, outcome = ?outcome, "webhook attempt");
+        // The post happened: a record that cannot be written is logged, not posted again.
+        self.attempts.record(tenant.clone(), record).await;
         match verdict {
             Verdict::Succeeded => {
                 if opened.record.failing_since != 0

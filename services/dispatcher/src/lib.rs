@@ -14,6 +14,7 @@
 //! a change takes effect at once (within [`FRESH_FOR`] if the announcement was lost).
 #![forbid(unsafe_code)]
 
+mod attempts;
 mod dispatch;
 mod endpoints;
 mod fanout;
@@ -104,8 +105,10 @@ pub async fn run(
             .await
         }
     };
+    let (attempts, recording) = attempts::Attempts::start(store.clone());
     let dispatcher = dispatch::Dispatcher {
         store,
+        attempts,
         endpoints,
         poster: config.poster,
         disable_after: config.disable_after,
@@ -125,6 +128,8 @@ pub async fn run(
     fanned?;
     dispatched?;
     forgetting.await??;
+    // Every handler is gone: the writer stores what they left and stops.
+    recording.await?;
     tracing::info!("dispatcher stopped");
     Ok(())
 }

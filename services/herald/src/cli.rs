@@ -371,7 +371,10 @@ impl Client {
                 crate::dlq::run(command, &settings.nats_url).await?;
             }
             #[cfg(feature = "mocks")]
-            Command::Bench(_) | Command::BenchFanout(_) | Command::Chaos(_) => {
+            Command::Bench(_)
+            | Command::BenchFanout(_)
+            | Command::BenchWebhooks(_)
+            | Command::Chaos(_) => {
                 unreachable!("handled in main")
             }
             Command::Tenant(TenantCommand::Create { name }) => {

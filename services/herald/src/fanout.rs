@@ -58,7 +58,7 @@ pub struct FanoutArgs {
     timeout_secs: u64,
 }
 
-const TOPIC: &str = "everyone";
+pub(crate) const TOPIC: &str = "everyone";
 
 pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
     let mix = rig::parse_mix(&args.mix)?;
@@ -240,7 +240,9 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
 
 /// Writes the audience: `devices` rows spread over the providers by `mix`, each subscribed to
 /// the topic; web rows carry a subscription made at the mock push service.
-fn write_devices(
+/// Writes an import file of `devices` devices (users `fan-<n>`, the platforms of `mix`), each
+/// subscribed to [`TOPIC`].
+pub(crate) fn write_devices(
     file: &std::path::Path,
     devices: usize,
     mix: &[(Platform, u32)],
@@ -270,7 +272,7 @@ fn write_devices(
 }
 
 /// Each process's CPU seconds and peak RSS (MiB), by name.
-fn usage(rig: &Rig) -> HashMap<String, (f64, f64)> {
+pub(crate) fn usage(rig: &Rig) -> HashMap<String, (f64, f64)> {
     rig::usages(&rig.herald, &rig.nats)
         .into_iter()
         .map(|(name, cpu, rss)| (name, (cpu, rss)))

@@ -15,6 +15,8 @@ mod import;
 #[cfg(feature = "mocks")]
 mod rig;
 mod up;
+#[cfg(feature = "mocks")]
+mod webhook_bench;
 mod webhooks;
 
 use std::path::PathBuf;
@@ -52,7 +54,8 @@ struct Args {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Runs ingest, router, receipt and every provider sender in this process.
+    /// Runs ingest, router, receipt, the webhook dispatcher and every provider sender in this
+    /// process.
     Up(up::UpArgs),
     /// Measures throughput and latency against mock providers (see docs/benchmarks.md).
     #[cfg(feature = "mocks")]
@@ -61,6 +64,10 @@ enum Command {
     /// fan-out (see docs/benchmarks.md).
     #[cfg(feature = "mocks")]
     BenchFanout(fanout::FanoutArgs),
+    /// Measures webhook events posted per second, and that none is lost while the receiver is
+    /// down (a whole Herald on this machine, a receiver on loopback).
+    #[cfg(feature = "mocks")]
+    BenchWebhooks(webhook_bench::WebhookBenchArgs),
     /// Kills processes under load and reports what was lost, duplicated and how long Herald
     /// took to recover (see docs/reliability.md).
     #[cfg(feature = "mocks")]
@@ -142,6 +149,16 @@ fn main() -> ExitCode {
                 settings
                     .map_err(anyhow::Error::from)
                     .and_then(|settings| runtime.block_on(fanout::run(fanout_args, settings))),
+            )
+        }
+        #[cfg(feature = "mocks")]
+        Command::BenchWebhooks(bench_args) => {
+            herald_runtime::init_logging(herald_runtime::LogFormat::Text, "warn");
+            let runtime = tokio::runtime::Runtime::new().expect("runtime");
+            report(
+                settings.map_err(anyhow::Error::from).and_then(|settings| {
+                    runtime.block_on(webhook_bench::run(bench_args, settings))
+                }),
             )
         }
         #[cfg(feature = "mocks")]

@@ -4,7 +4,7 @@ use herald_core::ids::{DeliveryId, MessageId};
 use herald_core::status::message_state;
 use herald_core::time::now_ms;
 use herald_core::{Error, Result};
-use herald_proto::bus::v1::{DeliveryReceipt, MessageAccepted, Outcome};
+use herald_proto::bus::v1::{DeliveryReceipt, Interaction, MessageAccepted, Outcome};
 use herald_proto::v1::notifications_server::Notifications;
 use herald_proto::v1::*;
 use prost::Message as _;
@@ -150,6 +150,22 @@ impl Notifications for Api {
             }
             DeviceEventKind::Unspecified => return Err(Error::invalid("kind", "required").into()),
         };
+        match (req.kind(), req.button.as_str()) {
+            (DeviceEventKind::Button, "") => {
+                return Err(Error::invalid("button", "required for BUTTON").into());
+            }
+            (DeviceEventKind::Button, button)
+                if button.chars().count() > 128 || button.chars().any(char::is_control) =>
+            {
+                return Err(Error::invalid(
+                    "button",
+                    "at most 128 characters, without control characters",
+                )
+                .into());
+            }
+            (DeviceEventKind::Button, _) | (_, "") => {}
+            _ => return Err(Error::invalid("button", "only for BUTTON").into()),
+        }
         let record = self
             .store
             .get_delivery(&tenant, &id)
@@ -167,6 +183,20 @@ impl Notifications for Api {
             provider_message_id: String::new(),
             attempts: 0,
             at_ms: if req.at_ms > 0 { req.at_ms } else { now_ms() },
+            interaction: None,
+        };
+        // A tap is also an interaction of its own (with the button, if one was tapped).
+        let receipt = DeliveryReceipt {
+            interaction: matches!(
+                req.kind(),
+                DeviceEventKind::Clicked | DeviceEventKind::Button
+            )
+            .then(|| Interaction {
+                kind: req.kind,
+                button: req.button.clone(),
+                at_ms: receipt.at_ms,
+            }),
+            ..receipt
         };
         herald_bus::all_published(
             self.bus

@@ -21,7 +21,7 @@ use herald_core::Error;
 use herald_core::ids::{MessageId, TenantId};
 use herald_core::status::can_transition;
 use herald_core::time::now_ms;
-use herald_proto::bus::v1::EventBatch;
+use herald_proto::bus::v1::{EventBatch, EventKind};
 use herald_proto::v1::{Delivery, DeliveryStatus, DeliveryUpdate, MessageState};
 use herald_store::{DeliveryRecord, Store};
 use tokio_util::sync::CancellationToken;
@@ -209,6 +209,8 @@ impl Watch {
                     Ok(batch) => batch
                         .events
                         .into_iter()
+                        // Retirements and taps repeat a status already reported.
+                        .filter(|e| e.kind() == EventKind::Status)
                         .filter_map(|e| e.delivery)
                         .for_each(|d| self.offer(d)),
                     Err(reason) => tracing::warn!(%reason, "an undecodable delivery event was skipped"),

@@ -506,6 +506,7 @@ impl Webhooks for Api {
                     delivery: Some(delivery),
                     correlation_id: context.correlation_id.clone(),
                     callback_data: context.callback_data.clone(),
+                    ..Default::default()
                 };
                 let rendered = herald_webhooks::event::render(&event)?;
                 rendered

@@ -19,14 +19,16 @@
 //! receipts, one random page per receipt). A crash forgets at most that long's notes.
 #![forbid(unsafe_code)]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use herald_bus::{Bus, Disposition, Message, RECEIPT_STREAM, subjects};
 use herald_core::ids::{DeliveryId, DeviceId, TenantId};
 use herald_core::status::status_for;
-use herald_proto::bus::v1::{DeliveryEvent, DeliveryReceipt, Outcome, ReceiptBatch};
+use herald_proto::bus::v1::{
+    DeliveryEvent, DeliveryReceipt, EventKind, Interaction, Outcome, ReceiptBatch,
+};
 use herald_proto::v1::DeliveryStatus;
 use herald_store::{DeliveryRecord, ReceiptUpdate, Store};
 use tokio_util::sync::CancellationToken;
@@ -173,9 +175,17 @@ pub fn update_of(receipt: &DeliveryReceipt) -> Option<ReceiptUpdate> {
 #[tracing::instrument(skip_all, fields(count = part.len()))]
 async fn record(store: &Store, bus: &Bus, reached: &Reached, part: &[Message]) -> Disposition {
     let mut updates: Vec<ReceiptUpdate> = Vec::new();
+    let mut taps: HashMap<String, Vec<Interaction>> = HashMap::new();
     for message in part {
         match herald_bus::decode::<ReceiptBatch>(message) {
-            Ok(batch) => updates.extend(batch.receipts.iter().filter_map(update_of)),
+            Ok(batch) => {
+                updates.extend(batch.receipts.iter().filter_map(update_of));
+                for receipt in batch.receipts {
+                    if let Some(tap) = receipt.interaction {
+                        taps.entry(receipt.delivery_id).or_default().push(tap);
+                    }
+                }
+            }
             Err(reason) if part.len() == 1 => return Disposition::Park(reason),
             Err(reason) => return Disposition::Fault(reason),
         }
@@ -190,7 +200,12 @@ async fn record(store: &Store, bus: &Bus, reached: &Reached, part: &[Message]) -
     };
     tracing::debug!(recorded = recorded.len(), "receipts recorded");
     reached.note(&updates);
-    match emit(store, bus, recorded).await {
+    let retired: HashSet<&str> = updates
+        .iter()
+        .filter(|u| u.token_dead)
+        .map(|u| u.delivery_id.as_str())
+        .collect();
+    match emit(store, bus, recorded, &retired, &taps).await {
         Ok(()) => Disposition::Ack,
         // The events stream refused them (a limit): recording receipts must not stop for it.
         Err(EmitError::Bus(err)) if !err.is_outage() => {
@@ -215,8 +230,16 @@ enum EmitError {
     Bus(#[from] herald_bus::BusError),
 }
 
-/// Publishes the events of what was recorded, with each message's report context.
-async fn emit(store: &Store, bus: &Bus, recorded: Vec<DeliveryRecord>) -> Result<(), EmitError> {
+/// Publishes the events of what was recorded, with each message's report context: each
+/// delivery's status, and for the deliveries among `retired` that their device was retired, and
+/// for those with `taps` each tap.
+async fn emit(
+    store: &Store,
+    bus: &Bus,
+    recorded: Vec<DeliveryRecord>,
+    retired: &HashSet<&str>,
+    taps: &HashMap<String, Vec<Interaction>>,
+) -> Result<(), EmitError> {
     if recorded.is_empty() {
         return Ok(());
     }
@@ -224,22 +247,37 @@ async fn emit(store: &Store, bus: &Bus, recorded: Vec<DeliveryRecord>) -> Result
     messages.sort_unstable();
     messages.dedup();
     let contexts = store.report_contexts(&messages).await?;
-    let events = recorded
-        .into_iter()
-        .map(|record| {
-            let context = contexts
-                .get(&record.message_id)
-                .cloned()
-                .unwrap_or_default();
-            DeliveryEvent {
-                tenant_id: record.tenant_id.to_string(),
-                message_id: record.message_id.to_string(),
-                correlation_id: context.correlation_id,
-                callback_data: context.callback_data,
-                delivery: Some(record.into_delivery()),
-            }
-        })
-        .collect();
+    let mut events = Vec::with_capacity(recorded.len());
+    for record in recorded {
+        let context = contexts
+            .get(&record.message_id)
+            .cloned()
+            .unwrap_or_default();
+        let delivery_id = record.id.to_string();
+        let status = DeliveryEvent {
+            tenant_id: record.tenant_id.to_string(),
+            message_id: record.message_id.to_string(),
+            correlation_id: context.correlation_id,
+            callback_data: context.callback_data,
+            delivery: Some(record.into_delivery()),
+            kind: EventKind::Status.into(),
+            interaction: None,
+        };
+        if retired.contains(delivery_id.as_str()) {
+            events.push(DeliveryEvent {
+                kind: EventKind::DeviceRetired.into(),
+                ..status.clone()
+            });
+        }
+        for tap in taps.get(&delivery_id).into_iter().flatten() {
+            events.push(DeliveryEvent {
+                kind: EventKind::Interaction.into(),
+                interaction: Some(tap.clone()),
+                ..status.clone()
+            });
+        }
+        events.push(status);
+    }
     herald_bus::all_published(bus.publish_all(herald_bus::event_batches(events)).await)?;
     Ok(())
 }

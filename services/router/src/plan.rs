@@ -229,6 +229,7 @@ pub(crate) fn refusal_receipt(
         provider_message_id: String::new(),
         attempts: 0,
         at_ms: now,
+        interaction: None,
     }
 }
 

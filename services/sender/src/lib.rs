@@ -456,6 +456,7 @@ impl Worker {
             provider_message_id,
             attempts: attempt,
             at_ms: now_ms(),
+            interaction: None,
         })
     }
 }
