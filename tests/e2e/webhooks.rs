@@ -717,3 +717,57 @@ async fn during_a_rotation_both_secrets_sign() {
     verify_standard(&fresh, event);
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn oauth2_tokens_are_fetched_once_kept_and_renewed_after_a_401() {
+    let stack = stack_allowing_loopback(DbBackend::Sqlite, |_| {}).await;
+    let mut acme = stack.tenant("acme").await;
+    let receiver = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
+    create(
+        &mut acme,
+        CreateWebhookRequest {
+            auth: Some(WebhookAuth {
+                kind: Some(webhook_auth::Kind::Oauth2(OAuth2ClientCredentials {
+                    token_url: receiver.token_url(),
+                    client_id: "herald app".into(),
+                    client_secret: "s3cr:t".into(),
+                    scope: "hooks.write".into(),
+                    credentials_in_body: false,
+                })),
+            }),
+            retry: one_second_apart(),
+            ..request(&receiver.url(), &[WebhookEvent::DeliverySubmitted])
+        },
+    )
+    .await;
+    acme.register("alice", "tok-a").await;
+    send_to(&mut acme, "alice").await;
+    receiver.wait_for(4, Duration::from_secs(30)).await;
+    receiver.script([401]);
+    send_to(&mut acme, "alice").await;
+    let received = receiver.wait_for(7, Duration::from_secs(30)).await;
+    let seen: Vec<(&str, Option<&str>)> = received
+        .iter()
+        .map(|r| (r.uri.path(), r.header("authorization")))
+        .collect();
+    // RFC 6749 §2.3.1: the id and secret form-urlencoded, then HTTP Basic.
+    let basic = "Basic aGVyYWxkK2FwcDpzM2NyJTNBdA==";
+    assert_eq!(
+        seen,
+        [
+            // Ingest's test call, with a token of its own.
+            ("/token", Some(basic)),
+            ("/hook", Some("Bearer tok-1")),
+            // The dispatcher's first event, then the next with the token it kept.
+            ("/token", Some(basic)),
+            ("/hook", Some("Bearer tok-2")),
+            ("/hook", Some("Bearer tok-2")),
+            // That one was answered 401: a new token for the retry.
+            ("/token", Some(basic)),
+            ("/hook", Some("Bearer tok-3")),
+        ]
+    );
+    let form = String::from_utf8(received[0].body.to_vec()).unwrap();
+    assert_eq!(form, "grant_type=client_credentials&scope=hooks.write");
+    stack.stop().await;
+}

@@ -106,6 +106,7 @@ named!(WebhookAuthKind {
     Bearer => "bearer",
     Basic => "basic",
     ApiKey => "api_key",
+    Oauth2ClientCredentials => "oauth2_client_credentials",
 });
 
 named!(AttemptOutcome {

@@ -86,50 +86,7 @@ impl WebhookReceiver {
         let state = self.state.clone();
         let router =
             axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap, body: Bytes| {
-                let state = state.clone();
-                async move {
-                    let (status, retry_after) = state
-                        .script
-                        .lock()
-                        .expect("script")
-                        .pop_front()
-                        .unwrap_or((*state.default.lock().expect("default"), None));
-                    if state.log {
-                        let event: serde_json::Value =
-                            serde_json::from_slice(&body).unwrap_or_default();
-                        let header = |name: &str| {
-                            headers
-                                .get(name)
-                                .and_then(|v| v.to_str().ok())
-                                .unwrap_or_default()
-                                .to_owned()
-                        };
-                        tracing::info!(
-                            r#type = %event["type"].as_str().unwrap_or_default(),
-                            webhook_id = %header("webhook-id"),
-                            signature = %header("webhook-signature"),
-                            data = %event["data"],
-                            status,
-                            "mock webhook receiver got an event"
-                        );
-                    }
-                    state.received.lock().expect("received").push(Received {
-                        uri,
-                        headers,
-                        body,
-                        at: Instant::now(),
-                        status,
-                    });
-                    state.arrived.notify_waiters();
-                    let mut response = axum::http::Response::builder()
-                        .status(StatusCode::from_u16(status).expect("a status"));
-                    if let Some(after) = retry_after {
-                        response = response.header("retry-after", after);
-                    }
-                    response
-                        .body(axum::body::Body::from("ok"))
-                        .expect("a response")
-                }
+                answer(state.clone(), uri, headers, body)
             });
         let server = HttpsServer::serve(self.acceptor.clone(), router, self.port).await?;
         self.port = server.addr.port();
@@ -140,6 +97,11 @@ impl WebhookReceiver {
     /// The URL to register (`https://localhost:<port>/hook`).
     pub fn url(&self) -> String {
         format!("https://localhost:{}/hook", self.port)
+    }
+
+    /// Its OAuth 2.0 token endpoint, which issues `tok-1`, `tok-2`, … (client credentials).
+    pub fn token_url(&self) -> String {
+        format!("https://localhost:{}/token", self.port)
     }
 
     /// Answers these statuses to the next requests, in order, then the default.
@@ -190,4 +152,73 @@ impl WebhookReceiver {
     pub async fn restart(&mut self) -> anyhow::Result<()> {
         self.serve().await
     }
+}
+
+/// Records a request and answers it: a token from `/token` (an OAuth 2.0 token endpoint that
+/// issues `tok-1`, `tok-2`, …), else the next scripted status or the default.
+async fn answer(
+    state: Arc<State>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::http::Response<axum::body::Body> {
+    if uri.path() == "/token" {
+        let issued = {
+            let mut received = state.received.lock().expect("received");
+            received.push(Received {
+                uri,
+                headers,
+                body,
+                at: Instant::now(),
+                status: 200,
+            });
+            received.iter().filter(|r| r.uri.path() == "/token").count()
+        };
+        return axum::http::Response::builder()
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(format!(
+                r#"{{"access_token":"tok-{issued}","token_type":"Bearer","expires_in":3600}}"#
+            )))
+            .expect("a response");
+    }
+    let (status, retry_after) = state
+        .script
+        .lock()
+        .expect("script")
+        .pop_front()
+        .unwrap_or((*state.default.lock().expect("default"), None));
+    if state.log {
+        let event: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        tracing::info!(
+            r#type = %event["type"].as_str().unwrap_or_default(),
+            webhook_id = %header("webhook-id"),
+            signature = %header("webhook-signature"),
+            data = %event["data"],
+            status,
+            "mock webhook receiver got an event"
+        );
+    }
+    state.received.lock().expect("received").push(Received {
+        uri,
+        headers,
+        body,
+        at: Instant::now(),
+        status,
+    });
+    state.arrived.notify_waiters();
+    let mut response =
+        axum::http::Response::builder().status(StatusCode::from_u16(status).expect("a status"));
+    if let Some(after) = retry_after {
+        response = response.header("retry-after", after);
+    }
+    response
+        .body(axum::body::Body::from("ok"))
+        .expect("a response")
 }

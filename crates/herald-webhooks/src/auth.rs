@@ -4,6 +4,8 @@
 use herald_proto::v1::{WebhookAuth, WebhookAuthKind, webhook_auth};
 use serde::{Deserialize, Serialize};
 
+use crate::oauth::ClientCredentials;
+
 /// An endpoint's authorization.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -22,6 +24,8 @@ pub enum Auth {
         value: String,
         in_query: bool,
     },
+    #[serde(rename = "oauth2_client_credentials")]
+    OAuth2(ClientCredentials),
 }
 
 impl std::fmt::Debug for Auth {
@@ -41,8 +45,9 @@ pub struct BadAuth {
 const MAX_LEN: usize = 4096;
 
 impl Auth {
-    /// The configuration the API asked for, checked.
-    pub fn from_proto(auth: Option<&WebhookAuth>) -> Result<Self, BadAuth> {
+    /// The configuration the API asked for, checked (`allow_http`: whether a token endpoint
+    /// may be plain http).
+    pub fn from_proto(auth: Option<&WebhookAuth>, allow_http: bool) -> Result<Self, BadAuth> {
         fn bad<T>(field: &'static str, reason: &'static str) -> Result<T, BadAuth> {
             Err(BadAuth { field, reason })
         }
@@ -92,6 +97,28 @@ impl Auth {
                     in_query: key.in_query,
                 }
             }
+            Some(webhook_auth::Kind::Oauth2(grant)) => {
+                let token_url =
+                    crate::target::endpoint_url(&grant.token_url, allow_http).map_err(|bad| {
+                        BadAuth {
+                            field: "auth.oauth2.token_url",
+                            reason: bad.0,
+                        }
+                    })?;
+                if grant.scope.len() > MAX_LEN || grant.scope.chars().any(char::is_control) {
+                    return bad(
+                        "auth.oauth2.scope",
+                        "at most 4096 bytes, without control characters",
+                    );
+                }
+                Self::OAuth2(ClientCredentials {
+                    token_url: token_url.to_string(),
+                    client_id: filled("auth.oauth2.client_id", &grant.client_id)?,
+                    client_secret: filled("auth.oauth2.client_secret", &grant.client_secret)?,
+                    scope: grant.scope.clone(),
+                    credentials_in_body: grant.credentials_in_body,
+                })
+            }
         })
     }
 
@@ -101,13 +128,22 @@ impl Auth {
             Self::Bearer { .. } => WebhookAuthKind::Bearer,
             Self::Basic { .. } => WebhookAuthKind::Basic,
             Self::ApiKey { .. } => WebhookAuthKind::ApiKey,
+            Self::OAuth2(_) => WebhookAuthKind::Oauth2ClientCredentials,
         }
     }
 
-    /// Adds the authorization to a request.
-    pub fn apply(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    /// Adds the authorization to a request (`token`: the OAuth 2.0 token obtained for it).
+    pub fn apply(
+        &self,
+        request: reqwest::RequestBuilder,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
         match self {
             Self::None => request,
+            Self::OAuth2(_) => match token {
+                Some(token) => request.bearer_auth(token),
+                None => request,
+            },
             Self::Bearer { token } => request.bearer_auth(token),
             Self::Basic { username, password } => request.basic_auth(username, Some(password)),
             Self::ApiKey {
@@ -142,7 +178,7 @@ mod tests {
     use herald_proto::v1::{ApiKeyAuth, BasicAuth};
 
     fn of(kind: webhook_auth::Kind) -> Result<Auth, BadAuth> {
-        Auth::from_proto(Some(&WebhookAuth { kind: Some(kind) }))
+        Auth::from_proto(Some(&WebhookAuth { kind: Some(kind) }), false)
     }
 
     #[test]
@@ -165,9 +201,33 @@ mod tests {
             assert!(!format!("{auth:?}").contains("s3cret"));
         }
         assert_eq!(
-            Auth::from_proto(None).unwrap().kind(),
+            Auth::from_proto(None, false).unwrap().kind(),
             WebhookAuthKind::None
         );
+        let grant = of(webhook_auth::Kind::Oauth2(
+            herald_proto::v1::OAuth2ClientCredentials {
+                token_url: "https://auth.example/token".into(),
+                client_id: "herald".into(),
+                client_secret: "s3cret".into(),
+                scope: "hooks".into(),
+                credentials_in_body: false,
+            },
+        ))
+        .unwrap();
+        assert_eq!(grant.kind(), WebhookAuthKind::Oauth2ClientCredentials);
+        let json = serde_json::to_string(&grant).unwrap();
+        assert_eq!(serde_json::from_str::<Auth>(&json).unwrap(), grant);
+        assert!(!format!("{grant:?}").contains("s3cret"));
+        let err = of(webhook_auth::Kind::Oauth2(
+            herald_proto::v1::OAuth2ClientCredentials {
+                token_url: "http://auth.example/token".into(),
+                client_id: "herald".into(),
+                client_secret: "s3cret".into(),
+                ..Default::default()
+            },
+        ))
+        .unwrap_err();
+        assert_eq!(err.field, "auth.oauth2.token_url");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Outbound webhooks, apart from where they are stored and queued: what an endpoint URL may be
 //! ([`target`]), which addresses may never be reached ([`guard`], checked at the resolver),
 //! the JSON body of an event ([`event`]), the signatures ([`sign`]: Standard Webhooks and the
-//! seeds' `x-hub-signature`), how Herald authorizes itself ([`auth`]), when an attempt is tried
+//! seeds' `x-hub-signature`), how Herald authorizes itself ([`auth`], [`oauth`]), when an attempt is tried
 //! again ([`policy`]), and the one HTTP client that posts ([`post`]).
 #![forbid(unsafe_code)]
 
@@ -9,6 +9,7 @@ pub mod auth;
 pub mod event;
 pub mod guard;
 pub mod keys;
+pub mod oauth;
 pub mod policy;
 pub mod post;
 pub mod sign;

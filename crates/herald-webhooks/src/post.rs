@@ -39,6 +39,7 @@ pub struct Attempted {
 pub struct Poster {
     client: reqwest::Client,
     guard: Guard,
+    tokens: crate::oauth::Tokens,
 }
 
 impl Poster {
@@ -59,6 +60,7 @@ impl Poster {
         Ok(Self {
             client: builder.build()?,
             guard,
+            tokens: crate::oauth::Tokens::default(),
         })
     }
 
@@ -91,9 +93,22 @@ impl Poster {
         {
             request = request.header("x-hub-signature", hub);
         }
+        let token = match &endpoint.auth {
+            Auth::OAuth2(grant) => match self.tokens.token(&self.client, grant).await {
+                Ok(token) => Some(token),
+                Err(err) => {
+                    return Attempted {
+                        answer: Answer::Unanswered(err.to_string()),
+                        detail: err.to_string(),
+                        elapsed: started.elapsed(),
+                    };
+                }
+            },
+            _ => None,
+        };
         let sent = endpoint
             .auth
-            .apply(request)
+            .apply(request, token.as_deref())
             .body(body.to_vec())
             .send()
             .await;
@@ -109,6 +124,10 @@ impl Poster {
                     Ok(bytes) => excerpt(&bytes),
                     Err(err) => format!("(the body could not be read: {})", describe(&err)),
                 };
+                // A refused token is asked for again next time.
+                if let (401, Auth::OAuth2(grant)) = (code, &endpoint.auth) {
+                    self.tokens.forget(grant);
+                }
                 (Answer::Status { code, retry_after }, detail)
             }
             Err(err) => {

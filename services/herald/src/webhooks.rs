@@ -30,7 +30,7 @@ pub enum WebhookCommand {
         #[arg(long, default_value_t = 0)]
         timeout: u32,
         #[command(flatten)]
-        auth: AuthArgs,
+        auth: Box<AuthArgs>,
         #[arg(long, default_value = "")]
         description: String,
     },
@@ -63,9 +63,8 @@ pub enum WebhookCommand {
     },
 }
 
-/// How Herald authorizes itself to the endpoint (at most one).
+/// How Herald authorizes itself to the endpoint (at most one way).
 #[derive(clap::Args, Debug)]
-#[group(multiple = false)]
 pub struct AuthArgs {
     #[arg(long, env = "HERALD_WEBHOOK_BEARER", hide_env_values = true)]
     bearer: Option<String>,
@@ -78,10 +77,37 @@ pub struct AuthArgs {
     /// NAME=VALUE sent in the query string.
     #[arg(long)]
     api_key_query: Option<String>,
+    /// An OAuth 2.0 token endpoint (client credentials; with --oauth2-client-id and
+    /// --oauth2-client-secret).
+    #[arg(long, requires_all = ["oauth2_client_id", "oauth2_client_secret"])]
+    oauth2_token_url: Option<String>,
+    #[arg(long, requires = "oauth2_token_url")]
+    oauth2_client_id: Option<String>,
+    #[arg(
+        long,
+        env = "HERALD_WEBHOOK_OAUTH2_SECRET",
+        hide_env_values = true,
+        requires = "oauth2_token_url"
+    )]
+    oauth2_client_secret: Option<String>,
+    #[arg(long, default_value = "", requires = "oauth2_token_url")]
+    oauth2_scope: String,
 }
 
 impl AuthArgs {
     fn into_proto(self) -> anyhow::Result<Option<WebhookAuth>> {
+        let ways = [
+            self.bearer.is_some(),
+            self.basic.is_some(),
+            self.api_key_header.is_some(),
+            self.api_key_query.is_some(),
+            self.oauth2_token_url.is_some(),
+        ];
+        if ways.iter().filter(|given| **given).count() > 1 {
+            bail!(
+                "choose one of --bearer, --basic, --api-key-header, --api-key-query, --oauth2-token-url"
+            );
+        }
         let api_key = |pair: &str, in_query: bool| -> anyhow::Result<webhook_auth::Kind> {
             let (name, value) = pair.split_once('=').context("expected NAME=VALUE")?;
             Ok(webhook_auth::Kind::ApiKey(ApiKeyAuth {
@@ -104,6 +130,14 @@ impl AuthArgs {
             api_key(&pair, false)?
         } else if let Some(pair) = self.api_key_query {
             api_key(&pair, true)?
+        } else if let Some(token_url) = self.oauth2_token_url {
+            webhook_auth::Kind::Oauth2(OAuth2ClientCredentials {
+                token_url,
+                client_id: self.oauth2_client_id.unwrap_or_default(),
+                client_secret: self.oauth2_client_secret.unwrap_or_default(),
+                scope: self.oauth2_scope,
+                credentials_in_body: false,
+            })
         } else {
             return Ok(None);
         };

@@ -107,8 +107,8 @@ fn description(text: &str) -> Result<String, Error> {
     Ok(text.to_owned())
 }
 
-fn auth(value: Option<&WebhookAuth>) -> Result<Auth, Error> {
-    Auth::from_proto(value).map_err(|bad| Error::invalid(bad.field, bad.reason))
+fn auth(value: Option<&WebhookAuth>, allow_http: bool) -> Result<Auth, Error> {
+    Auth::from_proto(value, allow_http).map_err(|bad| Error::invalid(bad.field, bad.reason))
 }
 
 fn delays_secs(policy: &RetryPolicy) -> Vec<u32> {
@@ -196,7 +196,7 @@ impl Webhooks for Api {
         let provider = provider("provider", req.provider)?;
         let policy = retry("retry", req.retry.as_ref())?;
         let description = description(&req.description)?;
-        let auth = auth(req.auth.as_ref())?;
+        let auth = auth(req.auth.as_ref(), self.config.webhooks.allow_http)?;
         let id = WebhookId::generate();
         let secret = Secret::generate();
         let endpoint = Endpoint {
@@ -293,7 +293,7 @@ impl Webhooks for Api {
                     }
                     record.enabled = change.enabled;
                 }
-                "auth" => new_auth = auth(req.auth.as_ref())?,
+                "auth" => new_auth = auth(req.auth.as_ref(), self.config.webhooks.allow_http)?,
                 other => {
                     return Err(Error::invalid(
                         "update_mask",
