@@ -589,6 +589,7 @@ async fn gone_disables_and_replay_sends_the_reports_again() {
     let message_id = send_to(&mut acme, "alice").await;
     receiver.wait_for(2, Duration::from_secs(30)).await;
     let disabled = wait_until_disabled(&mut acme, &id).await;
+    assert!(disabled.failing_since_ms > 0, "its only attempt failed");
     assert!(
         disabled.disabled_reason.contains("410"),
         "{}",

@@ -24,7 +24,8 @@ CREATE TABLE webhooks (
     PRIMARY KEY (tenant_id, id)
 );
 
--- Every attempt to post an event to an endpoint. id: a UUIDv7, so ids sort by time.
+-- Every attempt to post an event to an endpoint. id: the attempt's time in milliseconds (13
+-- digits) and a random suffix, so ids sort by when the attempts were made.
 CREATE TABLE webhook_attempts (
     tenant_id        TEXT NOT NULL,
     id               TEXT NOT NULL,

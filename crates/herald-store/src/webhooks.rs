@@ -333,7 +333,8 @@ impl Store {
             .map(|(tenant, a)| {
                 (
                     tenant.as_str(),
-                    uuid::Uuid::now_v7().simple().to_string(),
+                    // Ordered by when the attempt was made, then at random.
+                    format!("{:013}{}", a.at.max(0), uuid::Uuid::new_v4().simple()),
                     a.webhook_id.as_str(),
                     a.event_id.as_str(),
                     a.event.name(),

@@ -189,6 +189,7 @@ async fn answer(
         .unwrap_or((*state.default.lock().expect("default"), None));
     if state.log {
         let event: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        // Everything a reader needs to verify the signatures by hand.
         let header = |name: &str| {
             headers
                 .get(name)
@@ -199,8 +200,10 @@ async fn answer(
         tracing::info!(
             r#type = %event["type"].as_str().unwrap_or_default(),
             webhook_id = %header("webhook-id"),
+            webhook_timestamp = %header("webhook-timestamp"),
             signature = %header("webhook-signature"),
-            data = %event["data"],
+            x_hub_signature = %header("x-hub-signature"),
+            body = %String::from_utf8_lossy(&body),
             status,
             "mock webhook receiver got an event"
         );

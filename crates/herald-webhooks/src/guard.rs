@@ -104,10 +104,16 @@ impl Guard {
         Ok(Self { allowed })
     }
 
-    /// Whether `ip` may be reached.
+    /// Whether `ip` may be reached. An allowed IPv4 network covers the IPv6 spellings of its
+    /// addresses (`::ffff:127.0.0.1` is 127.0.0.1).
     pub fn check(&self, ip: IpAddr) -> Result<(), Refused> {
+        let v4 = match ip {
+            IpAddr::V6(v6) => embedded_v4(v6).map(IpAddr::V4),
+            IpAddr::V4(_) => None,
+        };
+        let allowed = |ip: &IpAddr| self.allowed.iter().any(|net| net.contains(ip));
         match forbidden(ip) {
-            Some(why) if !self.allowed.iter().any(|net| net.contains(&ip)) => {
+            Some(why) if !allowed(&ip) && !v4.is_some_and(|v4| allowed(&v4)) => {
                 Err(Refused { ip, why })
             }
             _ => Ok(()),
@@ -231,6 +237,9 @@ mod tests {
         assert!(guard.check("10.1.2.3".parse().unwrap()).is_ok());
         let err = guard.check("10.1.2.4".parse().unwrap()).unwrap_err();
         assert_eq!(err.why, "private");
+        // Its IPv6 spellings too.
+        assert!(guard.check("::ffff:127.0.0.1".parse().unwrap()).is_ok());
+        assert!(guard.check("::ffff:10.1.2.4".parse().unwrap()).is_err());
         assert!(Guard::new(&["nonsense".into()]).is_err());
     }
 

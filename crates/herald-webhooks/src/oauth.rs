@@ -100,12 +100,12 @@ impl Tokens {
             .form(&form)
             .send()
             .await
-            .map_err(|e| TokenError::Unreachable(e.to_string()))?;
+            .map_err(|e| TokenError::Unreachable(crate::post::describe(&e)))?;
         let status = response.status().as_u16();
         let body = response
             .bytes()
             .await
-            .map_err(|e| TokenError::Unreachable(e.to_string()))?;
+            .map_err(|e| TokenError::Unreachable(crate::post::describe(&e)))?;
         if status != 200 {
             let body = String::from_utf8_lossy(&body[..body.len().min(256)]).into_owned();
             return Err(TokenError::Refused { status, body });

@@ -158,8 +158,8 @@ fn refusal(err: &reqwest::Error) -> Option<String> {
     None
 }
 
-/// A client error with its causes, in one line.
-fn describe(err: &reqwest::Error) -> String {
+/// A client error with its causes, in one line (a guard's refusal among them says why).
+pub(crate) fn describe(err: &reqwest::Error) -> String {
     if err.is_timeout() {
         return "timed out".to_owned();
     }

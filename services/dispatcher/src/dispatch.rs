@@ -112,6 +112,13 @@ impl Dispatcher {
                 Disposition::Ack
             }
             Verdict::Disable(reason) => {
+                if let Err(err) = self
+                    .store
+                    .webhook_failing(tenant, &opened.record.id, at)
+                    .await
+                {
+                    tracing::warn!(%err, "could not note a webhook endpoint's failure");
+                }
                 self.disable(tenant, opened, &reason).await;
                 Disposition::Ack
             }
