@@ -772,3 +772,51 @@ async fn oauth2_tokens_are_fetched_once_kept_and_renewed_after_a_401() {
     assert_eq!(form, "grant_type=client_credentials&scope=hooks.write");
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn a_slow_endpoint_times_out_and_retry_after_stretches_the_wait() {
+    let Hooked {
+        stack,
+        mut acme,
+        receiver,
+        id,
+        ..
+    } = hooked(
+        |_| {},
+        Some(RetryPolicy {
+            delays_secs: vec![1, 1, 1],
+            timeout_secs: 1,
+        }),
+    )
+    .await;
+    receiver.script_slow(200, Duration::from_secs(3));
+    receiver.script_retry_after(503, "3");
+    receiver.script([200]);
+    send_to(&mut acme, "alice").await;
+    let received = receiver.wait_for(4, Duration::from_secs(30)).await;
+    assert_eq!(received.len(), 4, "the test call and three attempts");
+    assert!(
+        received[3].at - received[2].at >= Duration::from_millis(2900),
+        "Retry-After: 3 stretched the 1 s wait"
+    );
+    let mut listed = attempts(&mut acme, &id, 3).await;
+    listed.reverse();
+    let first = &listed[0];
+    assert_eq!(
+        (first.outcome(), first.status_code),
+        (AttemptOutcome::Retrying, 0)
+    );
+    assert!(first.detail.contains("timed out"), "{}", first.detail);
+    assert!(
+        (900..2500).contains(&first.duration_ms),
+        "cut at the 1 s timeout: {} ms",
+        first.duration_ms
+    );
+    assert_eq!(
+        (listed[1].outcome(), listed[1].status_code),
+        (AttemptOutcome::Retrying, 503)
+    );
+    assert!(listed[1].next_attempt_at_ms - listed[1].at_ms >= 3000);
+    assert_eq!(listed[2].outcome(), AttemptOutcome::Succeeded);
+    stack.stop().await;
+}

@@ -32,10 +32,18 @@ impl Received {
     }
 }
 
+/// One scripted answer: its status, a `Retry-After`, and how long to wait before answering.
+#[derive(Debug, Default)]
+struct Scripted {
+    status: u16,
+    retry_after: Option<String>,
+    delay: Duration,
+}
+
 #[derive(Debug)]
 struct State {
     received: Mutex<Vec<Received>>,
-    script: Mutex<VecDeque<(u16, Option<String>)>>,
+    script: Mutex<VecDeque<Scripted>>,
     default: Mutex<u16>,
     arrived: tokio::sync::Notify,
     /// Logs each request (for `herald up --with-mocks`).
@@ -110,7 +118,10 @@ impl WebhookReceiver {
             .script
             .lock()
             .expect("script")
-            .extend(statuses.into_iter().map(|s| (s, None)));
+            .extend(statuses.into_iter().map(|status| Scripted {
+                status,
+                ..Scripted::default()
+            }));
     }
 
     /// Answers `status` with a `Retry-After` to the next request.
@@ -119,7 +130,24 @@ impl WebhookReceiver {
             .script
             .lock()
             .expect("script")
-            .push_back((status, Some(retry_after.to_owned())));
+            .push_back(Scripted {
+                status,
+                retry_after: Some(retry_after.to_owned()),
+                ..Scripted::default()
+            });
+    }
+
+    /// Answers `status` to the next request only after `delay`.
+    pub fn script_slow(&self, status: u16, delay: Duration) {
+        self.state
+            .script
+            .lock()
+            .expect("script")
+            .push_back(Scripted {
+                status,
+                delay,
+                ..Scripted::default()
+            });
     }
 
     pub fn answer_by_default(&self, status: u16) {
@@ -181,12 +209,15 @@ async fn answer(
             )))
             .expect("a response");
     }
-    let (status, retry_after) = state
-        .script
-        .lock()
-        .expect("script")
-        .pop_front()
-        .unwrap_or((*state.default.lock().expect("default"), None));
+    let next = state.script.lock().expect("script").pop_front();
+    let Scripted {
+        status,
+        retry_after,
+        delay,
+    } = next.unwrap_or_else(|| Scripted {
+        status: *state.default.lock().expect("default"),
+        ..Scripted::default()
+    });
     if state.log {
         let event: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         // Everything a reader needs to verify the signatures by hand.
@@ -216,6 +247,8 @@ async fn answer(
         status,
     });
     state.arrived.notify_waiters();
+    // A slow answer is recorded when it arrives (the client may give up before it is sent).
+    tokio::time::sleep(delay).await;
     let mut response =
         axum::http::Response::builder().status(StatusCode::from_u16(status).expect("a status"));
     if let Some(after) = retry_after {
