@@ -585,10 +585,28 @@ async fn gone_disables_and_replay_sends_the_reports_again() {
         secret,
         id,
     } = hooked(|_| {}, None).await;
+    // Another endpoint watches for disabled ones.
+    let watcher = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
+    let watching = create(
+        &mut acme,
+        request(&watcher.url(), &[WebhookEvent::WebhookDisabled]),
+    )
+    .await;
     receiver.script([410]);
     let message_id = send_to(&mut acme, "alice").await;
     receiver.wait_for(2, Duration::from_secs(30)).await;
     let disabled = wait_until_disabled(&mut acme, &id).await;
+    let told = watcher.wait_for(2, Duration::from_secs(30)).await;
+    let event = told.last().unwrap();
+    verify_standard(&watching.secret, event);
+    let body = event.json();
+    assert_eq!(body["type"], "webhook.disabled");
+    assert_eq!(body["data"]["webhook_id"], id.as_str());
+    assert_eq!(body["data"]["url"], receiver.url().as_str());
+    assert!(
+        body["data"]["reason"].as_str().unwrap().contains("410"),
+        "{body}"
+    );
     assert!(disabled.failing_since_ms > 0, "its only attempt failed");
     assert!(
         disabled.disabled_reason.contains("410"),

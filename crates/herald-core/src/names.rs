@@ -93,6 +93,7 @@ named!(WebhookEvent {
     DeliveryExpired => "delivery.expired",
     DeviceInactive => "device.inactive",
     Interaction => "interaction",
+    WebhookDisabled => "webhook.disabled",
 });
 
 named!(SignatureScheme {

@@ -139,6 +139,20 @@ fn action(kind: DeviceEventKind) -> &'static str {
     }
 }
 
+/// The event that tells a tenant's other endpoints that Herald disabled one.
+pub fn disabled(webhook_id: &str, url: &str, reason: &str, at_ms: i64) -> Rendered {
+    let body = json!({
+        "type": WebhookEvent::WebhookDisabled.name(),
+        "timestamp": herald_core::time::rfc3339(at_ms),
+        "data": {"webhook_id": webhook_id, "url": url, "reason": reason},
+    });
+    Rendered {
+        event: WebhookEvent::WebhookDisabled,
+        id: id_of(&[webhook_id, "disabled", &at_ms.to_string()]),
+        body: serde_json::to_vec(&body).expect("JSON values serialize"),
+    }
+}
+
 /// The body of the test call made when an endpoint is created or its URL changes.
 pub fn test_body(webhook_id: &str, at_ms: i64) -> Vec<u8> {
     serde_json::to_vec(&json!({

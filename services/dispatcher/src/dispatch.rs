@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_bus::{Disposition, Message};
+use herald_bus::{Bus, Disposition, Message, Outgoing, subjects};
 use herald_core::ids::{TenantId, WebhookId};
 use herald_core::time::now_ms;
 use herald_proto::bus::v1::WebhookJob;
-use herald_proto::v1::AttemptOutcome;
+use herald_proto::v1::{AttemptOutcome, WebhookEvent};
 use herald_store::{AttemptRecord, Store, StoreError};
 use herald_webhooks::Poster;
 use herald_webhooks::policy::{self, Verdict};
@@ -20,6 +20,7 @@ use crate::endpoints::{Endpoints, Opened};
 /// What a dispatch loop needs. Cheap to clone.
 #[derive(Clone, Debug)]
 pub(crate) struct Dispatcher {
+    pub bus: Bus,
     pub store: Store,
     pub attempts: Attempts,
     pub endpoints: Endpoints,
@@ -158,9 +159,44 @@ impl Dispatcher {
             Ok(true) => {
                 tracing::warn!(%tenant, webhook = %opened.record.id, reason, "webhook endpoint disabled");
                 self.endpoints.forget(tenant);
+                self.tell_the_others(tenant, opened, reason).await;
             }
             Ok(false) => {}
             Err(err) => tracing::warn!(%err, "could not disable a webhook endpoint"),
+        }
+    }
+}
+
+impl Dispatcher {
+    /// Queues a `webhook.disabled` event for the tenant's other endpoints that chose it (once:
+    /// only the dispatcher whose statement disabled the endpoint gets here).
+    async fn tell_the_others(&self, tenant: &TenantId, opened: &Opened, reason: &str) {
+        let others = match self.endpoints.of_tenant(tenant).await {
+            Ok(others) => others,
+            Err(err) => {
+                tracing::warn!(%err, "could not tell the tenant's endpoints that one was disabled");
+                return;
+            }
+        };
+        let rendered = herald_webhooks::event::disabled(
+            opened.record.id.as_str(),
+            opened.endpoint.url.as_str(),
+            reason,
+            now_ms(),
+        );
+        let jobs: Vec<Outgoing> = others
+            .iter()
+            .filter(|o| o.record.events.contains(&WebhookEvent::WebhookDisabled))
+            .map(|o| {
+                Outgoing::new(
+                    subjects::webhook(tenant.as_str()),
+                    format!("{}.{}", rendered.id, o.record.id),
+                    &rendered.job(tenant.as_str(), o.record.id.as_str(), ""),
+                )
+            })
+            .collect();
+        if let Err(err) = herald_bus::all_published(self.bus.publish_all(jobs).await) {
+            tracing::warn!(%err, "could not tell the tenant's endpoints that one was disabled");
         }
     }
 }

@@ -107,6 +107,7 @@ pub async fn run(
     };
     let (attempts, recording) = attempts::Attempts::start(store.clone());
     let dispatcher = dispatch::Dispatcher {
+        bus: bus.clone(),
         store,
         attempts,
         endpoints,
