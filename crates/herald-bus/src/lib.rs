@@ -311,9 +311,11 @@ impl Bus {
         results
     }
 
-    /// The durable work consumer of `stream` for `filter`: explicit acks, [`ACK_WAIT`], at most
-    /// `max_ack_pending` messages unacknowledged across the replicas that share `durable`. An
-    /// existing consumer is brought to this configuration (an older one may wait longer).
+    /// The durable consumer `durable` of `stream` for `filter`: explicit acks, [`ACK_WAIT`], at
+    /// most `max_ack_pending` messages unacknowledged across the replicas that share `durable`.
+    /// An existing consumer is brought to this configuration (an older one may wait longer) and
+    /// goes on where it was; a new one starts at the first message kept (on a work queue, the
+    /// work not done; on the events stream, up to a day of events).
     pub async fn work_consumer(
         &self,
         stream: &str,
@@ -331,38 +333,6 @@ impl Bus {
             .create_consumer(consumer::pull::Config {
                 durable_name: Some(durable.to_owned()),
                 filter_subject: filter.to_owned(),
-                ack_policy: consumer::AckPolicy::Explicit,
-                ack_wait: ACK_WAIT,
-                max_deliver: -1,
-                max_ack_pending: i64::try_from(max_ack_pending).unwrap_or(i64::MAX),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| setup(&e))
-    }
-
-    /// The durable consumer `durable` of the events stream: every event kept, from the first,
-    /// then each as it is stored (a consumer that exists goes on where it was). Explicit acks,
-    /// [`ACK_WAIT`], at most `max_ack_pending` unacknowledged.
-    pub async fn event_consumer(
-        &self,
-        durable: &str,
-        max_ack_pending: usize,
-    ) -> Result<consumer::PullConsumer> {
-        let setup = |e: &dyn std::fmt::Display| BusError::Setup {
-            what: format!("consumer {durable}"),
-            detail: e.to_string(),
-        };
-        let stream = self
-            .js
-            .get_stream(EVENT_STREAM)
-            .await
-            .map_err(|e| setup(&e))?;
-        stream
-            .create_consumer(consumer::pull::Config {
-                durable_name: Some(durable.to_owned()),
-                filter_subject: subjects::EVENT_ALL.to_owned(),
-                deliver_policy: consumer::DeliverPolicy::All,
                 ack_policy: consumer::AckPolicy::Explicit,
                 ack_wait: ACK_WAIT,
                 max_deliver: -1,

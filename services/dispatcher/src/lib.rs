@@ -22,7 +22,7 @@ mod fanout;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_bus::{Bus, WEBHOOK_STREAM, subjects};
+use herald_bus::{Bus, EVENT_STREAM, WEBHOOK_STREAM, subjects};
 use herald_core::crypto::MasterKey;
 use herald_store::Store;
 use herald_webhooks::Poster;
@@ -72,7 +72,12 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let endpoints = endpoints::Endpoints::new(store.clone(), config.master_key.clone());
     let events = bus
-        .event_consumer(FANOUT_CONSUMER, FANOUT_BATCH * 4)
+        .work_consumer(
+            EVENT_STREAM,
+            FANOUT_CONSUMER,
+            subjects::EVENT_ALL,
+            FANOUT_BATCH * 4,
+        )
         .await?;
     let jobs = bus
         .work_consumer(

@@ -75,27 +75,7 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
     )
     .await?;
     let (tenant_id, channel, vapid_key) = rig.tenant("fanout").await?;
-    TopicsClient::new(channel.clone())
-        .create_topic(CreateTopicRequest {
-            name: TOPIC.into(),
-            description: "every device of the benchmark".into(),
-        })
-        .await?;
-
-    // The audience, as a CSV file imported through the API.
-    let dir = tempfile::tempdir()?;
-    let file = dir.path().join("devices.csv");
-    write_devices(&file, args.devices, &mix, &rig, &vapid_key)?;
-    let import = crate::import::run(channel.clone(), &file, None, false, false).await?;
-    let refused = import.response.error_count + import.unreadable.len() as u64;
-    if refused > 0 || import.response.imported != args.devices as u64 {
-        bail!(
-            "the import refused {refused} rows: {:?} {:?}",
-            import.unreadable.first(),
-            import.response.errors.first()
-        );
-    }
-    let import_secs = import.elapsed.as_secs_f64();
+    let import_secs = topic_audience(&rig, &channel, &vapid_key, args.devices, &mix).await?;
     println!(
         "imported {} devices in {import_secs:.1} s ({:.0} rows/s)",
         args.devices,
@@ -240,9 +220,39 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
 
 /// Writes the audience: `devices` rows spread over the providers by `mix`, each subscribed to
 /// the topic; web rows carry a subscription made at the mock push service.
+/// Creates [`TOPIC`] and imports `devices` devices subscribed to it (as a CSV file, through
+/// the API); answers how long the import took, in seconds.
+pub(crate) async fn topic_audience(
+    rig: &Rig,
+    channel: &herald_proto::client::AuthedChannel,
+    vapid_key: &str,
+    devices: usize,
+    mix: &[(Platform, u32)],
+) -> anyhow::Result<f64> {
+    TopicsClient::new(channel.clone())
+        .create_topic(CreateTopicRequest {
+            name: TOPIC.into(),
+            description: "every device of the benchmark".into(),
+        })
+        .await?;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("devices.csv");
+    write_devices(&file, devices, mix, rig, vapid_key)?;
+    let import = crate::import::run(channel.clone(), &file, None, false, false).await?;
+    let refused = import.response.error_count + import.unreadable.len() as u64;
+    if refused > 0 || import.response.imported != devices as u64 {
+        bail!(
+            "the import refused {refused} rows: {:?} {:?}",
+            import.unreadable.first(),
+            import.response.errors.first()
+        );
+    }
+    Ok(import.elapsed.as_secs_f64())
+}
+
 /// Writes an import file of `devices` devices (users `fan-<n>`, the platforms of `mix`), each
 /// subscribed to [`TOPIC`].
-pub(crate) fn write_devices(
+fn write_devices(
     file: &std::path::Path,
     devices: usize,
     mix: &[(Platform, u32)],

@@ -12,14 +12,13 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use herald_proto::client::AuthedChannel;
 use herald_proto::v1::notifications_client::NotificationsClient;
-use herald_proto::v1::topics_client::TopicsClient;
 use herald_proto::v1::webhooks_client::WebhooksClient;
 use herald_proto::v1::*;
 use herald_runtime::Settings;
 use herald_testkit::webhook::WebhookReceiver;
 use serde_json::{Value, json};
 
-use crate::fanout::{TOPIC, usage, write_devices};
+use crate::fanout::{TOPIC, topic_audience, usage};
 use crate::rig::{self, Mode, Rig};
 
 #[derive(clap::Args, Debug)]
@@ -35,6 +34,9 @@ pub struct WebhookBenchArgs {
     /// How long the receiver is down in the second phase (0 skips it).
     #[arg(long, default_value_t = 60)]
     down_secs: u64,
+    /// The endpoint's retry schedule in seconds (default: the seeds' 60,60,60).
+    #[arg(long, value_delimiter = ',')]
+    retry: Vec<u32>,
     #[arg(long, default_value = "webhook-bench-report.json")]
     out: PathBuf,
     /// Give up waiting for a phase's events after this long (past the outage).
@@ -54,30 +56,23 @@ pub async fn run(args: WebhookBenchArgs, mut settings: Settings) -> anyhow::Resu
     )
     .await?;
     let (_, channel, vapid_key) = rig.tenant("hooks").await?;
-    TopicsClient::new(channel.clone())
-        .create_topic(CreateTopicRequest {
-            name: TOPIC.into(),
-            description: "every device of the benchmark".into(),
-        })
-        .await?;
-    let dir = tempfile::tempdir()?;
-    let file = dir.path().join("devices.csv");
-    write_devices(
-        &file,
+    topic_audience(
+        &rig,
+        &channel,
+        &vapid_key,
         args.devices,
         &rig::parse_mix("fcm=100")?,
-        &rig,
-        &vapid_key,
-    )?;
-    let import = crate::import::run(channel.clone(), &file, None, false, false).await?;
-    if import.response.imported != args.devices as u64 {
-        bail!("the import stored {} devices", import.response.imported);
-    }
+    )
+    .await?;
     let mut receiver = WebhookReceiver::start(&rig.mocks.ca).await?;
     WebhooksClient::new(channel.clone())
         .create_webhook(CreateWebhookRequest {
             url: receiver.url(),
             events: vec![WebhookEvent::DeliverySubmitted as i32],
+            retry: Some(RetryPolicy {
+                delays_secs: args.retry.clone(),
+                timeout_secs: 0,
+            }),
             ..Default::default()
         })
         .await?;
