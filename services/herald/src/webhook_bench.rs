@@ -82,7 +82,14 @@ pub async fn run(args: WebhookBenchArgs, mut settings: Settings) -> anyhow::Resu
     let started = Instant::now();
     send(&channel, "Up").await?;
     // Request 0 was the test call.
-    let steady = wait_after(&receiver, 1, args.devices, started, args.timeout_secs).await;
+    let steady = wait_after(
+        &receiver,
+        (1, &HashSet::new()),
+        args.devices,
+        started,
+        args.timeout_secs,
+    )
+    .await;
     let after = usage(&rig);
     let cpu: serde_json::Map<String, Value> = after
         .iter()
@@ -114,7 +121,7 @@ pub async fn run(args: WebhookBenchArgs, mut settings: Settings) -> anyhow::Resu
         let restarted = Instant::now();
         let phase = wait_after(
             &receiver,
-            already,
+            (already, &steady.ids),
             args.devices,
             stopped,
             args.down_secs + args.timeout_secs,
@@ -185,6 +192,7 @@ async fn send(channel: &AuthedChannel, title: &str) -> anyhow::Result<()> {
 
 /// What a phase's receiver got.
 struct Phase {
+    ids: HashSet<String>,
     unique: usize,
     duplicates: usize,
     /// From the phase's start to its last event.
@@ -197,11 +205,12 @@ impl Phase {
     }
 }
 
-/// Waits until `expected` distinct events arrived after the first `skip` requests, or the
-/// timeout.
+/// Waits until `expected` distinct events arrived after the first `skip` requests, leaving out
+/// the events of an earlier phase (`earlier`: one whose answer the outage cut off is posted
+/// again after it), or the timeout.
 async fn wait_after(
     receiver: &WebhookReceiver,
-    skip: usize,
+    (skip, earlier): (usize, &HashSet<String>),
     expected: usize,
     started: Instant,
     timeout_secs: u64,
@@ -213,14 +222,23 @@ async fn wait_after(
             .iter()
             .skip(skip)
             .filter(|r| r.status == 200)
+            .filter(|r| {
+                r.header("webhook-id")
+                    .is_some_and(|id| !earlier.contains(id))
+            })
             .collect();
-        let ids: HashSet<&str> = ours.iter().filter_map(|r| r.header("webhook-id")).collect();
+        let ids: HashSet<String> = ours
+            .iter()
+            .filter_map(|r| r.header("webhook-id"))
+            .map(str::to_owned)
+            .collect();
         if ids.len() >= expected || Instant::now() >= deadline {
             let last = ours.iter().map(|r| r.at).max().unwrap_or(started);
             return Phase {
                 unique: ids.len(),
                 duplicates: ours.len() - ids.len(),
                 secs: last.saturating_duration_since(started).as_secs_f64(),
+                ids,
             };
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
