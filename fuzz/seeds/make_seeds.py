@@ -81,6 +81,9 @@ seeds = {
              "javascript": b"javascript:alert(1)", "spaced": b" https://a.example"},
     "webhook_urls": {"https": b"https://hooks.example.com/herald", "loopback": b"http://127.0.0.1:8080/x",
                      "mapped": b"https://[::ffff:7f00:1]/#f", "spaced": b" https://a.example  "},
+    "digest_challenges": {"rfc": b'Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=SHA-256, nonce="7ypf", opaque="FQhe"',
+                          "two": b'Basic realm="x", Digest realm="r", nonce="n", algorithm=MD5-sess',
+                          "escaped": b'Digest realm="a \\"b\\"", nonce="n"'},
     "sealed_tokens": {"short": b"\x00" * 12, "token": bytes(range(40))},
 }
 for target, files in seeds.items():

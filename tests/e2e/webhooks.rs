@@ -838,3 +838,74 @@ async fn a_slow_endpoint_times_out_and_retry_after_stretches_the_wait() {
     assert_eq!(listed[2].outcome(), AttemptOutcome::Succeeded);
     stack.stop().await;
 }
+
+/// Checks a Digest `Authorization` (RFC 7616, qop auth) with Python's hashlib: an
+/// implementation of the RFC's formulas apart from Herald's.
+fn verify_digest(authorization: &str, password: &str) {
+    const CHECK: &str = r#"
+import hashlib, re, sys
+header, password = sys.argv[1], sys.argv[2]
+assert header.startswith("Digest "), header
+fields = dict((m.group(1), m.group(2) if m.group(2) is not None else m.group(3))
+              for m in re.finditer(r'(\w+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]+))', header[7:]))
+h = {"SHA-256": hashlib.sha256, "MD5": hashlib.md5}[fields["algorithm"]]
+H = lambda s: h(s.encode()).hexdigest()
+ha1 = H(f'{fields["username"]}:{fields["realm"]}:{password}')
+ha2 = H(f'POST:{fields["uri"]}')
+expected = H(f'{ha1}:{fields["nonce"]}:{fields["nc"]}:{fields["cnonce"]}:{fields["qop"]}:{ha2}')
+assert fields["response"] == expected, (fields, expected)
+print(fields["algorithm"], fields["uri"])
+"#;
+    let output = std::process::Command::new("python3")
+        .args(["-c", CHECK, authorization, password])
+        .output()
+        .expect("python3");
+    assert!(
+        output.status.success(),
+        "{authorization}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "SHA-256 /digest?team=ops"
+    );
+}
+
+#[tokio::test]
+async fn a_digest_challenge_is_answered_at_once() {
+    let stack = stack_allowing_loopback(DbBackend::Sqlite, |_| {}).await;
+    let mut acme = stack.tenant("acme").await;
+    let receiver = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
+    let created = create(
+        &mut acme,
+        CreateWebhookRequest {
+            auth: Some(WebhookAuth {
+                kind: Some(webhook_auth::Kind::Digest(DigestAuth {
+                    username: "herald".into(),
+                    password: "Circle of Life".into(),
+                })),
+            }),
+            ..request(&receiver.digest_url(), &[WebhookEvent::DeliverySubmitted])
+        },
+    )
+    .await;
+    assert_eq!(
+        created.webhook.unwrap().auth_kind(),
+        WebhookAuthKind::Digest
+    );
+    acme.register("alice", "tok-a").await;
+    send_to(&mut acme, "alice").await;
+    let received = receiver.wait_for(4, Duration::from_secs(30)).await;
+    let statuses: Vec<u16> = received.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [401, 200, 401, 200],
+        "challenged, then answered, twice"
+    );
+    for answered in [&received[1], &received[3]] {
+        verify_digest(answered.header("authorization").unwrap(), "Circle of Life");
+        verify_standard(&created.secret, answered);
+    }
+    assert_eq!(received[3].json()["type"], "delivery.submitted");
+    stack.stop().await;
+}

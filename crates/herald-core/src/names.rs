@@ -108,6 +108,7 @@ named!(WebhookAuthKind {
     Basic => "basic",
     ApiKey => "api_key",
     Oauth2ClientCredentials => "oauth2_client_credentials",
+    Digest => "digest",
 });
 
 named!(AttemptOutcome {

@@ -107,6 +107,12 @@ impl WebhookReceiver {
         format!("https://localhost:{}/hook", self.port)
     }
 
+    /// An endpoint behind HTTP Digest: requests without credentials get [`DIGEST_CHALLENGE`];
+    /// the others are answered like the hook's (the test checks the credentials).
+    pub fn digest_url(&self) -> String {
+        format!("https://localhost:{}/digest?team=ops", self.port)
+    }
+
     /// Its OAuth 2.0 token endpoint, which issues `tok-1`, `tok-2`, … (client credentials).
     pub fn token_url(&self) -> String {
         format!("https://localhost:{}/token", self.port)
@@ -182,6 +188,9 @@ impl WebhookReceiver {
     }
 }
 
+/// The challenge of the `/digest` endpoint: SHA-256 preferred over MD5, as RFC 7616 §3.7 lists.
+pub const DIGEST_CHALLENGE: &str = r#"Digest realm="herald-test", qop="auth", algorithm=SHA-256, nonce="c2b5f3e0a1d94c7b8e6f", opaque="5ccc069c403ebaf9f0171e9517f40e41", Digest realm="herald-test", qop="auth", algorithm=MD5, nonce="c2b5f3e0a1d94c7b8e6f", opaque="5ccc069c403ebaf9f0171e9517f40e41""#;
+
 /// Records a request and answers it: a token from `/token` (an OAuth 2.0 token endpoint that
 /// issues `tok-1`, `tok-2`, …), else the next scripted status or the default.
 async fn answer(
@@ -207,6 +216,22 @@ async fn answer(
             .body(axum::body::Body::from(format!(
                 r#"{{"access_token":"tok-{issued}","token_type":"Bearer","expires_in":3600}}"#
             )))
+            .expect("a response");
+    }
+    // An endpoint behind HTTP Digest (RFC 7616): a request without credentials is challenged.
+    if uri.path() == "/digest" && !headers.contains_key("authorization") {
+        state.received.lock().expect("received").push(Received {
+            uri,
+            headers,
+            body,
+            at: Instant::now(),
+            status: 401,
+        });
+        state.arrived.notify_waiters();
+        return axum::http::Response::builder()
+            .status(StatusCode::UNAUTHORIZED)
+            .header("www-authenticate", DIGEST_CHALLENGE)
+            .body(axum::body::Body::empty())
             .expect("a response");
     }
     let next = state.script.lock().expect("script").pop_front();

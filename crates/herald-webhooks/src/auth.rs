@@ -26,6 +26,11 @@ pub enum Auth {
     },
     #[serde(rename = "oauth2_client_credentials")]
     OAuth2(ClientCredentials),
+    /// HTTP Digest (RFC 7616): answered when the endpoint challenges.
+    Digest {
+        username: String,
+        password: String,
+    },
 }
 
 impl std::fmt::Debug for Auth {
@@ -97,6 +102,15 @@ impl Auth {
                     in_query: key.in_query,
                 }
             }
+            Some(webhook_auth::Kind::Digest(digest)) => {
+                if digest.username.contains(['"', '\\', ':']) || !digest.username.is_ascii() {
+                    return bad("auth.digest.username", "ASCII without '\"', '\\' or ':'");
+                }
+                Self::Digest {
+                    username: filled("auth.digest.username", &digest.username)?,
+                    password: filled("auth.digest.password", &digest.password)?,
+                }
+            }
             Some(webhook_auth::Kind::Oauth2(grant)) => {
                 let token_url =
                     crate::target::endpoint_url(&grant.token_url, allow_http).map_err(|bad| {
@@ -129,6 +143,7 @@ impl Auth {
             Self::Basic { .. } => WebhookAuthKind::Basic,
             Self::ApiKey { .. } => WebhookAuthKind::ApiKey,
             Self::OAuth2(_) => WebhookAuthKind::Oauth2ClientCredentials,
+            Self::Digest { .. } => WebhookAuthKind::Digest,
         }
     }
 
@@ -139,7 +154,8 @@ impl Auth {
         token: Option<&str>,
     ) -> reqwest::RequestBuilder {
         match self {
-            Self::None => request,
+            // Digest is added when the endpoint challenges (see `post`).
+            Self::None | Self::Digest { .. } => request,
             Self::OAuth2(_) => match token {
                 Some(token) => request.bearer_auth(token),
                 None => request,

@@ -1,11 +1,12 @@
 //! Outbound webhooks, apart from where they are stored and queued: what an endpoint URL may be
 //! ([`target`]), which addresses may never be reached ([`guard`], checked at the resolver),
 //! the JSON body of an event ([`event`]), the signatures ([`sign`]: Standard Webhooks and the
-//! seeds' `x-hub-signature`), how Herald authorizes itself ([`auth`], [`oauth`]), when an attempt is tried
+//! seeds' `x-hub-signature`), how Herald authorizes itself ([`auth`], [`oauth`], [`digest`]), when an attempt is tried
 //! again ([`policy`]), and the one HTTP client that posts ([`post`]).
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod digest;
 pub mod event;
 pub mod guard;
 pub mod keys;

@@ -9,7 +9,7 @@ use url::Url;
 
 use crate::guard::Guard;
 use crate::policy::Answer;
-use crate::{Auth, Secret, sign};
+use crate::{Auth, Secret, digest, sign};
 
 /// How much of an answer's body is kept with the attempt.
 pub const KEPT_BODY_BYTES: usize = 512;
@@ -74,25 +74,6 @@ impl Poster {
                 elapsed: started.elapsed(),
             };
         }
-        let timestamp = herald_core::time::now_ms() / 1000;
-        let secrets: Vec<&Secret> = endpoint.secrets.iter().collect();
-        let mut request = self
-            .client
-            .post(endpoint.url.clone())
-            .timeout(endpoint.timeout)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header("webhook-id", id)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header(
-                "webhook-signature",
-                sign::standard(&secrets, id, timestamp, body),
-            );
-        if let Some(hub) = secrets
-            .first()
-            .and_then(|newest| sign::hub(endpoint.scheme, newest, body))
-        {
-            request = request.header("x-hub-signature", hub);
-        }
         let token = match &endpoint.auth {
             Auth::OAuth2(grant) => match self.tokens.token(&self.client, grant).await {
                 Ok(token) => Some(token),
@@ -106,12 +87,52 @@ impl Poster {
             },
             _ => None,
         };
-        let sent = endpoint
-            .auth
-            .apply(request, token.as_deref())
-            .body(body.to_vec())
-            .send()
-            .await;
+        let timestamp = herald_core::time::now_ms() / 1000;
+        let secrets: Vec<&Secret> = endpoint.secrets.iter().collect();
+        let signature = sign::standard(&secrets, id, timestamp, body);
+        let hub = secrets
+            .first()
+            .and_then(|newest| sign::hub(endpoint.scheme, newest, body));
+        let request = |authorization: Option<&str>| {
+            let mut request = self
+                .client
+                .post(endpoint.url.clone())
+                .timeout(endpoint.timeout)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header("webhook-id", id)
+                .header("webhook-timestamp", timestamp.to_string())
+                .header("webhook-signature", signature.as_str());
+            if let Some(hub) = &hub {
+                request = request.header("x-hub-signature", hub.as_str());
+            }
+            if let Some(authorization) = authorization {
+                request = request.header(reqwest::header::AUTHORIZATION, authorization);
+            }
+            endpoint
+                .auth
+                .apply(request, token.as_deref())
+                .body(body.to_vec())
+        };
+        let mut sent = request(None).send().await;
+        // Digest: the first answer is the challenge; the request is made again, answering it.
+        if let (Auth::Digest { username, password }, Ok(challenged)) = (&endpoint.auth, &sent)
+            && challenged.status() == reqwest::StatusCode::UNAUTHORIZED
+            && let Some(challenge) = challenged
+                .headers()
+                .get_all(reqwest::header::WWW_AUTHENTICATE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(|v| digest::challenge(v).ok())
+        {
+            let uri = match endpoint.url.query() {
+                Some(query) => format!("{}?{query}", endpoint.url.path()),
+                None => endpoint.url.path().to_owned(),
+            };
+            let cnonce = herald_core::crypto::hex(&herald_core::crypto::random_bytes::<16>());
+            let answer =
+                digest::authorization(&challenge, (username, password), ("POST", &uri), &cnonce, 1);
+            sent = request(Some(&answer)).send().await;
+        }
         let (answer, detail) = match sent {
             Ok(response) => {
                 let code = response.status().as_u16();

@@ -71,6 +71,9 @@ pub struct AuthArgs {
     /// USER:PASSWORD for HTTP Basic.
     #[arg(long, env = "HERALD_WEBHOOK_BASIC", hide_env_values = true)]
     basic: Option<String>,
+    /// USER:PASSWORD for HTTP Digest (answered when the endpoint challenges).
+    #[arg(long, env = "HERALD_WEBHOOK_DIGEST", hide_env_values = true)]
+    digest: Option<String>,
     /// NAME=VALUE sent as a header.
     #[arg(long)]
     api_key_header: Option<String>,
@@ -99,13 +102,14 @@ impl AuthArgs {
         let ways = [
             self.bearer.is_some(),
             self.basic.is_some(),
+            self.digest.is_some(),
             self.api_key_header.is_some(),
             self.api_key_query.is_some(),
             self.oauth2_token_url.is_some(),
         ];
         if ways.iter().filter(|given| **given).count() > 1 {
             bail!(
-                "choose one of --bearer, --basic, --api-key-header, --api-key-query, --oauth2-token-url"
+                "choose one of --bearer, --basic, --digest, --api-key-header, --api-key-query, --oauth2-token-url"
             );
         }
         let api_key = |pair: &str, in_query: bool| -> anyhow::Result<webhook_auth::Kind> {
@@ -123,6 +127,14 @@ impl AuthArgs {
                 .split_once(':')
                 .context("--basic: expected USER:PASSWORD")?;
             webhook_auth::Kind::Basic(BasicAuth {
+                username: username.to_owned(),
+                password: password.to_owned(),
+            })
+        } else if let Some(pair) = self.digest {
+            let (username, password) = pair
+                .split_once(':')
+                .context("--digest: expected USER:PASSWORD")?;
+            webhook_auth::Kind::Digest(DigestAuth {
                 username: username.to_owned(),
                 password: password.to_owned(),
             })
