@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures::StreamExt as _;
 use herald_bus::Bus;
 use herald_e2e::{DbBackend, Stack, Tenant, hello};
-use herald_proto::bus::v1::EventBatch;
+use herald_proto::bus::v1::{EventBatch, EventKind};
 use herald_proto::v1::*;
 use herald_testkit::fcm::Answer;
 use tonic::Code;
@@ -156,7 +156,8 @@ async fn a_message_is_watched_to_the_end_and_its_events_carry_its_context(backen
     let subject = herald_bus::subjects::event(&message_id, &acme.tenant_id);
     let mut events = Box::pin(bus.watch(&subject).await.unwrap());
     let mut statuses: Vec<(String, DeliveryStatus)> = Vec::new();
-    while statuses.len() < 4 {
+    let mut retired = Vec::new();
+    while statuses.len() < 4 || retired.is_empty() {
         let message = tokio::time::timeout(Duration::from_secs(10), events.next())
             .await
             .expect("the recorded events")
@@ -167,9 +168,16 @@ async fn a_message_is_watched_to_the_end_and_its_events_carry_its_context(backen
             assert_eq!(event.message_id, message_id);
             assert_eq!(event.correlation_id, "order-42");
             assert_eq!(event.callback_data, "{\"cart\":7}");
+            let kind = event.kind();
             let d = event.delivery.expect("delivery");
-            let status = d.status();
-            statuses.push((d.device_id, status));
+            match kind {
+                EventKind::Status => {
+                    let status = d.status();
+                    statuses.push((d.device_id, status));
+                }
+                EventKind::DeviceRetired => retired.push(d.device_id),
+                EventKind::Interaction => panic!("no tap was reported"),
+            }
         }
     }
     let good_events: Vec<DeliveryStatus> = statuses
@@ -186,6 +194,8 @@ async fn a_message_is_watched_to_the_end_and_its_events_carry_its_context(backen
         ]
     );
     assert!(statuses.contains(&(dead.device_id.clone(), DeliveryStatus::Failed)));
+    assert_eq!(retired.len(), 1, "the dead token retired its device");
+    assert_eq!(retired[0], dead.device_id);
     stack.stop().await;
 }
 
