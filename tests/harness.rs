@@ -401,6 +401,37 @@ impl Stack {
 }
 
 impl Tenant {
+    /// Sends `hello` to `user` with a correlation id (`order-42`) and callback data
+    /// (`{"cart":7}`); answers the message id.
+    pub async fn send_with_context(&mut self, user: &str) -> String {
+        self.notifications
+            .send(SendRequest {
+                destination: Some(Destination {
+                    kind: Some(destination::Kind::UserId(user.into())),
+                }),
+                notification: Some(hello()),
+                correlation_id: "order-42".into(),
+                callback_data: "{\"cart\":7}".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("send")
+            .into_inner()
+            .message_id
+    }
+
+    /// Reports what the device did with a delivery, as an app would.
+    pub async fn report(&mut self, delivery_id: &str, kind: DeviceEventKind) {
+        self.notifications
+            .report_delivery_event(ReportDeliveryEventRequest {
+                delivery_id: delivery_id.into(),
+                kind: kind as i32,
+                ..Default::default()
+            })
+            .await
+            .expect("report");
+    }
+
     /// Registers an Android (FCM) device.
     pub async fn register(&mut self, user: &str, token: &str) -> Device {
         self.register_on(Platform::Android, user, token).await

@@ -12,35 +12,6 @@ use herald_proto::v1::*;
 use herald_testkit::fcm::Answer;
 use tonic::Code;
 
-/// Sends `hello` to alice with a correlation id and callback data.
-async fn send_to_alice(acme: &mut Tenant) -> String {
-    acme.notifications
-        .send(SendRequest {
-            destination: Some(Destination {
-                kind: Some(destination::Kind::UserId("alice".into())),
-            }),
-            notification: Some(hello()),
-            correlation_id: "order-42".into(),
-            callback_data: "{\"cart\":7}".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("send")
-        .into_inner()
-        .message_id
-}
-
-async fn report(acme: &mut Tenant, delivery_id: &str, kind: DeviceEventKind) {
-    acme.notifications
-        .report_delivery_event(ReportDeliveryEventRequest {
-            delivery_id: delivery_id.into(),
-            kind: kind as i32,
-            ..Default::default()
-        })
-        .await
-        .expect("report");
-}
-
 /// Every update of a watch until it ends (failing after a minute).
 async fn drain(
     mut updates: tonic::Streaming<DeliveryUpdate>,
@@ -80,7 +51,7 @@ async fn a_message_is_watched_to_the_end_and_its_events_carry_its_context(backen
         .script("tok-dead", [Answer::error("UNREGISTERED")]);
 
     // Watching starts right after the send, before the message is routed.
-    let message_id = send_to_alice(&mut acme).await;
+    let message_id = acme.send_with_context("alice").await;
     let updates = watch(&mut acme, &message_id).await;
     // The device reports follow the push's submission: the watch passes each on.
     let reporter = acme.clone();
@@ -90,8 +61,8 @@ async fn a_message_is_watched_to_the_end_and_its_events_carry_its_context(backen
             reported = true;
             let (mut reporter, id) = (reporter.clone(), delivery.delivery_id.clone());
             tokio::spawn(async move {
-                report(&mut reporter, &id, DeviceEventKind::Delivered).await;
-                report(&mut reporter, &id, DeviceEventKind::Read).await;
+                reporter.report(&id, DeviceEventKind::Delivered).await;
+                reporter.report(&id, DeviceEventKind::Read).await;
             });
         }
     })
@@ -277,7 +248,7 @@ async fn report_next_push(
         .expect("Herald's delivery id in the push")
         .to_owned();
     for kind in kinds {
-        report(&mut acme, &delivery_id, *kind).await;
+        acme.report(&delivery_id, *kind).await;
     }
 }
 
@@ -451,7 +422,7 @@ async fn a_shutdown_ends_open_watches_so_the_server_stops_cleanly() {
     let stack = Stack::start(DbBackend::Sqlite).await;
     let mut acme = stack.tenant("acme").await;
     acme.register("alice", "tok-alice").await;
-    let message_id = send_to_alice(&mut acme).await;
+    let message_id = acme.send_with_context("alice").await;
     acme.wait_settled(&message_id).await;
     // Submitted is not final: this watch would stay open for the message's whole TTL.
     let mut updates = watch(&mut acme, &message_id).await;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use herald_e2e::{DbBackend, Stack, Tenant, hello};
+use herald_e2e::{DbBackend, Stack, Tenant};
 use herald_proto::v1::*;
 use herald_testkit::fcm::Answer;
 use herald_testkit::webhook::{Received, WebhookReceiver};
@@ -70,34 +70,6 @@ async fn attempts(acme: &mut Tenant, webhook_id: &str, count: usize) -> Vec<Webh
         ..Default::default()
     };
     attempts_of(acme, request, count).await
-}
-
-async fn report(acme: &mut Tenant, delivery_id: &str, kind: DeviceEventKind) {
-    acme.notifications
-        .report_delivery_event(ReportDeliveryEventRequest {
-            delivery_id: delivery_id.into(),
-            kind: kind as i32,
-            ..Default::default()
-        })
-        .await
-        .expect("report");
-}
-
-async fn send_to(acme: &mut Tenant, user: &str) -> String {
-    acme.notifications
-        .send(SendRequest {
-            destination: Some(Destination {
-                kind: Some(destination::Kind::UserId(user.into())),
-            }),
-            notification: Some(hello()),
-            correlation_id: "order-42".into(),
-            callback_data: "{\"cart\":7}".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("send")
-        .into_inner()
-        .message_id
 }
 
 /// Checks a request's Standard Webhooks signature with the reference implementation.
@@ -196,7 +168,7 @@ async fn every_delivery_event_is_posted_signed_both_ways(backend: DbBackend) {
         .mocks
         .fcm
         .script("tok-dead", [Answer::error("UNREGISTERED")]);
-    let message_id = send_to(&mut acme, "alice").await;
+    let message_id = acme.send_with_context("alice").await;
     receiver.wait_for(4, Duration::from_secs(30)).await;
     let delivery_id = acme
         .message(&message_id)
@@ -206,9 +178,9 @@ async fn every_delivery_event_is_posted_signed_both_ways(backend: DbBackend) {
         .find(|d| d.device_id == good.device_id)
         .expect("alice's good device")
         .delivery_id;
-    report(&mut acme, &delivery_id, DeviceEventKind::Delivered).await;
-    report(&mut acme, &delivery_id, DeviceEventKind::Read).await;
-    report(&mut acme, &delivery_id, DeviceEventKind::Clicked).await;
+    acme.report(&delivery_id, DeviceEventKind::Delivered).await;
+    acme.report(&delivery_id, DeviceEventKind::Read).await;
+    acme.report(&delivery_id, DeviceEventKind::Clicked).await;
     acme.notifications
         .report_delivery_event(ReportDeliveryEventRequest {
             delivery_id: delivery_id.clone(),
@@ -514,7 +486,7 @@ async fn retries_follow_the_endpoint_policy() {
 
     // Two failures, then success: three attempts of the same event.
     receiver.script([500, 503, 200]);
-    send_to(&mut acme, "alice").await;
+    acme.send_with_context("alice").await;
     let received = receiver.wait_for(4, Duration::from_secs(30)).await;
     assert_eq!(received.len(), 4, "the test call and three attempts");
     let ids: Vec<_> = received[1..]
@@ -547,11 +519,11 @@ async fn retries_follow_the_endpoint_policy() {
 
     // A status the seeds never retry: one attempt.
     receiver.script([404]);
-    send_to(&mut acme, "alice").await;
+    acme.send_with_context("alice").await;
     receiver.wait_for(5, Duration::from_secs(30)).await;
     // Failing throughout: the first try and three retries, then it gives up.
     receiver.answer_by_default(500);
-    send_to(&mut acme, "alice").await;
+    acme.send_with_context("alice").await;
     receiver.wait_for(9, Duration::from_secs(30)).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(receiver.received().len(), 9, "no fifth try");
@@ -593,7 +565,7 @@ async fn gone_disables_and_replay_sends_the_reports_again() {
     )
     .await;
     receiver.script([410]);
-    let message_id = send_to(&mut acme, "alice").await;
+    let message_id = acme.send_with_context("alice").await;
     receiver.wait_for(2, Duration::from_secs(30)).await;
     let disabled = wait_until_disabled(&mut acme, &id).await;
     let told = watcher.wait_for(2, Duration::from_secs(30)).await;
@@ -692,7 +664,7 @@ async fn an_endpoint_failing_for_too_long_is_disabled() {
     )
     .await;
     receiver.answer_by_default(500);
-    send_to(&mut acme, "alice").await;
+    acme.send_with_context("alice").await;
     let disabled = wait_until_disabled(&mut acme, &id).await;
     assert!(
         disabled.disabled_reason.contains("every attempt failed"),
@@ -721,7 +693,7 @@ async fn during_a_rotation_both_secrets_sign() {
         .secret;
     assert_ne!(fresh, secret);
     // The rotation was announced: the dispatcher signs with both secrets from now on.
-    send_to(&mut acme, "alice").await;
+    acme.send_with_context("alice").await;
     let received = receiver.wait_for(2, Duration::from_secs(30)).await;
     let event = &received[1];
     assert_eq!(
@@ -760,10 +732,10 @@ async fn oauth2_tokens_are_fetched_once_kept_and_renewed_after_a_401() {
     )
     .await;
     acme.register("alice", "tok-a").await;
-    send_to(&mut acme, "alice").await;
+    acme.send_with_context("alice").await;
     receiver.wait_for(4, Duration::from_secs(30)).await;
     receiver.script([401]);
-    send_to(&mut acme, "alice").await;
+    acme.send_with_context("alice").await;
     let received = receiver.wait_for(7, Duration::from_secs(30)).await;
     let seen: Vec<(&str, Option<&str>)> = received
         .iter()
@@ -810,7 +782,7 @@ async fn a_slow_endpoint_times_out_and_retry_after_stretches_the_wait() {
     receiver.script_slow(200, Duration::from_secs(3));
     receiver.script_retry_after(503, "3");
     receiver.script([200]);
-    send_to(&mut acme, "alice").await;
+    acme.send_with_context("alice").await;
     let received = receiver.wait_for(4, Duration::from_secs(30)).await;
     assert_eq!(received.len(), 4, "the test call and three attempts");
     assert!(
@@ -894,7 +866,7 @@ async fn a_digest_challenge_is_answered_at_once() {
         WebhookAuthKind::Digest
     );
     acme.register("alice", "tok-a").await;
-    send_to(&mut acme, "alice").await;
+    acme.send_with_context("alice").await;
     let received = receiver.wait_for(4, Duration::from_secs(30)).await;
     let statuses: Vec<u16> = received.iter().map(|r| r.status).collect();
     assert_eq!(

@@ -35,18 +35,18 @@ impl Secrets {
     /// A new secret first; the current one signs for [`ROTATION_OVERLAP_MS`] more; older ones go.
     pub fn rotated(&self, fresh: Secret, now_ms: i64) -> Self {
         let mut kept = vec![(fresh, 0)];
-        if let Some((current, _)) = self.active(now_ms).first() {
-            kept.push(((*current).clone(), now_ms + ROTATION_OVERLAP_MS));
+        if let Some(current) = self.active(now_ms).into_iter().next() {
+            kept.push((current, now_ms + ROTATION_OVERLAP_MS));
         }
         Self(kept)
     }
 
     /// The secrets that sign at `now_ms`, newest first.
-    pub fn active(&self, now_ms: i64) -> Vec<(&Secret, i64)> {
+    pub fn active(&self, now_ms: i64) -> Vec<Secret> {
         self.0
             .iter()
             .filter(|(_, until)| *until == 0 || *until > now_ms)
-            .map(|(secret, until)| (secret, *until))
+            .map(|(secret, _)| secret.clone())
             .collect()
     }
 
@@ -147,20 +147,12 @@ mod tests {
         let (first, second, third) = (Secret::generate(), Secret::generate(), Secret::generate());
         let now = 1_000_000;
         let rotated = Secrets::new(first.clone()).rotated(second.clone(), now);
-        let active: Vec<_> = rotated
-            .active(now)
-            .into_iter()
-            .map(|(s, _)| s.clone())
-            .collect();
+        let active = rotated.active(now);
         assert_eq!(active, vec![second.clone(), first.clone()]);
         assert_eq!(rotated.active(now + ROTATION_OVERLAP_MS).len(), 1);
         // Rotating again drops the oldest at once.
         let again = rotated.rotated(third.clone(), now + 1);
-        let active: Vec<_> = again
-            .active(now + 1)
-            .into_iter()
-            .map(|(s, _)| s.clone())
-            .collect();
+        let active = again.active(now + 1);
         assert_eq!(active, vec![third, second]);
     }
 }

@@ -134,11 +134,7 @@ impl Endpoints {
         let endpoint = Endpoint {
             url,
             scheme: record.scheme,
-            secrets: secrets
-                .active(now_ms)
-                .into_iter()
-                .map(|(secret, _)| secret.clone())
-                .collect(),
+            secrets: secrets.active(now_ms),
             auth,
             timeout: policy.timeout,
         };

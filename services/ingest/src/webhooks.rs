@@ -310,11 +310,7 @@ impl Webhooks for Api {
             let endpoint = Endpoint {
                 url: url::Url::parse(&record.url).map_err(Error::internal)?,
                 scheme: record.scheme,
-                secrets: secrets
-                    .active(now_ms())
-                    .into_iter()
-                    .map(|(s, _)| s.clone())
-                    .collect(),
+                secrets: secrets.active(now_ms()),
                 auth: new_auth.clone(),
                 timeout: std::time::Duration::from_secs(u64::from(record.timeout_secs)),
             };
