@@ -1,5 +1,5 @@
 //! Herald's domain: typed ids, errors and their gRPC mapping, validation of what clients send,
-//! audiences, customer profiles, locales, device import files, the delivery status machine, retry backoff and secret sealing. Pure logic, no I/O
+//! audiences, customer profiles, locales, device import files, the delivery status machine, delivery analytics, retry backoff and secret sealing. Pure logic, no I/O
 //! and no provider code (that is `herald-providers`).
 #![forbid(unsafe_code)]
 
@@ -15,6 +15,7 @@ pub mod options;
 pub mod personalize;
 pub mod platform;
 pub mod segments;
+pub mod stats;
 pub mod status;
 pub mod time;
 pub mod topics;

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use herald_core::ids::{DeliveryId, DeviceId, MessageId, TenantId};
 use herald_core::names::Named as _;
+use herald_core::stats::{Stage, reached};
 use herald_core::status::allowed_predecessors;
 use herald_core::time::now_ms;
 use herald_proto::v1::{DeliveryStatus, Provider};
@@ -13,6 +14,7 @@ use sqlx::any::AnyRow;
 
 use sqlx::{Any, Transaction};
 
+use crate::stats::Tally;
 use crate::{Backend, Result, Store, decode, int, json, text};
 
 /// What claiming a batch's deliveries found; a delivery in neither set is settled, claimed
@@ -78,6 +80,8 @@ pub struct ReceiptUpdate {
     /// The provider said the token is dead: the device becomes inactive (a web subscription:
     /// expired) with `reason`.
     pub token_dead: bool,
+    /// The notification was clicked, or one of its buttons tapped.
+    pub clicked: bool,
 }
 
 const DELIVERY_COLUMNS: &str = "id, tenant_id, message_id, device_id, provider, status, reason, \
@@ -127,7 +131,8 @@ impl DeliveryRecord {
 /// A delivery row to insert: id, tenant, message, device, provider.
 pub(crate) type DeliveryRow<'a> = (&'a str, &'a str, &'a str, &'a str, Provider);
 
-/// Inserts queued deliveries, keeping any that exist as they are; answers the ids it created.
+/// Inserts queued deliveries, keeping any that exist as they are, and counts the new ones as
+/// sent; answers the ids it created.
 pub(crate) async fn insert_deliveries(
     b: Backend,
     tx: &mut Transaction<'_, Any>,
@@ -137,6 +142,12 @@ pub(crate) async fn insert_deliveries(
     if rows.is_empty() {
         return Ok(created);
     }
+    let now = now_ms();
+    let mut tally = Tally::default();
+    let sent: HashMap<&str, (&str, &str, Provider)> = rows
+        .iter()
+        .map(|(id, tenant, message, _, provider)| (*id, (*tenant, *message, *provider)))
+        .collect();
     let rows: Vec<_> = rows
         .iter()
         .map(|(id, tenant, message, device, provider)| {
@@ -156,13 +167,25 @@ pub(crate) async fn insert_deliveries(
         b.json_rows(2),
     );
     for row in sqlx::query(&sql)
-        .bind(now_ms())
+        .bind(now)
         .bind(json(&rows))
         .fetch_all(&mut **tx)
         .await?
     {
-        created.insert(DeliveryId::from_trusted(row.try_get("id")?));
+        let id: String = row.try_get("id")?;
+        if let Some((tenant, message, provider)) = sent.get(id.as_str()) {
+            tally.add(
+                &TenantId::from_trusted((*tenant).to_owned()),
+                &MessageId::from_trusted((*message).to_owned()),
+                *provider,
+                now,
+                Stage::Sent,
+                1,
+            );
+        }
+        created.insert(DeliveryId::from_trusted(id));
     }
+    tally.write(b, tx).await?;
     Ok(created)
 }
 
@@ -432,6 +455,9 @@ impl Store {
         use DeliveryStatus::*;
         let b = self.backend;
         let mut recorded = Vec::new();
+        let mut tally = Tally::default();
+        // Marks the deliveries this call moves, so the rows it answers tell a move from a repeat.
+        let token = i64::from_ne_bytes(uuid::Uuid::new_v4().as_u64_pair().0.to_ne_bytes()) | 1;
         let mut tx = self.pool.begin().await?;
         // Up the ladder, so a batch holding "submitted" and "read" for one delivery ends at read.
         for status in [Submitted, Delivered, Read, Failed, Expired] {
@@ -470,10 +496,12 @@ impl Store {
                      reason = CASE WHEN v.reason = '' OR deliveries.status = v.status THEN deliveries.reason ELSE v.reason END, \
                      provider_message_id = CASE WHEN v.pmid = '' OR deliveries.status = v.status THEN deliveries.provider_message_id ELSE v.pmid END, \
                      attempts = CASE WHEN deliveries.attempts > v.attempts THEN deliveries.attempts ELSE v.attempts END, \
-                     updated_at = CASE WHEN deliveries.status = v.status THEN deliveries.updated_at ELSE v.at END \
+                     updated_at = CASE WHEN deliveries.status = v.status THEN deliveries.updated_at ELSE v.at END, \
+                     moved_by = CASE WHEN deliveries.status = v.status THEN deliveries.moved_by ELSE $3 END, \
+                     moved_from = CASE WHEN deliveries.status = v.status THEN deliveries.moved_from ELSE deliveries.status END \
                  FROM v WHERE deliveries.id = v.id AND deliveries.tenant_id = v.tenant \
                      AND deliveries.status || '>' || v.status IN ({}) \
-                 RETURNING {}",
+                 RETURNING {}, deliveries.moved_by, deliveries.moved_from",
                 text(0),
                 text(1),
                 text(2),
@@ -487,14 +515,76 @@ impl Store {
             for row in sqlx::query(&sql)
                 .bind(status.name())
                 .bind(json(&rows))
+                .bind(token)
                 .fetch_all(&mut *tx)
                 .await?
             {
-                recorded.push(DeliveryRecord::from_row(&row)?);
+                let record = DeliveryRecord::from_row(&row)?;
+                if row.try_get::<i64, _>("moved_by")? == token {
+                    let from: DeliveryStatus = decode(&row, "moved_from")?;
+                    for stage in reached(from, record.status) {
+                        tally.add(
+                            &record.tenant_id,
+                            &record.message_id,
+                            record.provider,
+                            record.updated_at,
+                            stage,
+                            1,
+                        );
+                    }
+                }
+                recorded.push(record);
             }
         }
+        self.count_clicks(&mut tx, updates, &mut tally).await?;
+        tally.write(b, &mut tx).await?;
         self.retire_devices(&mut tx, updates).await?;
         tx.commit().await?;
         Ok(recorded)
+    }
+
+    /// Notes each delivery's first click (or button tap) among `updates` and counts it.
+    async fn count_clicks(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        updates: &[ReceiptUpdate],
+        tally: &mut Tally,
+    ) -> Result<()> {
+        let rows: Vec<_> = updates
+            .iter()
+            .filter(|u| u.clicked)
+            .map(|u| (u.delivery_id.as_str(), u.tenant_id.as_str(), u.at_ms))
+            .collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "WITH v AS (SELECT {} AS id, {} AS tenant, {} AS at FROM {}) \
+             UPDATE deliveries SET clicked_at = v.at \
+             FROM v WHERE deliveries.id = v.id AND deliveries.tenant_id = v.tenant \
+                 AND deliveries.clicked_at = 0 \
+             RETURNING {}, deliveries.clicked_at",
+            text(0),
+            text(1),
+            int(2),
+            self.backend.json_rows(1),
+            returned_delivery_columns(),
+        );
+        for row in sqlx::query(&sql)
+            .bind(json(&rows))
+            .fetch_all(&mut **tx)
+            .await?
+        {
+            let record = DeliveryRecord::from_row(&row)?;
+            tally.add(
+                &record.tenant_id,
+                &record.message_id,
+                record.provider,
+                row.try_get("clicked_at")?,
+                Stage::Clicked,
+                1,
+            );
+        }
+        Ok(())
     }
 }

@@ -12,6 +12,7 @@ mod devices;
 mod fanouts;
 mod messages;
 mod segments;
+mod stats;
 mod tenants;
 mod topics;
 mod webhooks;
@@ -35,6 +36,7 @@ pub use devices::{
 pub use fanouts::{Cursor, FanoutEnd, FanoutJob, Position, Source};
 pub use messages::{InsertedMessage, MessageRecord, NewMessage, ReportContext, UnpublishedMessage};
 pub use segments::SegmentRecord;
+pub use stats::DailyCounts;
 pub use tenants::{ApiKeyRecord, TenantRecord, TenantSettings};
 pub use topics::{Subscription, TopicRecord};
 pub use webhooks::{AttemptRecord, SealedWebhook, StoredWebhook, WebhookRecord};

@@ -484,6 +484,7 @@ async fn a_new_sqlite_database_is_readable_by_its_owner_only() {
 /// A tenant, its device of user `u` with token `tok`, and one queued delivery to it.
 struct Queued {
     tenant: TenantId,
+    message: MessageId,
     device: DeviceId,
     delivery: DeliveryId,
 }
@@ -526,6 +527,7 @@ async fn queued_delivery(store: &Store) -> Queued {
     assert!(again.is_empty(), "nothing new the second time");
     Queued {
         tenant,
+        message: m.id,
         device: device.id,
         delivery,
     }
@@ -543,6 +545,7 @@ impl Queued {
             attempts: 1,
             at_ms: now_ms(),
             token_dead,
+            clicked: false,
         }
     }
 }
@@ -847,6 +850,7 @@ async fn a_dead_web_subscription_expires_rather_than_goes_inactive() {
         store.record_routing(&[routed], &[]).await.unwrap();
         let q = Queued {
             tenant: t.clone(),
+            message: m.id,
             device: device.id.clone(),
             delivery,
         };
@@ -1246,6 +1250,110 @@ async fn a_message_s_report_context_is_read_back_by_id() {
         );
         assert_eq!(contexts[&plain.id], ReportContext::default());
         assert!(store.report_contexts(&[]).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn stats_count_each_delivery_once_per_stage_it_reaches() {
+    on_each_backend(|store| async move {
+        let q = queued_delivery(&store).await;
+        let stats = || async { store.message_stats(&q.tenant, &q.message).await.unwrap() };
+        assert_eq!(
+            stats().await.values(),
+            [1, 0, 0, 0, 0, 0, 0],
+            "routed twice, sent once"
+        );
+        let submitted = q.receipt(DeliveryStatus::Submitted, "", false);
+        store
+            .apply_receipts(std::slice::from_ref(&submitted))
+            .await
+            .unwrap();
+        // A receipt recorded again after a crash, and a read that skips delivered.
+        let read = q.receipt(DeliveryStatus::Read, "", false);
+        store
+            .apply_receipts(&[submitted, read.clone()])
+            .await
+            .unwrap();
+        store
+            .apply_receipts(std::slice::from_ref(&read))
+            .await
+            .unwrap();
+        assert_eq!(stats().await.values(), [1, 1, 1, 1, 0, 0, 0]);
+        let click = ReceiptUpdate {
+            clicked: true,
+            ..read
+        };
+        store
+            .apply_receipts(std::slice::from_ref(&click))
+            .await
+            .unwrap();
+        store.apply_receipts(&[click]).await.unwrap();
+        assert_eq!(
+            stats().await.values(),
+            [1, 1, 1, 1, 1, 0, 0],
+            "clicked once"
+        );
+
+        let day = herald_core::stats::day_of(now_ms());
+        let days = store
+            .daily_stats(&q.tenant, &day, &day, None)
+            .await
+            .unwrap();
+        assert_eq!(days.len(), 1);
+        assert_eq!(
+            (days[0].day.as_str(), days[0].provider),
+            (day.as_str(), Provider::Fcm)
+        );
+        assert_eq!(days[0].counts.values(), [1, 1, 1, 1, 1, 0, 0]);
+        assert!(
+            store
+                .daily_stats(&q.tenant, &day, &day, Some(Provider::Apns))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            store
+                .daily_stats(&q.tenant, "1970-01-01", "1970-01-02", None)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let other = store.create_tenant("other").await.unwrap().id;
+        assert_eq!(
+            store
+                .message_stats(&other, &q.message)
+                .await
+                .unwrap()
+                .values(),
+            [0; 7],
+            "another tenant's message"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_failed_delivery_counts_as_failed_only() {
+    on_each_backend(|store| async move {
+        let q = queued_delivery(&store).await;
+        let failed = q.receipt(DeliveryStatus::Failed, "Unregistered", true);
+        store
+            .apply_receipts(std::slice::from_ref(&failed))
+            .await
+            .unwrap();
+        store.apply_receipts(&[failed]).await.unwrap();
+        let late_read = q.receipt(DeliveryStatus::Read, "", false);
+        store.apply_receipts(&[late_read]).await.unwrap();
+        assert_eq!(
+            store
+                .message_stats(&q.tenant, &q.message)
+                .await
+                .unwrap()
+                .values(),
+            [1, 0, 0, 0, 0, 1, 0]
+        );
     })
     .await;
 }

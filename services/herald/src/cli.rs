@@ -232,6 +232,8 @@ pub enum MessageCommand {
         #[arg(long, value_enum)]
         until: Option<Stage>,
     },
+    /// A message's deliveries counted by the stage they reached, with rates.
+    Stats { message_id: String },
 }
 
 /// A stage of a delivery's way, for `message watch --until`.
@@ -594,6 +596,12 @@ impl Client {
             Command::Message(MessageCommand::Watch { message_id, until }) => {
                 let mut notifications = NotificationsClient::new(self.tenant_channel().await?);
                 watch(&mut notifications, &message_id, until).await?;
+            }
+            Command::Message(MessageCommand::Stats { message_id }) => {
+                crate::stats::message(self.tenant_channel().await?, message_id).await?;
+            }
+            Command::Stats(args) => {
+                crate::stats::tenant(self.tenant_channel().await?, args).await?
             }
         }
         Ok(())

@@ -14,6 +14,7 @@ mod fanout;
 mod import;
 #[cfg(feature = "mocks")]
 mod rig;
+mod stats;
 mod up;
 #[cfg(feature = "mocks")]
 mod webhook_bench;
@@ -98,6 +99,9 @@ enum Command {
     Send(cli::SendArgs),
     #[command(subcommand)]
     Message(cli::MessageCommand),
+    /// Delivery analytics: the tenant's deliveries per day and provider by the stage they
+    /// reached (sent, submitted, delivered, read, clicked, failed, expired), with rates.
+    Stats(stats::StatsArgs),
     /// The dead letters: what the services could not handle, and why (talks to NATS).
     #[command(subcommand)]
     Dlq(dlq::DlqCommand),

@@ -157,7 +157,7 @@ impl AuthArgs {
     }
 }
 
-fn named<T: herald_core::names::Named>(what: &str, name: &str) -> anyhow::Result<T> {
+pub(crate) fn named<T: herald_core::names::Named>(what: &str, name: &str) -> anyhow::Result<T> {
     match T::from_name(name) {
         Some(value) => Ok(value),
         None => {

@@ -211,6 +211,20 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         attempts.contains("delivery.submitted #1  succeeded  200"),
         "{attempts}"
     );
+    // Analytics: the message's one delivery sent and submitted; the tenant's day by provider.
+    let counted = run(&["message", "stats", &hooked_id]);
+    let counts: Vec<&str> = counted
+        .lines()
+        .find_map(|line| line.strip_prefix("count "))
+        .expect("a count row")
+        .split_whitespace()
+        .collect();
+    assert_eq!(counts[..2], ["1", "1"], "{counted}");
+    let daily = run(&["stats", "--provider", "fcm"]);
+    assert!(
+        daily.lines().any(|line| line.contains("  fcm  ")) && daily.contains("\ntotal "),
+        "{daily}"
+    );
     run(&["topic", "create", "news"]);
     run(&["topic", "subscribe", "news", "--user", "alice"]);
     let csv = dir.path().join("devices.csv");

@@ -19,6 +19,7 @@ mod pages;
 pub mod relay;
 mod sending;
 mod server;
+mod stats;
 mod topics;
 mod wait;
 mod watch;

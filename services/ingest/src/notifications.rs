@@ -115,6 +115,26 @@ impl Notifications for Api {
         }))
     }
 
+    async fn get_message_stats(
+        &self,
+        request: Request<GetMessageStatsRequest>,
+    ) -> Result<Response<DeliveryStats>, Status> {
+        let tenant = self.tenant(request.metadata()).await?;
+        let stats =
+            crate::stats::message_stats(&self.store, &tenant, &request.get_ref().message_id)
+                .await?;
+        Ok(Response::new(stats))
+    }
+
+    async fn get_delivery_stats(
+        &self,
+        request: Request<GetDeliveryStatsRequest>,
+    ) -> Result<Response<GetDeliveryStatsResponse>, Status> {
+        let tenant = self.tenant(request.metadata()).await?;
+        let stats = crate::stats::delivery_stats(&self.store, &tenant, request.get_ref()).await?;
+        Ok(Response::new(stats))
+    }
+
     type WatchMessageStream = crate::watch::UpdateStream;
 
     async fn watch_message(

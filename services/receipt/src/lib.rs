@@ -168,6 +168,7 @@ pub fn update_of(receipt: &DeliveryReceipt) -> Option<ReceiptUpdate> {
         attempts: receipt.attempts,
         at_ms: receipt.at_ms,
         token_dead: outcome == Outcome::TokenDead,
+        clicked: receipt.interaction.is_some(),
     })
 }
 
