@@ -881,3 +881,135 @@ async fn a_digest_challenge_is_answered_at_once() {
     assert_eq!(received[3].json()["type"], "delivery.submitted");
     stack.stop().await;
 }
+
+/// A send to alice whose reports go to `notify_url` (with `variables`).
+async fn send_notified(
+    acme: &mut Tenant,
+    notify_url: &str,
+    variables: &[(&str, &str)],
+) -> Result<String, tonic::Status> {
+    acme.notifications
+        .send(SendRequest {
+            destination: Some(Destination {
+                kind: Some(destination::Kind::UserId("alice".into())),
+            }),
+            notification: Some(herald_e2e::hello()),
+            notify_url: notify_url.into(),
+            variables: variables
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            correlation_id: "order-9".into(),
+            ..Default::default()
+        })
+        .await
+        .map(|r| r.into_inner().message_id)
+}
+
+#[tokio::test]
+async fn a_notify_url_gets_its_message_s_reports_signed_with_the_tenant_s_secret() {
+    let stack = stack_allowing_loopback(DbBackend::Sqlite, |_| {}).await;
+    let mut acme = stack.tenant("acme").await;
+    let receiver = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
+    acme.register("alice", "tok-alice").await;
+
+    // Until the tenant has a notify secret, a notify URL cannot be honoured.
+    let refused = send_notified(&mut acme, &receiver.url(), &[])
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    assert!(refused.message().contains("notify_url"), "{refused:?}");
+    let secret = acme
+        .webhooks
+        .rotate_notify_secret(RotateNotifySecretRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .secret;
+    assert!(secret.starts_with("whsec_"));
+
+    // The seeds' rules: a leading space is invalid; trailing spaces are trimmed.
+    let leading = send_notified(&mut acme, &format!(" {}", receiver.url()), &[])
+        .await
+        .unwrap_err();
+    assert_eq!(leading.code(), Code::InvalidArgument);
+    assert!(leading.message().starts_with("notify_url"), "{leading:?}");
+    let message_id = send_notified(&mut acme, &format!("{}  ", receiver.url()), &[])
+        .await
+        .unwrap();
+    let submitted = receiver.wait_for(1, Duration::from_secs(30)).await;
+    let body = submitted[0].json();
+    assert_eq!(body["type"], "delivery.submitted");
+    assert_eq!(body["data"]["message_id"], message_id.as_str());
+    assert_eq!(body["data"]["correlation_id"], "order-9");
+    verify_standard(&secret, &submitted[0]);
+    let delivery_id = body["data"]["delivery_id"].as_str().unwrap().to_owned();
+    acme.report(&delivery_id, DeviceEventKind::Delivered).await;
+    let delivered = receiver.wait_for(2, Duration::from_secs(30)).await;
+    assert_eq!(delivered[1].json()["type"], "delivery.delivered");
+    verify_standard(&secret, &delivered[1]);
+    let listed = attempts_of(
+        &mut acme,
+        ListWebhookAttemptsRequest {
+            message_id: message_id.clone(),
+            ..Default::default()
+        },
+        2,
+    )
+    .await;
+    for attempt in &listed {
+        assert_eq!(attempt.webhook_id, "", "{attempt:?}");
+        assert_eq!(attempt.outcome(), AttemptOutcome::Succeeded, "{attempt:?}");
+        assert_eq!(attempt.url, receiver.url());
+    }
+
+    // A rotation: the old secret signs beside the new one.
+    let rotated = acme
+        .webhooks
+        .rotate_notify_secret(RotateNotifySecretRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .secret;
+    // Variables may make the URL; one they make invalid is accepted, and its reports are
+    // refused once each, never retried.
+    let path = receiver.url().rsplit_once('/').unwrap().1.to_owned();
+    let base = receiver.url().rsplit_once('/').unwrap().0.to_owned();
+    let made = send_notified(
+        &mut acme,
+        "$(base)/$(path)",
+        &[("base", &base), ("path", &path)],
+    )
+    .await
+    .unwrap();
+    let third = receiver.wait_for(3, Duration::from_secs(30)).await;
+    assert_eq!(third[2].json()["data"]["message_id"], made.as_str());
+    verify_standard(&rotated, &third[2]);
+    verify_standard(&secret, &third[2]);
+    let broken = send_notified(&mut acme, "$(dr)", &[("dr", "not a url")])
+        .await
+        .unwrap();
+    let refusals = attempts_of(
+        &mut acme,
+        ListWebhookAttemptsRequest {
+            message_id: broken.clone(),
+            ..Default::default()
+        },
+        1,
+    )
+    .await;
+    assert_eq!(
+        refusals[0].outcome(),
+        AttemptOutcome::Refused,
+        "{refusals:?}"
+    );
+    assert!(refusals[0].detail.contains("not retried"), "{refusals:?}");
+    assert_eq!(refusals[0].url, "not a url");
+    // A literal invalid URL is the request's own fault.
+    let literal = send_notified(&mut acme, "not a url", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(literal.code(), Code::InvalidArgument);
+    stack.stop().await;
+    assert_eq!(receiver.received().len(), 3, "nothing else was posted");
+}

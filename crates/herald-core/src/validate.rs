@@ -68,6 +68,12 @@ pub fn request_size(req: &SendRequest) -> Result<()> {
 
 /// Validates a `Send` and answers with its audience.
 pub fn send_request(req: &SendRequest) -> Result<Audience> {
+    filled_send_request(req, crate::vars::Filled::default())
+}
+
+/// Validates a `Send` whose variables were filled in as `filled` says: a notify URL made by
+/// variables is not checked (the seeds: its reports are refused, the request is not).
+pub fn filled_send_request(req: &SendRequest, filled: crate::vars::Filled) -> Result<Audience> {
     request_size(req)?;
     let audience = audience(req.destination.as_ref())?;
     let notification = req
@@ -93,7 +99,7 @@ pub fn send_request(req: &SendRequest) -> Result<Audience> {
     ] {
         at_most(field, value, max)?;
     }
-    if !req.notify_url.is_empty() {
+    if !req.notify_url.is_empty() && !filled.notify_url_from_variables {
         notify_url(&req.notify_url)?;
     }
     Ok(audience)

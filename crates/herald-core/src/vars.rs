@@ -131,9 +131,17 @@ fn fill(
     Ok(())
 }
 
-/// Fills a request's variables into its destination value and its notification's texts and data
-/// values.
-pub fn expand_request(req: &mut SendRequest) -> Result<()> {
+/// What filling in a request's variables did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Filled {
+    /// Variables made the notify URL: one that is not valid does not refuse the request (its
+    /// reports are refused instead, and never retried, as the seeds have it).
+    pub notify_url_from_variables: bool,
+}
+
+/// Fills a request's variables into its destination value, its notify URL and its
+/// notification's texts and data values.
+pub fn expand_request(req: &mut SendRequest) -> Result<Filled> {
     // What is filled in is bounded by the request's own size and each field's limit.
     crate::validate::request_size(req)?;
     check(&req.variables)?;
@@ -154,10 +162,25 @@ pub fn expand_request(req: &mut SendRequest) -> Result<()> {
             MAX_USER_ID_LEN.max(crate::validate::MAX_TOKEN_LEN),
         )?;
     }
+    let notify_url = expand(
+        "notify_url",
+        &req.notify_url,
+        vars,
+        crate::validate::MAX_NOTIFY_URL_BYTES,
+    )?;
+    // A URL whose only `$(` are literal ones (`$$(`) was not made by variables.
+    let filled = Filled {
+        notify_url_from_variables: notify_url
+            .as_ref()
+            .is_some_and(|url| *url != req.notify_url.replace("$$(", "$(")),
+    };
+    if let Some(url) = notify_url {
+        req.notify_url = url;
+    }
     if let Some(n) = req.notification.as_mut() {
         expand_notification(n, vars)?;
     }
-    Ok(())
+    Ok(filled)
 }
 
 fn expand_notification(n: &mut Notification, vars: &BTreeMap<String, String>) -> Result<()> {
@@ -306,5 +329,33 @@ mod tests {
             reason(expand_request(&mut undefined)).0,
             "notification.body"
         );
+    }
+
+    #[test]
+    fn a_notify_url_made_by_variables_says_so() {
+        let mut req = SendRequest {
+            notify_url: "https://$(host)/dr".into(),
+            variables: vars(&[("host", "example.com")]),
+            ..Default::default()
+        };
+        let filled = expand_request(&mut req).unwrap();
+        assert_eq!(req.notify_url, "https://example.com/dr");
+        assert!(filled.notify_url_from_variables);
+
+        let mut literal = SendRequest {
+            notify_url: "https://example.com/$$(x)".into(),
+            ..Default::default()
+        };
+        assert!(
+            !expand_request(&mut literal)
+                .unwrap()
+                .notify_url_from_variables
+        );
+        assert_eq!(literal.notify_url, "https://example.com/$(x)");
+        let mut plain = SendRequest {
+            notify_url: "https://example.com/dr".into(),
+            ..Default::default()
+        };
+        assert_eq!(expand_request(&mut plain).unwrap(), Filled::default());
     }
 }

@@ -82,11 +82,13 @@ impl MessageRecord {
     }
 }
 
-/// What a message's reports carry back to its sender: its correlation id and callback data.
+/// What a message's reports carry back to its sender: its correlation id and callback data,
+/// and where they go besides the tenant's webhooks (its notify URL, or empty).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReportContext {
     pub correlation_id: String,
     pub callback_data: String,
+    pub notify_url: String,
 }
 
 impl Store {
@@ -101,7 +103,7 @@ impl Store {
         let rows: Vec<(&str,)> = ids.iter().map(|id| (id.as_str(),)).collect();
         let sql = format!(
             "WITH v AS (SELECT {} AS id FROM {}) \
-             SELECT messages.id, messages.correlation_id, messages.callback_data \
+             SELECT messages.id, messages.correlation_id, messages.callback_data, messages.notify_url \
              FROM v JOIN messages ON messages.id = v.id",
             text(0),
             self.backend.json_rows(1),
@@ -117,6 +119,7 @@ impl Store {
                     ReportContext {
                         correlation_id: row.try_get("correlation_id")?,
                         callback_data: row.try_get("callback_data")?,
+                        notify_url: row.try_get("notify_url")?,
                     },
                 ))
             })

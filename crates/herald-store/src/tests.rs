@@ -1230,6 +1230,7 @@ async fn a_message_s_report_context_is_read_back_by_id() {
         let m = NewMessage {
             correlation_id: "order-17".into(),
             callback_data: "{\"cart\":3}".into(),
+            notify_url: "https://example.com/dr".into(),
             ..message(&tenant, None)
         };
         store.insert_message(&m).await.unwrap();
@@ -1246,6 +1247,7 @@ async fn a_message_s_report_context_is_read_back_by_id() {
             ReportContext {
                 correlation_id: "order-17".into(),
                 callback_data: "{\"cart\":3}".into(),
+                notify_url: "https://example.com/dr".into(),
             }
         );
         assert_eq!(contexts[&plain.id], ReportContext::default());
@@ -1354,6 +1356,23 @@ async fn a_failed_delivery_counts_as_failed_only() {
                 .values(),
             [1, 0, 0, 0, 0, 1, 0]
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_tenant_s_notify_secrets_are_created_then_replaced() {
+    on_each_backend(|store| async move {
+        let tenant = store.create_tenant("notify").await.unwrap().id;
+        assert_eq!(store.notify_secrets(&tenant).await.unwrap(), None);
+        store.set_notify_secrets(&tenant, b"first").await.unwrap();
+        store.set_notify_secrets(&tenant, b"second").await.unwrap();
+        assert_eq!(
+            store.notify_secrets(&tenant).await.unwrap().as_deref(),
+            Some(&b"second"[..])
+        );
+        let other = store.create_tenant("other").await.unwrap().id;
+        assert_eq!(store.notify_secrets(&other).await.unwrap(), None);
     })
     .await;
 }

@@ -323,6 +323,30 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// The tenant's sealed notify URL signing secrets, if it has any.
+    pub async fn notify_secrets(&self, tenant: &TenantId) -> Result<Option<Vec<u8>>> {
+        let row = sqlx::query("SELECT secrets FROM notify_secrets WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get("secrets")).transpose()?)
+    }
+
+    /// Stores the tenant's sealed notify URL signing secrets.
+    pub async fn set_notify_secrets(&self, tenant: &TenantId, sealed: &[u8]) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO notify_secrets (tenant_id, secrets, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (tenant_id) DO UPDATE SET secrets = excluded.secrets, \
+                 updated_at = excluded.updated_at",
+        )
+        .bind(tenant.as_str())
+        .bind(sealed)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Records attempts (of any tenants) in one statement.
     pub async fn record_attempts(&self, attempts: &[(TenantId, AttemptRecord)]) -> Result<()> {
         if attempts.is_empty() {

@@ -67,6 +67,7 @@ impl Rendered {
             event: self.event.into(),
             message_id: message_id.to_owned(),
             body: self.body.clone(),
+            notify_url: String::new(),
         }
     }
 }

@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Auth, Secret};
 
+/// What a tenant's notify URL secrets are sealed for, in place of an endpoint's id (no endpoint
+/// id looks like it).
+pub const NOTIFY_SECRETS: &str = "notify-url";
+
 /// How long a replaced secret keeps signing beside the new one.
 pub const ROTATION_OVERLAP_MS: i64 = 24 * 3600 * 1000;
 

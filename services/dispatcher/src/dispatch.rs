@@ -1,5 +1,6 @@
-//! One job: post the event to its endpoint, record the attempt, and settle the job by the
-//! endpoint's retry policy (a retry waits on the bus as a delayed negative acknowledgement).
+//! One job: post the event to its endpoint (or to its message's notify URL), record the
+//! attempt, and settle the job by the retry policy (a retry waits on the bus as a delayed
+//! negative acknowledgement).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,10 +9,10 @@ use herald_bus::{Bus, Disposition, Message, Outgoing, subjects};
 use herald_core::ids::{TenantId, WebhookId};
 use herald_core::time::now_ms;
 use herald_proto::bus::v1::WebhookJob;
-use herald_proto::v1::{AttemptOutcome, WebhookEvent};
+use herald_proto::v1::{AttemptOutcome, SignatureScheme, WebhookEvent};
 use herald_store::{AttemptRecord, Store, StoreError};
-use herald_webhooks::Poster;
 use herald_webhooks::policy::{self, Verdict};
+use herald_webhooks::{Auth, Endpoint, Poster, RetryPolicy};
 use prost::Message as _;
 
 use crate::attempts::Attempts;
@@ -26,6 +27,8 @@ pub(crate) struct Dispatcher {
     pub endpoints: Endpoints,
     pub poster: Poster,
     pub disable_after: Duration,
+    /// Whether a notify URL may be http (`webhooks.allow_http`).
+    pub allow_http: bool,
 }
 
 impl Dispatcher {
@@ -35,13 +38,75 @@ impl Dispatcher {
             Err(err) => return Disposition::Park(format!("not a webhook job: {err}")),
         };
         let tenant = TenantId::from_trusted(job.tenant_id.clone());
-        let webhook = WebhookId::from_trusted(job.webhook_id.clone());
         let attempt = u32::try_from(herald_bus::tries(message)).unwrap_or(u32::MAX);
+        if job.webhook_id.is_empty() {
+            return self.notify(&tenant, &job, attempt).await;
+        }
+        let webhook = WebhookId::from_trusted(job.webhook_id.clone());
         match self.endpoints.find(&tenant, &webhook).await {
             Ok(Some(opened)) => self.post(&tenant, &job, &opened, attempt).await,
             Ok(None) => Disposition::Ack,
             Err(err) => store_trouble(&err),
         }
+    }
+
+    /// Posts a status event to its message's notify URL, signed with the tenant's notify
+    /// secret, on the seeds' policy. A URL that is not valid (variables made it) or a tenant
+    /// without a secret is refused once, never retried; there is no endpoint to disable.
+    async fn notify(&self, tenant: &TenantId, job: &WebhookJob, attempt: u32) -> Disposition {
+        let url = match herald_webhooks::target::endpoint_url(&job.notify_url, self.allow_http) {
+            Ok(url) => url,
+            Err(bad) => {
+                let why = format!("the notify URL {bad}: not retried");
+                self.refuse(tenant, job, attempt, why).await;
+                return Disposition::Ack;
+            }
+        };
+        let secrets = match self.endpoints.notify_secrets(tenant).await {
+            Ok(Some(secrets)) => secrets,
+            Ok(None) => {
+                let why = "the tenant has no notify URL signing secret".to_owned();
+                self.refuse(tenant, job, attempt, why).await;
+                return Disposition::Ack;
+            }
+            Err(err) => return store_trouble(&err),
+        };
+        let policy = RetryPolicy::default();
+        let endpoint = Endpoint {
+            url,
+            scheme: SignatureScheme::StandardWebhooks,
+            secrets,
+            auth: Auth::None,
+            timeout: policy.timeout,
+        };
+        let nobody = WebhookId::from_trusted(String::new());
+        match self
+            .try_once(tenant, job, &nobody, &endpoint, &policy, attempt)
+            .await
+            .0
+        {
+            Verdict::Retry(wait) => Disposition::Retry(wait),
+            _ => Disposition::Ack,
+        }
+    }
+
+    /// Records an attempt that was not made, for `why`.
+    async fn refuse(&self, tenant: &TenantId, job: &WebhookJob, attempt: u32, why: String) {
+        let record = AttemptRecord {
+            webhook_id: WebhookId::from_trusted(job.webhook_id.clone()),
+            event_id: job.event_id.clone(),
+            event: job.event(),
+            message_id: job.message_id.clone(),
+            attempt,
+            at: now_ms(),
+            outcome: AttemptOutcome::Refused,
+            status_code: 0,
+            detail: why,
+            duration_ms: 0,
+            next_attempt_at: 0,
+            url: job.notify_url.clone(),
+        };
+        self.attempts.record(tenant.clone(), record).await;
     }
 
     async fn post(
@@ -51,47 +116,16 @@ impl Dispatcher {
         opened: &Arc<Opened>,
         attempt: u32,
     ) -> Disposition {
-        let at = now_ms();
-        let attempted = self
-            .poster
-            .post(&opened.endpoint, &job.event_id, &job.body)
+        let (verdict, at) = self
+            .try_once(
+                tenant,
+                job,
+                &opened.record.id,
+                &opened.endpoint,
+                &opened.policy,
+                attempt,
+            )
             .await;
-        let verdict = policy::judge(&opened.policy, attempt, &attempted.answer);
-        let (outcome, next_attempt_at) = match &verdict {
-            Verdict::Succeeded => (AttemptOutcome::Succeeded, 0),
-            Verdict::Retry(wait) => (
-                AttemptOutcome::Retrying,
-                at + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
-            ),
-            Verdict::Failed(_) | Verdict::Disable(_) => (AttemptOutcome::Failed, 0),
-            Verdict::Refused(_) => (AttemptOutcome::Refused, 0),
-        };
-        let detail = match &verdict {
-            Verdict::Failed(why) | Verdict::Disable(why) => {
-                format!("{why}: {}", attempted.detail)
-            }
-            _ => attempted.detail.clone(),
-        };
-        let record = AttemptRecord {
-            webhook_id: opened.record.id.clone(),
-            event_id: job.event_id.clone(),
-            event: job.event(),
-            message_id: job.message_id.clone(),
-            attempt,
-            at,
-            outcome,
-            status_code: match attempted.answer {
-                herald_webhooks::Answer::Status { code, .. } => code,
-                _ => 0,
-            },
-            detail,
-            duration_ms: u32::try_from(attempted.elapsed.as_millis()).unwrap_or(u32::MAX),
-            next_attempt_at,
-            url: opened.endpoint.url.to_string(),
-        };
-        tracing::debug!(webhook = %record.webhook_id, event = %record.event_id, attempt, outcome = ?outcome, "webhook attempt");
-        // The post happened: a record that cannot be written is logged, not posted again.
-        self.attempts.record(tenant.clone(), record).await;
         match verdict {
             Verdict::Succeeded => {
                 if opened.record.failing_since != 0
@@ -125,6 +159,58 @@ impl Dispatcher {
             }
             Verdict::Refused(_) => Disposition::Ack,
         }
+    }
+
+    /// Posts the job's event to `endpoint` once and records the attempt (as `webhook`'s);
+    /// answers the policy's verdict and when the attempt was made.
+    async fn try_once(
+        &self,
+        tenant: &TenantId,
+        job: &WebhookJob,
+        webhook: &WebhookId,
+        endpoint: &Endpoint,
+        policy: &RetryPolicy,
+        attempt: u32,
+    ) -> (Verdict, i64) {
+        let at = now_ms();
+        let attempted = self.poster.post(endpoint, &job.event_id, &job.body).await;
+        let verdict = policy::judge(policy, attempt, &attempted.answer);
+        let (outcome, next_attempt_at) = match &verdict {
+            Verdict::Succeeded => (AttemptOutcome::Succeeded, 0),
+            Verdict::Retry(wait) => (
+                AttemptOutcome::Retrying,
+                at + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
+            ),
+            Verdict::Failed(_) | Verdict::Disable(_) => (AttemptOutcome::Failed, 0),
+            Verdict::Refused(_) => (AttemptOutcome::Refused, 0),
+        };
+        let detail = match &verdict {
+            Verdict::Failed(why) | Verdict::Disable(why) => {
+                format!("{why}: {}", attempted.detail)
+            }
+            _ => attempted.detail.clone(),
+        };
+        let record = AttemptRecord {
+            webhook_id: webhook.clone(),
+            event_id: job.event_id.clone(),
+            event: job.event(),
+            message_id: job.message_id.clone(),
+            attempt,
+            at,
+            outcome,
+            status_code: match attempted.answer {
+                herald_webhooks::Answer::Status { code, .. } => code,
+                _ => 0,
+            },
+            detail,
+            duration_ms: u32::try_from(attempted.elapsed.as_millis()).unwrap_or(u32::MAX),
+            next_attempt_at,
+            url: endpoint.url.to_string(),
+        };
+        tracing::debug!(webhook = %record.webhook_id, event = %record.event_id, attempt, outcome = ?outcome, "webhook attempt");
+        // The post happened: a record that cannot be written is logged, not posted again.
+        self.attempts.record(tenant.clone(), record).await;
+        (verdict, at)
     }
 
     /// Notes a failure; an endpoint failing for longer than `disable_after` is disabled.

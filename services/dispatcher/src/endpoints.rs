@@ -1,5 +1,5 @@
-//! The tenants' enabled endpoints, opened (secrets and authorization unsealed, URL parsed),
-//! read per tenant and kept for [`FRESH_FOR`].
+//! The tenants' enabled endpoints, opened (secrets and authorization unsealed, URL parsed), and
+//! their notify URL secrets, read per tenant and kept for [`FRESH_FOR`].
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use herald_core::crypto::MasterKey;
 use herald_core::ids::{TenantId, WebhookId};
 use herald_store::{Store, StoreError, StoredWebhook, WebhookRecord};
-use herald_webhooks::{Auth, Endpoint, RetryPolicy, Secrets};
+use herald_webhooks::keys::NOTIFY_SECRETS;
+use herald_webhooks::{Auth, Endpoint, RetryPolicy, Secret, Secrets};
 
 /// How long a tenant's endpoints are used before they are read again.
 pub const FRESH_FOR: Duration = Duration::from_secs(2);
@@ -24,12 +25,16 @@ pub(crate) struct Opened {
 
 type Tenants = HashMap<TenantId, (Instant, Arc<Vec<Arc<Opened>>>)>;
 
+/// The secrets that sign a tenant's notify URL posts (`None`: it has none), by tenant.
+type NotifySecrets = HashMap<TenantId, (Instant, Option<Vec<Secret>>)>;
+
 /// The cache of opened endpoints. Cheap to clone.
 #[derive(Clone, Debug)]
 pub(crate) struct Endpoints {
     store: Store,
     key: Arc<MasterKey>,
     tenants: Arc<Mutex<Tenants>>,
+    notify: Arc<Mutex<NotifySecrets>>,
     /// Moves on with every [`Endpoints::forget`], so a read that a change overtook is not kept.
     generation: Arc<AtomicU64>,
 }
@@ -40,6 +45,7 @@ impl Endpoints {
             store,
             key,
             tenants: Arc::default(),
+            notify: Arc::default(),
             generation: Arc::default(),
         }
     }
@@ -86,11 +92,42 @@ impl Endpoints {
             .cloned())
     }
 
-    /// Forgets a tenant's endpoints (one changed, or was just disabled here).
+    /// The secrets that sign the tenant's notify URL posts now, newest first (`None`: it has
+    /// none, or they do not open, which is logged).
+    pub async fn notify_secrets(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<Vec<Secret>>, StoreError> {
+        if let Some((read_at, secrets)) = self.notify.lock().expect("notify secrets").get(tenant)
+            && read_at.elapsed() < FRESH_FOR
+        {
+            return Ok(secrets.clone());
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let sealed = self.store.notify_secrets(tenant).await?;
+        let secrets = sealed.and_then(|sealed| {
+            match Secrets::open(&self.key, tenant.as_str(), NOTIFY_SECRETS, &sealed) {
+                Ok(secrets) => Some(secrets.active(herald_core::time::now_ms())),
+                Err(err) => {
+                    tracing::error!(%tenant, %err, "the tenant's notify URL secrets cannot be used");
+                    None
+                }
+            }
+        });
+        let mut notify = self.notify.lock().expect("notify secrets");
+        if self.generation.load(Ordering::Acquire) == generation {
+            notify.insert(tenant.clone(), (Instant::now(), secrets.clone()));
+        }
+        Ok(secrets)
+    }
+
+    /// Forgets a tenant's endpoints and notify secrets (one changed, or was just disabled here).
     pub fn forget(&self, tenant: &TenantId) {
         let mut tenants = self.tenants.lock().expect("endpoints");
+        let mut notify = self.notify.lock().expect("notify secrets");
         self.generation.fetch_add(1, Ordering::AcqRel);
         tenants.remove(tenant);
+        notify.remove(tenant);
     }
 
     /// Forgets a tenant's endpoints whenever ingest announces they changed, until `shutdown`.

@@ -1,12 +1,13 @@
 //! Events → jobs: each event of a batch becomes one job per enabled endpoint of its tenant
-//! that chose its type, covers its provider, and existed when it happened.
+//! that chose its type, covers its provider, and existed when it happened; and each status
+//! event of a message with a notify URL one job for that URL.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use herald_bus::{Bus, Disposition, Message, Outgoing, subjects};
 use herald_core::ids::TenantId;
-use herald_proto::bus::v1::EventBatch;
+use herald_proto::bus::v1::{EventBatch, EventKind, WebhookJob};
 use prost::Message as _;
 
 use crate::endpoints::Endpoints;
@@ -46,13 +47,24 @@ pub(crate) async fn fan_out(
             }
         }
         let opened = &tenants[&tenant];
-        if opened.is_empty() {
-            continue;
-        }
         for event in &events.events {
+            if opened.is_empty() && event.notify_url.is_empty() {
+                continue;
+            }
             let Some(rendered) = herald_webhooks::event::render(event) else {
                 continue;
             };
+            if !event.notify_url.is_empty() && event.kind() == EventKind::Status {
+                let job = WebhookJob {
+                    notify_url: event.notify_url.clone(),
+                    ..rendered.job(tenant.as_str(), "", &event.message_id)
+                };
+                let msg_id = format!("{}.notify", rendered.id);
+                jobs.push((
+                    index,
+                    Outgoing::new(subjects::webhook(tenant.as_str()), msg_id, &job),
+                ));
+            }
             let delivery = event
                 .delivery
                 .as_ref()

@@ -1,4 +1,5 @@
-//! The webhook dispatcher: posts delivery events to the tenants' outbound webhook endpoints.
+//! The webhook dispatcher: posts delivery events to the tenants' outbound webhook endpoints and
+//! to the notify URLs of the messages that have one.
 //! It scales like a sender (replicas share its consumers) and keeps no state of its own.
 //!
 //! Two loops. The fan-out reads the events stream (`HERALD_EVENTS`, a durable consumer) and
@@ -48,6 +49,7 @@ pub struct Config {
     pub disable_after: Duration,
     pub master_key: Arc<MasterKey>,
     pub poster: Poster,
+    pub allow_http: bool,
 }
 
 impl Config {
@@ -59,6 +61,7 @@ impl Config {
             disable_after: settings.webhooks.disable_after(),
             master_key: Arc::new(settings.master_key()?),
             poster: settings.webhook_poster()?,
+            allow_http: settings.webhooks.allow_http,
         })
     }
 }
@@ -118,6 +121,7 @@ pub async fn run(
         endpoints,
         poster: config.poster,
         disable_after: config.disable_after,
+        allow_http: config.allow_http,
     };
     let dispatching = herald_bus::consume(
         &bus,

@@ -202,6 +202,10 @@ pub struct SendArgs {
     silent: bool,
     #[arg(long, default_value = "")]
     idempotency_key: String,
+    /// An https URL that receives this message's delivery reports, signed with the tenant's
+    /// notify secret (`herald webhook notify-secret` creates it); `$(name)` variables allowed.
+    #[arg(long, default_value = "")]
+    notify_url: String,
     /// Wait until every delivery is final and print the status.
     #[arg(long, conflicts_with = "wait_for")]
     wait: bool,
@@ -749,6 +753,7 @@ impl Client {
                 ..Default::default()
             }),
             idempotency_key: args.idempotency_key,
+            notify_url: args.notify_url,
             variables: args.variables.into_iter().collect(),
             ..Default::default()
         };

@@ -52,6 +52,9 @@ pub enum WebhookCommand {
     Rotate {
         webhook_id: String,
     },
+    /// Issues the tenant's notify URL signing secret (the first one, or a new one; the old one
+    /// signs beside it for 24 hours): it signs the reports posted to a message's `--notify-url`.
+    NotifySecret,
     Enable {
         webhook_id: String,
     },
@@ -281,7 +284,11 @@ pub async fn webhook(channel: AuthedChannel, command: WebhookCommand) -> anyhow:
                 println!(
                     "{}  {}  {} #{}  {}  {}  {} ms  {}",
                     herald_core::time::rfc3339(a.at_ms),
-                    a.webhook_id,
+                    if a.webhook_id.is_empty() {
+                        "notify-url"
+                    } else {
+                        &a.webhook_id
+                    },
                     a.event_type,
                     a.attempt,
                     a.outcome().name(),
@@ -314,6 +321,14 @@ pub async fn webhook(channel: AuthedChannel, command: WebhookCommand) -> anyhow:
             println!(
                 "new signing secret (shown only now; the old one signs beside it for 24 h): {secret}"
             );
+        }
+        WebhookCommand::NotifySecret => {
+            let secret = client
+                .rotate_notify_secret(RotateNotifySecretRequest {})
+                .await?
+                .into_inner()
+                .secret;
+            println!("notify URL signing secret (shown only now): {secret}");
         }
         WebhookCommand::Enable { webhook_id } => set_enabled(&mut client, webhook_id, true).await?,
         WebhookCommand::Disable { webhook_id } => {

@@ -211,6 +211,37 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         attempts.contains("delivery.submitted #1  succeeded  200"),
         "{attempts}"
     );
+    // A notify URL: the message's own reports, signed with the tenant's notify secret.
+    let notify_secret = run(&["webhook", "notify-secret"]);
+    assert!(notify_secret.contains("whsec_"), "{notify_secret}");
+    let notify_url = format!("https://localhost:{webhook_port}/dr");
+    let tracked = run(&[
+        "send",
+        "--user",
+        "alice",
+        "--title",
+        "Tracked",
+        "--notify-url",
+        &notify_url,
+        "--wait",
+    ]);
+    let tracked_id = tracked
+        .lines()
+        .find_map(|line| line.strip_prefix("accepted message "))
+        .expect("the message id")
+        .trim()
+        .to_owned();
+    for _ in 0..100 {
+        attempts = run(&["webhook", "attempts", "--message", &tracked_id]);
+        if attempts.contains("notify-url  delivery.submitted #1  succeeded  200") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        attempts.contains("notify-url  delivery.submitted #1  succeeded  200"),
+        "{attempts}"
+    );
     // Analytics: the message's one delivery sent and submitted; the tenant's day by provider.
     let counted = run(&["message", "stats", &hooked_id]);
     let counts: Vec<&str> = counted

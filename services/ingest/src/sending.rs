@@ -55,6 +55,9 @@ struct Known {
     missing_segments: HashSet<String>,
     /// Whether each customer requests name opted out of push (absent: no such customer).
     customers: HashMap<String, bool>,
+    /// Whether the tenant has a notify URL signing secret (read only when a request has a
+    /// notify URL).
+    notify_secret: bool,
 }
 
 /// Whether a request sends to a web push id, whose endpoint the tenant's settings judge.
@@ -96,8 +99,8 @@ impl Api {
         let audiences: Vec<Result<Audience>> = requests
             .iter_mut()
             .map(|req| {
-                herald_core::vars::expand_request(req)?;
-                validate::send_request(req)
+                let filled = herald_core::vars::expand_request(req)?;
+                validate::filled_send_request(req, filled)
             })
             .collect();
         // Most notifications fit every provider: only one that some provider would refuse
@@ -126,6 +129,13 @@ impl Api {
             .map(|((req, audience), fits)| {
                 let audience = audience?;
                 policy(&known, &audience)?;
+                if !req.notify_url.is_empty() && !known.notify_secret {
+                    return Err(Error::FailedPrecondition(
+                        "notify_url: the tenant has no notify URL signing secret yet \
+                         (RotateNotifySecret, or `herald webhook notify-secret`, creates it)"
+                            .into(),
+                    ));
+                }
                 let refusals = if fits {
                     Vec::new()
                 } else {
@@ -163,6 +173,9 @@ impl Api {
                 .tenant_settings(tenant)
                 .await?
                 .unwrap_or_default();
+        }
+        if requests.iter().any(|r| !r.notify_url.is_empty()) {
+            known.notify_secret = self.store.notify_secrets(tenant).await?.is_some();
         }
         let mut topics: HashSet<&str> = HashSet::new();
         let mut customers: HashSet<&str> = HashSet::new();

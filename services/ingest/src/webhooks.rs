@@ -417,6 +417,37 @@ impl Webhooks for Api {
         }))
     }
 
+    #[tracing::instrument(skip_all)]
+    async fn rotate_notify_secret(
+        &self,
+        request: Request<RotateNotifySecretRequest>,
+    ) -> Result<Response<RotateWebhookSecretResponse>, Status> {
+        use herald_webhooks::keys::NOTIFY_SECRETS;
+        let tenant = self.tenant(request.metadata()).await?;
+        let key = &self.config.master_key;
+        let fresh = Secret::generate();
+        let secrets = match self
+            .store
+            .notify_secrets(&tenant)
+            .await
+            .map_err(Error::from)?
+        {
+            Some(sealed) => Secrets::open(key, tenant.as_str(), NOTIFY_SECRETS, &sealed)
+                .map_err(Error::internal)?
+                .rotated(fresh.clone(), now_ms()),
+            None => Secrets::new(fresh.clone()),
+        };
+        let sealed = secrets.seal(key, tenant.as_str(), NOTIFY_SECRETS);
+        self.store
+            .set_notify_secrets(&tenant, &sealed)
+            .await
+            .map_err(Error::from)?;
+        self.announce_change(&tenant).await;
+        Ok(Response::new(RotateWebhookSecretResponse {
+            secret: fresh.shown().to_owned(),
+        }))
+    }
+
     async fn list_webhook_attempts(
         &self,
         request: Request<ListWebhookAttemptsRequest>,

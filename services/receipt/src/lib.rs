@@ -260,6 +260,7 @@ async fn emit(
             message_id: record.message_id.to_string(),
             correlation_id: context.correlation_id,
             callback_data: context.callback_data,
+            notify_url: context.notify_url,
             delivery: Some(record.into_delivery()),
             kind: EventKind::Status.into(),
             interaction: None,
