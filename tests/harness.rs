@@ -254,6 +254,7 @@ impl Stack {
             .create_api_key(CreateApiKeyRequest {
                 tenant_id: tenant.tenant_id.clone(),
                 display_name: "test".into(),
+                ..Default::default()
             })
             .await
             .expect("key")

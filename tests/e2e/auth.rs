@@ -87,6 +87,7 @@ async fn a_tenant_key_cannot_read_or_change_another_tenants_data() {
         .create_api_key(CreateApiKeyRequest {
             tenant_id: a.tenant_id.clone(),
             display_name: "x".into(),
+            ..Default::default()
         })
         .await;
     assert_eq!(err.unwrap_err().code(), Code::PermissionDenied);
@@ -165,6 +166,7 @@ async fn api_keys_are_prefixed_shown_once_stored_hashed_and_revocable() {
         .create_api_key(CreateApiKeyRequest {
             tenant_id: String::new(),
             display_name: "ci".into(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -334,6 +336,227 @@ async fn credentials_are_sealed_at_rest_and_never_returned() {
     assert_eq!(
         stack.raw_text("SELECT COUNT(*) FROM credentials").await,
         vec!["4"]
+    );
+    stack.stop().await;
+}
+
+/// What an app makes of a REST answer: its status and JSON body (null when it has none).
+async fn rest(
+    stack: &Stack,
+    key: Option<&str>,
+    path: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}{path}", stack.endpoint))
+        .json(&body);
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    let answer = request.send().await.expect("the REST endpoint answers");
+    let status = answer.status().as_u16();
+    let text = answer.text().await.unwrap();
+    let json = if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&text).expect("a JSON body")
+    };
+    (status, json)
+}
+
+#[tokio::test]
+async fn an_app_client_key_only_registers_devices_and_reports_delivery_events() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    let created = acme
+        .admin
+        .create_api_key(CreateApiKeyRequest {
+            display_name: "ios app".into(),
+            scope: ApiKeyScope::App as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let info = created.api_key.unwrap();
+    assert_eq!(info.scope(), ApiKeyScope::App);
+    let app_key = created.key;
+    let mut app = stack.clients(&acme.tenant_id, &app_key).await;
+
+    // Its two permissions, over gRPC.
+    let registered = app
+        .devices
+        .register_device(RegisterDeviceRequest {
+            user_id: "alice".into(),
+            platform: Platform::Android as i32,
+            push_token: "tok-app".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("an app key registers its device")
+        .into_inner();
+    assert!(registered.created);
+    let message_id = acme.send_with_context("alice").await;
+    let settled = acme.wait_settled(&message_id).await;
+    let delivery_id = settled.deliveries[0].delivery_id.clone();
+    app.notifications
+        .report_delivery_event(ReportDeliveryEventRequest {
+            delivery_id: delivery_id.clone(),
+            kind: DeviceEventKind::Delivered as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("an app key reports what its device did");
+
+    // Anything else is refused, whatever the service.
+    let denied = |result: Result<(), tonic::Status>, what: &str| {
+        let status = result.expect_err(what);
+        assert_eq!(status.code(), Code::PermissionDenied, "{what}: {status:?}");
+        assert!(status.message().contains("app client key"), "{status:?}");
+    };
+    let send = app
+        .notifications
+        .send(SendRequest {
+            destination: Some(Destination {
+                kind: Some(destination::Kind::UserId("alice".into())),
+            }),
+            notification: Some(hello()),
+            ..Default::default()
+        })
+        .await;
+    denied(send.map(drop), "send");
+    let get = app
+        .notifications
+        .get_message(GetMessageRequest {
+            message_id: message_id.clone(),
+        })
+        .await;
+    denied(get.map(drop), "get a message");
+    let list = app
+        .devices
+        .list_devices(ListDevicesRequest::default())
+        .await;
+    denied(list.map(drop), "list devices");
+    let unregister = app
+        .devices
+        .unregister_device(UnregisterDeviceRequest {
+            device_id: registered.device.unwrap().device_id,
+        })
+        .await;
+    denied(unregister.map(drop), "unregister a device");
+    let hooks = app
+        .webhooks
+        .list_webhooks(ListWebhooksRequest::default())
+        .await;
+    denied(hooks.map(drop), "list webhooks");
+    let credentials = app
+        .credentials
+        .list_credentials(ListCredentialsRequest::default())
+        .await;
+    denied(credentials.map(drop), "list credentials");
+    let key = app
+        .admin
+        .create_api_key(CreateApiKeyRequest::default())
+        .await;
+    denied(key.map(drop), "create a key");
+    let topics = app.topics.list_topics(ListTopicsRequest::default()).await;
+    denied(topics.map(drop), "list topics");
+
+    // The same two over REST, for SDKs without gRPC.
+    let app_key = Some(app_key.as_str());
+    let device = serde_json::json!({
+        "user_id": "bob", "platform": "android", "push_token": "tok-rest", "locale": "de-AT",
+    });
+    let (status, body) = rest(&stack, app_key, "/v1/app/devices", device.clone()).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["created"], true);
+    assert_eq!(body["state"], "active");
+    assert!(
+        body["device_id"].as_str().unwrap().starts_with("dev_"),
+        "{body}"
+    );
+    let (status, again) = rest(&stack, app_key, "/v1/app/devices", device).await;
+    assert_eq!(
+        (status, &again["created"]),
+        (200, &serde_json::json!(false))
+    );
+    let events = format!("/v1/app/deliveries/{delivery_id}/events");
+    let (status, body) = rest(
+        &stack,
+        app_key,
+        &events,
+        serde_json::json!({"kind": "read"}),
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+    acme.wait_message(&message_id, std::time::Duration::from_secs(20), |m| {
+        m.deliveries[0].status() == DeliveryStatus::Read
+    })
+    .await;
+
+    // Errors name their cause.
+    let (status, body) = rest(&stack, None, "/v1/app/devices", serde_json::json!({})).await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (401, &"UNAUTHENTICATED".into())
+    );
+    let (status, body) = rest(
+        &stack,
+        app_key,
+        &events,
+        serde_json::json!({"kind": "liked"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["field"], "kind");
+    let (status, body) = rest(
+        &stack,
+        app_key,
+        "/v1/app/devices",
+        serde_json::json!({"platform": "android", "push_token": "t", "user": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["error"]["field"]),
+        (400, &"body".into()),
+        "{body}"
+    );
+    let unknown = "/v1/app/deliveries/dlv_unknown/events";
+    let (status, _) = rest(
+        &stack,
+        app_key,
+        unknown,
+        serde_json::json!({"kind": "read"}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let admin = Some(stack.admin_key.as_str());
+    let (status, body) = rest(&stack, admin, &events, serde_json::json!({"kind": "read"})).await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (403, &"PERMISSION_DENIED".into())
+    );
+
+    // A web page on another origin may call them.
+    let preflight = reqwest::Client::new()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/v1/app/devices", stack.endpoint),
+        )
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{preflight:?}");
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "*",
+        "{preflight:?}"
     );
     stack.stop().await;
 }

@@ -3,8 +3,8 @@
 //! an unknown spelling is an error there, never a silent `Unspecified`.
 
 use herald_proto::v1::{
-    AttemptOutcome, Browser, DeliveryStatus, DeviceState, MessageState, Platform, Provider,
-    SignatureScheme, WebhookAuthKind, WebhookEvent,
+    ApiKeyScope, AttemptOutcome, Browser, DeliveryStatus, DeviceState, MessageState, Platform,
+    Provider, SignatureScheme, WebhookAuthKind, WebhookEvent,
 };
 
 /// An enum with one lowercase spelling per value.
@@ -109,6 +109,11 @@ named!(WebhookAuthKind {
     ApiKey => "api_key",
     Oauth2ClientCredentials => "oauth2_client_credentials",
     Digest => "digest",
+});
+
+named!(ApiKeyScope {
+    Server => "server",
+    App => "app",
 });
 
 named!(AttemptOutcome {

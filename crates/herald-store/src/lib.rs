@@ -37,7 +37,7 @@ pub use fanouts::{Cursor, FanoutEnd, FanoutJob, Position, Source};
 pub use messages::{InsertedMessage, MessageRecord, NewMessage, ReportContext, UnpublishedMessage};
 pub use segments::SegmentRecord;
 pub use stats::DailyCounts;
-pub use tenants::{ApiKeyRecord, TenantRecord, TenantSettings};
+pub use tenants::{ApiKeyRecord, LiveKey, TenantRecord, TenantSettings};
 pub use topics::{Subscription, TopicRecord};
 pub use webhooks::{AttemptRecord, SealedWebhook, StoredWebhook, WebhookRecord};
 

@@ -5,7 +5,10 @@ use herald_core::time::now_ms;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Result, Store};
+use herald_core::names::Named as _;
+use herald_proto::v1::ApiKeyScope;
+
+use crate::{Result, Store, decode};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TenantRecord {
@@ -61,6 +64,7 @@ pub struct ApiKeyRecord {
     pub prefix: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    pub scope: ApiKeyScope,
 }
 
 impl ApiKeyRecord {
@@ -72,8 +76,17 @@ impl ApiKeyRecord {
             prefix: row.try_get("prefix")?,
             created_at: row.try_get("created_at")?,
             revoked_at: row.try_get("revoked_at")?,
+            scope: decode(row, "scope")?,
         })
     }
+}
+
+/// A live key, as a call's authorization finds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveKey {
+    pub tenant_id: TenantId,
+    pub id: KeyId,
+    pub scope: ApiKeyScope,
 }
 
 impl Store {
@@ -148,6 +161,7 @@ impl Store {
         display_name: &str,
         prefix: &str,
         key_hash: &str,
+        scope: ApiKeyScope,
     ) -> Result<ApiKeyRecord> {
         let record = ApiKeyRecord {
             id: KeyId::generate(),
@@ -156,10 +170,11 @@ impl Store {
             prefix: prefix.to_owned(),
             created_at: now_ms(),
             revoked_at: None,
+            scope,
         };
         sqlx::query(
-            "INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, created_at, scope) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(record.id.as_str())
         .bind(tenant.as_str())
@@ -167,24 +182,26 @@ impl Store {
         .bind(prefix)
         .bind(key_hash)
         .bind(record.created_at)
+        .bind(scope.name())
         .execute(&self.pool)
         .await?;
         Ok(record)
     }
 
-    /// The tenant and id of a live (not revoked) key, by the key's hash.
-    pub async fn live_key(&self, key_hash: &str) -> Result<Option<(TenantId, KeyId)>> {
+    /// A live (not revoked) key, by the key's hash.
+    pub async fn live_key(&self, key_hash: &str) -> Result<Option<LiveKey>> {
         let row = sqlx::query(
-            "SELECT tenant_id, id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+            "SELECT tenant_id, id, scope FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
         )
         .bind(key_hash)
         .fetch_optional(&self.reader)
         .await?;
         row.map(|r| {
-            Ok((
-                TenantId::from_trusted(r.try_get("tenant_id")?),
-                KeyId::from_trusted(r.try_get("id")?),
-            ))
+            Ok(LiveKey {
+                tenant_id: TenantId::from_trusted(r.try_get("tenant_id")?),
+                id: KeyId::from_trusted(r.try_get("id")?),
+                scope: decode(&r, "scope")?,
+            })
         })
         .transpose()
     }
@@ -197,7 +214,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<ApiKeyRecord>> {
         let rows = sqlx::query(
-            "SELECT id, tenant_id, name, prefix, created_at, revoked_at FROM api_keys \
+            "SELECT id, tenant_id, name, prefix, created_at, revoked_at, scope FROM api_keys \
              WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
         )
         .bind(tenant.as_str())

@@ -4,7 +4,9 @@ use std::collections::HashSet;
 
 use herald_core::ids::{DeliveryId, DeviceId, MessageId, TenantId};
 use herald_core::time::now_ms;
-use herald_proto::v1::{Browser, DeliveryStatus, DeviceState, MessageState, Platform, Provider};
+use herald_proto::v1::{
+    ApiKeyScope, Browser, DeliveryStatus, DeviceState, MessageState, Platform, Provider,
+};
 use herald_testkit::db::{Backend, TestDatabase};
 
 use crate::*;
@@ -43,14 +45,27 @@ async fn api_keys_resolve_to_their_tenant_until_revoked() {
     on_each_backend(|store| async move {
         let t = store.create_tenant("acme").await.unwrap();
         let key = store
-            .insert_api_key(&t.id, "ci", "hrld_abc", "hash-1")
+            .insert_api_key(&t.id, "ci", "hrld_abc", "hash-1", ApiKeyScope::Server)
             .await
             .unwrap();
         assert_eq!(
             store.live_key("hash-1").await.unwrap(),
-            Some((t.id.clone(), key.id.clone()))
+            Some(LiveKey {
+                tenant_id: t.id.clone(),
+                id: key.id.clone(),
+                scope: ApiKeyScope::Server,
+            })
         );
         assert_eq!(store.live_key("hash-2").await.unwrap(), None);
+        let app = store
+            .insert_api_key(&t.id, "app", "hrld_def", "hash-3", ApiKeyScope::App)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.live_key("hash-3").await.unwrap().map(|k| k.scope),
+            Some(ApiKeyScope::App)
+        );
+        assert_eq!(store.list_api_keys(&t.id, None, 100).await.unwrap()[1], app);
         let other = store.create_tenant("other").await.unwrap();
         assert!(
             !store.revoke_api_key(&other.id, &key.id).await.unwrap(),

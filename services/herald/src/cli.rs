@@ -31,6 +31,11 @@ pub enum KeyCommand {
         tenant: Option<String>,
         #[arg(long, default_value = "")]
         name: String,
+        /// An app client key, safe to embed in an app: it may only register devices and report
+        /// delivery events (gRPC, or POST /v1/app/devices and
+        /// /v1/app/deliveries/{id}/events).
+        #[arg(long)]
+        app: bool,
     },
     List {
         #[arg(long)]
@@ -393,6 +398,7 @@ impl Client {
                     .create_api_key(CreateApiKeyRequest {
                         tenant_id: tenant.tenant_id.clone(),
                         display_name: "first".into(),
+                        ..Default::default()
                     })
                     .await?
                     .into_inner();
@@ -400,15 +406,26 @@ impl Client {
                 println!("API key (shown once): {}", key.key);
                 println!("export HERALD_API_KEY={}", key.key);
             }
-            Command::Key(KeyCommand::Create { tenant, name }) => {
+            Command::Key(KeyCommand::Create { tenant, name, app }) => {
                 let mut admin = AdminClient::new(self.key_channel(&tenant).await?);
                 let request = CreateApiKeyRequest {
                     tenant_id: tenant.unwrap_or_default(),
                     display_name: name,
+                    scope: if app {
+                        ApiKeyScope::App
+                    } else {
+                        ApiKeyScope::Server
+                    }
+                    .into(),
                 };
                 let created = admin.create_api_key(request).await?.into_inner();
                 let info = created.api_key.unwrap_or_default();
-                println!("key {} for tenant {}", info.key_id, info.tenant_id);
+                println!(
+                    "{} key {} for tenant {}",
+                    info.scope().name(),
+                    info.key_id,
+                    info.tenant_id
+                );
                 println!("API key (shown once): {}", created.key);
             }
             Command::Key(KeyCommand::List { tenant }) => {
@@ -430,8 +447,11 @@ impl Client {
                             ""
                         };
                         println!(
-                            "{}  {}…  {}{revoked}",
-                            key.key_id, key.prefix, key.display_name
+                            "{}  {}…  {}  {}{revoked}",
+                            key.key_id,
+                            key.prefix,
+                            key.scope().name(),
+                            key.display_name
                         );
                     }
                     if page.next_page_token.is_empty() {

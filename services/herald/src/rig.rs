@@ -191,6 +191,7 @@ impl Rig {
             .create_api_key(CreateApiKeyRequest {
                 tenant_id: tenant.tenant_id.clone(),
                 display_name: name.into(),
+                ..Default::default()
             })
             .await?
             .into_inner()

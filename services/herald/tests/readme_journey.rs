@@ -242,6 +242,32 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         attempts.contains("notify-url  delivery.submitted #1  succeeded  200"),
         "{attempts}"
     );
+    // An app client key: the app registers its own device over REST, and may do little else.
+    let app_key_out = run(&["key", "create", "--app", "--name", "demo app"]);
+    assert!(app_key_out.starts_with("app key "), "{app_key_out}");
+    let app_key = app_key_out
+        .lines()
+        .find_map(|line| line.strip_prefix("API key (shown once): "))
+        .expect("the app key")
+        .to_owned();
+    let registered = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let answer = reqwest::Client::new()
+                .post(format!("{endpoint}/v1/app/devices"))
+                .bearer_auth(&app_key)
+                .header("content-type", "application/json")
+                .body(r#"{"user_id": "erin", "platform": "android", "push_token": "demo-token-9"}"#)
+                .send()
+                .await
+                .expect("the REST endpoint");
+            (answer.status().as_u16(), answer.text().await.unwrap())
+        });
+    assert_eq!(registered.0, 201, "{registered:?}");
+    let erins = run(&["device", "list", "--user", "erin"]);
+    assert!(erins.contains("demo-token-9"), "{erins}");
     // Analytics: the message's one delivery sent and submitted; the tenant's day by provider.
     let counted = run(&["message", "stats", &hooked_id]);
     let counts: Vec<&str> = counted

@@ -40,6 +40,7 @@ impl Api {
             Caller::Tenant(_) => Err(Error::PermissionDenied(
                 "a tenant key acts only on its own tenant".into(),
             )),
+            Caller::App(_) => Err(crate::auth::app_key_refused()),
         }
     }
 }
@@ -145,6 +146,11 @@ impl Admin for Api {
         if req.display_name.len() > 200 {
             return Err(Error::invalid("display_name", "at most 200 characters").into());
         }
+        let scope = match ApiKeyScope::try_from(req.scope) {
+            Ok(ApiKeyScope::Unspecified) => ApiKeyScope::Server,
+            Ok(scope) => scope,
+            Err(_) => return Err(Error::invalid("scope", "not a key scope").into()),
+        };
         let key = generate_api_key();
         let record = self
             .store
@@ -153,10 +159,11 @@ impl Admin for Api {
                 &req.display_name,
                 &display_prefix(&key),
                 &hash_api_key(&key),
+                scope,
             )
             .await
             .map_err(Error::from)?;
-        tracing::info!(tenant_id = %tenant, key_id = %record.id, "API key created");
+        tracing::info!(tenant_id = %tenant, key_id = %record.id, ?scope, "API key created");
         Ok(Response::new(CreateApiKeyResponse {
             api_key: Some(api_key(record)),
             key,

@@ -1,4 +1,5 @@
-//! Authentication: `authorization: Bearer <key>` → the key's tenant, or the operator's admin key.
+//! Authentication: `authorization: Bearer <key>` → the key's tenant and what the key may do (a
+//! server key everything, an app client key two calls), or the operator's admin key.
 //!
 //! Live keys are cached for a few seconds so a busy client does not cost a database read per
 //! call. A revocation drops the key from this process's cache at once and is announced on the
@@ -12,6 +13,8 @@ use std::time::{Duration, Instant};
 use herald_core::crypto::{hash_api_key, secrets_equal};
 use herald_core::ids::{KeyId, TenantId};
 use herald_core::{Error, Result};
+use herald_proto::v1::ApiKeyScope;
+use herald_store::LiveKey;
 use tonic::metadata::MetadataMap;
 
 use crate::Api;
@@ -23,31 +26,43 @@ pub(crate) const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Caller {
     Admin,
+    /// A server key of the tenant.
     Tenant(TenantId),
+    /// An app client key of the tenant: it registers devices and reports delivery events only.
+    App(TenantId),
+}
+
+impl Caller {
+    fn of(key: &LiveKey) -> Self {
+        match key.scope {
+            ApiKeyScope::App => Self::App(key.tenant_id.clone()),
+            ApiKeyScope::Server | ApiKeyScope::Unspecified => Self::Tenant(key.tenant_id.clone()),
+        }
+    }
 }
 
 /// Recently seen live keys, by the key's hash.
 #[derive(Debug, Default)]
 pub(crate) struct KeyCache {
-    entries: RwLock<HashMap<String, (TenantId, KeyId, Instant)>>,
+    entries: RwLock<HashMap<String, (LiveKey, Instant)>>,
 }
 
 impl KeyCache {
-    fn get(&self, hash: &str) -> Option<TenantId> {
+    fn get(&self, hash: &str) -> Option<LiveKey> {
         let entries = self.entries.read().expect("key cache");
         entries
             .get(hash)
-            .filter(|(_, _, at)| at.elapsed() < KEY_CACHE_TTL)
-            .map(|(tenant, _, _)| tenant.clone())
+            .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
+            .map(|(key, _)| key.clone())
     }
 
-    fn put(&self, hash: String, tenant: TenantId, key: KeyId) {
+    fn put(&self, hash: String, key: LiveKey) {
         let mut entries = self.entries.write().expect("key cache");
         // Expired entries go when the cache grows, so it stays as small as the live key set.
         if entries.len() > 10_000 {
-            entries.retain(|_, (_, _, at)| at.elapsed() < KEY_CACHE_TTL);
+            entries.retain(|_, (_, at)| at.elapsed() < KEY_CACHE_TTL);
         }
-        entries.insert(hash, (tenant, key, Instant::now()));
+        entries.insert(hash, (key, Instant::now()));
     }
 
     /// Forgets a revoked key.
@@ -55,7 +70,7 @@ impl KeyCache {
         self.entries
             .write()
             .expect("key cache")
-            .retain(|_, (_, id, _)| id != key);
+            .retain(|_, (live, _)| live.id != *key);
     }
 }
 
@@ -109,27 +124,48 @@ impl Api {
             return Ok(Caller::Admin);
         }
         let hash = hash_api_key(key);
-        if let Some(tenant) = self.keys.get(&hash) {
-            return Ok(Caller::Tenant(tenant));
+        if let Some(live) = self.keys.get(&hash) {
+            return Ok(Caller::of(&live));
         }
         match self.store.live_key(&hash).await? {
-            Some((tenant, key_id)) => {
-                self.keys.put(hash, tenant.clone(), key_id);
-                Ok(Caller::Tenant(tenant))
+            Some(live) => {
+                let caller = Caller::of(&live);
+                self.keys.put(hash, live);
+                Ok(caller)
             }
             None => Err(Error::Unauthenticated("invalid or revoked API key".into())),
         }
     }
 
-    /// The tenant of a tenant key; the admin key has no tenant data of its own.
+    /// The tenant of a server key; the admin key has no tenant data of its own, and an app
+    /// client key may do only what [`Api::device_tenant`] allows.
     pub(crate) async fn tenant(&self, metadata: &MetadataMap) -> Result<TenantId> {
         match self.caller(metadata).await? {
             Caller::Tenant(tenant) => Ok(tenant),
             Caller::Admin => Err(Error::PermissionDenied(
                 "the admin key manages tenants and keys; use a tenant's API key".into(),
             )),
+            Caller::App(_) => Err(app_key_refused()),
         }
     }
+
+    /// The tenant of a server key or an app client key: for the calls an app makes (register
+    /// its device, report what it did with a delivery).
+    pub(crate) async fn device_tenant(&self, metadata: &MetadataMap) -> Result<TenantId> {
+        match self.caller(metadata).await? {
+            Caller::Tenant(tenant) | Caller::App(tenant) => Ok(tenant),
+            Caller::Admin => self.tenant(metadata).await,
+        }
+    }
+}
+
+/// What an app client key is told when it calls anything else.
+pub(crate) fn app_key_refused() -> Error {
+    Error::PermissionDenied(
+        "an app client key may only register devices and report delivery events; \
+         use a server key"
+            .into(),
+    )
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub(crate) fn api_key(record: ApiKeyRecord) -> ApiKey {
         prefix: record.prefix,
         created_at_ms: record.created_at,
         revoked_at_ms: record.revoked_at.unwrap_or_default(),
+        scope: record.scope.into(),
     }
 }
 

@@ -75,6 +75,25 @@ impl Api {
     }
 }
 
+impl Api {
+    /// Registers a device (or updates the one with its token), as RegisterDevice does.
+    pub(crate) async fn register(
+        &self,
+        tenant: &TenantId,
+        req: &RegisterDeviceRequest,
+    ) -> Result<RegisterDeviceResponse, Error> {
+        let allow_http =
+            req.platform() == Platform::Web && self.allows_http_web_push(tenant).await?;
+        let new = profile(req, allow_http)?;
+        let (record, created) = self.store.register_device(tenant, &new).await?;
+        tracing::info!(tenant_id = %tenant, device_id = %record.id, created, "device registered");
+        Ok(RegisterDeviceResponse {
+            device: Some(device(record)),
+            created,
+        })
+    }
+}
+
 #[tonic::async_trait]
 impl Devices for Api {
     #[tracing::instrument(skip_all)]
@@ -82,21 +101,10 @@ impl Devices for Api {
         &self,
         request: Request<RegisterDeviceRequest>,
     ) -> Result<Response<RegisterDeviceResponse>, Status> {
-        let tenant = self.tenant(request.metadata()).await?;
-        let req = request.get_ref();
-        let allow_http =
-            req.platform() == Platform::Web && self.allows_http_web_push(&tenant).await?;
-        let new = profile(req, allow_http)?;
-        let (record, created) = self
-            .store
-            .register_device(&tenant, &new)
-            .await
-            .map_err(Error::from)?;
-        tracing::info!(tenant_id = %tenant, device_id = %record.id, created, "device registered");
-        Ok(Response::new(RegisterDeviceResponse {
-            device: Some(device(record)),
-            created,
-        }))
+        let tenant = self.device_tenant(request.metadata()).await?;
+        Ok(Response::new(
+            self.register(&tenant, request.get_ref()).await?,
+        ))
     }
 
     #[tracing::instrument(skip_all)]

@@ -17,6 +17,7 @@ mod import;
 mod notifications;
 mod pages;
 pub mod relay;
+mod rest;
 mod sending;
 mod server;
 mod stats;
@@ -107,6 +108,7 @@ pub async fn run(
     tracing::info!(addr = %listener.local_addr()?, "ingest listening");
     // Keepalive pings find the clients that vanished, so their watches end.
     tonic::transport::Server::builder()
+        .accept_http1(true)
         .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(std::time::Duration::from_secs(10)))
         .add_routes(routes)

@@ -1,6 +1,6 @@
 //! Sending notifications and reading back their deliveries.
 
-use herald_core::ids::{DeliveryId, MessageId};
+use herald_core::ids::{DeliveryId, MessageId, TenantId};
 use herald_core::status::message_state;
 use herald_core::time::now_ms;
 use herald_core::{Error, Result};
@@ -13,6 +13,78 @@ use tonic::{Request, Response, Status};
 use crate::Api;
 use crate::convert::message;
 use herald_store::DeliveryRecord;
+
+impl Api {
+    /// Records what a device did with one of the tenant's deliveries, as ReportDeliveryEvent
+    /// does: the receipt goes to the receipt service on the bus.
+    pub(crate) async fn report(
+        &self,
+        tenant: &TenantId,
+        req: &ReportDeliveryEventRequest,
+    ) -> Result<()> {
+        let id = DeliveryId::parse("delivery_id", &req.delivery_id)?;
+        let outcome = match req.kind() {
+            DeviceEventKind::Delivered => Outcome::Delivered,
+            // A tap or a button press means the user saw it.
+            DeviceEventKind::Read | DeviceEventKind::Clicked | DeviceEventKind::Button => {
+                Outcome::Read
+            }
+            DeviceEventKind::Unspecified => return Err(Error::invalid("kind", "required")),
+        };
+        match (req.kind(), req.button.as_str()) {
+            (DeviceEventKind::Button, "") => {
+                return Err(Error::invalid("button", "required for BUTTON"));
+            }
+            (DeviceEventKind::Button, button)
+                if button.chars().count() > 128 || button.chars().any(char::is_control) =>
+            {
+                return Err(Error::invalid(
+                    "button",
+                    "at most 128 characters, without control characters",
+                ));
+            }
+            (DeviceEventKind::Button, _) | (_, "") => {}
+            _ => return Err(Error::invalid("button", "only for BUTTON")),
+        }
+        let record = self
+            .store
+            .get_delivery(tenant, &id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("delivery {id}")))?;
+        let receipt = DeliveryReceipt {
+            tenant_id: tenant.to_string(),
+            message_id: record.message_id.to_string(),
+            delivery_id: id.to_string(),
+            device_id: record.device_id.to_string(),
+            provider: record.provider as i32,
+            outcome: outcome as i32,
+            reason: String::new(),
+            provider_message_id: String::new(),
+            attempts: 0,
+            at_ms: if req.at_ms > 0 { req.at_ms } else { now_ms() },
+            interaction: None,
+        };
+        // A tap is also an interaction of its own (with the button, if one was tapped).
+        let receipt = DeliveryReceipt {
+            interaction: matches!(
+                req.kind(),
+                DeviceEventKind::Clicked | DeviceEventKind::Button
+            )
+            .then(|| Interaction {
+                kind: req.kind,
+                button: req.button.clone(),
+                at_ms: receipt.at_ms,
+            }),
+            ..receipt
+        };
+        herald_bus::all_published(
+            self.bus
+                .publish_all(herald_bus::receipt_batches(vec![receipt]))
+                .await,
+        )?;
+        Ok(())
+    }
+}
 
 /// The most notifications one SendBatch may carry.
 const MAX_BATCH: usize = 500;
@@ -159,71 +231,8 @@ impl Notifications for Api {
         &self,
         request: Request<ReportDeliveryEventRequest>,
     ) -> Result<Response<ReportDeliveryEventResponse>, Status> {
-        let tenant = self.tenant(request.metadata()).await?;
-        let req = request.get_ref();
-        let id = DeliveryId::parse("delivery_id", &req.delivery_id)?;
-        let outcome = match req.kind() {
-            DeviceEventKind::Delivered => Outcome::Delivered,
-            // A tap or a button press means the user saw it.
-            DeviceEventKind::Read | DeviceEventKind::Clicked | DeviceEventKind::Button => {
-                Outcome::Read
-            }
-            DeviceEventKind::Unspecified => return Err(Error::invalid("kind", "required").into()),
-        };
-        match (req.kind(), req.button.as_str()) {
-            (DeviceEventKind::Button, "") => {
-                return Err(Error::invalid("button", "required for BUTTON").into());
-            }
-            (DeviceEventKind::Button, button)
-                if button.chars().count() > 128 || button.chars().any(char::is_control) =>
-            {
-                return Err(Error::invalid(
-                    "button",
-                    "at most 128 characters, without control characters",
-                )
-                .into());
-            }
-            (DeviceEventKind::Button, _) | (_, "") => {}
-            _ => return Err(Error::invalid("button", "only for BUTTON").into()),
-        }
-        let record = self
-            .store
-            .get_delivery(&tenant, &id)
-            .await
-            .map_err(Error::from)?
-            .ok_or_else(|| Error::NotFound(format!("delivery {id}")))?;
-        let receipt = DeliveryReceipt {
-            tenant_id: tenant.to_string(),
-            message_id: record.message_id.to_string(),
-            delivery_id: id.to_string(),
-            device_id: record.device_id.to_string(),
-            provider: record.provider as i32,
-            outcome: outcome as i32,
-            reason: String::new(),
-            provider_message_id: String::new(),
-            attempts: 0,
-            at_ms: if req.at_ms > 0 { req.at_ms } else { now_ms() },
-            interaction: None,
-        };
-        // A tap is also an interaction of its own (with the button, if one was tapped).
-        let receipt = DeliveryReceipt {
-            interaction: matches!(
-                req.kind(),
-                DeviceEventKind::Clicked | DeviceEventKind::Button
-            )
-            .then(|| Interaction {
-                kind: req.kind,
-                button: req.button.clone(),
-                at_ms: receipt.at_ms,
-            }),
-            ..receipt
-        };
-        herald_bus::all_published(
-            self.bus
-                .publish_all(herald_bus::receipt_batches(vec![receipt]))
-                .await,
-        )
-        .map_err(Error::from)?;
+        let tenant = self.device_tenant(request.metadata()).await?;
+        self.report(&tenant, request.get_ref()).await?;
         Ok(Response::new(ReportDeliveryEventResponse {}))
     }
 }

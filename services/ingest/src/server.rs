@@ -1,7 +1,7 @@
 //! The gRPC server around the API: every service accepts and answers gzip, reports its health
 //! under its own name, and is described by server reflection (so grpcurl and Postman work
 //! without the .proto files); a call to anything else is answered UNIMPLEMENTED with what is
-//! missing.
+//! missing. The app REST endpoints (`rest`) share the port, over HTTP/1.1 or HTTP/2.
 
 use axum::http::Uri;
 use herald_proto::v1::admin_server::AdminServer;
@@ -72,11 +72,15 @@ pub(crate) async fn routes(api: Api) -> anyhow::Result<Routes> {
                 .send_compressed(Gzip),
         )
         .add_service(
-            WebhooksServer::new(api)
+            WebhooksServer::new(api.clone())
                 .accept_compressed(Gzip)
                 .send_compressed(Gzip),
         );
-    Ok(routes.into_axum_router().fallback(unimplemented).into())
+    Ok(routes
+        .into_axum_router()
+        .merge(crate::rest::router(api))
+        .fallback(unimplemented)
+        .into())
 }
 
 /// The answer to a method this server does not have, naming it and why.
