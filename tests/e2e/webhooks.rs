@@ -1013,3 +1013,120 @@ async fn a_notify_url_gets_its_message_s_reports_signed_with_the_tenant_s_secret
     stack.stop().await;
     assert_eq!(receiver.received().len(), 3, "nothing else was posted");
 }
+
+/// Checks a request's AWS Signature V4 with botocore (AWS's Python SDK core): the signature it
+/// computes over the headers the request says it signed, its body and its own time must be the
+/// one the request carries. Answers what was signed, or why it does not verify.
+fn verify_sigv4(received: &Received, url: &str, secret: &str) -> Result<String, String> {
+    const CHECK: &str = r#"
+import base64, hashlib, json, re, sys
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+url, secret = sys.argv[1], sys.argv[2]
+got = json.load(sys.stdin)
+headers = got["headers"]
+m = re.fullmatch(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, "
+                 r"SignedHeaders=([^,]+), Signature=([0-9a-f]{64})", headers["authorization"])
+assert m, headers["authorization"]
+key, day, region, service, signed, signature = m.groups()
+assert headers["x-amz-date"].startswith(day)
+body = base64.b64decode(got["body"])
+# botocore takes the payload's digest from this header when it is there: check it is the body's.
+assert headers["x-amz-content-sha256"] == hashlib.sha256(body).hexdigest(), "the body's digest"
+request = AWSRequest(method="POST", url=url, data=body,
+                     headers={n: headers[n] for n in signed.split(";") if n != "host"})
+auth = SigV4Auth(Credentials(key, secret, headers.get("x-amz-security-token")), service, region)
+request.context["timestamp"] = headers["x-amz-date"]
+canonical = auth.canonical_request(request)
+expected = auth.signature(auth.string_to_sign(request, canonical), request)
+assert signature == expected, (canonical, signature, expected)
+print(service, region, signed)
+"#;
+    use base64::Engine as _;
+    let headers: serde_json::Map<String, serde_json::Value> = received
+        .headers
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_str().unwrap().into()))
+        .collect();
+    let input = serde_json::json!({
+        "headers": headers,
+        "body": base64::engine::general_purpose::STANDARD.encode(&received.body),
+    });
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", CHECK, url, secret])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 (with botocore: scripts/deps installs it)");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+#[tokio::test]
+async fn aws_sigv4_requests_verify_with_botocore() {
+    let stack = stack_allowing_loopback(DbBackend::Sqlite, |_| {}).await;
+    let mut acme = stack.tenant("acme").await;
+    let receiver = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    let created = create(
+        &mut acme,
+        CreateWebhookRequest {
+            auth: Some(WebhookAuth {
+                kind: Some(webhook_auth::Kind::AwsSigv4(AwsSigV4Auth {
+                    access_key_id: "AKIDEXAMPLE".into(),
+                    secret_access_key: SECRET.into(),
+                    session_token: "FQoGZXIvYXdzEXAMPLE".into(),
+                    region: "eu-west-1".into(),
+                    service: "execute-api".into(),
+                })),
+            }),
+            ..request(&receiver.url(), &[WebhookEvent::DeliverySubmitted])
+        },
+    )
+    .await;
+    let webhook = created.webhook.unwrap();
+    assert_eq!(webhook.auth_kind(), WebhookAuthKind::AwsSigv4);
+    acme.register("alice", "tok-a").await;
+    acme.send_with_context("alice").await;
+    let received = receiver.wait_for(2, Duration::from_secs(30)).await;
+    assert_eq!(received[1].json()["type"], "delivery.submitted");
+    for request in &received {
+        assert_eq!(
+            verify_sigv4(request, &receiver.url(), SECRET).unwrap(),
+            "execute-api eu-west-1 content-type;host;webhook-id;webhook-signature;\
+             webhook-timestamp;x-amz-content-sha256;x-amz-date;x-amz-security-token"
+        );
+        verify_standard(&created.secret, request);
+        assert_eq!(
+            request.header("x-amz-security-token"),
+            Some("FQoGZXIvYXdzEXAMPLE")
+        );
+    }
+    // A tampered body no longer verifies.
+    let mut tampered = received[1].clone();
+    tampered.body = bytes::Bytes::from_static(b"{}");
+    let refused = verify_sigv4(&tampered, &receiver.url(), SECRET).unwrap_err();
+    assert!(refused.contains("the body's digest"), "{refused}");
+    // So does a changed signed header, or another secret.
+    let mut replayed = received[1].clone();
+    replayed
+        .headers
+        .insert("webhook-id", http::HeaderValue::from_static("evt_other"));
+    let refused = verify_sigv4(&replayed, &receiver.url(), SECRET).unwrap_err();
+    assert!(refused.contains("AssertionError"), "{refused}");
+    assert!(verify_sigv4(&received[1], &receiver.url(), "another-secret").is_err());
+    stack.stop().await;
+}

@@ -109,6 +109,7 @@ named!(WebhookAuthKind {
     ApiKey => "api_key",
     Oauth2ClientCredentials => "oauth2_client_credentials",
     Digest => "digest",
+    AwsSigv4 => "aws_sigv4",
 });
 
 named!(ApiKeyScope {

@@ -5,6 +5,7 @@ use herald_proto::v1::{WebhookAuth, WebhookAuthKind, webhook_auth};
 use serde::{Deserialize, Serialize};
 
 use crate::oauth::ClientCredentials;
+use crate::sigv4::AwsKeys;
 
 /// An endpoint's authorization.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +32,9 @@ pub enum Auth {
         username: String,
         password: String,
     },
+    /// AWS Signature Version 4: each request signed (see `post`).
+    #[serde(rename = "aws_sigv4")]
+    AwsSigV4(AwsKeys),
 }
 
 impl std::fmt::Debug for Auth {
@@ -111,6 +115,41 @@ impl Auth {
                     password: filled("auth.digest.password", &digest.password)?,
                 }
             }
+            Some(webhook_auth::Kind::AwsSigv4(aws)) => {
+                let scope_part = |field: &'static str, value: &str| -> Result<String, BadAuth> {
+                    let value = filled(field, value)?;
+                    if value.len() > 64
+                        || !value
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    {
+                        return bad(field, "lowercase letters, digits and '-' (at most 64)");
+                    }
+                    Ok(value)
+                };
+                let access_key_id = filled("auth.aws_sigv4.access_key_id", &aws.access_key_id)?;
+                if !access_key_id.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    return bad("auth.aws_sigv4.access_key_id", "letters and digits only");
+                }
+                if aws.session_token.len() > MAX_LEN
+                    || aws.session_token.chars().any(char::is_control)
+                {
+                    return bad(
+                        "auth.aws_sigv4.session_token",
+                        "at most 4096 bytes, without control characters",
+                    );
+                }
+                Self::AwsSigV4(AwsKeys {
+                    access_key_id,
+                    secret_access_key: filled(
+                        "auth.aws_sigv4.secret_access_key",
+                        &aws.secret_access_key,
+                    )?,
+                    session_token: aws.session_token.clone(),
+                    region: scope_part("auth.aws_sigv4.region", &aws.region)?,
+                    service: scope_part("auth.aws_sigv4.service", &aws.service)?,
+                })
+            }
             Some(webhook_auth::Kind::Oauth2(grant)) => {
                 let token_url =
                     crate::target::endpoint_url(&grant.token_url, allow_http).map_err(|bad| {
@@ -144,6 +183,7 @@ impl Auth {
             Self::ApiKey { .. } => WebhookAuthKind::ApiKey,
             Self::OAuth2(_) => WebhookAuthKind::Oauth2ClientCredentials,
             Self::Digest { .. } => WebhookAuthKind::Digest,
+            Self::AwsSigV4(_) => WebhookAuthKind::AwsSigv4,
         }
     }
 
@@ -154,8 +194,9 @@ impl Auth {
         token: Option<&str>,
     ) -> reqwest::RequestBuilder {
         match self {
-            // Digest is added when the endpoint challenges (see `post`).
-            Self::None | Self::Digest { .. } => request,
+            // Digest is added when the endpoint challenges, SigV4 over the finished request
+            // (see `post`).
+            Self::None | Self::Digest { .. } | Self::AwsSigV4(_) => request,
             Self::OAuth2(_) => match token {
                 Some(token) => request.bearer_auth(token),
                 None => request,
@@ -270,5 +311,29 @@ mod tests {
         }))
         .unwrap_err();
         assert_eq!(err.field, "auth.api_key.value");
+        let aws = |region: &str, key: &str| {
+            of(webhook_auth::Kind::AwsSigv4(
+                herald_proto::v1::AwsSigV4Auth {
+                    access_key_id: key.into(),
+                    secret_access_key: "s3cret".into(),
+                    session_token: String::new(),
+                    region: region.into(),
+                    service: "execute-api".into(),
+                },
+            ))
+        };
+        let signed = aws("eu-west-1", "AKIDEXAMPLE").unwrap();
+        assert_eq!(signed.kind(), WebhookAuthKind::AwsSigv4);
+        let json = serde_json::to_string(&signed).unwrap();
+        assert_eq!(serde_json::from_str::<Auth>(&json).unwrap(), signed);
+        assert!(!format!("{signed:?}").contains("s3cret"));
+        assert_eq!(
+            aws("eu west", "AKIDEXAMPLE").unwrap_err().field,
+            "auth.aws_sigv4.region"
+        );
+        assert_eq!(
+            aws("eu-west-1", "AKID/1").unwrap_err().field,
+            "auth.aws_sigv4.access_key_id"
+        );
     }
 }

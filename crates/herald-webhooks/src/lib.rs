@@ -14,6 +14,7 @@ pub mod oauth;
 pub mod policy;
 pub mod post;
 pub mod sign;
+pub mod sigv4;
 pub mod target;
 
 pub use auth::Auth;

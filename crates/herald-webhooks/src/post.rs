@@ -93,17 +93,46 @@ impl Poster {
         let hub = secrets
             .first()
             .and_then(|newest| sign::hub(endpoint.scheme, newest, body));
+        let timestamp_text = timestamp.to_string();
+        let mut headers = vec![
+            ("content-type", "application/json"),
+            ("webhook-id", id),
+            ("webhook-timestamp", timestamp_text.as_str()),
+            ("webhook-signature", signature.as_str()),
+        ];
+        if let Some(hub) = &hub {
+            headers.push(("x-hub-signature", hub.as_str()));
+        }
+        let signed = match &endpoint.auth {
+            Auth::AwsSigV4(keys) => match crate::sigv4::signing_headers(
+                keys,
+                &endpoint.url,
+                &headers,
+                body,
+                std::time::SystemTime::now(),
+            ) {
+                Ok(signed) => signed,
+                Err(err) => {
+                    let detail = format!("could not sign the request (SigV4): {err}");
+                    return Attempted {
+                        answer: Answer::Unanswered(detail.clone()),
+                        detail,
+                        elapsed: started.elapsed(),
+                    };
+                }
+            },
+            _ => Vec::new(),
+        };
         let request = |authorization: Option<&str>| {
             let mut request = self
                 .client
                 .post(endpoint.url.clone())
-                .timeout(endpoint.timeout)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .header("webhook-id", id)
-                .header("webhook-timestamp", timestamp.to_string())
-                .header("webhook-signature", signature.as_str());
-            if let Some(hub) = &hub {
-                request = request.header("x-hub-signature", hub.as_str());
+                .timeout(endpoint.timeout);
+            for (name, value) in &headers {
+                request = request.header(*name, *value);
+            }
+            for (name, value) in &signed {
+                request = request.header(name.as_str(), value.as_str());
             }
             if let Some(authorization) = authorization {
                 request = request.header(reqwest::header::AUTHORIZATION, authorization);

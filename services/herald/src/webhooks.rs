@@ -98,6 +98,26 @@ pub struct AuthArgs {
     oauth2_client_secret: Option<String>,
     #[arg(long, default_value = "", requires = "oauth2_token_url")]
     oauth2_scope: String,
+    /// AWS Signature V4 with this access key id (with --aws-secret-access-key, --aws-region
+    /// and --aws-service).
+    #[arg(long, requires_all = ["aws_secret_access_key", "aws_region", "aws_service"])]
+    aws_access_key_id: Option<String>,
+    #[arg(
+        long,
+        env = "HERALD_WEBHOOK_AWS_SECRET",
+        hide_env_values = true,
+        requires = "aws_access_key_id"
+    )]
+    aws_secret_access_key: Option<String>,
+    /// For temporary credentials.
+    #[arg(long, default_value = "", requires = "aws_access_key_id")]
+    aws_session_token: String,
+    /// The endpoint's region, e.g. eu-west-1.
+    #[arg(long, requires = "aws_access_key_id")]
+    aws_region: Option<String>,
+    /// execute-api (API Gateway), lambda (function URLs), …
+    #[arg(long, requires = "aws_access_key_id")]
+    aws_service: Option<String>,
 }
 
 impl AuthArgs {
@@ -109,10 +129,11 @@ impl AuthArgs {
             self.api_key_header.is_some(),
             self.api_key_query.is_some(),
             self.oauth2_token_url.is_some(),
+            self.aws_access_key_id.is_some(),
         ];
         if ways.iter().filter(|given| **given).count() > 1 {
             bail!(
-                "choose one of --bearer, --basic, --digest, --api-key-header, --api-key-query, --oauth2-token-url"
+                "choose one of --bearer, --basic, --digest, --api-key-header, --api-key-query, --oauth2-token-url, --aws-access-key-id"
             );
         }
         let api_key = |pair: &str, in_query: bool| -> anyhow::Result<webhook_auth::Kind> {
@@ -152,6 +173,14 @@ impl AuthArgs {
                 client_secret: self.oauth2_client_secret.unwrap_or_default(),
                 scope: self.oauth2_scope,
                 credentials_in_body: false,
+            })
+        } else if let Some(access_key_id) = self.aws_access_key_id {
+            webhook_auth::Kind::AwsSigv4(AwsSigV4Auth {
+                access_key_id,
+                secret_access_key: self.aws_secret_access_key.unwrap_or_default(),
+                session_token: self.aws_session_token,
+                region: self.aws_region.unwrap_or_default(),
+                service: self.aws_service.unwrap_or_default(),
             })
         } else {
             return Ok(None);
