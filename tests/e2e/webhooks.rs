@@ -1130,3 +1130,55 @@ async fn aws_sigv4_requests_verify_with_botocore() {
     assert!(verify_sigv4(&received[1], &receiver.url(), "another-secret").is_err());
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn a_delivery_that_outlives_its_ttl_is_reported_expired_and_counted() {
+    let stack = stack_allowing_loopback(DbBackend::Sqlite, |_| {}).await;
+    let mut acme = stack.tenant("acme").await;
+    let receiver = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
+    let created = create(
+        &mut acme,
+        request(&receiver.url(), &[WebhookEvent::DeliveryExpired]),
+    )
+    .await;
+    acme.register("alice", "tok-late").await;
+    // FCM asks for an hour's patience; the message lives a minute: Herald gives up at once.
+    stack.mocks.fcm.script(
+        "tok-late",
+        [Answer::error_retry_after("UNAVAILABLE", "3600")],
+    );
+    let message_id = acme
+        .send(
+            destination::Kind::UserId("alice".into()),
+            Notification {
+                ttl_seconds: 60,
+                ..herald_e2e::hello()
+            },
+        )
+        .await
+        .message_id;
+    let received = receiver.wait_for(2, Duration::from_secs(30)).await;
+    let expired = received[1].json();
+    assert_eq!(expired["type"], "delivery.expired");
+    assert_eq!(expired["data"]["message_id"], message_id.as_str());
+    assert_eq!(expired["data"]["status"], "expired");
+    assert!(
+        expired["data"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("gave up at the time to live"),
+        "{expired}"
+    );
+    verify_standard(&created.secret, &received[1]);
+    let stats = acme
+        .notifications
+        .get_message_stats(GetMessageStatsRequest {
+            message_id: message_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((stats.sent, stats.submitted, stats.expired), (1, 0, 1));
+    assert!((stats.expiry_rate - 1.0).abs() < 1e-9, "{stats:?}");
+    stack.stop().await;
+}
