@@ -461,6 +461,15 @@ async fn an_app_client_key_only_registers_devices_and_reports_delivery_events() 
     denied(key.map(drop), "create a key");
     let topics = app.topics.list_topics(ListTopicsRequest::default()).await;
     denied(topics.map(drop), "list topics");
+    let stats = app
+        .notifications
+        .get_message_stats(GetMessageStatsRequest {
+            message_id: message_id.clone(),
+        })
+        .await;
+    denied(stats.map(drop), "read a message's stats");
+    let keys = app.admin.list_api_keys(ListApiKeysRequest::default()).await;
+    denied(keys.map(drop), "list keys");
 
     // The same two over REST, for SDKs without gRPC.
     let app_key = Some(app_key.as_str());
@@ -530,6 +539,52 @@ async fn an_app_client_key_only_registers_devices_and_reports_delivery_events() 
     )
     .await;
     assert_eq!(status, 404);
+    // A web subscription registered with an app key must be at a browser's push service: the
+    // key is public, and the senders must not be sent anywhere else by it.
+    let inward = serde_json::json!({
+        "user_id": "bob", "platform": "web", "browser": "chrome",
+        "subscription": {"endpoint": "https://10.0.0.1/push", "keys": {"p256dh": "k", "auth": "a"}},
+    });
+    let (status, body) = rest(&stack, app_key, "/v1/app/devices", inward).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["field"], "web_subscription.endpoint");
+    // A report's time stays between the delivery's creation and now.
+    let (status, _) = rest(
+        &stack,
+        app_key,
+        &events,
+        serde_json::json!({"kind": "clicked", "at_ms": 1}),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let mut clicked = 0;
+    for _ in 0..200 {
+        clicked = acme
+            .notifications
+            .get_message_stats(GetMessageStatsRequest {
+                message_id: message_id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .clicked;
+        if clicked == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(clicked, 1, "the click was counted");
+    let in_1970 = acme
+        .notifications
+        .get_delivery_stats(GetDeliveryStatsRequest {
+            since_ms: 1,
+            until_ms: 2 * 86_400_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(in_1970.days.is_empty(), "{in_1970:?}");
     let admin = Some(stack.admin_key.as_str());
     let (status, body) = rest(&stack, admin, &events, serde_json::json!({"kind": "read"})).await;
     assert_eq!(

@@ -64,6 +64,18 @@ async fn attempts_of(
     panic!("fewer than {count} attempts were recorded");
 }
 
+async fn attempts_of_message(
+    acme: &mut Tenant,
+    message_id: &str,
+    count: usize,
+) -> Vec<WebhookAttempt> {
+    let request = ListWebhookAttemptsRequest {
+        message_id: message_id.to_owned(),
+        ..Default::default()
+    };
+    attempts_of(acme, request, count).await
+}
+
 async fn attempts(acme: &mut Tenant, webhook_id: &str, count: usize) -> Vec<WebhookAttempt> {
     let request = ListWebhookAttemptsRequest {
         webhook_id: webhook_id.to_owned(),
@@ -948,15 +960,7 @@ async fn a_notify_url_gets_its_message_s_reports_signed_with_the_tenant_s_secret
     let delivered = receiver.wait_for(2, Duration::from_secs(30)).await;
     assert_eq!(delivered[1].json()["type"], "delivery.delivered");
     verify_standard(&secret, &delivered[1]);
-    let listed = attempts_of(
-        &mut acme,
-        ListWebhookAttemptsRequest {
-            message_id: message_id.clone(),
-            ..Default::default()
-        },
-        2,
-    )
-    .await;
+    let listed = attempts_of_message(&mut acme, &message_id, 2).await;
     for attempt in &listed {
         assert_eq!(attempt.webhook_id, "", "{attempt:?}");
         assert_eq!(attempt.outcome(), AttemptOutcome::Succeeded, "{attempt:?}");
@@ -989,15 +993,7 @@ async fn a_notify_url_gets_its_message_s_reports_signed_with_the_tenant_s_secret
     let broken = send_notified(&mut acme, "$(dr)", &[("dr", "not a url")])
         .await
         .unwrap();
-    let refusals = attempts_of(
-        &mut acme,
-        ListWebhookAttemptsRequest {
-            message_id: broken.clone(),
-            ..Default::default()
-        },
-        1,
-    )
-    .await;
+    let refusals = attempts_of_message(&mut acme, &broken, 1).await;
     assert_eq!(
         refusals[0].outcome(),
         AttemptOutcome::Refused,

@@ -86,9 +86,9 @@ enum Flag {
     Cell(String),
 }
 
-/// The browser's `PushSubscription.toJSON()`.
+/// The browser's `PushSubscription.toJSON()` (its `expirationTime` ignored).
 #[derive(Debug, Deserialize)]
-struct BrowserSubscription {
+pub struct BrowserSubscription {
     endpoint: String,
     keys: SubscriptionKeys,
 }
@@ -97,6 +97,16 @@ struct BrowserSubscription {
 struct SubscriptionKeys {
     p256dh: String,
     auth: String,
+}
+
+impl From<BrowserSubscription> for WebSubscription {
+    fn from(sub: BrowserSubscription) -> Self {
+        Self {
+            endpoint: sub.endpoint,
+            p256dh: sub.keys.p256dh,
+            auth: sub.keys.auth,
+        }
+    }
 }
 
 /// The rows of `input`, in order, each an `ImportRow` or the error that keeps it out.
@@ -267,11 +277,7 @@ fn row(line: u64, f: Fields) -> Result<ImportRow, RowError> {
             .collect(),
     };
     let web_subscription = match (f.web_subscription, platform) {
-        (Some(sub), _) => Some(WebSubscription {
-            endpoint: sub.endpoint,
-            p256dh: sub.keys.p256dh,
-            auth: sub.keys.auth,
-        }),
+        (Some(sub), _) => Some(sub.into()),
         (None, Platform::Web) => Some(WebSubscription {
             endpoint: f.token.clone(),
             p256dh: f.p256dh,

@@ -25,7 +25,7 @@ pub const MAX_TEXT_BYTES: usize = 5120;
 pub const MAX_DATA_BYTES: usize = 16_384;
 pub const MAX_CORRELATION_ID_BYTES: usize = 4096;
 pub const MAX_CALLBACK_DATA_BYTES: usize = 65_536;
-pub const MAX_NOTIFY_URL_BYTES: usize = 8192;
+pub const MAX_NOTIFY_URL_BYTES: usize = 2048;
 /// A whole `SendRequest`, encoded: what one message may weigh, well under what the bus carries
 /// (NATS: 1 MiB per message), so every accepted message can be published and routed.
 pub const MAX_REQUEST_BYTES: usize = 131_072;
@@ -487,14 +487,29 @@ fn http_url(field: &str, raw: &str) -> Result<()> {
     }
 }
 
-/// The seeds' rules: a leading space is invalid, trailing spaces are trimmed, only https.
+/// The seeds' rules: a leading space is invalid, trailing spaces are trimmed, only https; and
+/// the rules the dispatcher holds every endpoint to: a host, no credentials, no fragment.
 fn notify_url(raw: &str) -> Result<()> {
     const INVALID: &str = "Invalid URL, field accepts only valid URL";
     if raw.starts_with(char::is_whitespace) {
         return Err(Error::invalid("notify_url", INVALID));
     }
     match url::Url::parse(raw.trim_end()) {
-        Ok(u) if u.scheme() == "https" && u.host().is_some() => Ok(()),
+        Ok(u) if u.scheme() == "https" && u.host_str().is_some_and(|h| !h.is_empty()) => {
+            if !u.username().is_empty() || u.password().is_some() {
+                Err(Error::invalid(
+                    "notify_url",
+                    format!("{INVALID} (no credentials)"),
+                ))
+            } else if u.fragment().is_some() {
+                Err(Error::invalid(
+                    "notify_url",
+                    format!("{INVALID} (no fragment)"),
+                ))
+            } else {
+                Ok(())
+            }
+        }
         _ => Err(Error::invalid("notify_url", format!("{INVALID} (https)"))),
     }
 }
@@ -585,9 +600,74 @@ pub fn web_subscription(field: &str, sub: &WebSubscription, allow_http: bool) ->
     Ok(())
 }
 
+/// The browsers' push services (each host, or any host below it): Chrome's, Opera's and other
+/// Chromium browsers' (FCM), Firefox's (Mozilla), Safari's (Apple) and Edge's (WNS).
+pub const KNOWN_PUSH_SERVICES: &[&str] = &[
+    "fcm.googleapis.com",
+    "android.googleapis.com",
+    "push.services.mozilla.com",
+    "push.apple.com",
+    "notify.windows.com",
+];
+
+/// A web subscription registered with an app client key (a key anyone may read out of an app)
+/// must point at a browser's push service, so the key cannot make Herald's senders post to
+/// an address of the attacker's choosing.
+pub fn known_push_service(field: &str, sub: &WebSubscription) -> Result<()> {
+    let host = url::Url::parse(&sub.endpoint)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default();
+    let known = KNOWN_PUSH_SERVICES
+        .iter()
+        .any(|service| host == *service || host.ends_with(&format!(".{service}")));
+    if known {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            format!("{field}.endpoint"),
+            format!(
+                "with an app client key, must be at a browser push service ({})",
+                KNOWN_PUSH_SERVICES.join(", ")
+            ),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn app_keys_register_web_subscriptions_at_browser_push_services_only() {
+        let sub = |endpoint: &str| WebSubscription {
+            endpoint: endpoint.into(),
+            ..Default::default()
+        };
+        for endpoint in [
+            "https://fcm.googleapis.com/fcm/send/abc",
+            "https://updates.push.services.mozilla.com/wpush/v2/abc",
+            "https://web.push.apple.com/QGx",
+            "https://wns2-by3p.notify.windows.com/w/?token=abc",
+        ] {
+            assert!(
+                known_push_service("w", &sub(endpoint)).is_ok(),
+                "{endpoint}"
+            );
+        }
+        for endpoint in [
+            "https://localhost/p/1",
+            "https://169.254.169.254/latest",
+            "https://evilpush.apple.com.example/x",
+            "https://notpush.apple.com/x",
+            "not a url",
+        ] {
+            assert!(
+                known_push_service("w", &sub(endpoint)).is_err(),
+                "{endpoint}"
+            );
+        }
+    }
     use herald_proto::v1::{Action, Interactive, PushId};
 
     fn send(dest: destination::Kind, n: Notification) -> SendRequest {
@@ -813,6 +893,20 @@ mod tests {
             (
                 SendRequest {
                     notify_url: "http://example.com".into(),
+                    ..send(user(), hello())
+                },
+                "notify_url",
+            ),
+            (
+                SendRequest {
+                    notify_url: "https://user:pw@example.com/dr".into(),
+                    ..send(user(), hello())
+                },
+                "notify_url",
+            ),
+            (
+                SendRequest {
+                    notify_url: "https://example.com/dr#part".into(),
                     ..send(user(), hello())
                 },
                 "notify_url",

@@ -537,8 +537,9 @@ impl Store {
             }
         }
         self.count_clicks(&mut tx, updates, &mut tally).await?;
-        tally.write(b, &mut tx).await?;
         self.retire_devices(&mut tx, updates).await?;
+        // Last, so the busy counter rows stay locked only until the commit.
+        tally.write(b, &mut tx).await?;
         tx.commit().await?;
         Ok(recorded)
     }

@@ -113,9 +113,10 @@ impl Poster {
             ) {
                 Ok(signed) => signed,
                 Err(err) => {
+                    // Not sent, and trying again would not sign it either.
                     let detail = format!("could not sign the request (SigV4): {err}");
                     return Attempted {
-                        answer: Answer::Unanswered(detail.clone()),
+                        answer: Answer::Refused(detail.clone()),
                         detail,
                         elapsed: started.elapsed(),
                     };

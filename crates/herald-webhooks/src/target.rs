@@ -51,6 +51,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_notify_url_ingest_accepts_fits_an_endpoint_url() {
+        assert_eq!(herald_core::validate::MAX_NOTIFY_URL_BYTES, MAX_URL_BYTES);
+    }
+
+    #[test]
     fn https_urls_pass_and_trailing_spaces_go() {
         let url = endpoint_url("https://hooks.example.com/herald?x=1  ", false).unwrap();
         assert_eq!(url.as_str(), "https://hooks.example.com/herald?x=1");

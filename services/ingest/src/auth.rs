@@ -142,21 +142,25 @@ impl Api {
     pub(crate) async fn tenant(&self, metadata: &MetadataMap) -> Result<TenantId> {
         match self.caller(metadata).await? {
             Caller::Tenant(tenant) => Ok(tenant),
-            Caller::Admin => Err(Error::PermissionDenied(
-                "the admin key manages tenants and keys; use a tenant's API key".into(),
-            )),
+            Caller::Admin => Err(admin_key_refused()),
             Caller::App(_) => Err(app_key_refused()),
         }
     }
 
-    /// The tenant of a server key or an app client key: for the calls an app makes (register
-    /// its device, report what it did with a delivery).
-    pub(crate) async fn device_tenant(&self, metadata: &MetadataMap) -> Result<TenantId> {
+    /// The tenant of a server key or an app client key, and whether it is an app's: for the
+    /// calls an app makes (register its device, report what it did with a delivery).
+    pub(crate) async fn device_tenant(&self, metadata: &MetadataMap) -> Result<(TenantId, bool)> {
         match self.caller(metadata).await? {
-            Caller::Tenant(tenant) | Caller::App(tenant) => Ok(tenant),
-            Caller::Admin => self.tenant(metadata).await,
+            Caller::Tenant(tenant) => Ok((tenant, false)),
+            Caller::App(tenant) => Ok((tenant, true)),
+            Caller::Admin => Err(admin_key_refused()),
         }
     }
+}
+
+/// What the admin key is told when it calls for a tenant's data.
+fn admin_key_refused() -> Error {
+    Error::PermissionDenied("the admin key manages tenants and keys; use a tenant's API key".into())
 }
 
 /// What an app client key is told when it calls anything else.

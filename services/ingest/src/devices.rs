@@ -76,12 +76,19 @@ impl Api {
 }
 
 impl Api {
-    /// Registers a device (or updates the one with its token), as RegisterDevice does.
+    /// Registers a device (or updates the one with its token), as RegisterDevice does; for an
+    /// app client key (`app`), a web subscription must be at a browser's push service.
     pub(crate) async fn register(
         &self,
         tenant: &TenantId,
         req: &RegisterDeviceRequest,
+        app: bool,
     ) -> Result<RegisterDeviceResponse, Error> {
+        if let (true, Platform::Web, Some(sub)) =
+            (app, req.platform(), req.web_subscription.as_ref())
+        {
+            validate::known_push_service("web_subscription", sub)?;
+        }
         let allow_http =
             req.platform() == Platform::Web && self.allows_http_web_push(tenant).await?;
         let new = profile(req, allow_http)?;
@@ -101,9 +108,9 @@ impl Devices for Api {
         &self,
         request: Request<RegisterDeviceRequest>,
     ) -> Result<Response<RegisterDeviceResponse>, Status> {
-        let tenant = self.device_tenant(request.metadata()).await?;
+        let (tenant, app) = self.device_tenant(request.metadata()).await?;
         Ok(Response::new(
-            self.register(&tenant, request.get_ref()).await?,
+            self.register(&tenant, request.get_ref(), app).await?,
         ))
     }
 

@@ -61,7 +61,7 @@ impl Api {
             reason: String::new(),
             provider_message_id: String::new(),
             attempts: 0,
-            at_ms: if req.at_ms > 0 { req.at_ms } else { now_ms() },
+            at_ms: report_time(req.at_ms, record.created_at, now_ms()),
             interaction: None,
         };
         // A tap is also an interaction of its own (with the button, if one was tapped).
@@ -83,6 +83,18 @@ impl Api {
                 .await,
         )?;
         Ok(())
+    }
+}
+
+/// When a device says it did something with a delivery: its own time (`at_ms`), but never
+/// before the delivery existed nor after now (a device's clock is its own, and an app client
+/// key is public: a report must not land on another day's counts or before an endpoint
+/// existed), or now when it gives none.
+fn report_time(at_ms: i64, created_at: i64, now: i64) -> i64 {
+    if at_ms > 0 {
+        at_ms.clamp(created_at.min(now), now)
+    } else {
+        now
     }
 }
 
@@ -231,8 +243,22 @@ impl Notifications for Api {
         &self,
         request: Request<ReportDeliveryEventRequest>,
     ) -> Result<Response<ReportDeliveryEventResponse>, Status> {
-        let tenant = self.device_tenant(request.metadata()).await?;
+        let (tenant, _) = self.device_tenant(request.metadata()).await?;
         self.report(&tenant, request.get_ref()).await?;
         Ok(Response::new(ReportDeliveryEventResponse {}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::report_time;
+
+    #[test]
+    fn a_report_time_stays_between_the_delivery_and_now() {
+        let (created, now) = (1_000, 5_000);
+        assert_eq!(report_time(0, created, now), now, "none given");
+        assert_eq!(report_time(3_000, created, now), 3_000);
+        assert_eq!(report_time(1, created, now), created, "before the delivery");
+        assert_eq!(report_time(i64::MAX, created, now), now, "in the future");
     }
 }

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use herald_core::Error;
+use herald_core::import::BrowserSubscription;
 use herald_core::names::Named;
 use herald_proto::v1::{
     Browser, DeviceEventKind, Platform, RegisterDeviceRequest, ReportDeliveryEventRequest,
@@ -47,25 +48,13 @@ struct DeviceBody {
     #[serde(default)]
     push_token: String,
     browser: Option<String>,
-    subscription: Option<SubscriptionBody>,
+    subscription: Option<BrowserSubscription>,
     #[serde(default)]
     sandbox: bool,
     #[serde(default)]
     app_version: String,
     #[serde(default)]
     locale: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct SubscriptionBody {
-    endpoint: String,
-    keys: SubscriptionKeys,
-}
-
-#[derive(Debug, Deserialize)]
-struct SubscriptionKeys {
-    p256dh: String,
-    auth: String,
 }
 
 /// What a device did with a delivery.
@@ -140,7 +129,7 @@ async fn register(
     headers: HeaderMap,
     body: Result<Json<DeviceBody>, JsonRejection>,
 ) -> Result<Response, Failure> {
-    let tenant = api
+    let (tenant, app) = api
         .device_tenant(&MetadataMap::from_headers(headers))
         .await?;
     let Json(body) = body?;
@@ -156,16 +145,12 @@ async fn register(
         platform: platform.into(),
         push_token: body.push_token,
         browser: browser.unwrap_or(Browser::Unspecified).into(),
-        web_subscription: body.subscription.map(|s| WebSubscription {
-            endpoint: s.endpoint,
-            p256dh: s.keys.p256dh,
-            auth: s.keys.auth,
-        }),
+        web_subscription: body.subscription.map(WebSubscription::from),
         sandbox: body.sandbox,
         app_version: body.app_version,
         locale: body.locale,
     };
-    let registered = api.register(&tenant, &request).await?;
+    let registered = api.register(&tenant, &request, app).await?;
     let device = registered.device.unwrap_or_default();
     let status = if registered.created {
         StatusCode::CREATED
@@ -186,7 +171,7 @@ async fn report(
     headers: HeaderMap,
     body: Result<Json<EventBody>, JsonRejection>,
 ) -> Result<StatusCode, Failure> {
-    let tenant = api
+    let (tenant, _) = api
         .device_tenant(&MetadataMap::from_headers(headers))
         .await?;
     let Json(body) = body?;
