@@ -1386,8 +1386,32 @@ async fn a_tenant_s_notify_secrets_are_created_then_replaced() {
     on_each_backend(|store| async move {
         let tenant = store.create_tenant("notify").await.unwrap().id;
         assert_eq!(store.notify_secrets(&tenant).await.unwrap(), None);
-        store.set_notify_secrets(&tenant, b"first").await.unwrap();
-        store.set_notify_secrets(&tenant, b"second").await.unwrap();
+        assert!(
+            store
+                .set_notify_secrets(&tenant, b"first", None)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .set_notify_secrets(&tenant, b"racer", None)
+                .await
+                .unwrap(),
+            "a second first secret loses"
+        );
+        assert!(
+            store
+                .set_notify_secrets(&tenant, b"second", Some(b"first"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .set_notify_secrets(&tenant, b"stale", Some(b"first"))
+                .await
+                .unwrap(),
+            "a rotation of what is no longer there loses"
+        );
         assert_eq!(
             store.notify_secrets(&tenant).await.unwrap().as_deref(),
             Some(&b"second"[..])

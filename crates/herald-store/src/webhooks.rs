@@ -332,19 +332,40 @@ impl Store {
         Ok(row.map(|r| r.try_get("secrets")).transpose()?)
     }
 
-    /// Stores the tenant's sealed notify URL signing secrets.
-    pub async fn set_notify_secrets(&self, tenant: &TenantId, sealed: &[u8]) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO notify_secrets (tenant_id, secrets, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (tenant_id) DO UPDATE SET secrets = excluded.secrets, \
-                 updated_at = excluded.updated_at",
-        )
-        .bind(tenant.as_str())
-        .bind(sealed)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+    /// Stores the tenant's sealed notify URL signing secrets in place of `previous` (`None`: it
+    /// had none); false when they are no longer `previous` (another rotation came first).
+    pub async fn set_notify_secrets(
+        &self,
+        tenant: &TenantId,
+        sealed: &[u8],
+        previous: Option<&[u8]>,
+    ) -> Result<bool> {
+        let done = match previous {
+            None => {
+                sqlx::query(
+                    "INSERT INTO notify_secrets (tenant_id, secrets, updated_at) \
+                     VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO NOTHING",
+                )
+                .bind(tenant.as_str())
+                .bind(sealed)
+                .bind(now_ms())
+                .execute(&self.pool)
+                .await?
+            }
+            Some(previous) => {
+                sqlx::query(
+                    "UPDATE notify_secrets SET secrets = $2, updated_at = $3 \
+                     WHERE tenant_id = $1 AND secrets = $4",
+                )
+                .bind(tenant.as_str())
+                .bind(sealed)
+                .bind(now_ms())
+                .bind(previous)
+                .execute(&self.pool)
+                .await?
+            }
+        };
+        Ok(done.rows_affected() == 1)
     }
 
     /// Records attempts (of any tenants) in one statement.

@@ -426,26 +426,37 @@ impl Webhooks for Api {
         let tenant = self.tenant(request.metadata()).await?;
         let key = &self.config.master_key;
         let fresh = Secret::generate();
-        let secrets = match self
-            .store
-            .notify_secrets(&tenant)
-            .await
-            .map_err(Error::from)?
-        {
-            Some(sealed) => Secrets::open(key, tenant.as_str(), NOTIFY_SECRETS, &sealed)
-                .map_err(Error::internal)?
-                .rotated(fresh.clone(), now_ms()),
-            None => Secrets::new(fresh.clone()),
-        };
-        let sealed = secrets.seal(key, tenant.as_str(), NOTIFY_SECRETS);
-        self.store
-            .set_notify_secrets(&tenant, &sealed)
-            .await
-            .map_err(Error::from)?;
-        self.announce_change(&tenant).await;
-        Ok(Response::new(RotateWebhookSecretResponse {
-            secret: fresh.shown().to_owned(),
-        }))
+        // Read, rotate, and store in place of what was read: a rotation that another one
+        // overtook starts again from that one's secrets, so neither is lost.
+        for _ in 0..5 {
+            let stored = self
+                .store
+                .notify_secrets(&tenant)
+                .await
+                .map_err(Error::from)?;
+            let secrets = match &stored {
+                Some(sealed) => Secrets::open(key, tenant.as_str(), NOTIFY_SECRETS, sealed)
+                    .map_err(Error::internal)?
+                    .rotated(fresh.clone(), now_ms()),
+                None => Secrets::new(fresh.clone()),
+            };
+            let sealed = secrets.seal(key, tenant.as_str(), NOTIFY_SECRETS);
+            if self
+                .store
+                .set_notify_secrets(&tenant, &sealed, stored.as_deref())
+                .await
+                .map_err(Error::from)?
+            {
+                self.announce_change(&tenant).await;
+                return Ok(Response::new(RotateWebhookSecretResponse {
+                    secret: fresh.shown().to_owned(),
+                }));
+            }
+        }
+        Err(
+            Error::unavailable("the notify secret kept changing under this rotation; try again")
+                .into(),
+        )
     }
 
     async fn list_webhook_attempts(
