@@ -543,7 +543,7 @@ async fn an_app_client_key_only_registers_devices_and_reports_delivery_events() 
     // key is public, and the senders must not be sent anywhere else by it.
     let inward = serde_json::json!({
         "user_id": "bob", "platform": "web", "browser": "chrome",
-        "subscription": {"endpoint": "https://10.0.0.1/push", "keys": {"p256dh": "k", "auth": "a"}},
+        "web_subscription": {"endpoint": "https://10.0.0.1/push", "keys": {"p256dh": "k", "auth": "a"}},
     });
     let (status, body) = rest(&stack, app_key, "/v1/app/devices", inward).await;
     assert_eq!(status, 400, "{body}");
@@ -585,6 +585,13 @@ async fn an_app_client_key_only_registers_devices_and_reports_delivery_events() 
         .unwrap()
         .into_inner();
     assert!(in_1970.days.is_empty(), "{in_1970:?}");
+    let (status, body) = rest(&stack, app_key, "/v1/app/nothing", serde_json::json!({})).await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (404, &"NOT_FOUND".into()),
+        "{body}"
+    );
+    assert!(body["error"].get("field").is_none(), "{body}");
     let admin = Some(stack.admin_key.as_str());
     let (status, body) = rest(&stack, admin, &events, serde_json::json!({"kind": "read"})).await;
     assert_eq!(

@@ -492,7 +492,10 @@ fn http_url(field: &str, raw: &str) -> Result<()> {
 fn notify_url(raw: &str) -> Result<()> {
     const INVALID: &str = "Invalid URL, field accepts only valid URL";
     if raw.starts_with(char::is_whitespace) {
-        return Err(Error::invalid("notify_url", INVALID));
+        return Err(Error::invalid(
+            "notify_url",
+            format!("{INVALID} (it must not start with a space)"),
+        ));
     }
     match url::Url::parse(raw.trim_end()) {
         Ok(u) if u.scheme() == "https" && u.host_str().is_some_and(|h| !h.is_empty()) => {

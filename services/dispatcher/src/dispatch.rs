@@ -57,7 +57,7 @@ impl Dispatcher {
         let url = match herald_webhooks::target::endpoint_url(&job.notify_url, self.allow_http) {
             Ok(url) => url,
             Err(bad) => {
-                let why = format!("the notify URL {bad}: not retried");
+                let why = format!("the notify URL is refused ({bad}): not retried");
                 self.refuse(tenant, job, attempt, why).await;
                 return Disposition::Ack;
             }

@@ -8,7 +8,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{any, post};
 use herald_core::Error;
 use herald_core::import::BrowserSubscription;
 use herald_core::names::Named;
@@ -27,6 +27,7 @@ pub(crate) fn router(api: Api) -> axum::Router {
     axum::Router::new()
         .route("/v1/app/devices", post(register))
         .route("/v1/app/deliveries/{delivery_id}/events", post(report))
+        .route("/v1/app/{*rest}", any(no_such_endpoint))
         .layer(
             CorsLayer::new()
                 .allow_origin(Any)
@@ -36,7 +37,8 @@ pub(crate) fn router(api: Api) -> axum::Router {
         .with_state(api)
 }
 
-/// A device as an app registers it; `subscription` is a browser's `PushSubscription.toJSON()`.
+/// A device as an app registers it; `web_subscription` is a browser's
+/// `PushSubscription.toJSON()`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DeviceBody {
@@ -48,7 +50,7 @@ struct DeviceBody {
     #[serde(default)]
     push_token: String,
     browser: Option<String>,
-    subscription: Option<BrowserSubscription>,
+    web_subscription: Option<BrowserSubscription>,
     #[serde(default)]
     sandbox: bool,
     #[serde(default)]
@@ -109,10 +111,11 @@ impl IntoResponse for Failure {
         };
         // What the gRPC status would say (internal details stay in the log).
         let message = tonic::Status::from(self.0).message().to_owned();
-        let body = serde_json::json!({
-            "error": {"code": code, "message": message, "field": field},
-        });
-        (status, Json(body)).into_response()
+        let mut error = serde_json::json!({"code": code, "message": message});
+        if !field.is_empty() {
+            error["field"] = field.into();
+        }
+        (status, Json(serde_json::json!({ "error": error }))).into_response()
     }
 }
 
@@ -122,6 +125,15 @@ fn named<T: Named>(field: &str, name: &str) -> Result<T, Error> {
         let known: Vec<&str> = T::ALL.iter().map(|v| v.name()).collect();
         Error::invalid(field, format!("one of: {}", known.join(", ")))
     })
+}
+
+/// Any other path under the app endpoints: a REST client is told in REST, not gRPC.
+async fn no_such_endpoint() -> Failure {
+    Failure(Error::NotFound(
+        "this endpoint (the app endpoints are POST /v1/app/devices and \
+         POST /v1/app/deliveries/{delivery_id}/events)"
+            .into(),
+    ))
 }
 
 async fn register(
@@ -145,7 +157,7 @@ async fn register(
         platform: platform.into(),
         push_token: body.push_token,
         browser: browser.unwrap_or(Browser::Unspecified).into(),
-        web_subscription: body.subscription.map(WebSubscription::from),
+        web_subscription: body.web_subscription.map(WebSubscription::from),
         sandbox: body.sandbox,
         app_version: body.app_version,
         locale: body.locale,
