@@ -776,6 +776,98 @@ async fn oauth2_tokens_are_fetched_once_kept_and_renewed_after_a_401() {
 }
 
 #[tokio::test]
+async fn an_authorization_code_is_exchanged_once_and_replaced_refresh_tokens_are_kept() {
+    let stack = stack_allowing_loopback(DbBackend::Sqlite, |_| {}).await;
+    let mut acme = stack.tenant("acme").await;
+    let receiver = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
+    let grant = |authorization_code: &str, refresh_token: &str| WebhookAuth {
+        kind: Some(webhook_auth::Kind::Oauth2Code(OAuth2AuthorizationCode {
+            token_url: receiver.token_url(),
+            client_id: "herald app".into(),
+            client_secret: "s3cr:t".into(),
+            authorization_code: authorization_code.into(),
+            redirect_uri: "https://app.example/cb".into(),
+            code_verifier: "verifier-123".into(),
+            refresh_token: refresh_token.into(),
+            ..Default::default()
+        })),
+    };
+    let created = create(
+        &mut acme,
+        CreateWebhookRequest {
+            auth: Some(grant("code-xyz", "")),
+            retry: one_second_apart(),
+            ..request(&receiver.url(), &[WebhookEvent::DeliverySubmitted])
+        },
+    )
+    .await;
+    assert_eq!(
+        created.webhook.unwrap().auth_kind(),
+        WebhookAuthKind::Oauth2AuthorizationCode
+    );
+    acme.register("alice", "tok-a").await;
+    acme.send_with_context("alice").await;
+    receiver.wait_for(4, Duration::from_secs(30)).await;
+    receiver.script([401]);
+    acme.send_with_context("alice").await;
+    let received = receiver.wait_for(7, Duration::from_secs(30)).await;
+    let seen: Vec<(&str, u16, Option<&str>)> = received
+        .iter()
+        .map(|r| (r.uri.path(), r.status, r.header("authorization")))
+        .collect();
+    let basic = "Basic aGVyYWxkK2FwcDpzM2NyJTNBdA==";
+    assert_eq!(
+        seen,
+        [
+            // Ingest exchanges the code, and its test call uses the token that came with it.
+            ("/token", 200, Some(basic)),
+            ("/hook", 200, Some("Bearer tok-1")),
+            // The dispatcher spends the refresh token; the server replaces it.
+            ("/token", 200, Some(basic)),
+            ("/hook", 200, Some("Bearer tok-2")),
+            ("/hook", 401, Some("Bearer tok-2")),
+            // After the 401, the replacement (stored by the dispatcher) is spent: the mock
+            // refuses a spent one, so the old one here would fail.
+            ("/token", 200, Some(basic)),
+            ("/hook", 200, Some("Bearer tok-3")),
+        ]
+    );
+    let forms: Vec<String> = [0, 2, 5]
+        .map(|i| String::from_utf8(received[i].body.to_vec()).unwrap())
+        .to_vec();
+    assert_eq!(
+        forms,
+        [
+            "grant_type=authorization_code&code=code-xyz&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&code_verifier=verifier-123",
+            "grant_type=refresh_token&refresh_token=refresh-1",
+            "grant_type=refresh_token&refresh_token=refresh-2",
+        ]
+    );
+
+    // A refresh token the server does not take refuses the endpoint, saying why.
+    let refused = acme
+        .webhooks
+        .create_webhook(CreateWebhookRequest {
+            auth: Some(grant("", "refresh-unknown")),
+            ..request(&receiver.url(), &[WebhookEvent::DeliverySubmitted])
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(refused.message().contains("invalid_grant"), "{refused:?}");
+    let both = acme
+        .webhooks
+        .create_webhook(CreateWebhookRequest {
+            auth: Some(grant("code", "refresh")),
+            ..request(&receiver.url(), &[WebhookEvent::DeliverySubmitted])
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(both.code(), Code::InvalidArgument);
+    stack.stop().await;
+}
+
+#[tokio::test]
 async fn a_slow_endpoint_times_out_and_retry_after_stretches_the_wait() {
     let Hooked {
         stack,

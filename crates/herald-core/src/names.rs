@@ -110,6 +110,7 @@ named!(WebhookAuthKind {
     Oauth2ClientCredentials => "oauth2_client_credentials",
     Digest => "digest",
     AwsSigv4 => "aws_sigv4",
+    Oauth2AuthorizationCode => "oauth2_authorization_code",
 });
 
 named!(ApiKeyScope {

@@ -323,6 +323,28 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Stores an endpoint's sealed authorization in place of `previous` (the dispatcher's, when
+    /// the authorization server replaced a refresh token); false when it is no longer
+    /// `previous` (changed or replaced meanwhile).
+    pub async fn replace_webhook_auth(
+        &self,
+        tenant: &TenantId,
+        id: &WebhookId,
+        previous: &[u8],
+        sealed: &[u8],
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE webhooks SET auth = $3 WHERE tenant_id = $1 AND id = $2 AND auth = $4",
+        )
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .bind(sealed)
+        .bind(previous)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// The tenant's sealed notify URL signing secrets, if it has any.
     pub async fn notify_secrets(&self, tenant: &TenantId) -> Result<Option<Vec<u8>>> {
         let row = sqlx::query("SELECT secrets FROM notify_secrets WHERE tenant_id = $1")

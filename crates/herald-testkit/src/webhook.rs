@@ -48,6 +48,8 @@ struct State {
     arrived: tokio::sync::Notify,
     /// Logs each request (for `herald up --with-mocks`).
     log: bool,
+    /// The one refresh token `/token` takes now (it replaces it at each use).
+    refresh_token: Mutex<Option<String>>,
 }
 
 /// The receiver; stops when dropped.
@@ -83,6 +85,7 @@ impl WebhookReceiver {
                 default: Mutex::new(200),
                 arrived: tokio::sync::Notify::new(),
                 log,
+                refresh_token: Mutex::default(),
             }),
             acceptor: ca.acceptor(false)?,
         };
@@ -191,8 +194,43 @@ impl WebhookReceiver {
 /// The challenge of the `/digest` endpoint: SHA-256 preferred over MD5, as RFC 7616 §3.7 lists.
 pub const DIGEST_CHALLENGE: &str = r#"Digest realm="herald-test", qop="auth", algorithm=SHA-256, nonce="c2b5f3e0a1d94c7b8e6f", opaque="5ccc069c403ebaf9f0171e9517f40e41", Digest realm="herald-test", qop="auth", algorithm=MD5, nonce="c2b5f3e0a1d94c7b8e6f", opaque="5ccc069c403ebaf9f0171e9517f40e41""#;
 
+/// What `/token` answers a form: client credentials get an access token; an authorization code
+/// (any) or the current refresh token get one with a new refresh token (`refresh-N`), which
+/// replaces the old one (RFC 6749 §6: a spent refresh token is refused, `invalid_grant`).
+fn token_answer(state: &State, form: &[u8], issued: usize) -> (StatusCode, String) {
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(form).into_owned().collect();
+    let access =
+        format!(r#""access_token":"tok-{issued}","token_type":"Bearer","expires_in":3600"#);
+    let mut current = state.refresh_token.lock().expect("refresh token");
+    match form.get("grant_type").map(String::as_str) {
+        Some("client_credentials") => (StatusCode::OK, format!("{{{access}}}")),
+        Some("authorization_code") if form.contains_key("code") => {
+            let fresh = format!("refresh-{issued}");
+            *current = Some(fresh.clone());
+            (
+                StatusCode::OK,
+                format!(r#"{{{access},"refresh_token":"{fresh}"}}"#),
+            )
+        }
+        Some("refresh_token") if form.get("refresh_token") == current.as_ref() => {
+            let fresh = format!("refresh-{issued}");
+            *current = Some(fresh.clone());
+            (
+                StatusCode::OK,
+                format!(r#"{{{access},"refresh_token":"{fresh}"}}"#),
+            )
+        }
+        _ => (
+            StatusCode::BAD_REQUEST,
+            r#"{"error":"invalid_grant"}"#.to_owned(),
+        ),
+    }
+}
+
 /// Records a request and answers it: a token from `/token` (an OAuth 2.0 token endpoint that
-/// issues `tok-1`, `tok-2`, …), else the next scripted status or the default.
+/// issues `tok-1`, `tok-2`, …, see [`token_answer`]), else the next scripted status or the
+/// default.
 async fn answer(
     state: Arc<State>,
     uri: Uri,
@@ -200,22 +238,20 @@ async fn answer(
     body: Bytes,
 ) -> axum::http::Response<axum::body::Body> {
     if uri.path() == "/token" {
-        let issued = {
-            let mut received = state.received.lock().expect("received");
-            received.push(Received {
-                uri,
-                headers,
-                body,
-                at: Instant::now(),
-                status: 200,
-            });
-            received.iter().filter(|r| r.uri.path() == "/token").count()
-        };
+        let mut received = state.received.lock().expect("received");
+        let issued = 1 + received.iter().filter(|r| r.uri.path() == "/token").count();
+        let (status, answer) = token_answer(&state, &body, issued);
+        received.push(Received {
+            uri,
+            headers,
+            body,
+            at: Instant::now(),
+            status: status.as_u16(),
+        });
         return axum::http::Response::builder()
+            .status(status)
             .header("content-type", "application/json")
-            .body(axum::body::Body::from(format!(
-                r#"{{"access_token":"tok-{issued}","token_type":"Bearer","expires_in":3600}}"#
-            )))
+            .body(axum::body::Body::from(answer))
             .expect("a response");
     }
     // An endpoint behind HTTP Digest (RFC 7616): a request without credentials is challenged.

@@ -4,7 +4,7 @@
 use herald_proto::v1::{WebhookAuth, WebhookAuthKind, webhook_auth};
 use serde::{Deserialize, Serialize};
 
-use crate::oauth::ClientCredentials;
+use crate::oauth::{ClientCredentials, RefreshGrant};
 use crate::sigv4::AwsKeys;
 
 /// An endpoint's authorization.
@@ -35,6 +35,9 @@ pub enum Auth {
     /// AWS Signature Version 4: each request signed (see `post`).
     #[serde(rename = "aws_sigv4")]
     AwsSigV4(AwsKeys),
+    /// OAuth 2.0 authorization code: the refresh token it was exchanged for.
+    #[serde(rename = "oauth2_authorization_code")]
+    OAuth2Code(RefreshGrant),
 }
 
 impl std::fmt::Debug for Auth {
@@ -150,6 +153,55 @@ impl Auth {
                     service: scope_part("auth.aws_sigv4.service", &aws.service)?,
                 })
             }
+            Some(webhook_auth::Kind::Oauth2Code(grant)) => {
+                let token_url =
+                    crate::target::endpoint_url(&grant.token_url, allow_http).map_err(|bad| {
+                        BadAuth {
+                            field: "auth.oauth2_code.token_url",
+                            reason: bad.0,
+                        }
+                    })?;
+                if grant.scope.len() > MAX_LEN || grant.scope.chars().any(char::is_control) {
+                    return bad(
+                        "auth.oauth2_code.scope",
+                        "at most 4096 bytes, without control characters",
+                    );
+                }
+                let refresh_token = match (
+                    grant.authorization_code.is_empty(),
+                    grant.refresh_token.is_empty(),
+                ) {
+                    (false, true) => {
+                        filled(
+                            "auth.oauth2_code.authorization_code",
+                            &grant.authorization_code,
+                        )?;
+                        filled("auth.oauth2_code.redirect_uri", &grant.redirect_uri)?;
+                        if grant.code_verifier.len() > 128 {
+                            return bad("auth.oauth2_code.code_verifier", "at most 128 characters");
+                        }
+                        // Exchanged for one by the caller (see `Code`).
+                        String::new()
+                    }
+                    (true, false) => {
+                        filled("auth.oauth2_code.refresh_token", &grant.refresh_token)?
+                    }
+                    _ => {
+                        return bad(
+                            "auth.oauth2_code.authorization_code",
+                            "give either an authorization code (with its redirect_uri) or a refresh token",
+                        );
+                    }
+                };
+                Self::OAuth2Code(RefreshGrant {
+                    token_url: token_url.to_string(),
+                    client_id: filled("auth.oauth2_code.client_id", &grant.client_id)?,
+                    client_secret: filled("auth.oauth2_code.client_secret", &grant.client_secret)?,
+                    scope: grant.scope.clone(),
+                    credentials_in_body: grant.credentials_in_body,
+                    refresh_token,
+                })
+            }
             Some(webhook_auth::Kind::Oauth2(grant)) => {
                 let token_url =
                     crate::target::endpoint_url(&grant.token_url, allow_http).map_err(|bad| {
@@ -184,6 +236,7 @@ impl Auth {
             Self::OAuth2(_) => WebhookAuthKind::Oauth2ClientCredentials,
             Self::Digest { .. } => WebhookAuthKind::Digest,
             Self::AwsSigV4(_) => WebhookAuthKind::AwsSigv4,
+            Self::OAuth2Code(_) => WebhookAuthKind::Oauth2AuthorizationCode,
         }
     }
 
@@ -197,7 +250,7 @@ impl Auth {
             // Digest is added when the endpoint challenges, SigV4 over the finished request
             // (see `post`).
             Self::None | Self::Digest { .. } | Self::AwsSigV4(_) => request,
-            Self::OAuth2(_) => match token {
+            Self::OAuth2(_) | Self::OAuth2Code(_) => match token {
                 Some(token) => request.bearer_auth(token),
                 None => request,
             },
@@ -331,6 +384,31 @@ mod tests {
             aws("eu west", "AKIDEXAMPLE").unwrap_err().field,
             "auth.aws_sigv4.region"
         );
+        let code = |authorization_code: &str, refresh_token: &str| {
+            of(webhook_auth::Kind::Oauth2Code(
+                herald_proto::v1::OAuth2AuthorizationCode {
+                    token_url: "https://auth.example/token".into(),
+                    client_id: "herald".into(),
+                    client_secret: "s3cret".into(),
+                    authorization_code: authorization_code.into(),
+                    redirect_uri: "https://app.example/cb".into(),
+                    refresh_token: refresh_token.into(),
+                    ..Default::default()
+                },
+            ))
+        };
+        let refreshing = code("", "r-1").unwrap();
+        assert_eq!(refreshing.kind(), WebhookAuthKind::Oauth2AuthorizationCode);
+        let json = serde_json::to_string(&refreshing).unwrap();
+        assert_eq!(serde_json::from_str::<Auth>(&json).unwrap(), refreshing);
+        assert!(!format!("{refreshing:?}").contains("r-1"));
+        assert!(code("c-1", "").is_ok(), "a code to exchange");
+        for (authorization_code, refresh_token) in [("", ""), ("c-1", "r-1")] {
+            assert_eq!(
+                code(authorization_code, refresh_token).unwrap_err().field,
+                "auth.oauth2_code.authorization_code"
+            );
+        }
         assert_eq!(
             aws("eu-west-1", "AKID/1").unwrap_err().field,
             "auth.aws_sigv4.access_key_id"

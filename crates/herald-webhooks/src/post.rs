@@ -32,6 +32,9 @@ pub struct Attempted {
     /// The start of the answer's body, or what went wrong.
     pub detail: String,
     pub elapsed: Duration,
+    /// The endpoint's authorization from now on, when the post changed it (the authorization
+    /// server replaced the refresh token): the caller stores it.
+    pub replaced: Option<Auth>,
 }
 
 /// Posts signed events. Cheap to clone (one connection pool).
@@ -72,20 +75,32 @@ impl Poster {
                 detail: refused.to_string(),
                 answer: Answer::Refused(refused.to_string()),
                 elapsed: started.elapsed(),
+                replaced: None,
             };
         }
-        let token = match &endpoint.auth {
-            Auth::OAuth2(grant) => match self.tokens.token(&self.client, grant).await {
-                Ok(token) => Some(token),
-                Err(err) => {
-                    return Attempted {
-                        answer: Answer::Unanswered(err.to_string()),
-                        detail: err.to_string(),
-                        elapsed: started.elapsed(),
-                    };
-                }
-            },
-            _ => None,
+        let had = match &endpoint.auth {
+            Auth::OAuth2(grant) => self
+                .tokens
+                .token(&self.client, grant)
+                .await
+                .map(|token| (Some(token), None)),
+            Auth::OAuth2Code(grant) => self
+                .tokens
+                .refreshed(&self.client, grant)
+                .await
+                .map(|(token, replaced)| (Some(token), replaced)),
+            _ => Ok((None, None)),
+        };
+        let (token, replaced) = match had {
+            Ok(had) => had,
+            Err(err) => {
+                return Attempted {
+                    answer: Answer::Unanswered(err.to_string()),
+                    detail: err.to_string(),
+                    elapsed: started.elapsed(),
+                    replaced: None,
+                };
+            }
         };
         let timestamp = herald_core::time::now_ms() / 1000;
         let secrets: Vec<&Secret> = endpoint.secrets.iter().collect();
@@ -119,6 +134,7 @@ impl Poster {
                         answer: Answer::Refused(detail.clone()),
                         detail,
                         elapsed: started.elapsed(),
+                        replaced: None,
                     };
                 }
             },
@@ -176,8 +192,13 @@ impl Poster {
                     Err(err) => format!("(the body could not be read: {})", describe(&err)),
                 };
                 // A refused token is asked for again next time.
-                if let (401, Auth::OAuth2(grant)) = (code, &endpoint.auth) {
-                    self.tokens.forget(grant);
+                match (code, &endpoint.auth) {
+                    (401, Auth::OAuth2(grant)) => self.tokens.forget(grant),
+                    (401, Auth::OAuth2Code(grant)) => {
+                        self.tokens
+                            .forget_refreshed(replaced.as_ref().unwrap_or(grant));
+                    }
+                    _ => {}
                 }
                 (Answer::Status { code, retry_after }, detail)
             }
@@ -193,7 +214,20 @@ impl Poster {
             answer,
             detail,
             elapsed: started.elapsed(),
+            replaced: replaced.map(Auth::OAuth2Code),
         }
+    }
+
+    /// Exchanges the authorization code of a new grant for its refresh token (once, when an
+    /// endpoint is created or its authorization changed); the access token is kept for the
+    /// test call.
+    pub async fn exchange(
+        &self,
+        grant: &crate::oauth::RefreshGrant,
+        code: crate::oauth::Code<'_>,
+    ) -> Result<Auth, crate::oauth::TokenError> {
+        let granted = self.tokens.exchange(&self.client, grant, code).await?;
+        Ok(Auth::OAuth2Code(granted))
     }
 }
 

@@ -29,6 +29,8 @@ pub(crate) struct Dispatcher {
     pub disable_after: Duration,
     /// Whether a notify URL may be http (`webhooks.allow_http`).
     pub allow_http: bool,
+    /// Seals an authorization the dispatcher stores (a replaced refresh token).
+    pub master_key: Arc<herald_core::crypto::MasterKey>,
 }
 
 impl Dispatcher {
@@ -80,6 +82,7 @@ impl Dispatcher {
             timeout: policy.timeout,
         };
         let nobody = WebhookId::from_trusted(String::new());
+        // No authorization, so nothing it could replace.
         match self
             .try_once(tenant, job, &nobody, &endpoint, &policy, attempt)
             .await
@@ -116,7 +119,7 @@ impl Dispatcher {
         opened: &Arc<Opened>,
         attempt: u32,
     ) -> Disposition {
-        let (verdict, at) = self
+        let (verdict, at, replaced) = self
             .try_once(
                 tenant,
                 job,
@@ -126,6 +129,9 @@ impl Dispatcher {
                 attempt,
             )
             .await;
+        if let Some(auth) = replaced {
+            self.store_replaced(tenant, opened, &auth).await;
+        }
         match verdict {
             Verdict::Succeeded => {
                 if opened.record.failing_since != 0
@@ -171,9 +177,9 @@ impl Dispatcher {
         endpoint: &Endpoint,
         policy: &RetryPolicy,
         attempt: u32,
-    ) -> (Verdict, i64) {
+    ) -> (Verdict, i64, Option<Auth>) {
         let at = now_ms();
-        let attempted = self.poster.post(endpoint, &job.event_id, &job.body).await;
+        let mut attempted = self.poster.post(endpoint, &job.event_id, &job.body).await;
         let verdict = policy::judge(policy, attempt, &attempted.answer);
         let (outcome, next_attempt_at) = match &verdict {
             Verdict::Succeeded => (AttemptOutcome::Succeeded, 0),
@@ -210,7 +216,30 @@ impl Dispatcher {
         tracing::debug!(webhook = %record.webhook_id, event = %record.event_id, attempt, outcome = ?outcome, "webhook attempt");
         // The post happened: a record that cannot be written is logged, not posted again.
         self.attempts.record(tenant.clone(), record).await;
-        (verdict, at)
+        (verdict, at, attempted.replaced.take())
+    }
+
+    /// Stores the authorization a post replaced (a new refresh token) in place of the one it
+    /// was made with, and reads the tenant's endpoints again. If another dispatcher replaced it
+    /// first, theirs stays.
+    async fn store_replaced(&self, tenant: &TenantId, opened: &Opened, auth: &Auth) {
+        let sealed = auth.seal(&self.master_key, tenant.as_str(), opened.record.id.as_str());
+        match self
+            .store
+            .replace_webhook_auth(tenant, &opened.record.id, &opened.sealed_auth, &sealed)
+            .await
+        {
+            Ok(true) => {
+                tracing::info!(%tenant, webhook = %opened.record.id, "stored the refresh token the authorization server issued")
+            }
+            Ok(false) => {
+                tracing::warn!(%tenant, webhook = %opened.record.id, "the endpoint's authorization changed meanwhile; the new refresh token is not stored")
+            }
+            Err(err) => {
+                tracing::error!(%tenant, webhook = %opened.record.id, %err, "could not store the refresh token the authorization server issued")
+            }
+        }
+        self.endpoints.forget(tenant);
     }
 
     /// Notes a failure; an endpoint failing for longer than `disable_after` is disabled.

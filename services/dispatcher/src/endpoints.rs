@@ -21,6 +21,8 @@ pub(crate) struct Opened {
     pub record: WebhookRecord,
     pub endpoint: Endpoint,
     pub policy: RetryPolicy,
+    /// The authorization as stored, for replacing it in place.
+    pub sealed_auth: Vec<u8>,
 }
 
 type Tenants = HashMap<TenantId, (Instant, Arc<Vec<Arc<Opened>>>)>;
@@ -179,6 +181,7 @@ impl Endpoints {
             record,
             endpoint,
             policy,
+            sealed_auth: sealed.auth,
         })
     }
 }

@@ -122,6 +122,7 @@ pub async fn run(
         poster: config.poster,
         disable_after: config.disable_after,
         allow_http: config.allow_http,
+        master_key: config.master_key.clone(),
     };
     let dispatching = herald_bus::consume(
         &bus,

@@ -83,8 +83,8 @@ pub struct AuthArgs {
     /// NAME=VALUE sent in the query string.
     #[arg(long)]
     api_key_query: Option<String>,
-    /// An OAuth 2.0 token endpoint (client credentials; with --oauth2-client-id and
-    /// --oauth2-client-secret).
+    /// An OAuth 2.0 token endpoint (with --oauth2-client-id and --oauth2-client-secret): client
+    /// credentials, or with --oauth2-authorization-code or --oauth2-refresh-token that grant.
     #[arg(long, requires_all = ["oauth2_client_id", "oauth2_client_secret"])]
     oauth2_token_url: Option<String>,
     #[arg(long, requires = "oauth2_token_url")]
@@ -98,6 +98,23 @@ pub struct AuthArgs {
     oauth2_client_secret: Option<String>,
     #[arg(long, default_value = "", requires = "oauth2_token_url")]
     oauth2_scope: String,
+    /// OAuth 2.0 authorization code (with --oauth2-redirect-uri): exchanged once, now, for a
+    /// refresh token that then asks for access tokens.
+    #[arg(long, requires_all = ["oauth2_token_url", "oauth2_redirect_uri"], conflicts_with = "oauth2_refresh_token")]
+    oauth2_authorization_code: Option<String>,
+    #[arg(long, requires = "oauth2_authorization_code")]
+    oauth2_redirect_uri: Option<String>,
+    /// The PKCE verifier, if the authorization request had a challenge.
+    #[arg(long, default_value = "", requires = "oauth2_authorization_code")]
+    oauth2_code_verifier: String,
+    /// OAuth 2.0 refresh token obtained elsewhere (instead of an authorization code).
+    #[arg(
+        long,
+        env = "HERALD_WEBHOOK_OAUTH2_REFRESH_TOKEN",
+        hide_env_values = true,
+        requires = "oauth2_token_url"
+    )]
+    oauth2_refresh_token: Option<String>,
     /// AWS Signature V4 with this access key id (with --aws-secret-access-key, --aws-region
     /// and --aws-service).
     #[arg(long, requires_all = ["aws_secret_access_key", "aws_region", "aws_service"])]
@@ -166,6 +183,21 @@ impl AuthArgs {
             api_key(&pair, false)?
         } else if let Some(pair) = self.api_key_query {
             api_key(&pair, true)?
+        } else if let (Some(token_url), true) = (
+            self.oauth2_token_url.clone(),
+            self.oauth2_authorization_code.is_some() || self.oauth2_refresh_token.is_some(),
+        ) {
+            webhook_auth::Kind::Oauth2Code(OAuth2AuthorizationCode {
+                token_url,
+                client_id: self.oauth2_client_id.unwrap_or_default(),
+                client_secret: self.oauth2_client_secret.unwrap_or_default(),
+                credentials_in_body: false,
+                scope: self.oauth2_scope,
+                authorization_code: self.oauth2_authorization_code.unwrap_or_default(),
+                redirect_uri: self.oauth2_redirect_uri.unwrap_or_default(),
+                code_verifier: self.oauth2_code_verifier,
+                refresh_token: self.oauth2_refresh_token.unwrap_or_default(),
+            })
         } else if let Some(token_url) = self.oauth2_token_url {
             webhook_auth::Kind::Oauth2(OAuth2ClientCredentials {
                 token_url,

@@ -138,8 +138,40 @@ impl Api {
             .map_err(|bad| Error::invalid(field, bad.to_string()))
     }
 
+    /// The authorization a request asks for, checked; an authorization code is exchanged for
+    /// its refresh token here, once (a refusal says what the token endpoint answered).
+    async fn authorization(&self, value: Option<&WebhookAuth>) -> Result<Auth, Error> {
+        let auth = auth(value, self.config.webhooks.allow_http)?;
+        let (Auth::OAuth2Code(grant), Some(webhook_auth::Kind::Oauth2Code(asked))) =
+            (&auth, value.and_then(|v| v.kind.as_ref()))
+        else {
+            return Ok(auth);
+        };
+        if asked.authorization_code.is_empty() {
+            return Ok(auth);
+        }
+        let code = herald_webhooks::oauth::Code {
+            code: &asked.authorization_code,
+            redirect_uri: &asked.redirect_uri,
+            verifier: &asked.code_verifier,
+        };
+        self.config
+            .webhooks
+            .poster
+            .exchange(grant, code)
+            .await
+            .map_err(|err| {
+                Error::FailedPrecondition(format!(
+                    "the authorization code could not be exchanged at {}: {err}",
+                    grant.token_url
+                ))
+            })
+    }
+
     /// Posts a `webhook.test` event to the endpoint: anything but 200 refuses the change.
-    async fn test_call(&self, id: &WebhookId, endpoint: &Endpoint) -> Result<(), Error> {
+    /// Answers the endpoint's authorization as it stands after the call (the call may have
+    /// been given a new refresh token).
+    async fn test_call(&self, id: &WebhookId, endpoint: &Endpoint) -> Result<Auth, Error> {
         let body = herald_webhooks::event::test_body(id.as_str(), now_ms());
         let attempted = self
             .config
@@ -148,7 +180,9 @@ impl Api {
             .post(endpoint, &format!("evt_test_{}", now_ms()), &body)
             .await;
         let what = match &attempted.answer {
-            Answer::Status { code: 200, .. } => return Ok(()),
+            Answer::Status { code: 200, .. } => {
+                return Ok(attempted.replaced.unwrap_or_else(|| endpoint.auth.clone()));
+            }
             Answer::Status { code, .. } => format!("answered {code}: {}", attempted.detail),
             Answer::Unanswered(why) => format!("did not answer: {why}"),
             Answer::Refused(why) => format!("was refused: {why}"),
@@ -196,7 +230,7 @@ impl Webhooks for Api {
         let provider = provider("provider", req.provider)?;
         let policy = retry("retry", req.retry.as_ref())?;
         let description = description(&req.description)?;
-        let auth = auth(req.auth.as_ref(), self.config.webhooks.allow_http)?;
+        let auth = self.authorization(req.auth.as_ref()).await?;
         let id = WebhookId::generate();
         let secret = Secret::generate();
         let endpoint = Endpoint {
@@ -206,7 +240,7 @@ impl Webhooks for Api {
             auth: auth.clone(),
             timeout: policy.timeout,
         };
-        self.test_call(&id, &endpoint).await?;
+        let auth = self.test_call(&id, &endpoint).await?;
         let now = now_ms();
         let record = WebhookRecord {
             id: id.clone(),
@@ -261,6 +295,7 @@ impl Webhooks for Api {
             .filter(|paths| !paths.is_empty())
             .ok_or_else(|| Error::invalid("update_mask", "name the fields to change"))?;
         let mut url_changed = false;
+        let mut auth_changed = false;
         for path in &paths {
             match path.as_str() {
                 "url" => {
@@ -293,7 +328,10 @@ impl Webhooks for Api {
                     }
                     record.enabled = change.enabled;
                 }
-                "auth" => new_auth = auth(req.auth.as_ref(), self.config.webhooks.allow_http)?,
+                "auth" => {
+                    new_auth = self.authorization(req.auth.as_ref()).await?;
+                    auth_changed = true;
+                }
                 other => {
                     return Err(Error::invalid(
                         "update_mask",
@@ -314,11 +352,19 @@ impl Webhooks for Api {
                 auth: new_auth.clone(),
                 timeout: std::time::Duration::from_secs(u64::from(record.timeout_secs)),
             };
-            self.test_call(&id, &endpoint).await?;
+            let tested = self.test_call(&id, &endpoint).await?;
+            auth_changed |= tested != new_auth;
+            new_auth = tested;
         }
+        // The stored authorization is written again only when it changed here: the dispatcher
+        // may have stored a new refresh token since it was read.
         let sealed = SealedWebhook {
             secrets: stored.sealed.secrets,
-            auth: new_auth.seal(&self.config.master_key, tenant.as_str(), id.as_str()),
+            auth: if auth_changed {
+                new_auth.seal(&self.config.master_key, tenant.as_str(), id.as_str())
+            } else {
+                stored.sealed.auth
+            },
         };
         if !self
             .store
