@@ -1226,7 +1226,10 @@ async fn a_delivery_that_outlives_its_ttl_is_reported_expired_and_counted() {
     let receiver = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
     let created = create(
         &mut acme,
-        request(&receiver.url(), &[WebhookEvent::DeliveryExpired]),
+        CreateWebhookRequest {
+            signature_scheme: SignatureScheme::HubSha512 as i32,
+            ..request(&receiver.url(), &[WebhookEvent::DeliveryExpired])
+        },
     )
     .await;
     acme.register("alice", "tok-late").await;
@@ -1258,6 +1261,7 @@ async fn a_delivery_that_outlives_its_ttl_is_reported_expired_and_counted() {
         "{expired}"
     );
     verify_standard(&created.secret, &received[1]);
+    verify_hub_sha512(&created.secret, &received[1]);
     let stats = acme
         .notifications
         .get_message_stats(GetMessageStatsRequest {
@@ -1268,5 +1272,60 @@ async fn a_delivery_that_outlives_its_ttl_is_reported_expired_and_counted() {
         .into_inner();
     assert_eq!((stats.sent, stats.submitted, stats.expired), (1, 0, 1));
     assert!((stats.expiry_rate - 1.0).abs() < 1e-9, "{stats:?}");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn bearer_and_api_key_authorization_reach_the_endpoint() {
+    let stack = stack_allowing_loopback(DbBackend::Sqlite, |_| {}).await;
+    let mut acme = stack.tenant("acme").await;
+    let receiver = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
+    let at = |path: &str| receiver.url().replace("/hook", path);
+    let ways = [
+        ("/bearer", webhook_auth::Kind::BearerToken("t0ken".into())),
+        (
+            "/header",
+            webhook_auth::Kind::ApiKey(ApiKeyAuth {
+                name: "X-Api-Key".into(),
+                value: "k3y".into(),
+                in_query: false,
+            }),
+        ),
+        (
+            "/query",
+            webhook_auth::Kind::ApiKey(ApiKeyAuth {
+                name: "api_key".into(),
+                value: "q 1".into(),
+                in_query: true,
+            }),
+        ),
+    ];
+    for (path, kind) in ways {
+        create(
+            &mut acme,
+            CreateWebhookRequest {
+                auth: Some(WebhookAuth { kind: Some(kind) }),
+                ..request(&at(path), &[WebhookEvent::DeliverySubmitted])
+            },
+        )
+        .await;
+    }
+    acme.register("alice", "tok-a").await;
+    acme.send_with_context("alice").await;
+    // Three test calls, then the event on each endpoint.
+    let received = receiver.wait_for(6, Duration::from_secs(30)).await;
+    for request in &received {
+        match request.uri.path() {
+            "/bearer" => assert_eq!(request.header("authorization"), Some("Bearer t0ken")),
+            "/header" => {
+                assert_eq!(request.header("x-api-key"), Some("k3y"));
+                assert_eq!(request.header("authorization"), None);
+            }
+            "/query" => assert_eq!(request.uri.query(), Some("api_key=q+1")),
+            other => panic!("{other}"),
+        }
+    }
+    let events = of_type(&received, "delivery.submitted");
+    assert_eq!(events.len(), 3, "one event on each endpoint");
     stack.stop().await;
 }
