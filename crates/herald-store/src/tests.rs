@@ -1450,3 +1450,80 @@ async fn the_upgrade_counts_the_deliveries_made_before_analytics() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_update_keeps_an_authorization_the_dispatcher_replaced_meanwhile() {
+    use herald_core::ids::WebhookId;
+    use herald_proto::v1::{SignatureScheme, WebhookAuthKind, WebhookEvent};
+    on_each_backend(|store| async move {
+        let tenant = store.create_tenant("hooks").await.unwrap().id;
+        let record = WebhookRecord {
+            id: WebhookId::generate(),
+            url: "https://hooks.example/h".into(),
+            description: String::new(),
+            events: vec![WebhookEvent::DeliverySubmitted],
+            provider: None,
+            scheme: SignatureScheme::StandardWebhooks,
+            auth_kind: WebhookAuthKind::Oauth2AuthorizationCode,
+            retry_delays: vec![60, 60, 60],
+            timeout_secs: 10,
+            enabled: true,
+            disabled_reason: String::new(),
+            failing_since: 0,
+            created_at: now_ms(),
+            updated_at: now_ms(),
+        };
+        let sealed = SealedWebhook {
+            secrets: b"secrets".to_vec(),
+            auth: b"refresh-1".to_vec(),
+        };
+        store
+            .insert_webhook(&tenant, &record, &sealed)
+            .await
+            .unwrap();
+        let auth_now = || async {
+            store
+                .webhook(&tenant, &record.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .sealed
+                .auth
+        };
+        // The dispatcher stores a replaced refresh token; an update that read the old one and
+        // did not change it keeps the replacement.
+        assert!(
+            store
+                .replace_webhook_auth(&tenant, &record.id, b"refresh-1", b"refresh-2")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .replace_webhook_auth(&tenant, &record.id, b"refresh-1", b"refresh-x")
+                .await
+                .unwrap(),
+            "a replacement of what is no longer there"
+        );
+        let described = WebhookRecord {
+            description: "described".into(),
+            ..record.clone()
+        };
+        store
+            .update_webhook(&tenant, &described, &sealed, b"refresh-1")
+            .await
+            .unwrap();
+        assert_eq!(auth_now().await, b"refresh-2");
+        // An update that changes the authorization writes it.
+        let changed = SealedWebhook {
+            auth: b"basic".to_vec(),
+            ..sealed.clone()
+        };
+        store
+            .update_webhook(&tenant, &described, &changed, b"refresh-1")
+            .await
+            .unwrap();
+        assert_eq!(auth_now().await, b"basic");
+    })
+    .await;
+}

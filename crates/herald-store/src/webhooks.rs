@@ -193,27 +193,32 @@ impl Store {
         Ok(())
     }
 
-    /// Writes an endpoint's every column; false when it does not exist.
+    /// Writes an endpoint's every column; false when it does not exist. `read_auth` is the
+    /// sealed authorization the caller read: when `sealed.auth` is still that one (the caller
+    /// did not change it), the stored one is kept, as the dispatcher may have replaced it
+    /// meanwhile (a new refresh token).
     pub async fn update_webhook(
         &self,
         tenant: &TenantId,
         record: &WebhookRecord,
         sealed: &SealedWebhook,
+        read_auth: &[u8],
     ) -> Result<bool> {
         let done = bind_columns(
             sqlx::query(
-            "UPDATE webhooks SET url = $3, description = $4, events = $5, provider = $6, \
-                 signature_scheme = $7, secrets = $8, auth_kind = $9, auth = $10, retry_delays = $11, \
+                "UPDATE webhooks SET url = $3, description = $4, events = $5, provider = $6, \
+                 signature_scheme = $7, secrets = $8, auth_kind = $9, \
+                 auth = CASE WHEN $10 = $17 THEN auth ELSE $10 END, retry_delays = $11, \
                  timeout_secs = $12, enabled = $13, disabled_reason = $14, failing_since = $15, \
                  updated_at = $16 \
              WHERE tenant_id = $1 AND id = $2",
+            ),
+            tenant,
+            record,
+            sealed,
         )
-        ,
-        tenant,
-        record,
-        sealed,
-    )
         .bind(now_ms())
+        .bind(read_auth)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() > 0)

@@ -363,12 +363,12 @@ impl Webhooks for Api {
             auth: if auth_changed {
                 new_auth.seal(&self.config.master_key, tenant.as_str(), id.as_str())
             } else {
-                stored.sealed.auth
+                stored.sealed.auth.clone()
             },
         };
         if !self
             .store
-            .update_webhook(&tenant, &record, &sealed)
+            .update_webhook(&tenant, &record, &sealed, &stored.sealed.auth)
             .await
             .map_err(Error::from)?
         {
@@ -447,11 +447,11 @@ impl Webhooks for Api {
                 tenant.as_str(),
                 id.as_str(),
             ),
-            auth: stored.sealed.auth,
+            auth: stored.sealed.auth.clone(),
         };
         if !self
             .store
-            .update_webhook(&tenant, &stored.record, &sealed)
+            .update_webhook(&tenant, &stored.record, &sealed, &stored.sealed.auth)
             .await
             .map_err(Error::from)?
         {
