@@ -14,6 +14,7 @@ mod push_ids;
 mod reliability;
 mod reports;
 mod segments;
+mod send_test;
 mod stats;
 mod topics;
 mod validation;

@@ -112,6 +112,19 @@ pub enum CredentialsCommand {
         /// apns, fcm or hms.
         provider: String,
     },
+    /// Sends a test notification to one registered device or browser subscription through the
+    /// provider's credential and prints what the provider answered (the seeds' "Send Test
+    /// Notification").
+    TestSend {
+        /// apns, fcm, hms or webpush.
+        provider: String,
+        #[arg(long)]
+        device: String,
+        #[arg(long, default_value = "Test notification")]
+        title: String,
+        #[arg(long, default_value = "")]
+        body: String,
+    },
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -569,6 +582,38 @@ impl Client {
                 );
                 if !result.ok {
                     bail!("the connection test failed");
+                }
+            }
+            Command::Credentials(CredentialsCommand::TestSend {
+                provider,
+                device,
+                title,
+                body,
+            }) => {
+                let provider = Provider::from_name(&provider).with_context(|| {
+                    format!("unknown provider {provider:?} (apns, fcm, hms, webpush)")
+                })?;
+                let mut credentials = CredentialsClient::new(self.tenant_channel().await?);
+                let sent = credentials
+                    .send_test_notification(SendTestNotificationRequest {
+                        provider: provider as i32,
+                        device_id: device,
+                        title,
+                        body,
+                    })
+                    .await?
+                    .into_inner();
+                println!(
+                    "message {}  {}{}",
+                    sent.message_id,
+                    sent.outcome().as_str_name(),
+                    because(&sent.reason)
+                );
+                if let Some(delivery) = &sent.delivery {
+                    print_delivery(delivery);
+                }
+                if sent.outcome() != WaitOutcome::Onsubmit {
+                    bail!("the provider did not accept the test notification");
                 }
             }
             Command::Credentials(CredentialsCommand::GenerateVapid { subject }) => {

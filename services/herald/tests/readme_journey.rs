@@ -86,7 +86,7 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         ],
     );
     assert!(set.contains("project herald-test"), "{set}");
-    cli(
+    let registered = cli(
         &data_dir,
         &endpoint,
         Some(&key),
@@ -100,6 +100,22 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
             "--token",
             "demo-token-1",
         ],
+    );
+    let device_id = registered
+        .split_whitespace()
+        .find(|word| word.starts_with("dev_"))
+        .expect("the device id")
+        .to_owned();
+    // The seeds' "Send Test Notification": one device, and what the provider answered.
+    let tested = cli(
+        &data_dir,
+        &endpoint,
+        Some(&key),
+        &["credentials", "test-send", "fcm", "--device", &device_id],
+    );
+    assert!(
+        tested.contains("ONSUBMIT") && tested.contains("FCM  SUBMITTED"),
+        "{tested}"
     );
     let sent = cli(
         &data_dir,

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use herald_core::ids::DeviceId;
 use herald_core::names::Named as _;
 use herald_core::{Error, Result};
 use herald_proto::v1::credentials_server::Credentials;
@@ -17,6 +18,9 @@ use tonic::{Request, Response, Status};
 use crate::Api;
 use crate::convert::credential;
 use crate::pages::Page;
+
+/// How long a test notification waits for its provider's answer.
+const TEST_WAIT_SECS: u32 = 30;
 
 impl Api {
     /// Opens a client with a credential's bytes: the check that it is usable.
@@ -151,6 +155,91 @@ impl Credentials for Api {
         };
         tracing::info!(tenant_id = %tenant, provider = provider.name(), ok, "connection tested");
         Ok(Response::new(TestConnectionResponse { ok, detail }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn send_test_notification(
+        &self,
+        request: Request<SendTestNotificationRequest>,
+    ) -> Result<Response<SendTestNotificationResponse>, Status> {
+        let tenant = self.tenant(request.metadata()).await?;
+        let deadline = request
+            .metadata()
+            .get("grpc-timeout")
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::wait::grpc_timeout);
+        let req = request.into_inner();
+        let provider = req.provider();
+        if provider == Provider::Unspecified {
+            return Err(Error::invalid("provider", "apns, fcm, hms or webpush").into());
+        }
+        if req.title.trim().is_empty() {
+            return Err(Error::invalid("title", "required").into());
+        }
+        let id = DeviceId::parse("device_id", &req.device_id)?;
+        let device = self
+            .store
+            .get_device(&tenant, &id)
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(|| Error::NotFound(format!("device {id}")))?;
+        if device.state != DeviceState::Active {
+            return Err(Error::FailedPrecondition(format!(
+                "device {id} is {} ({}): register it again",
+                device.state.name(),
+                device.state_reason
+            ))
+            .into());
+        }
+        let platform = device.profile.platform;
+        if herald_core::platform::provider_for(platform) != Some(provider) {
+            return Err(Error::FailedPrecondition(format!(
+                "device {id} is a {} device: {} does not serve it",
+                platform.name(),
+                provider.name()
+            ))
+            .into());
+        }
+        if self
+            .store
+            .credential_version(&tenant, provider)
+            .await
+            .map_err(Error::from)?
+            .is_none()
+        {
+            return Err(Error::FailedPrecondition(format!(
+                "the tenant has no {} credential",
+                provider.name()
+            ))
+            .into());
+        }
+        let waited = crate::wait::send_and_wait(
+            self,
+            tenant,
+            SendAndWaitRequest {
+                request: Some(SendRequest {
+                    destination: Some(Destination {
+                        kind: Some(destination::Kind::DeviceId(id.to_string())),
+                    }),
+                    notification: Some(Notification {
+                        title: req.title,
+                        body: req.body,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                wait_for: WaitFor::Submit as i32,
+                until: Some(send_and_wait_request::Until::TimeoutSeconds(TEST_WAIT_SECS)),
+            },
+            deadline,
+        )
+        .await?;
+        Ok(Response::new(SendTestNotificationResponse {
+            message_id: waited.message_id,
+            outcome: waited.outcome,
+            reason: waited.reason,
+            delivery: waited.deliveries.into_iter().next(),
+        }))
     }
 
     /// Generates the tenant's VAPID key pair, like the seeds' `generate-vapid-keys`. It refuses
