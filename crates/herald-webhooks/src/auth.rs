@@ -194,11 +194,16 @@ impl Auth {
                     }
                 };
                 Self::OAuth2Code(RefreshGrant {
-                    token_url: token_url.to_string(),
-                    client_id: filled("auth.oauth2_code.client_id", &grant.client_id)?,
-                    client_secret: filled("auth.oauth2_code.client_secret", &grant.client_secret)?,
-                    scope: grant.scope.clone(),
-                    credentials_in_body: grant.credentials_in_body,
+                    client: ClientCredentials {
+                        token_url: token_url.to_string(),
+                        client_id: filled("auth.oauth2_code.client_id", &grant.client_id)?,
+                        client_secret: filled(
+                            "auth.oauth2_code.client_secret",
+                            &grant.client_secret,
+                        )?,
+                        scope: grant.scope.clone(),
+                        credentials_in_body: grant.credentials_in_body,
+                    },
                     refresh_token,
                 })
             }

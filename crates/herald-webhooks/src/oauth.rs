@@ -39,23 +39,20 @@ impl std::fmt::Debug for ClientCredentials {
     }
 }
 
-/// An endpoint's refresh-token grant (what an authorization code was exchanged for).
+/// An endpoint's refresh-token grant (what an authorization code was exchanged for): the
+/// client, whose `scope` is asked for with each refresh (empty: those granted), and the
+/// refresh token.
 #[derive(Clone, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
 pub struct RefreshGrant {
-    pub token_url: String,
-    pub client_id: String,
-    pub client_secret: String,
-    /// Space-separated scopes asked for with each refresh (empty: those granted).
-    pub scope: String,
-    pub credentials_in_body: bool,
+    #[serde(flatten)]
+    pub client: ClientCredentials,
     pub refresh_token: String,
 }
 
 impl std::fmt::Debug for RefreshGrant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RefreshGrant")
-            .field("token_url", &self.token_url)
-            .field("client_id", &self.client_id)
+            .field("client", &self.client)
             .finish_non_exhaustive()
     }
 }
@@ -78,51 +75,26 @@ struct TokenAnswer {
     refresh_token: Option<String>,
 }
 
-/// Where a token request goes and how the client authenticates there.
-struct Client<'a> {
-    token_url: &'a str,
-    client_id: &'a str,
-    client_secret: &'a str,
-    credentials_in_body: bool,
-}
-
-impl RefreshGrant {
-    fn client(&self) -> Client<'_> {
-        Client {
-            token_url: &self.token_url,
-            client_id: &self.client_id,
-            client_secret: &self.client_secret,
-            credentials_in_body: self.credentials_in_body,
-        }
-    }
-}
-
-impl ClientCredentials {
-    fn client(&self) -> Client<'_> {
-        Client {
-            token_url: &self.token_url,
-            client_id: &self.client_id,
-            client_secret: &self.client_secret,
-            credentials_in_body: self.credentials_in_body,
-        }
-    }
-}
-
-/// Asks the token endpoint with `form` (and the client's authentication).
+/// Asks the token endpoint of `client` with `form` (and the client's authentication).
 async fn ask(
     http: &reqwest::Client,
-    client: Client<'_>,
+    client: &ClientCredentials,
     mut form: Vec<(&str, &str)>,
 ) -> Result<TokenAnswer, TokenError> {
-    let mut request = http.post(client.token_url).timeout(Duration::from_secs(10));
+    let mut request = http
+        .post(&client.token_url)
+        .timeout(Duration::from_secs(10));
     if client.credentials_in_body {
-        form.push(("client_id", client.client_id));
-        form.push(("client_secret", client.client_secret));
+        form.push(("client_id", client.client_id.as_str()));
+        form.push(("client_secret", client.client_secret.as_str()));
     } else {
         // RFC 6749 §2.3.1: each form-urlencoded, then HTTP Basic.
         let encode =
             |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-        request = request.basic_auth(encode(client.client_id), Some(encode(client.client_secret)));
+        request = request.basic_auth(
+            encode(&client.client_id),
+            Some(encode(&client.client_secret)),
+        );
     }
     let response = request
         .header(reqwest::header::ACCEPT, "application/json")
@@ -216,7 +188,7 @@ impl Tokens {
         if !grant.scope.is_empty() {
             form.push(("scope", grant.scope.as_str()));
         }
-        let answer = ask(http, grant.client(), form).await?;
+        let answer = ask(http, grant, form).await?;
         self.keep(key, &answer.access_token, asked, answer.expires_in);
         Ok(answer.access_token)
     }
@@ -242,10 +214,10 @@ impl Tokens {
             ("grant_type", "refresh_token"),
             ("refresh_token", grant.refresh_token.as_str()),
         ];
-        if !grant.scope.is_empty() {
-            form.push(("scope", grant.scope.as_str()));
+        if !grant.client.scope.is_empty() {
+            form.push(("scope", grant.client.scope.as_str()));
         }
-        let answer = ask(http, grant.client(), form).await?;
+        let answer = ask(http, &grant.client, form).await?;
         let replaced = answer
             .refresh_token
             .filter(|new| !new.is_empty() && *new != grant.refresh_token)
@@ -284,7 +256,7 @@ impl Tokens {
         if !code.verifier.is_empty() {
             form.push(("code_verifier", code.verifier));
         }
-        let answer = ask(http, grant.client(), form).await?;
+        let answer = ask(http, &grant.client, form).await?;
         let refresh_token = answer
             .refresh_token
             .filter(|t| !t.is_empty())

@@ -163,11 +163,7 @@ impl Credentials for Api {
         request: Request<SendTestNotificationRequest>,
     ) -> Result<Response<SendTestNotificationResponse>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
-        let deadline = request
-            .metadata()
-            .get("grpc-timeout")
-            .and_then(|v| v.to_str().ok())
-            .and_then(crate::wait::grpc_timeout);
+        let deadline = crate::wait::client_deadline(request.metadata());
         let req = request.into_inner();
         let provider = req.provider();
         if provider == Provider::Unspecified {

@@ -115,11 +115,7 @@ impl Notifications for Api {
         request: Request<SendAndWaitRequest>,
     ) -> Result<Response<SendAndWaitResponse>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
-        let deadline = request
-            .metadata()
-            .get("grpc-timeout")
-            .and_then(|v| v.to_str().ok())
-            .and_then(crate::wait::grpc_timeout);
+        let deadline = crate::wait::client_deadline(request.metadata());
         Ok(Response::new(
             crate::wait::send_and_wait(self, tenant, request.into_inner(), deadline).await?,
         ))

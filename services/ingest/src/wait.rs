@@ -55,6 +55,14 @@ pub fn wait_of(until: Option<&send_and_wait_request::Until>, now_ms: i64) -> Res
     }
 }
 
+/// The deadline the client gave its call (`grpc-timeout`), if any.
+pub(crate) fn client_deadline(metadata: &tonic::metadata::MetadataMap) -> Option<Duration> {
+    metadata
+        .get("grpc-timeout")
+        .and_then(|v| v.to_str().ok())
+        .and_then(grpc_timeout)
+}
+
 /// A `grpc-timeout` header's value (`30S`, `500m`, …), as the gRPC HTTP/2 protocol spells it.
 pub fn grpc_timeout(value: &str) -> Option<Duration> {
     let unit = value.get(value.len().checked_sub(1)?..)?;

@@ -163,7 +163,7 @@ impl Api {
             .map_err(|err| {
                 Error::FailedPrecondition(format!(
                     "the authorization code could not be exchanged at {}: {err}",
-                    grant.token_url
+                    grant.client.token_url
                 ))
             })
     }
