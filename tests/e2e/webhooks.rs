@@ -443,39 +443,48 @@ async fn the_guard_refuses_loopback_unless_the_operator_allows_it() {
     stack.stop().await;
 }
 
-/// A stack allowing loopback, tenant acme with alice's device, and an endpoint at a receiver
-/// for `delivery.submitted` with `retry` (the default policy when `None`).
+/// A stack allowing loopback, tenant acme with alice's device, and an endpoint at a receiver.
 struct Hooked {
     stack: Stack,
     acme: Tenant,
     receiver: WebhookReceiver,
     secret: String,
     id: String,
+    auth_kind: WebhookAuthKind,
 }
 
-async fn hooked(
+/// [`Hooked`] with the endpoint `endpoint` makes of the receiver.
+async fn hooked_with(
     tune: impl FnOnce(&mut herald_runtime::Settings),
-    retry: Option<RetryPolicy>,
+    endpoint: impl FnOnce(&WebhookReceiver) -> CreateWebhookRequest,
 ) -> Hooked {
     let stack = stack_allowing_loopback(DbBackend::Sqlite, tune).await;
     let mut acme = stack.tenant("acme").await;
     let receiver = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
-    let created = create(
-        &mut acme,
-        CreateWebhookRequest {
-            retry,
-            ..request(&receiver.url(), &[WebhookEvent::DeliverySubmitted])
-        },
-    )
-    .await;
+    let created = create(&mut acme, endpoint(&receiver)).await;
     acme.register("alice", "tok-a").await;
+    let webhook = created.webhook.unwrap();
     Hooked {
         stack,
         acme,
         receiver,
         secret: created.secret,
-        id: created.webhook.unwrap().webhook_id,
+        auth_kind: webhook.auth_kind(),
+        id: webhook.webhook_id,
     }
+}
+
+/// [`Hooked`] with an endpoint for `delivery.submitted` with `retry` (the default policy when
+/// `None`).
+async fn hooked(
+    tune: impl FnOnce(&mut herald_runtime::Settings),
+    retry: Option<RetryPolicy>,
+) -> Hooked {
+    hooked_with(tune, |receiver| CreateWebhookRequest {
+        retry,
+        ..request(&receiver.url(), &[WebhookEvent::DeliverySubmitted])
+    })
+    .await
 }
 
 /// Retries a second apart.
@@ -568,6 +577,7 @@ async fn gone_disables_and_replay_sends_the_reports_again() {
         receiver,
         secret,
         id,
+        ..
     } = hooked(|_| {}, None).await;
     // Another endpoint watches for disabled ones.
     let watcher = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
@@ -695,6 +705,7 @@ async fn during_a_rotation_both_secrets_sign() {
         receiver,
         secret,
         id,
+        ..
     } = hooked(|_| {}, None).await;
     let fresh = acme
         .webhooks
@@ -723,12 +734,14 @@ async fn during_a_rotation_both_secrets_sign() {
 
 #[tokio::test]
 async fn oauth2_tokens_are_fetched_once_kept_and_renewed_after_a_401() {
-    let stack = stack_allowing_loopback(DbBackend::Sqlite, |_| {}).await;
-    let mut acme = stack.tenant("acme").await;
-    let receiver = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
-    create(
-        &mut acme,
-        CreateWebhookRequest {
+    let Hooked {
+        stack,
+        mut acme,
+        receiver,
+        ..
+    } = hooked_with(
+        |_| {},
+        |receiver| CreateWebhookRequest {
             auth: Some(WebhookAuth {
                 kind: Some(webhook_auth::Kind::Oauth2(OAuth2ClientCredentials {
                     token_url: receiver.token_url(),
@@ -743,7 +756,6 @@ async fn oauth2_tokens_are_fetched_once_kept_and_renewed_after_a_401() {
         },
     )
     .await;
-    acme.register("alice", "tok-a").await;
     acme.send_with_context("alice").await;
     receiver.wait_for(4, Duration::from_secs(30)).await;
     receiver.script([401]);
@@ -775,12 +787,13 @@ async fn oauth2_tokens_are_fetched_once_kept_and_renewed_after_a_401() {
     stack.stop().await;
 }
 
-#[tokio::test]
-async fn an_authorization_code_is_exchanged_once_and_replaced_refresh_tokens_are_kept() {
-    let stack = stack_allowing_loopback(DbBackend::Sqlite, |_| {}).await;
-    let mut acme = stack.tenant("acme").await;
-    let receiver = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
-    let grant = |authorization_code: &str, refresh_token: &str| WebhookAuth {
+/// An authorization-code grant at `receiver`'s token endpoint: a code, or a refresh token.
+fn code_grant(
+    receiver: &WebhookReceiver,
+    authorization_code: &str,
+    refresh_token: &str,
+) -> WebhookAuth {
+    WebhookAuth {
         kind: Some(webhook_auth::Kind::Oauth2Code(OAuth2AuthorizationCode {
             token_url: receiver.token_url(),
             client_id: "herald app".into(),
@@ -791,21 +804,27 @@ async fn an_authorization_code_is_exchanged_once_and_replaced_refresh_tokens_are
             refresh_token: refresh_token.into(),
             ..Default::default()
         })),
-    };
-    let created = create(
-        &mut acme,
-        CreateWebhookRequest {
-            auth: Some(grant("code-xyz", "")),
+    }
+}
+
+#[tokio::test]
+async fn an_authorization_code_is_exchanged_once_and_replaced_refresh_tokens_are_kept() {
+    let Hooked {
+        stack,
+        mut acme,
+        receiver,
+        auth_kind,
+        ..
+    } = hooked_with(
+        |_| {},
+        |receiver| CreateWebhookRequest {
+            auth: Some(code_grant(receiver, "code-xyz", "")),
             retry: one_second_apart(),
             ..request(&receiver.url(), &[WebhookEvent::DeliverySubmitted])
         },
     )
     .await;
-    assert_eq!(
-        created.webhook.unwrap().auth_kind(),
-        WebhookAuthKind::Oauth2AuthorizationCode
-    );
-    acme.register("alice", "tok-a").await;
+    assert_eq!(auth_kind, WebhookAuthKind::Oauth2AuthorizationCode);
     acme.send_with_context("alice").await;
     receiver.wait_for(4, Duration::from_secs(30)).await;
     receiver.script([401]);
@@ -848,7 +867,7 @@ async fn an_authorization_code_is_exchanged_once_and_replaced_refresh_tokens_are
     let refused = acme
         .webhooks
         .create_webhook(CreateWebhookRequest {
-            auth: Some(grant("", "refresh-unknown")),
+            auth: Some(code_grant(&receiver, "", "refresh-unknown")),
             ..request(&receiver.url(), &[WebhookEvent::DeliverySubmitted])
         })
         .await
@@ -858,7 +877,7 @@ async fn an_authorization_code_is_exchanged_once_and_replaced_refresh_tokens_are
     let both = acme
         .webhooks
         .create_webhook(CreateWebhookRequest {
-            auth: Some(grant("code", "refresh")),
+            auth: Some(code_grant(&receiver, "code", "refresh")),
             ..request(&receiver.url(), &[WebhookEvent::DeliverySubmitted])
         })
         .await
@@ -949,12 +968,16 @@ print(fields["algorithm"], fields["uri"])
 
 #[tokio::test]
 async fn a_digest_challenge_is_answered_at_once() {
-    let stack = stack_allowing_loopback(DbBackend::Sqlite, |_| {}).await;
-    let mut acme = stack.tenant("acme").await;
-    let receiver = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
-    let created = create(
-        &mut acme,
-        CreateWebhookRequest {
+    let Hooked {
+        stack,
+        mut acme,
+        receiver,
+        secret,
+        auth_kind,
+        ..
+    } = hooked_with(
+        |_| {},
+        |receiver| CreateWebhookRequest {
             auth: Some(WebhookAuth {
                 kind: Some(webhook_auth::Kind::Digest(DigestAuth {
                     username: "herald".into(),
@@ -965,11 +988,7 @@ async fn a_digest_challenge_is_answered_at_once() {
         },
     )
     .await;
-    assert_eq!(
-        created.webhook.unwrap().auth_kind(),
-        WebhookAuthKind::Digest
-    );
-    acme.register("alice", "tok-a").await;
+    assert_eq!(auth_kind, WebhookAuthKind::Digest);
     acme.send_with_context("alice").await;
     let received = receiver.wait_for(4, Duration::from_secs(30)).await;
     let statuses: Vec<u16> = received.iter().map(|r| r.status).collect();
@@ -980,7 +999,7 @@ async fn a_digest_challenge_is_answered_at_once() {
     );
     for answered in [&received[1], &received[3]] {
         verify_digest(answered.header("authorization").unwrap(), "Circle of Life");
-        verify_standard(&created.secret, answered);
+        verify_standard(&secret, answered);
     }
     assert_eq!(received[3].json()["type"], "delivery.submitted");
     stack.stop().await;
@@ -1165,13 +1184,17 @@ print(service, region, signed)
 
 #[tokio::test]
 async fn aws_sigv4_requests_verify_with_botocore() {
-    let stack = stack_allowing_loopback(DbBackend::Sqlite, |_| {}).await;
-    let mut acme = stack.tenant("acme").await;
-    let receiver = WebhookReceiver::start(&stack.mocks.ca).await.unwrap();
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-    let created = create(
-        &mut acme,
-        CreateWebhookRequest {
+    let Hooked {
+        stack,
+        mut acme,
+        receiver,
+        secret,
+        auth_kind,
+        ..
+    } = hooked_with(
+        |_| {},
+        |receiver| CreateWebhookRequest {
             auth: Some(WebhookAuth {
                 kind: Some(webhook_auth::Kind::AwsSigv4(AwsSigV4Auth {
                     access_key_id: "AKIDEXAMPLE".into(),
@@ -1185,9 +1208,7 @@ async fn aws_sigv4_requests_verify_with_botocore() {
         },
     )
     .await;
-    let webhook = created.webhook.unwrap();
-    assert_eq!(webhook.auth_kind(), WebhookAuthKind::AwsSigv4);
-    acme.register("alice", "tok-a").await;
+    assert_eq!(auth_kind, WebhookAuthKind::AwsSigv4);
     acme.send_with_context("alice").await;
     let received = receiver.wait_for(2, Duration::from_secs(30)).await;
     assert_eq!(received[1].json()["type"], "delivery.submitted");
@@ -1197,7 +1218,7 @@ async fn aws_sigv4_requests_verify_with_botocore() {
             "execute-api eu-west-1 content-type;host;webhook-id;webhook-signature;\
              webhook-timestamp;x-amz-content-sha256;x-amz-date;x-amz-security-token"
         );
-        verify_standard(&created.secret, request);
+        verify_standard(&secret, request);
         assert_eq!(
             request.header("x-amz-security-token"),
             Some("FQoGZXIvYXdzEXAMPLE")

@@ -19,6 +19,15 @@ pub trait Named: Copy + Sized + 'static {
     fn from_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|value| value.name() == name)
     }
+
+    /// Every spelling, comma-separated (for a message naming what is accepted).
+    fn spellings() -> String {
+        Self::ALL
+            .iter()
+            .map(|value| value.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 macro_rules! named {

@@ -144,10 +144,6 @@ pub(crate) async fn insert_deliveries(
     }
     let now = now_ms();
     let mut tally = Tally::default();
-    let sent: HashMap<&str, (&str, &str, Provider)> = rows
-        .iter()
-        .map(|(id, tenant, message, _, provider)| (*id, (*tenant, *message, *provider)))
-        .collect();
     let rows: Vec<_> = rows
         .iter()
         .map(|(id, tenant, message, device, provider)| {
@@ -158,7 +154,7 @@ pub(crate) async fn insert_deliveries(
         // `WHERE true`: SQLite cannot tell an upsert's ON CONFLICT from a join's ON without it.
         "INSERT INTO deliveries (id, tenant_id, message_id, device_id, provider, status, created_at, updated_at) \
          SELECT {}, {}, {}, {}, {}, 'queued', $1, $1 FROM {} \
-         WHERE true ON CONFLICT (id) DO NOTHING RETURNING id",
+         WHERE true ON CONFLICT (id) DO NOTHING RETURNING id, tenant_id, message_id, provider",
         text(0),
         text(1),
         text(2),
@@ -172,18 +168,15 @@ pub(crate) async fn insert_deliveries(
         .fetch_all(&mut **tx)
         .await?
     {
-        let id: String = row.try_get("id")?;
-        if let Some((tenant, message, provider)) = sent.get(id.as_str()) {
-            tally.add(
-                &TenantId::from_trusted((*tenant).to_owned()),
-                &MessageId::from_trusted((*message).to_owned()),
-                *provider,
-                now,
-                Stage::Sent,
-                1,
-            );
-        }
-        created.insert(DeliveryId::from_trusted(id));
+        tally.add(
+            &TenantId::from_trusted(row.try_get("tenant_id")?),
+            &MessageId::from_trusted(row.try_get("message_id")?),
+            decode(&row, "provider")?,
+            now,
+            Stage::Sent,
+            1,
+        );
+        created.insert(DeliveryId::from_trusted(row.try_get("id")?));
     }
     tally.write(b, tx).await?;
     Ok(created)

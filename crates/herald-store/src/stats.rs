@@ -12,6 +12,8 @@ use sqlx::{Any, Row as _, Transaction};
 
 use crate::{Backend, Result, Store, decode, json, text};
 
+const DAY_MS: i64 = 86_400_000;
+
 /// The counter columns, in [`Stage`] order.
 const COUNTERS: [&str; 7] = [
     "n_sent",
@@ -27,7 +29,8 @@ const COUNTERS: [&str; 7] = [
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
     messages: BTreeMap<(String, String), Counts>,
-    days: BTreeMap<(String, String, &'static str), Counts>,
+    /// By tenant, UTC day (days since the epoch; spelled when written) and provider.
+    days: BTreeMap<(String, i64, &'static str), Counts>,
 }
 
 impl Tally {
@@ -46,7 +49,11 @@ impl Tally {
             .or_default()
             .add(stage, n);
         self.days
-            .entry((tenant.to_string(), day_of(at_ms), provider.name()))
+            .entry((
+                tenant.to_string(),
+                at_ms.div_euclid(DAY_MS),
+                provider.name(),
+            ))
             .or_default()
             .add(stage, n);
     }
@@ -73,7 +80,9 @@ impl Tally {
         let days: Vec<_> = self
             .days
             .iter()
-            .map(|((tenant, day, provider), counts)| (tenant, day, provider, counts.values()))
+            .map(|((tenant, day, provider), counts)| {
+                (tenant, day_of(day * DAY_MS), provider, counts.values())
+            })
             .collect();
         upsert(
             b,

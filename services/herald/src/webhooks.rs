@@ -224,13 +224,10 @@ impl AuthArgs {
 pub(crate) fn named<T: herald_core::names::Named>(what: &str, name: &str) -> anyhow::Result<T> {
     match T::from_name(name) {
         Some(value) => Ok(value),
-        None => {
-            let known: Vec<&str> = T::ALL.iter().map(|v| v.name()).collect();
-            bail!(
-                "{name:?} is not {what} (expected one of: {})",
-                known.join(", ")
-            )
-        }
+        None => bail!(
+            "{name:?} is not {what} (expected one of: {})",
+            T::spellings()
+        ),
     }
 }
 

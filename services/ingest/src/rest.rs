@@ -121,10 +121,7 @@ impl IntoResponse for Failure {
 
 /// The value `name` spells, or an invalid-argument error for `field`.
 fn named<T: Named>(field: &str, name: &str) -> Result<T, Error> {
-    T::from_name(name).ok_or_else(|| {
-        let known: Vec<&str> = T::ALL.iter().map(|v| v.name()).collect();
-        Error::invalid(field, format!("one of: {}", known.join(", ")))
-    })
+    T::from_name(name).ok_or_else(|| Error::invalid(field, format!("one of: {}", T::spellings())))
 }
 
 /// Any other path under the app endpoints: a REST client is told in REST, not gRPC.
