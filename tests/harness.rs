@@ -13,6 +13,7 @@ use herald_proto::v1::admin_client::AdminClient;
 use herald_proto::v1::credentials_client::CredentialsClient;
 use herald_proto::v1::customers_client::CustomersClient;
 use herald_proto::v1::devices_client::DevicesClient;
+use herald_proto::v1::events_client::EventsClient;
 use herald_proto::v1::notifications_client::NotificationsClient;
 use herald_proto::v1::topics_client::TopicsClient;
 use herald_proto::v1::webhooks_client::WebhooksClient;
@@ -61,6 +62,7 @@ pub struct Tenant {
     pub topics: TopicsClient<AuthedChannel>,
     pub customers: CustomersClient<AuthedChannel>,
     pub webhooks: WebhooksClient<AuthedChannel>,
+    pub events: EventsClient<AuthedChannel>,
 }
 
 impl Stack {
@@ -231,7 +233,8 @@ impl Stack {
             admin: AdminClient::new(channel.clone()),
             topics: TopicsClient::new(channel.clone()),
             customers: CustomersClient::new(channel.clone()),
-            webhooks: WebhooksClient::new(channel),
+            webhooks: WebhooksClient::new(channel.clone()),
+            events: EventsClient::new(channel),
         }
     }
 

@@ -7,6 +7,7 @@ mod customers;
 mod delivery;
 mod devices;
 mod durability;
+mod events;
 mod import;
 mod ios;
 mod personal;

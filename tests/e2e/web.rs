@@ -223,7 +223,7 @@ async fn browser_targeting_sends_only_to_the_selected_browsers() {
     let message = acme.wait_settled(&sent.message_id).await.message.unwrap();
     assert_eq!(message.state(), MessageState::Failed);
     assert!(
-        message.reason.contains("selected browsers"),
+        message.reason.contains("selected providers and browsers"),
         "{}",
         message.reason
     );

@@ -83,6 +83,22 @@ id_type!(
     WebhookId,
     "whk_"
 );
+id_type!(
+    /// A trigger: an event type, a condition and a template (`trg_incoming_call` and the other
+    /// built-in ones are named, not generated).
+    TriggerId,
+    "trg_"
+);
+id_type!(
+    /// A published event.
+    EventId,
+    "evt_"
+);
+id_type!(
+    /// A user's mobile session on one device.
+    SessionId,
+    "mss_"
+);
 
 impl DeliveryId {
     /// The delivery of `message` to `device`: derived, so a router that handles the same message

@@ -1,5 +1,5 @@
 //! Herald's domain: typed ids, errors and their gRPC mapping, validation of what clients send,
-//! audiences, customer profiles, locales, device import files, the delivery status machine, delivery analytics, retry backoff and secret sealing. Pure logic, no I/O
+//! audiences, customer profiles, locales, device import files, the delivery status machine, delivery analytics, event triggers (CEL conditions, the built-in call and message types), Wazo's push request, retry backoff and secret sealing. Pure logic, no I/O
 //! and no provider code (that is `herald-providers`).
 #![forbid(unsafe_code)]
 
@@ -19,7 +19,9 @@ pub mod stats;
 pub mod status;
 pub mod time;
 pub mod topics;
+pub mod triggers;
 pub mod validate;
 pub mod vars;
+pub mod wazo;
 
 pub use error::{Error, Result};

@@ -6,8 +6,9 @@
 //! A template sees `user.id` and `user.name` (the name of the user's customer profile),
 //! `customer.id`, `customer.name`, `customer.locale`, `customer.time_zone` and
 //! `customer.attributes.<key>`, `device.platform`, `device.locale`, `device.app_version`, and
-//! `vars.<name>` (the request's variables), with the filters `upper`, `lower`, `title`,
-//! `capitalize`, `trim`, `truncate`, `length` and `default`, and the tags `if` and `for`
+//! `vars.<name>` (the request's variables), for a message a trigger sent `event.<name>` (the
+//! event's values), with the filters `upper`, `lower`, `title`,
+//! `capitalize`, `trim`, `truncate`, `length`, `default` and `json`, and the tags `if` and `for`
 //! (nothing that can build a text larger than its inputs: no `set`, no `range`, no `*`; a
 //! rendered text is cut off, and the delivery failed, past 5,120 bytes). An undefined value (and anything looked up on it) renders as
 //! nothing — `{{ user.name |
@@ -195,6 +196,8 @@ pub struct Personalizer {
     templated: bool,
     localized: bool,
     vars: Value,
+    /// The values of the event a trigger sent the message for (undefined otherwise).
+    event: Value,
 }
 
 impl std::fmt::Debug for Personalizer {
@@ -227,7 +230,17 @@ impl Personalizer {
             templated,
             localized: !n.localizations.is_empty(),
             vars: Value::from_serialize(vars),
+            event: Value::UNDEFINED,
         })
+    }
+
+    /// The same, for a message a trigger sent: its templates also see the event's values, as
+    /// `event.<name>` and by their top-level names (after the recipient's own: `user`,
+    /// `customer`, `device` and `vars` are always the recipient's and the request's).
+    #[must_use]
+    pub fn with_event(mut self, event: &crate::triggers::Payload) -> Self {
+        self.event = Value::from_serialize(event);
+        self
     }
 
     /// Whether recipients get anything of their own (a variant or a template).
@@ -245,7 +258,7 @@ impl Personalizer {
         if !self.templated {
             return Ok(out);
         }
-        let ctx = context(r, &self.vars);
+        let ctx = context(r, &self.vars, &self.event);
         let render = |field: &str, text: &mut String| -> Result<(), String> {
             if !is_template(text) {
                 return Ok(());
@@ -349,8 +362,10 @@ fn environment() -> Environment<'static> {
             out
         },
     );
-    let default = |value: Value, fallback: Option<Value>| {
-        if value.is_undefined() || value.is_none() {
+    // Jinja's `default(value, fallback, boolean)`: with `boolean` true, an empty or false value
+    // takes the fallback too.
+    let default = |value: Value, fallback: Option<Value>, boolean: Option<bool>| {
+        if value.is_undefined() || value.is_none() || (boolean == Some(true) && !value.is_true()) {
             fallback.unwrap_or_else(|| Value::from(""))
         } else {
             value
@@ -358,6 +373,12 @@ fn environment() -> Environment<'static> {
     };
     env.add_filter("default", default);
     env.add_filter("d", default);
+    // A value as compact JSON (an event's values handed to an app as one data value).
+    env.add_filter("json", |v: Value| {
+        serde_json::to_string(&v).map_err(|err| {
+            minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, err.to_string())
+        })
+    });
     env
 }
 
@@ -402,8 +423,53 @@ fn allowed(field: &str, source: &str) -> Result<()> {
     Ok(())
 }
 
+/// A text that renders as itself: each `{{`, `{%` and `{#` written as an expression giving it.
+pub fn literal(text: &str) -> String {
+    if !is_template(text) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('{', Some(&next @ ('{' | '%' | '#'))) => {
+                chars.next();
+                out.push_str("{{ '{");
+                out.push(next);
+                out.push_str("' }}");
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Renders one text with an event's values alone (`event.<name>`, and by top-level names): a
+/// trigger's destination, made from the event when it is published. An empty text stays empty.
+pub fn render_event_text(
+    field: &str,
+    text: &str,
+    event: &crate::triggers::Payload,
+) -> Result<String> {
+    if !is_template(text) {
+        return Ok(text.to_owned());
+    }
+    allowed(field, text)?;
+    let env = environment();
+    let template = env
+        .template_from_str(text)
+        .map_err(|err| syntax_error(field, text, &err))?;
+    let event = Value::from_serialize(event);
+    let ctx = minijinja::context! { event => event.clone(), ..event };
+    let mut out = Capped::default();
+    template
+        .render_captured_to(&ctx, &mut out)
+        .map_err(|err| Error::invalid(field, format!("template failed: {err}")))?;
+    Ok(String::from_utf8_lossy(&out.text).trim().to_owned())
+}
+
 /// The values a recipient's templates see.
-fn context(r: &Recipient<'_>, vars: &Value) -> Value {
+fn context(r: &Recipient<'_>, vars: &Value, event: &Value) -> Value {
     // Without a customer, `customer` and `user.name` are undefined (not none): they render as
     // nothing, and so does anything looked up on them.
     let customer = r.customer.map_or(Value::UNDEFINED, |c| {
@@ -427,6 +493,8 @@ fn context(r: &Recipient<'_>, vars: &Value) -> Value {
             app_version => r.app_version,
         },
         vars => vars.clone(),
+        event => event.clone(),
+        ..event.clone()
     }
 }
 
@@ -500,6 +568,54 @@ mod tests {
             ..recipient("", &attrs)
         };
         assert_eq!(p.render(&n, &bare).unwrap().title, "Hi ");
+    }
+
+    #[test]
+    fn a_triggered_message_sees_its_event_after_the_recipient() {
+        let mut n = note(
+            "{{ bot.name }} for {{ user.name }} ({{ event.user.name }})",
+            "{{ caller | default('unknown', true) }} / {{ missing | default('-') }}",
+        );
+        n.data.insert("items".into(), "{{ event | json }}".into());
+        let event: crate::triggers::Payload = serde_json::from_str(
+            r#"{"bot": {"name": "Omni"}, "user": {"name": "Eve"}, "caller": "", "n": 2}"#,
+        )
+        .unwrap();
+        let p = Personalizer::new(&n, &BTreeMap::new())
+            .unwrap()
+            .with_event(&event);
+        let attrs = gold();
+        let out = p.render(&n, &recipient("", &attrs)).unwrap();
+        // `user` is the recipient's; the event's own is under `event`.
+        assert_eq!(out.title, "Omni for ann (Eve)");
+        assert_eq!(out.body, "unknown / -");
+        assert_eq!(
+            out.data["items"],
+            r#"{"bot":{"name":"Omni"},"caller":"","n":2,"user":{"name":"Eve"}}"#
+        );
+    }
+
+    #[test]
+    fn an_event_text_renders_alone_and_a_literal_renders_as_itself() {
+        let event: crate::triggers::Payload =
+            serde_json::from_str(r#"{"user_uuid": "u-9", "agent": {"id": "a"}}"#).unwrap();
+        assert_eq!(
+            render_event_text("d", "{{ event.user_uuid }}", &event).unwrap(),
+            "u-9"
+        );
+        assert_eq!(
+            render_event_text("d", "{{ agent.id }}", &event).unwrap(),
+            "a"
+        );
+        assert_eq!(render_event_text("d", "plain", &event).unwrap(), "plain");
+        assert!(render_event_text("d", "{{ broken", &event).is_err());
+        assert!(render_event_text("d", "{% set x = 1 %}", &event).is_err());
+        for text in ["a {{ b }} {% c %} {# d #} }}", "{{", "{", "x{%"] {
+            let n = note(&literal(text), "");
+            let p = Personalizer::new(&n, &BTreeMap::new()).unwrap();
+            let attrs = gold();
+            assert_eq!(p.render(&n, &recipient("", &attrs)).unwrap().title, text);
+        }
     }
 
     #[test]

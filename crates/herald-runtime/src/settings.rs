@@ -285,6 +285,14 @@ pub const KEYS: &[Key] = &[
         "webhook, `herald up`",
         "an endpoint whose every attempt has failed for this long (5 days) is disabled",
     ),
+    key(
+        "events.retention_hours",
+        "HERALD_EVENTS_RETENTION_HOURS",
+        Kind::Number,
+        Some("168"),
+        "ingest",
+        "how long a published event's record (what each trigger made of it) is kept (7 days)",
+    ),
 ];
 
 /// A secret setting: never shown by `Debug` or in a printed configuration.
@@ -337,6 +345,21 @@ pub struct Settings {
     pub receipt: ReceiptSettings,
     pub providers: ProviderSettings,
     pub webhooks: WebhookSettings,
+    pub events: EventSettings,
+}
+
+/// Published events: how long their records are kept.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSettings {
+    pub retention_hours: u64,
+}
+
+impl EventSettings {
+    /// How long an event's record is kept.
+    pub fn retention(&self) -> Duration {
+        Duration::from_secs(self.retention_hours.saturating_mul(3600))
+    }
 }
 
 /// Outbound webhooks: what endpoints may be, and how the dispatcher works.
@@ -504,6 +527,10 @@ impl Settings {
                 usize::try_from(self.webhooks.disable_after_secs).unwrap_or(usize::MAX),
             ),
             (
+                "HERALD_EVENTS_RETENTION_HOURS",
+                usize::try_from(self.events.retention_hours).unwrap_or(usize::MAX),
+            ),
+            (
                 "HERALD_PROVIDER_TIMEOUT_SECS",
                 usize::try_from(self.providers.timeout_secs).unwrap_or(usize::MAX),
             ),
@@ -608,6 +635,7 @@ impl Settings {
                     "webhooks.disable_after_secs" => {
                         Some(self.webhooks.disable_after_secs.to_string())
                     }
+                    "events.retention_hours" => Some(self.events.retention_hours.to_string()),
                     other => unreachable!("settings key {other} has no field"),
                 };
                 (key, value)

@@ -9,6 +9,7 @@ mod credentials;
 mod customers;
 mod deliveries;
 mod devices;
+mod events;
 mod fanouts;
 mod messages;
 mod segments;
@@ -33,6 +34,7 @@ pub use deliveries::{
 pub use devices::{
     DeviceFilter, DeviceProfile, DeviceRecord, ImportDevice, Imported, LAST_ACTIVE_PRECISION_MS,
 };
+pub use events::{InsertedEvent, SessionRecord};
 pub use fanouts::{Cursor, FanoutEnd, FanoutJob, Position, Source};
 pub use messages::{InsertedMessage, MessageRecord, NewMessage, ReportContext, UnpublishedMessage};
 pub use segments::SegmentRecord;

@@ -657,6 +657,15 @@ impl Client {
             Command::Webhook(command) => {
                 crate::webhooks::webhook(self.tenant_channel().await?, command).await?;
             }
+            Command::Event(command) => {
+                crate::events::event(self.tenant_channel().await?, command).await?;
+            }
+            Command::Trigger(command) => {
+                crate::events::trigger(self.tenant_channel().await?, command).await?;
+            }
+            Command::Mobile(command) => {
+                crate::events::mobile(self.tenant_channel().await?, command).await?;
+            }
             Command::Send(args) => self.send(args).await?,
             Command::Message(MessageCommand::Get { message_id, wait }) => {
                 let mut notifications = NotificationsClient::new(self.tenant_channel().await?);

@@ -9,6 +9,7 @@ mod bench;
 mod chaos;
 mod cli;
 mod dlq;
+mod events;
 #[cfg(feature = "mocks")]
 mod fanout;
 mod import;
@@ -95,6 +96,16 @@ enum Command {
     /// Outbound webhooks: endpoints that receive delivery events, signed.
     #[command(subcommand)]
     Webhook(webhooks::WebhookCommand),
+    /// Events: publish one (its triggers send), read what came of them.
+    #[command(subcommand)]
+    Event(events::EventCommand),
+    /// Triggers: an event type, a condition and a template (the built-in call and message
+    /// triggers among them).
+    #[command(subcommand)]
+    Trigger(events::TriggerCommand),
+    /// Mobile sessions: a user's login on a device, through which calls and messages reach them.
+    #[command(subcommand)]
+    Mobile(events::MobileCommand),
     /// Sends a notification.
     Send(cli::SendArgs),
     #[command(subcommand)]

@@ -13,6 +13,7 @@ mod convert;
 mod credentials;
 mod customers;
 mod devices;
+mod events;
 mod import;
 mod notifications;
 mod pages;
@@ -24,6 +25,7 @@ mod stats;
 mod topics;
 mod wait;
 mod watch;
+mod wazo;
 mod webhooks;
 
 use std::sync::Arc;
@@ -49,6 +51,8 @@ pub struct Config {
     pub endpoints: Endpoints,
     /// What webhook endpoints may be, and the client that tests them.
     pub webhooks: WebhookConfig,
+    /// How long published events' records are kept.
+    pub event_retention: std::time::Duration,
 }
 
 /// Webhook endpoints: whether http is allowed, and the guarded client of their test calls.
@@ -103,7 +107,12 @@ pub async fn run(
         marker,
         shutdown: shutdown.clone(),
     };
-    let routes = server::routes(api).await?;
+    let routes = server::routes(api.clone()).await?;
+    let pruner = tokio::spawn(prune_events(
+        store.clone(),
+        api.config.event_retention,
+        shutdown.clone(),
+    ));
     let relay = tokio::spawn(relay::run(store, bus, shutdown.clone()));
     tracing::info!(addr = %listener.local_addr()?, "ingest listening");
     // Keepalive pings find the clients that vanished, so their watches end.
@@ -115,6 +124,7 @@ pub async fn run(
         .serve_with_incoming_shutdown(herald_runtime::incoming(listener), shutdown.cancelled())
         .await?;
     relay.await?;
+    pruner.await?;
     revocations.await??;
     // The server dropped its handlers (and their markers): the last marks are written now. A
     // connection task still holding one must not hang the shutdown; the relay covers the rest.
@@ -130,6 +140,26 @@ pub async fn run(
     Ok(())
 }
 
+/// Forgets events' records older than `retention`, once a minute (any replica may; the
+/// statement is the same for all).
+async fn prune_events(store: Store, retention: std::time::Duration, shutdown: CancellationToken) {
+    let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+    loop {
+        match store
+            .prune_events(herald_core::time::now_ms().saturating_sub(retention_ms))
+            .await
+        {
+            Ok(0) => {}
+            Ok(pruned) => tracing::debug!(pruned, "old event records pruned"),
+            Err(err) => tracing::warn!(%err, "pruning old event records failed; trying again"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+        }
+    }
+}
+
 impl Config {
     /// The admin key (optional), the master key (required) and the provider endpoints.
     pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
@@ -141,6 +171,7 @@ impl Config {
                 allow_http: settings.webhooks.allow_http,
                 poster: settings.webhook_poster()?,
             },
+            event_retention: settings.events.retention(),
         })
     }
 }

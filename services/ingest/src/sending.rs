@@ -40,6 +40,14 @@ pub(crate) struct Prepared {
     push_id: Option<DeviceProfile>,
 }
 
+/// What a trigger adds to the messages it sends: the event its templates see (JSON, empty for
+/// a plain Send) and the providers it is limited to (empty: all).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Triggered {
+    pub event_json: String,
+    pub providers: Vec<i32>,
+}
+
 /// What the requests of one call need read before they can be judged.
 #[derive(Debug, Default)]
 struct Known {
@@ -93,7 +101,18 @@ impl Api {
     pub(crate) async fn prepare_all(
         &self,
         tenant: &TenantId,
+        requests: Vec<SendRequest>,
+    ) -> Result<Vec<Result<Prepared>>> {
+        let plain = vec![Triggered::default(); requests.len()];
+        self.prepare_triggered(tenant, requests, plain).await
+    }
+
+    /// As [`Api::prepare_all`], for requests triggers made: each with its event and channel.
+    pub(crate) async fn prepare_triggered(
+        &self,
+        tenant: &TenantId,
         mut requests: Vec<SendRequest>,
+        triggered: Vec<Triggered>,
     ) -> Result<Vec<Result<Prepared>>> {
         // Variables are filled in first: what is validated and stored is what will be sent.
         let audiences: Vec<Result<Audience>> = requests
@@ -126,7 +145,8 @@ impl Api {
             .into_iter()
             .zip(audiences)
             .zip(fits_all)
-            .map(|((req, audience), fits)| {
+            .zip(triggered)
+            .map(|(((req, audience), fits), triggered)| {
                 let audience = audience?;
                 policy(&known, &audience)?;
                 if !req.notify_url.is_empty() && !known.notify_secret {
@@ -147,6 +167,7 @@ impl Api {
                     audience,
                     known.settings.allow_http_web_push,
                     refusals,
+                    triggered,
                 )
             })
             .collect())
@@ -254,6 +275,7 @@ impl Api {
         audience: Audience,
         allow_http: bool,
         refusals: Vec<Refusal>,
+        triggered: Triggered,
     ) -> Result<Prepared> {
         let push_id = push_id_device(audience, allow_http)?;
         let request_digest = (!req.idempotency_key.is_empty()).then(|| request_digest(&req));
@@ -277,6 +299,8 @@ impl Api {
                 })
                 .collect(),
             variables: req.variables,
+            event_json: triggered.event_json,
+            providers: triggered.providers,
         };
         let message = NewMessage {
             id,

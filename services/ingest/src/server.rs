@@ -8,6 +8,7 @@ use herald_proto::v1::admin_server::AdminServer;
 use herald_proto::v1::credentials_server::CredentialsServer;
 use herald_proto::v1::customers_server::CustomersServer;
 use herald_proto::v1::devices_server::DevicesServer;
+use herald_proto::v1::events_server::EventsServer;
 use herald_proto::v1::notifications_server::NotificationsServer;
 use herald_proto::v1::topics_server::TopicsServer;
 use herald_proto::v1::webhooks_server::WebhooksServer;
@@ -16,9 +17,6 @@ use tonic::service::Routes;
 use tonic_health::ServingStatus;
 
 use crate::Api;
-
-/// The services of the public API that are not built yet, and what they are for.
-const PLANNED: &[(&str, &str)] = &[("herald.v1.Events", "events and triggers")];
 
 /// The routes of every service `api` serves, with health and reflection.
 pub(crate) async fn routes(api: Api) -> anyhow::Result<Routes> {
@@ -30,6 +28,7 @@ pub(crate) async fn routes(api: Api) -> anyhow::Result<Routes> {
     reporter.set_serving::<TopicsServer<Api>>().await;
     reporter.set_serving::<CustomersServer<Api>>().await;
     reporter.set_serving::<WebhooksServer<Api>>().await;
+    reporter.set_serving::<EventsServer<Api>>().await;
     reporter
         .set_service_status("", ServingStatus::Serving)
         .await;
@@ -75,23 +74,22 @@ pub(crate) async fn routes(api: Api) -> anyhow::Result<Routes> {
             WebhooksServer::new(api.clone())
                 .accept_compressed(Gzip)
                 .send_compressed(Gzip),
+        )
+        .add_service(
+            EventsServer::new(api.clone())
+                .accept_compressed(Gzip)
+                .send_compressed(Gzip),
         );
     Ok(routes
         .into_axum_router()
-        .merge(crate::rest::router(api))
+        .merge(crate::rest::router(api.clone()))
+        .merge(crate::wazo::router(api))
         .fallback(unimplemented)
         .into())
 }
 
-/// The answer to a method this server does not have, naming it and why.
+/// The answer to a method this server does not have, naming it.
 async fn unimplemented(uri: Uri) -> axum::response::Response {
     let path = uri.path().trim_start_matches('/');
-    let service = path.split('/').next().unwrap_or_default();
-    let message = match PLANNED.iter().find(|(name, _)| *name == service) {
-        Some((_, what)) => {
-            format!("{path} is not implemented yet: {what} are planned, not built (see the README)")
-        }
-        None => format!("{path} is not a method of Herald's API"),
-    };
-    tonic::Status::unimplemented(message).into_http()
+    tonic::Status::unimplemented(format!("{path} is not a method of Herald's API")).into_http()
 }

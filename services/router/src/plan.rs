@@ -43,8 +43,13 @@ pub(crate) fn personalizer(
     let Some(n) = accepted.notification.as_ref() else {
         return Ok(None);
     };
-    let p = Personalizer::new(n, &accepted.variables)
+    let mut p = Personalizer::new(n, &accepted.variables)
         .map_err(|err| format!("its templates do not compile: {err}"))?;
+    if !accepted.event_json.is_empty() {
+        let event = herald_core::triggers::parse_payload("event_json", &accepted.event_json)
+            .map_err(|err| format!("its event does not decode: {err}"))?;
+        p = p.with_event(&event);
+    }
     Ok(p.is_personal().then(|| Arc::new(p)))
 }
 
@@ -115,7 +120,7 @@ pub(crate) fn plan<'a>(messages: &'a [MessageAccepted], resolved: &'a [Resolved]
             Resolved::Devices(devices) => {
                 let deliveries = deliveries(accepted, &message, devices);
                 if deliveries.is_empty() {
-                    Err("no device matches the selected browsers".to_owned())
+                    Err("no device matches the selected providers and browsers".to_owned())
                 } else {
                     personalizer(accepted).map(|personal| (deliveries, personal))
                 }
@@ -144,8 +149,8 @@ pub(crate) fn plan<'a>(messages: &'a [MessageAccepted], resolved: &'a [Resolved]
     plan
 }
 
-/// A message's deliveries to `devices`: one per device, except web subscriptions of browsers
-/// the message does not target.
+/// A message's deliveries to `devices`: one per device, except devices of providers the message
+/// is not limited to (a trigger's channel) and web subscriptions of browsers it does not target.
 pub(crate) fn deliveries<'a>(
     accepted: &'a MessageAccepted,
     message: &MessageId,
@@ -169,6 +174,9 @@ pub(crate) fn deliveries<'a>(
         })
         .filter_map(|device| {
             let provider = provider_for(device.profile.platform)?;
+            if !accepted.providers.is_empty() && !accepted.providers.contains(&(provider as i32)) {
+                return None;
+            }
             let refused = accepted
                 .refusals
                 .iter()
@@ -316,7 +324,7 @@ mod tests {
         let plan = super::plan(&messages, &resolved);
         assert_eq!(
             plan.failed[0].reason,
-            "no device matches the selected browsers"
+            "no device matches the selected providers and browsers"
         );
     }
 
