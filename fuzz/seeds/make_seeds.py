@@ -85,6 +85,11 @@ seeds = {
                           "two": b'Basic realm="x", Digest realm="r", nonce="n", algorithm=MD5-sess',
                           "escaped": b'Digest realm="a \\"b\\"", nonce="n"'},
     "sealed_tokens": {"short": b"\x00" * 12, "token": bytes(range(40))},
+    "trigger_conditions": {"bot": b"bot.id == 'b1' && priority >= 2\x00{\"bot\": {\"id\": \"b1\"}, \"priority\": 3}",
+                           "has": b"!has(event.author_uuid) || event.author_uuid != event.user_uuid\x00{\"user_uuid\": \"u\"}",
+                           "list": b"[1, 2, 3].exists(x, x > n)\x00{\"n\": 2}"},
+    "wazo_requests": {"seed": b'{"title": "Example notification", "body": "This is an example notification", "notification_type": "exampleNotification", "extra": {"mykey": "myvalue"}, "user_uuid": "123e4567-e89b-12d3-a456-426614174000"}',
+                      "braces": b'{"title": "{{ x }}", "body": "{% if %}", "notification_type": "a", "extra": {"items": {"k": [1]}}, "user_uuid": "123e4567-e89b-12d3-a456-426614174000"}'},
 }
 for target, files in seeds.items():
     os.makedirs(target, exist_ok=True)

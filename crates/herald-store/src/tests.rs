@@ -1527,3 +1527,172 @@ async fn an_update_keeps_an_authorization_the_dispatcher_replaced_meanwhile() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn triggers_are_stored_replaced_listed_by_type_and_deleted() {
+    use herald_proto::v1::Trigger;
+    on_each_backend(|store| async move {
+        let tenant = store.create_tenant("acme").await.unwrap().id;
+        let other = store.create_tenant("other").await.unwrap().id;
+        let trigger = |id: &str, event_type: &str| Trigger {
+            trigger_id: id.into(),
+            display_name: format!("{id} on {event_type}"),
+            event_type: event_type.into(),
+            enabled: true,
+            ..Default::default()
+        };
+        for (id, t) in [("trg_b", "x"), ("trg_a", "y"), ("trg_c", "x")] {
+            store.put_trigger(&tenant, &trigger(id, t)).await.unwrap();
+        }
+        let mut changed = trigger("trg_b", "y");
+        changed.enabled = false;
+        store.put_trigger(&tenant, &changed).await.unwrap();
+        assert_eq!(
+            store.get_trigger(&tenant, "trg_b").await.unwrap(),
+            Some(changed)
+        );
+        assert_eq!(store.get_trigger(&other, "trg_b").await.unwrap(), None);
+        let ids = |list: Vec<Trigger>| -> Vec<String> {
+            list.into_iter().map(|t| t.trigger_id).collect()
+        };
+        assert_eq!(
+            ids(store.list_triggers(&tenant, None, "", 10).await.unwrap()),
+            ["trg_a", "trg_b", "trg_c"]
+        );
+        assert_eq!(
+            ids(store
+                .list_triggers(&tenant, Some("y"), "", 10)
+                .await
+                .unwrap()),
+            ["trg_a", "trg_b"]
+        );
+        assert_eq!(
+            ids(store
+                .list_triggers(&tenant, None, "trg_a", 1)
+                .await
+                .unwrap()),
+            ["trg_b"]
+        );
+        assert!(store.delete_trigger(&tenant, "trg_a").await.unwrap());
+        assert!(!store.delete_trigger(&tenant, "trg_a").await.unwrap());
+        assert!(!store.delete_trigger(&other, "trg_b").await.unwrap());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_event_key_keeps_the_first_record_and_old_records_are_pruned() {
+    use herald_core::ids::EventId;
+    use herald_proto::v1::EventRecord;
+    on_each_backend(|store| async move {
+        let tenant = store.create_tenant("acme").await.unwrap().id;
+        let record = |key: &str, at: i64| EventRecord {
+            event_id: EventId::generate().into_string(),
+            event_type: "missedCall".into(),
+            idempotency_key: key.into(),
+            created_at_ms: at,
+            message_ids: vec!["msg_1".into()],
+            ..Default::default()
+        };
+        let now = now_ms();
+        let first = record("k1", now);
+        assert_eq!(
+            store.insert_event(&tenant, &first, "d1").await.unwrap(),
+            InsertedEvent::Inserted
+        );
+        let again = store
+            .insert_event(&tenant, &record("k1", now), "d2")
+            .await
+            .unwrap();
+        assert_eq!(
+            again,
+            InsertedEvent::Duplicate {
+                record: Box::new(first.clone()),
+                request_digest: "d1".into(),
+            }
+        );
+        // Events without a key never collide.
+        let (a, b) = (record("", now), record("", now - 1));
+        for r in [&a, &b] {
+            assert_eq!(
+                store.insert_event(&tenant, r, "d").await.unwrap(),
+                InsertedEvent::Inserted
+            );
+        }
+        let old = record("", now - 10_000);
+        store.insert_event(&tenant, &old, "d").await.unwrap();
+        let newest_first: Vec<String> = store
+            .list_events(&tenant, Some("missedCall"), "", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event_id)
+            .collect();
+        assert_eq!(
+            newest_first,
+            [
+                old.event_id.clone(),
+                b.event_id.clone(),
+                a.event_id.clone(),
+                first.event_id.clone()
+            ]
+        );
+        assert!(
+            store
+                .list_events(&tenant, Some("other"), "", 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(store.prune_events(now - 5_000).await.unwrap(), 1);
+        let id = EventId::from_trusted(old.event_id);
+        assert_eq!(store.get_event(&tenant, &id).await.unwrap(), None);
+        let id = EventId::from_trusted(first.event_id.clone());
+        assert_eq!(store.get_event(&tenant, &id).await.unwrap(), Some(first));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_login_on_a_device_replaces_its_session() {
+    on_each_backend(|store| async move {
+        let tenant = store.create_tenant("acme").await.unwrap().id;
+        let first = store
+            .start_session(&tenant, "ann", "dev_1", "")
+            .await
+            .unwrap();
+        let second = store
+            .start_session(&tenant, "bob", "dev_1", "dev_v")
+            .await
+            .unwrap();
+        store
+            .start_session(&tenant, "ann", "dev_2", "")
+            .await
+            .unwrap();
+        assert_eq!(
+            store.sessions_of_user(&tenant, "bob").await.unwrap(),
+            std::slice::from_ref(&second)
+        );
+        let ann = store.sessions_of_user(&tenant, "ann").await.unwrap();
+        assert_eq!(ann.len(), 1);
+        assert_eq!(ann[0].device_id, "dev_2");
+        assert!(!store.end_session(&tenant, &first.id).await.unwrap());
+        assert_eq!(
+            store
+                .list_sessions(&tenant, None, "", 10)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(store.end_session(&tenant, &second.id).await.unwrap());
+        assert!(
+            store
+                .sessions_of_user(&tenant, "bob")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    })
+    .await;
+}

@@ -72,6 +72,11 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         .find_map(|l| l.strip_prefix("export HERALD_API_KEY="))
         .expect("the key to export")
         .to_owned();
+    let tenant_id = created
+        .split_whitespace()
+        .find(|w| w.starts_with("tnt_"))
+        .expect("the tenant id")
+        .to_owned();
     assert!(key.starts_with("hrld_"));
     let account = data_dir.join("mock-fcm-service-account.json");
     let set = cli(
@@ -385,6 +390,127 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         ],
     );
     assert!(sent.contains("WEBPUSH  SUBMITTED"), "{sent}");
+
+    // Events: a custom trigger with a condition and templates, then a built-in call type
+    // through a mobile session, then Wazo's endpoint as the seeds' curl example calls it.
+    let trigger = cli(
+        &data_dir,
+        &endpoint,
+        Some(&key),
+        &[
+            "trigger",
+            "create",
+            "--name",
+            "Escalations of bot b1",
+            "--event-type",
+            "conversation.escalated",
+            "--condition",
+            "bot.id == 'b1' && priority >= 2",
+            "--title",
+            "{{ bot.name }} needs you",
+            "--body",
+            "{{ event.customer.name | default('A customer') }} asked for a person",
+            "--user",
+            "{{ event.agent }}",
+            "--provider",
+            "fcm",
+        ],
+    );
+    assert!(trigger.contains("created trigger trg_"), "{trigger}");
+    let escalation = |bot: &str| {
+        format!(
+            r#"{{"bot": {{"id": "{bot}", "name": "Omnibot"}}, "priority": 3, "agent": "alice", "customer": {{"name": "Dana"}}}}"#
+        )
+    };
+    let fired = cli(
+        &data_dir,
+        &endpoint,
+        Some(&key),
+        &[
+            "event",
+            "publish",
+            "conversation.escalated",
+            "--json",
+            &escalation("b1"),
+        ],
+    );
+    assert!(
+        fired.contains(": 1 message(s)") && fired.contains("sent msg_"),
+        "{fired}"
+    );
+    let quiet = cli(
+        &data_dir,
+        &endpoint,
+        Some(&key),
+        &[
+            "event",
+            "publish",
+            "conversation.escalated",
+            "--json",
+            &escalation("b2"),
+        ],
+    );
+    assert!(
+        quiet.contains(": 0 message(s)") && quiet.contains("the condition is false"),
+        "{quiet}"
+    );
+    const WAZO_USER: &str = "123e4567-e89b-12d3-a456-426614174000";
+    let missed = format!(
+        r#"{{"user_uuid": "{WAZO_USER}", "caller_id_name": "Ada", "caller_id_number": "1001"}}"#
+    );
+    let nobody = cli(
+        &data_dir,
+        &endpoint,
+        Some(&key),
+        &["event", "publish", "missedCall", "--json", &missed],
+    );
+    assert!(nobody.contains("no active mobile session"), "{nobody}");
+    let login = cli(
+        &data_dir,
+        &endpoint,
+        Some(&key),
+        &[
+            "mobile",
+            "login",
+            "--user",
+            WAZO_USER,
+            "--platform",
+            "android",
+            "--token",
+            "demo-token-wazo",
+        ],
+    );
+    assert!(login.starts_with("session mss_"), "{login}");
+    let rang = cli(
+        &data_dir,
+        &endpoint,
+        Some(&key),
+        &["event", "publish", "missedCall", "--json", &missed],
+    );
+    assert!(rang.contains(": 1 message(s)"), "{rang}");
+    let seed_body = format!(
+        r#"{{"title": "Example notification", "body": "This is an example notification", "notification_type": "exampleNotification", "extra": {{"mykey": "myvalue"}}, "user_uuid": "{WAZO_USER}"}}"#
+    );
+    let status = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        reqwest::Client::new()
+            .post(format!(
+                "{endpoint}/api/wazo-webhookd/1.0/mobile/notifications"
+            ))
+            .header("X-Auth-Token", &key)
+            .header("Content-Type", "application/json")
+            .header("Wazo-Tenant", &tenant_id)
+            .body(seed_body)
+            .send()
+            .await
+            .expect("the Wazo endpoint answers")
+            .status()
+    });
+    assert_eq!(status.as_u16(), 204);
+    let events = cli(&data_dir, &endpoint, Some(&key), &["event", "list"]);
+    assert!(
+        events.contains("exampleNotification from wazo (1 message(s))"),
+        "{events}"
+    );
 
     // SIGTERM: every service drains and the process exits cleanly.
     let status = terminate(&mut up.0, Duration::from_secs(30)).expect("herald up stops on SIGTERM");

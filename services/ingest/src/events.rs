@@ -76,6 +76,25 @@ impl Api {
         Ok(all)
     }
 
+    /// The page a list of the tenant's asks for, filtered by `filter` (empty: unfiltered), and
+    /// the filter.
+    fn filtered<'a>(
+        &'a self,
+        list: &str,
+        tenant: &TenantId,
+        filter: &'a str,
+        page_size: u32,
+        page_token: &str,
+    ) -> Result<(Page<'a>, Option<&'a str>)> {
+        let page = Page::read(
+            &self.config.master_key,
+            format!("{list}/{tenant}/{filter}"),
+            page_size,
+            page_token,
+        )?;
+        Ok((page, Some(filter).filter(|f| !f.is_empty())))
+    }
+
     /// A trigger as the tenant has it: stored, or a built-in one as shipped.
     async fn trigger(&self, tenant: &TenantId, id: &str) -> Result<Trigger> {
         TriggerId::parse("trigger_id", id)?;
@@ -409,9 +428,10 @@ impl Events for Api {
         if !req.event_type.is_empty() {
             triggers::event_type("event_type", &req.event_type)?;
         }
-        let page = Page::read(
-            &self.config.master_key,
-            format!("events/{tenant}/{}", req.event_type),
+        let (page, of_type) = self.filtered(
+            "events",
+            &tenant,
+            &req.event_type,
             req.page_size,
             &req.page_token,
         )?;
@@ -419,7 +439,7 @@ impl Events for Api {
             .store
             .list_events(
                 &tenant,
-                Some(req.event_type.as_str()).filter(|t| !t.is_empty()),
+                of_type,
                 page.after.as_deref().unwrap_or(""),
                 page.limit,
             )
@@ -549,14 +569,14 @@ impl Events for Api {
         if !req.event_type.is_empty() {
             triggers::event_type("event_type", &req.event_type)?;
         }
-        let page = Page::read(
-            &self.config.master_key,
-            format!("triggers/{tenant}/{}", req.event_type),
+        let (page, of_type) = self.filtered(
+            "triggers",
+            &tenant,
+            &req.event_type,
             req.page_size,
             &req.page_token,
         )?;
         let after = page.after.clone().unwrap_or_default();
-        let of_type = Some(req.event_type.as_str()).filter(|t| !t.is_empty());
         let mut all = self
             .store
             .list_triggers(&tenant, of_type, &after, page.limit)
@@ -674,9 +694,10 @@ impl Events for Api {
         let tenant = self.tenant(request.metadata()).await?;
         let req = request.get_ref();
         validate::user_id("user_id", &req.user_id)?;
-        let page = Page::read(
-            &self.config.master_key,
-            format!("sessions/{tenant}/{}", req.user_id),
+        let (page, of_user) = self.filtered(
+            "sessions",
+            &tenant,
+            &req.user_id,
             req.page_size,
             &req.page_token,
         )?;
@@ -684,7 +705,7 @@ impl Events for Api {
             .store
             .list_sessions(
                 &tenant,
-                Some(req.user_id.as_str()).filter(|u| !u.is_empty()),
+                of_user,
                 page.after.as_deref().unwrap_or(""),
                 page.limit,
             )
