@@ -17,10 +17,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     let fds = protox::compile(files, [&root])?;
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
-    std::fs::write(
-        out.join("herald_descriptor.bin"),
-        prost::Message::encode_to_vec(&fds),
-    )?;
+    let descriptors = prost::Message::encode_to_vec(&fds);
+    std::fs::write(out.join("herald_descriptor.bin"), &descriptors)?;
+    // The proto3 JSON mapping of the public API (with the .proto field names), for the REST
+    // surface. Left out: the messages that hold google.protobuf or google.rpc types, which have
+    // no JSON mapping here (the REST surface does not take or answer them).
+    pbjson_build::Builder::new()
+        .register_descriptors(&descriptors)?
+        .preserve_proto_field_names()
+        .btree_map([".herald.v1"])
+        .exclude([
+            ".herald.v1.SendBatchResult",
+            ".herald.v1.SendBatchResponse",
+            ".herald.v1.UpdateTenantRequest",
+            ".herald.v1.UpdateCustomerRequest",
+            ".herald.v1.UpdateWebhookRequest",
+        ])
+        .build(&[".herald.v1"])?;
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)

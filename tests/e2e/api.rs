@@ -207,23 +207,29 @@ async fn gzip_requests_are_accepted_and_the_bearer_scheme_may_be_any_case() {
 async fn a_method_herald_does_not_have_is_unimplemented_and_named() {
     let stack = Stack::start(DbBackend::Sqlite).await;
     let mut grpc = tonic::client::Grpc::new(stack.channel().await);
-    grpc.ready().await.unwrap();
-    let codec = tonic_prost::ProstCodec::<ListTriggersRequest, ListTriggersResponse>::default();
-    let err = grpc
-        .unary(
+    let mut call = async |path: &'static str| {
+        grpc.ready().await.unwrap();
+        let codec = tonic_prost::ProstCodec::<ListTriggersRequest, ListTriggersResponse>::default();
+        grpc.unary(
             tonic::Request::new(ListTriggersRequest::default()),
-            http::uri::PathAndQuery::from_static("/herald.v1.Events/ListEverything"),
+            http::uri::PathAndQuery::from_static(path),
             codec,
         )
         .await
-        .unwrap_err();
+        .unwrap_err()
+    };
+    // A service Herald does not have: the answer names the method.
+    let err = call("/herald.v1.Nothing/ListEverything").await;
     assert_eq!(err.code(), Code::Unimplemented);
     assert!(
         err.message()
-            .contains("herald.v1.Events/ListEverything is not a method of Herald's API"),
+            .contains("herald.v1.Nothing/ListEverything is not a method of Herald's API"),
         "{}",
         err.message()
     );
+    // A method a service does not have.
+    let err = call("/herald.v1.Events/ListEverything").await;
+    assert_eq!(err.code(), Code::Unimplemented);
     stack.stop().await;
 }
 

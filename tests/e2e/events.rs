@@ -444,6 +444,37 @@ async fn mobile_login_and_logout_change_what_an_event_reaches() {
         .await
         .unwrap_err();
     assert_eq!(again.code(), Code::NotFound);
+    // A PushKit token belongs to its last login: Ivy's calls stop ringing on the phone Bea
+    // logged in on with the same VoIP token.
+    let bea = "0b0b0b0b-2c4b-4e59-9d3a-5b6c7d8e9f00";
+    acme.events
+        .start_mobile_session(StartMobileSessionRequest {
+            user_id: bea.into(),
+            device: Some(RegisterDeviceRequest {
+                platform: Platform::Ios as i32,
+                push_token: apns_token(0x3),
+                ..Default::default()
+            }),
+            voip_token: apns_token(0x2),
+        })
+        .await
+        .unwrap();
+    let call = json!({"user_uuid": IVY, "peer_caller_id_number": "1001"});
+    let to_ivy = publish(&mut acme, "incomingCall", call).await;
+    assert!(to_ivy.message_ids.is_empty(), "{to_ivy:?}");
+    assert!(
+        to_ivy.outcomes[0].reason.contains("no PushKit token"),
+        "{to_ivy:?}"
+    );
+    // Her other pushes still reach her iPhone.
+    let missed_ivy = json!({"user_uuid": IVY, "caller_id_number": "1001"});
+    assert_eq!(
+        publish(&mut acme, "missedCall", missed_ivy)
+            .await
+            .message_ids
+            .len(),
+        1
+    );
     // The token registered by someone else moves the device away from the session's user.
     let (_, andy) = log_in(&mut acme).await;
     acme.register("someone-else", "tok-andy").await;
@@ -698,7 +729,29 @@ async fn the_wazo_endpoint_answers_as_wazo_webhookd_does() {
             "extra",
             "Not a valid mapping type.",
         ),
+        (
+            SEED_BODY.replace("\"extra\"", "\"priority\": 1, \"extra\""),
+            "priority",
+            "Unknown field.",
+        ),
+        (
+            SEED_BODY.replace("mykey", "herald_x"),
+            "extra",
+            "notification.data[herald_x]: reserved key",
+        ),
     ];
+    let deep = SEED_BODY.replace(
+        r#"{"mykey": "myvalue"}"#,
+        &format!("{}1{}", r#"{"a":"#.repeat(20), "}".repeat(20)),
+    );
+    let (status, body) = wazo(&stack, path, Some(&key), Some(&tenant), &deep).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["details"]["extra"][0]
+            .as_str()
+            .unwrap()
+            .contains("nested")
+    );
     for (request, field, message) in cases {
         let (status, body) = wazo(&stack, path, Some(&key), Some(&tenant), &request).await;
         assert_eq!(status, 400, "{field}");
@@ -713,7 +766,7 @@ async fn the_wazo_endpoint_answers_as_wazo_webhookd_does() {
         .into_inner();
     assert_eq!(events.events.len(), 2);
 
-    // No token, a wrong token: 401; another tenant's header, or an app key: 403.
+    // No token, a wrong token, another tenant's header: 401; an app key: 403.
     let (status, body) = wazo(&stack, path, None, Some(&tenant), SEED_BODY).await;
     assert_eq!(status, 401);
     assert_eq!(body["error_id"], "unauthorized");
@@ -721,8 +774,9 @@ async fn the_wazo_endpoint_answers_as_wazo_webhookd_does() {
     assert_eq!(status, 401);
     let other = stack.bare_tenant("other").await;
     let (status, body) = wazo(&stack, path, Some(&key), Some(&other.tenant_id), SEED_BODY).await;
-    assert_eq!(status, 403);
-    assert_eq!(body["error_id"], "forbidden");
+    assert_eq!(status, 401);
+    assert_eq!(body["error_id"], "unauthorized-tenant");
+    assert_eq!(body["details"]["tenant_uuid"], other.tenant_id.as_str());
     let app_key = acme
         .admin
         .create_api_key(CreateApiKeyRequest {

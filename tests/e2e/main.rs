@@ -14,6 +14,7 @@ mod personal;
 mod push_ids;
 mod reliability;
 mod reports;
+mod rest;
 mod segments;
 mod send_test;
 mod stats;

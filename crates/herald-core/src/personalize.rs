@@ -322,6 +322,8 @@ fn environment() -> Environment<'static> {
     env.set_undefined_behavior(UndefinedBehavior::Chainable);
     env.set_fuel(Some(FUEL));
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    // A text ends as written, newline and all.
+    env.set_keep_trailing_newline(true);
     env.add_filter("upper", |s: String| s.to_uppercase());
     env.add_filter("lower", |s: String| s.to_lowercase());
     env.add_filter("trim", |s: String| s.trim().to_owned());

@@ -200,6 +200,15 @@ impl Condition {
                 _ => {}
             }
         }
+        if let Some(name) = comprehension(source) {
+            return Err(Error::invalid(
+                field,
+                format!(
+                    "`{name}` is not allowed: a condition may not loop over values (use `in` \
+                     and has())"
+                ),
+            ));
+        }
         match cel::Program::compile(source) {
             Ok(program) => Ok(Some(Self { program })),
             Err(errors) => {
@@ -223,13 +232,10 @@ impl Condition {
             if name == "event" || name == "event_type" {
                 continue;
             }
-            ctx.add_variable(name.as_str(), value)
-                .map_err(|err| format!("the event's value {name:?}: {err}"))?;
+            ctx.add_variable_from_value(name.as_str(), cel_value(value));
         }
-        ctx.add_variable("event", event)
-            .map_err(|err| format!("the event's values: {err}"))?;
-        ctx.add_variable("event_type", event_type)
-            .map_err(|err| format!("the event's type: {err}"))?;
+        ctx.add_variable_from_value("event", cel_map(event));
+        ctx.add_variable_from_value("event_type", event_type.to_owned());
         match self.program.execute(&ctx) {
             Ok(cel::Value::Bool(b)) => Ok(b),
             Ok(other) => Err(format!(
@@ -239,6 +245,81 @@ impl Condition {
             Err(err) => Err(format!("the condition failed: {err}")),
         }
     }
+}
+
+/// The comprehension macro a condition calls, if any: they loop over values (nested, a
+/// condition could run for hours), so conditions may not use them.
+fn comprehension(source: &str) -> Option<&'static str> {
+    const MACROS: [&str; 5] = ["all", "exists", "exists_one", "map", "filter"];
+    // The source with its string literals blanked (a macro's name inside one is text).
+    let mut code = String::with_capacity(source.len());
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in source.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+                code.push(' ');
+            }
+            None => {
+                if c == '"' || c == '\'' {
+                    quote = Some(c);
+                }
+                code.push(c);
+            }
+        }
+    }
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find('.') {
+        rest = &rest[at + 1..];
+        let name: String = rest
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let after = rest.trim_start()[name.len()..].trim_start();
+        if after.starts_with('(')
+            && let Some(m) = MACROS.iter().find(|m| **m == name)
+        {
+            return Some(m);
+        }
+    }
+    None
+}
+
+/// A JSON value as CEL sees it: a whole number as an int (a uint only past i64), so arithmetic
+/// on event values works (`count + 1`).
+fn cel_value(value: &Json) -> cel::Value {
+    match value {
+        Json::Null => cel::Value::Null,
+        Json::Bool(b) => cel::Value::Bool(*b),
+        Json::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => cel::Value::Int(i),
+            (None, Some(u)) => cel::Value::UInt(u),
+            _ => cel::Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(s) => cel::Value::String(s.clone().into()),
+        Json::Array(items) => {
+            cel::Value::List(items.iter().map(cel_value).collect::<Vec<_>>().into())
+        }
+        Json::Object(map) => cel_map(map),
+    }
+}
+
+fn cel_map(map: &Payload) -> cel::Value {
+    let entries: std::collections::HashMap<cel::objects::Key, cel::Value> = map
+        .iter()
+        .map(|(k, v)| (cel::objects::Key::String(k.clone().into()), cel_value(v)))
+        .collect();
+    cel::Value::Map(cel::objects::Map {
+        map: entries.into(),
+    })
 }
 
 /// Checks a trigger as it is to be stored: its name, event type, condition (compiled), template
@@ -553,6 +634,20 @@ mod tests {
             numbers.holds("x", &event(r#"{"count": 3, "ratio": 0.25}"#)),
             Ok(true)
         );
+        let arithmetic = Condition::compile("c", "count + 1 == 4 && count % 3 == 0 && big > 0")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            arithmetic.holds("x", &event(r#"{"count": 3, "big": 18446744073709551615}"#)),
+            Ok(true)
+        );
+        let lists = Condition::compile("c", "'vip' in tags && event.n.size() == 2")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            lists.holds("x", &event(r#"{"tags": ["a", "vip"], "n": [1, 2]}"#)),
+            Ok(true)
+        );
         let not_bool = Condition::compile("c", "1 + 1").unwrap().unwrap();
         assert!(not_bool.holds("x", &event("{}")).is_err());
         assert!(Condition::compile("c", "  ").unwrap().is_none());
@@ -566,6 +661,19 @@ mod tests {
         assert!(text.contains("line 1, column"), "{text}");
         let err = Condition::compile("condition", "a &&\n  (b ||").unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
+        // Loops over values are refused (nested, they could run for hours); their names in
+        // strings are text.
+        for looping in [
+            "[1, 2].all(x, x > 0)",
+            "tags.exists(t, t == 'a')",
+            "l . map (x, x)",
+            "l.filter(x, true).size() > 0",
+            "l.exists_one(x, x)",
+        ] {
+            let err = Condition::compile("condition", looping).unwrap_err();
+            assert!(err.to_string().contains("not allowed"), "{looping}: {err}");
+        }
+        assert!(Condition::compile("c", "name == 'x.all(y)' || m.map == 1").is_ok());
         let deep = format!("{}1{}", "(".repeat(40), ")".repeat(40));
         assert!(Condition::compile("condition", &deep).is_err());
         assert!(Condition::compile("condition", &"a".repeat(3000)).is_err());

@@ -67,18 +67,19 @@ pub fn notification(body: &[u8]) -> Result<WazoNotification, Details> {
             }
         }
     };
+    // marshmallow runs every validator of a field and lists each failure, in their order.
     let notification_type = text("notification_type", &|s| {
-        let length = s.chars().count();
-        if !(1..=MAX_TYPE).contains(&length) {
-            return vec![format!("Length must be between 1 and {MAX_TYPE}.")];
-        }
-        if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return vec!["String does not match expected pattern.".into()];
+        let mut problems = Vec::new();
+        if !(1..=MAX_TYPE).contains(&s.chars().count()) {
+            problems.push(format!("Length must be between 1 and {MAX_TYPE}."));
         }
         if is_builtin_type(s) {
-            return vec![format!("The type \"{s}\" is a reserved type.")];
+            problems.push(format!("The type \"{s}\" is a reserved type."));
         }
-        Vec::new()
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            problems.push("String does not match expected pattern.".into());
+        }
+        problems
     });
     let user_uuid = text("user_uuid", &|s| {
         if s.chars().count() == USER_UUID_LEN {
@@ -91,7 +92,18 @@ pub fn notification(body: &[u8]) -> Result<WazoNotification, Details> {
     let body = text("body", &|s| at_most(s, MAX_BODY));
     let extra = match fields.remove("extra") {
         None => Payload::new(),
-        Some(Json::Object(map)) => map,
+        Some(Json::Object(map)) => {
+            // Herald's own bounds on an event's values (webhookd has none but its 2 KB push).
+            let text = serde_json::to_string(&map).unwrap_or_default();
+            if let Err(err) = crate::triggers::parse_payload("extra", &text) {
+                let reason = match err {
+                    crate::Error::InvalidArgument { reason, .. } => reason,
+                    other => other.to_string(),
+                };
+                details.insert("extra".into(), vec![format!("{reason}.")]);
+            }
+            map
+        }
         Some(Json::Null) => {
             details.insert("extra".into(), vec![NULL.into()]);
             Payload::new()
@@ -101,6 +113,10 @@ pub fn notification(body: &[u8]) -> Result<WazoNotification, Details> {
             Payload::new()
         }
     };
+    // marshmallow's Schema refuses fields it does not know.
+    for unknown in fields.keys() {
+        details.insert(unknown.clone(), vec!["Unknown field.".into()]);
+    }
     if !details.is_empty() {
         return Err(details);
     }
@@ -221,16 +237,25 @@ mod tests {
         let empty = SEED.replace("exampleNotification", "");
         assert_eq!(
             problems(&empty)["notification_type"],
-            vec!["Length must be between 1 and 100."]
+            vec![
+                "Length must be between 1 and 100.",
+                "String does not match expected pattern."
+            ]
         );
+        let deep = SEED.replace(
+            r#"{"mykey": "myvalue"}"#,
+            &format!("{}1{}", r#"{"a":"#.repeat(20), "}".repeat(20)),
+        );
+        assert!(problems(&deep)["extra"][0].contains("nested"));
         assert_eq!(problems("[1]")["_schema"], vec!["Invalid input type."]);
         assert_eq!(problems("not json")["_schema"], vec!["Invalid input type."]);
-        // Exactly at the limits is fine; unknown fields are left out.
+        // Exactly at the limits is fine; an unknown field is refused, as marshmallow does.
         let edge = SEED
             .replace("Example notification", &"t".repeat(128))
-            .replace("This is an example notification", &"é".repeat(250))
-            .replace("\"extra\"", "\"other\": 1, \"extra\"");
+            .replace("This is an example notification", &"é".repeat(250));
         assert!(notification(edge.as_bytes()).is_ok());
+        let unknown = SEED.replace("\"extra\"", "\"other\": 1, \"extra\"");
+        assert_eq!(problems(&unknown)["other"], vec!["Unknown field."]);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 /// The public gRPC API.
 pub mod v1 {
     tonic::include_proto!("herald.v1");
+    include!(concat!(env!("OUT_DIR"), "/herald.v1.serde.rs"));
 }
 
 /// The encoded descriptors of every file above (and what they import), for gRPC server

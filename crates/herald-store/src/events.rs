@@ -212,7 +212,8 @@ impl Store {
     }
 
     /// Opens a mobile session for `user_id` on `device_id`, replacing the device's earlier
-    /// session (whoever's it was).
+    /// session (whoever's it was); another session with the same VoIP device loses it (a
+    /// PushKit token belongs to one phone: its last login).
     pub async fn start_session(
         &self,
         tenant: &TenantId,
@@ -227,6 +228,18 @@ impl Store {
             voip_device_id: voip_device_id.to_owned(),
             created_at: now_ms(),
         };
+        let mut tx = self.pool.begin().await?;
+        if !voip_device_id.is_empty() {
+            sqlx::query(
+                "UPDATE mobile_sessions SET voip_device_id = '' \
+                 WHERE tenant_id = $1 AND voip_device_id = $2 AND device_id <> $3",
+            )
+            .bind(tenant.as_str())
+            .bind(voip_device_id)
+            .bind(device_id)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query(
             "INSERT INTO mobile_sessions (tenant_id, id, user_id, device_id, voip_device_id, \
                  created_at) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -240,8 +253,9 @@ impl Store {
         .bind(device_id)
         .bind(voip_device_id)
         .bind(session.created_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(session)
     }
 

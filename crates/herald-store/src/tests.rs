@@ -1685,6 +1685,13 @@ async fn a_login_on_a_device_replaces_its_session() {
                 .len(),
             2
         );
+        // Another login with the same VoIP device takes it from bob's session.
+        store
+            .start_session(&tenant, "cy", "dev_3", "dev_v")
+            .await
+            .unwrap();
+        let bob = store.sessions_of_user(&tenant, "bob").await.unwrap();
+        assert_eq!(bob[0].voip_device_id, "");
         assert!(store.end_session(&tenant, &second.id).await.unwrap());
         assert!(
             store

@@ -506,6 +506,39 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
             .status()
     });
     assert_eq!(status.as_u16(), 204);
+    // The REST surface, as the README's curl calls it, and its OpenAPI document.
+    let (sent, document) = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let client = reqwest::Client::new();
+        let sent: serde_json::Value = client
+            .post(format!("{endpoint}/v1/notifications"))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({"destination": {"user_id": "alice"},
+                                      "notification": {"title": "Hello", "body": "Over REST"}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let document: serde_json::Value = client
+            .get(format!("{endpoint}/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (sent, document)
+    });
+    let message_id = sent["message_id"].as_str().expect("a message id");
+    let shown = cli(
+        &data_dir,
+        &endpoint,
+        Some(&key),
+        &["message", "get", message_id, "--wait"],
+    );
+    assert!(shown.contains("FCM  SUBMITTED"), "{shown}");
+    assert_eq!(document["openapi"], "3.0.3");
     let events = cli(&data_dir, &endpoint, Some(&key), &["event", "list"]);
     assert!(
         events.contains("exampleNotification from wazo (1 message(s))"),

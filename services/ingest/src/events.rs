@@ -3,7 +3,7 @@
 //! tenant's own and its changes to the built-in call and message ones), and users' mobile
 //! sessions.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use herald_core::crypto::hex;
 use herald_core::ids::{EventId, SessionId, TenantId, TriggerId};
@@ -20,6 +20,11 @@ use tonic::{Request, Response, Status};
 use crate::Api;
 use crate::pages::Page;
 use crate::sending::Triggered;
+
+/// The most mobile sessions of one user an event reaches (the newest).
+const MAX_SESSIONS_REACHED: usize = 20;
+/// The most triggers a tenant may have for one event type.
+const MAX_TRIGGERS_PER_TYPE: usize = 100;
 
 /// An event as published, checked.
 #[derive(Clone, Debug)]
@@ -283,41 +288,80 @@ impl Api {
             )));
         }
         let voip = is_voip(trigger);
-        Ok(Ok(sessions
-            .into_iter()
-            .map(|s| {
-                let device = if voip && !s.voip_device_id.is_empty() {
-                    s.voip_device_id
-                } else {
-                    s.device_id
-                };
-                let to = Destination {
-                    kind: Some(destination::Kind::DeviceId(device.clone())),
-                };
-                (request(to, &device), triggered.clone())
-            })
-            .collect()))
+        let mut sends = Vec::new();
+        let mut skipped = Vec::new();
+        for (s, platform) in sessions {
+            let device = if !voip {
+                s.device_id
+            } else if !s.voip_device_id.is_empty() {
+                s.voip_device_id
+            } else if matches!(platform, Platform::Ios | Platform::Macos) {
+                // A VoIP push to the app's regular token is refused by APNs.
+                skipped.push(format!(
+                    "session {} has no PushKit token for a VoIP push",
+                    s.id
+                ));
+                continue;
+            } else {
+                s.device_id
+            };
+            let to = Destination {
+                kind: Some(destination::Kind::DeviceId(device.clone())),
+            };
+            sends.push((request(to, &device), triggered.clone()));
+        }
+        if sends.is_empty() {
+            return Ok(Err((true, skipped.join("; "))));
+        }
+        Ok(Ok(sends))
     }
 
-    /// A user's sessions whose device is still active and still the user's (a token
-    /// registered again for another user leaves the old user's session behind).
-    async fn live_sessions(&self, tenant: &TenantId, user: &str) -> Result<Vec<SessionRecord>> {
-        let sessions = self.store.sessions_of_user(tenant, user).await?;
-        if sessions.is_empty() {
-            return Ok(sessions);
+    /// A user's newest sessions (at most [`MAX_SESSIONS_REACHED`]) whose device is still
+    /// active and still the user's (a token registered again for another user leaves the old
+    /// user's session behind), with the device's platform; a VoIP device no longer active is
+    /// left out of its session.
+    async fn live_sessions(
+        &self,
+        tenant: &TenantId,
+        user: &str,
+    ) -> Result<Vec<(SessionRecord, Platform)>> {
+        let mut sessions = self.store.sessions_of_user(tenant, user).await?;
+        if sessions.len() > MAX_SESSIONS_REACHED {
+            sessions.drain(..sessions.len() - MAX_SESSIONS_REACHED);
         }
-        let ids: Vec<&str> = sessions.iter().map(|s| s.device_id.as_str()).collect();
-        let live: HashSet<String> = self
+        if sessions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = sessions
+            .iter()
+            .flat_map(|s| [s.device_id.as_str(), s.voip_device_id.as_str()])
+            .filter(|id| !id.is_empty())
+            .collect();
+        let devices: HashMap<String, (bool, Option<String>, Platform)> = self
             .store
             .devices_by_ids(tenant, &ids)
             .await?
             .into_iter()
-            .filter(|d| d.is_active() && d.profile.user_id.as_deref() == Some(user))
-            .map(|d| d.id.into_string())
+            .map(|d| {
+                let active = d.is_active();
+                (
+                    d.id.into_string(),
+                    (active, d.profile.user_id, d.profile.platform),
+                )
+            })
             .collect();
         Ok(sessions
             .into_iter()
-            .filter(|s| live.contains(&s.device_id))
+            .filter_map(|mut s| {
+                let (active, owner, platform) = devices.get(&s.device_id)?;
+                if !*active || owner.as_deref() != Some(user) {
+                    return None;
+                }
+                if !devices.get(&s.voip_device_id).is_some_and(|(a, _, _)| *a) {
+                    s.voip_device_id.clear();
+                }
+                Some((s, *platform))
+            })
             .collect())
     }
 }
@@ -447,7 +491,14 @@ impl Events for Api {
             .map_err(Error::from)?;
         Ok(Response::new(ListEventsResponse {
             next_page_token: page.next_token(&events, |e| e.event_id.clone()),
-            events,
+            // The payloads stay out of a list (up to 64 KiB each): GetEvent has them.
+            events: events
+                .into_iter()
+                .map(|e| EventRecord {
+                    payload_json: String::new(),
+                    ..e
+                })
+                .collect(),
         }))
     }
 
@@ -473,6 +524,23 @@ impl Events for Api {
             created_at_ms: now,
             updated_at_ms: now,
         })?;
+        let existing = self
+            .store
+            .list_triggers(
+                &tenant,
+                Some(&trigger.event_type),
+                "",
+                MAX_TRIGGERS_PER_TYPE as u32,
+            )
+            .await
+            .map_err(Error::from)?;
+        if existing.len() >= MAX_TRIGGERS_PER_TYPE {
+            return Err(Error::FailedPrecondition(format!(
+                "the tenant has {MAX_TRIGGERS_PER_TYPE} triggers of {:?}, the most it may have",
+                trigger.event_type
+            ))
+            .into());
+        }
         self.store
             .put_trigger(&tenant, &trigger)
             .await

@@ -1,7 +1,8 @@
 //! The gRPC server around the API: every service accepts and answers gzip, reports its health
 //! under its own name, and is described by server reflection (so grpcurl and Postman work
 //! without the .proto files); a call to anything else is answered UNIMPLEMENTED with what is
-//! missing. The app REST endpoints (`rest`) share the port, over HTTP/1.1 or HTTP/2.
+//! missing. The REST surface (`rest_api`, with its OpenAPI document), the app endpoints (`rest`)
+//! and Wazo's (`wazo`) share the port, over HTTP/1.1 or HTTP/2.
 
 use axum::http::Uri;
 use herald_proto::v1::admin_server::AdminServer;
@@ -83,6 +84,7 @@ pub(crate) async fn routes(api: Api) -> anyhow::Result<Routes> {
     Ok(routes
         .into_axum_router()
         .merge(crate::rest::router(api.clone()))
+        .merge(crate::rest_api::router(api.clone()))
         .merge(crate::wazo::router(api))
         .fallback(unimplemented)
         .into())
