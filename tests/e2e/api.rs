@@ -223,7 +223,7 @@ async fn a_method_herald_does_not_have_is_unimplemented_and_named() {
     assert_eq!(err.code(), Code::Unimplemented);
     assert!(
         err.message()
-            .contains("herald.v1.Nothing/ListEverything is not a method of Herald's API"),
+            .contains("/herald.v1.Nothing/ListEverything is not a method of Herald's API"),
         "{}",
         err.message()
     );

@@ -411,6 +411,21 @@ async fn mobile_login_and_logout_change_what_an_event_reaches() {
     let (_, andy) = log_in(&mut acme).await;
     let during = publish(&mut acme, "missedCall", missed.clone()).await;
     assert_eq!(during.message_ids.len(), 1);
+    // Without a user_uuid, a built-in trigger sends to the event's own destination.
+    let own = acme
+        .events
+        .publish_event(PublishEventRequest {
+            event_type: "missedCall".into(),
+            payload_json: json!({"caller_id_number": "1001"}).to_string(),
+            destination: Some(Destination {
+                kind: Some(destination::Kind::UserId(ANDY.into())),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(own.message_ids.len(), 1, "{own:?}");
     push_to(&stack.mocks.fcm, 0, "tok-andy").await;
     let sessions = acme
         .events

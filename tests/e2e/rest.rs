@@ -135,8 +135,17 @@ async fn a_curl_user_sends_reads_and_reports_without_grpc() {
     .await;
     assert_eq!(
         (status, bad["error"]["field"].clone()),
-        (400, json!("body"))
+        (400, json!("destination.user_id"))
     );
+    let (status, bad) = call(&stack, &key, Method::GET, "/v1/devices?page_size=abc", None).await;
+    assert_eq!(
+        (status, bad["error"]["field"].clone()),
+        (400, json!("page_size"))
+    );
+    // A path the API does not have: a JSON 404, not a gRPC answer.
+    let (status, missing) = call(&stack, &key, Method::GET, "/v1/nope", None).await;
+    assert_eq!(status, 404);
+    assert_eq!(missing["error"]["code"], "NOT_FOUND");
     let (status, _) = call(&stack, &key, Method::GET, "/v1/messages/msg_nope", None).await;
     assert_eq!(status, 404);
     let (status, denied) = call(&stack, "hrld_wrong", Method::GET, &path, None).await;

@@ -235,15 +235,22 @@ impl Api {
                 Err(reason) => return Ok(Err((false, reason))),
             }
         }
-        let Some(destination) = trigger.destination.as_ref().or(input.destination.as_ref()) else {
-            return Ok(Err((
-                true,
-                "no destination: the trigger has none and the event gave none".into(),
-            )));
-        };
-        let destination = match triggers::render_destination(destination, &input.payload) {
-            Ok(d) => d,
-            Err(reason) => return Ok(Err((true, reason))),
+        // The trigger's own destination made from the event; where it has none, or the event
+        // lacks what makes it (a built-in's `user_uuid`), the event's own destination.
+        let rendered = trigger
+            .destination
+            .as_ref()
+            .map(|d| triggers::render_destination(d, &input.payload));
+        let destination = match (rendered, input.destination.as_ref()) {
+            (Some(Ok(d)), _) => d,
+            (Some(Err(_)) | None, Some(own)) => own.clone(),
+            (Some(Err(reason)), None) => return Ok(Err((true, reason))),
+            (None, None) => {
+                return Ok(Err((
+                    true,
+                    "no destination: the trigger has none and the event gave none".into(),
+                )));
+            }
         };
         let triggered = Triggered {
             event_json: event_json.to_owned(),
@@ -761,7 +768,9 @@ impl Events for Api {
     ) -> Result<Response<ListMobileSessionsResponse>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
         let req = request.get_ref();
-        validate::user_id("user_id", &req.user_id)?;
+        if !req.user_id.is_empty() {
+            validate::user_id("user_id", &req.user_id)?;
+        }
         let (page, of_user) = self.filtered(
             "sessions",
             &tenant,

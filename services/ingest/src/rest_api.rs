@@ -258,9 +258,17 @@ where
         Ok(json) => json,
         Err(reason) => return failure(Code::InvalidArgument, &reason, "body"),
     };
-    let message: Req = match serde_json::from_value(json) {
+    let message: Req = match serde_path_to_error::deserialize(json) {
         Ok(message) => message,
-        Err(err) => return failure(Code::InvalidArgument, &err.to_string(), "body"),
+        Err(err) => {
+            let field = err.path().to_string();
+            let field = if field == "." {
+                "body".to_owned()
+            } else {
+                field
+            };
+            return failure(Code::InvalidArgument, &err.inner().to_string(), &field);
+        }
     };
     let mut request = tonic::Request::new(message);
     if let Some(value) = headers

@@ -4,7 +4,7 @@
 //! missing. The REST surface (`rest_api`, with its OpenAPI document), the app endpoints (`rest`)
 //! and Wazo's (`wazo`) share the port, over HTTP/1.1 or HTTP/2.
 
-use axum::http::Uri;
+use axum::http::{HeaderMap, Method, Uri, header};
 use herald_proto::v1::admin_server::AdminServer;
 use herald_proto::v1::credentials_server::CredentialsServer;
 use herald_proto::v1::customers_server::CustomersServer;
@@ -90,8 +90,24 @@ pub(crate) async fn routes(api: Api) -> anyhow::Result<Routes> {
         .into())
 }
 
-/// The answer to a method this server does not have, naming it.
-async fn unimplemented(uri: Uri) -> axum::response::Response {
-    let path = uri.path().trim_start_matches('/');
-    tonic::Status::unimplemented(format!("{path} is not a method of Herald's API")).into_http()
+/// The answer to a path this server does not have: for a gRPC call, UNIMPLEMENTED naming the
+/// method; for anything else, a JSON 404 as the REST routes answer.
+async fn unimplemented(method: Method, uri: Uri, headers: HeaderMap) -> axum::response::Response {
+    let grpc = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/grpc"));
+    if grpc {
+        let path = uri.path();
+        return tonic::Status::unimplemented(format!("{path} is not a method of Herald's API"))
+            .into_http();
+    }
+    crate::rest_api::failure(
+        tonic::Code::NotFound,
+        &format!(
+            "{method} {} is not a route of Herald's HTTP API (see /v1/openapi.json)",
+            uri.path()
+        ),
+        "",
+    )
 }
