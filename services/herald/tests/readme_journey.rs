@@ -53,7 +53,12 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
             "--grpc-addr",
             &format!("127.0.0.1:{api_port}"),
         ])
+        // Every mock on a free port: the fixed defaults are in the ephemeral range, where
+        // another test's listener or connection may hold one.
         .args(["--mock-fcm-port", &free_port().to_string()])
+        .args(["--mock-hms-port", &free_port().to_string()])
+        .args(["--mock-apns-port", &free_port().to_string()])
+        .args(["--mock-push-port", &free_port().to_string()])
         .args(["--mock-webhook-port", &webhook_port.to_string()])
         .env("HERALD_DATA_DIR", &data_dir)
         .env("NATS_URL", nats.url())
@@ -64,7 +69,7 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         .stderr(log)
         .spawn()
         .expect("start herald up"));
-    wait_listening(api_port);
+    wait_listening(&mut up, api_port, Some(&dir.path().join("up.log")));
 
     let created = cli(&data_dir, &endpoint, None, &["tenant", "create", "acme"]);
     let key = created

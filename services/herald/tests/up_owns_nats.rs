@@ -35,7 +35,7 @@ fn the_nats_server_herald_up_started_does_not_outlive_a_sigkill() {
         .env("RUST_LOG", "warn")
         .spawn()
         .expect("start herald up"));
-    wait_listening(api_port);
+    wait_listening(&mut up, api_port, None);
     let pid = std::fs::read_to_string(data_dir.join("nats-server.pid"))
         .expect("herald up started nats-server")
         .trim()

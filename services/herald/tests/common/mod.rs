@@ -24,14 +24,18 @@ impl Drop for Up {
 }
 
 /// Waits until something listens on `port` (`herald up` serves its API once every service
-/// started).
-pub fn wait_listening(port: u16) {
+/// started), or `up` exits, or two minutes pass (a loaded CI machine runs the chaos tests beside
+/// it); then says why, with `herald up`'s log when it writes one.
+pub fn wait_listening(up: &mut Up, port: u16, log: Option<&std::path::Path>) {
     let started = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "herald up did not start listening"
-        );
+        let exited = up.0.try_wait().ok().flatten();
+        if exited.is_some() || started.elapsed() > Duration::from_secs(120) {
+            let log = log
+                .and_then(|l| std::fs::read_to_string(l).ok())
+                .unwrap_or_default();
+            panic!("herald up did not start listening ({exited:?}): {log}");
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
