@@ -46,7 +46,8 @@ pub(crate) fn personalizer(
     let mut p = Personalizer::new(n, &accepted.variables)
         .map_err(|err| format!("its templates do not compile: {err}"))?;
     if !accepted.event_json.is_empty() {
-        let event = herald_core::triggers::parse_payload("event_json", &accepted.event_json)
+        // Ingest wrote it from an event it bounded: read as it is.
+        let event: herald_core::triggers::Payload = serde_json::from_str(&accepted.event_json)
             .map_err(|err| format!("its event does not decode: {err}"))?;
         p = p.with_event(&event);
     }
