@@ -20,36 +20,40 @@ fn apns_token(i: u32) -> String {
     format!("{i:064x}")
 }
 
+/// `user` logs in on a device of `platform` with `token` (and a PushKit token, or "").
+async fn session(
+    acme: &mut Tenant,
+    user: &str,
+    platform: Platform,
+    token: String,
+    voip_token: String,
+) -> MobileSession {
+    acme.events
+        .start_mobile_session(StartMobileSessionRequest {
+            user_id: user.into(),
+            device: Some(RegisterDeviceRequest {
+                platform: platform as i32,
+                push_token: token,
+                ..Default::default()
+            }),
+            voip_token,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 /// Ivy logs in on an iPhone (with a PushKit token), Andy on an Android phone.
 async fn log_in(acme: &mut Tenant) -> (MobileSession, MobileSession) {
-    let ivy = acme
-        .events
-        .start_mobile_session(StartMobileSessionRequest {
-            user_id: IVY.into(),
-            device: Some(RegisterDeviceRequest {
-                platform: Platform::Ios as i32,
-                push_token: apns_token(0x1),
-                ..Default::default()
-            }),
-            voip_token: apns_token(0x2),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let andy = acme
-        .events
-        .start_mobile_session(StartMobileSessionRequest {
-            user_id: ANDY.into(),
-            device: Some(RegisterDeviceRequest {
-                platform: Platform::Android as i32,
-                push_token: "tok-andy".into(),
-                ..Default::default()
-            }),
-            voip_token: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let ivy = session(acme, IVY, Platform::Ios, apns_token(0x1), apns_token(0x2)).await;
+    let andy = session(
+        acme,
+        ANDY,
+        Platform::Android,
+        "tok-andy".into(),
+        String::new(),
+    )
+    .await;
     (ivy, andy)
 }
 
@@ -462,18 +466,14 @@ async fn mobile_login_and_logout_change_what_an_event_reaches() {
     // A PushKit token belongs to its last login: Ivy's calls stop ringing on the phone Bea
     // logged in on with the same VoIP token.
     let bea = "0b0b0b0b-2c4b-4e59-9d3a-5b6c7d8e9f00";
-    acme.events
-        .start_mobile_session(StartMobileSessionRequest {
-            user_id: bea.into(),
-            device: Some(RegisterDeviceRequest {
-                platform: Platform::Ios as i32,
-                push_token: apns_token(0x3),
-                ..Default::default()
-            }),
-            voip_token: apns_token(0x2),
-        })
-        .await
-        .unwrap();
+    session(
+        &mut acme,
+        bea,
+        Platform::Ios,
+        apns_token(0x3),
+        apns_token(0x2),
+    )
+    .await;
     let call = json!({"user_uuid": IVY, "peer_caller_id_number": "1001"});
     let to_ivy = publish(&mut acme, "incomingCall", call).await;
     assert!(to_ivy.message_ids.is_empty(), "{to_ivy:?}");
