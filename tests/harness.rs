@@ -41,6 +41,8 @@ pub struct Stack {
     pub store: Store,
     pub admin_key: String,
     pub endpoint: String,
+    /// The admin endpoint's `/metrics`, as `herald up` serves it.
+    pub metrics_url: String,
     /// The settings the services run with.
     pub settings: Settings,
     fcm_senders: usize,
@@ -107,13 +109,45 @@ impl Stack {
             store,
             admin_key,
             endpoint: String::new(),
+            metrics_url: String::new(),
             settings,
             fcm_senders,
             shutdown: CancellationToken::new(),
             services: None,
         };
+        let admin = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("admin listener");
+        stack.metrics_url = format!("http://{}/metrics", admin.local_addr().expect("addr"));
+        tokio::spawn(herald_runtime::admin::serve(
+            admin,
+            herald_runtime::admin::Admin::new(CancellationToken::new()),
+        ));
         stack.start_services().await;
         stack
+    }
+
+    /// The process's metrics as Prometheus scrapes them: each sample's name with its labels
+    /// (as written) and its value.
+    pub async fn scrape(&self) -> std::collections::HashMap<String, f64> {
+        let answer = reqwest::get(&self.metrics_url).await.expect("scrape");
+        assert!(answer.status().is_success(), "{}", answer.status());
+        let content_type = answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            content_type.starts_with("application/openmetrics-text"),
+            "{content_type}"
+        );
+        let text = answer.text().await.expect("metrics text");
+        text.lines()
+            .filter(|line| !line.starts_with('#') && !line.is_empty())
+            .map(|line| {
+                let (sample, value) = line.rsplit_once(' ').expect("a sample and its value");
+                (sample.to_owned(), value.parse().expect("a number"))
+            })
+            .collect()
     }
 
     async fn start_services(&mut self) {
@@ -196,9 +230,15 @@ impl Stack {
     /// Stops the services gracefully (SIGTERM's path) and starts them again on the same
     /// database and bus, as a rolling restart would.
     pub async fn restart_services(&mut self) {
+        self.restart_with_fcm_senders(1).await;
+    }
+
+    /// Restarts the services (as [`Stack::restart_services`]) with `count` FCM senders: none
+    /// stands for a sender that is down.
+    pub async fn restart_with_fcm_senders(&mut self, count: usize) {
         self.stop_services().await;
         self.shutdown = CancellationToken::new();
-        self.fcm_senders = 1;
+        self.fcm_senders = count;
         self.start_services().await;
     }
 

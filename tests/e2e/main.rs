@@ -10,6 +10,7 @@ mod durability;
 mod events;
 mod import;
 mod ios;
+mod operate;
 mod personal;
 mod push_ids;
 mod reliability;

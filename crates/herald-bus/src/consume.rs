@@ -235,6 +235,7 @@ where
     F: Future<Output = Disposition> + Send + 'static,
 {
     let (in_hand, heartbeat) = InHand::start(bus);
+    crate::status::report(&consumer, shutdown.clone());
     let prefetch = concurrency.min(PREFETCH);
     let mut messages = open(&consumer, name, prefetch).await?;
     let permits = Arc::new(Semaphore::new(concurrency));
@@ -296,6 +297,7 @@ where
     F: Future<Output = Vec<Disposition>>,
 {
     let (in_hand, heartbeat) = InHand::start(bus);
+    crate::status::report(&consumer, shutdown.clone());
     let mut messages = open(&consumer, name, max_batch).await?;
     loop {
         let first = tokio::select! {

@@ -16,6 +16,7 @@
 mod batches;
 mod consume;
 pub mod dead;
+mod status;
 pub mod subjects;
 
 use std::time::Duration;
@@ -30,6 +31,7 @@ pub use batches::{
     Accepted, AcceptedOut, accepted_batches, event_batches, receipt_batches, send_batches,
 };
 pub use consume::{Disposition, MAX_TRIES, consume, consume_batches, isolate, tries};
+pub use status::{ConsumerState, STREAMS, StreamState};
 
 /// A bus failure.
 #[derive(Debug, thiserror::Error)]

@@ -36,8 +36,13 @@ pub struct TokenCache {
 }
 
 impl TokenCache {
-    /// A valid token: the cached one, or one `fetch` obtains (token and lifetime).
-    pub async fn get<F, Fut>(&self, fetch: F) -> Result<String, TokenError>
+    /// A valid token: the cached one, or one `fetch` obtains (token and lifetime) from
+    /// `provider`'s token service (counted in the metrics).
+    pub async fn get<F, Fut>(
+        &self,
+        provider: herald_proto::v1::Provider,
+        fetch: F,
+    ) -> Result<String, TokenError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<(String, Duration), TokenError>>,
@@ -46,7 +51,9 @@ impl TokenCache {
         if let Some(c) = cached.as_ref().filter(|c| c.refresh_at > Instant::now()) {
             return Ok(c.token.clone());
         }
-        let (token, lifetime) = fetch().await?;
+        let fetched = fetch().await;
+        herald_telemetry::metrics().token_refresh(provider, fetched.is_ok());
+        let (token, lifetime) = fetched?;
         let refresh_in = lifetime.saturating_sub(REFRESH_MARGIN).max(lifetime / 2);
         *cached = Some(Cached {
             token: token.clone(),

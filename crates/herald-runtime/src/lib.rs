@@ -1,7 +1,9 @@
 //! What every Herald process shares at run time: its [`Settings`], structured logging, the
-//! shutdown signal with its grace period, and gRPC serving plumbing (health, listeners).
+//! shutdown signal with its grace period, gRPC serving plumbing (health, listeners), and the
+//! admin endpoint (`/metrics`, `/drain`).
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod settings;
 
 use std::net::SocketAddr;
@@ -164,6 +166,7 @@ where
         }
     };
     init_logging(settings.log_format, "info");
+    herald_telemetry::metrics::label_tenants(settings.telemetry.tenant_label);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -172,19 +175,38 @@ where
         }
     };
     runtime.block_on(async move {
-        let shutdown = shutdown_on_signal();
+        let signal = shutdown_on_signal();
+        // Cancelled by the signal, or by `POST /drain`: the services stop taking work.
+        let stop = signal.child_token();
+        let admin = admin::Admin::new(stop.clone());
+        let listener = match bind(settings.telemetry.metrics_addr).await {
+            Ok(listener) => listener,
+            Err(err) => {
+                tracing::error!(service, "bad configuration: {err}");
+                return std::process::ExitCode::from(64);
+            }
+        };
+        tokio::spawn(admin::serve(listener, admin.clone()));
         let grace = settings.shutdown_grace();
-        let work = body(settings, shutdown.clone());
+        let work = body(settings, stop.clone());
         tokio::pin!(work);
         let result = tokio::select! {
             result = &mut work => result,
             () = async {
-                shutdown.cancelled().await;
+                stop.cancelled().await;
                 tokio::time::sleep(grace).await;
             } => Err(anyhow::anyhow!("in-flight work did not finish within {grace:?}")),
         };
+        let drained = result.is_ok() && stop.is_cancelled() && !signal.is_cancelled();
+        admin.finished(result.as_ref().map(|_| ()).map_err(|e| format!("{e:#}")));
         match result {
             Ok(()) => {
+                if drained {
+                    // `herald drain` asked: its answer goes out, and the orchestrator (a
+                    // rolling update's preStop hook, or an operator) stops the process.
+                    tracing::info!(service, "drained; waiting for SIGTERM");
+                    signal.cancelled().await;
+                }
                 tracing::info!(service, "stopped");
                 std::process::ExitCode::SUCCESS
             }

@@ -293,6 +293,22 @@ pub const KEYS: &[Key] = &[
         "ingest",
         "how long a published event's record (what each trigger made of it) is kept (7 days)",
     ),
+    key(
+        "telemetry.metrics_addr",
+        "HERALD_METRICS_ADDR",
+        Kind::Text,
+        Some("127.0.0.1:9464"),
+        "all",
+        "where `GET /metrics` (Prometheus) and `POST /drain` (`herald drain`) are served; `herald up` serves every service's metrics there",
+    ),
+    key(
+        "telemetry.tenant_label",
+        "HERALD_METRICS_TENANT_LABEL",
+        Kind::Flag,
+        Some("false"),
+        "all",
+        "whether accepted notifications and deliveries are counted per tenant (a `tenant` label: only for a bounded number of tenants)",
+    ),
 ];
 
 /// A secret setting: never shown by `Debug` or in a printed configuration.
@@ -346,6 +362,15 @@ pub struct Settings {
     pub providers: ProviderSettings,
     pub webhooks: WebhookSettings,
     pub events: EventSettings,
+    pub telemetry: TelemetrySettings,
+}
+
+/// What a process reports about itself, and where.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    pub metrics_addr: SocketAddr,
+    pub tenant_label: bool,
 }
 
 /// Published events: how long their records are kept.
@@ -636,6 +661,8 @@ impl Settings {
                         Some(self.webhooks.disable_after_secs.to_string())
                     }
                     "events.retention_hours" => Some(self.events.retention_hours.to_string()),
+                    "telemetry.metrics_addr" => Some(self.telemetry.metrics_addr.to_string()),
+                    "telemetry.tenant_label" => Some(self.telemetry.tenant_label.to_string()),
                     other => unreachable!("settings key {other} has no field"),
                 };
                 (key, value)

@@ -193,58 +193,61 @@ impl Store {
         routed: &[RoutedMessage],
         failed: &[FailedMessage],
     ) -> Result<HashSet<DeliveryId>> {
-        let b = self.backend;
-        let deliveries: Vec<_> = routed
-            .iter()
-            .flat_map(|m| {
-                m.deliveries.iter().map(move |d| {
+        herald_telemetry::timed("record_routing", async move {
+            let b = self.backend;
+            let deliveries: Vec<_> = routed
+                .iter()
+                .flat_map(|m| {
+                    m.deliveries.iter().map(move |d| {
+                        (
+                            d.id.as_str(),
+                            m.tenant_id.as_str(),
+                            m.message_id.as_str(),
+                            d.device_id.as_str(),
+                            d.provider,
+                        )
+                    })
+                })
+                .collect();
+            let routed: Vec<_> = routed
+                .iter()
+                .map(|m| (m.tenant_id.as_str(), m.message_id.as_str(), ""))
+                .collect();
+            let failed: Vec<_> = failed
+                .iter()
+                .map(|m| {
                     (
-                        d.id.as_str(),
                         m.tenant_id.as_str(),
                         m.message_id.as_str(),
-                        d.device_id.as_str(),
-                        d.provider,
+                        m.reason.as_str(),
                     )
                 })
-            })
-            .collect();
-        let routed: Vec<_> = routed
-            .iter()
-            .map(|m| (m.tenant_id.as_str(), m.message_id.as_str(), ""))
-            .collect();
-        let failed: Vec<_> = failed
-            .iter()
-            .map(|m| {
-                (
-                    m.tenant_id.as_str(),
-                    m.message_id.as_str(),
-                    m.reason.as_str(),
-                )
-            })
-            .collect();
-        let mut tx = self.pool.begin().await?;
-        let created = insert_deliveries(b, &mut tx, &deliveries).await?;
-        for (state, messages) in [("routed", routed), ("failed", failed)] {
-            if messages.is_empty() {
-                continue;
-            }
-            let sql = format!(
-                "WITH v AS (SELECT {} AS tenant_id, {} AS id, {} AS reason FROM {}) \
+                .collect();
+            let mut tx = self.pool.begin().await?;
+            let created = insert_deliveries(b, &mut tx, &deliveries).await?;
+            for (state, messages) in [("routed", routed), ("failed", failed)] {
+                if messages.is_empty() {
+                    continue;
+                }
+                let sql = format!(
+                    "WITH v AS (SELECT {} AS tenant_id, {} AS id, {} AS reason FROM {}) \
                  UPDATE messages SET state = $1, reason = v.reason \
                  FROM v WHERE messages.tenant_id = v.tenant_id AND messages.id = v.id",
-                text(0),
-                text(1),
-                text(2),
-                b.json_rows(2),
-            );
-            sqlx::query(&sql)
-                .bind(state)
-                .bind(json(&messages))
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(created)
+                    text(0),
+                    text(1),
+                    text(2),
+                    b.json_rows(2),
+                );
+                sqlx::query(&sql)
+                    .bind(state)
+                    .bind(json(&messages))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(created)
+        })
+        .await
     }
 
     /// Which of the tenant's deliveries `ids` are still waiting for their sender.
@@ -253,30 +256,33 @@ impl Store {
         tenant: &TenantId,
         ids: &[&DeliveryId],
     ) -> Result<HashSet<DeliveryId>> {
-        if ids.is_empty() {
-            return Ok(HashSet::new());
-        }
-        let rows: Vec<_> = ids
-            .iter()
-            .map(|id| (id.as_str(), tenant.as_str()))
-            .collect();
-        // One primary-key lookup per id: every condition on deliveries goes through v.
-        let sql = format!(
-            "WITH v AS (SELECT {} AS id, {} AS tenant FROM {}) \
+        herald_telemetry::timed("still_queued", async move {
+            if ids.is_empty() {
+                return Ok(HashSet::new());
+            }
+            let rows: Vec<_> = ids
+                .iter()
+                .map(|id| (id.as_str(), tenant.as_str()))
+                .collect();
+            // One primary-key lookup per id: every condition on deliveries goes through v.
+            let sql = format!(
+                "WITH v AS (SELECT {} AS id, {} AS tenant FROM {}) \
              SELECT deliveries.id FROM v JOIN deliveries ON deliveries.id = v.id \
              WHERE deliveries.tenant_id = v.tenant AND deliveries.status = 'queued'",
-            text(0),
-            text(1),
-            self.backend.json_rows(1),
-        );
-        let found = sqlx::query(&sql)
-            .bind(json(&rows))
-            .fetch_all(&self.pool)
-            .await?;
-        found
-            .iter()
-            .map(|r| Ok(DeliveryId::from_trusted(r.try_get("id")?)))
-            .collect()
+                text(0),
+                text(1),
+                self.backend.json_rows(1),
+            );
+            let found = sqlx::query(&sql)
+                .bind(json(&rows))
+                .fetch_all(&self.pool)
+                .await?;
+            found
+                .iter()
+                .map(|r| Ok(DeliveryId::from_trusted(r.try_get("id")?)))
+                .collect()
+        })
+        .await
     }
 
     /// Claims deliveries for one try each — `(delivery id, attempt)` — at `now`: a delivery
@@ -291,6 +297,7 @@ impl Store {
         now: i64,
         lease_ms: i64,
     ) -> Result<Claims> {
+        herald_telemetry::timed("claim_deliveries", async move {
         // Every condition on deliveries refers to v (see `apply_receipts` for why), and the
         // tenant comes with each row: bound once as a parameter, SQLite's planner walked all of
         // the tenant's deliveries by its index and scanned the batch for each.
@@ -360,6 +367,7 @@ impl Store {
                 .insert(row.try_get("id")?, claimed_at + lease_ms);
         }
         Ok(result)
+        }).await
     }
 
     pub async fn deliveries_of_message(
@@ -445,6 +453,7 @@ impl Store {
     /// emit their events again.
     #[tracing::instrument(skip(self, updates), fields(count = updates.len()))]
     pub async fn apply_receipts(&self, updates: &[ReceiptUpdate]) -> Result<Vec<DeliveryRecord>> {
+        herald_telemetry::timed("apply_receipts", async move {
         use DeliveryStatus::*;
         let b = self.backend;
         let mut recorded = Vec::new();
@@ -535,6 +544,7 @@ impl Store {
         tally.write(b, &mut tx).await?;
         tx.commit().await?;
         Ok(recorded)
+        }).await
     }
 
     /// Notes each delivery's first click (or button tap) among `updates` and counts it.

@@ -254,76 +254,82 @@ impl Store {
         tenant: &TenantId,
         device: &DeviceProfile,
     ) -> Result<(DeviceRecord, bool)> {
-        let new_id = DeviceId::generate();
-        let now = now_ms();
-        let row = sqlx::query(&format!(
-            "INSERT INTO devices (id, tenant_id, user_id, customer_id, platform, push_token, \
+        herald_telemetry::timed("register_device", async move {
+            let new_id = DeviceId::generate();
+            let now = now_ms();
+            let row = sqlx::query(&format!(
+                "INSERT INTO devices (id, tenant_id, user_id, customer_id, platform, push_token, \
                  browser, web_p256dh, web_auth, sandbox, app_version, locale, app_version_key, \
                  state, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, 'active', $13, $13) \
              {RE_REGISTER} \
              RETURNING {COLUMNS}"
-        ))
-        .bind(new_id.as_str())
-        .bind(tenant.as_str())
-        .bind(device.user_id.as_deref())
-        .bind(device.customer_id.as_deref())
-        .bind(device.platform.name())
-        .bind(&device.push_token)
-        .bind(browser_name(device.browser))
-        .bind(&device.web_p256dh)
-        .bind(&device.web_auth)
-        .bind(i64::from(device.sandbox))
-        .bind(&device.app_version)
-        .bind(&device.locale)
-        .bind(now)
-        .bind(herald_core::segments::version_key(&device.app_version))
-        .fetch_one(&self.pool)
-        .await?;
-        let record = DeviceRecord::from_row(&row)?;
-        let created = record.id == new_id;
-        Ok((record, created))
+            ))
+            .bind(new_id.as_str())
+            .bind(tenant.as_str())
+            .bind(device.user_id.as_deref())
+            .bind(device.customer_id.as_deref())
+            .bind(device.platform.name())
+            .bind(&device.push_token)
+            .bind(browser_name(device.browser))
+            .bind(&device.web_p256dh)
+            .bind(&device.web_auth)
+            .bind(i64::from(device.sandbox))
+            .bind(&device.app_version)
+            .bind(&device.locale)
+            .bind(now)
+            .bind(herald_core::segments::version_key(&device.app_version))
+            .fetch_one(&self.pool)
+            .await?;
+            let record = DeviceRecord::from_row(&row)?;
+            let created = record.id == new_id;
+            Ok((record, created))
+        })
+        .await
     }
 
     /// Registers the devices of push ids a batch of messages is sent to (active, with no user),
     /// in one statement; a token already registered is left as it is.
     pub async fn ensure_devices(&self, tenant: &TenantId, devices: &[DeviceProfile]) -> Result<()> {
-        if devices.is_empty() {
-            return Ok(());
-        }
-        let rows: Vec<_> = devices
-            .iter()
-            .map(|d| {
-                (
-                    DeviceId::generate().into_string(),
-                    d.platform.name(),
-                    d.push_token.as_str(),
-                    browser_name(d.browser),
-                    d.web_p256dh.as_str(),
-                    d.web_auth.as_str(),
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO devices (id, tenant_id, platform, push_token, browser, web_p256dh, \
+        herald_telemetry::timed("ensure_devices", async move {
+            if devices.is_empty() {
+                return Ok(());
+            }
+            let rows: Vec<_> = devices
+                .iter()
+                .map(|d| {
+                    (
+                        DeviceId::generate().into_string(),
+                        d.platform.name(),
+                        d.push_token.as_str(),
+                        browser_name(d.browser),
+                        d.web_p256dh.as_str(),
+                        d.web_auth.as_str(),
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO devices (id, tenant_id, platform, push_token, browser, web_p256dh, \
                  web_auth, state, created_at, updated_at) \
              SELECT {}, $1, {}, {}, {}, {}, {}, 'active', $2, $2 FROM {} WHERE true \
              ON CONFLICT (tenant_id, platform, push_token) DO NOTHING",
-            text(0),
-            text(1),
-            text(2),
-            text(3),
-            text(4),
-            text(5),
-            self.backend.json_rows(3),
-        );
-        sqlx::query(&sql)
-            .bind(tenant.as_str())
-            .bind(now_ms())
-            .bind(json(&rows))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+                text(0),
+                text(1),
+                text(2),
+                text(3),
+                text(4),
+                text(5),
+                self.backend.json_rows(3),
+            );
+            sqlx::query(&sql)
+                .bind(tenant.as_str())
+                .bind(now_ms())
+                .bind(json(&rows))
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        })
+        .await
     }
 
     pub async fn get_device(
@@ -371,6 +377,7 @@ impl Store {
         tenant: &TenantId,
         tokens: &[(Platform, &str)],
     ) -> Result<Vec<DeviceRecord>> {
+        herald_telemetry::timed("devices_by_tokens", async move {
         let sql = match self.backend {
             Backend::Postgres => format!(
                 "SELECT d.* FROM (SELECT DISTINCT value ->> 0 AS platform, value ->> 1 AS token \
@@ -387,6 +394,7 @@ impl Store {
         };
         let wanted: Vec<(&str, &str)> = tokens.iter().map(|(p, t)| (p.name(), *t)).collect();
         self.devices_listed(&sql, tenant, &wanted).await
+        }).await
     }
 
     /// The devices `sql` selects, given the tenant as `$1` and `list` as a JSON array as `$2`;
@@ -443,6 +451,7 @@ impl Store {
         tenant: &TenantId,
         users: &[&str],
     ) -> Result<Vec<DeviceRecord>> {
+        herald_telemetry::timed("active_devices_of_users", async move {
         let sql = match self.backend {
             // A lookup in the (tenant, user) index per user, forced by the lateral subquery:
             // with statistics from before the devices were registered, PostgreSQL otherwise
@@ -460,6 +469,7 @@ impl Store {
             ),
         };
         self.devices_listed(&sql, tenant, users).await
+        }).await
     }
 
     /// The platforms of each of `users`' active devices, as (user, platform) pairs: which
@@ -563,23 +573,26 @@ impl Store {
     /// [`LAST_ACTIVE_PRECISION_MS`] behind, so a device reached often is not rewritten with
     /// every push.
     pub async fn mark_devices_reached(&self, reached: &[(&str, &str, i64)]) -> Result<u64> {
-        if reached.is_empty() {
-            return Ok(0);
-        }
-        let sql = format!(
-            "WITH v AS (SELECT {} AS tenant, {} AS id, MAX({}) AS at FROM {} GROUP BY 1, 2) \
+        herald_telemetry::timed("mark_devices_reached", async move {
+            if reached.is_empty() {
+                return Ok(0);
+            }
+            let sql = format!(
+                "WITH v AS (SELECT {} AS tenant, {} AS id, MAX({}) AS at FROM {} GROUP BY 1, 2) \
              UPDATE devices SET last_active_at = v.at \
              FROM v WHERE devices.tenant_id = v.tenant AND devices.id = v.id \
                  AND devices.last_active_at < v.at - {LAST_ACTIVE_PRECISION_MS}",
-            text(0),
-            text(1),
-            int(2),
-            self.backend.json_rows(1),
-        );
-        Ok(sqlx::query(&sql)
-            .bind(json(&reached))
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+                text(0),
+                text(1),
+                int(2),
+                self.backend.json_rows(1),
+            );
+            Ok(sqlx::query(&sql)
+                .bind(json(&reached))
+                .execute(&self.pool)
+                .await?
+                .rows_affected())
+        })
+        .await
     }
 }

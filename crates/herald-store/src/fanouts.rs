@@ -121,6 +121,7 @@ impl Store {
         lease_until: i64,
         limit: u32,
     ) -> Result<Vec<FanoutJob>> {
+        herald_telemetry::timed("claim_fanouts", async move {
         let candidates = sqlx::query(
             "SELECT tenant_id, message_id FROM fanouts WHERE lease_until < $1 \
              ORDER BY created_at LIMIT $2",
@@ -169,6 +170,7 @@ impl Store {
             });
         }
         Ok(jobs)
+        }).await
     }
 
     /// Up to `limit` active devices of `source` after `after`, in its order, each with its cursor.
@@ -179,33 +181,34 @@ impl Store {
         after: &Cursor,
         limit: u32,
     ) -> Result<Vec<(Cursor, DeviceRecord)>> {
-        let columns: Vec<String> = DEVICE_COLUMNS
-            .split(", ")
-            .map(|c| format!("d.{}", c.trim()))
-            .collect();
-        let columns = columns.join(", ");
-        // Devices whose customer opted out of push, or of this topic, are left out.
-        let opted_out = crate::customers::opted_out(Some("$2"));
-        let (sql, args) = match source {
-            Source::TopicDevices(topic) => (
-                format!(
-                    "SELECT {columns}, s.subscriber AS sort_key FROM topic_subscriptions s \
+        herald_telemetry::timed("audience_page", async move {
+            let columns: Vec<String> = DEVICE_COLUMNS
+                .split(", ")
+                .map(|c| format!("d.{}", c.trim()))
+                .collect();
+            let columns = columns.join(", ");
+            // Devices whose customer opted out of push, or of this topic, are left out.
+            let opted_out = crate::customers::opted_out(Some("$2"));
+            let (sql, args) = match source {
+                Source::TopicDevices(topic) => (
+                    format!(
+                        "SELECT {columns}, s.subscriber AS sort_key FROM topic_subscriptions s \
                      JOIN devices d ON d.id = s.subscriber \
                      WHERE s.tenant_id = $1 AND s.topic = $2 AND s.kind = 'device' \
                          AND s.subscriber > $3 \
                          AND d.tenant_id = s.tenant_id AND d.state = 'active' \
                          AND NOT {opted_out} \
                      ORDER BY s.subscriber LIMIT $4"
+                    ),
+                    args([tenant.as_str(), topic, &after.key], limit)?,
                 ),
-                args([tenant.as_str(), topic, &after.key], limit)?,
-            ),
-            Source::TopicUsers(topic) => (
-                format!(
-                    // Subscriptions outside, in their key order, each user's devices inside
-                    // in id order (the index holds it): no sort. `CROSS JOIN` keeps SQLite to
-                    // that order, and `|| ''` keeps it from turning the user's range into a
-                    // range scan of every device after it.
-                    "SELECT {columns}, s.subscriber AS sort_key \
+                Source::TopicUsers(topic) => (
+                    format!(
+                        // Subscriptions outside, in their key order, each user's devices inside
+                        // in id order (the index holds it): no sort. `CROSS JOIN` keeps SQLite to
+                        // that order, and `|| ''` keeps it from turning the user's range into a
+                        // range scan of every device after it.
+                        "SELECT {columns}, s.subscriber AS sort_key \
                      FROM topic_subscriptions s CROSS JOIN devices d \
                      WHERE s.tenant_id = $1 AND s.topic = $2 AND s.kind = 'user' \
                          AND s.subscriber >= $3 AND (s.subscriber > $3 OR d.id > $4) \
@@ -216,38 +219,40 @@ impl Store {
                                  AND x.kind = 'device' AND x.subscriber = d.id) \
                          AND NOT {opted_out} \
                      ORDER BY s.subscriber, d.id LIMIT $5"
+                    ),
+                    args([tenant.as_str(), topic, &after.key, &after.device], limit)?,
                 ),
-                args([tenant.as_str(), topic, &after.key, &after.device], limit)?,
-            ),
-            Source::Segment { expr, now } => {
-                let segment = crate::segments::render(self.backend, expr, 4, now);
-                let opted_out = crate::customers::opted_out(None);
-                let sql = format!(
-                    "SELECT {columns}, d.id AS sort_key FROM devices d \
+                Source::Segment { expr, now } => {
+                    let segment = crate::segments::render(self.backend, expr, 4, now);
+                    let opted_out = crate::customers::opted_out(None);
+                    let sql = format!(
+                        "SELECT {columns}, d.id AS sort_key FROM devices d \
                      WHERE d.tenant_id = $1 AND d.id > $2 AND d.state = 'active' \
                          AND {} AND NOT {opted_out} \
                      ORDER BY d.id LIMIT $3",
-                    segment.sql
-                );
-                let mut args = args([tenant.as_str(), &after.key], limit)?;
-                for param in &segment.params {
-                    use sqlx::Arguments as _;
-                    args.add(param.clone()).map_err(sqlx::Error::Encode)?;
+                        segment.sql
+                    );
+                    let mut args = args([tenant.as_str(), &after.key], limit)?;
+                    for param in &segment.params {
+                        use sqlx::Arguments as _;
+                        args.add(param.clone()).map_err(sqlx::Error::Encode)?;
+                    }
+                    (sql, args)
                 }
-                (sql, args)
-            }
-        };
-        let rows = sqlx::query_with(&sql, args).fetch_all(&self.reader).await?;
-        rows.iter()
-            .map(|row| {
-                let device = DeviceRecord::from_row(row)?;
-                let cursor = Cursor {
-                    key: row.try_get("sort_key")?,
-                    device: device.id.to_string(),
-                };
-                Ok((cursor, device))
-            })
-            .collect()
+            };
+            let rows = sqlx::query_with(&sql, args).fetch_all(&self.reader).await?;
+            rows.iter()
+                .map(|row| {
+                    let device = DeviceRecord::from_row(row)?;
+                    let cursor = Cursor {
+                        key: row.try_get("sort_key")?,
+                        device: device.id.to_string(),
+                    };
+                    Ok((cursor, device))
+                })
+                .collect()
+        })
+        .await
     }
 
     /// Records a page of a fan-out `holder` holds, in one transaction: its queued deliveries
@@ -262,28 +267,31 @@ impl Store {
         deliveries: &[NewDelivery],
         checkpoint: (&Position, i64),
     ) -> Result<Option<HashSet<DeliveryId>>> {
-        let mut tx = self.pool.begin().await?;
-        let (position, routed) = checkpoint;
-        let held =
-            set_checkpoint(&mut tx, job, holder, holder, lease_until, position, routed).await?;
-        if held == 0 {
-            return Ok(None);
-        }
-        let rows: Vec<_> = deliveries
-            .iter()
-            .map(|d| {
-                (
-                    d.id.as_str(),
-                    job.tenant_id.as_str(),
-                    job.message_id.as_str(),
-                    d.device_id.as_str(),
-                    d.provider,
-                )
-            })
-            .collect();
-        let created = insert_deliveries(self.backend, &mut tx, &rows).await?;
-        tx.commit().await?;
-        Ok(Some(created))
+        herald_telemetry::timed("record_fanout_page", async move {
+            let mut tx = self.pool.begin().await?;
+            let (position, routed) = checkpoint;
+            let held =
+                set_checkpoint(&mut tx, job, holder, holder, lease_until, position, routed).await?;
+            if held == 0 {
+                return Ok(None);
+            }
+            let rows: Vec<_> = deliveries
+                .iter()
+                .map(|d| {
+                    (
+                        d.id.as_str(),
+                        job.tenant_id.as_str(),
+                        job.message_id.as_str(),
+                        d.device_id.as_str(),
+                        d.provider,
+                    )
+                })
+                .collect();
+            let created = insert_deliveries(self.backend, &mut tx, &rows).await?;
+            tx.commit().await?;
+            Ok(Some(created))
+        })
+        .await
     }
 
     /// Records what a fan-out's audience is (a segment's expression) for every later holder;

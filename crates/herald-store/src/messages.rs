@@ -97,6 +97,7 @@ impl Store {
         &self,
         ids: &[&MessageId],
     ) -> Result<HashMap<MessageId, ReportContext>> {
+        herald_telemetry::timed("report_contexts", async move {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
@@ -124,6 +125,7 @@ impl Store {
                 ))
             })
             .collect()
+        }).await
     }
 
     /// Stores an accepted message, or finds the earlier one with the same idempotency key.
@@ -136,6 +138,7 @@ impl Store {
     /// answers whether it was new or repeated an earlier message's idempotency key.
     #[tracing::instrument(skip_all, fields(count = messages.len()))]
     pub async fn insert_messages(&self, messages: &[NewMessage]) -> Result<Vec<InsertedMessage>> {
+        herald_telemetry::timed("insert_messages", async move {
         let b = self.backend;
         let sql = format!(
             // `WHERE true`: SQLite cannot tell an upsert's ON CONFLICT from a join's ON without it.
@@ -202,10 +205,12 @@ impl Store {
         }
         tx.commit().await?;
         Ok(results)
+        }).await
     }
 
     /// Records that JetStream acknowledged these messages' publishes.
     pub async fn mark_published(&self, tenant: &TenantId, ids: &[MessageId]) -> Result<()> {
+        herald_telemetry::timed("mark_published", async move {
         // One primary-key lookup per id (see `settled_deliveries` for why it is spelled out).
         let sql = match self.backend {
             Backend::Sqlite => {
@@ -225,6 +230,7 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+        }).await
     }
 
     /// Messages accepted before `created_before` whose publish was never acknowledged, at most
@@ -235,27 +241,41 @@ impl Store {
         created_before: i64,
         limit: u32,
     ) -> Result<Vec<UnpublishedMessage>> {
-        let rows = sqlx::query(
-            "SELECT m.id, m.tenant_id, m.body FROM ( \
+        herald_telemetry::timed("unpublished_messages", async move {
+            let rows = sqlx::query(
+                "SELECT m.id, m.tenant_id, m.body FROM ( \
                  SELECT id, created_at, \
                      ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY created_at) AS turn \
                  FROM messages WHERE published_at IS NULL AND created_at < $1 \
                  ORDER BY turn, created_at LIMIT $2) AS pick \
              JOIN messages AS m ON m.id = pick.id ORDER BY pick.turn, pick.created_at",
-        )
-        .bind(created_before)
-        .bind(i64::from(limit))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(UnpublishedMessage {
-                    id: MessageId::from_trusted(row.try_get("id")?),
-                    tenant_id: TenantId::from_trusted(row.try_get("tenant_id")?),
-                    body: row.try_get("body")?,
+            )
+            .bind(created_before)
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await?;
+            rows.iter()
+                .map(|row| {
+                    Ok(UnpublishedMessage {
+                        id: MessageId::from_trusted(row.try_get("id")?),
+                        tenant_id: TenantId::from_trusted(row.try_get("tenant_id")?),
+                        body: row.try_get("body")?,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
+        .await
+    }
+
+    /// How many accepted messages JetStream has not acknowledged yet: the outbox's backlog.
+    pub async fn outbox_backlog(&self) -> Result<u64> {
+        herald_telemetry::timed("outbox_backlog", async move {
+            let row = sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE published_at IS NULL")
+                .fetch_one(&self.reader)
+                .await?;
+            Ok(u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0))
+        })
+        .await
     }
 
     /// Counts a refusal of the message's publish; answers how many there have been.

@@ -196,4 +196,28 @@ impl Store {
             })
             .collect()
     }
+
+    /// Every tenant's counts together for the UTC day `day` (`YYYY-MM-DD`), per provider in
+    /// provider order: what `herald status` shows of the providers' outcomes.
+    pub async fn provider_stats(&self, day: &str) -> Result<Vec<DailyCounts>> {
+        let sums: Vec<String> = COUNTERS
+            .iter()
+            .map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}"))
+            .collect();
+        let sql = format!(
+            "SELECT provider, {} FROM daily_stats WHERE day = $1 \
+             GROUP BY provider ORDER BY provider",
+            sums.join(", ")
+        );
+        let rows = sqlx::query(&sql).bind(day).fetch_all(&self.reader).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(DailyCounts {
+                    day: day.to_owned(),
+                    provider: decode(row, "provider")?,
+                    counts: counts(row)?,
+                })
+            })
+            .collect()
+    }
 }

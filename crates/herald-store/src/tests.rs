@@ -1329,6 +1329,17 @@ async fn stats_count_each_delivery_once_per_stage_it_reaches() {
             total.merge(&day.counts);
         }
         assert_eq!(total.values(), [1, 1, 1, 1, 1, 0, 0]);
+        // Across tenants, per provider (this database holds this test's tenant alone).
+        let mut across = herald_core::stats::Counts::default();
+        let mut both = vec![&first, &last];
+        both.dedup();
+        for day in both {
+            for row in store.provider_stats(day).await.unwrap() {
+                assert_eq!(row.provider, Provider::Fcm);
+                across.merge(&row.counts);
+            }
+        }
+        assert_eq!(across.values(), [1, 1, 1, 1, 1, 0, 0]);
         assert!(
             store
                 .daily_stats(&q.tenant, &first, &last, Some(Provider::Apns))

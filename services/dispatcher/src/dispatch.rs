@@ -213,6 +213,7 @@ impl Dispatcher {
             next_attempt_at,
             url: endpoint.url.to_string(),
         };
+        herald_telemetry::metrics().webhook_attempt(outcome);
         tracing::debug!(webhook = %record.webhook_id, event = %record.event_id, attempt, outcome = ?outcome, "webhook attempt");
         // The post happened: a record that cannot be written is logged, not posted again.
         self.attempts.record(tenant.clone(), record).await;

@@ -394,6 +394,13 @@ impl Client {
                 let settings = self.settings.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
                 crate::dlq::run(command, &settings.nats_url).await?;
             }
+            Command::Status { json } => {
+                let settings = self.settings.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
+                herald::status::status(settings, json).await?;
+            }
+            Command::Drain { addr, timeout_secs } => {
+                herald::status::drain(addr, std::time::Duration::from_secs(timeout_secs)).await?;
+            }
             #[cfg(feature = "mocks")]
             Command::Bench(_)
             | Command::BenchFanout(_)

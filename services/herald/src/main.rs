@@ -113,6 +113,23 @@ enum Command {
     /// Delivery analytics: the tenant's deliveries per day and provider by the stage they
     /// reached (sent, submitted, delivered, read, clicked, failed, expired), with rates.
     Stats(stats::StatsArgs),
+    /// Each stream's and consumer's backlog, the outbox, and the providers' outcomes today
+    /// (talks to NATS and the database).
+    Status {
+        /// Print JSON, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Asks one process to stop taking work and waits until its in-flight work is done (a
+    /// rolling update's preStop hook); the process then waits for SIGTERM.
+    Drain {
+        /// The process's admin endpoint (its `telemetry.metrics_addr`).
+        #[arg(long, default_value = "127.0.0.1:9464")]
+        addr: std::net::SocketAddr,
+        /// How long to wait for it.
+        #[arg(long, default_value_t = 300)]
+        timeout_secs: u64,
+    },
     /// The dead letters: what the services could not handle, and why (talks to NATS).
     #[command(subcommand)]
     Dlq(dlq::DlqCommand),

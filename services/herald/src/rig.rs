@@ -95,6 +95,7 @@ impl Rig {
         settings.admin_key = Some(Secret::new(admin_key.clone()));
         settings.grpc_addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         settings.health_addr = "127.0.0.1:0".parse()?;
+        settings.telemetry.metrics_addr = "127.0.0.1:0".parse()?;
         mocks.apply(&mut settings.providers)?;
         if let Some(sink) = &sink {
             settings.providers.apns_url.clone_from(sink);

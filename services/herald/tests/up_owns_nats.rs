@@ -29,6 +29,7 @@ fn the_nats_server_herald_up_started_does_not_outlive_a_sigkill() {
             format!("nats://127.0.0.1:{}", free_port()),
         )
         .env("HERALD_HEALTH_ADDR", "127.0.0.1:0")
+        .env("HERALD_METRICS_ADDR", "127.0.0.1:0")
         .env_remove("HERALD_DATABASE_URL")
         .env_remove("HERALD_MASTER_KEY")
         .env_remove("HERALD_ADMIN_KEY")

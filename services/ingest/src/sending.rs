@@ -365,6 +365,7 @@ impl Api {
             };
             answers.push(answer);
         }
+        herald_telemetry::metrics().accepted(tenant.as_str(), publish.len() as u64);
         let batches = herald_bus::accepted_batches(tenant.as_str(), publish);
         let (outgoing, ids): (Vec<_>, Vec<_>) =
             batches.into_iter().map(|b| (b.out, b.message_ids)).unzip();

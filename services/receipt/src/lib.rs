@@ -200,6 +200,9 @@ async fn record(store: &Store, bus: &Bus, reached: &Reached, part: &[Message]) -
         Err(err) => return Disposition::Fault(format!("could not be recorded: {err}")),
     };
     tracing::debug!(recorded = recorded.len(), "receipts recorded");
+    for record in &recorded {
+        herald_telemetry::metrics().receipt(record.status);
+    }
     reached.note(&updates);
     let retired: HashSet<&str> = updates
         .iter()

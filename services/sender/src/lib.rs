@@ -406,7 +406,10 @@ impl Worker {
             let outcome = match self.client(&tenant).await {
                 Ok(client) => {
                     let _permit = self.sends.acquire().await.expect("never closed");
-                    client.send(&task).await
+                    let started = std::time::Instant::now();
+                    let outcome = client.send(&task).await;
+                    herald_telemetry::metrics().provider_request(self.kind, started.elapsed());
+                    outcome
                 }
                 Err(outcome) => outcome,
             };
@@ -420,6 +423,7 @@ impl Worker {
                     let delay = backoff::delay(attempt, after, backoff::random_jitter());
                     let next_try = now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
                     if next_try < task.expires_at_ms {
+                        herald_telemetry::metrics().retry(self.kind);
                         tracing::info!(%reason, delay_ms = delay.as_millis() as u64, "provider asked to retry later");
                         task.attempt = attempt + 1;
                         return Tried::Again(Box::new(task), next_try);
@@ -431,6 +435,7 @@ impl Worker {
                 }
             }
         };
+        herald_telemetry::metrics().delivery(self.kind, outcome, &task.tenant_id);
         if outcome == Outcome::Submitted {
             tracing::debug!("submitted");
         } else {

@@ -102,7 +102,9 @@ impl AccessTokens for ProviderToken {
         {
             return Ok(token.clone());
         }
-        let token = self.sign()?;
+        let signed = self.sign();
+        herald_telemetry::metrics().token_refresh(herald_proto::v1::Provider::Apns, signed.is_ok());
+        let token = signed?;
         tracing::debug!(key_id = %self.key_id, "signed a new APNs provider token");
         *cached = Some((token.clone(), Instant::now()));
         Ok(token)

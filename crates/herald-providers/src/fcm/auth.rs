@@ -83,7 +83,9 @@ impl std::fmt::Debug for TokenSource {
 
 impl AccessTokens for TokenSource {
     async fn token(&self) -> Result<String, TokenError> {
-        self.cache.get(|| self.fetch()).await
+        self.cache
+            .get(herald_proto::v1::Provider::Fcm, || self.fetch())
+            .await
     }
 
     async fn invalidate(&self, stale: &str) {

@@ -46,7 +46,9 @@ impl AppTokens {
 
 impl AccessTokens for AppTokens {
     async fn token(&self) -> Result<String, TokenError> {
-        self.cache.get(|| self.fetch()).await
+        self.cache
+            .get(herald_proto::v1::Provider::Hms, || self.fetch())
+            .await
     }
 
     async fn invalidate(&self, stale: &str) {
