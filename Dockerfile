@@ -15,4 +15,6 @@ COPY --from=build /src/target/release/herald /src/target/release/herald-ingest \
      /src/target/release/herald-receipt /src/target/release/herald-dispatcher /usr/local/bin/
 USER herald
 # Listen on every interface inside the container (the default is loopback only).
-ENV HERALD_LOG_FORMAT=json HERALD_GRPC_ADDR=0.0.0.0:50051 HERALD_HEALTH_ADDR=0.0.0.0:50052
+ENV HERALD_LOG_FORMAT=json HERALD_GRPC_ADDR=0.0.0.0:50051 HERALD_HEALTH_ADDR=0.0.0.0:50052 \
+    HERALD_METRICS_ADDR=0.0.0.0:9464
+EXPOSE 50051 50052 9464

@@ -114,13 +114,18 @@ pub fn metrics() -> &'static Metrics {
 
 /// This process's metrics in the OpenMetrics text format ([`CONTENT_TYPE`]).
 pub fn encode() -> String {
-    let mut out = String::new();
-    prometheus_client::encoding::text::encode(&mut out, &metrics().registry)
-        .expect("writing to a String cannot fail");
-    out
+    metrics().encode()
 }
 
 impl Metrics {
+    /// These metrics in the OpenMetrics text format.
+    fn encode(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String cannot fail");
+        out
+    }
+
     fn new() -> Self {
         let mut registry = Registry::with_prefix("herald");
         let metrics = Self {
@@ -313,13 +318,13 @@ mod tests {
 
     #[test]
     fn families_encode_with_prometheus_names_and_bounded_labels() {
-        let m = metrics();
+        let m = &Metrics::new();
         m.delivery(Provider::Fcm, Outcome::Submitted, "ten_a");
         m.provider_request(Provider::Fcm, Duration::from_millis(30));
         m.token_refresh(Provider::Apns, true);
         m.consumer("SEND", "sender-fcm", 5, 2);
         m.store_operation("claim_deliveries", Duration::from_millis(2));
-        let text = encode();
+        let text = m.encode();
         assert!(
             text.contains("herald_deliveries_total{provider=\"fcm\",outcome=\"submitted\"} 1"),
             "{text}"
@@ -347,8 +352,66 @@ mod tests {
         label_tenants(true);
         m.delivery(Provider::Fcm, Outcome::Failed, "ten_a");
         label_tenants(false);
-        assert!(encode().contains(
+        assert!(m.encode().contains(
             "herald_deliveries_total{provider=\"fcm\",outcome=\"failed\",tenant=\"ten_a\"} 1"
         ));
+    }
+
+    /// Every `herald_…` name in `text`.
+    fn metric_names(text: &str) -> Vec<&str> {
+        let mut names = Vec::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("herald_") {
+            let tail = &rest[at..];
+            let end = tail
+                .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+                .unwrap_or(tail.len());
+            names.push(&tail[..end]);
+            rest = &tail[end..];
+        }
+        names
+    }
+
+    #[test]
+    fn the_dashboard_and_the_alerts_use_only_metrics_herald_serves() {
+        let m = &Metrics::new();
+        // Every family with a sample, so that each is written out.
+        m.accepted("t", 1);
+        m.delivery(Provider::Apns, Outcome::Submitted, "t");
+        m.retry(Provider::Apns);
+        m.provider_request(Provider::Apns, Duration::from_millis(1));
+        m.token_refresh(Provider::Apns, true);
+        m.webhook_attempt(AttemptOutcome::Succeeded);
+        m.receipt(DeliveryStatus::Submitted);
+        m.consumer("S", "c", 0, 0);
+        m.outbox_backlog(0);
+        m.store_operation("o", Duration::from_millis(1));
+        let text = m.encode();
+        let families: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .filter_map(|l| l.split(' ').next())
+            .collect();
+        assert_eq!(families.len(), 11, "{families:?}");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy");
+        for file in [
+            "grafana/herald.json",
+            "prometheus/alerts.yml",
+            "prometheus/alerts-test.yml",
+        ] {
+            let text = std::fs::read_to_string(root.join(file)).unwrap();
+            let used = metric_names(&text);
+            assert!(!used.is_empty(), "{file} uses no Herald metric");
+            for name in used {
+                let family = ["_total", "_bucket", "_count", "_sum"]
+                    .iter()
+                    .find_map(|suffix| name.strip_suffix(suffix))
+                    .unwrap_or(name);
+                assert!(
+                    families.contains(&family),
+                    "{file} uses {name}, which Herald does not serve"
+                );
+            }
+        }
     }
 }

@@ -44,6 +44,7 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
     let data_dir = dir.path().join("herald-data");
     let api_port = free_port();
     let webhook_port = free_port();
+    let metrics_port = free_port();
     let endpoint = format!("http://127.0.0.1:{api_port}");
     let log = std::fs::File::create(dir.path().join("up.log")).unwrap();
     let mut up = Up(Command::new(HERALD)
@@ -62,6 +63,7 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         .args(["--mock-webhook-port", &webhook_port.to_string()])
         .env("HERALD_DATA_DIR", &data_dir)
         .env("NATS_URL", nats.url())
+        .env("HERALD_METRICS_ADDR", format!("127.0.0.1:{metrics_port}"))
         .env_remove("HERALD_DATABASE_URL")
         .env_remove("HERALD_MASTER_KEY")
         .env_remove("HERALD_ADMIN_KEY")
@@ -549,6 +551,30 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         events.contains("exampleNotification from wazo (1 message(s))"),
         "{events}"
     );
+
+    // Operating it: the metrics Prometheus scrapes, and `herald status`.
+    let metrics = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+            .await
+            .expect("/metrics answers")
+            .text()
+            .await
+            .unwrap()
+    });
+    assert!(
+        metrics.contains(r#"herald_deliveries_total{provider="fcm",outcome="submitted"}"#),
+        "{metrics}"
+    );
+    let status = Command::new(HERALD)
+        .arg("status")
+        .env("HERALD_DATA_DIR", &data_dir)
+        .env("NATS_URL", nats.url())
+        .output()
+        .expect("run herald status");
+    let shown = String::from_utf8_lossy(&status.stdout);
+    assert!(status.status.success(), "{shown}");
+    assert!(shown.contains("sender-fcm"), "{shown}");
+    assert!(shown.contains("outbox: 0"), "{shown}");
 
     // SIGTERM: every service drains and the process exits cleanly.
     let status = terminate(&mut up.0, Duration::from_secs(30)).expect("herald up stops on SIGTERM");
