@@ -20,6 +20,7 @@ mod segments;
 mod send_test;
 mod stats;
 mod topics;
+mod traces;
 mod validation;
 mod web;
 mod webhooks;

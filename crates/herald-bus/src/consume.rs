@@ -20,6 +20,7 @@ use futures::{FutureExt as _, StreamExt as _};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use crate::{Bus, BusError, Message, Result};
 
@@ -255,12 +256,16 @@ where
                 let held = in_hand.hold(&message);
                 let bus = bus.clone();
                 let name = name.to_owned();
-                in_flight.spawn(async move {
-                    let disposition = handler(message.clone()).await;
-                    settle(&bus, &name, &message, disposition).await;
-                    drop(held);
-                    drop(permit);
-                });
+                let span = span_of(&name, std::slice::from_ref(&message));
+                in_flight.spawn(
+                    async move {
+                        let disposition = handler(message.clone()).await;
+                        settle(&bus, &name, &message, disposition).await;
+                        drop(held);
+                        drop(permit);
+                    }
+                    .instrument(span),
+                );
             }
             Some(Err(err)) => pull_failed(name, &err).await,
             None => {
@@ -276,6 +281,30 @@ where
     while in_flight.join_next().await.is_some() {}
     heartbeat.stop().await;
     Ok(())
+}
+
+/// The span of handling `messages` by the consumer `name`: in the trace of the first message
+/// that carries one, linking the traces of the others.
+fn span_of(name: &str, messages: &[Message]) -> tracing::Span {
+    let span = tracing::info_span!(
+        "consume",
+        otel.name = %format_args!("{name} process"),
+        otel.kind = "consumer",
+        messaging.consumer = %name,
+        messages = messages.len()
+    );
+    let mut parented = false;
+    for message in messages {
+        let header = |key: &str| {
+            message
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(key))
+                .map(|v| v.as_str().to_owned())
+        };
+        parented |= herald_telemetry::trace::adopt(&span, parented, header);
+    }
+    span
 }
 
 /// How long a batch waits for more messages after its first.
@@ -332,7 +361,9 @@ where
             }
         }
         let held: Vec<Option<Held>> = batch.iter().map(|m| in_hand.hold(m)).collect();
-        let dispositions = handler(batch.clone()).await;
+        let dispositions = handler(batch.clone())
+            .instrument(span_of(name, &batch))
+            .await;
         debug_assert_eq!(
             dispositions.len(),
             batch.len(),

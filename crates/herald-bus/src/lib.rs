@@ -277,6 +277,15 @@ impl Bus {
     ) -> Vec<Result<()>> {
         let mut results = Vec::new();
         let mut pending = FuturesUnordered::new();
+        // The publisher's trace goes along, so the consumer's span joins it.
+        let trace = herald_telemetry::trace::inject();
+        let headers = (!trace.is_empty()).then(|| {
+            let mut headers = async_nats::HeaderMap::new();
+            for (name, value) in &trace {
+                headers.insert(*name, value.as_str());
+            }
+            headers
+        });
         for out in outgoing {
             let index = results.len();
             results.push(Ok(()));
@@ -287,12 +296,15 @@ impl Bus {
             }
             let published = self
                 .js
-                .send_publish(
-                    out.subject.clone(),
-                    jetstream::message::PublishMessage::build()
+                .send_publish(out.subject.clone(), {
+                    let message = jetstream::message::PublishMessage::build()
                         .payload(out.payload)
-                        .message_id(&out.msg_id),
-                )
+                        .message_id(&out.msg_id);
+                    match &headers {
+                        Some(headers) => message.headers(headers.clone()),
+                        None => message,
+                    }
+                })
                 .await;
             let subject = out.subject;
             match published {

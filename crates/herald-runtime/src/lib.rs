@@ -44,23 +44,60 @@ pub fn tune_memory() {
 /// Starts structured logging: `RUST_LOG` filters (default `default`), `format` chooses text or
 /// one JSON object per line for log collectors. Calling it twice is harmless.
 pub fn init_logging(format: LogFormat, default: &str) {
+    init_tracing(format, default, None);
+}
+
+/// [`init_logging`], and with `export` the spans exported as OpenTelemetry traces (call it
+/// inside a Tokio runtime: the exporter runs on it).
+pub fn init_tracing(
+    format: LogFormat,
+    default: &str,
+    export: Option<&herald_telemetry::trace::Export>,
+) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(true);
-    let _ = match format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.compact().try_init(),
+    let lines = tracing_subscriber::fmt::layer().with_target(true);
+    let lines = match format {
+        LogFormat::Json => lines.json().boxed(),
+        LogFormat::Text => lines.compact().boxed(),
     };
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(lines)
+        .with(traces(export))
+        .try_init();
+}
+
+/// The layer that exports spans, if `export` asks for one and it can be built.
+fn traces<S>(
+    export: Option<&herald_telemetry::trace::Export>,
+) -> Option<impl tracing_subscriber::Layer<S> + use<S>>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    herald_telemetry::trace::layer(export?)
+        .map_err(|err| eprintln!("herald: traces are not exported: {err}"))
+        .ok()
+}
+
+/// Logging for tests: captured per test by the test harness, shown for failing tests; with
+/// `export`, spans are exported as traces too (inside a Tokio runtime).
+pub fn init_test_logging_with(export: Option<&herald_telemetry::trace::Export>) {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_test_writer())
+        .with(traces(export))
+        .try_init();
 }
 
 /// Logging for tests: captured per test by the test harness, shown for failing tests.
 pub fn init_test_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_test_writer()
-        .try_init();
+    init_test_logging_with(None);
 }
 
 /// A token cancelled on SIGTERM or Ctrl-C: every server and consumer loop of the process
@@ -165,16 +202,23 @@ where
             return std::process::ExitCode::from(64);
         }
     };
-    init_logging(settings.log_format, "info");
-    herald_telemetry::metrics::label_tenants(settings.telemetry.tenant_label);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
-            tracing::error!(%err, "cannot start the runtime");
+            eprintln!("herald {service}: cannot start the runtime: {err}");
             return std::process::ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
+        init_tracing(
+            settings.log_format,
+            "info",
+            settings
+                .telemetry
+                .export(&format!("herald-{service}"))
+                .as_ref(),
+        );
+        herald_telemetry::metrics::label_tenants(settings.telemetry.tenant_label);
         let signal = shutdown_on_signal();
         // Cancelled by the signal, or by `POST /drain`: the services stop taking work.
         let stop = signal.child_token();
@@ -219,7 +263,10 @@ where
                 std::process::ExitCode::FAILURE
             }
         }
-    })
+    });
+    // The spans not exported yet go out while the runtime still runs the exporter.
+    herald_telemetry::trace::shutdown();
+    code
 }
 
 /// Stops a child process the way an orchestrator does: SIGTERM, then waits up to `grace` for

@@ -309,6 +309,25 @@ pub const KEYS: &[Key] = &[
         "all",
         "whether accepted notifications and deliveries are counted per tenant (a `tenant` label: only for a bounded number of tenants)",
     ),
+    Key {
+        aliases: &["OTEL_EXPORTER_OTLP_ENDPOINT"],
+        ..key(
+            "telemetry.otlp_endpoint",
+            "HERALD_OTLP_ENDPOINT",
+            Kind::Text,
+            None,
+            "all",
+            "the OpenTelemetry collector's OTLP/gRPC endpoint (`http://otel-collector:4317`) traces are exported to; unset: none are",
+        )
+    },
+    key(
+        "telemetry.trace_sample_percent",
+        "HERALD_TRACE_SAMPLE_PERCENT",
+        Kind::Number,
+        Some("10"),
+        "all",
+        "the share of new traces recorded, in percent (a trace a caller started, sampled, is always followed)",
+    ),
 ];
 
 /// A secret setting: never shown by `Debug` or in a printed configuration.
@@ -371,6 +390,21 @@ pub struct Settings {
 pub struct TelemetrySettings {
     pub metrics_addr: SocketAddr,
     pub tenant_label: bool,
+    pub otlp_endpoint: Option<String>,
+    pub trace_sample_percent: u64,
+}
+
+impl TelemetrySettings {
+    /// Where and how much to trace, when traces are exported.
+    pub fn export(&self, service: &str) -> Option<herald_telemetry::trace::Export> {
+        self.otlp_endpoint
+            .as_ref()
+            .map(|endpoint| herald_telemetry::trace::Export {
+                endpoint: endpoint.clone(),
+                service: service.to_owned(),
+                sample_ratio: self.trace_sample_percent.min(100) as f64 / 100.0,
+            })
+    }
 }
 
 /// Published events: how long their records are kept.
@@ -564,6 +598,17 @@ impl Settings {
                 problems.push(format!("{env}: must be at least 1"));
             }
         }
+        if self.telemetry.trace_sample_percent > 100 {
+            problems.push("HERALD_TRACE_SAMPLE_PERCENT: at most 100".to_owned());
+        }
+        if let Some(endpoint) = &self.telemetry.otlp_endpoint
+            && !endpoint.starts_with("http://")
+            && !endpoint.starts_with("https://")
+        {
+            problems.push(format!(
+                "HERALD_OTLP_ENDPOINT={endpoint:?}: expected an http(s) URL"
+            ));
+        }
         if let Some(key) = &self.master_key
             && let Err(err) = MasterKey::from_base64(key.expose())
         {
@@ -663,6 +708,10 @@ impl Settings {
                     "events.retention_hours" => Some(self.events.retention_hours.to_string()),
                     "telemetry.metrics_addr" => Some(self.telemetry.metrics_addr.to_string()),
                     "telemetry.tenant_label" => Some(self.telemetry.tenant_label.to_string()),
+                    "telemetry.otlp_endpoint" => self.telemetry.otlp_endpoint.clone(),
+                    "telemetry.trace_sample_percent" => {
+                        Some(self.telemetry.trace_sample_percent.to_string())
+                    }
                     other => unreachable!("settings key {other} has no field"),
                 };
                 (key, value)

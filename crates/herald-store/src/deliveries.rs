@@ -231,8 +231,8 @@ impl Store {
                 }
                 let sql = format!(
                     "WITH v AS (SELECT {} AS tenant_id, {} AS id, {} AS reason FROM {}) \
-                 UPDATE messages SET state = $1, reason = v.reason \
-                 FROM v WHERE messages.tenant_id = v.tenant_id AND messages.id = v.id",
+                     UPDATE messages SET state = $1, reason = v.reason \
+                     FROM v WHERE messages.tenant_id = v.tenant_id AND messages.id = v.id",
                     text(0),
                     text(1),
                     text(2),
@@ -267,8 +267,8 @@ impl Store {
             // One primary-key lookup per id: every condition on deliveries goes through v.
             let sql = format!(
                 "WITH v AS (SELECT {} AS id, {} AS tenant FROM {}) \
-             SELECT deliveries.id FROM v JOIN deliveries ON deliveries.id = v.id \
-             WHERE deliveries.tenant_id = v.tenant AND deliveries.status = 'queued'",
+                 SELECT deliveries.id FROM v JOIN deliveries ON deliveries.id = v.id \
+                 WHERE deliveries.tenant_id = v.tenant AND deliveries.status = 'queued'",
                 text(0),
                 text(1),
                 self.backend.json_rows(1),
@@ -298,75 +298,75 @@ impl Store {
         lease_ms: i64,
     ) -> Result<Claims> {
         herald_telemetry::timed("claim_deliveries", async move {
-        // Every condition on deliveries refers to v (see `apply_receipts` for why), and the
-        // tenant comes with each row: bound once as a parameter, SQLite's planner walked all of
-        // the tenant's deliveries by its index and scanned the batch for each.
-        let rows = |claims: &[(&str, u32)]| {
-            json(
-                &claims
-                    .iter()
-                    .map(|(id, attempt)| (*id, *attempt, tenant.as_str()))
-                    .collect::<Vec<_>>(),
-            )
-        };
-        let sql = format!(
-            "WITH v AS (SELECT {} AS id, {} AS attempt, {} AS tenant, 'queued' AS queued, \
-                 $2 AS now, $3 AS expired FROM {}) \
-             UPDATE deliveries SET claimed_attempt = v.attempt, claimed_at = v.now FROM v \
-             WHERE deliveries.id = v.id AND deliveries.tenant_id = v.tenant \
-                 AND deliveries.status = v.queued \
-                 AND (deliveries.claimed_attempt IS NULL OR deliveries.claimed_attempt < v.attempt \
-                     OR (deliveries.claimed_attempt = v.attempt \
-                         AND COALESCE(deliveries.claimed_at, 0) <= v.expired)) \
-             RETURNING deliveries.id",
-            text(0),
-            int(1),
-            text(2),
-            self.backend.json_rows(1),
-        );
-        let claimed: HashSet<String> = sqlx::query(&sql)
-            .bind(rows(claims))
-            .bind(now)
-            .bind(now - lease_ms)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get("id"))
-            .collect::<Result<_, _>>()?;
-        let mut result = Claims {
-            claimed,
-            held: HashMap::new(),
-        };
-        let others: Vec<(&str, u32)> = claims
-            .iter()
-            .filter(|(id, _)| !result.claimed.contains(*id))
-            .copied()
-            .collect();
-        if others.is_empty() {
-            return Ok(result);
-        }
-        // Which of the others another holder has for this attempt, and until when.
-        let sql = format!(
-            "WITH v AS (SELECT {} AS id, {} AS attempt, {} AS tenant, 'queued' AS queued FROM {}) \
-             SELECT deliveries.id, COALESCE(deliveries.claimed_at, 0) AS claimed_at \
-             FROM v JOIN deliveries ON deliveries.id = v.id AND deliveries.tenant_id = v.tenant \
-                 AND deliveries.status = v.queued AND deliveries.claimed_attempt = v.attempt",
-            text(0),
-            int(1),
-            text(2),
-            self.backend.json_rows(1),
-        );
-        for row in sqlx::query(&sql)
-            .bind(rows(&others))
-            .fetch_all(&self.reader)
-            .await?
-        {
-            let claimed_at: i64 = row.try_get("claimed_at")?;
-            result
-                .held
-                .insert(row.try_get("id")?, claimed_at + lease_ms);
-        }
-        Ok(result)
+            // Every condition on deliveries refers to v (see `apply_receipts` for why), and the
+            // tenant comes with each row: bound once as a parameter, SQLite's planner walked all of
+            // the tenant's deliveries by its index and scanned the batch for each.
+            let rows = |claims: &[(&str, u32)]| {
+                json(
+                    &claims
+                        .iter()
+                        .map(|(id, attempt)| (*id, *attempt, tenant.as_str()))
+                        .collect::<Vec<_>>(),
+                )
+            };
+            let sql = format!(
+                "WITH v AS (SELECT {} AS id, {} AS attempt, {} AS tenant, 'queued' AS queued, \
+                     $2 AS now, $3 AS expired FROM {}) \
+                 UPDATE deliveries SET claimed_attempt = v.attempt, claimed_at = v.now FROM v \
+                 WHERE deliveries.id = v.id AND deliveries.tenant_id = v.tenant \
+                     AND deliveries.status = v.queued \
+                     AND (deliveries.claimed_attempt IS NULL OR deliveries.claimed_attempt < v.attempt \
+                         OR (deliveries.claimed_attempt = v.attempt \
+                             AND COALESCE(deliveries.claimed_at, 0) <= v.expired)) \
+                 RETURNING deliveries.id",
+                text(0),
+                int(1),
+                text(2),
+                self.backend.json_rows(1),
+            );
+            let claimed: HashSet<String> = sqlx::query(&sql)
+                .bind(rows(claims))
+                .bind(now)
+                .bind(now - lease_ms)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.try_get("id"))
+                .collect::<Result<_, _>>()?;
+            let mut result = Claims {
+                claimed,
+                held: HashMap::new(),
+            };
+            let others: Vec<(&str, u32)> = claims
+                .iter()
+                .filter(|(id, _)| !result.claimed.contains(*id))
+                .copied()
+                .collect();
+            if others.is_empty() {
+                return Ok(result);
+            }
+            // Which of the others another holder has for this attempt, and until when.
+            let sql = format!(
+                "WITH v AS (SELECT {} AS id, {} AS attempt, {} AS tenant, 'queued' AS queued FROM {}) \
+                 SELECT deliveries.id, COALESCE(deliveries.claimed_at, 0) AS claimed_at \
+                 FROM v JOIN deliveries ON deliveries.id = v.id AND deliveries.tenant_id = v.tenant \
+                     AND deliveries.status = v.queued AND deliveries.claimed_attempt = v.attempt",
+                text(0),
+                int(1),
+                text(2),
+                self.backend.json_rows(1),
+            );
+            for row in sqlx::query(&sql)
+                .bind(rows(&others))
+                .fetch_all(&self.reader)
+                .await?
+            {
+                let claimed_at: i64 = row.try_get("claimed_at")?;
+                result
+                    .held
+                    .insert(row.try_get("id")?, claimed_at + lease_ms);
+            }
+            Ok(result)
         }).await
     }
 
@@ -454,96 +454,96 @@ impl Store {
     #[tracing::instrument(skip(self, updates), fields(count = updates.len()))]
     pub async fn apply_receipts(&self, updates: &[ReceiptUpdate]) -> Result<Vec<DeliveryRecord>> {
         herald_telemetry::timed("apply_receipts", async move {
-        use DeliveryStatus::*;
-        let b = self.backend;
-        let mut recorded = Vec::new();
-        let mut tally = Tally::default();
-        // Marks the deliveries this call moves, so the rows it answers tell a move from a repeat.
-        let token = i64::from_ne_bytes(uuid::Uuid::new_v4().as_u64_pair().0.to_ne_bytes()) | 1;
-        let mut tx = self.pool.begin().await?;
-        // Up the ladder, so a batch holding "submitted" and "read" for one delivery ends at read.
-        for status in [Submitted, Delivered, Read, Failed, Expired] {
-            let rows: Vec<_> = updates
-                .iter()
-                .filter(|u| u.status == status)
-                .map(|u| {
-                    (
-                        u.delivery_id.as_str(),
-                        u.tenant_id.as_str(),
-                        &u.reason,
-                        &u.provider_message_id,
-                        u.attempts,
-                        u.at_ms,
-                    )
-                })
-                .collect();
-            if rows.is_empty() {
-                continue;
-            }
-            // The ladder's rule as "from>to" pairs, and the repeat of a status; see below why it
-            // is written against v.
-            let transitions: Vec<String> = allowed_predecessors(status)
-                .into_iter()
-                .chain([status.name()])
-                .map(|from| format!("'{from}>{}'", status.name()))
-                .collect();
-            // Every condition on deliveries refers to v, so the only way in is its key.
-            // Written as plain filters (tenant_id = $1, status IN …) PostgreSQL judged them by
-            // statistics from when the table was small, expected one row, and scanned all of
-            // the tenant's deliveries for each receipt.
-            let sql = format!(
-                "WITH v AS (SELECT {} AS id, {} AS tenant, {} AS reason, {} AS pmid, {} AS attempts, \
-                     {} AS at, $1 AS status FROM {}) \
-                 UPDATE deliveries SET status = v.status, \
-                     reason = CASE WHEN v.reason = '' OR deliveries.status = v.status THEN deliveries.reason ELSE v.reason END, \
-                     provider_message_id = CASE WHEN v.pmid = '' OR deliveries.status = v.status THEN deliveries.provider_message_id ELSE v.pmid END, \
-                     attempts = CASE WHEN deliveries.attempts > v.attempts THEN deliveries.attempts ELSE v.attempts END, \
-                     updated_at = CASE WHEN deliveries.status = v.status THEN deliveries.updated_at ELSE v.at END, \
-                     moved_by = CASE WHEN deliveries.status = v.status THEN deliveries.moved_by ELSE $3 END, \
-                     moved_from = CASE WHEN deliveries.status = v.status THEN deliveries.moved_from ELSE deliveries.status END \
-                 FROM v WHERE deliveries.id = v.id AND deliveries.tenant_id = v.tenant \
-                     AND deliveries.status || '>' || v.status IN ({}) \
-                 RETURNING {}, deliveries.moved_by, deliveries.moved_from",
-                text(0),
-                text(1),
-                text(2),
-                text(3),
-                int(4),
-                int(5),
-                b.json_rows(2),
-                transitions.join(", "),
-                returned_delivery_columns(),
-            );
-            for row in sqlx::query(&sql)
-                .bind(status.name())
-                .bind(json(&rows))
-                .bind(token)
-                .fetch_all(&mut *tx)
-                .await?
-            {
-                let record = DeliveryRecord::from_row(&row)?;
-                if row.try_get::<i64, _>("moved_by")? == token {
-                    let from: DeliveryStatus = decode(&row, "moved_from")?;
-                    for stage in reached(from, record.status) {
-                        tally.add(
-                            &record.tenant_id,
-                            &record.message_id,
-                            record.provider,
-                            record.updated_at,
-                            stage,
-                            1,
-                        );
-                    }
+            use DeliveryStatus::*;
+            let b = self.backend;
+            let mut recorded = Vec::new();
+            let mut tally = Tally::default();
+            // Marks the deliveries this call moves, so the rows it answers tell a move from a repeat.
+            let token = i64::from_ne_bytes(uuid::Uuid::new_v4().as_u64_pair().0.to_ne_bytes()) | 1;
+            let mut tx = self.pool.begin().await?;
+            // Up the ladder, so a batch holding "submitted" and "read" for one delivery ends at read.
+            for status in [Submitted, Delivered, Read, Failed, Expired] {
+                let rows: Vec<_> = updates
+                    .iter()
+                    .filter(|u| u.status == status)
+                    .map(|u| {
+                        (
+                            u.delivery_id.as_str(),
+                            u.tenant_id.as_str(),
+                            &u.reason,
+                            &u.provider_message_id,
+                            u.attempts,
+                            u.at_ms,
+                        )
+                    })
+                    .collect();
+                if rows.is_empty() {
+                    continue;
                 }
-                recorded.push(record);
+                // The ladder's rule as "from>to" pairs, and the repeat of a status; see below why it
+                // is written against v.
+                let transitions: Vec<String> = allowed_predecessors(status)
+                    .into_iter()
+                    .chain([status.name()])
+                    .map(|from| format!("'{from}>{}'", status.name()))
+                    .collect();
+                // Every condition on deliveries refers to v, so the only way in is its key.
+                // Written as plain filters (tenant_id = $1, status IN …) PostgreSQL judged them by
+                // statistics from when the table was small, expected one row, and scanned all of
+                // the tenant's deliveries for each receipt.
+                let sql = format!(
+                    "WITH v AS (SELECT {} AS id, {} AS tenant, {} AS reason, {} AS pmid, {} AS attempts, \
+                         {} AS at, $1 AS status FROM {}) \
+                     UPDATE deliveries SET status = v.status, \
+                         reason = CASE WHEN v.reason = '' OR deliveries.status = v.status THEN deliveries.reason ELSE v.reason END, \
+                         provider_message_id = CASE WHEN v.pmid = '' OR deliveries.status = v.status THEN deliveries.provider_message_id ELSE v.pmid END, \
+                         attempts = CASE WHEN deliveries.attempts > v.attempts THEN deliveries.attempts ELSE v.attempts END, \
+                         updated_at = CASE WHEN deliveries.status = v.status THEN deliveries.updated_at ELSE v.at END, \
+                         moved_by = CASE WHEN deliveries.status = v.status THEN deliveries.moved_by ELSE $3 END, \
+                         moved_from = CASE WHEN deliveries.status = v.status THEN deliveries.moved_from ELSE deliveries.status END \
+                     FROM v WHERE deliveries.id = v.id AND deliveries.tenant_id = v.tenant \
+                         AND deliveries.status || '>' || v.status IN ({}) \
+                     RETURNING {}, deliveries.moved_by, deliveries.moved_from",
+                    text(0),
+                    text(1),
+                    text(2),
+                    text(3),
+                    int(4),
+                    int(5),
+                    b.json_rows(2),
+                    transitions.join(", "),
+                    returned_delivery_columns(),
+                );
+                for row in sqlx::query(&sql)
+                    .bind(status.name())
+                    .bind(json(&rows))
+                    .bind(token)
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    let record = DeliveryRecord::from_row(&row)?;
+                    if row.try_get::<i64, _>("moved_by")? == token {
+                        let from: DeliveryStatus = decode(&row, "moved_from")?;
+                        for stage in reached(from, record.status) {
+                            tally.add(
+                                &record.tenant_id,
+                                &record.message_id,
+                                record.provider,
+                                record.updated_at,
+                                stage,
+                                1,
+                            );
+                        }
+                    }
+                    recorded.push(record);
+                }
             }
-        }
-        self.count_clicks(&mut tx, updates, &mut tally).await?;
-        self.retire_devices(&mut tx, updates).await?;
-        // Last, so the busy counter rows stay locked only until the commit.
-        tally.write(b, &mut tx).await?;
-        tx.commit().await?;
-        Ok(recorded)
+            self.count_clicks(&mut tx, updates, &mut tally).await?;
+            self.retire_devices(&mut tx, updates).await?;
+            // Last, so the busy counter rows stay locked only until the commit.
+            tally.write(b, &mut tx).await?;
+            tx.commit().await?;
+            Ok(recorded)
         }).await
     }
 

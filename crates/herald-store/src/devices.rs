@@ -255,37 +255,37 @@ impl Store {
         device: &DeviceProfile,
     ) -> Result<(DeviceRecord, bool)> {
         herald_telemetry::timed("register_device", async move {
-            let new_id = DeviceId::generate();
-            let now = now_ms();
-            let row = sqlx::query(&format!(
-                "INSERT INTO devices (id, tenant_id, user_id, customer_id, platform, push_token, \
-                 browser, web_p256dh, web_auth, sandbox, app_version, locale, app_version_key, \
-                 state, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, 'active', $13, $13) \
-             {RE_REGISTER} \
-             RETURNING {COLUMNS}"
-            ))
-            .bind(new_id.as_str())
-            .bind(tenant.as_str())
-            .bind(device.user_id.as_deref())
-            .bind(device.customer_id.as_deref())
-            .bind(device.platform.name())
-            .bind(&device.push_token)
-            .bind(browser_name(device.browser))
-            .bind(&device.web_p256dh)
-            .bind(&device.web_auth)
-            .bind(i64::from(device.sandbox))
-            .bind(&device.app_version)
-            .bind(&device.locale)
-            .bind(now)
-            .bind(herald_core::segments::version_key(&device.app_version))
-            .fetch_one(&self.pool)
-            .await?;
-            let record = DeviceRecord::from_row(&row)?;
-            let created = record.id == new_id;
-            Ok((record, created))
-        })
-        .await
+                let new_id = DeviceId::generate();
+                let now = now_ms();
+                let row = sqlx::query(&format!(
+                    "INSERT INTO devices (id, tenant_id, user_id, customer_id, platform, push_token, \
+                     browser, web_p256dh, web_auth, sandbox, app_version, locale, app_version_key, \
+                     state, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, 'active', $13, $13) \
+                 {RE_REGISTER} \
+                 RETURNING {COLUMNS}"
+                ))
+                .bind(new_id.as_str())
+                .bind(tenant.as_str())
+                .bind(device.user_id.as_deref())
+                .bind(device.customer_id.as_deref())
+                .bind(device.platform.name())
+                .bind(&device.push_token)
+                .bind(browser_name(device.browser))
+                .bind(&device.web_p256dh)
+                .bind(&device.web_auth)
+                .bind(i64::from(device.sandbox))
+                .bind(&device.app_version)
+                .bind(&device.locale)
+                .bind(now)
+                .bind(herald_core::segments::version_key(&device.app_version))
+                .fetch_one(&self.pool)
+                .await?;
+                let record = DeviceRecord::from_row(&row)?;
+                let created = record.id == new_id;
+                Ok((record, created))
+            })
+            .await
     }
 
     /// Registers the devices of push ids a batch of messages is sent to (active, with no user),
@@ -310,9 +310,9 @@ impl Store {
                 .collect();
             let sql = format!(
                 "INSERT INTO devices (id, tenant_id, platform, push_token, browser, web_p256dh, \
-                 web_auth, state, created_at, updated_at) \
-             SELECT {}, $1, {}, {}, {}, {}, {}, 'active', $2, $2 FROM {} WHERE true \
-             ON CONFLICT (tenant_id, platform, push_token) DO NOTHING",
+                     web_auth, state, created_at, updated_at) \
+                 SELECT {}, $1, {}, {}, {}, {}, {}, 'active', $2, $2 FROM {} WHERE true \
+                 ON CONFLICT (tenant_id, platform, push_token) DO NOTHING",
                 text(0),
                 text(1),
                 text(2),
@@ -358,13 +358,13 @@ impl Store {
             // One primary-key lookup per id (see `active_devices_of_users`).
             Backend::Postgres => format!(
                 "SELECT d.* FROM (SELECT DISTINCT value FROM jsonb_array_elements_text($2::jsonb)) \
-                     AS w(id) \
-                 CROSS JOIN LATERAL (SELECT {COLUMNS} FROM devices \
-                     WHERE tenant_id = $1 AND id = w.id OFFSET 0) d"
+                         AS w(id) \
+                     CROSS JOIN LATERAL (SELECT {COLUMNS} FROM devices \
+                         WHERE tenant_id = $1 AND id = w.id OFFSET 0) d"
             ),
             Backend::Sqlite => format!(
                 "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 \
-                 AND id IN (SELECT value FROM json_each($2))"
+                     AND id IN (SELECT value FROM json_each($2))"
             ),
         };
         self.devices_listed(&sql, tenant, ids).await
@@ -378,22 +378,22 @@ impl Store {
         tokens: &[(Platform, &str)],
     ) -> Result<Vec<DeviceRecord>> {
         herald_telemetry::timed("devices_by_tokens", async move {
-        let sql = match self.backend {
-            Backend::Postgres => format!(
-                "SELECT d.* FROM (SELECT DISTINCT value ->> 0 AS platform, value ->> 1 AS token \
-                     FROM jsonb_array_elements($2::jsonb)) AS w \
-                 CROSS JOIN LATERAL (SELECT {COLUMNS} FROM devices \
-                     WHERE tenant_id = $1 AND platform = w.platform AND push_token = w.token \
-                     OFFSET 0) d"
-            ),
-            Backend::Sqlite => format!(
-                "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 \
-                 AND (platform, push_token) IN \
-                     (SELECT value ->> 0, value ->> 1 FROM json_each($2))"
-            ),
-        };
-        let wanted: Vec<(&str, &str)> = tokens.iter().map(|(p, t)| (p.name(), *t)).collect();
-        self.devices_listed(&sql, tenant, &wanted).await
+            let sql = match self.backend {
+                Backend::Postgres => format!(
+                    "SELECT d.* FROM (SELECT DISTINCT value ->> 0 AS platform, value ->> 1 AS token \
+                         FROM jsonb_array_elements($2::jsonb)) AS w \
+                     CROSS JOIN LATERAL (SELECT {COLUMNS} FROM devices \
+                         WHERE tenant_id = $1 AND platform = w.platform AND push_token = w.token \
+                         OFFSET 0) d"
+                ),
+                Backend::Sqlite => format!(
+                    "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 \
+                     AND (platform, push_token) IN \
+                         (SELECT value ->> 0, value ->> 1 FROM json_each($2))"
+                ),
+            };
+            let wanted: Vec<(&str, &str)> = tokens.iter().map(|(p, t)| (p.name(), *t)).collect();
+            self.devices_listed(&sql, tenant, &wanted).await
         }).await
     }
 
@@ -452,23 +452,23 @@ impl Store {
         users: &[&str],
     ) -> Result<Vec<DeviceRecord>> {
         herald_telemetry::timed("active_devices_of_users", async move {
-        let sql = match self.backend {
-            // A lookup in the (tenant, user) index per user, forced by the lateral subquery:
-            // with statistics from before the devices were registered, PostgreSQL otherwise
-            // read every device of the tenant and filtered them.
-            Backend::Postgres => format!(
-                "SELECT d.* FROM (SELECT DISTINCT value FROM jsonb_array_elements_text($2::jsonb)) \
-                     AS u(user_id) \
-                 CROSS JOIN LATERAL (SELECT {COLUMNS} FROM devices \
-                     WHERE tenant_id = $1 AND user_id = u.user_id AND state = 'active' OFFSET 0) d \
-                 ORDER BY d.id"
-            ),
-            Backend::Sqlite => format!(
-                "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 \
-                 AND user_id IN (SELECT value FROM json_each($2)) AND state = 'active' ORDER BY id"
-            ),
-        };
-        self.devices_listed(&sql, tenant, users).await
+            let sql = match self.backend {
+                // A lookup in the (tenant, user) index per user, forced by the lateral subquery:
+                // with statistics from before the devices were registered, PostgreSQL otherwise
+                // read every device of the tenant and filtered them.
+                Backend::Postgres => format!(
+                    "SELECT d.* FROM (SELECT DISTINCT value FROM jsonb_array_elements_text($2::jsonb)) \
+                         AS u(user_id) \
+                     CROSS JOIN LATERAL (SELECT {COLUMNS} FROM devices \
+                         WHERE tenant_id = $1 AND user_id = u.user_id AND state = 'active' OFFSET 0) d \
+                     ORDER BY d.id"
+                ),
+                Backend::Sqlite => format!(
+                    "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 \
+                     AND user_id IN (SELECT value FROM json_each($2)) AND state = 'active' ORDER BY id"
+                ),
+            };
+            self.devices_listed(&sql, tenant, users).await
         }).await
     }
 
@@ -579,9 +579,9 @@ impl Store {
             }
             let sql = format!(
                 "WITH v AS (SELECT {} AS tenant, {} AS id, MAX({}) AS at FROM {} GROUP BY 1, 2) \
-             UPDATE devices SET last_active_at = v.at \
-             FROM v WHERE devices.tenant_id = v.tenant AND devices.id = v.id \
-                 AND devices.last_active_at < v.at - {LAST_ACTIVE_PRECISION_MS}",
+                 UPDATE devices SET last_active_at = v.at \
+                 FROM v WHERE devices.tenant_id = v.tenant AND devices.id = v.id \
+                     AND devices.last_active_at < v.at - {LAST_ACTIVE_PRECISION_MS}",
                 text(0),
                 text(1),
                 int(2),

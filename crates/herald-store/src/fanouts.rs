@@ -57,6 +57,8 @@ pub struct FanoutJob {
     /// What the audience was when the fan-out started (a segment's expression); empty until
     /// [`Store::pin_fanout`].
     pub pinned: String,
+    /// The trace context of the router span that started it (W3C `traceparent`), if traced.
+    pub traceparent: Option<String>,
 }
 
 /// How a fan-out ended.
@@ -70,8 +72,13 @@ pub enum FanoutEnd {
 
 impl Store {
     /// Starts fan-outs for messages still `accepted` (a message handled again after its fan-out
-    /// ended starts none), marking them `routing`. No router holds them yet.
-    pub async fn start_fanouts(&self, messages: &[(TenantId, MessageId)]) -> Result<()> {
+    /// ended starts none), marking them `routing`, with the trace context that started them. No
+    /// router holds them yet.
+    pub async fn start_fanouts(
+        &self,
+        messages: &[(TenantId, MessageId)],
+        traceparent: Option<&str>,
+    ) -> Result<()> {
         if messages.is_empty() {
             return Ok(());
         }
@@ -82,8 +89,8 @@ impl Store {
         let b = self.backend;
         let mut tx = self.pool.begin().await?;
         let sql = format!(
-            "INSERT INTO fanouts (tenant_id, message_id, created_at) \
-             SELECT m.tenant_id, m.id, $1 FROM {} JOIN messages m \
+            "INSERT INTO fanouts (tenant_id, message_id, created_at, traceparent) \
+             SELECT m.tenant_id, m.id, $1, $3 FROM {} JOIN messages m \
                  ON m.tenant_id = {} AND m.id = {} \
              WHERE m.state = 'accepted' ON CONFLICT (tenant_id, message_id) DO NOTHING",
             b.json_rows(2),
@@ -93,6 +100,7 @@ impl Store {
         sqlx::query(&sql)
             .bind(now_ms())
             .bind(json(&rows))
+            .bind(traceparent)
             .execute(&mut *tx)
             .await?;
         let sql = format!(
@@ -122,54 +130,56 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<FanoutJob>> {
         herald_telemetry::timed("claim_fanouts", async move {
-        let candidates = sqlx::query(
-            "SELECT tenant_id, message_id FROM fanouts WHERE lease_until < $1 \
-             ORDER BY created_at LIMIT $2",
-        )
-        .bind(now)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("tenant_id")?, r.try_get("message_id")?)))
-        .collect::<Result<Vec<(String, String)>>>()?;
-        let mut jobs = Vec::new();
-        for (tenant, message) in candidates {
-            // Conditional on the lease, so of two routers racing for it one wins.
-            let taken = sqlx::query(
-                "UPDATE fanouts SET holder = $1, lease_until = $2 \
-                 WHERE tenant_id = $3 AND message_id = $4 AND lease_until < $5",
+            let candidates = sqlx::query(
+                "SELECT tenant_id, message_id FROM fanouts WHERE lease_until < $1 \
+                 ORDER BY created_at LIMIT $2",
             )
-            .bind(holder)
-            .bind(lease_until)
-            .bind(&tenant)
-            .bind(&message)
             .bind(now)
-            .execute(&self.pool)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
             .await?
-            .rows_affected();
-            if taken == 0 {
-                continue;
+            .iter()
+            .map(|r| Ok((r.try_get("tenant_id")?, r.try_get("message_id")?)))
+            .collect::<Result<Vec<(String, String)>>>()?;
+            let mut jobs = Vec::new();
+            for (tenant, message) in candidates {
+                // Conditional on the lease, so of two routers racing for it one wins.
+                let taken = sqlx::query(
+                    "UPDATE fanouts SET holder = $1, lease_until = $2 \
+                     WHERE tenant_id = $3 AND message_id = $4 AND lease_until < $5",
+                )
+                .bind(holder)
+                .bind(lease_until)
+                .bind(&tenant)
+                .bind(&message)
+                .bind(now)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                if taken == 0 {
+                    continue;
+                }
+                let row = sqlx::query(
+                    "SELECT f.source, f.cursor_key, f.cursor_device, f.routed, f.pinned, \
+                         f.traceparent, m.body \
+                     FROM fanouts f JOIN messages m ON m.tenant_id = f.tenant_id AND m.id = f.message_id \
+                     WHERE f.tenant_id = $1 AND f.message_id = $2",
+                )
+                .bind(&tenant)
+                .bind(&message)
+                .fetch_one(&self.pool)
+                .await?;
+                jobs.push(FanoutJob {
+                    tenant_id: TenantId::from_trusted(tenant),
+                    message_id: MessageId::from_trusted(message),
+                    body: row.try_get("body")?,
+                    position: position(&row)?,
+                    routed: row.try_get("routed")?,
+                    pinned: row.try_get("pinned")?,
+                    traceparent: row.try_get("traceparent")?,
+                });
             }
-            let row = sqlx::query(
-                "SELECT f.source, f.cursor_key, f.cursor_device, f.routed, f.pinned, m.body \
-                 FROM fanouts f JOIN messages m ON m.tenant_id = f.tenant_id AND m.id = f.message_id \
-                 WHERE f.tenant_id = $1 AND f.message_id = $2",
-            )
-            .bind(&tenant)
-            .bind(&message)
-            .fetch_one(&self.pool)
-            .await?;
-            jobs.push(FanoutJob {
-                tenant_id: TenantId::from_trusted(tenant),
-                message_id: MessageId::from_trusted(message),
-                body: row.try_get("body")?,
-                position: position(&row)?,
-                routed: row.try_get("routed")?,
-                pinned: row.try_get("pinned")?,
-            });
-        }
-        Ok(jobs)
+            Ok(jobs)
         }).await
     }
 
@@ -193,12 +203,12 @@ impl Store {
                 Source::TopicDevices(topic) => (
                     format!(
                         "SELECT {columns}, s.subscriber AS sort_key FROM topic_subscriptions s \
-                     JOIN devices d ON d.id = s.subscriber \
-                     WHERE s.tenant_id = $1 AND s.topic = $2 AND s.kind = 'device' \
-                         AND s.subscriber > $3 \
-                         AND d.tenant_id = s.tenant_id AND d.state = 'active' \
-                         AND NOT {opted_out} \
-                     ORDER BY s.subscriber LIMIT $4"
+                         JOIN devices d ON d.id = s.subscriber \
+                         WHERE s.tenant_id = $1 AND s.topic = $2 AND s.kind = 'device' \
+                             AND s.subscriber > $3 \
+                             AND d.tenant_id = s.tenant_id AND d.state = 'active' \
+                             AND NOT {opted_out} \
+                         ORDER BY s.subscriber LIMIT $4"
                     ),
                     args([tenant.as_str(), topic, &after.key], limit)?,
                 ),
@@ -209,16 +219,16 @@ impl Store {
                         // that order, and `|| ''` keeps it from turning the user's range into a
                         // range scan of every device after it.
                         "SELECT {columns}, s.subscriber AS sort_key \
-                     FROM topic_subscriptions s CROSS JOIN devices d \
-                     WHERE s.tenant_id = $1 AND s.topic = $2 AND s.kind = 'user' \
-                         AND s.subscriber >= $3 AND (s.subscriber > $3 OR d.id > $4) \
-                         AND d.tenant_id = s.tenant_id AND d.user_id = s.subscriber || '' \
-                         AND d.state = 'active' \
-                         AND NOT EXISTS (SELECT 1 FROM topic_subscriptions x \
-                             WHERE x.tenant_id = s.tenant_id AND x.topic = s.topic \
-                                 AND x.kind = 'device' AND x.subscriber = d.id) \
-                         AND NOT {opted_out} \
-                     ORDER BY s.subscriber, d.id LIMIT $5"
+                         FROM topic_subscriptions s CROSS JOIN devices d \
+                         WHERE s.tenant_id = $1 AND s.topic = $2 AND s.kind = 'user' \
+                             AND s.subscriber >= $3 AND (s.subscriber > $3 OR d.id > $4) \
+                             AND d.tenant_id = s.tenant_id AND d.user_id = s.subscriber || '' \
+                             AND d.state = 'active' \
+                             AND NOT EXISTS (SELECT 1 FROM topic_subscriptions x \
+                                 WHERE x.tenant_id = s.tenant_id AND x.topic = s.topic \
+                                     AND x.kind = 'device' AND x.subscriber = d.id) \
+                             AND NOT {opted_out} \
+                         ORDER BY s.subscriber, d.id LIMIT $5"
                     ),
                     args([tenant.as_str(), topic, &after.key, &after.device], limit)?,
                 ),
@@ -227,9 +237,9 @@ impl Store {
                     let opted_out = crate::customers::opted_out(None);
                     let sql = format!(
                         "SELECT {columns}, d.id AS sort_key FROM devices d \
-                     WHERE d.tenant_id = $1 AND d.id > $2 AND d.state = 'active' \
-                         AND {} AND NOT {opted_out} \
-                     ORDER BY d.id LIMIT $3",
+                         WHERE d.tenant_id = $1 AND d.id > $2 AND d.state = 'active' \
+                             AND {} AND NOT {opted_out} \
+                         ORDER BY d.id LIMIT $3",
                         segment.sql
                     );
                     let mut args = args([tenant.as_str(), &after.key], limit)?;
@@ -298,14 +308,14 @@ impl Store {
     /// `false` when `holder` no longer holds it.
     pub async fn pin_fanout(&self, job: &FanoutJob, holder: &str, pinned: &str) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE fanouts SET pinned = $1 WHERE tenant_id = $2 AND message_id = $3 AND holder = $4",
-        )
-        .bind(pinned)
-        .bind(job.tenant_id.as_str())
-        .bind(job.message_id.as_str())
-        .bind(holder)
-        .execute(&self.pool)
-        .await?;
+                "UPDATE fanouts SET pinned = $1 WHERE tenant_id = $2 AND message_id = $3 AND holder = $4",
+            )
+            .bind(pinned)
+            .bind(job.tenant_id.as_str())
+            .bind(job.message_id.as_str())
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -389,8 +399,8 @@ async fn set_checkpoint(
 ) -> Result<u64> {
     Ok(sqlx::query(
         "UPDATE fanouts SET holder = $1, lease_until = $2, source = $3, cursor_key = $4, \
-             cursor_device = $5, routed = $6 \
-         WHERE tenant_id = $7 AND message_id = $8 AND holder = $9",
+                 cursor_device = $5, routed = $6 \
+             WHERE tenant_id = $7 AND message_id = $8 AND holder = $9",
     )
     .bind(next_holder)
     .bind(lease_until)

@@ -98,33 +98,33 @@ impl Store {
         ids: &[&MessageId],
     ) -> Result<HashMap<MessageId, ReportContext>> {
         herald_telemetry::timed("report_contexts", async move {
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let rows: Vec<(&str,)> = ids.iter().map(|id| (id.as_str(),)).collect();
-        let sql = format!(
-            "WITH v AS (SELECT {} AS id FROM {}) \
-             SELECT messages.id, messages.correlation_id, messages.callback_data, messages.notify_url \
-             FROM v JOIN messages ON messages.id = v.id",
-            text(0),
-            self.backend.json_rows(1),
-        );
-        sqlx::query(&sql)
-            .bind(json(&rows))
-            .fetch_all(&self.reader)
-            .await?
-            .iter()
-            .map(|row| {
-                Ok((
-                    MessageId::from_trusted(row.try_get("id")?),
-                    ReportContext {
-                        correlation_id: row.try_get("correlation_id")?,
-                        callback_data: row.try_get("callback_data")?,
-                        notify_url: row.try_get("notify_url")?,
-                    },
-                ))
-            })
-            .collect()
+            if ids.is_empty() {
+                return Ok(HashMap::new());
+            }
+            let rows: Vec<(&str,)> = ids.iter().map(|id| (id.as_str(),)).collect();
+            let sql = format!(
+                "WITH v AS (SELECT {} AS id FROM {}) \
+                 SELECT messages.id, messages.correlation_id, messages.callback_data, messages.notify_url \
+                 FROM v JOIN messages ON messages.id = v.id",
+                text(0),
+                self.backend.json_rows(1),
+            );
+            sqlx::query(&sql)
+                .bind(json(&rows))
+                .fetch_all(&self.reader)
+                .await?
+                .iter()
+                .map(|row| {
+                    Ok((
+                        MessageId::from_trusted(row.try_get("id")?),
+                        ReportContext {
+                            correlation_id: row.try_get("correlation_id")?,
+                            callback_data: row.try_get("callback_data")?,
+                            notify_url: row.try_get("notify_url")?,
+                        },
+                    ))
+                })
+                .collect()
         }).await
     }
 
@@ -139,97 +139,97 @@ impl Store {
     #[tracing::instrument(skip_all, fields(count = messages.len()))]
     pub async fn insert_messages(&self, messages: &[NewMessage]) -> Result<Vec<InsertedMessage>> {
         herald_telemetry::timed("insert_messages", async move {
-        let b = self.backend;
-        let sql = format!(
-            // `WHERE true`: SQLite cannot tell an upsert's ON CONFLICT from a join's ON without it.
-            "INSERT INTO messages (id, tenant_id, idempotency_key, body, callback_data, notify_url, \
-                 created_at, expires_at, request_digest, correlation_id, state) \
-             SELECT {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 'accepted' FROM {} WHERE true \
-             ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id",
-            text(0),
-            text(1),
-            text(2),
-            b.unhex(&text(3)),
-            text(4),
-            text(5),
-            int(6),
-            int(7),
-            text(8),
-            text(9),
-            b.json_rows(1),
-        );
-        let rows: Vec<_> = messages
-            .iter()
-            .map(|m| {
-                (
-                    m.id.as_str(),
-                    m.tenant_id.as_str(),
-                    m.idempotency_key.as_deref(),
-                    herald_core::crypto::hex(&m.body),
-                    &m.callback_data,
-                    &m.notify_url,
-                    m.created_at,
-                    m.expires_at,
-                    m.request_digest.as_deref(),
-                    &m.correlation_id,
+            let b = self.backend;
+            let sql = format!(
+                // `WHERE true`: SQLite cannot tell an upsert's ON CONFLICT from a join's ON without it.
+                "INSERT INTO messages (id, tenant_id, idempotency_key, body, callback_data, notify_url, \
+                     created_at, expires_at, request_digest, correlation_id, state) \
+                 SELECT {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 'accepted' FROM {} WHERE true \
+                 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id",
+                text(0),
+                text(1),
+                text(2),
+                b.unhex(&text(3)),
+                text(4),
+                text(5),
+                int(6),
+                int(7),
+                text(8),
+                text(9),
+                b.json_rows(1),
+            );
+            let rows: Vec<_> = messages
+                .iter()
+                .map(|m| {
+                    (
+                        m.id.as_str(),
+                        m.tenant_id.as_str(),
+                        m.idempotency_key.as_deref(),
+                        herald_core::crypto::hex(&m.body),
+                        &m.callback_data,
+                        &m.notify_url,
+                        m.created_at,
+                        m.expires_at,
+                        m.request_digest.as_deref(),
+                        &m.correlation_id,
+                    )
+                })
+                .collect();
+            let mut tx = self.pool.begin().await?;
+            let created: HashSet<String> = sqlx::query(&sql)
+                .bind(json(&rows))
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| row.try_get("id"))
+                .collect::<Result<_, _>>()?;
+            // Only a message with an idempotency key can have been left out: find the earlier one.
+            let mut results = Vec::with_capacity(messages.len());
+            for msg in messages {
+                if created.contains(msg.id.as_str()) {
+                    results.push(InsertedMessage::Inserted);
+                    continue;
+                }
+                let row = sqlx::query(
+                    "SELECT id, request_digest FROM messages \
+                     WHERE tenant_id = $1 AND idempotency_key = $2",
                 )
-            })
-            .collect();
-        let mut tx = self.pool.begin().await?;
-        let created: HashSet<String> = sqlx::query(&sql)
-            .bind(json(&rows))
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|row| row.try_get("id"))
-            .collect::<Result<_, _>>()?;
-        // Only a message with an idempotency key can have been left out: find the earlier one.
-        let mut results = Vec::with_capacity(messages.len());
-        for msg in messages {
-            if created.contains(msg.id.as_str()) {
-                results.push(InsertedMessage::Inserted);
-                continue;
+                .bind(msg.tenant_id.as_str())
+                .bind(msg.idempotency_key.as_deref())
+                .fetch_one(&mut *tx)
+                .await?;
+                results.push(InsertedMessage::Duplicate {
+                    id: MessageId::from_trusted(row.try_get("id")?),
+                    request_digest: row.try_get("request_digest")?,
+                });
             }
-            let row = sqlx::query(
-                "SELECT id, request_digest FROM messages \
-                 WHERE tenant_id = $1 AND idempotency_key = $2",
-            )
-            .bind(msg.tenant_id.as_str())
-            .bind(msg.idempotency_key.as_deref())
-            .fetch_one(&mut *tx)
-            .await?;
-            results.push(InsertedMessage::Duplicate {
-                id: MessageId::from_trusted(row.try_get("id")?),
-                request_digest: row.try_get("request_digest")?,
-            });
-        }
-        tx.commit().await?;
-        Ok(results)
+            tx.commit().await?;
+            Ok(results)
         }).await
     }
 
     /// Records that JetStream acknowledged these messages' publishes.
     pub async fn mark_published(&self, tenant: &TenantId, ids: &[MessageId]) -> Result<()> {
         herald_telemetry::timed("mark_published", async move {
-        // One primary-key lookup per id (see `settled_deliveries` for why it is spelled out).
-        let sql = match self.backend {
-            Backend::Sqlite => {
-                "UPDATE messages SET published_at = $1 WHERE id IN (SELECT m.id FROM json_each($3) AS j \
-                 CROSS JOIN messages AS m WHERE m.id = j.value AND m.tenant_id = $2)"
-            }
-            Backend::Postgres => {
-                "UPDATE messages SET published_at = $1 \
-                 WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($3::jsonb))) AND tenant_id = $2"
-            }
-        };
-        let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
-        sqlx::query(sql)
-            .bind(now_ms())
-            .bind(tenant.as_str())
-            .bind(json(&ids))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+            // One primary-key lookup per id (see `settled_deliveries` for why it is spelled out).
+            let sql = match self.backend {
+                Backend::Sqlite => {
+                    "UPDATE messages SET published_at = $1 WHERE id IN (SELECT m.id FROM json_each($3) AS j \
+                     CROSS JOIN messages AS m WHERE m.id = j.value AND m.tenant_id = $2)"
+                }
+                Backend::Postgres => {
+                    "UPDATE messages SET published_at = $1 \
+                     WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($3::jsonb))) AND tenant_id = $2"
+                }
+            };
+            let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
+            sqlx::query(sql)
+                .bind(now_ms())
+                .bind(tenant.as_str())
+                .bind(json(&ids))
+                .execute(&self.pool)
+                .await?;
+            Ok(())
         }).await
     }
 
@@ -244,11 +244,11 @@ impl Store {
         herald_telemetry::timed("unpublished_messages", async move {
             let rows = sqlx::query(
                 "SELECT m.id, m.tenant_id, m.body FROM ( \
-                 SELECT id, created_at, \
-                     ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY created_at) AS turn \
-                 FROM messages WHERE published_at IS NULL AND created_at < $1 \
-                 ORDER BY turn, created_at LIMIT $2) AS pick \
-             JOIN messages AS m ON m.id = pick.id ORDER BY pick.turn, pick.created_at",
+                     SELECT id, created_at, \
+                         ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY created_at) AS turn \
+                     FROM messages WHERE published_at IS NULL AND created_at < $1 \
+                     ORDER BY turn, created_at LIMIT $2) AS pick \
+                 JOIN messages AS m ON m.id = pick.id ORDER BY pick.turn, pick.created_at",
             )
             .bind(created_before)
             .bind(i64::from(limit))
@@ -282,7 +282,7 @@ impl Store {
     pub async fn refused_publish(&self, tenant: &TenantId, id: &MessageId) -> Result<i64> {
         let row = sqlx::query(
             "UPDATE messages SET publish_tries = publish_tries + 1 \
-             WHERE tenant_id = $1 AND id = $2 RETURNING publish_tries",
+                 WHERE tenant_id = $1 AND id = $2 RETURNING publish_tries",
         )
         .bind(tenant.as_str())
         .bind(id.as_str())
@@ -304,7 +304,7 @@ impl Store {
     ) -> Result<()> {
         sqlx::query(
             "UPDATE messages SET published_at = $1, state = 'failed', reason = $2 \
-             WHERE tenant_id = $3 AND id = $4",
+                 WHERE tenant_id = $3 AND id = $4",
         )
         .bind(now_ms())
         .bind(reason)
@@ -318,11 +318,11 @@ impl Store {
     /// How many of the tenant's messages are in each stored state.
     pub async fn message_counts(&self, tenant: &TenantId) -> Result<Vec<(MessageState, i64)>> {
         let rows = sqlx::query(
-            "SELECT state, COUNT(*) AS n FROM messages WHERE tenant_id = $1 GROUP BY state ORDER BY state",
-        )
-        .bind(tenant.as_str())
-        .fetch_all(&self.reader)
-        .await?;
+                "SELECT state, COUNT(*) AS n FROM messages WHERE tenant_id = $1 GROUP BY state ORDER BY state",
+            )
+            .bind(tenant.as_str())
+            .fetch_all(&self.reader)
+            .await?;
         rows.iter()
             .map(|r| Ok((decode(r, "state")?, r.try_get("n")?)))
             .collect()

@@ -1065,12 +1065,13 @@ async fn a_fanout_is_held_by_one_router_and_followed_from_its_checkpoint() {
         let m = message(&tenant, None);
         store.insert_message(&m).await.unwrap();
         let key = (tenant.clone(), m.id.clone());
+        let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
         store
-            .start_fanouts(std::slice::from_ref(&key))
+            .start_fanouts(std::slice::from_ref(&key), Some(traceparent))
             .await
             .unwrap();
         store
-            .start_fanouts(std::slice::from_ref(&key))
+            .start_fanouts(std::slice::from_ref(&key), None)
             .await
             .unwrap();
         let state = |store: Store| {
@@ -1095,6 +1096,11 @@ async fn a_fanout_is_held_by_one_router_and_followed_from_its_checkpoint() {
         let job = taken.remove(0);
         assert_eq!(job.position, Position::default());
         assert!(job.pinned.is_empty());
+        assert_eq!(
+            job.traceparent.as_deref(),
+            Some(traceparent),
+            "the first start's"
+        );
         assert!(
             store
                 .pin_fanout(&job, "a", "news && !sports")
@@ -1193,7 +1199,7 @@ async fn a_fanout_is_held_by_one_router_and_followed_from_its_checkpoint() {
         assert_eq!(state(store.clone()).await, MessageState::Routed);
         // A message handled again after its fan-out ended starts none.
         store
-            .start_fanouts(std::slice::from_ref(&key))
+            .start_fanouts(std::slice::from_ref(&key), None)
             .await
             .unwrap();
         assert_eq!(state(store.clone()).await, MessageState::Routed);
@@ -1208,7 +1214,7 @@ async fn a_fanout_is_held_by_one_router_and_followed_from_its_checkpoint() {
         let m2 = message(&tenant, None);
         store.insert_message(&m2).await.unwrap();
         store
-            .start_fanouts(&[(tenant.clone(), m2.id.clone())])
+            .start_fanouts(&[(tenant.clone(), m2.id.clone())], None)
             .await
             .unwrap();
         assert_eq!(

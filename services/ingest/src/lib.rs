@@ -119,6 +119,7 @@ pub async fn run(
     tracing::info!(addr = %listener.local_addr()?, "ingest listening");
     // Keepalive pings find the clients that vanished, so their watches end.
     tonic::transport::Server::builder()
+        .trace_fn(request_span)
         .accept_http1(true)
         .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(std::time::Duration::from_secs(10)))
@@ -176,4 +177,23 @@ impl Config {
             event_retention: settings.events.retention(),
         })
     }
+}
+
+/// A request's span, in the trace its caller sent (W3C `traceparent`), if any.
+fn request_span(request: &axum::http::Request<()>) -> tracing::Span {
+    let path = request.uri().path();
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %path.trim_start_matches('/'),
+        otel.kind = "server",
+        rpc.method = %path
+    );
+    herald_telemetry::trace::adopt(&span, false, |name| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    span
 }

@@ -322,7 +322,7 @@ impl Api {
     /// key answers the first message (whose own request publishes it), unless the request
     /// differs, which is refused. A failed publish leaves the messages to the relay: they are
     /// stored, so the caller's messages are accepted all the same.
-    #[tracing::instrument(skip_all, fields(tenant_id = %tenant, count = prepared.len()))]
+    #[tracing::instrument(name = "ingest accept", skip_all, fields(tenant_id = %tenant, count = prepared.len()))]
     pub(crate) async fn accept(
         &self,
         tenant: &TenantId,

@@ -173,7 +173,7 @@ pub fn update_of(receipt: &DeliveryReceipt) -> Option<ReceiptUpdate> {
 }
 
 /// Records part of a batch (all of it, or one bus message alone) and emits its events.
-#[tracing::instrument(skip_all, fields(count = part.len()))]
+#[tracing::instrument(name = "receipt record", skip_all, fields(count = part.len()))]
 async fn record(store: &Store, bus: &Bus, reached: &Reached, part: &[Message]) -> Disposition {
     let mut updates: Vec<ReceiptUpdate> = Vec::new();
     let mut taps: HashMap<String, Vec<Interaction>> = HashMap::new();

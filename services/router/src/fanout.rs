@@ -16,6 +16,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument as _;
 
 use herald_bus::{BusError, MAX_TRIES};
 use herald_core::ids::MessageId;
@@ -374,6 +375,23 @@ impl FanOut {
                 },
             };
             let devices: Vec<DeviceRecord> = page.into_iter().map(|(_, d)| d).collect();
+            // A page's sends are a trace of their own, linked to the message's.
+            let page_span = if devices.is_empty() {
+                tracing::Span::none()
+            } else {
+                let span = tracing::info_span!(
+                    "fanout page",
+                    otel.name = "router fanout page",
+                    message_id = %self.job.message_id,
+                    devices = devices.len()
+                );
+                herald_telemetry::trace::adopt(&span, true, |name| {
+                    (name == "traceparent")
+                        .then(|| self.job.traceparent.clone())
+                        .flatten()
+                });
+                span
+            };
             let routed_page = Routed {
                 tenant: self.job.tenant_id.clone(),
                 message: self.job.message_id.clone(),
@@ -402,9 +420,10 @@ impl FanOut {
             in_flight.push_back(InFlight {
                 next: next.clone(),
                 routed,
-                acks: tokio::spawn(async move {
-                    herald_bus::all_published(bus.publish_all(outgoing).await)
-                }),
+                acks: tokio::spawn(
+                    async move { herald_bus::all_published(bus.publish_all(outgoing).await) }
+                        .instrument(page_span),
+                ),
             });
             settle(in_flight, checkpoint, WINDOW).await?;
             position = next;

@@ -210,7 +210,13 @@ impl Router {
             .store
             .record_routing(&plan.records(), &plan.failed)
             .await?;
-        self.store.start_fanouts(&plan.fanned).await?;
+        // Each page of a fan-out starts a trace of its own, linked to this one.
+        let traceparent = herald_telemetry::trace::inject()
+            .into_iter()
+            .find_map(|(name, value)| (name == "traceparent").then_some(value));
+        self.store
+            .start_fanouts(&plan.fanned, traceparent.as_deref())
+            .await?;
         let outgoing = self.outgoing(&plan.routed, &created, now).await?;
         herald_bus::all_published(self.bus.publish_all(outgoing).await)?;
         if !plan.fanned.is_empty() {

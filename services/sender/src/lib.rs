@@ -407,7 +407,13 @@ impl Worker {
                 Ok(client) => {
                     let _permit = self.sends.acquire().await.expect("never closed");
                     let started = std::time::Instant::now();
-                    let outcome = client.send(&task).await;
+                    let request = tracing::info_span!(
+                        "provider request",
+                        otel.name = %format_args!("{} request", self.kind.name()),
+                        otel.kind = "client",
+                        delivery_id = %task.delivery_id
+                    );
+                    let outcome = client.send(&task).instrument(request).await;
                     herald_telemetry::metrics().provider_request(self.kind, started.elapsed());
                     outcome
                 }
