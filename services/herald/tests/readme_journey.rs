@@ -576,6 +576,24 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
     assert!(shown.contains("sender-fcm"), "{shown}");
     assert!(shown.contains("outbox: 0"), "{shown}");
 
+    // `herald drain`: the services stop taking work, finish what they hold, and the process
+    // waits for SIGTERM.
+    let drained = Command::new(HERALD)
+        .args(["drain", "--addr", &format!("127.0.0.1:{metrics_port}")])
+        .output()
+        .expect("run herald drain");
+    let said = String::from_utf8_lossy(&drained.stdout);
+    assert!(
+        drained.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&drained.stderr)
+    );
+    assert!(said.contains("drained in"), "{said}");
+    assert!(
+        up.0.try_wait().unwrap().is_none(),
+        "a drained process waits for SIGTERM"
+    );
+
     // SIGTERM: every service drains and the process exits cleanly.
     let status = terminate(&mut up.0, Duration::from_secs(30)).expect("herald up stops on SIGTERM");
     let mut log = String::new();
