@@ -279,13 +279,6 @@ impl Bus {
         let mut pending = FuturesUnordered::new();
         // The publisher's trace goes along, so the consumer's span joins it.
         let trace = herald_telemetry::trace::inject();
-        let headers = (!trace.is_empty()).then(|| {
-            let mut headers = async_nats::HeaderMap::new();
-            for (name, value) in &trace {
-                headers.insert(*name, value.as_str());
-            }
-            headers
-        });
         for out in outgoing {
             let index = results.len();
             results.push(Ok(()));
@@ -296,15 +289,16 @@ impl Bus {
             }
             let published = self
                 .js
-                .send_publish(out.subject.clone(), {
-                    let message = jetstream::message::PublishMessage::build()
-                        .payload(out.payload)
-                        .message_id(&out.msg_id);
-                    match &headers {
-                        Some(headers) => message.headers(headers.clone()),
-                        None => message,
-                    }
-                })
+                .send_publish(
+                    out.subject.clone(),
+                    // Header by header: the dedup id is a header too.
+                    trace.iter().fold(
+                        jetstream::message::PublishMessage::build()
+                            .payload(out.payload)
+                            .message_id(&out.msg_id),
+                        |message, (name, value)| message.header(*name, value.as_str()),
+                    ),
+                )
                 .await;
             let subject = out.subject;
             match published {

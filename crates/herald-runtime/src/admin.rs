@@ -1,11 +1,14 @@
 //! The admin endpoint every process serves (`telemetry.metrics_addr`): `GET /metrics` for
 //! Prometheus, and `POST /drain`, which makes the process stop taking work and answers once
 //! its in-flight work is done (what `herald drain` and a rolling update's preStop hook call).
+//! `/drain` answers only callers on the same host (loopback): the metrics port is reachable by
+//! whatever scrapes it, and stopping a process is the operator's alone.
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -48,6 +51,7 @@ pub async fn serve(listener: TcpListener, admin: Admin) {
         .route("/metrics", get(metrics))
         .route("/drain", post(drain))
         .with_state(admin);
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     if let Err(err) = axum::serve(listener, app).await {
         tracing::error!(%err, "the admin endpoint stopped");
     }
@@ -65,7 +69,18 @@ async fn metrics() -> impl IntoResponse {
 
 /// Stops the services taking work and answers once what they had in hand is done: 200 with
 /// how long that took, or 500 with why it did not finish cleanly. A second call waits too.
-async fn drain(State(admin): State<Admin>) -> impl IntoResponse {
+async fn drain(
+    State(admin): State<Admin>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> impl IntoResponse {
+    if !peer.ip().is_loopback() {
+        return (
+            StatusCode::FORBIDDEN,
+            axum::Json(
+                json!({ "drained": false, "error": "drain from the process's own host (loopback) only" }),
+            ),
+        );
+    }
     let since = *admin
         .draining_since
         .lock()

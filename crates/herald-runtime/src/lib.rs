@@ -215,7 +215,11 @@ where
             "info",
             settings
                 .telemetry
-                .export(&format!("herald-{service}"))
+                .export(&if service == "herald" {
+                    service.to_owned()
+                } else {
+                    format!("herald-{service}")
+                })
                 .as_ref(),
         );
         herald_telemetry::metrics::label_tenants(settings.telemetry.tenant_label);

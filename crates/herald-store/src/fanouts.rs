@@ -72,27 +72,27 @@ pub enum FanoutEnd {
 
 impl Store {
     /// Starts fan-outs for messages still `accepted` (a message handled again after its fan-out
-    /// ended starts none), marking them `routing`, with the trace context that started them. No
-    /// router holds them yet.
+    /// ended starts none), marking them `routing`, each with its message's trace context (W3C
+    /// `traceparent`), if traced. No router holds them yet.
     pub async fn start_fanouts(
         &self,
-        messages: &[(TenantId, MessageId)],
-        traceparent: Option<&str>,
+        messages: &[(TenantId, MessageId, Option<String>)],
     ) -> Result<()> {
         if messages.is_empty() {
             return Ok(());
         }
         let rows: Vec<_> = messages
             .iter()
-            .map(|(t, m)| (t.as_str(), m.as_str()))
+            .map(|(t, m, trace)| (t.as_str(), m.as_str(), trace.as_deref()))
             .collect();
         let b = self.backend;
         let mut tx = self.pool.begin().await?;
         let sql = format!(
             "INSERT INTO fanouts (tenant_id, message_id, created_at, traceparent) \
-             SELECT m.tenant_id, m.id, $1, $3 FROM {} JOIN messages m \
+             SELECT m.tenant_id, m.id, $1, {} FROM {} JOIN messages m \
                  ON m.tenant_id = {} AND m.id = {} \
              WHERE m.state = 'accepted' ON CONFLICT (tenant_id, message_id) DO NOTHING",
+            text(2),
             b.json_rows(2),
             text(0),
             text(1),
@@ -100,7 +100,6 @@ impl Store {
         sqlx::query(&sql)
             .bind(now_ms())
             .bind(json(&rows))
-            .bind(traceparent)
             .execute(&mut *tx)
             .await?;
         let sql = format!(

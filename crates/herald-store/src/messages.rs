@@ -267,12 +267,16 @@ impl Store {
         .await
     }
 
-    /// How many accepted messages JetStream has not acknowledged yet: the outbox's backlog.
-    pub async fn outbox_backlog(&self) -> Result<u64> {
+    /// How many messages accepted before `created_before` JetStream has not acknowledged yet:
+    /// the outbox's backlog (the relay's work), not the sends still publishing.
+    pub async fn outbox_backlog(&self, created_before: i64) -> Result<u64> {
         herald_telemetry::timed("outbox_backlog", async move {
-            let row = sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE published_at IS NULL")
-                .fetch_one(&self.reader)
-                .await?;
+            let row = sqlx::query(
+                "SELECT COUNT(*) AS n FROM messages WHERE published_at IS NULL AND created_at < $1",
+            )
+            .bind(created_before)
+            .fetch_one(&self.reader)
+            .await?;
             Ok(u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0))
         })
         .await

@@ -1067,11 +1067,11 @@ async fn a_fanout_is_held_by_one_router_and_followed_from_its_checkpoint() {
         let key = (tenant.clone(), m.id.clone());
         let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
         store
-            .start_fanouts(std::slice::from_ref(&key), Some(traceparent))
+            .start_fanouts(&[(key.0.clone(), key.1.clone(), Some(traceparent.into()))])
             .await
             .unwrap();
         store
-            .start_fanouts(std::slice::from_ref(&key), None)
+            .start_fanouts(&[(key.0.clone(), key.1.clone(), None)])
             .await
             .unwrap();
         let state = |store: Store| {
@@ -1199,7 +1199,7 @@ async fn a_fanout_is_held_by_one_router_and_followed_from_its_checkpoint() {
         assert_eq!(state(store.clone()).await, MessageState::Routed);
         // A message handled again after its fan-out ended starts none.
         store
-            .start_fanouts(std::slice::from_ref(&key), None)
+            .start_fanouts(&[(key.0.clone(), key.1.clone(), None)])
             .await
             .unwrap();
         assert_eq!(state(store.clone()).await, MessageState::Routed);
@@ -1214,7 +1214,7 @@ async fn a_fanout_is_held_by_one_router_and_followed_from_its_checkpoint() {
         let m2 = message(&tenant, None);
         store.insert_message(&m2).await.unwrap();
         store
-            .start_fanouts(&[(tenant.clone(), m2.id.clone())], None)
+            .start_fanouts(&[(tenant.clone(), m2.id.clone(), None)])
             .await
             .unwrap();
         assert_eq!(

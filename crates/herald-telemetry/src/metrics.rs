@@ -26,7 +26,7 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 static TENANT_LABEL: AtomicBool = AtomicBool::new(false);
 
 /// Whether the per-tenant families (accepted notifications, deliveries) carry a `tenant` label.
-/// Off by default: set it once at start (`metrics.tenant_label`) for a bounded set of tenants.
+/// Off by default: set it once at start (`telemetry.tenant_label`) for a bounded set of tenants.
 pub fn label_tenants(on: bool) {
     TENANT_LABEL.store(on, Ordering::Relaxed);
 }
@@ -190,7 +190,7 @@ impl Metrics {
         );
         registry.register(
             "outbox_backlog_messages",
-            "Accepted messages not yet published to JetStream",
+            "Messages accepted over 5 s ago and not yet published to JetStream (the outbox relay's work)",
             metrics.outbox_backlog.clone(),
         );
         registry.register_with_unit(
@@ -224,6 +224,32 @@ impl Metrics {
             tenant: tenant_label(tenant),
         };
         self.deliveries.get_or_create(&labels).inc();
+    }
+
+    /// Starts `provider`'s outcome and token series at zero (a sender does at start), so that a
+    /// rate or an increase over them sees their first failure.
+    pub fn provider(&self, provider: Provider) {
+        for outcome in [
+            Outcome::Submitted,
+            Outcome::Failed,
+            Outcome::TokenDead,
+            Outcome::Expired,
+        ] {
+            let labels = Labels {
+                values: [
+                    ("provider", provider.name()),
+                    ("outcome", outcome_name(outcome)),
+                ],
+                tenant: None,
+            };
+            drop(self.deliveries.get_or_create(&labels));
+        }
+        for result in ["ok", "error"] {
+            drop(
+                self.token_refreshes
+                    .get_or_create(&labels([("provider", provider.name()), ("result", result)])),
+            );
+        }
     }
 
     /// A provider asked for a delivery to be tried again.

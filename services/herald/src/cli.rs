@@ -398,8 +398,13 @@ impl Client {
                 let settings = self.settings.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
                 herald::status::status(settings, json).await?;
             }
-            Command::Drain { addr, timeout_secs } => {
-                herald::status::drain(addr, std::time::Duration::from_secs(timeout_secs)).await?;
+            Command::Drain {
+                addr,
+                after_secs,
+                timeout_secs,
+            } => {
+                let secs = std::time::Duration::from_secs;
+                herald::status::drain(addr, secs(after_secs), secs(timeout_secs)).await?;
             }
             #[cfg(feature = "mocks")]
             Command::Bench(_)

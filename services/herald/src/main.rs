@@ -126,6 +126,10 @@ enum Command {
         /// The process's admin endpoint (its `telemetry.metrics_addr`).
         #[arg(long, default_value = "127.0.0.1:9464")]
         addr: std::net::SocketAddr,
+        /// Wait this long first (ingest behind a load balancer: until it stops sending new
+        /// calls).
+        #[arg(long, default_value_t = 0)]
+        after_secs: u64,
         /// How long to wait for it.
         #[arg(long, default_value_t = 300)]
         timeout_secs: u64,

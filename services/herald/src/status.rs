@@ -14,11 +14,14 @@ use herald_runtime::Settings;
 use herald_store::{DailyCounts, Store};
 use serde_json::{Value, json};
 
+/// How old an unpublished message must be to count as the outbox's backlog (the relay's grace).
+const OUTBOX_GRACE_MS: i64 = 5_000;
+
 /// What `herald status` shows.
 #[derive(Debug)]
 pub struct Status {
     pub streams: Vec<StreamState>,
-    /// Accepted messages not yet published to JetStream.
+    /// Messages accepted over 5 s ago and not yet published to JetStream.
     pub outbox: u64,
     /// The UTC day of `providers`.
     pub day: String,
@@ -38,7 +41,10 @@ impl Status {
         let day = herald_core::stats::day_of(herald_core::time::now_ms());
         let status = Self {
             streams: bus.status().await?,
-            outbox: store.outbox_backlog().await?,
+            // What the relay would republish: older than its grace, not a send still publishing.
+            outbox: store
+                .outbox_backlog(herald_core::time::now_ms() - OUTBOX_GRACE_MS)
+                .await?,
             providers: store.provider_stats(&day).await?,
             day,
         };
@@ -111,7 +117,7 @@ impl Status {
         }
         let _ = writeln!(
             out,
-            "\noutbox: {} accepted message(s) not yet on the bus",
+            "\noutbox: {} accepted message(s) not on the bus after 5 s",
             self.outbox
         );
         let _ = writeln!(
@@ -157,9 +163,14 @@ pub async fn status(settings: &Settings, as_json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `herald drain`: asks the process whose admin endpoint is `addr` to stop taking work, and
-/// waits (up to `timeout`) until its in-flight work is done.
-pub async fn drain(addr: SocketAddr, timeout: Duration) -> anyhow::Result<()> {
+/// `herald drain`: after `after` (time for a load balancer to stop sending it requests), asks
+/// the process whose admin endpoint is `addr` to stop taking work, and waits (up to `timeout`)
+/// until its in-flight work is done.
+pub async fn drain(addr: SocketAddr, after: Duration, timeout: Duration) -> anyhow::Result<()> {
+    if !after.is_zero() {
+        eprintln!("draining {addr} in {} s…", after.as_secs());
+        tokio::time::sleep(after).await;
+    }
     let url = format!("http://{addr}/drain");
     eprintln!("draining {addr}: it takes no new work and finishes what it has in hand…");
     let answer = reqwest::Client::builder()

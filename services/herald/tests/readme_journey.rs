@@ -589,6 +589,7 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         String::from_utf8_lossy(&drained.stderr)
     );
     assert!(said.contains("drained in"), "{said}");
+    std::thread::sleep(Duration::from_secs(1));
     assert!(
         up.0.try_wait().unwrap().is_none(),
         "a drained process waits for SIGTERM"

@@ -182,6 +182,10 @@ impl Config {
 /// A request's span, in the trace its caller sent (W3C `traceparent`), if any.
 fn request_span(request: &axum::http::Request<()>) -> tracing::Span {
     let path = request.uri().path();
+    // Health probes every few seconds would be traces of their own.
+    if path.starts_with("/grpc.health.") {
+        return tracing::Span::none();
+    }
     let span = tracing::info_span!(
         "request",
         otel.name = %path.trim_start_matches('/'),

@@ -105,7 +105,7 @@ pub async fn run(store: Store, bus: Bus, shutdown: CancellationToken) {
 
 /// One pass over the oldest unpublished messages; answers how many it found.
 async fn pass(store: &Store, bus: &Bus) -> anyhow::Result<usize> {
-    herald_telemetry::metrics().outbox_backlog(store.outbox_backlog().await?);
+    herald_telemetry::metrics().outbox_backlog(store.outbox_backlog(now_ms() - GRACE_MS).await?);
     let stuck = store
         .unpublished_messages(now_ms() - GRACE_MS, BATCH)
         .await?;

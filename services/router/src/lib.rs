@@ -153,15 +153,28 @@ impl Router {
     /// Routes part of a batch (all of it, or one bus message alone).
     async fn handle_part(&self, part: &[Message]) -> Disposition {
         let mut messages: Vec<MessageAccepted> = Vec::new();
+        // Each message's trace context, as ingest published it (a fan-out links to it).
+        let mut traces: HashMap<String, String> = HashMap::new();
         for message in part {
             match herald_bus::decode::<AcceptedBatch>(message) {
-                Ok(batch) => messages.extend(batch.messages),
+                Ok(batch) => {
+                    if let Some(parent) = message
+                        .headers
+                        .as_ref()
+                        .and_then(|h| h.get(herald_telemetry::trace::HEADERS[0]))
+                    {
+                        for accepted in &batch.messages {
+                            traces.insert(accepted.message_id.clone(), parent.to_string());
+                        }
+                    }
+                    messages.extend(batch.messages);
+                }
                 // It never will decode: parked once it is alone, so the rest go on.
                 Err(reason) if part.len() == 1 => return Disposition::Park(reason),
                 Err(reason) => return Disposition::Fault(reason),
             }
         }
-        match self.route(&messages).await {
+        match self.route(&messages, &traces).await {
             Ok((routed, failed)) => {
                 tracing::info!(routed, failed, "batch routed");
                 Disposition::Ack
@@ -198,8 +211,13 @@ impl Router {
         }
     }
 
-    /// Routes a batch; answers how many messages were routed and how many failed.
-    async fn route(&self, messages: &[MessageAccepted]) -> Result<(usize, usize), RouteError> {
+    /// Routes a batch; answers how many messages were routed and how many failed. `traces`
+    /// holds each message's trace context (by id), for its fan-out to link to.
+    async fn route(
+        &self,
+        messages: &[MessageAccepted],
+        traces: &HashMap<String, String>,
+    ) -> Result<(usize, usize), RouteError> {
         let now = now_ms();
         let resolved = resolve::resolve(&self.store, messages, now).await?;
         let plan = plan::plan(messages, &resolved);
@@ -210,13 +228,16 @@ impl Router {
             .store
             .record_routing(&plan.records(), &plan.failed)
             .await?;
-        // Each page of a fan-out starts a trace of its own, linked to this one.
-        let traceparent = herald_telemetry::trace::inject()
-            .into_iter()
-            .find_map(|(name, value)| (name == "traceparent").then_some(value));
-        self.store
-            .start_fanouts(&plan.fanned, traceparent.as_deref())
-            .await?;
+        // Each page of a fan-out starts a trace of its own, linked to its message's.
+        let fanned: Vec<_> = plan
+            .fanned
+            .iter()
+            .map(|(tenant, message)| {
+                let trace = traces.get(message.as_str()).cloned();
+                (tenant.clone(), message.clone(), trace)
+            })
+            .collect();
+        self.store.start_fanouts(&fanned).await?;
         let outgoing = self.outgoing(&plan.routed, &created, now).await?;
         herald_bus::all_published(self.bus.publish_all(outgoing).await)?;
         if !plan.fanned.is_empty() {

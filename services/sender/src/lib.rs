@@ -76,6 +76,7 @@ pub async fn run(
             config.concurrency * 4,
         )
         .await?;
+    herald_telemetry::metrics().provider(config.provider);
     let http = herald_providers::http::client(&config.endpoints.http)?;
     let clients = CredentialCache::new(store.clone(), config.master_key);
     tracing::info!(consumer = %name, concurrency = config.concurrency, "sender consuming");

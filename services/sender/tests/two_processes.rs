@@ -72,6 +72,7 @@ async fn two_sender_processes_share_one_consumer_and_send_each_push_once() {
                 .env("HERALD_FCM_BASE_URL", fcm.base_url())
                 .env("HERALD_EXTRA_CA_FILE", &ca_file)
                 .env("HERALD_HEALTH_ADDR", "127.0.0.1:0")
+                .env("HERALD_METRICS_ADDR", "127.0.0.1:0")
                 .env("RUST_LOG", "warn")
                 .spawn()
                 .expect("start herald-sender"),
