@@ -57,7 +57,7 @@ pub struct FanoutJob {
     /// What the audience was when the fan-out started (a segment's expression); empty until
     /// [`Store::pin_fanout`].
     pub pinned: String,
-    /// The trace context of the router span that started it (W3C `traceparent`), if traced.
+    /// Its message's trace context (W3C `traceparent`), if traced.
     pub traceparent: Option<String>,
 }
 
