@@ -14,9 +14,6 @@ use herald_runtime::Settings;
 use herald_store::{DailyCounts, Store};
 use serde_json::{Value, json};
 
-/// How old an unpublished message must be to count as the outbox's backlog (the relay's grace).
-const OUTBOX_GRACE_MS: i64 = 5_000;
-
 /// What `herald status` shows.
 #[derive(Debug)]
 pub struct Status {
@@ -43,7 +40,7 @@ impl Status {
             streams: bus.status().await?,
             // What the relay would republish: older than its grace, not a send still publishing.
             outbox: store
-                .outbox_backlog(herald_core::time::now_ms() - OUTBOX_GRACE_MS)
+                .outbox_backlog(herald_core::time::now_ms() - herald_ingest::relay::GRACE_MS)
                 .await?,
             providers: store.provider_stats(&day).await?,
             day,

@@ -22,8 +22,9 @@ use tokio_util::sync::CancellationToken;
 
 /// How often the relay looks for unpublished messages (at once again after a full pass).
 const INTERVAL: Duration = Duration::from_secs(2);
-/// A message this young may still be in its `Send` call or the marker; leave it.
-const GRACE_MS: i64 = 5_000;
+/// A message this young may still be in its `Send` call or the marker; leave it (and do not
+/// count it as the outbox's backlog).
+pub const GRACE_MS: i64 = 5_000;
 /// Messages per pass.
 const BATCH: u32 = 2_000;
 /// The marker writes at least this often.
