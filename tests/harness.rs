@@ -414,6 +414,7 @@ impl Stack {
                 notify_url: String::new(),
                 created_at: now - 10_000,
                 expires_at: now + 600_000,
+                send_at: None,
             })
             .await
             .expect("store the message");

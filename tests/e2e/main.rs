@@ -12,6 +12,7 @@ mod import;
 mod ios;
 mod operate;
 mod personal;
+mod policy;
 mod push_ids;
 mod reliability;
 mod reports;

@@ -280,6 +280,7 @@ async fn a_parked_message_replayed_is_delivered() {
             notify_url: String::new(),
             created_at: herald_core::time::now_ms(),
             expires_at: herald_core::time::now_ms() + 600_000,
+            send_at: None,
         })
         .await
         .unwrap();

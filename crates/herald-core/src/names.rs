@@ -84,6 +84,8 @@ named!(MessageState {
     Submitted => "submitted",
     PartiallyFailed => "partially_failed",
     Routing => "routing",
+    Scheduled => "scheduled",
+    Cancelled => "cancelled",
 });
 
 named!(DeviceState {

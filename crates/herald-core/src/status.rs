@@ -51,11 +51,13 @@ pub fn allowed_predecessors(to: DeliveryStatus) -> Vec<&'static str> {
         .collect()
 }
 
-/// Whether a message's state is final: every delivery settled, or the message was not routed.
+/// Whether a message's state is final: every delivery settled, or the message was not routed
+/// (or was cancelled).
 pub fn message_settled(state: MessageState) -> bool {
     !matches!(
         state,
-        MessageState::Accepted
+        MessageState::Scheduled
+            | MessageState::Accepted
             | MessageState::Routing
             | MessageState::Routed
             | MessageState::Unspecified

@@ -71,6 +71,25 @@ pub fn send_request(req: &SendRequest) -> Result<Audience> {
     filled_send_request(req, crate::vars::Filled::default())
 }
 
+/// How far ahead a message may be scheduled.
+pub const MAX_SCHEDULE_AHEAD_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// When a message asking for `send_at` (Unix milliseconds, in `field`) is due, judged at `now`:
+/// `None` to send at once (0, or an instant already past), the instant otherwise, at most
+/// [`MAX_SCHEDULE_AHEAD_MS`] ahead.
+pub fn send_at(field: &str, send_at: i64, now: i64) -> Result<Option<i64>> {
+    if send_at < 0 {
+        return Err(Error::invalid(
+            field,
+            "a Unix time in milliseconds, not negative",
+        ));
+    }
+    if send_at > now.saturating_add(MAX_SCHEDULE_AHEAD_MS) {
+        return Err(Error::invalid(field, "at most 30 days ahead"));
+    }
+    Ok((send_at > now).then_some(send_at))
+}
+
 /// Validates a `Send` whose variables were filled in as `filled` says: a notify URL made by
 /// variables is not checked (the seeds: its reports are refused, the request is not).
 pub fn filled_send_request(req: &SendRequest, filled: crate::vars::Filled) -> Result<Audience> {
@@ -640,6 +659,21 @@ pub fn known_push_service(field: &str, sub: &WebSubscription) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn send_at_is_now_a_due_instant_or_refused() {
+        let now = 1_800_000_000_000;
+        assert_eq!(send_at("send_at_ms", 0, now).unwrap(), None);
+        assert_eq!(send_at("send_at_ms", now - 1, now).unwrap(), None);
+        assert_eq!(send_at("send_at_ms", now, now).unwrap(), None);
+        assert_eq!(send_at("send_at_ms", now + 1, now).unwrap(), Some(now + 1));
+        let last = now + MAX_SCHEDULE_AHEAD_MS;
+        assert_eq!(send_at("send_at_ms", last, now).unwrap(), Some(last));
+        for bad in [-1, last + 1, i64::MAX] {
+            let err = send_at("send_at_ms", bad, now).unwrap_err();
+            assert!(err.to_string().starts_with("send_at_ms: "), "{err}");
+        }
+    }
 
     #[test]
     fn app_keys_register_web_subscriptions_at_browser_push_services_only() {

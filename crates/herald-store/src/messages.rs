@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use herald_core::ids::{MessageId, TenantId};
+use herald_core::names::Named as _;
 use herald_core::time::now_ms;
 use herald_proto::v1::MessageState;
 use sqlx::Row;
@@ -26,6 +27,9 @@ pub struct NewMessage {
     pub notify_url: String,
     pub created_at: i64,
     pub expires_at: i64,
+    /// When it is due, for a scheduled message (stored `scheduled`, left to the relay's
+    /// release); `None` to publish at once.
+    pub send_at: Option<i64>,
 }
 
 /// What storing a message did.
@@ -52,6 +56,7 @@ pub struct MessageRecord {
     pub created_at: i64,
     pub expires_at: i64,
     pub published_at: Option<i64>,
+    pub send_at: Option<i64>,
 }
 
 /// A message whose publish was not acknowledged (ingest crashed or the bus was down).
@@ -63,7 +68,7 @@ pub struct UnpublishedMessage {
 }
 
 const MESSAGE_COLUMNS: &str = "id, tenant_id, body, callback_data, notify_url, state, reason, \
-    created_at, expires_at, published_at";
+    created_at, expires_at, published_at, send_at";
 
 impl MessageRecord {
     fn from_row(row: &AnyRow) -> Result<Self> {
@@ -78,6 +83,7 @@ impl MessageRecord {
             created_at: row.try_get("created_at")?,
             expires_at: row.try_get("expires_at")?,
             published_at: row.try_get("published_at")?,
+            send_at: row.try_get("send_at")?,
         })
     }
 }
@@ -143,8 +149,8 @@ impl Store {
             let sql = format!(
                 // `WHERE true`: SQLite cannot tell an upsert's ON CONFLICT from a join's ON without it.
                 "INSERT INTO messages (id, tenant_id, idempotency_key, body, callback_data, notify_url, \
-                     created_at, expires_at, request_digest, correlation_id, state) \
-                 SELECT {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 'accepted' FROM {} WHERE true \
+                     created_at, expires_at, request_digest, correlation_id, send_at, state) \
+                 SELECT {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {} FROM {} WHERE true \
                  ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id",
                 text(0),
                 text(1),
@@ -156,6 +162,8 @@ impl Store {
                 int(7),
                 text(8),
                 text(9),
+                int(10),
+                text(11),
                 b.json_rows(1),
             );
             let rows: Vec<_> = messages
@@ -172,6 +180,12 @@ impl Store {
                         m.expires_at,
                         m.request_digest.as_deref(),
                         &m.correlation_id,
+                        m.send_at,
+                        if m.send_at.is_some() {
+                            MessageState::Scheduled.name()
+                        } else {
+                            MessageState::Accepted.name()
+                        },
                     )
                 })
                 .collect();
@@ -247,6 +261,7 @@ impl Store {
                      SELECT id, created_at, \
                          ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY created_at) AS turn \
                      FROM messages WHERE published_at IS NULL AND created_at < $1 \
+                         AND state <> 'scheduled' \
                      ORDER BY turn, created_at LIMIT $2) AS pick \
                  JOIN messages AS m ON m.id = pick.id ORDER BY pick.turn, pick.created_at",
             )
@@ -272,7 +287,8 @@ impl Store {
     pub async fn outbox_backlog(&self, created_before: i64) -> Result<u64> {
         herald_telemetry::timed("outbox_backlog", async move {
             let row = sqlx::query(
-                "SELECT COUNT(*) AS n FROM messages WHERE published_at IS NULL AND created_at < $1",
+                "SELECT COUNT(*) AS n FROM messages \
+                 WHERE published_at IS NULL AND created_at < $1 AND state <> 'scheduled'",
             )
             .bind(created_before)
             .fetch_one(&self.reader)
@@ -280,6 +296,110 @@ impl Store {
             Ok(u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0))
         })
         .await
+    }
+
+    /// Releases the scheduled messages due by `now` (at most `limit`, soonest first): each
+    /// becomes an accepted message the outbox has not published, answered here for the relay to
+    /// publish at once (and republished by it later if that fails). A message is released once,
+    /// however many relays ask at the same time.
+    pub async fn release_due_messages(
+        &self,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<UnpublishedMessage>> {
+        herald_telemetry::timed("release_due_messages", async move {
+            let rows = sqlx::query(
+                "UPDATE messages SET state = 'accepted' WHERE id IN ( \
+                     SELECT id FROM messages WHERE state = 'scheduled' AND send_at <= $1 \
+                     ORDER BY send_at, id LIMIT $2) \
+                 AND state = 'scheduled' RETURNING id, tenant_id, body",
+            )
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter()
+                .map(|row| {
+                    Ok(UnpublishedMessage {
+                        id: MessageId::from_trusted(row.try_get("id")?),
+                        tenant_id: TenantId::from_trusted(row.try_get("tenant_id")?),
+                        body: row.try_get("body")?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// When the soonest scheduled message is due, if there is one.
+    pub async fn next_send_at(&self) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT MIN(send_at) AS at FROM messages WHERE state = 'scheduled'")
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(row.try_get("at")?)
+    }
+
+    /// The tenant's scheduled messages, soonest first, after `after` (a due time and an id).
+    pub async fn scheduled_messages(
+        &self,
+        tenant: &TenantId,
+        after: Option<(i64, &str)>,
+        limit: u32,
+    ) -> Result<Vec<MessageRecord>> {
+        let (at, id) = after.unwrap_or((i64::MIN, ""));
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages \
+             WHERE tenant_id = $1 AND state = 'scheduled' \
+               AND (send_at > $2 OR (send_at = $2 AND id > $3)) \
+             ORDER BY send_at, id LIMIT $4"
+        ))
+        .bind(tenant.as_str())
+        .bind(at)
+        .bind(id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(MessageRecord::from_row).collect()
+    }
+
+    /// Moves a scheduled message to `send_at`, with its new body and expiry; answers false if it
+    /// is not scheduled (any more).
+    pub async fn reschedule_message(
+        &self,
+        tenant: &TenantId,
+        id: &MessageId,
+        send_at: i64,
+        body: &[u8],
+        expires_at: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE messages SET send_at = $1, body = $2, expires_at = $3 \
+             WHERE tenant_id = $4 AND id = $5 AND state = 'scheduled'",
+        )
+        .bind(send_at)
+        .bind(body)
+        .bind(expires_at)
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Cancels a scheduled message before it starts (the outbox never publishes it); answers
+    /// false if it is not scheduled (any more).
+    pub async fn cancel_scheduled(&self, tenant: &TenantId, id: &MessageId) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE messages SET state = 'cancelled', published_at = $1, \
+                 reason = 'cancelled before it was due' \
+             WHERE tenant_id = $2 AND id = $3 AND state = 'scheduled'",
+        )
+        .bind(now_ms())
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Counts a refusal of the message's publish; answers how many there have been.

@@ -363,6 +363,7 @@ fn message(tenant: &TenantId, key: Option<&str>) -> NewMessage {
         notify_url: String::new(),
         created_at: now_ms(),
         expires_at: now_ms() + 60_000,
+        send_at: None,
     }
 }
 
@@ -424,6 +425,120 @@ async fn unpublished_messages_wait_for_the_relay() {
                 .unwrap()
                 .is_empty()
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn scheduled_messages_wait_then_are_released_once() {
+    on_each_backend(|store| async move {
+        let tenant = store.create_tenant("planner").await.unwrap().id;
+        let now = now_ms();
+        let old = now - 60_000;
+        let [soon, later, cancelled] =
+            [now - 1, now + 3_600_000, now + 7_200_000].map(|at| NewMessage {
+                created_at: old,
+                send_at: Some(at),
+                ..message(&tenant, None)
+            });
+        for m in [&soon, &later, &cancelled] {
+            store.insert_message(m).await.unwrap();
+        }
+        let record = store
+            .get_message(&tenant, &later.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.state, MessageState::Scheduled);
+        assert_eq!(record.send_at, later.send_at);
+        // Not the outbox's: neither relayed nor counted as its backlog.
+        assert!(
+            store
+                .unpublished_messages(now, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(store.outbox_backlog(now).await.unwrap(), 0);
+        assert_eq!(store.next_send_at().await.unwrap(), soon.send_at);
+
+        let listed: Vec<MessageId> = store
+            .scheduled_messages(&tenant, None, 2)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(listed, [soon.id.clone(), later.id.clone()]);
+        let after = (later.send_at.unwrap(), later.id.as_str());
+        let rest = store
+            .scheduled_messages(&tenant, Some(after), 2)
+            .await
+            .unwrap();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].id, cancelled.id);
+
+        assert!(
+            store
+                .cancel_scheduled(&tenant, &cancelled.id)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .cancel_scheduled(&tenant, &cancelled.id)
+                .await
+                .unwrap()
+        );
+        let gone = store
+            .get_message(&tenant, &cancelled.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(gone.state, MessageState::Cancelled);
+
+        assert!(
+            store
+                .reschedule_message(&tenant, &later.id, now + 10, b"moved", now + 20)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .reschedule_message(&tenant, &cancelled.id, now + 10, b"moved", now + 20)
+                .await
+                .unwrap()
+        );
+
+        // Due ones are released once, however often asked; a cancelled one never.
+        let released: Vec<MessageId> = store
+            .release_due_messages(now + 10, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(released, [soon.id.clone(), later.id.clone()]);
+        assert!(
+            store
+                .release_due_messages(now + 10, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let moved = store
+            .get_message(&tenant, &later.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (moved.state, moved.body.as_slice(), moved.expires_at),
+            (MessageState::Accepted, &b"moved"[..], now + 20)
+        );
+        // Released but not yet published: the outbox's again, should the publish fail.
+        assert_eq!(store.unpublished_messages(now, 10).await.unwrap().len(), 2);
+        assert_eq!(store.next_send_at().await.unwrap(), None);
+        assert!(!store.cancel_scheduled(&tenant, &soon.id).await.unwrap());
     })
     .await;
 }

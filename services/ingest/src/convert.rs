@@ -67,6 +67,7 @@ pub(crate) fn message(record: MessageRecord, accepted: MessageAccepted) -> Messa
         notify_url: record.notify_url,
         created_at_ms: record.created_at,
         expires_at_ms: record.expires_at,
+        send_at_ms: record.send_at.unwrap_or_default(),
     }
 }
 

@@ -21,6 +21,7 @@ mod pages;
 pub mod relay;
 mod rest;
 mod rest_api;
+mod schedule;
 mod sending;
 mod server;
 mod stats;

@@ -215,6 +215,35 @@ impl Notifications for Api {
         Ok(Response::new(stats))
     }
 
+    async fn list_scheduled_messages(
+        &self,
+        request: Request<ListScheduledMessagesRequest>,
+    ) -> Result<Response<ListScheduledMessagesResponse>, Status> {
+        let tenant = self.tenant(request.metadata()).await?;
+        Ok(Response::new(
+            self.list_scheduled(&tenant, request.get_ref()).await?,
+        ))
+    }
+
+    async fn reschedule_message(
+        &self,
+        request: Request<RescheduleMessageRequest>,
+    ) -> Result<Response<Message>, Status> {
+        let tenant = self.tenant(request.metadata()).await?;
+        Ok(Response::new(
+            self.reschedule(&tenant, request.get_ref()).await?,
+        ))
+    }
+
+    async fn cancel_message(
+        &self,
+        request: Request<CancelMessageRequest>,
+    ) -> Result<Response<CancelMessageResponse>, Status> {
+        let tenant = self.tenant(request.metadata()).await?;
+        let id = MessageId::parse("message_id", &request.get_ref().message_id)?;
+        Ok(Response::new(self.cancel(&tenant, &id).await?))
+    }
+
     type WatchMessageStream = crate::watch::UpdateStream;
 
     async fn watch_message(

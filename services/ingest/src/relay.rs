@@ -8,6 +8,9 @@
 //! refused batch is retried message by message), and parks a message JetStream keeps refusing
 //! (after `herald_bus::MAX_TRIES` refusals) in the dead letters, failing it with the reason, so
 //! nothing is retried forever and no message waits behind another.
+//!
+//! Scheduled messages (sent with `send_at_ms`) wait in the same table; each pass releases those
+//! that are due and publishes them with the rest, and the relay wakes when the next one is due.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -22,6 +25,8 @@ use tokio_util::sync::CancellationToken;
 
 /// How often the relay looks for unpublished messages (at once again after a full pass).
 const INTERVAL: Duration = Duration::from_secs(2);
+/// The shortest wait between passes.
+const MIN_PAUSE: Duration = Duration::from_millis(100);
 /// A message this young may still be in its `Send` call or the marker; leave it (and do not
 /// count it as the outbox's backlog).
 pub const GRACE_MS: i64 = 5_000;
@@ -82,14 +87,15 @@ async fn write_marks(store: Store, mut rx: mpsc::UnboundedReceiver<(TenantId, Me
 }
 
 /// Runs until `shutdown`, republishing stuck messages every couple of seconds (a backlog pass
-/// after pass).
+/// after pass), and releasing each scheduled message when it is due.
 pub async fn run(store: Store, bus: Bus, shutdown: CancellationToken) {
     let mut full = false;
     loop {
         if !full {
+            let pause = until_next(&store).await;
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(INTERVAL) => {}
+                _ = tokio::time::sleep(pause) => {}
             }
         } else if shutdown.is_cancelled() {
             return;
@@ -104,17 +110,42 @@ pub async fn run(store: Store, bus: Bus, shutdown: CancellationToken) {
     }
 }
 
-/// One pass over the oldest unpublished messages; answers how many it found.
+/// How long to wait before the next pass: [`INTERVAL`], or less if a scheduled message is due
+/// sooner (but at least [`MIN_PAUSE`], so a release that keeps failing is not retried in a
+/// tight loop).
+async fn until_next(store: &Store) -> Duration {
+    match store.next_send_at().await {
+        Ok(Some(at)) => {
+            let wait = u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0);
+            INTERVAL.min(Duration::from_millis(wait)).max(MIN_PAUSE)
+        }
+        Ok(None) => INTERVAL,
+        Err(err) => {
+            tracing::warn!(%err, "could not read when the next scheduled message is due");
+            INTERVAL
+        }
+    }
+}
+
+/// One pass over the oldest unpublished messages and the scheduled ones now due; answers how
+/// many it found.
 async fn pass(store: &Store, bus: &Bus) -> anyhow::Result<usize> {
-    herald_telemetry::metrics().outbox_backlog(store.outbox_backlog(now_ms() - GRACE_MS).await?);
-    let stuck = store
-        .unpublished_messages(now_ms() - GRACE_MS, BATCH)
-        .await?;
+    let now = now_ms();
+    herald_telemetry::metrics().outbox_backlog(store.outbox_backlog(now - GRACE_MS).await?);
+    let mut stuck = store.unpublished_messages(now - GRACE_MS, BATCH).await?;
+    if !stuck.is_empty() {
+        tracing::info!(count = stuck.len(), "relaying unpublished messages");
+    }
+    // Released after the query above, so a message is not both found stuck and released.
+    let due = store.release_due_messages(now, BATCH).await?;
+    if !due.is_empty() {
+        tracing::info!(count = due.len(), "releasing scheduled messages");
+    }
+    stuck.extend(due);
     if stuck.is_empty() {
         return Ok(0);
     }
     let count = stuck.len();
-    tracing::info!(count, "relaying unpublished messages");
     let mut by_tenant: HashMap<TenantId, Vec<Accepted>> = HashMap::new();
     for m in stuck {
         by_tenant.entry(m.tenant_id).or_default().push(Accepted {

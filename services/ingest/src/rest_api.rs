@@ -67,6 +67,30 @@ pub(crate) const ROUTES: &[Route] = &[
         response: "DeliveryStats",
     },
     Route {
+        method: "get",
+        path: "/v1/scheduled-messages",
+        operation: "ListScheduledMessages",
+        summary: "The tenant's scheduled messages, soonest first",
+        request: "ListScheduledMessagesRequest",
+        response: "ListScheduledMessagesResponse",
+    },
+    Route {
+        method: "post",
+        path: "/v1/messages/{message_id}/reschedule",
+        operation: "RescheduleMessage",
+        summary: "Moves a scheduled message to another instant",
+        request: "RescheduleMessageRequest",
+        response: "Message",
+    },
+    Route {
+        method: "post",
+        path: "/v1/messages/{message_id}/cancel",
+        operation: "CancelMessage",
+        summary: "Cancels a message: a scheduled one never starts",
+        request: "CancelMessageRequest",
+        response: "CancelMessageResponse",
+    },
+    Route {
         method: "post",
         path: "/v1/devices",
         operation: "RegisterDevice",
@@ -195,6 +219,15 @@ fn handler(route: &Route) -> MethodRouter<Api> {
             Notifications::get_message_stats,
             GetMessageStatsRequest
         )),
+        "ListScheduledMessages" => get(route!(
+            Notifications::list_scheduled_messages,
+            ListScheduledMessagesRequest
+        )),
+        "RescheduleMessage" => post(route!(
+            Notifications::reschedule_message,
+            RescheduleMessageRequest
+        )),
+        "CancelMessage" => post(route!(Notifications::cancel_message, CancelMessageRequest)),
         "RegisterDevice" => post(route!(Devices::register_device, RegisterDeviceRequest)),
         "ListDevices" => get(route!(Devices::list_devices, ListDevicesRequest)),
         "GetDevice" => get(route!(Devices::get_device, GetDeviceRequest)),

@@ -281,6 +281,7 @@ impl Api {
         let request_digest = (!req.idempotency_key.is_empty()).then(|| request_digest(&req));
         let notification = req.notification.unwrap_or_default();
         let now = now_ms();
+        let send_at = validate::send_at("send_at_ms", req.send_at_ms, now)?;
         let id = MessageId::generate();
         let ttl_ms = i64::from(options::effective_ttl(&notification)) * 1000;
         let accepted = MessageAccepted {
@@ -290,7 +291,7 @@ impl Api {
             notification: Some(notification),
             correlation_id: req.correlation_id,
             accepted_at_ms: now,
-            expires_at_ms: now + ttl_ms,
+            expires_at_ms: send_at.unwrap_or(now) + ttl_ms,
             refusals: refusals
                 .into_iter()
                 .map(|r| ProviderRefusal {
@@ -313,12 +314,13 @@ impl Api {
             notify_url: req.notify_url.trim_end().to_owned(),
             created_at: now,
             expires_at: accepted.expires_at_ms,
+            send_at,
         };
         Ok(Prepared { message, push_id })
     }
 
     /// Registers the push ids, stores the messages in one transaction, publishes the new ones
-    /// with a window of acks in flight, and answers each message's id: a repeated idempotency
+    /// that are not scheduled (the relay releases those when due) with a window of acks in flight, and answers each message's id: a repeated idempotency
     /// key answers the first message (whose own request publishes it), unless the request
     /// differs, which is refused. A failed publish leaves the messages to the relay: they are
     /// stored, so the caller's messages are accepted all the same.
@@ -338,13 +340,17 @@ impl Api {
         let stored = self.store.insert_messages(&messages).await?;
         let mut answers = Vec::with_capacity(messages.len());
         let mut publish = Vec::new();
+        let mut inserted_count = 0;
         for (message, inserted) in messages.into_iter().zip(stored) {
             let answer = match inserted {
                 InsertedMessage::Inserted => {
-                    publish.push(Accepted {
-                        message_id: message.id.to_string(),
-                        body: message.body,
-                    });
+                    inserted_count += 1;
+                    if message.send_at.is_none() {
+                        publish.push(Accepted {
+                            message_id: message.id.to_string(),
+                            body: message.body,
+                        });
+                    }
                     Ok(SendResponse {
                         message_id: message.id.into_string(),
                         duplicate: false,
@@ -365,7 +371,7 @@ impl Api {
             };
             answers.push(answer);
         }
-        herald_telemetry::metrics().accepted(tenant.as_str(), publish.len() as u64);
+        herald_telemetry::metrics().accepted(tenant.as_str(), inserted_count);
         let batches = herald_bus::accepted_batches(tenant.as_str(), publish);
         let (outgoing, ids): (Vec<_>, Vec<_>) =
             batches.into_iter().map(|b| (b.out, b.message_ids)).unzip();

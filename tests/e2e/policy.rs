@@ -1,0 +1,162 @@
+//! Delivery policy: scheduled messages (send_at), moved and cancelled until they start.
+
+use std::time::Duration;
+
+use herald_core::time::now_ms;
+use herald_e2e::{DbBackend, Stack, Tenant, hello};
+use herald_proto::v1::*;
+
+/// Sends `hello` to `user`'s devices at `send_at_ms`.
+async fn schedule(tenant: &mut Tenant, user: &str, send_at_ms: i64) -> String {
+    tenant
+        .notifications
+        .send(SendRequest {
+            destination: Some(Destination {
+                kind: Some(destination::Kind::UserId(user.into())),
+            }),
+            notification: Some(hello()),
+            send_at_ms,
+            ..Default::default()
+        })
+        .await
+        .expect("schedule")
+        .into_inner()
+        .message_id
+}
+
+async fn scheduled_ids(tenant: &mut Tenant) -> Vec<String> {
+    tenant
+        .notifications
+        .list_scheduled_messages(ListScheduledMessagesRequest::default())
+        .await
+        .expect("list scheduled")
+        .into_inner()
+        .messages
+        .into_iter()
+        .map(|m| m.message_id)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_scheduled_message_survives_a_restart_and_fires_once_on_time() {
+    let mut stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    acme.register("joe", "tok-joe").await;
+    let send_at = now_ms() + 4_000;
+    let id = schedule(&mut acme, "joe", send_at).await;
+
+    let message = acme.message(&id).await;
+    let shown = message.message.expect("the message");
+    assert_eq!(shown.state(), MessageState::Scheduled);
+    assert_eq!(shown.send_at_ms, send_at);
+    assert!(message.deliveries.is_empty());
+    assert_eq!(scheduled_ids(&mut acme).await, std::slice::from_ref(&id));
+
+    // Every service stops and starts again before it is due: the schedule is in the store.
+    stack.restart_services().await;
+    let mut acme = stack.clients(&acme.tenant_id, &acme.key).await;
+    assert_eq!(
+        stack.mocks.fcm.attempts("tok-joe"),
+        0,
+        "not before its time"
+    );
+
+    let settled = acme.wait_settled(&id).await;
+    let delivery = &settled.deliveries[0];
+    assert_eq!(delivery.status(), DeliveryStatus::Submitted);
+    assert!(
+        delivery.updated_at_ms >= send_at,
+        "submitted at {} before it was due at {send_at}",
+        delivery.updated_at_ms
+    );
+    assert!(scheduled_ids(&mut acme).await.is_empty());
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(stack.mocks.fcm.attempts("tok-joe"), 1, "fired once");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_cancelled_schedule_never_fires_and_a_moved_one_fires_at_its_new_time() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    acme.register("ann", "tok-ann").await;
+    acme.register("bob", "tok-bob").await;
+    let cancelled = schedule(&mut acme, "ann", now_ms() + 2_000).await;
+    let moved = schedule(&mut acme, "bob", now_ms() + 3_600_000).await;
+
+    let answer = acme
+        .notifications
+        .cancel_message(CancelMessageRequest {
+            message_id: cancelled.clone(),
+        })
+        .await
+        .expect("cancel")
+        .into_inner();
+    assert_eq!(
+        answer.message.expect("the message").state(),
+        MessageState::Cancelled
+    );
+    // Neither moved nor cancelled again once cancelled.
+    let again = acme
+        .notifications
+        .reschedule_message(RescheduleMessageRequest {
+            message_id: cancelled.clone(),
+            send_at_ms: now_ms() + 1_000,
+        })
+        .await
+        .expect_err("a cancelled message stays cancelled");
+    assert_eq!(again.code(), tonic::Code::FailedPrecondition, "{again:?}");
+    let too_far = acme
+        .notifications
+        .reschedule_message(RescheduleMessageRequest {
+            message_id: moved.clone(),
+            send_at_ms: now_ms() + 31 * 24 * 3_600_000,
+        })
+        .await
+        .expect_err("more than 30 days ahead");
+    assert_eq!(too_far.code(), tonic::Code::InvalidArgument);
+    assert!(too_far.message().starts_with("send_at_ms: "), "{too_far:?}");
+
+    let new_time = now_ms() + 1_500;
+    let rescheduled = acme
+        .notifications
+        .reschedule_message(RescheduleMessageRequest {
+            message_id: moved.clone(),
+            send_at_ms: new_time,
+        })
+        .await
+        .expect("reschedule")
+        .into_inner();
+    assert_eq!(rescheduled.send_at_ms, new_time);
+    assert_eq!(rescheduled.state(), MessageState::Scheduled);
+    assert_eq!(
+        rescheduled.expires_at_ms - new_time,
+        i64::from(herald_core::validate::MAX_TTL_SECONDS) * 1000,
+        "its time to live moved with it"
+    );
+    assert_eq!(scheduled_ids(&mut acme).await, std::slice::from_ref(&moved));
+
+    let settled = acme.wait_settled(&moved).await;
+    assert_eq!(settled.deliveries[0].status(), DeliveryStatus::Submitted);
+    assert!(settled.deliveries[0].updated_at_ms >= new_time);
+    // Well past the cancelled one's time: it never fired.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(stack.mocks.fcm.attempts("tok-ann"), 0);
+    let cancelled = acme.message(&cancelled).await;
+    assert_eq!(
+        cancelled.message.expect("the message").state(),
+        MessageState::Cancelled
+    );
+    assert!(cancelled.deliveries.is_empty());
+
+    let moved_again = acme
+        .notifications
+        .reschedule_message(RescheduleMessageRequest {
+            message_id: moved,
+            send_at_ms: now_ms() + 60_000,
+        })
+        .await
+        .expect_err("it has started");
+    assert_eq!(moved_again.code(), tonic::Code::FailedPrecondition);
+    stack.stop().await;
+}
