@@ -1,4 +1,4 @@
-//! Delivery policy: scheduled messages (send_at), moved and cancelled until they start.
+//! Delivery policy: scheduled messages (send_at), moved and cancelled until they start; recall.
 
 use std::time::Duration;
 
@@ -158,5 +158,89 @@ async fn a_cancelled_schedule_never_fires_and_a_moved_one_fires_at_its_new_time(
         .await
         .expect_err("it has started");
     assert_eq!(moved_again.code(), tonic::Code::FailedPrecondition);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_recall_cancels_the_deliveries_not_yet_sent_and_reports_each() {
+    let mut stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    acme.register("sam", "tok-sam-1").await;
+    acme.register("sam", "tok-sam-2").await;
+    acme.register("kim", "tok-kim").await;
+    // One message reaches its provider first.
+    let sent = acme
+        .send(destination::Kind::UserId("kim".into()), hello())
+        .await;
+    acme.wait_settled(&sent.message_id).await;
+
+    // With no FCM sender running, the next one is routed and waits, queued.
+    stack.restart_with_fcm_senders(0).await;
+    let mut acme = stack.clients(&acme.tenant_id, &acme.key).await;
+    let queued = acme
+        .send(destination::Kind::UserId("sam".into()), hello())
+        .await;
+    acme.wait_message(&queued.message_id, Duration::from_secs(20), |m| {
+        m.deliveries.len() == 2
+    })
+    .await;
+
+    let recall = acme
+        .notifications
+        .cancel_message(CancelMessageRequest {
+            message_id: queued.message_id.clone(),
+        })
+        .await
+        .expect("recall")
+        .into_inner();
+    assert_eq!(
+        recall.message.as_ref().expect("the message").state(),
+        MessageState::Cancelled
+    );
+    assert_eq!(
+        (recall.cancelled, recall.in_flight, recall.already_sent),
+        (2, 0, 0)
+    );
+    assert_eq!(recall.deliveries.len(), 2);
+    for d in &recall.deliveries {
+        assert_eq!(d.action(), RecallAction::Cancelled, "{d:?}");
+        assert_eq!(d.status(), DeliveryStatus::Cancelled);
+    }
+
+    // The sender comes back: it finds the deliveries recalled and sends none of them.
+    stack.restart_with_fcm_senders(1).await;
+    let mut acme = stack.clients(&acme.tenant_id, &acme.key).await;
+    let after = acme
+        .wait_message(&queued.message_id, Duration::from_secs(20), |m| {
+            m.deliveries
+                .iter()
+                .all(|d| d.status() == DeliveryStatus::Cancelled)
+        })
+        .await;
+    assert_eq!(
+        after.message.expect("the message").state(),
+        MessageState::Cancelled
+    );
+    // A later message to another user goes through the same sender: it has consumed its backlog.
+    let later = acme
+        .send(destination::Kind::UserId("kim".into()), hello())
+        .await;
+    acme.wait_settled(&later.message_id).await;
+    assert_eq!(stack.mocks.fcm.attempts("tok-sam-1"), 0);
+    assert_eq!(stack.mocks.fcm.attempts("tok-sam-2"), 0);
+
+    // Recalling one that reached its provider says so, and changes none of its deliveries.
+    let too_late = acme
+        .notifications
+        .cancel_message(CancelMessageRequest {
+            message_id: sent.message_id.clone(),
+        })
+        .await
+        .expect("recall")
+        .into_inner();
+    assert_eq!((too_late.cancelled, too_late.already_sent), (0, 1));
+    assert_eq!(too_late.deliveries[0].action(), RecallAction::AlreadySent);
+    assert_eq!(too_late.deliveries[0].status(), DeliveryStatus::Submitted);
+    assert_eq!(stack.mocks.fcm.attempts("tok-kim"), 2);
     stack.stop().await;
 }

@@ -75,6 +75,7 @@ named!(DeliveryStatus {
     Read => "read",
     Failed => "failed",
     Expired => "expired",
+    Cancelled => "cancelled",
 });
 
 named!(MessageState {
@@ -105,6 +106,7 @@ named!(WebhookEvent {
     DeviceInactive => "device.inactive",
     Interaction => "interaction",
     WebhookDisabled => "webhook.disabled",
+    DeliveryCancelled => "delivery.cancelled",
 });
 
 named!(SignatureScheme {

@@ -30,7 +30,7 @@ fn rank(status: DeliveryStatus) -> Option<usize> {
         Submitted => Some(1),
         Delivered => Some(2),
         Read => Some(3),
-        Failed | Expired | Unspecified => None,
+        Failed | Expired | Cancelled | Unspecified => None,
     }
 }
 

@@ -1,7 +1,7 @@
 //! The delivery status machine: queued → submitted → delivered → read, or queued → failed /
-//! expired. Receipts arrive at least once and out of order; a status never moves backwards.
+//! expired / cancelled. Receipts arrive at least once and out of order; a status never moves backwards.
 
-use herald_proto::bus::v1::Outcome;
+use herald_proto::bus::v1::{DeliveryReceipt, Outcome};
 use herald_proto::v1::{DeliveryStatus, MessageState, WaitFor, WaitOutcome};
 
 use crate::names::Named as _;
@@ -14,14 +14,38 @@ pub fn status_for(outcome: Outcome) -> DeliveryStatus {
         Outcome::Expired => DeliveryStatus::Expired,
         Outcome::Delivered => DeliveryStatus::Delivered,
         Outcome::Read => DeliveryStatus::Read,
+        Outcome::Cancelled => DeliveryStatus::Cancelled,
         Outcome::Unspecified => DeliveryStatus::Unspecified,
+    }
+}
+
+/// The receipt that records a delivery of a recalled message cancelled.
+pub fn recalled_receipt(
+    tenant_id: &str,
+    message_id: &str,
+    delivery_id: &str,
+    device_id: &str,
+    provider: i32,
+    at_ms: i64,
+) -> DeliveryReceipt {
+    DeliveryReceipt {
+        tenant_id: tenant_id.to_owned(),
+        message_id: message_id.to_owned(),
+        delivery_id: delivery_id.to_owned(),
+        device_id: device_id.to_owned(),
+        provider,
+        outcome: Outcome::Cancelled as i32,
+        reason: "its message was recalled before the provider took it".to_owned(),
+        at_ms,
+        ..Default::default()
     }
 }
 
 /// Whether a delivery in `from` may move to `to`.
 ///
 /// Device reports (delivered, read) can overtake the sender's receipt, so submitted, delivered
-/// and read form a ladder that only climbs; failed and expired are final and only follow queued.
+/// and read form a ladder that only climbs; failed, expired and cancelled are final and only
+/// follow queued.
 pub fn can_transition(from: DeliveryStatus, to: DeliveryStatus) -> bool {
     use DeliveryStatus::*;
     let rank = |s: DeliveryStatus| match s {
@@ -29,10 +53,10 @@ pub fn can_transition(from: DeliveryStatus, to: DeliveryStatus) -> bool {
         Submitted => Some(1),
         Delivered => Some(2),
         Read => Some(3),
-        Failed | Expired | Unspecified => None,
+        Failed | Expired | Cancelled | Unspecified => None,
     };
     match (from, to) {
-        (Queued, Failed | Expired) => true,
+        (Queued, Failed | Expired | Cancelled) => true,
         (_, Unspecified) | (Unspecified, _) => false,
         (from, to) => match (rank(from), rank(to)) {
             (Some(a), Some(b)) => b > a,
@@ -44,11 +68,13 @@ pub fn can_transition(from: DeliveryStatus, to: DeliveryStatus) -> bool {
 /// The statuses from which a move to `to` is allowed (for a guarded SQL update).
 pub fn allowed_predecessors(to: DeliveryStatus) -> Vec<&'static str> {
     use DeliveryStatus::*;
-    [Queued, Submitted, Delivered, Read, Failed, Expired]
-        .into_iter()
-        .filter(|from| can_transition(*from, to))
-        .map(|status| status.name())
-        .collect()
+    [
+        Queued, Submitted, Delivered, Read, Failed, Expired, Cancelled,
+    ]
+    .into_iter()
+    .filter(|from| can_transition(*from, to))
+    .map(|status| status.name())
+    .collect()
 }
 
 /// Whether a message's state is final: every delivery settled, or the message was not routed

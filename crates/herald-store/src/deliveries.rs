@@ -26,6 +26,9 @@ pub struct Claims {
     /// Claimed by another holder for this attempt: the instant (Unix ms) its lease runs out,
     /// after which the caller may look again.
     pub held: HashMap<String, i64>,
+    /// Still queued, but their message was recalled: never to be sent; the caller reports
+    /// them cancelled.
+    pub recalled: HashSet<String>,
 }
 
 /// A message the router resolved to devices.
@@ -224,7 +227,10 @@ impl Store {
                 })
                 .collect();
             let mut tx = self.pool.begin().await?;
-            let created = insert_deliveries(b, &mut tx, &deliveries).await?;
+            // The messages first: their row locks make a recall wait for this transaction (or
+            // this one wait for the recall, and then find the message cancelled), and a
+            // recalled message keeps its state and gets no deliveries.
+            let mut live: HashSet<String> = HashSet::new();
             for (state, messages) in [("routed", routed), ("failed", failed)] {
                 if messages.is_empty() {
                     continue;
@@ -232,18 +238,28 @@ impl Store {
                 let sql = format!(
                     "WITH v AS (SELECT {} AS tenant_id, {} AS id, {} AS reason FROM {}) \
                      UPDATE messages SET state = $1, reason = v.reason \
-                     FROM v WHERE messages.tenant_id = v.tenant_id AND messages.id = v.id",
+                     FROM v WHERE messages.tenant_id = v.tenant_id AND messages.id = v.id \
+                         AND messages.state <> 'cancelled' \
+                     RETURNING messages.id",
                     text(0),
                     text(1),
                     text(2),
                     b.json_rows(2),
                 );
-                sqlx::query(&sql)
+                for row in sqlx::query(&sql)
                     .bind(state)
                     .bind(json(&messages))
-                    .execute(&mut *tx)
-                    .await?;
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    live.insert(row.try_get("id")?);
+                }
             }
+            let deliveries: Vec<_> = deliveries
+                .into_iter()
+                .filter(|(_, _, message, _, _)| live.contains(*message))
+                .collect();
+            let created = insert_deliveries(b, &mut tx, &deliveries).await?;
             tx.commit().await?;
             Ok(created)
         })
@@ -335,7 +351,7 @@ impl Store {
                 .collect::<Result<_, _>>()?;
             let mut result = Claims {
                 claimed,
-                held: HashMap::new(),
+                ..Claims::default()
             };
             let others: Vec<(&str, u32)> = claims
                 .iter()
@@ -345,12 +361,16 @@ impl Store {
             if others.is_empty() {
                 return Ok(result);
             }
-            // Which of the others another holder has for this attempt, and until when.
+            // Which of the others another holder has for this attempt, and until when, and
+            // which were recalled.
             let sql = format!(
-                "WITH v AS (SELECT {} AS id, {} AS attempt, {} AS tenant, 'queued' AS queued FROM {}) \
-                 SELECT deliveries.id, COALESCE(deliveries.claimed_at, 0) AS claimed_at \
+                "WITH v AS (SELECT {} AS id, {} AS attempt, {} AS tenant, 'queued' AS queued, \
+                     $2 AS recalled FROM {}) \
+                 SELECT deliveries.id, COALESCE(deliveries.claimed_at, 0) AS claimed_at, \
+                     deliveries.claimed_attempt \
                  FROM v JOIN deliveries ON deliveries.id = v.id AND deliveries.tenant_id = v.tenant \
-                     AND deliveries.status = v.queued AND deliveries.claimed_attempt = v.attempt",
+                     AND deliveries.status = v.queued \
+                     AND (deliveries.claimed_attempt = v.attempt OR deliveries.claimed_attempt = v.recalled)",
                 text(0),
                 int(1),
                 text(2),
@@ -358,13 +378,17 @@ impl Store {
             );
             for row in sqlx::query(&sql)
                 .bind(rows(&others))
+                .bind(crate::RECALLED_ATTEMPT)
                 .fetch_all(&self.reader)
                 .await?
             {
-                let claimed_at: i64 = row.try_get("claimed_at")?;
-                result
-                    .held
-                    .insert(row.try_get("id")?, claimed_at + lease_ms);
+                let id: String = row.try_get("id")?;
+                if row.try_get::<i64, _>("claimed_attempt")? == crate::RECALLED_ATTEMPT {
+                    result.recalled.insert(id);
+                } else {
+                    let claimed_at: i64 = row.try_get("claimed_at")?;
+                    result.held.insert(id, claimed_at + lease_ms);
+                }
             }
             Ok(result)
         }).await
@@ -381,6 +405,27 @@ impl Store {
         ))
         .bind(tenant.as_str())
         .bind(message.as_str())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(DeliveryRecord::from_row).collect()
+    }
+
+    /// A message's deliveries after `after` (by id), at most `limit`.
+    pub async fn deliveries_of_message_page(
+        &self,
+        tenant: &TenantId,
+        message: &MessageId,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries \
+             WHERE tenant_id = $1 AND message_id = $2 AND id > $3 ORDER BY id LIMIT $4"
+        ))
+        .bind(tenant.as_str())
+        .bind(message.as_str())
+        .bind(after)
+        .bind(i64::from(limit))
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(DeliveryRecord::from_row).collect()
@@ -462,7 +507,7 @@ impl Store {
             let token = i64::from_ne_bytes(uuid::Uuid::new_v4().as_u64_pair().0.to_ne_bytes()) | 1;
             let mut tx = self.pool.begin().await?;
             // Up the ladder, so a batch holding "submitted" and "read" for one delivery ends at read.
-            for status in [Submitted, Delivered, Read, Failed, Expired] {
+            for status in [Submitted, Delivered, Read, Failed, Expired, Cancelled] {
                 let rows: Vec<_> = updates
                     .iter()
                     .filter(|u| u.status == status)

@@ -68,6 +68,19 @@ pub enum FanoutEnd {
     Routed,
     /// Nothing could be routed: the message is `failed` with this reason.
     Failed(String),
+    /// The message was recalled: it stays `cancelled`.
+    Cancelled,
+}
+
+/// What recording a fan-out page did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PageRecorded {
+    /// The deliveries it created (those that existed are kept as they are).
+    Created(HashSet<DeliveryId>),
+    /// The holder no longer holds the fan-out: nothing was written.
+    Lost,
+    /// The message was recalled: nothing was written, and the fan-out should end.
+    Cancelled,
 }
 
 impl Store {
@@ -266,8 +279,7 @@ impl Store {
 
     /// Records a page of a fan-out `holder` holds, in one transaction: its queued deliveries
     /// (existing ones are kept as they are), the lease renewed until `lease_until`, and the
-    /// checkpoint (it may be the one already stored) with the deliveries routed up to it. Answers the delivery ids it
-    /// created, or `None` when `holder` no longer holds the fan-out (nothing is written).
+    /// checkpoint (it may be the one already stored) with the deliveries routed up to it.
     pub async fn record_fanout_page(
         &self,
         job: &FanoutJob,
@@ -275,14 +287,28 @@ impl Store {
         lease_until: i64,
         deliveries: &[NewDelivery],
         checkpoint: (&Position, i64),
-    ) -> Result<Option<HashSet<DeliveryId>>> {
+    ) -> Result<PageRecorded> {
         herald_telemetry::timed("record_fanout_page", async move {
             let mut tx = self.pool.begin().await?;
+            // The message's row lock first, as `record_routing` takes it: a recall waits for
+            // this page, or this page finds the message recalled.
+            let live = sqlx::query(
+                "UPDATE messages SET state = state \
+                 WHERE tenant_id = $1 AND id = $2 AND state <> 'cancelled'",
+            )
+            .bind(job.tenant_id.as_str())
+            .bind(job.message_id.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if live == 0 {
+                return Ok(PageRecorded::Cancelled);
+            }
             let (position, routed) = checkpoint;
             let held =
                 set_checkpoint(&mut tx, job, holder, holder, lease_until, position, routed).await?;
             if held == 0 {
-                return Ok(None);
+                return Ok(PageRecorded::Lost);
             }
             let rows: Vec<_> = deliveries
                 .iter()
@@ -298,7 +324,7 @@ impl Store {
                 .collect();
             let created = insert_deliveries(self.backend, &mut tx, &rows).await?;
             tx.commit().await?;
-            Ok(Some(created))
+            Ok(PageRecorded::Created(created))
         })
         .await
     }
@@ -371,14 +397,18 @@ impl Store {
         let (state, reason) = match &end {
             FanoutEnd::Routed => ("routed", ""),
             FanoutEnd::Failed(reason) => ("failed", reason.as_str()),
+            FanoutEnd::Cancelled => ("cancelled", "recalled"),
         };
-        sqlx::query("UPDATE messages SET state = $1, reason = $2 WHERE tenant_id = $3 AND id = $4")
-            .bind(state)
-            .bind(reason)
-            .bind(job.tenant_id.as_str())
-            .bind(job.message_id.as_str())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE messages SET state = $1, reason = $2 \
+             WHERE tenant_id = $3 AND id = $4 AND state <> 'cancelled'",
+        )
+        .bind(state)
+        .bind(reason)
+        .bind(job.tenant_id.as_str())
+        .bind(job.message_id.as_str())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -12,6 +12,7 @@ mod devices;
 mod events;
 mod fanouts;
 mod messages;
+mod recall;
 mod segments;
 mod stats;
 mod tenants;
@@ -35,8 +36,9 @@ pub use devices::{
     DeviceFilter, DeviceProfile, DeviceRecord, ImportDevice, Imported, LAST_ACTIVE_PRECISION_MS,
 };
 pub use events::{InsertedEvent, SessionRecord};
-pub use fanouts::{Cursor, FanoutEnd, FanoutJob, Position, Source};
+pub use fanouts::{Cursor, FanoutEnd, FanoutJob, PageRecorded, Position, Source};
 pub use messages::{InsertedMessage, MessageRecord, NewMessage, ReportContext, UnpublishedMessage};
+pub use recall::{RECALLED_ATTEMPT, RecalledDelivery};
 pub use segments::SegmentRecord;
 pub use stats::DailyCounts;
 pub use tenants::{ApiKeyRecord, LiveKey, TenantRecord, TenantSettings};

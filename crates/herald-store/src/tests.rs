@@ -681,6 +681,137 @@ impl Queued {
 }
 
 #[tokio::test]
+async fn a_recall_takes_queued_deliveries_from_every_sender_and_the_router() {
+    on_each_backend(|store| async move {
+        let q = queued_delivery(&store).await;
+        let (other_device, _) = store
+            .register_device(&q.tenant, &android("u", "tok-2"))
+            .await
+            .unwrap();
+        let second = DeliveryId::derive(&q.message, &other_device.id);
+        let routed = RoutedMessage {
+            tenant_id: q.tenant.clone(),
+            message_id: q.message.clone(),
+            deliveries: vec![NewDelivery {
+                id: second.clone(),
+                device_id: other_device.id.clone(),
+                provider: Provider::Fcm,
+            }],
+        };
+        store.record_routing(std::slice::from_ref(&routed), &[]).await.unwrap();
+        let lease = 10_000;
+        let now = now_ms();
+        // A sender is sending the first one right now.
+        let live = store
+            .claim_deliveries(&q.tenant, &[(q.delivery.as_str(), 1)], now, lease)
+            .await
+            .unwrap();
+        assert_eq!(live.claimed.len(), 1);
+
+        assert_eq!(
+            store.recall_message(&q.tenant, &q.message).await.unwrap(),
+            Some(MessageState::Routed)
+        );
+        let stored = store
+            .get_message(&q.tenant, &q.message)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.state, MessageState::Cancelled);
+        let take = |after: String| {
+            let store = store.clone();
+            let (tenant, message) = (q.tenant.clone(), q.message.clone());
+            async move {
+                store
+                    .recall_deliveries(&tenant, &message, &after, 1, now_ms(), lease)
+                    .await
+                    .unwrap()
+            }
+        };
+        let mut taken = take(String::new()).await;
+        assert_eq!(taken.len(), 1, "a page at a time");
+        taken.extend(take(taken[0].id.to_string()).await);
+        let flights: Vec<(DeliveryId, bool)> =
+            taken.iter().map(|d| (d.id.clone(), d.in_flight)).collect();
+        let mut expected = vec![(q.delivery.clone(), true), (second.clone(), false)];
+        expected.sort();
+        assert_eq!(flights, expected);
+        // Taking them again (a repeated recall) answers them again, as they were.
+        let again = store
+            .recall_deliveries(&q.tenant, &q.message, "", 10, now_ms(), lease)
+            .await
+            .unwrap();
+        assert_eq!(again, taken);
+
+        // No sender claims them now, whatever the attempt: each is reported recalled.
+        let claims = store
+            .claim_deliveries(
+                &q.tenant,
+                &[(q.delivery.as_str(), 2), (second.as_str(), 1)],
+                now_ms() + 2 * lease,
+                lease,
+            )
+            .await
+            .unwrap();
+        assert!(claims.claimed.is_empty() && claims.held.is_empty());
+        assert_eq!(
+            claims.recalled,
+            [q.delivery.to_string(), second.to_string()].into()
+        );
+        // A receipt records one cancelled, and it is no longer taken.
+        let cancel = ReceiptUpdate {
+            delivery_id: second.clone(),
+            device_id: other_device.id.clone(),
+            ..q.receipt(DeliveryStatus::Cancelled, "recalled", false)
+        };
+        store.apply_receipts(&[cancel]).await.unwrap();
+        let left = store
+            .recall_deliveries(&q.tenant, &q.message, "", 10, now_ms(), lease)
+            .await
+            .unwrap();
+        assert_eq!(left.len(), 1);
+        let counts = store
+            .message_delivery_counts(&q.tenant, &q.message)
+            .await
+            .unwrap();
+        assert_eq!(
+            counts,
+            [(DeliveryStatus::Cancelled, 1), (DeliveryStatus::Queued, 1)]
+        );
+
+        // The router records nothing more for it, and keeps it cancelled.
+        let (late_device, _) = store
+            .register_device(&q.tenant, &android("u", "tok-3"))
+            .await
+            .unwrap();
+        let late = RoutedMessage {
+            deliveries: vec![NewDelivery {
+                id: DeliveryId::derive(&q.message, &late_device.id),
+                device_id: late_device.id.clone(),
+                provider: Provider::Fcm,
+            }],
+            ..routed
+        };
+        assert!(store.record_routing(&[late], &[]).await.unwrap().is_empty());
+        let stored = store
+            .get_message(&q.tenant, &q.message)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.state, MessageState::Cancelled);
+        assert_eq!(
+            store
+                .deliveries_of_message(&q.tenant, &q.message)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_delivery_is_claimed_once_per_attempt_until_its_lease_runs_out() {
     on_each_backend(|store| async move {
         let q = queued_delivery(&store).await;
@@ -1260,7 +1391,7 @@ async fn a_fanout_is_held_by_one_router_and_followed_from_its_checkpoint() {
                 provider: Provider::Fcm,
             })
             .collect();
-        let created = store
+        let PageRecorded::Created(created) = store
             .record_fanout_page(
                 &job,
                 "a",
@@ -1270,7 +1401,9 @@ async fn a_fanout_is_held_by_one_router_and_followed_from_its_checkpoint() {
             )
             .await
             .unwrap()
-            .expect("a holds it");
+        else {
+            panic!("a holds it");
+        };
         assert_eq!(created.len(), 2);
         assert_eq!(
             store
@@ -1283,7 +1416,7 @@ async fn a_fanout_is_held_by_one_router_and_followed_from_its_checkpoint() {
                 )
                 .await
                 .unwrap(),
-            None,
+            PageRecorded::Lost,
             "b does not hold it: nothing is written"
         );
         // a stops at its checkpoint; b takes it from there.

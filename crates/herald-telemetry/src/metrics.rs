@@ -326,6 +326,7 @@ fn outcome_name(outcome: Outcome) -> &'static str {
         Outcome::Expired => "expired",
         Outcome::Delivered => "delivered",
         Outcome::Read => "read",
+        Outcome::Cancelled => "cancelled",
         Outcome::Unspecified => "unspecified",
     }
 }

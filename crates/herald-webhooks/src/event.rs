@@ -15,6 +15,7 @@ pub fn of_status(status: DeliveryStatus) -> Option<WebhookEvent> {
         DeliveryStatus::Read => WebhookEvent::DeliveryRead,
         DeliveryStatus::Failed => WebhookEvent::DeliveryFailed,
         DeliveryStatus::Expired => WebhookEvent::DeliveryExpired,
+        DeliveryStatus::Cancelled => WebhookEvent::DeliveryCancelled,
         DeliveryStatus::Queued | DeliveryStatus::Unspecified => return None,
     })
 }

@@ -1,16 +1,22 @@
 //! Scheduled messages (sent with `send_at_ms`): listed soonest first, moved, cancelled before
 //! they start. They wait in the store; the outbox relay releases each when it is due.
+//!
+//! Recall (`CancelMessage` of a message that started): the message becomes cancelled, its
+//! queued deliveries get a claim no sender takes and receipts that record them cancelled, and
+//! the answer says per delivery what was possible.
 
 use herald_core::ids::{MessageId, TenantId};
 use herald_core::time::now_ms;
 use herald_core::{Error, Result, validate};
 use herald_proto::bus::v1::MessageAccepted;
 use herald_proto::v1::{
-    CancelMessageResponse, ListScheduledMessagesRequest, ListScheduledMessagesResponse, Message,
-    MessageState, RescheduleMessageRequest,
+    CancelMessageResponse, DeliveryStatus, ListScheduledMessagesRequest,
+    ListScheduledMessagesResponse, Message, MessageState, RecallAction, RecalledDelivery,
+    RescheduleMessageRequest,
 };
-use herald_store::MessageRecord;
+use herald_store::{DeliveryRecord, MessageRecord};
 use prost::Message as _;
+use std::collections::HashMap;
 
 use crate::Api;
 use crate::convert::message;
@@ -103,7 +109,7 @@ impl Api {
         shown(record)
     }
 
-    /// Cancels a message: a scheduled one never starts.
+    /// Cancels a message: a scheduled one never starts; one that started is recalled.
     pub(crate) async fn cancel(
         &self,
         tenant: &TenantId,
@@ -115,9 +121,119 @@ impl Api {
         {
             return Ok(CancelMessageResponse {
                 message: Some(shown(self.stored_message(tenant, id).await?)?),
+                ..Default::default()
             });
         }
+        // Released meanwhile, or started long ago: recalled.
+        match self.store.recall_message(tenant, id).await? {
+            None => return Err(Error::NotFound(format!("message {id}"))),
+            Some(state @ (MessageState::Failed | MessageState::Scheduled)) => {
+                return Err(Error::FailedPrecondition(format!(
+                    "message {id} cannot be recalled: it is {}",
+                    state.as_str_name()
+                )));
+            }
+            Some(_) => {}
+        }
+        // Read before the recall changes them: what had been sent or had ended by then.
+        let counts = self.store.message_delivery_counts(tenant, id).await?;
+        let recall = self.recall_deliveries(tenant, id).await?;
         let record = self.stored_message(tenant, id).await?;
-        Err(not_scheduled(id, record.state))
+        let count = |statuses: &[DeliveryStatus]| -> u64 {
+            counts
+                .iter()
+                .filter(|(status, _)| statuses.contains(status))
+                .map(|(_, n)| u64::try_from(*n).unwrap_or(0))
+                .sum()
+        };
+        use DeliveryStatus::*;
+        let in_flight = recall.values().filter(|live| **live).count() as u64;
+        let cancelled = recall.len() as u64 - in_flight;
+        let listed = self
+            .store
+            .deliveries_of_message_page(tenant, id, "", LISTED)
+            .await?;
+        Ok(CancelMessageResponse {
+            message: Some(shown(record)?),
+            deliveries: listed.into_iter().map(|d| recalled(d, &recall)).collect(),
+            cancelled,
+            in_flight,
+            already_sent: count(&[Submitted, Delivered, Read]),
+            already_final: count(&[Failed, Expired, Cancelled]),
+        })
+    }
+
+    /// Takes every queued delivery of a recalled message, page by page, and publishes the
+    /// receipts that cancel those no sender holds; answers each one taken, and whether it was
+    /// in flight.
+    async fn recall_deliveries(
+        &self,
+        tenant: &TenantId,
+        id: &MessageId,
+    ) -> Result<HashMap<String, bool>> {
+        let lease = i64::try_from(herald_bus::ACK_WAIT.as_millis()).unwrap_or(i64::MAX);
+        let mut taken = HashMap::new();
+        let mut after = String::new();
+        loop {
+            let now = now_ms();
+            let page = self
+                .store
+                .recall_deliveries(tenant, id, &after, RECALL_PAGE, now, lease)
+                .await?;
+            let Some(last) = page.last() else {
+                return Ok(taken);
+            };
+            after = last.id.to_string();
+            let receipts: Vec<_> = page
+                .iter()
+                .filter(|d| !d.in_flight)
+                .map(|d| {
+                    herald_core::status::recalled_receipt(
+                        tenant.as_str(),
+                        id.as_str(),
+                        d.id.as_str(),
+                        d.device_id.as_str(),
+                        d.provider as i32,
+                        now,
+                    )
+                })
+                .collect();
+            herald_bus::all_published(
+                self.bus
+                    .publish_all(herald_bus::receipt_batches(receipts))
+                    .await,
+            )?;
+            taken.extend(page.into_iter().map(|d| (d.id.into_string(), d.in_flight)));
+        }
+    }
+}
+
+/// Deliveries a recall takes at a time.
+const RECALL_PAGE: u32 = 5_000;
+/// Deliveries a recall's answer lists.
+const LISTED: u32 = 1_000;
+
+/// What a recall did for one delivery; `taken` holds those it took (true: in flight).
+fn recalled(delivery: DeliveryRecord, taken: &HashMap<String, bool>) -> RecalledDelivery {
+    use DeliveryStatus::*;
+    let action = match (taken.get(delivery.id.as_str()), delivery.status) {
+        (Some(true), _) => RecallAction::InFlight,
+        (Some(false), _) => RecallAction::Cancelled,
+        (None, Submitted | Delivered | Read) => RecallAction::AlreadySent,
+        (None, Failed | Expired | Cancelled) => RecallAction::AlreadyFinal,
+        // Queued and not taken: made after the recall's pass, which cannot happen once the
+        // message is cancelled; shown as in flight rather than claimed cancelled.
+        (None, Queued | Unspecified) => RecallAction::InFlight,
+    };
+    let status = match action {
+        RecallAction::Cancelled => Cancelled,
+        _ => delivery.status,
+    };
+    RecalledDelivery {
+        delivery_id: delivery.id.into_string(),
+        device_id: delivery.device_id.into_string(),
+        provider: delivery.provider as i32,
+        action: action as i32,
+        status: status as i32,
     }
 }

@@ -25,7 +25,7 @@ use herald_core::segments::{self, Expr};
 use herald_core::time::now_ms;
 use herald_core::validate::{Audience, audience};
 use herald_proto::bus::v1::MessageAccepted;
-use herald_store::{DeviceRecord, FanoutEnd, FanoutJob, Position, Source};
+use herald_store::{DeviceRecord, FanoutEnd, FanoutJob, PageRecorded, Position, Source};
 use prost::Message as _;
 use tokio::sync::Semaphore;
 use tokio::task::{JoinHandle, JoinSet};
@@ -115,6 +115,8 @@ enum Walk {
     Stopped,
     /// Another router holds the fan-out now.
     Lost,
+    /// The message was recalled.
+    Cancelled,
 }
 
 /// What a fan-out goes to.
@@ -218,6 +220,11 @@ impl FanOut {
                 }
                 Ok(Walk::Lost) => {
                     tracing::info!(tenant_id = %tenant, message_id = %message, "another router took the fan-out");
+                    return;
+                }
+                Ok(Walk::Cancelled) => {
+                    tracing::info!(tenant_id = %tenant, message_id = %message, routed, "fan-out stopped: the message was recalled");
+                    self.end(FanoutEnd::Cancelled).await;
                     return;
                 }
                 Ok(Walk::Stopped) => {
@@ -399,7 +406,7 @@ impl FanOut {
                 deliveries: plan::deliveries(accepted, &self.job.message_id, &devices),
                 personal: personal.cloned(),
             };
-            let Some(created) = store
+            let created = match store
                 .record_fanout_page(
                     &self.job,
                     &self.holder,
@@ -408,8 +415,10 @@ impl FanOut {
                     (&checkpoint.0, checkpoint.1),
                 )
                 .await?
-            else {
-                return Ok(Walk::Lost);
+            {
+                PageRecorded::Created(created) => created,
+                PageRecorded::Lost => return Ok(Walk::Lost),
+                PageRecorded::Cancelled => return Ok(Walk::Cancelled),
             };
             let outgoing = self
                 .router

@@ -178,6 +178,8 @@ struct Claimed {
     /// Another holder's for now: looked at again at the instant (Unix ms).
     held: Vec<SendTask>,
     held_until: i64,
+    /// Their message was recalled: the receipts that record them cancelled.
+    recalled: Vec<DeliveryReceipt>,
 }
 
 impl Worker {
@@ -253,6 +255,7 @@ impl Worker {
             }
         }
         let mut outgoing = unpublished;
+        outgoing.extend(herald_bus::receipt_batches(claimed.recalled));
         outgoing.extend(herald_bus::send_batches(self.kind, retries, not_before));
         // A look again later is a new message, whatever batch carried the tasks before.
         outgoing.extend(
@@ -347,6 +350,15 @@ impl Worker {
             } else if let Some(until) = held {
                 claimed.held_until = claimed.held_until.max(until);
                 claimed.held.push(task);
+            } else if claims.recalled.contains(&task.delivery_id) {
+                claimed.recalled.push(herald_core::status::recalled_receipt(
+                    &task.tenant_id,
+                    &task.message_id,
+                    &task.delivery_id,
+                    &task.device.map(|d| d.device_id).unwrap_or_default(),
+                    self.kind as i32,
+                    now_ms(),
+                ));
             } else {
                 settled += 1;
             }

@@ -103,12 +103,26 @@ async fn two_sender_processes_share_one_consumer_and_send_each_push_once() {
 
     let tokens: Vec<String> = (0..40).map(|i| format!("proc-{i:02}")).collect();
     let mut routed = Vec::new();
+    let mut messages = Vec::new();
     let tasks: Vec<_> = tokens
         .iter()
         .map(|token| {
             // Slow answers keep both processes busy at once.
             fcm.script(token, [Answer::delayed(Duration::from_millis(100))]);
             let message = MessageId::generate();
+            messages.push(herald_store::NewMessage {
+                id: message.clone(),
+                tenant_id: tenant.clone(),
+                idempotency_key: None,
+                request_digest: None,
+                body: Vec::new(),
+                correlation_id: String::new(),
+                callback_data: String::new(),
+                notify_url: String::new(),
+                created_at: now_ms(),
+                expires_at: now_ms() + 600_000,
+                send_at: None,
+            });
             let device = DeviceId::generate();
             let delivery = DeliveryId::derive(&message, &device);
             // The router records a delivery before it publishes its task; a sender claims it.
@@ -143,6 +157,8 @@ async fn two_sender_processes_share_one_consumer_and_send_each_push_once() {
             herald_bus::send_batches(herald_proto::v1::Provider::Fcm, vec![task], 0)
         })
         .collect();
+    // Routed messages are stored ones: the router records deliveries only for those.
+    store.insert_messages(&messages).await.unwrap();
     store.record_routing(&routed, &[]).await.unwrap();
     herald_bus::all_published(bus.publish_all(tasks.into_iter().flatten()).await).unwrap();
 
