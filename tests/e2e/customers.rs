@@ -153,6 +153,7 @@ async fn a_customer_reaches_every_linked_users_devices_and_its_preferences_hold(
                 CustomerPreferences {
                     push_opt_out: false,
                     opted_out_topics: vec!["deals".into()],
+                    ..Default::default()
                 },
                 "preferences.opted_out_topics",
             ))
@@ -173,6 +174,7 @@ async fn a_customer_reaches_every_linked_users_devices_and_its_preferences_hold(
                 CustomerPreferences {
                     push_opt_out: true,
                     opted_out_topics: Vec::new(),
+                    ..Default::default()
                 },
                 "preferences.push_opt_out",
             ))

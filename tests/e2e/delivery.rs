@@ -192,6 +192,7 @@ async fn a_message_handled_again_by_the_router_is_not_sent_again() {
         vec![herald_bus::Accepted {
             message_id: sent.message_id.clone(),
             body: record.body,
+            due: None,
         }],
     );
     replay[0].out.msg_id = format!("{}-replayed", sent.message_id);

@@ -244,3 +244,193 @@ async fn a_recall_cancels_the_deliveries_not_yet_sent_and_reports_each() {
     assert_eq!(stack.mocks.fcm.attempts("tok-kim"), 2);
     stack.stop().await;
 }
+
+/// A device of `user` in `zone`.
+async fn register_in(tenant: &mut Tenant, user: &str, token: &str, zone: &str) {
+    tenant
+        .devices
+        .register_device(RegisterDeviceRequest {
+            user_id: user.into(),
+            platform: Platform::Android as i32,
+            push_token: token.into(),
+            time_zone: zone.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("register device");
+}
+
+/// The wall clock in UTC at `ms`: its date (YYYY-MM-DD) and time (HH:MM:SS).
+fn utc_clock(ms: i64) -> (String, String) {
+    let instant = herald_core::time::rfc3339(ms);
+    let (date, time) = instant.split_once('T').expect("an RFC 3339 instant");
+    (date.to_owned(), time.trim_end_matches('Z').to_owned())
+}
+
+#[tokio::test]
+async fn a_local_time_reaches_each_zone_when_its_clock_shows_it() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    // Tokyo-like (UTC+9, no daylight saving) and UTC: the same wall-clock time comes nine hours
+    // apart.
+    register_in(&mut acme, "east", "tok-east", "Etc/GMT-9").await;
+    register_in(&mut acme, "west", "tok-west", "UTC").await;
+    acme.topics
+        .create_topic(CreateTopicRequest {
+            name: "morning".into(),
+            description: String::new(),
+        })
+        .await
+        .expect("create topic");
+    for user in ["east", "west"] {
+        acme.topics
+            .subscribe(SubscribeRequest {
+                topic: "morning".into(),
+                subscriber: Some(subscribe_request::Subscriber::UserId(user.into())),
+            })
+            .await
+            .expect("subscribe");
+    }
+    // A few seconds from now in UTC: in UTC+9 that wall-clock time came nine hours ago.
+    let west_at = (now_ms() / 1000 + 4) * 1000;
+    let (date, time) = utc_clock(west_at);
+    let sent = acme
+        .notifications
+        .send(SendRequest {
+            destination: Some(Destination {
+                kind: Some(destination::Kind::Topic("morning".into())),
+            }),
+            notification: Some(hello()),
+            local_time: Some(LocalTime { time, date }),
+            ..Default::default()
+        })
+        .await
+        .expect("send at a local time")
+        .into_inner();
+
+    // The east's zone is past it: sent at once; the west waits for its own clock.
+    let first = acme
+        .wait_message(&sent.message_id, Duration::from_secs(20), |m| {
+            m.deliveries
+                .iter()
+                .any(|d| d.status() == DeliveryStatus::Submitted)
+        })
+        .await;
+    assert_eq!(first.deliveries.len(), 1, "{first:#?}");
+    let message = first.message.expect("the message");
+    assert!(
+        now_ms() < west_at,
+        "the machine was too slow for this test to tell the zones apart"
+    );
+    assert_eq!(
+        message.state(),
+        MessageState::Scheduled,
+        "waiting for the west"
+    );
+    assert_eq!(
+        message.send_at_ms, west_at,
+        "its next wave: the west's instant"
+    );
+    assert_eq!(stack.mocks.fcm.attempts("tok-west"), 0);
+
+    let done = acme
+        .wait_message(&sent.message_id, Duration::from_secs(20), |m| {
+            m.deliveries.len() == 2
+                && m.deliveries
+                    .iter()
+                    .all(|d| d.status() == DeliveryStatus::Submitted)
+        })
+        .await;
+    let west = done
+        .deliveries
+        .iter()
+        .max_by_key(|d| d.updated_at_ms)
+        .expect("two deliveries");
+    assert!(
+        west.updated_at_ms >= west_at,
+        "the west's push went at {} before its time {west_at}",
+        west.updated_at_ms
+    );
+    assert_eq!(stack.mocks.fcm.attempts("tok-east"), 1);
+    assert_eq!(stack.mocks.fcm.attempts("tok-west"), 1);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn quiet_hours_hold_standard_pushes_drop_marketing_and_let_transactional_through() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    acme.register("ann", "tok-ann").await;
+    // Quiet from a minute ago until a few seconds from now, on the UTC clock (the tenant's
+    // default zone; the device has none).
+    let end_at = (now_ms() / 1000 + 4) * 1000;
+    let (_, start) = utc_clock(end_at - 64_000);
+    let (_, end) = utc_clock(end_at);
+    stack
+        .set_tenant_settings(
+            &acme.tenant_id,
+            TenantSettings {
+                default_time_zone: "UTC".into(),
+                quiet_hours: Some(QuietHours {
+                    start,
+                    end,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            "settings",
+        )
+        .await;
+    let send = |class: MessageClass| SendRequest {
+        destination: Some(Destination {
+            kind: Some(destination::Kind::UserId("ann".into())),
+        }),
+        notification: Some(hello()),
+        class: class as i32,
+        ..Default::default()
+    };
+    let mut ids = Vec::new();
+    for class in [
+        MessageClass::Standard,
+        MessageClass::Marketing,
+        MessageClass::Transactional,
+    ] {
+        ids.push(
+            acme.notifications
+                .send(send(class))
+                .await
+                .expect("send")
+                .into_inner()
+                .message_id,
+        );
+    }
+    let [standard, marketing, transactional] = ids.try_into().expect("three");
+
+    let urgent = acme.wait_settled(&transactional).await;
+    assert_eq!(urgent.deliveries[0].status(), DeliveryStatus::Submitted);
+    let dropped = acme.wait_settled(&marketing).await;
+    assert_eq!(dropped.deliveries[0].status(), DeliveryStatus::Failed);
+    assert!(
+        dropped.deliveries[0].reason.contains("quiet hours"),
+        "{dropped:#?}"
+    );
+    let held = acme.message(&standard).await;
+    assert!(now_ms() < end_at, "the machine was too slow for this test");
+    assert!(held.deliveries.is_empty(), "held: {held:#?}");
+    assert_eq!(
+        held.message.expect("the message").state(),
+        MessageState::Scheduled
+    );
+    assert_eq!(
+        stack.mocks.fcm.attempts("tok-ann"),
+        1,
+        "the transactional one only"
+    );
+
+    // Released when the quiet hours end.
+    let released = acme.wait_settled(&standard).await;
+    assert_eq!(released.deliveries[0].status(), DeliveryStatus::Submitted);
+    assert!(released.deliveries[0].updated_at_ms >= end_at);
+    assert_eq!(stack.mocks.fcm.attempts("tok-ann"), 2);
+    stack.stop().await;
+}

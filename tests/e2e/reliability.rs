@@ -295,6 +295,7 @@ async fn a_parked_message_replayed_is_delivered() {
         vec![herald_bus::Accepted {
             message_id: id.to_string(),
             body: prost::Message::encode_to_vec(&accepted),
+            due: None,
         }],
     )
     .remove(0);

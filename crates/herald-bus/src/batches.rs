@@ -18,6 +18,10 @@ use crate::{Outgoing, batch_id, chunks, subjects};
 pub struct Accepted {
     pub message_id: String,
     pub body: Vec<u8>,
+    /// For a scheduled message released by the relay: the instant it was due. A message
+    /// routed in waves (each device at its local time) is published once per wave, and each
+    /// wave's publish must not be taken for a repeat of the one before.
+    pub due: Option<i64>,
 }
 
 /// An `AcceptedBatch` to publish, and the ids of the messages it carries.
@@ -35,7 +39,13 @@ pub fn accepted_batches(tenant: &str, messages: Vec<Accepted>) -> Vec<AcceptedOu
     chunks(messages, encoded_len)
         .into_iter()
         .map(|chunk| {
-            let msg_id = batch_id("accepted", chunk.iter().map(|m| &m.message_id));
+            let msg_id = batch_id(
+                "accepted",
+                chunk.iter().map(|m| match m.due {
+                    Some(due) => format!("{}@{due}", m.message_id),
+                    None => m.message_id.clone(),
+                }),
+            );
             let mut payload = Vec::with_capacity(chunk.iter().map(encoded_len).sum());
             for message in &chunk {
                 prost::encoding::bytes::encode(1, &message.body, &mut payload);
@@ -232,6 +242,7 @@ mod tests {
                 .map(|m| Accepted {
                     message_id: m.message_id.clone(),
                     body: prost::Message::encode_to_vec(m),
+                    due: None,
                 })
                 .collect(),
         );

@@ -39,25 +39,9 @@ pub fn id(field: &str, id: &str) -> Result<()> {
     Ok(())
 }
 
-/// An IANA time zone name: `UTC`, or `Area/Location` (up to three parts) of letters, digits and
-/// `_ + -`. The shape is checked, not the zone database.
+/// An IANA time zone name the bundled time zone database knows: `UTC`, `Europe/Vienna`.
 pub fn time_zone(field: &str, zone: &str) -> Result<()> {
-    let part = |p: &str| {
-        !p.is_empty()
-            && p.len() <= 30
-            && p.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b))
-    };
-    let parts: Vec<&str> = zone.split('/').collect();
-    let valid = zone.len() <= 64 && parts.len() <= 3 && parts.iter().all(|p| part(p));
-    if valid {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            field,
-            "not an IANA time zone name such as Europe/Vienna or UTC",
-        ))
-    }
+    crate::timing::zone(field, zone).map(|_| ())
 }
 
 /// Everything of a profile but its id and links, each field named under `prefix`
@@ -75,6 +59,9 @@ pub fn profile(prefix: &str, c: &Customer) -> Result<()> {
     }
     if !c.time_zone.is_empty() {
         time_zone(&field("time_zone"), &c.time_zone)?;
+    }
+    if let Some(p) = &c.preferences {
+        crate::timing::QuietHours::read(&field("preferences.quiet_hours"), p.quiet_hours.as_ref())?;
     }
     if c.attributes.len() > MAX_ATTRIBUTES {
         return Err(Error::invalid(
@@ -176,6 +163,7 @@ mod tests {
             preferences: Some(CustomerPreferences {
                 push_opt_out: false,
                 opted_out_topics: vec!["sports".into()],
+                ..Default::default()
             }),
             ..Default::default()
         }
@@ -229,6 +217,7 @@ mod tests {
                     preferences: Some(CustomerPreferences {
                         push_opt_out: true,
                         opted_out_topics: vec!["ok".into(), "not ok".into()],
+                        ..Default::default()
                     }),
                     ..customer()
                 },

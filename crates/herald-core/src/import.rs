@@ -3,7 +3,7 @@
 //! not parse is an error naming its line and field; the rows around it go on.
 //!
 //! CSV columns (by header name, in any order): `user`, `platform` and `token` are required;
-//! `locale`, `topics` (separated by `;` or spaces), `customer`, `browser`, `app_version`,
+//! `locale`, `time_zone`, `topics` (separated by `;` or spaces), `customer`, `browser`, `app_version`,
 //! `sandbox` (true/false/1/0), `p256dh` and `auth` (a web subscription's keys; `token` is its
 //! endpoint) may follow. A JSON line is an object with the same keys (`topics` an array,
 //! `sandbox` a boolean), where a web subscription may instead be given as the browser's
@@ -56,6 +56,7 @@ struct Fields {
     platform: String,
     token: String,
     locale: String,
+    time_zone: String,
     topics: Topics,
     customer: String,
     browser: String,
@@ -163,11 +164,12 @@ fn csv_rows<R: Read>(input: R) -> impl Iterator<Item = Result<ImportRow, RowErro
 }
 
 /// The columns a CSV file may have.
-const COLUMNS: [&str; 11] = [
+const COLUMNS: [&str; 12] = [
     "user",
     "platform",
     "token",
     "locale",
+    "time_zone",
     "topics",
     "customer",
     "browser",
@@ -301,6 +303,7 @@ fn row(line: u64, f: Fields) -> Result<ImportRow, RowError> {
             sandbox,
             app_version: f.app_version,
             locale: f.locale,
+            time_zone: f.time_zone,
         }),
         topics,
     })

@@ -18,6 +18,7 @@ pub mod segments;
 pub mod stats;
 pub mod status;
 pub mod time;
+pub mod timing;
 pub mod topics;
 pub mod triggers;
 pub mod validate;

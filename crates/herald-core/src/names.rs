@@ -3,8 +3,8 @@
 //! an unknown spelling is an error there, never a silent `Unspecified`.
 
 use herald_proto::v1::{
-    ApiKeyScope, AttemptOutcome, Browser, DeliveryStatus, DeviceState, MessageState, Platform,
-    Provider, SignatureScheme, WebhookAuthKind, WebhookEvent,
+    ApiKeyScope, AttemptOutcome, Browser, DeliveryStatus, DeviceState, MessageClass, MessageState,
+    Platform, Provider, QuietAction, SignatureScheme, WebhookAuthKind, WebhookEvent,
 };
 
 /// An enum with one lowercase spelling per value.
@@ -89,6 +89,17 @@ named!(MessageState {
     Cancelled => "cancelled",
 });
 
+named!(MessageClass {
+    Standard => "standard",
+    Transactional => "transactional",
+    Marketing => "marketing",
+});
+
+named!(QuietAction {
+    Hold => "hold",
+    Drop => "drop",
+});
+
 named!(DeviceState {
     Active => "active",
     Inactive => "inactive",
@@ -158,6 +169,8 @@ mod tests {
         round_trips::<Browser>();
         round_trips::<DeliveryStatus>();
         round_trips::<MessageState>();
+        round_trips::<MessageClass>();
+        round_trips::<QuietAction>();
         round_trips::<DeviceState>();
         round_trips::<WebhookEvent>();
         round_trips::<SignatureScheme>();

@@ -570,6 +570,9 @@ pub fn register_device(req: &RegisterDeviceRequest, allow_http_web_push: bool) -
     if !req.customer_id.is_empty() {
         crate::customers::id("customer_id", &req.customer_id)?;
     }
+    if !req.time_zone.is_empty() {
+        crate::timing::zone("time_zone", &req.time_zone)?;
+    }
     if !req.locale.is_empty() {
         crate::locale::tag("locale", &req.locale)?;
     }

@@ -21,6 +21,8 @@ pub struct CustomerRecord {
     /// (channel, id) pairs.
     pub identities: Vec<(String, String)>,
     pub push_opt_out: bool,
+    /// The person's own quiet hours (applied where the tenant has quiet hours).
+    pub quiet_hours: Option<herald_core::timing::QuietHours>,
     /// In name order.
     pub opted_out_topics: Vec<String>,
     /// In id order.
@@ -40,8 +42,8 @@ pub enum CustomerDevices {
     Devices(Vec<DeviceRecord>),
 }
 
-const COLUMNS: &str =
-    "id, name, locale, time_zone, attributes, identities, push_opt_out, created_at, updated_at";
+const COLUMNS: &str = "id, name, locale, time_zone, attributes, identities, push_opt_out, \
+    created_at, updated_at, quiet_start, quiet_end, quiet_standard, quiet_marketing";
 
 impl CustomerRecord {
     fn from_row(row: &AnyRow) -> Result<Self> {
@@ -58,6 +60,7 @@ impl CustomerRecord {
             identities: serde_json::from_str(&identities)
                 .map_err(|_| corrupt("identities", identities.clone()))?,
             push_opt_out: row.try_get::<i64, _>("push_opt_out")? != 0,
+            quiet_hours: crate::tenants::quiet_hours(row)?,
             opted_out_topics: Vec::new(),
             user_ids: Vec::new(),
             created_at: row.try_get("created_at")?,
@@ -89,10 +92,12 @@ impl Store {
     /// Creates a customer with its links and opt-outs; `false` when the tenant has one with
     /// that id. A listed user linked elsewhere moves to it.
     pub async fn create_customer(&self, tenant: &TenantId, c: &CustomerRecord) -> Result<bool> {
+        let quiet = crate::tenants::quiet_columns(c.quiet_hours.as_ref());
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(&format!(
             "INSERT INTO customers (tenant_id, {COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (tenant_id, id) DO NOTHING"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13) \
+             ON CONFLICT (tenant_id, id) DO NOTHING"
         ))
         .bind(tenant.as_str())
         .bind(&c.id)
@@ -103,6 +108,10 @@ impl Store {
         .bind(json(&c.identities))
         .bind(i64::from(c.push_opt_out))
         .bind(c.created_at)
+        .bind(quiet[0].as_str())
+        .bind(quiet[1].as_str())
+        .bind(quiet[2].as_str())
+        .bind(quiet[3].as_str())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -119,10 +128,12 @@ impl Store {
 
     /// Replaces a customer's fields and opt-outs (not its links); `false` for an unknown one.
     pub async fn update_customer(&self, tenant: &TenantId, c: &CustomerRecord) -> Result<bool> {
+        let quiet = crate::tenants::quiet_columns(c.quiet_hours.as_ref());
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE customers SET name = $1, locale = $2, time_zone = $3, attributes = $4, \
-                 identities = $5, push_opt_out = $6, updated_at = $7 \
+                 identities = $5, push_opt_out = $6, updated_at = $7, quiet_start = $10, \
+                 quiet_end = $11, quiet_standard = $12, quiet_marketing = $13 \
              WHERE tenant_id = $8 AND id = $9",
         )
         .bind(&c.name)
@@ -134,6 +145,10 @@ impl Store {
         .bind(c.updated_at)
         .bind(tenant.as_str())
         .bind(&c.id)
+        .bind(quiet[0].as_str())
+        .bind(quiet[1].as_str())
+        .bind(quiet[2].as_str())
+        .bind(quiet[3].as_str())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -433,7 +448,8 @@ impl Store {
         if !ids.is_empty() {
             let sql = format!(
                 "SELECT c.id, c.name, c.locale, c.time_zone, c.attributes, c.identities, \
-                     c.push_opt_out, c.created_at, c.updated_at FROM {} \
+                     c.push_opt_out, c.created_at, c.updated_at, c.quiet_start, c.quiet_end, \
+                     c.quiet_standard, c.quiet_marketing FROM {} \
                  JOIN customers c ON c.tenant_id = $1 AND c.id = {}",
                 b.json_rows(2),
                 text(0)

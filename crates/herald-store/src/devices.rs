@@ -24,6 +24,8 @@ pub struct DeviceProfile {
     pub sandbox: bool,
     pub app_version: String,
     pub locale: String,
+    /// An IANA time zone name, or empty.
+    pub time_zone: String,
 }
 
 /// Which devices a listing shows; `None` matches every value.
@@ -53,7 +55,7 @@ pub const LAST_ACTIVE_PRECISION_MS: i64 = 60_000;
 
 pub(crate) const COLUMNS: &str = "id, tenant_id, user_id, customer_id, platform, push_token, browser, \
     web_p256dh, web_auth, sandbox, app_version, locale, state, state_reason, created_at, \
-    updated_at, last_active_at";
+    updated_at, last_active_at, time_zone";
 
 impl DeviceRecord {
     pub(crate) fn from_row(row: &AnyRow) -> Result<Self> {
@@ -71,6 +73,7 @@ impl DeviceRecord {
                 sandbox: row.try_get::<i64, _>("sandbox")? != 0,
                 app_version: row.try_get("app_version")?,
                 locale: row.try_get("locale")?,
+                time_zone: row.try_get("time_zone")?,
             },
             state: decode(row, "state")?,
             state_reason: row.try_get("state_reason")?,
@@ -105,6 +108,7 @@ const RE_REGISTER: &str = "ON CONFLICT (tenant_id, platform, push_token) DO UPDA
      browser = excluded.browser, web_p256dh = excluded.web_p256dh, \
      web_auth = excluded.web_auth, sandbox = excluded.sandbox, \
      app_version = excluded.app_version, locale = excluded.locale, \
+     time_zone = CASE WHEN excluded.time_zone = '' THEN devices.time_zone ELSE excluded.time_zone END, \
      app_version_key = excluded.app_version_key, \
      state = 'active', state_reason = '', updated_at = excluded.updated_at";
 
@@ -165,6 +169,7 @@ impl Store {
                     p.app_version.as_str(),
                     p.locale.as_str(),
                     herald_core::segments::version_key(&p.app_version),
+                    p.time_zone.as_str(),
                 )
             })
             .collect();
@@ -176,8 +181,8 @@ impl Store {
             // `WHERE true`: SQLite cannot tell an upsert's ON CONFLICT from a join's ON without it.
             "INSERT INTO devices (id, tenant_id, user_id, customer_id, platform, push_token, \
                  browser, web_p256dh, web_auth, sandbox, app_version, locale, app_version_key, \
-                 state, created_at, updated_at) \
-             SELECT {}, $2, NULLIF({}, ''), NULLIF({}, ''), {}, {}, {}, {}, {}, {}, {}, {}, {}, \
+                 time_zone, state, created_at, updated_at) \
+             SELECT {}, $2, NULLIF({}, ''), NULLIF({}, ''), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, \
                  'active', $1, $1 FROM {} WHERE true \
              {RE_REGISTER} \
              RETURNING id, platform, push_token",
@@ -193,6 +198,7 @@ impl Store {
             text(9),
             text(10),
             text(11),
+            text(12),
             b.json_rows(3),
         );
         let mut tx = self.pool.begin().await?;
@@ -260,8 +266,8 @@ impl Store {
                 let row = sqlx::query(&format!(
                     "INSERT INTO devices (id, tenant_id, user_id, customer_id, platform, push_token, \
                      browser, web_p256dh, web_auth, sandbox, app_version, locale, app_version_key, \
-                     state, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, 'active', $13, $13) \
+                     time_zone, state, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15, 'active', $13, $13) \
                  {RE_REGISTER} \
                  RETURNING {COLUMNS}"
                 ))
@@ -279,6 +285,7 @@ impl Store {
                 .bind(&device.locale)
                 .bind(now)
                 .bind(herald_core::segments::version_key(&device.app_version))
+                .bind(&device.time_zone)
                 .fetch_one(&self.pool)
                 .await?;
                 let record = DeviceRecord::from_row(&row)?;

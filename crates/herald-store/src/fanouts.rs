@@ -287,6 +287,7 @@ impl Store {
         lease_until: i64,
         deliveries: &[NewDelivery],
         checkpoint: (&Position, i64),
+        next_wave: Option<i64>,
     ) -> Result<PageRecorded> {
         herald_telemetry::timed("record_fanout_page", async move {
             let mut tx = self.pool.begin().await?;
@@ -323,6 +324,18 @@ impl Store {
                 })
                 .collect();
             let created = insert_deliveries(self.backend, &mut tx, &rows).await?;
+            if let Some(at) = next_wave {
+                sqlx::query(
+                    "UPDATE fanouts SET next_wave = CASE WHEN next_wave IS NULL OR next_wave > $1 \
+                         THEN $1 ELSE next_wave END \
+                     WHERE tenant_id = $2 AND message_id = $3",
+                )
+                .bind(at)
+                .bind(job.tenant_id.as_str())
+                .bind(job.message_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            }
             tx.commit().await?;
             Ok(PageRecorded::Created(created))
         })
@@ -373,8 +386,23 @@ impl Store {
         Ok(())
     }
 
-    /// Ends a fan-out `holder` holds: the checkpoint goes, and the message is routed or failed.
-    /// Answers whether `holder` still held it.
+    /// The soonest instant a device its pages held back is due, if they held any.
+    pub async fn fanout_next_wave(&self, job: &FanoutJob) -> Result<Option<i64>> {
+        let row =
+            sqlx::query("SELECT next_wave FROM fanouts WHERE tenant_id = $1 AND message_id = $2")
+                .bind(job.tenant_id.as_str())
+                .bind(job.message_id.as_str())
+                .fetch_optional(&self.reader)
+                .await?;
+        Ok(match row {
+            Some(row) => row.try_get("next_wave")?,
+            None => None,
+        })
+    }
+
+    /// Ends a fan-out `holder` holds: the checkpoint goes, and the message is routed (or
+    /// scheduled again, for the devices its pages held back) or failed. Answers whether
+    /// `holder` still held it.
     pub async fn finish_fanout(
         &self,
         job: &FanoutJob,
@@ -382,17 +410,28 @@ impl Store {
         end: FanoutEnd,
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let held = sqlx::query(
-            "DELETE FROM fanouts WHERE tenant_id = $1 AND message_id = $2 AND holder = $3",
+        let Some(row) = sqlx::query(
+            "DELETE FROM fanouts WHERE tenant_id = $1 AND message_id = $2 AND holder = $3 \
+             RETURNING next_wave",
         )
         .bind(job.tenant_id.as_str())
         .bind(job.message_id.as_str())
         .bind(holder)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?
-        .rows_affected();
-        if held == 0 {
+        else {
             return Ok(false);
+        };
+        let next_wave: Option<i64> = row.try_get("next_wave")?;
+        if let (FanoutEnd::Routed, Some(at)) = (&end, next_wave) {
+            sqlx::query(crate::messages::SCHEDULE_WAVE)
+                .bind(at)
+                .bind(job.tenant_id.as_str())
+                .bind(job.message_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(true);
         }
         let (state, reason) = match &end {
             FanoutEnd::Routed => ("routed", ""),

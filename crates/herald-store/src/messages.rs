@@ -59,13 +59,33 @@ pub struct MessageRecord {
     pub send_at: Option<i64>,
 }
 
-/// A message whose publish was not acknowledged (ingest crashed or the bus was down).
+/// A message whose publish was not acknowledged (ingest crashed or the bus was down), or a
+/// scheduled one released.
 #[derive(Clone, Debug)]
 pub struct UnpublishedMessage {
     pub id: MessageId,
     pub tenant_id: TenantId,
     pub body: Vec<u8>,
+    /// When it was due, for a scheduled message (each of its waves publishes anew).
+    pub send_at: Option<i64>,
 }
+
+impl UnpublishedMessage {
+    fn from_row(row: &AnyRow) -> Result<Self> {
+        Ok(Self {
+            id: MessageId::from_trusted(row.try_get("id")?),
+            tenant_id: TenantId::from_trusted(row.try_get("tenant_id")?),
+            body: row.try_get("body")?,
+            send_at: row.try_get("send_at")?,
+        })
+    }
+}
+
+/// Schedules a message's next wave at `$1` (tenant `$2`, message `$3`): the relay releases it
+/// then. A recalled message stays cancelled.
+pub(crate) const SCHEDULE_WAVE: &str = "UPDATE messages \
+    SET state = 'scheduled', send_at = $1, published_at = NULL \
+    WHERE tenant_id = $2 AND id = $3 AND state <> 'cancelled'";
 
 const MESSAGE_COLUMNS: &str = "id, tenant_id, body, callback_data, notify_url, state, reason, \
     created_at, expires_at, published_at, send_at";
@@ -257,7 +277,7 @@ impl Store {
     ) -> Result<Vec<UnpublishedMessage>> {
         herald_telemetry::timed("unpublished_messages", async move {
             let rows = sqlx::query(
-                "SELECT m.id, m.tenant_id, m.body FROM ( \
+                "SELECT m.id, m.tenant_id, m.body, m.send_at FROM ( \
                      SELECT id, created_at, \
                          ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY created_at) AS turn \
                      FROM messages WHERE published_at IS NULL AND created_at < $1 \
@@ -269,15 +289,7 @@ impl Store {
             .bind(i64::from(limit))
             .fetch_all(&self.reader)
             .await?;
-            rows.iter()
-                .map(|row| {
-                    Ok(UnpublishedMessage {
-                        id: MessageId::from_trusted(row.try_get("id")?),
-                        tenant_id: TenantId::from_trusted(row.try_get("tenant_id")?),
-                        body: row.try_get("body")?,
-                    })
-                })
-                .collect()
+            rows.iter().map(UnpublishedMessage::from_row).collect()
         })
         .await
     }
@@ -312,23 +324,30 @@ impl Store {
                 "UPDATE messages SET state = 'accepted' WHERE id IN ( \
                      SELECT id FROM messages WHERE state = 'scheduled' AND send_at <= $1 \
                      ORDER BY send_at, id LIMIT $2) \
-                 AND state = 'scheduled' RETURNING id, tenant_id, body",
+                 AND state = 'scheduled' RETURNING id, tenant_id, body, send_at",
             )
             .bind(now)
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?;
-            rows.iter()
-                .map(|row| {
-                    Ok(UnpublishedMessage {
-                        id: MessageId::from_trusted(row.try_get("id")?),
-                        tenant_id: TenantId::from_trusted(row.try_get("tenant_id")?),
-                        body: row.try_get("body")?,
-                    })
-                })
-                .collect()
+            rows.iter().map(UnpublishedMessage::from_row).collect()
         })
         .await
+    }
+
+    /// Schedules a routed message's next wave: the devices it held back (their local time had
+    /// not come, or quiet hours held them) are routed when the relay releases it at `at`. A
+    /// recalled message stays cancelled.
+    pub async fn schedule_waves(&self, waves: &[(&TenantId, &MessageId, i64)]) -> Result<()> {
+        for (tenant, id, at) in waves {
+            sqlx::query(SCHEDULE_WAVE)
+                .bind(at)
+                .bind(tenant.as_str())
+                .bind(id.as_str())
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// When the soonest scheduled message is due, if there is one.

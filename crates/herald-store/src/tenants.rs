@@ -6,7 +6,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use herald_core::names::Named as _;
-use herald_proto::v1::ApiKeyScope;
+use herald_core::timing::QuietHours;
+use herald_proto::v1::{ApiKeyScope, QuietAction};
 
 use crate::{Result, Store, decode};
 
@@ -37,15 +38,18 @@ impl TenantSettings {
             allow_http_web_push: flag("allow_http_web_push")?,
             topic_messaging_disabled: flag("topic_messaging_disabled")?,
             segment_messaging_disabled: flag("segment_messaging_disabled")?,
+            default_time_zone: row.try_get("default_time_zone")?,
+            quiet_hours: quiet_hours(row)?,
         })
     }
 }
 
-const SETTINGS_COLUMNS: &str =
-    "allow_http_web_push, topic_messaging_disabled, segment_messaging_disabled";
+const SETTINGS_COLUMNS: &str = "allow_http_web_push, topic_messaging_disabled, \
+    segment_messaging_disabled, default_time_zone, quiet_start, quiet_end, quiet_standard, \
+    quiet_marketing";
 
 /// What a tenant may do beyond the defaults.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TenantSettings {
     /// Accept `http://` Web Push endpoints (for local testing only).
     pub allow_http_web_push: bool,
@@ -53,6 +57,52 @@ pub struct TenantSettings {
     pub topic_messaging_disabled: bool,
     /// Sends to segments are refused (a policy failure).
     pub segment_messaging_disabled: bool,
+    /// The zone of devices with none of their own or their customer's ('' for UTC).
+    pub default_time_zone: String,
+    /// Quiet hours for the tenant's devices (a customer may have its own instead).
+    pub quiet_hours: Option<QuietHours>,
+}
+
+/// Quiet hours stored in a row's `quiet_*` columns (a tenant's or a customer's).
+pub(crate) fn quiet_hours(row: &AnyRow) -> Result<Option<QuietHours>> {
+    let start: String = row.try_get("quiet_start")?;
+    let end: String = row.try_get("quiet_end")?;
+    if start.is_empty() || end.is_empty() {
+        return Ok(None);
+    }
+    let time = |column: &'static str, value: String| {
+        herald_core::timing::clock(column, &value)
+            .map_err(|_| crate::StoreError::Corrupt { column, value })
+    };
+    let action = |column: &'static str| -> Result<QuietAction> {
+        let stored: String = row.try_get(column)?;
+        if stored.is_empty() {
+            Ok(QuietAction::Unspecified)
+        } else {
+            decode(row, column)
+        }
+    };
+    Ok(Some(QuietHours {
+        start: time("quiet_start", start)?,
+        end: time("quiet_end", end)?,
+        standard: action("quiet_standard")?,
+        marketing: action("quiet_marketing")?,
+    }))
+}
+
+/// The `quiet_*` columns of quiet hours: start, end, standard action, marketing action.
+pub(crate) fn quiet_columns(q: Option<&QuietHours>) -> [String; 4] {
+    let action = |a: QuietAction| match a {
+        QuietAction::Unspecified => String::new(),
+        a => a.name().to_owned(),
+    };
+    match q {
+        None => Default::default(),
+        Some(q) => {
+            let api = q.to_api();
+            [api.start, api.end, action(q.standard), action(q.marketing)]
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,15 +170,24 @@ impl Store {
     /// Replaces the tenant's display name and settings with `record`'s; false for an unknown
     /// tenant.
     pub async fn update_tenant(&self, record: &TenantRecord) -> Result<bool> {
+        let [quiet_start, quiet_end, quiet_standard, quiet_marketing] =
+            quiet_columns(record.settings.quiet_hours.as_ref());
         let done = sqlx::query(
             "UPDATE tenants SET name = $1, allow_http_web_push = $2, \
-                 topic_messaging_disabled = $3, segment_messaging_disabled = $4 WHERE id = $5",
+                 topic_messaging_disabled = $3, segment_messaging_disabled = $4, \
+                 default_time_zone = $6, quiet_start = $7, quiet_end = $8, quiet_standard = $9, \
+                 quiet_marketing = $10 WHERE id = $5",
         )
         .bind(&record.display_name)
         .bind(i64::from(record.settings.allow_http_web_push))
         .bind(i64::from(record.settings.topic_messaging_disabled))
         .bind(i64::from(record.settings.segment_messaging_disabled))
         .bind(record.id.as_str())
+        .bind(&record.settings.default_time_zone)
+        .bind(quiet_start)
+        .bind(quiet_end)
+        .bind(quiet_standard)
+        .bind(quiet_marketing)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)

@@ -698,7 +698,10 @@ async fn a_recall_takes_queued_deliveries_from_every_sender_and_the_router() {
                 provider: Provider::Fcm,
             }],
         };
-        store.record_routing(std::slice::from_ref(&routed), &[]).await.unwrap();
+        store
+            .record_routing(std::slice::from_ref(&routed), &[])
+            .await
+            .unwrap();
         let lease = 10_000;
         let now = now_ms();
         // A sender is sending the first one right now.
@@ -1064,10 +1067,21 @@ async fn tenant_settings_default_off_and_can_be_changed() {
             allow_http_web_push: true,
             topic_messaging_disabled: true,
             segment_messaging_disabled: false,
+            default_time_zone: "Europe/Vienna".into(),
+            quiet_hours: herald_core::timing::QuietHours::read(
+                "q",
+                Some(&herald_proto::v1::QuietHours {
+                    start: "22:00".into(),
+                    end: "07:30".into(),
+                    standard: 0,
+                    marketing: herald_proto::v1::QuietAction::Hold as i32,
+                }),
+            )
+            .unwrap(),
         };
         let renamed = TenantRecord {
             display_name: "Acme Corp".into(),
-            settings: on,
+            settings: on.clone(),
             ..created
         };
         assert!(store.update_tenant(&renamed).await.unwrap());
@@ -1398,6 +1412,7 @@ async fn a_fanout_is_held_by_one_router_and_followed_from_its_checkpoint() {
                 now + 10_000,
                 &deliveries,
                 (&Position::default(), 0),
+                None,
             )
             .await
             .unwrap()
@@ -1412,7 +1427,8 @@ async fn a_fanout_is_held_by_one_router_and_followed_from_its_checkpoint() {
                     "b",
                     now + 10_000,
                     &deliveries,
-                    (&Position::default(), 0)
+                    (&Position::default(), 0),
+                    None,
                 )
                 .await
                 .unwrap(),

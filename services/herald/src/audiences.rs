@@ -316,6 +316,7 @@ pub async fn customer(channel: AuthedChannel, command: CustomerCommand) -> anyho
                         preferences: Some(CustomerPreferences {
                             push_opt_out: all,
                             opted_out_topics: topics,
+                            ..Default::default()
                         }),
                         ..Default::default()
                     }),

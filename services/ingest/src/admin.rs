@@ -86,6 +86,14 @@ impl Admin for Api {
             .map_err(Error::from)?
             .ok_or_else(|| Error::NotFound(format!("tenant {id}")))?;
         let settings = change.settings.unwrap_or_default();
+        let zone = settings.default_time_zone.clone();
+        if !zone.is_empty() {
+            herald_core::timing::zone("tenant.settings.default_time_zone", &zone)?;
+        }
+        let quiet = herald_core::timing::QuietHours::read(
+            "tenant.settings.quiet_hours",
+            settings.quiet_hours.as_ref(),
+        )?;
         let paths = match req.update_mask {
             Some(mask) => mask.paths,
             None => vec!["display_name".into(), "settings".into()],
@@ -101,7 +109,11 @@ impl Admin for Api {
                     tenant.settings.topic_messaging_disabled = settings.topic_messaging_disabled;
                     tenant.settings.segment_messaging_disabled =
                         settings.segment_messaging_disabled;
+                    tenant.settings.default_time_zone.clone_from(&zone);
+                    tenant.settings.quiet_hours.clone_from(&quiet);
                 }
+                "settings.default_time_zone" => tenant.settings.default_time_zone.clone_from(&zone),
+                "settings.quiet_hours" => tenant.settings.quiet_hours.clone_from(&quiet),
                 "settings.allow_http_web_push" => {
                     tenant.settings.allow_http_web_push = settings.allow_http_web_push;
                 }
@@ -116,7 +128,7 @@ impl Admin for Api {
                     return Err(Error::invalid(
                         "update_mask",
                         format!(
-                            "{other:?} is not a field that can be updated (display_name, settings, settings.allow_http_web_push, settings.topic_messaging_disabled, settings.segment_messaging_disabled)"
+                            "{other:?} is not a field that can be updated (display_name, settings, settings.allow_http_web_push, settings.topic_messaging_disabled, settings.segment_messaging_disabled, settings.default_time_zone, settings.quiet_hours)"
                         ),
                     )
                     .into());

@@ -1,5 +1,6 @@
 //! Store records → API messages.
 
+use herald_core::timing::QuietHours;
 use herald_proto::bus::v1::MessageAccepted;
 use herald_proto::v1::*;
 use herald_store::{ApiKeyRecord, CredentialRecord, DeviceRecord, MessageRecord, TenantRecord};
@@ -13,6 +14,8 @@ pub(crate) fn tenant_of(record: TenantRecord) -> Tenant {
             allow_http_web_push: record.settings.allow_http_web_push,
             topic_messaging_disabled: record.settings.topic_messaging_disabled,
             segment_messaging_disabled: record.settings.segment_messaging_disabled,
+            default_time_zone: record.settings.default_time_zone,
+            quiet_hours: record.settings.quiet_hours.as_ref().map(QuietHours::to_api),
         }),
     }
 }
@@ -52,6 +55,7 @@ pub(crate) fn device(record: DeviceRecord) -> Device {
         created_at_ms: record.created_at,
         updated_at_ms: record.updated_at,
         last_active_at_ms: record.last_active_at,
+        time_zone: profile.time_zone,
     }
 }
 
@@ -68,6 +72,8 @@ pub(crate) fn message(record: MessageRecord, accepted: MessageAccepted) -> Messa
         created_at_ms: record.created_at,
         expires_at_ms: record.expires_at,
         send_at_ms: record.send_at.unwrap_or_default(),
+        class: accepted.class,
+        local_time: accepted.local_time,
     }
 }
 

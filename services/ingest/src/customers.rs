@@ -2,6 +2,7 @@
 //! and link or unlink the app's user ids.
 
 use herald_core::time::now_ms;
+use herald_core::timing::QuietHours;
 use herald_core::{Error, customers, validate};
 use herald_proto::v1::customers_server::Customers;
 use herald_proto::v1::*;
@@ -27,6 +28,7 @@ fn customer(record: CustomerRecord) -> Customer {
         preferences: Some(CustomerPreferences {
             push_opt_out: record.push_opt_out,
             opted_out_topics: record.opted_out_topics,
+            quiet_hours: record.quiet_hours.as_ref().map(QuietHours::to_api),
         }),
         created_at_ms: record.created_at,
         updated_at_ms: record.updated_at,
@@ -34,7 +36,7 @@ fn customer(record: CustomerRecord) -> Customer {
 }
 
 /// The fields an update may name.
-const UPDATABLE: [&str; 8] = [
+const UPDATABLE: [&str; 9] = [
     "name",
     "locale",
     "time_zone",
@@ -43,11 +45,14 @@ const UPDATABLE: [&str; 8] = [
     "preferences",
     "preferences.push_opt_out",
     "preferences.opted_out_topics",
+    "preferences.quiet_hours",
 ];
 
 /// Copies the fields `path` names from `change` into `record`.
 fn apply(record: &mut CustomerRecord, change: &Customer, path: &str) -> Result<(), Error> {
     let preferences = change.preferences.clone().unwrap_or_default();
+    // Checked by `customers::profile` before any field is applied.
+    let quiet = QuietHours::read("preferences.quiet_hours", preferences.quiet_hours.as_ref())?;
     let mut topics = preferences.opted_out_topics;
     topics.sort();
     topics.dedup();
@@ -66,7 +71,9 @@ fn apply(record: &mut CustomerRecord, change: &Customer, path: &str) -> Result<(
         "preferences" => {
             record.push_opt_out = preferences.push_opt_out;
             record.opted_out_topics = topics;
+            record.quiet_hours = quiet;
         }
+        "preferences.quiet_hours" => record.quiet_hours = quiet,
         "preferences.push_opt_out" => record.push_opt_out = preferences.push_opt_out,
         "preferences.opted_out_topics" => record.opted_out_topics = topics,
         other => {

@@ -64,6 +64,7 @@ pub(crate) fn profile(
         sandbox: req.sandbox,
         app_version: req.app_version.clone(),
         locale: req.locale.clone(),
+        time_zone: req.time_zone.clone(),
     })
 }
 

@@ -715,6 +715,7 @@ impl Events for Api {
                 sandbox: device.sandbox,
                 app_version: device.app_version.clone(),
                 locale: device.locale.clone(),
+                time_zone: device.time_zone.clone(),
             })
         };
         let registered = self

@@ -151,12 +151,13 @@ async fn pass(store: &Store, bus: &Bus) -> anyhow::Result<usize> {
         by_tenant.entry(m.tenant_id).or_default().push(Accepted {
             message_id: m.id.into_string(),
             body: m.body,
+            due: m.send_at,
         });
     }
     for (tenant, messages) in by_tenant {
-        let bodies: HashMap<String, Vec<u8>> = messages
+        let bodies: HashMap<String, (Vec<u8>, Option<i64>)> = messages
             .iter()
-            .map(|m| (m.message_id.clone(), m.body.clone()))
+            .map(|m| (m.message_id.clone(), (m.body.clone(), m.due)))
             .collect();
         let mut published = Vec::new();
         let mut one_by_one = Vec::new();
@@ -174,12 +175,13 @@ async fn pass(store: &Store, bus: &Bus) -> anyhow::Result<usize> {
         let singles = one_by_one
             .into_iter()
             .flat_map(|id| {
-                let body = bodies.get(&id).cloned().unwrap_or_default();
+                let (body, due) = bodies.get(&id).cloned().unwrap_or_default();
                 herald_bus::accepted_batches(
                     tenant.as_str(),
                     vec![Accepted {
                         message_id: id,
                         body,
+                        due,
                     }],
                 )
             })

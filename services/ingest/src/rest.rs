@@ -57,6 +57,7 @@ struct DeviceBody {
     app_version: String,
     #[serde(default)]
     locale: String,
+    time_zone: String,
 }
 
 /// What a device did with a delivery.
@@ -158,6 +159,7 @@ async fn register(
         sandbox: body.sandbox,
         app_version: body.app_version,
         locale: body.locale,
+        time_zone: body.time_zone,
     };
     let registered = api.register(&tenant, &request, app).await?;
     let device = registered.device.unwrap_or_default();

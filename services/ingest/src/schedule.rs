@@ -116,24 +116,22 @@ impl Api {
         id: &MessageId,
     ) -> Result<CancelMessageResponse> {
         let record = self.stored_message(tenant, id).await?;
-        if record.state == MessageState::Scheduled
-            && self.store.cancel_scheduled(tenant, id).await?
-        {
-            return Ok(CancelMessageResponse {
-                message: Some(shown(self.stored_message(tenant, id).await?)?),
-                ..Default::default()
-            });
-        }
-        // Released meanwhile, or started long ago: recalled.
-        match self.store.recall_message(tenant, id).await? {
-            None => return Err(Error::NotFound(format!("message {id}"))),
-            Some(state @ (MessageState::Failed | MessageState::Scheduled)) => {
-                return Err(Error::FailedPrecondition(format!(
-                    "message {id} cannot be recalled: it is {}",
-                    state.as_str_name()
-                )));
+        // A scheduled message never starts; one routed in waves (each device at its local
+        // time) may have deliveries of earlier waves, which are recalled below.
+        let cancelled_before_due = record.state == MessageState::Scheduled
+            && self.store.cancel_scheduled(tenant, id).await?;
+        if !cancelled_before_due {
+            // Released meanwhile, or started long ago: recalled.
+            match self.store.recall_message(tenant, id).await? {
+                None => return Err(Error::NotFound(format!("message {id}"))),
+                Some(state @ (MessageState::Failed | MessageState::Scheduled)) => {
+                    return Err(Error::FailedPrecondition(format!(
+                        "message {id} cannot be recalled: it is {}",
+                        state.as_str_name()
+                    )));
+                }
+                Some(_) => {}
             }
-            Some(_) => {}
         }
         // Read before the recall changes them: what had been sent or had ended by then.
         let counts = self.store.message_delivery_counts(tenant, id).await?;

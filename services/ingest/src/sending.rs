@@ -10,11 +10,12 @@ use herald_bus::Accepted;
 use herald_core::ids::{MessageId, TenantId};
 use herald_core::platform::provider_for;
 use herald_core::time::now_ms;
+use herald_core::timing::LocalTime;
 use herald_core::validate::Audience;
 use herald_core::{Error, Result, options, validate};
 use herald_proto::bus::v1::{MessageAccepted, ProviderRefusal};
 use herald_proto::v1::{
-    Browser, Notification, Platform, Provider, SendRequest, SendResponse, destination,
+    Browser, MessageClass, Notification, Platform, Provider, SendRequest, SendResponse, destination,
 };
 use herald_providers::limits::{self, Refusal};
 use herald_store::{DeviceProfile, InsertedMessage, NewMessage, TenantSettings};
@@ -281,7 +282,26 @@ impl Api {
         let request_digest = (!req.idempotency_key.is_empty()).then(|| request_digest(&req));
         let notification = req.notification.unwrap_or_default();
         let now = now_ms();
-        let send_at = validate::send_at("send_at_ms", req.send_at_ms, now)?;
+        let local_time = LocalTime::read("local_time", req.local_time.as_ref())?;
+        MessageClass::try_from(req.class)
+            .map_err(|_| Error::invalid("class", "not a MessageClass"))?;
+        let (send_at, last_start) = match &local_time {
+            Some(_) if req.send_at_ms != 0 => {
+                return Err(Error::invalid(
+                    "send_at_ms",
+                    "not with local_time: a local time schedules the message itself",
+                ));
+            }
+            // Released when the first zone reaches it; each device waits for its own.
+            Some(local) => {
+                let first = local.first_instant(now);
+                ((first > now).then_some(first), local.last_instant(now))
+            }
+            None => {
+                let at = validate::send_at("send_at_ms", req.send_at_ms, now)?;
+                (at, at.unwrap_or(now))
+            }
+        };
         let id = MessageId::generate();
         let ttl_ms = i64::from(options::effective_ttl(&notification)) * 1000;
         let accepted = MessageAccepted {
@@ -291,7 +311,7 @@ impl Api {
             notification: Some(notification),
             correlation_id: req.correlation_id,
             accepted_at_ms: now,
-            expires_at_ms: send_at.unwrap_or(now) + ttl_ms,
+            expires_at_ms: last_start + ttl_ms,
             refusals: refusals
                 .into_iter()
                 .map(|r| ProviderRefusal {
@@ -302,6 +322,8 @@ impl Api {
             variables: req.variables,
             event_json: triggered.event_json,
             providers: triggered.providers,
+            class: req.class,
+            local_time: req.local_time,
         };
         let message = NewMessage {
             id,
@@ -349,6 +371,7 @@ impl Api {
                         publish.push(Accepted {
                             message_id: message.id.to_string(),
                             body: message.body,
+                            due: None,
                         });
                     }
                     Ok(SendResponse {

@@ -191,8 +191,20 @@ impl FanOut {
                 )
                 .await;
             let routed = checkpoint.1;
+            // Devices held back for a later wave count as routed: the fan-out ends scheduled.
+            let waiting = match &walk {
+                Ok(Walk::Done) => self
+                    .router
+                    .store
+                    .fanout_next_wave(&self.job)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some(),
+                _ => false,
+            };
             let nothing = |reason: String| {
-                if routed > 0 {
+                if routed > 0 || waiting {
                     FanoutEnd::Routed
                 } else {
                     FanoutEnd::Failed(reason)
@@ -399,12 +411,18 @@ impl FanOut {
                 });
                 span
             };
+            let judged = self
+                .router
+                .policies
+                .judge(store, accepted, &devices, now)
+                .await?;
             let routed_page = Routed {
                 tenant: self.job.tenant_id.clone(),
                 message: self.job.message_id.clone(),
                 accepted,
-                deliveries: plan::deliveries(accepted, &self.job.message_id, &devices),
+                deliveries: plan::deliveries(accepted, &self.job.message_id, &devices, &judged),
                 personal: personal.cloned(),
+                next_wave: judged.next_wave,
             };
             let created = match store
                 .record_fanout_page(
@@ -413,6 +431,7 @@ impl FanOut {
                     now + lease_ms(),
                     &routed_page.records(),
                     (&checkpoint.0, checkpoint.1),
+                    routed_page.next_wave,
                 )
                 .await?
             {

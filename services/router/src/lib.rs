@@ -27,6 +27,7 @@
 mod fanout;
 mod plan;
 mod resolve;
+mod timing;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -87,6 +88,7 @@ pub async fn run(
     let router = Router {
         store,
         bus: bus.clone(),
+        policies: timing::Policies::default(),
         wake: Arc::new(Notify::new()),
     };
     let stop_fanouts = shutdown.child_token();
@@ -119,6 +121,8 @@ pub async fn run(
 struct Router {
     store: Store,
     bus: Bus,
+    /// The tenants' settings timing reads (local times and quiet hours).
+    policies: timing::Policies,
     /// Tells the fan-out worker there are new fan-outs to take.
     wake: Arc<Notify>,
 }
@@ -220,7 +224,18 @@ impl Router {
     ) -> Result<(usize, usize), RouteError> {
         let now = now_ms();
         let resolved = resolve::resolve(&self.store, messages, now).await?;
-        let plan = plan::plan(messages, &resolved);
+        let mut judged = Vec::with_capacity(messages.len());
+        for (accepted, resolved) in messages.iter().zip(&resolved) {
+            judged.push(match resolved {
+                resolve::Resolved::Devices(devices) => {
+                    self.policies
+                        .judge(&self.store, accepted, devices, now)
+                        .await?
+                }
+                _ => timing::Judged::default(),
+            });
+        }
+        let plan = plan::plan(messages, &resolved, &judged);
         for failed in &plan.failed {
             tracing::info!(tenant_id = %failed.tenant_id, message_id = %failed.message_id, reason = %failed.reason, "not routable");
         }
@@ -228,6 +243,13 @@ impl Router {
             .store
             .record_routing(&plan.records(), &plan.failed)
             .await?;
+        // Devices held back are routed when their wave comes: the message is scheduled again.
+        let waves: Vec<_> = plan
+            .routed
+            .iter()
+            .filter_map(|r| r.next_wave.map(|at| (&r.tenant, &r.message, at)))
+            .collect();
+        self.store.schedule_waves(&waves).await?;
         // Each page of a fan-out starts a trace of its own, linked to its message's.
         let fanned: Vec<_> = plan
             .fanned

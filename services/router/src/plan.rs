@@ -13,6 +13,7 @@ use herald_proto::v1::{Browser, Notification, Platform, Provider};
 use herald_store::{CustomerRecord, DeviceRecord, FailedMessage, NewDelivery, RoutedMessage};
 
 use crate::resolve::Resolved;
+use crate::timing::Judged;
 
 /// One delivery the router decided on.
 #[derive(Clone, Debug)]
@@ -34,6 +35,8 @@ pub(crate) struct Routed<'a> {
     pub deliveries: Vec<Delivery<'a>>,
     /// Its templates and language variants, compiled once, when it has any.
     pub personal: Option<Arc<Personalizer>>,
+    /// When the devices timing held back are due (the message's next wave).
+    pub next_wave: Option<i64>,
 }
 
 /// A message's personalisation, compiled, when it has templates or language variants.
@@ -111,16 +114,22 @@ impl Routed<'_> {
     }
 }
 
-/// Decides each message's deliveries from the devices it resolved to.
-pub(crate) fn plan<'a>(messages: &'a [MessageAccepted], resolved: &'a [Resolved]) -> Plan<'a> {
+/// Decides each message's deliveries from the devices it resolved to and when timing lets
+/// each go (`judged`, one per message).
+pub(crate) fn plan<'a>(
+    messages: &'a [MessageAccepted],
+    resolved: &'a [Resolved],
+    judged: &'a [Judged],
+) -> Plan<'a> {
     let mut plan = Plan::default();
-    for (accepted, resolved) in messages.iter().zip(resolved) {
+    for ((accepted, resolved), judged) in messages.iter().zip(resolved).zip(judged) {
         let tenant = TenantId::from_trusted(accepted.tenant_id.clone());
         let message = MessageId::from_trusted(accepted.message_id.clone());
         let outcome = match resolved {
             Resolved::Devices(devices) => {
-                let deliveries = deliveries(accepted, &message, devices);
-                if deliveries.is_empty() {
+                let deliveries = deliveries(accepted, &message, devices, judged);
+                // Every device held back for a later wave: routed, with none yet.
+                if deliveries.is_empty() && judged.next_wave.is_none() {
                     Err("no device matches the selected providers and browsers".to_owned())
                 } else {
                     personalizer(accepted).map(|personal| (deliveries, personal))
@@ -139,6 +148,7 @@ pub(crate) fn plan<'a>(messages: &'a [MessageAccepted], resolved: &'a [Resolved]
                 accepted,
                 deliveries,
                 personal,
+                next_wave: judged.next_wave,
             }),
             Err(reason) => plan.failed.push(FailedMessage {
                 tenant_id: tenant,
@@ -151,11 +161,13 @@ pub(crate) fn plan<'a>(messages: &'a [MessageAccepted], resolved: &'a [Resolved]
 }
 
 /// A message's deliveries to `devices`: one per device, except devices of providers the message
-/// is not limited to (a trigger's channel) and web subscriptions of browsers it does not target.
+/// is not limited to (a trigger's channel), web subscriptions of browsers it does not target,
+/// and devices timing held back; one timing dropped fails with the reason.
 pub(crate) fn deliveries<'a>(
     accepted: &'a MessageAccepted,
     message: &MessageId,
     devices: &'a [DeviceRecord],
+    judged: &'a Judged,
 ) -> Vec<Delivery<'a>> {
     let browsers: Vec<Browser> = accepted
         .notification
@@ -173,6 +185,7 @@ pub(crate) fn deliveries<'a>(
                     .browser
                     .is_some_and(|b| browsers.contains(&b))
         })
+        .filter(|device| !judged.held.contains(&device.id))
         .filter_map(|device| {
             let provider = provider_for(device.profile.platform)?;
             if !accepted.providers.is_empty() && !accepted.providers.contains(&(provider as i32)) {
@@ -182,7 +195,8 @@ pub(crate) fn deliveries<'a>(
                 .refusals
                 .iter()
                 .find(|r| r.provider() == provider)
-                .map(|r| r.reason.as_str());
+                .map(|r| r.reason.as_str())
+                .or_else(|| judged.dropped.get(&device.id).map(String::as_str));
             Some(Delivery {
                 id: DeliveryId::derive(message, &device.id),
                 provider,
@@ -268,6 +282,9 @@ mod tests {
         }
     }
 
+    /// Timing that lets every device go now.
+    static NOW: std::sync::LazyLock<[Judged; 1]> = std::sync::LazyLock::new(Default::default);
+
     fn accepted(notification: Notification) -> MessageAccepted {
         MessageAccepted {
             tenant_id: "tnt_1".into(),
@@ -283,7 +300,7 @@ mod tests {
         let devices = vec![device(Platform::Android, None), device(Platform::Ios, None)];
         let messages = [accepted(Notification::default())];
         let resolved = [Resolved::Devices(devices.clone())];
-        let plan = plan(&messages, &resolved);
+        let plan = plan(&messages, &resolved, &*NOW);
         assert!(plan.failed.is_empty());
         let routed = &plan.routed[0];
         let providers: Vec<Provider> = routed.deliveries.iter().map(|d| d.provider).collect();
@@ -312,7 +329,7 @@ mod tests {
         });
         let messages = [only_firefox.clone()];
         let resolved = [Resolved::Devices(devices.clone())];
-        let plan = plan(&messages, &resolved);
+        let plan = plan(&messages, &resolved, &*NOW);
         let kept: Vec<_> = plan.routed[0]
             .deliveries
             .iter()
@@ -322,7 +339,7 @@ mod tests {
 
         let messages = [only_firefox];
         let resolved = [Resolved::Devices(vec![devices[0].clone()])];
-        let plan = super::plan(&messages, &resolved);
+        let plan = super::plan(&messages, &resolved, &*NOW);
         assert_eq!(
             plan.failed[0].reason,
             "no device matches the selected providers and browsers"
@@ -341,7 +358,7 @@ mod tests {
             device(Platform::Android, None),
             device(Platform::Ios, None),
         ])];
-        let plan = plan(&messages, &resolved);
+        let plan = plan(&messages, &resolved, &*NOW);
         let refused: Vec<_> = plan.routed[0]
             .deliveries
             .iter()
@@ -357,12 +374,53 @@ mod tests {
     }
 
     #[test]
+    fn timing_holds_some_devices_back_and_drops_others_with_the_reason() {
+        let devices = vec![
+            device(Platform::Android, None),
+            device(Platform::Ios, None),
+            device(Platform::Android, None),
+        ];
+        let messages = [accepted(Notification::default())];
+        let resolved = [Resolved::Devices(devices.clone())];
+        let judged = Judged {
+            held: [devices[0].id.clone()].into(),
+            dropped: [(devices[1].id.clone(), "dropped in quiet hours".to_owned())].into(),
+            next_wave: Some(42),
+        };
+        let plan = plan(&messages, &resolved, std::slice::from_ref(&judged));
+        let routed = &plan.routed[0];
+        let kept: Vec<_> = routed
+            .deliveries
+            .iter()
+            .map(|d| (d.device.id.clone(), d.refused))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                (devices[1].id.clone(), Some("dropped in quiet hours")),
+                (devices[2].id.clone(), None)
+            ]
+        );
+        assert_eq!(routed.next_wave, Some(42));
+
+        // Every device held back: routed with none yet, not failed.
+        let all_held = Judged {
+            held: devices.iter().map(|d| d.id.clone()).collect(),
+            dropped: Default::default(),
+            next_wave: Some(42),
+        };
+        let plan = super::plan(&messages, &resolved, std::slice::from_ref(&all_held));
+        assert!(plan.failed.is_empty());
+        assert!(plan.routed[0].deliveries.is_empty());
+    }
+
+    #[test]
     fn an_unroutable_message_fails_with_its_reason() {
         let messages = [accepted(Notification::default())];
         let resolved = [Resolved::Unroutable(
             "user \"x\" has no active devices".into(),
         )];
-        let plan = plan(&messages, &resolved);
+        let plan = plan(&messages, &resolved, &*NOW);
         assert!(plan.routed.is_empty());
         assert_eq!(plan.failed[0].reason, "user \"x\" has no active devices");
     }

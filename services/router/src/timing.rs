@@ -1,0 +1,117 @@
+//! Delivery timing in the router: each device of a message gets its delivery now, waits for a
+//! later wave (its local time has not come, or quiet hours hold it), or has it dropped (quiet
+//! hours drop the message's class), judged on the wall clock of the device's zone (the
+//! device's, else its customer's, else the tenant's default, else UTC) by
+//! `herald_core::timing`. A message with no local time, of a tenant without quiet hours, costs
+//! one cached read of the tenant's settings.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use herald_core::ids::{DeviceId, TenantId};
+use herald_core::timing::{LocalTime, Timing, first_zone, timing};
+use herald_proto::bus::v1::MessageAccepted;
+use herald_proto::v1::MessageClass;
+use herald_store::{DeviceRecord, Store, StoreError, TenantSettings};
+
+/// How long a tenant's settings are used before they are read again.
+const KEPT: Duration = Duration::from_secs(2);
+
+/// What timing decided for a message's devices; those in neither set go now.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Judged {
+    /// Devices held back: no delivery now; a later wave routes them.
+    pub held: HashSet<DeviceId>,
+    /// Devices whose delivery fails at once, and why.
+    pub dropped: HashMap<DeviceId, String>,
+    /// When the soonest held device is due.
+    pub next_wave: Option<i64>,
+}
+
+/// A tenant's settings and when they were read.
+type Kept = (Instant, Arc<TenantSettings>);
+
+/// The tenants' settings as timing reads them, each kept for [`KEPT`].
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Policies {
+    kept: Arc<Mutex<HashMap<TenantId, Kept>>>,
+}
+
+impl Policies {
+    async fn settings(
+        &self,
+        store: &Store,
+        tenant: &TenantId,
+    ) -> Result<Arc<TenantSettings>, StoreError> {
+        if let Some((at, settings)) = self.kept.lock().expect("not poisoned").get(tenant)
+            && at.elapsed() < KEPT
+        {
+            return Ok(settings.clone());
+        }
+        let settings = Arc::new(store.tenant_settings(tenant).await?.unwrap_or_default());
+        self.kept
+            .lock()
+            .expect("not poisoned")
+            .insert(tenant.clone(), (Instant::now(), settings.clone()));
+        Ok(settings)
+    }
+
+    /// When each of `devices` may have its delivery of `accepted`, at `now`.
+    pub(crate) async fn judge(
+        &self,
+        store: &Store,
+        accepted: &MessageAccepted,
+        devices: &[DeviceRecord],
+        now: i64,
+    ) -> Result<Judged, StoreError> {
+        let mut judged = Judged::default();
+        // Ingest checked it; one that does not read (never written so) has no local time.
+        let local = LocalTime::read("local_time", accepted.local_time.as_ref())
+            .ok()
+            .flatten();
+        let class = accepted.class();
+        let tenant = TenantId::from_trusted(accepted.tenant_id.clone());
+        let settings = self.settings(store, &tenant).await?;
+        let quiet_applies = settings.quiet_hours.is_some() && class != MessageClass::Transactional;
+        if devices.is_empty() || (local.is_none() && !quiet_applies) {
+            return Ok(judged);
+        }
+        let refs: Vec<&DeviceRecord> = devices.iter().collect();
+        let customers = store.customers_of_devices(&tenant, &refs).await?;
+        for device in devices {
+            let customer = customers.get(device.id.as_str());
+            let zone = first_zone([
+                device.profile.time_zone.as_str(),
+                customer.map_or("", |c| c.time_zone.as_str()),
+                settings.default_time_zone.as_str(),
+            ]);
+            // A customer's own quiet hours replace the tenant's.
+            let quiet = quiet_applies
+                .then(|| {
+                    customer
+                        .and_then(|c| c.quiet_hours.as_ref())
+                        .or(settings.quiet_hours.as_ref())
+                })
+                .flatten();
+            match timing(
+                now,
+                &zone,
+                local.as_ref(),
+                accepted.accepted_at_ms,
+                quiet,
+                class,
+            ) {
+                Timing::Now => {}
+                Timing::Hold(at) => {
+                    judged.held.insert(device.id.clone());
+                    judged.next_wave = Some(judged.next_wave.map_or(at, |w| w.min(at)));
+                }
+                Timing::Drop(reason) => {
+                    judged.dropped.insert(device.id.clone(), reason);
+                }
+            }
+        }
+        Ok(judged)
+    }
+}
