@@ -434,3 +434,86 @@ async fn quiet_hours_hold_standard_pushes_drop_marketing_and_let_transactional_t
     assert_eq!(stack.mocks.fcm.attempts("tok-ann"), 2);
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn a_frequency_cap_refuses_the_push_over_it_and_names_the_cap() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    acme.register("cat", "tok-cat-phone").await;
+    acme.register("cat", "tok-cat-tablet").await;
+    stack
+        .set_tenant_settings(
+            &acme.tenant_id,
+            TenantSettings {
+                frequency_caps: vec![FrequencyCap {
+                    class: MessageClass::Marketing as i32,
+                    max: 2,
+                    window_seconds: 86_400,
+                    per: CapScope::User as i32,
+                }],
+                ..Default::default()
+            },
+            "settings.frequency_caps",
+        )
+        .await;
+    let send = |class: MessageClass| SendRequest {
+        destination: Some(Destination {
+            kind: Some(destination::Kind::UserId("cat".into())),
+        }),
+        notification: Some(hello()),
+        class: class as i32,
+        ..Default::default()
+    };
+    // Two marketing messages reach both of the user's devices: two pushes to the user.
+    for _ in 0..2 {
+        let id = acme
+            .notifications
+            .send(send(MessageClass::Marketing))
+            .await
+            .expect("send")
+            .into_inner()
+            .message_id;
+        let settled = acme.wait_settled(&id).await;
+        assert!(
+            settled
+                .deliveries
+                .iter()
+                .all(|d| d.status() == DeliveryStatus::Submitted),
+            "{settled:#?}"
+        );
+    }
+    let third = acme
+        .notifications
+        .send(send(MessageClass::Marketing))
+        .await
+        .expect("send")
+        .into_inner()
+        .message_id;
+    let capped = acme.wait_settled(&third).await;
+    assert_eq!(capped.deliveries.len(), 2);
+    for d in &capped.deliveries {
+        assert_eq!(d.status(), DeliveryStatus::Failed);
+        assert_eq!(
+            d.reason,
+            "frequency cap: at most 2 marketing pushes per user in 1 day"
+        );
+    }
+    assert_eq!(
+        capped.message.expect("the message").state(),
+        MessageState::Failed
+    );
+    // Other classes are not counted by it.
+    for class in [MessageClass::Standard, MessageClass::Transactional] {
+        let id = acme
+            .notifications
+            .send(send(class))
+            .await
+            .expect("send")
+            .into_inner()
+            .message_id;
+        let settled = acme.wait_settled(&id).await;
+        assert_eq!(settled.deliveries[0].status(), DeliveryStatus::Submitted);
+    }
+    assert_eq!(stack.mocks.fcm.attempts("tok-cat-phone"), 4);
+    stack.stop().await;
+}

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod backoff;
+pub mod caps;
 pub mod crypto;
 pub mod customers;
 pub mod error;

@@ -5,6 +5,7 @@
 //! tenant, so no call can reach another tenant's rows.
 #![forbid(unsafe_code)]
 
+mod caps;
 mod credentials;
 mod customers;
 mod deliveries;

@@ -40,13 +40,20 @@ impl TenantSettings {
             segment_messaging_disabled: flag("segment_messaging_disabled")?,
             default_time_zone: row.try_get("default_time_zone")?,
             quiet_hours: quiet_hours(row)?,
+            frequency_caps: {
+                let stored: String = row.try_get("frequency_caps")?;
+                serde_json::from_str(&stored).map_err(|_| crate::StoreError::Corrupt {
+                    column: "frequency_caps",
+                    value: stored,
+                })?
+            },
         })
     }
 }
 
 const SETTINGS_COLUMNS: &str = "allow_http_web_push, topic_messaging_disabled, \
     segment_messaging_disabled, default_time_zone, quiet_start, quiet_end, quiet_standard, \
-    quiet_marketing";
+    quiet_marketing, frequency_caps";
 
 /// What a tenant may do beyond the defaults.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -61,6 +68,8 @@ pub struct TenantSettings {
     pub default_time_zone: String,
     /// Quiet hours for the tenant's devices (a customer may have its own instead).
     pub quiet_hours: Option<QuietHours>,
+    /// At most so many pushes of a class per device or user in a window.
+    pub frequency_caps: Vec<herald_core::caps::Cap>,
 }
 
 /// Quiet hours stored in a row's `quiet_*` columns (a tenant's or a customer's).
@@ -176,7 +185,7 @@ impl Store {
             "UPDATE tenants SET name = $1, allow_http_web_push = $2, \
                  topic_messaging_disabled = $3, segment_messaging_disabled = $4, \
                  default_time_zone = $6, quiet_start = $7, quiet_end = $8, quiet_standard = $9, \
-                 quiet_marketing = $10 WHERE id = $5",
+                 quiet_marketing = $10, frequency_caps = $11 WHERE id = $5",
         )
         .bind(&record.display_name)
         .bind(i64::from(record.settings.allow_http_web_push))
@@ -188,6 +197,7 @@ impl Store {
         .bind(quiet_end)
         .bind(quiet_standard)
         .bind(quiet_marketing)
+        .bind(crate::json(&record.settings.frequency_caps))
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)

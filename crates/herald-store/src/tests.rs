@@ -544,6 +544,64 @@ async fn scheduled_messages_wait_then_are_released_once() {
 }
 
 #[tokio::test]
+async fn pushes_are_counted_per_subject_in_a_window_but_not_against_their_own_message() {
+    on_each_backend(|store| async move {
+        let tenant = store.create_tenant("caps").await.unwrap().id;
+        let (first, second) = (MessageId::generate(), MessageId::generate());
+        let now = now_ms();
+        store
+            .log_pushes(
+                &tenant,
+                "marketing",
+                &first,
+                &["user:u", "device:d1"],
+                now - 10_000,
+            )
+            .await
+            .unwrap();
+        // Logged again (the message routed twice): counted once.
+        store
+            .log_pushes(&tenant, "marketing", &first, &["user:u"], now - 10_000)
+            .await
+            .unwrap();
+        store
+            .log_pushes(&tenant, "marketing", &second, &["user:u"], now - 1_000)
+            .await
+            .unwrap();
+        let counts = |since: i64, except: MessageId| {
+            let store = store.clone();
+            let tenant = tenant.clone();
+            async move {
+                store
+                    .count_pushes(
+                        &tenant,
+                        "marketing",
+                        &["user:u", "device:d1", "device:d2"],
+                        since,
+                        &except,
+                    )
+                    .await
+                    .unwrap()
+            }
+        };
+        let all = counts(now - 60_000, MessageId::generate()).await;
+        assert_eq!(all.get("user:u"), Some(&2));
+        assert_eq!(all.get("device:d1"), Some(&1));
+        assert_eq!(all.get("device:d2"), None);
+        let recent = counts(now - 5_000, MessageId::generate()).await;
+        assert_eq!(recent.get("user:u"), Some(&1), "the window");
+        let itself = counts(now - 60_000, second.clone()).await;
+        assert_eq!(itself.get("user:u"), Some(&1), "not against itself");
+        let other_class = store
+            .count_pushes(&tenant, "standard", &["user:u"], 0, &second)
+            .await
+            .unwrap();
+        assert!(other_class.is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn the_relay_takes_each_tenants_oldest_in_turn() {
     on_each_backend(|store| async move {
         let busy = store.create_tenant("busy").await.unwrap().id;
@@ -1076,6 +1134,16 @@ async fn tenant_settings_default_off_and_can_be_changed() {
                     standard: 0,
                     marketing: herald_proto::v1::QuietAction::Hold as i32,
                 }),
+            )
+            .unwrap(),
+            frequency_caps: herald_core::caps::Cap::read_all(
+                "caps",
+                &[herald_proto::v1::FrequencyCap {
+                    class: herald_proto::v1::MessageClass::Marketing as i32,
+                    max: 3,
+                    window_seconds: 86_400,
+                    per: herald_proto::v1::CapScope::User as i32,
+                }],
             )
             .unwrap(),
         };

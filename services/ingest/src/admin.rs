@@ -94,6 +94,10 @@ impl Admin for Api {
             "tenant.settings.quiet_hours",
             settings.quiet_hours.as_ref(),
         )?;
+        let caps = herald_core::caps::Cap::read_all(
+            "tenant.settings.frequency_caps",
+            &settings.frequency_caps,
+        )?;
         let paths = match req.update_mask {
             Some(mask) => mask.paths,
             None => vec!["display_name".into(), "settings".into()],
@@ -111,7 +115,9 @@ impl Admin for Api {
                         settings.segment_messaging_disabled;
                     tenant.settings.default_time_zone.clone_from(&zone);
                     tenant.settings.quiet_hours.clone_from(&quiet);
+                    tenant.settings.frequency_caps.clone_from(&caps);
                 }
+                "settings.frequency_caps" => tenant.settings.frequency_caps.clone_from(&caps),
                 "settings.default_time_zone" => tenant.settings.default_time_zone.clone_from(&zone),
                 "settings.quiet_hours" => tenant.settings.quiet_hours.clone_from(&quiet),
                 "settings.allow_http_web_push" => {
@@ -128,7 +134,7 @@ impl Admin for Api {
                     return Err(Error::invalid(
                         "update_mask",
                         format!(
-                            "{other:?} is not a field that can be updated (display_name, settings, settings.allow_http_web_push, settings.topic_messaging_disabled, settings.segment_messaging_disabled, settings.default_time_zone, settings.quiet_hours)"
+                            "{other:?} is not a field that can be updated (display_name, settings, settings.allow_http_web_push, settings.topic_messaging_disabled, settings.segment_messaging_disabled, settings.default_time_zone, settings.quiet_hours, settings.frequency_caps)"
                         ),
                     )
                     .into());

@@ -16,6 +16,12 @@ pub(crate) fn tenant_of(record: TenantRecord) -> Tenant {
             segment_messaging_disabled: record.settings.segment_messaging_disabled,
             default_time_zone: record.settings.default_time_zone,
             quiet_hours: record.settings.quiet_hours.as_ref().map(QuietHours::to_api),
+            frequency_caps: record
+                .settings
+                .frequency_caps
+                .iter()
+                .map(herald_core::caps::Cap::to_api)
+                .collect(),
         }),
     }
 }

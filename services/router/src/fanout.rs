@@ -435,7 +435,14 @@ impl FanOut {
                 )
                 .await?
             {
-                PageRecorded::Created(created) => created,
+                PageRecorded::Created(created) => {
+                    if let Some((class, subjects)) = &judged.counted {
+                        self.router
+                            .log_pushes(&routed_page, class, subjects, now)
+                            .await?;
+                    }
+                    created
+                }
                 PageRecorded::Lost => return Ok(Walk::Lost),
                 PageRecorded::Cancelled => return Ok(Walk::Cancelled),
             };

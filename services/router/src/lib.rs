@@ -26,8 +26,8 @@
 
 mod fanout;
 mod plan;
+mod policy;
 mod resolve;
-mod timing;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -88,7 +88,7 @@ pub async fn run(
     let router = Router {
         store,
         bus: bus.clone(),
-        policies: timing::Policies::default(),
+        policies: policy::Policies::default(),
         wake: Arc::new(Notify::new()),
     };
     let stop_fanouts = shutdown.child_token();
@@ -122,7 +122,7 @@ struct Router {
     store: Store,
     bus: Bus,
     /// The tenants' settings timing reads (local times and quiet hours).
-    policies: timing::Policies,
+    policies: policy::Policies,
     /// Tells the fan-out worker there are new fan-outs to take.
     wake: Arc<Notify>,
 }
@@ -232,7 +232,7 @@ impl Router {
                         .judge(&self.store, accepted, devices, now)
                         .await?
                 }
-                _ => timing::Judged::default(),
+                _ => policy::Judged::default(),
             });
         }
         let plan = plan::plan(messages, &resolved, &judged);
@@ -250,6 +250,15 @@ impl Router {
             .filter_map(|r| r.next_wave.map(|at| (&r.tenant, &r.message, at)))
             .collect();
         self.store.schedule_waves(&waves).await?;
+        // What the frequency caps count from now on.
+        for routed in &plan.routed {
+            let at = messages
+                .iter()
+                .position(|m| m.message_id == routed.message.as_str());
+            if let Some((class, subjects)) = at.and_then(|at| judged[at].counted.as_ref()) {
+                self.log_pushes(routed, class, subjects, now).await?;
+            }
+        }
         // Each page of a fan-out starts a trace of its own, linked to its message's.
         let fanned: Vec<_> = plan
             .fanned
@@ -266,6 +275,20 @@ impl Router {
             self.wake.notify_one();
         }
         Ok((plan.routed.len() + plan.fanned.len(), plan.failed.len()))
+    }
+
+    /// Logs the pushes a routed message (or a page of it) makes, for the frequency caps.
+    async fn log_pushes(
+        &self,
+        routed: &Routed<'_>,
+        class: &str,
+        subjects: &[String],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let subjects: Vec<&str> = subjects.iter().map(String::as_str).collect();
+        self.store
+            .log_pushes(&routed.tenant, class, &routed.message, &subjects, now)
+            .await
     }
 
     /// The send batches and receipts routed messages publish. A delivery that existed already

@@ -12,8 +12,8 @@ use herald_core::personalize::{CustomerView, Personalizer, Recipient};
 use herald_proto::v1::{Browser, Notification, Platform, Provider};
 use herald_store::{CustomerRecord, DeviceRecord, FailedMessage, NewDelivery, RoutedMessage};
 
+use crate::policy::Judged;
 use crate::resolve::Resolved;
-use crate::timing::Judged;
 
 /// One delivery the router decided on.
 #[derive(Clone, Debug)]
@@ -386,6 +386,7 @@ mod tests {
             held: [devices[0].id.clone()].into(),
             dropped: [(devices[1].id.clone(), "dropped in quiet hours".to_owned())].into(),
             next_wave: Some(42),
+            counted: None,
         };
         let plan = plan(&messages, &resolved, std::slice::from_ref(&judged));
         let routed = &plan.routed[0];
@@ -408,6 +409,7 @@ mod tests {
             held: devices.iter().map(|d| d.id.clone()).collect(),
             dropped: Default::default(),
             next_wave: Some(42),
+            counted: None,
         };
         let plan = super::plan(&messages, &resolved, std::slice::from_ref(&all_held));
         assert!(plan.failed.is_empty());

@@ -1,15 +1,17 @@
-//! Delivery timing in the router: each device of a message gets its delivery now, waits for a
+//! Delivery policy in the router: each device of a message gets its delivery now, waits for a
 //! later wave (its local time has not come, or quiet hours hold it), or has it dropped (quiet
-//! hours drop the message's class), judged on the wall clock of the device's zone (the
-//! device's, else its customer's, else the tenant's default, else UTC) by
-//! `herald_core::timing`. A message with no local time, of a tenant without quiet hours, costs
-//! one cached read of the tenant's settings.
+//! hours drop the message's class, or a frequency cap is full), judged on the wall clock of the
+//! device's zone (the device's, else its customer's, else the tenant's default, else UTC) by
+//! `herald_core::timing`, and against the pushes the caps counted (`herald_core::caps`). A
+//! message with no local time, of a tenant without quiet hours or caps for its class, costs one
+//! cached read of the tenant's settings.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use herald_core::ids::{DeviceId, TenantId};
+use herald_core::caps::{self, Cap};
+use herald_core::ids::{DeviceId, MessageId, TenantId};
 use herald_core::timing::{LocalTime, Timing, first_zone, timing};
 use herald_proto::bus::v1::MessageAccepted;
 use herald_proto::v1::MessageClass;
@@ -27,6 +29,9 @@ pub(crate) struct Judged {
     pub dropped: HashMap<DeviceId, String>,
     /// When the soonest held device is due.
     pub next_wave: Option<i64>,
+    /// The pushes the frequency caps count once the deliveries exist: the message's class and
+    /// the subjects (`device:<id>`, `user:<id>`) it reaches now.
+    pub counted: Option<(&'static str, Vec<String>)>,
 }
 
 /// A tenant's settings and when they were read.
@@ -74,7 +79,17 @@ impl Policies {
         let tenant = TenantId::from_trusted(accepted.tenant_id.clone());
         let settings = self.settings(store, &tenant).await?;
         let quiet_applies = settings.quiet_hours.is_some() && class != MessageClass::Transactional;
-        if devices.is_empty() || (local.is_none() && !quiet_applies) {
+        let caps: Vec<&Cap> = settings
+            .frequency_caps
+            .iter()
+            .filter(|cap| class != MessageClass::Transactional && cap.counts(class))
+            .collect();
+        if devices.is_empty() || (local.is_none() && !quiet_applies && caps.is_empty()) {
+            return Ok(judged);
+        }
+        if local.is_none() && !quiet_applies {
+            self.cap(store, accepted, devices, &caps, now, &mut judged)
+                .await?;
             return Ok(judged);
         }
         let refs: Vec<&DeviceRecord> = devices.iter().collect();
@@ -112,6 +127,76 @@ impl Policies {
                 }
             }
         }
+        if !caps.is_empty() {
+            let due: Vec<DeviceRecord> = devices
+                .iter()
+                .filter(|d| !judged.held.contains(&d.id) && !judged.dropped.contains_key(&d.id))
+                .cloned()
+                .collect();
+            self.cap(store, accepted, &due, &caps, now, &mut judged)
+                .await?;
+        }
         Ok(judged)
+    }
+
+    /// Drops the deliveries of `devices` that would go over one of `caps`, and notes what the
+    /// others count.
+    async fn cap(
+        &self,
+        store: &Store,
+        accepted: &MessageAccepted,
+        devices: &[DeviceRecord],
+        caps: &[&Cap],
+        now: i64,
+        judged: &mut Judged,
+    ) -> Result<(), StoreError> {
+        let tenant = TenantId::from_trusted(accepted.tenant_id.clone());
+        let message = MessageId::from_trusted(accepted.message_id.clone());
+        let class = herald_core::names::Named::name(match accepted.class() {
+            MessageClass::Unspecified => MessageClass::Standard,
+            other => other,
+        });
+        let subject = |device: &DeviceRecord, per_user: bool| match &device.profile.user_id {
+            Some(user) if per_user => format!("user:{user}"),
+            _ => format!("device:{}", device.id),
+        };
+        // Each cap's counts, in its own window and scope.
+        let mut counts: Vec<HashMap<String, u64>> = Vec::with_capacity(caps.len());
+        for cap in caps {
+            let mut subjects: Vec<String> =
+                devices.iter().map(|d| subject(d, cap.per_user)).collect();
+            subjects.sort_unstable();
+            subjects.dedup();
+            let subjects: Vec<&str> = subjects.iter().map(String::as_str).collect();
+            counts.push(
+                store
+                    .count_pushes(&tenant, class, &subjects, now - cap.window_ms(), &message)
+                    .await?,
+            );
+        }
+        let mut counted = Vec::new();
+        for device in devices {
+            let over = caps::over(caps.iter().copied(), accepted.class(), |at, cap| {
+                counts[at]
+                    .get(&subject(device, cap.per_user))
+                    .copied()
+                    .unwrap_or_default()
+            });
+            match over {
+                Some(cap) => {
+                    judged.dropped.insert(device.id.clone(), cap.reason());
+                }
+                None => {
+                    counted.push(subject(device, false));
+                    if device.profile.user_id.is_some() {
+                        counted.push(subject(device, true));
+                    }
+                }
+            }
+        }
+        counted.sort_unstable();
+        counted.dedup();
+        judged.counted = Some((class, counted));
+        Ok(())
     }
 }
