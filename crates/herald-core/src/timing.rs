@@ -38,6 +38,31 @@ pub fn clock(field: &str, value: &str) -> Result<Time> {
     Time::new(number(0)?, number(1)?, number(2)?, 0).map_err(|_| bad())
 }
 
+/// An instant as a person writes one: RFC 3339 (`2026-12-01T09:00:00Z`, any offset) or a
+/// span from `now` (`+90s`, `+15m`, `+2h`, `+1h30m`, `+1d`); answered in Unix milliseconds.
+pub fn instant(field: &str, value: &str, now: i64) -> Result<i64> {
+    let bad = || {
+        Error::invalid(
+            field,
+            "an RFC 3339 instant (2026-12-01T09:00:00Z) or a span from now (+90s, +15m, +2h)",
+        )
+    };
+    match value.strip_prefix('+') {
+        Some(span) => {
+            let span: jiff::Span = span.parse().map_err(|_| bad())?;
+            let at = timestamp(now)
+                .to_zoned(TimeZone::UTC)
+                .checked_add(span)
+                .map_err(|_| bad())?;
+            Ok(at.timestamp().as_millisecond())
+        }
+        None => value
+            .parse::<Timestamp>()
+            .map(|t| t.as_millisecond())
+            .map_err(|_| bad()),
+    }
+}
+
 /// A calendar date, `YYYY-MM-DD`.
 pub fn date(field: &str, value: &str) -> Result<Date> {
     let bad = || Error::invalid(field, "a date as YYYY-MM-DD");
@@ -363,6 +388,26 @@ mod tests {
             tz("Asia/Tokyo")
         );
         assert_eq!(first_zone([""]), TimeZone::UTC);
+    }
+
+    #[test]
+    fn instants_are_read_as_rfc3339_or_a_span_from_now() {
+        let now = ms("2026-11-30T12:00:00Z");
+        assert_eq!(
+            instant("at", "2026-12-01T09:00:00Z", now).unwrap(),
+            ms("2026-12-01T09:00:00Z")
+        );
+        assert_eq!(
+            instant("at", "2026-12-01T10:00:00+01:00", now).unwrap(),
+            ms("2026-12-01T09:00:00Z")
+        );
+        assert_eq!(instant("at", "+90s", now).unwrap(), now + 90_000);
+        assert_eq!(instant("at", "+1h30m", now).unwrap(), now + 5_400_000);
+        assert_eq!(instant("at", "+1d", now).unwrap(), now + 86_400_000);
+        for bad in ["", "+", "tomorrow", "2026-12-01", "+5 parsecs", "90s"] {
+            let err = instant("at", bad, now).unwrap_err();
+            assert!(err.to_string().starts_with("at: "), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -235,6 +235,37 @@ pub struct SendArgs {
     /// Seconds --wait-for waits at most (1 to 86,400).
     #[arg(long, default_value_t = 30, requires = "wait_for")]
     timeout: u32,
+    /// Send later: an RFC 3339 instant (2026-12-01T09:00:00Z) or a span from now (+15m).
+    #[arg(long, conflicts_with = "local_time")]
+    at: Option<String>,
+    /// Send at this wall-clock time (HH:MM) in each recipient's own time zone.
+    #[arg(long)]
+    local_time: Option<String>,
+    /// With --local-time: on this date (YYYY-MM-DD) in each zone.
+    #[arg(long, requires = "local_time")]
+    local_date: Option<String>,
+    /// The message's class: quiet hours hold standard messages and drop marketing ones,
+    /// frequency caps count them, transactional ones pass both.
+    #[arg(long, value_enum)]
+    class: Option<Class>,
+}
+
+/// A message class, for `send --class`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum Class {
+    Standard,
+    Transactional,
+    Marketing,
+}
+
+impl Class {
+    fn proto(self) -> MessageClass {
+        match self {
+            Self::Standard => MessageClass::Standard,
+            Self::Transactional => MessageClass::Transactional,
+            Self::Marketing => MessageClass::Marketing,
+        }
+    }
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -256,6 +287,18 @@ pub enum MessageCommand {
     },
     /// A message's deliveries counted by the stage they reached, with rates.
     Stats { message_id: String },
+    /// The tenant's scheduled messages (sent with --at or --local-time), soonest first.
+    Scheduled,
+    /// Moves a scheduled message to another time.
+    Reschedule {
+        message_id: String,
+        /// An RFC 3339 instant (2026-12-01T09:00:00Z) or a span from now (+15m).
+        #[arg(long)]
+        at: String,
+    },
+    /// Cancels a message: a scheduled one never starts; a started one is recalled (every
+    /// delivery not yet handed to its provider is cancelled) and each delivery's fate printed.
+    Cancel { message_id: String },
 }
 
 /// A stage of a delivery's way, for `message watch --until`.
@@ -678,7 +721,7 @@ impl Client {
             Command::Mobile(command) => {
                 crate::events::mobile(self.tenant_channel().await?, command).await?;
             }
-            Command::Send(args) => self.send(args).await?,
+            Command::Send(args) => self.send(*args).await?,
             Command::Message(MessageCommand::Get { message_id, wait }) => {
                 let mut notifications = NotificationsClient::new(self.tenant_channel().await?);
                 print_message(&show(&mut notifications, &message_id, wait).await?);
@@ -689,6 +732,18 @@ impl Client {
             }
             Command::Message(MessageCommand::Stats { message_id }) => {
                 crate::stats::message(self.tenant_channel().await?, message_id).await?;
+            }
+            Command::Message(MessageCommand::Scheduled) => {
+                crate::schedule::list(NotificationsClient::new(self.tenant_channel().await?))
+                    .await?;
+            }
+            Command::Message(MessageCommand::Reschedule { message_id, at }) => {
+                let client = NotificationsClient::new(self.tenant_channel().await?);
+                crate::schedule::reschedule(client, message_id, &at).await?;
+            }
+            Command::Message(MessageCommand::Cancel { message_id }) => {
+                let client = NotificationsClient::new(self.tenant_channel().await?);
+                crate::schedule::cancel(client, message_id).await?;
             }
             Command::Stats(args) => {
                 crate::stats::tenant(self.tenant_channel().await?, args).await?
@@ -841,8 +896,20 @@ impl Client {
             idempotency_key: args.idempotency_key,
             notify_url: args.notify_url,
             variables: args.variables.into_iter().collect(),
+            send_at_ms: args
+                .at
+                .as_deref()
+                .map(|at| herald_core::timing::instant("--at", at, herald_core::time::now_ms()))
+                .transpose()?
+                .unwrap_or_default(),
+            local_time: args.local_time.map(|time| LocalTime {
+                time,
+                date: args.local_date.unwrap_or_default(),
+            }),
+            class: args.class.map_or(0, |c| c.proto() as i32),
             ..Default::default()
         };
+        let request_scheduled = request.send_at_ms != 0 || request.local_time.is_some();
         let mut notifications = NotificationsClient::new(self.tenant_channel().await?);
         if let Some(stage) = args.wait_for {
             let waited = notifications
@@ -871,7 +938,12 @@ impl Client {
         } else {
             ""
         };
-        println!("accepted message {}{note}", sent.message_id);
+        let scheduled = if request_scheduled {
+            " (scheduled: `herald message scheduled` lists it)"
+        } else {
+            ""
+        };
+        println!("accepted message {}{note}{scheduled}", sent.message_id);
         if args.wait {
             print_message(&show(&mut notifications, &sent.message_id, true).await?);
         }

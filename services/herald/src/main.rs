@@ -15,6 +15,7 @@ mod fanout;
 mod import;
 #[cfg(feature = "mocks")]
 mod rig;
+mod schedule;
 mod stats;
 mod up;
 #[cfg(feature = "mocks")]
@@ -107,7 +108,7 @@ enum Command {
     #[command(subcommand)]
     Mobile(events::MobileCommand),
     /// Sends a notification.
-    Send(cli::SendArgs),
+    Send(Box<cli::SendArgs>),
     #[command(subcommand)]
     Message(cli::MessageCommand),
     /// Delivery analytics: the tenant's deliveries per day and provider by the stage they

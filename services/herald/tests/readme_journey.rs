@@ -310,6 +310,30 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         daily.lines().any(|line| line.contains("  fcm  ")) && daily.contains("\ntotal "),
         "{daily}"
     );
+    // Scheduling: kept until due, listed, moved, cancelled.
+    let scheduled_id = |out: &str| {
+        out.split_whitespace()
+            .nth(2)
+            .expect("accepted message <id>")
+            .to_owned()
+    };
+    let later = scheduled_id(&run(&[
+        "send", "--user", "alice", "--title", "Later", "--at", "+1h",
+    ]));
+    let dropped = scheduled_id(&run(&[
+        "send", "--user", "alice", "--title", "Never", "--at", "+1h",
+    ]));
+    let listed = run(&["message", "scheduled"]);
+    assert!(
+        listed.contains(&later) && listed.contains(&dropped) && listed.contains("SCHEDULED"),
+        "{listed}"
+    );
+    run(&["message", "reschedule", &later, "--at", "+2s"]);
+    let cancelled = run(&["message", "cancel", &dropped]);
+    assert!(cancelled.contains("CANCELLED"), "{cancelled}");
+    let fired = run(&["message", "get", &later, "--wait"]);
+    assert!(fired.contains("SUBMITTED"), "{fired}");
+    assert!(!run(&["message", "scheduled"]).contains(&dropped));
     run(&["topic", "create", "news"]);
     run(&["topic", "subscribe", "news", "--user", "alice"]);
     let csv = dir.path().join("devices.csv");

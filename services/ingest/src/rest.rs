@@ -57,6 +57,7 @@ struct DeviceBody {
     app_version: String,
     #[serde(default)]
     locale: String,
+    #[serde(default)]
     time_zone: String,
 }
 
