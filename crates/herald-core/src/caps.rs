@@ -1,5 +1,6 @@
-//! Frequency caps, pure: at most so many pushes of a class to a device (or to a user) in a
-//! rolling window, read from the tenant's settings and judged against the pushes counted.
+//! Frequency caps and rate limits as a tenant's settings hold them, pure. A cap: at most so
+//! many pushes of a class to a device (or a user) in a rolling window, judged against the
+//! pushes counted. A rate limit: pushes a minute to a provider (or to all), spent per second.
 
 use herald_proto::v1::{self as api, CapScope, MessageClass};
 use serde::{Deserialize, Serialize};
@@ -235,5 +236,123 @@ mod tests {
         );
         assert_eq!(over(&caps, MessageClass::Standard, |_, _| 100), None);
         assert_eq!(over(&caps, MessageClass::Transactional, |_, _| 100), None);
+    }
+}
+
+/// A rate limit, as stored: pushes a minute to one provider, or to all of them (`provider`
+/// empty), spent second by second.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimit {
+    /// A provider's name, or empty for the tenant's pushes to every provider.
+    pub provider: String,
+    pub per_minute: u32,
+}
+
+const MIN_PER_MINUTE: u32 = 60;
+const MAX_PER_MINUTE: u32 = 100_000_000;
+
+impl RateLimit {
+    /// The limits a settings change sets: at most one per provider and one for all.
+    pub fn read_all(field: &str, limits: &[api::RateLimit]) -> Result<Vec<Self>> {
+        let mut read: Vec<Self> = Vec::with_capacity(limits.len());
+        for (at, limit) in limits.iter().enumerate() {
+            let field = |name: &str| format!("{field}[{at}].{name}");
+            let provider = match api::Provider::try_from(limit.provider) {
+                Ok(api::Provider::Unspecified) => String::new(),
+                Ok(p) => crate::names::Named::name(p).to_owned(),
+                Err(_) => return Err(Error::invalid(field("provider"), "not a Provider")),
+            };
+            if !(MIN_PER_MINUTE..=MAX_PER_MINUTE).contains(&limit.per_minute) {
+                return Err(Error::invalid(
+                    field("per_minute"),
+                    format!("{MIN_PER_MINUTE} to {MAX_PER_MINUTE}"),
+                ));
+            }
+            if read.iter().any(|r| r.provider == provider) {
+                return Err(Error::invalid(
+                    field("provider"),
+                    "a second limit for the same provider",
+                ));
+            }
+            read.push(Self {
+                provider,
+                per_minute: limit.per_minute,
+            });
+        }
+        Ok(read)
+    }
+
+    /// As the API shows it.
+    pub fn to_api(&self) -> api::RateLimit {
+        api::RateLimit {
+            provider: <api::Provider as crate::names::Named>::from_name(&self.provider)
+                .unwrap_or(api::Provider::Unspecified) as i32,
+            per_minute: self.per_minute,
+        }
+    }
+
+    /// Whether it limits pushes to `provider`.
+    pub fn limits(&self, provider: api::Provider) -> bool {
+        self.provider.is_empty() || self.provider == crate::names::Named::name(provider)
+    }
+
+    /// The limiter's name for it: the provider, or `*` for all.
+    pub fn scope(&self) -> &str {
+        if self.provider.is_empty() {
+            "*"
+        } else {
+            &self.provider
+        }
+    }
+
+    /// The pushes a second may spend.
+    pub fn per_second(&self) -> u32 {
+        self.per_minute.div_ceil(60)
+    }
+}
+
+#[cfg(test)]
+mod rate_tests {
+    use super::*;
+
+    #[test]
+    fn rate_limits_read_once_per_provider_and_spend_per_second() {
+        let limits = RateLimit::read_all(
+            "settings.rate_limits",
+            &[
+                api::RateLimit {
+                    provider: api::Provider::Fcm as i32,
+                    per_minute: 600_000,
+                },
+                api::RateLimit {
+                    provider: 0,
+                    per_minute: 100,
+                },
+            ],
+        )
+        .unwrap();
+        assert_eq!(limits[0].per_second(), 10_000);
+        assert_eq!(limits[1].per_second(), 2, "rounded up");
+        assert_eq!((limits[0].scope(), limits[1].scope()), ("fcm", "*"));
+        assert!(limits[0].limits(api::Provider::Fcm) && !limits[0].limits(api::Provider::Apns));
+        assert!(limits[1].limits(api::Provider::Apns));
+        assert_eq!(limits[0].to_api().provider, api::Provider::Fcm as i32);
+        let twice = [limits[0].to_api(), limits[0].to_api()];
+        let err = RateLimit::read_all("settings.rate_limits", &twice).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("settings.rate_limits[1].provider: "),
+            "{err}"
+        );
+        let slow = [api::RateLimit {
+            provider: 0,
+            per_minute: 59,
+        }];
+        let err = RateLimit::read_all("settings.rate_limits", &slow).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("settings.rate_limits[0].per_minute: "),
+            "{err}"
+        );
     }
 }

@@ -12,6 +12,7 @@ mod deliveries;
 mod devices;
 mod events;
 mod fanouts;
+mod limits;
 mod messages;
 mod recall;
 mod segments;
@@ -42,7 +43,7 @@ pub use messages::{InsertedMessage, MessageRecord, NewMessage, ReportContext, Un
 pub use recall::{RECALLED_ATTEMPT, RecalledDelivery};
 pub use segments::SegmentRecord;
 pub use stats::DailyCounts;
-pub use tenants::{ApiKeyRecord, LiveKey, TenantRecord, TenantSettings};
+pub use tenants::{ApiKeyRecord, LiveKey, SettingsCache, TenantRecord, TenantSettings};
 pub use topics::{Subscription, TopicRecord};
 pub use webhooks::{AttemptRecord, SealedWebhook, StoredWebhook, WebhookRecord};
 

@@ -40,20 +40,15 @@ impl TenantSettings {
             segment_messaging_disabled: flag("segment_messaging_disabled")?,
             default_time_zone: row.try_get("default_time_zone")?,
             quiet_hours: quiet_hours(row)?,
-            frequency_caps: {
-                let stored: String = row.try_get("frequency_caps")?;
-                serde_json::from_str(&stored).map_err(|_| crate::StoreError::Corrupt {
-                    column: "frequency_caps",
-                    value: stored,
-                })?
-            },
+            frequency_caps: json_column(row, "frequency_caps")?,
+            rate_limits: json_column(row, "rate_limits")?,
         })
     }
 }
 
 const SETTINGS_COLUMNS: &str = "allow_http_web_push, topic_messaging_disabled, \
     segment_messaging_disabled, default_time_zone, quiet_start, quiet_end, quiet_standard, \
-    quiet_marketing, frequency_caps";
+    quiet_marketing, frequency_caps, rate_limits";
 
 /// What a tenant may do beyond the defaults.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -70,6 +65,17 @@ pub struct TenantSettings {
     pub quiet_hours: Option<QuietHours>,
     /// At most so many pushes of a class per device or user in a window.
     pub frequency_caps: Vec<herald_core::caps::Cap>,
+    /// How fast pushes go out, per provider or for all.
+    pub rate_limits: Vec<herald_core::caps::RateLimit>,
+}
+
+/// A column holding JSON Herald wrote.
+fn json_column<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &'static str) -> Result<T> {
+    let stored: String = row.try_get(column)?;
+    serde_json::from_str(&stored).map_err(|_| crate::StoreError::Corrupt {
+        column,
+        value: stored,
+    })
 }
 
 /// Quiet hours stored in a row's `quiet_*` columns (a tenant's or a customer's).
@@ -185,7 +191,7 @@ impl Store {
             "UPDATE tenants SET name = $1, allow_http_web_push = $2, \
                  topic_messaging_disabled = $3, segment_messaging_disabled = $4, \
                  default_time_zone = $6, quiet_start = $7, quiet_end = $8, quiet_standard = $9, \
-                 quiet_marketing = $10, frequency_caps = $11 WHERE id = $5",
+                 quiet_marketing = $10, frequency_caps = $11, rate_limits = $12 WHERE id = $5",
         )
         .bind(&record.display_name)
         .bind(i64::from(record.settings.allow_http_web_push))
@@ -198,6 +204,7 @@ impl Store {
         .bind(quiet_standard)
         .bind(quiet_marketing)
         .bind(crate::json(&record.settings.frequency_caps))
+        .bind(crate::json(&record.settings.rate_limits))
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -306,5 +313,41 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+}
+
+/// Tenants' settings kept for a couple of seconds, for the hot paths that read them for every
+/// batch (the router's delivery policy, the senders' rate limits): a change reaches them
+/// within [`SettingsCache::KEPT`].
+#[derive(Clone, Debug, Default)]
+pub struct SettingsCache {
+    kept: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<TenantId, Kept>>>,
+}
+
+/// A tenant's settings and when they were read.
+type Kept = (std::time::Instant, std::sync::Arc<TenantSettings>);
+
+impl SettingsCache {
+    /// How long settings are used before they are read again.
+    pub const KEPT: std::time::Duration = std::time::Duration::from_secs(2);
+
+    /// The tenant's settings (the defaults for an unknown tenant).
+    pub async fn get(
+        &self,
+        store: &Store,
+        tenant: &TenantId,
+    ) -> Result<std::sync::Arc<TenantSettings>> {
+        if let Some((at, settings)) = self.kept.lock().expect("not poisoned").get(tenant)
+            && at.elapsed() < Self::KEPT
+        {
+            return Ok(settings.clone());
+        }
+        let settings =
+            std::sync::Arc::new(store.tenant_settings(tenant).await?.unwrap_or_default());
+        self.kept.lock().expect("not poisoned").insert(
+            tenant.clone(),
+            (std::time::Instant::now(), settings.clone()),
+        );
+        Ok(settings)
     }
 }

@@ -602,6 +602,49 @@ async fn pushes_are_counted_per_subject_in_a_window_but_not_against_their_own_me
 }
 
 #[tokio::test]
+async fn a_rate_bucket_grants_each_second_s_budget_once_across_takers() {
+    on_each_backend(|store| async move {
+        let tenant = store.create_tenant("limited").await.unwrap().id;
+        let second = 1_800_000_000_000;
+        let take = |wanted: u32, now: i64| {
+            let store = store.clone();
+            let tenant = tenant.clone();
+            async move {
+                store
+                    .take_rate(&tenant, "fcm", 5, wanted, now)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(take(3, second).await, 3);
+        assert_eq!(take(3, second + 500).await, 2, "what is left of the second");
+        assert_eq!(take(1, second + 999).await, 0, "spent");
+        assert_eq!(take(9, second + 1000).await, 5, "the next second's budget");
+        // Other scopes and tenants have their own buckets.
+        assert_eq!(
+            store
+                .take_rate(&tenant, "*", 5, 4, second + 1000)
+                .await
+                .unwrap(),
+            4
+        );
+        let other = store.create_tenant("other").await.unwrap().id;
+        assert_eq!(
+            store
+                .take_rate(&other, "fcm", 5, 4, second + 1000)
+                .await
+                .unwrap(),
+            4
+        );
+        // Many takers at once: never more than the budget in total.
+        let takers: Vec<_> = (0..8).map(|_| take(2, second + 5000)).collect();
+        let granted: u32 = futures::future::join_all(takers).await.into_iter().sum();
+        assert_eq!(granted, 5);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn the_relay_takes_each_tenants_oldest_in_turn() {
     on_each_backend(|store| async move {
         let busy = store.create_tenant("busy").await.unwrap().id;
@@ -1143,6 +1186,14 @@ async fn tenant_settings_default_off_and_can_be_changed() {
                     max: 3,
                     window_seconds: 86_400,
                     per: herald_proto::v1::CapScope::User as i32,
+                }],
+            )
+            .unwrap(),
+            rate_limits: herald_core::caps::RateLimit::read_all(
+                "limits",
+                &[herald_proto::v1::RateLimit {
+                    provider: herald_proto::v1::Provider::Fcm as i32,
+                    per_minute: 600_000,
                 }],
             )
             .unwrap(),

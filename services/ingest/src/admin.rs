@@ -98,6 +98,10 @@ impl Admin for Api {
             "tenant.settings.frequency_caps",
             &settings.frequency_caps,
         )?;
+        let limits = herald_core::caps::RateLimit::read_all(
+            "tenant.settings.rate_limits",
+            &settings.rate_limits,
+        )?;
         let paths = match req.update_mask {
             Some(mask) => mask.paths,
             None => vec!["display_name".into(), "settings".into()],
@@ -116,7 +120,9 @@ impl Admin for Api {
                     tenant.settings.default_time_zone.clone_from(&zone);
                     tenant.settings.quiet_hours.clone_from(&quiet);
                     tenant.settings.frequency_caps.clone_from(&caps);
+                    tenant.settings.rate_limits.clone_from(&limits);
                 }
+                "settings.rate_limits" => tenant.settings.rate_limits.clone_from(&limits),
                 "settings.frequency_caps" => tenant.settings.frequency_caps.clone_from(&caps),
                 "settings.default_time_zone" => tenant.settings.default_time_zone.clone_from(&zone),
                 "settings.quiet_hours" => tenant.settings.quiet_hours.clone_from(&quiet),
@@ -134,7 +140,7 @@ impl Admin for Api {
                     return Err(Error::invalid(
                         "update_mask",
                         format!(
-                            "{other:?} is not a field that can be updated (display_name, settings, settings.allow_http_web_push, settings.topic_messaging_disabled, settings.segment_messaging_disabled, settings.default_time_zone, settings.quiet_hours, settings.frequency_caps)"
+                            "{other:?} is not a field that can be updated (display_name, settings, settings.allow_http_web_push, settings.topic_messaging_disabled, settings.segment_messaging_disabled, settings.default_time_zone, settings.quiet_hours, settings.frequency_caps, settings.rate_limits)"
                         ),
                     )
                     .into());

@@ -22,6 +22,12 @@ pub(crate) fn tenant_of(record: TenantRecord) -> Tenant {
                 .iter()
                 .map(herald_core::caps::Cap::to_api)
                 .collect(),
+            rate_limits: record
+                .settings
+                .rate_limits
+                .iter()
+                .map(herald_core::caps::RateLimit::to_api)
+                .collect(),
         }),
     }
 }

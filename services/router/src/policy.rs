@@ -4,21 +4,16 @@
 //! device's zone (the device's, else its customer's, else the tenant's default, else UTC) by
 //! `herald_core::timing`, and against the pushes the caps counted (`herald_core::caps`). A
 //! message with no local time, of a tenant without quiet hours or caps for its class, costs one
-//! cached read of the tenant's settings.
+//! cached read of the tenant's settings (`SettingsCache`).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use herald_core::caps::{self, Cap};
 use herald_core::ids::{DeviceId, MessageId, TenantId};
 use herald_core::timing::{LocalTime, Timing, first_zone, timing};
 use herald_proto::bus::v1::MessageAccepted;
 use herald_proto::v1::MessageClass;
-use herald_store::{DeviceRecord, Store, StoreError, TenantSettings};
-
-/// How long a tenant's settings are used before they are read again.
-const KEPT: Duration = Duration::from_secs(2);
+use herald_store::{DeviceRecord, SettingsCache, Store, StoreError};
 
 /// What timing decided for a message's devices; those in neither set go now.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -34,34 +29,13 @@ pub(crate) struct Judged {
     pub counted: Option<(&'static str, Vec<String>)>,
 }
 
-/// A tenant's settings and when they were read.
-type Kept = (Instant, Arc<TenantSettings>);
-
-/// The tenants' settings as timing reads them, each kept for [`KEPT`].
+/// The tenants' settings as the policy reads them.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Policies {
-    kept: Arc<Mutex<HashMap<TenantId, Kept>>>,
+    settings: SettingsCache,
 }
 
 impl Policies {
-    async fn settings(
-        &self,
-        store: &Store,
-        tenant: &TenantId,
-    ) -> Result<Arc<TenantSettings>, StoreError> {
-        if let Some((at, settings)) = self.kept.lock().expect("not poisoned").get(tenant)
-            && at.elapsed() < KEPT
-        {
-            return Ok(settings.clone());
-        }
-        let settings = Arc::new(store.tenant_settings(tenant).await?.unwrap_or_default());
-        self.kept
-            .lock()
-            .expect("not poisoned")
-            .insert(tenant.clone(), (Instant::now(), settings.clone()));
-        Ok(settings)
-    }
-
     /// When each of `devices` may have its delivery of `accepted`, at `now`.
     pub(crate) async fn judge(
         &self,
@@ -77,7 +51,7 @@ impl Policies {
             .flatten();
         let class = accepted.class();
         let tenant = TenantId::from_trusted(accepted.tenant_id.clone());
-        let settings = self.settings(store, &tenant).await?;
+        let settings = self.settings.get(store, &tenant).await?;
         let quiet_applies = settings.quiet_hours.is_some() && class != MessageClass::Transactional;
         let caps: Vec<&Cap> = settings
             .frequency_caps

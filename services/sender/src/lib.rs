@@ -34,7 +34,7 @@ use herald_proto::bus::v1::{DeliveryReceipt, Outcome, SendBatch, SendTask};
 use herald_proto::v1::Provider;
 use herald_providers::http::HttpClient;
 use herald_providers::{Endpoints, ProviderClient, SendOutcome};
-use herald_store::{CredentialCache, CredentialError, Store};
+use herald_store::{CredentialCache, CredentialError, SettingsCache, Store};
 use recent::Recent;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -91,6 +91,7 @@ pub async fn run(
         claimable: Semaphore::new(config.concurrency * CLAIMED_PER_SEND),
         claimable_capacity: config.concurrency * CLAIMED_PER_SEND,
         recent: Recent::default(),
+        settings: SettingsCache::default(),
     });
     herald_bus::consume(
         &bus,
@@ -126,6 +127,8 @@ struct Worker {
     claimable_capacity: usize,
     /// Tries whose outcome is not published yet.
     recent: Recent,
+    /// The tenants' settings (their rate limits), kept a couple of seconds.
+    settings: SettingsCache,
 }
 
 /// Tasks a sender keeps claimed per request it may have in flight: enough to keep every send
@@ -196,6 +199,16 @@ impl Worker {
         {
             return Disposition::Retry(Duration::from_millis(wait));
         }
+        // The tenant's rate limits first: what is over them waits for a later second, unclaimed.
+        let (tasks, limited, limited_until) = match self.limit(batch.tasks).await {
+            Ok(split) => split,
+            Err(err) if err.is_outage() => {
+                tracing::warn!(%err, "could not apply the tenant's rate limits; the batch will be retried");
+                return Disposition::Retry(OUTAGE_RETRY);
+            }
+            Err(err) => return Disposition::Fault(format!("could not apply rate limits: {err}")),
+        };
+        let batch = SendBatch { tasks, ..batch };
         // Held until the batch is done: its claims are not left waiting behind other batches.
         let wanted =
             u32::try_from(batch.tasks.len().clamp(1, self.claimable_capacity)).unwrap_or(u32::MAX);
@@ -258,14 +271,19 @@ impl Worker {
         outgoing.extend(herald_bus::receipt_batches(claimed.recalled));
         outgoing.extend(herald_bus::send_batches(self.kind, retries, not_before));
         // A look again later is a new message, whatever batch carried the tasks before.
-        outgoing.extend(
-            herald_bus::send_batches(self.kind, claimed.held, claimed.held_until)
-                .into_iter()
-                .map(|mut out| {
-                    out.msg_id = format!("later-{}-{}", claimed.held_until, out.msg_id);
-                    out
-                }),
-        );
+        for (prefix, tasks, at) in [
+            ("later", claimed.held, claimed.held_until),
+            ("rate", limited, limited_until),
+        ] {
+            outgoing.extend(
+                herald_bus::send_batches(self.kind, tasks, at)
+                    .into_iter()
+                    .map(|mut out| {
+                        out.msg_id = format!("{prefix}-{at}-{}", out.msg_id);
+                        out
+                    }),
+            );
+        }
         match self.publish_patiently(outgoing).await {
             Ok(()) => {
                 self.recent.forget(&keys);
@@ -316,6 +334,51 @@ impl Worker {
             .zip(results)
             .filter_map(|(out, result)| result.err().map(|err| (out, err)))
             .collect()
+    }
+
+    /// Splits a batch's tasks (one tenant's) by the tenant's rate limits for this provider:
+    /// those the limiter shared with every replica grants now, and the rest with the instant
+    /// they may be tried again (the seconds the slowest limit needs for them).
+    async fn limit(
+        &self,
+        mut tasks: Vec<SendTask>,
+    ) -> Result<(Vec<SendTask>, Vec<SendTask>, i64), herald_store::StoreError> {
+        let Some(first) = tasks.first() else {
+            return Ok((tasks, Vec::new(), 0));
+        };
+        let tenant = TenantId::from_trusted(first.tenant_id.clone());
+        let settings = self.settings.get(&self.store, &tenant).await?;
+        let limits: Vec<_> = settings
+            .rate_limits
+            .iter()
+            .filter(|limit| limit.limits(self.kind))
+            .collect();
+        if limits.is_empty() {
+            return Ok((tasks, Vec::new(), 0));
+        }
+        let now = now_ms();
+        let mut granted = u32::try_from(tasks.len()).unwrap_or(u32::MAX);
+        let mut slowest = u32::MAX;
+        for limit in limits {
+            if granted > 0 {
+                granted = self
+                    .store
+                    .take_rate(&tenant, limit.scope(), limit.per_second(), granted, now)
+                    .await?;
+            }
+            slowest = slowest.min(limit.per_second());
+        }
+        let later = tasks.split_off(granted as usize);
+        if !later.is_empty() {
+            tracing::debug!(granted, waiting = later.len(), "rate limited");
+        }
+        let seconds = i64::from(
+            u32::try_from(later.len())
+                .unwrap_or(u32::MAX)
+                .div_ceil(slowest.max(1)),
+        );
+        let at = (now.div_euclid(1000) + seconds.max(1)) * 1000;
+        Ok((tasks, later, at))
     }
 
     /// Claims a batch's tasks for their attempts. A task whose delivery is settled is left
