@@ -80,18 +80,20 @@ def check_k8s(path: str) -> None:
             fail(f"ScaledObject {name}: apiVersion {o['apiVersion']}")
         provider = o["spec"]["scaleTargetRef"]["name"].removeprefix("herald-sender-")
         triggers = o["spec"]["triggers"]
-        jetstream = [t for t in triggers if t["type"] == "nats-jetstream"]
-        if len(jetstream) != 1:
-            fail(f"ScaledObject {name}: expected one nats-jetstream trigger")
-        meta = jetstream[0]["metadata"]
-        keys = set(meta)
-        if JETSTREAM_REQUIRED - keys or keys - JETSTREAM_REQUIRED - JETSTREAM_OPTIONAL:
-            fail(f"ScaledObject {name}: nats-jetstream metadata {sorted(keys)}")
-        if not all(isinstance(v, str) for v in meta.values()):
-            fail(f"ScaledObject {name}: KEDA metadata values are strings")
-        # The stream and durable consumer the sender of that provider reads.
-        if (meta["stream"], meta["consumer"]) != ("HERALD_SEND", f"sender-{provider}"):
-            fail(f"ScaledObject {name}: watches {meta['stream']}/{meta['consumer']}")
+        jetstream = [t["metadata"] for t in triggers if t["type"] == "nats-jetstream"]
+        for meta in jetstream:
+            keys = set(meta)
+            if JETSTREAM_REQUIRED - keys or keys - JETSTREAM_REQUIRED - JETSTREAM_OPTIONAL:
+                fail(f"ScaledObject {name}: nats-jetstream metadata {sorted(keys)}")
+            if not all(isinstance(v, str) for v in meta.values()):
+                fail(f"ScaledObject {name}: KEDA metadata values are strings")
+        # The streams and durable consumers the sender of that provider reads: every send, and
+        # the bulk lane.
+        watched = sorted((meta["stream"], meta["consumer"]) for meta in jetstream)
+        wanted = sorted([("HERALD_SEND", f"sender-{provider}"),
+                         ("HERALD_BULK", f"sender-{provider}-bulk")])
+        if watched != wanted:
+            fail(f"ScaledObject {name}: watches {watched}, not {wanted}")
         if o["spec"]["minReplicaCount"] < 1:
             fail(f"ScaledObject {name}: a sender scaled to zero leaves its consumer's gauges unread")
     for provider in SENDERS:

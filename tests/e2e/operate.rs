@@ -67,7 +67,13 @@ async fn a_delivery_is_counted_under_its_provider_and_outcome() {
     // Tenants are not labels unless the operator asks.
     assert!(after.keys().all(|k| !k.contains(&acme.tenant_id)));
     // Each consumer's backlog is a gauge, read from the broker.
-    for consumer in ["router", "sender-fcm", "sender-apns", "receipt"] {
+    for consumer in [
+        "router",
+        "sender-fcm",
+        "sender-fcm-bulk",
+        "sender-apns",
+        "receipt",
+    ] {
         let pending = after.keys().find(|k| {
             k.starts_with("herald_jetstream_consumer_pending_messages{")
                 && k.contains(&format!("consumer=\"{consumer}\""))
@@ -153,7 +159,7 @@ async fn status_shows_a_backlog_growing_while_a_sender_is_down_and_emptying_afte
     assert!(
         status.to_json()["streams"]
             .as_array()
-            .is_some_and(|s| s.len() == 6)
+            .is_some_and(|s| s.len() == herald_bus::STREAMS.len())
     );
 
     // The sender comes back: the backlog empties and every message is delivered.

@@ -5,6 +5,7 @@ use std::time::Duration;
 use herald_core::time::now_ms;
 use herald_e2e::{DbBackend, Stack, Tenant, hello};
 use herald_proto::v1::*;
+use herald_testkit::fcm::Answer;
 
 /// Sends `hello` to `user`'s devices at `send_at_ms`.
 async fn schedule(tenant: &mut Tenant, user: &str, send_at_ms: i64) -> String {
@@ -515,5 +516,67 @@ async fn a_frequency_cap_refuses_the_push_over_it_and_names_the_cap() {
         assert_eq!(settled.deliveries[0].status(), DeliveryStatus::Submitted);
     }
     assert_eq!(stack.mocks.fcm.attempts("tok-cat-phone"), 4);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_campaign_takes_the_bulk_lane_and_another_tenants_push_overtakes_it() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut big = stack.tenant("big").await;
+    big.topics
+        .create_topic(CreateTopicRequest {
+            name: "sale".into(),
+            description: String::new(),
+        })
+        .await
+        .expect("create topic");
+    // 200 subscribers, each answered in 100 ms: the campaign takes a while.
+    let tokens: Vec<String> = (0..200).map(|i| format!("tok-sale-{i:03}")).collect();
+    for (i, token) in tokens.iter().enumerate() {
+        let user = format!("buyer-{i:03}");
+        big.register(&user, token).await;
+        stack
+            .mocks
+            .fcm
+            .script(token, [Answer::delayed(Duration::from_millis(100))]);
+        big.topics
+            .subscribe(SubscribeRequest {
+                topic: "sale".into(),
+                subscriber: Some(subscribe_request::Subscriber::UserId(user)),
+            })
+            .await
+            .expect("subscribe");
+    }
+    let mut small = stack.tenant("small").await;
+    small.register("solo", "tok-solo").await;
+
+    let campaign = big
+        .send(destination::Kind::Topic("sale".into()), hello())
+        .await;
+    while !tokens.iter().any(|t| stack.mocks.fcm.attempts(t) > 0) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Another tenant's push, sent while the campaign is under way.
+    let single = small
+        .send(destination::Kind::UserId("solo".into()), hello())
+        .await;
+    small.wait_settled(&single.message_id).await;
+    big.wait_settled(&campaign.message_id).await;
+
+    let received = stack.mocks.fcm.received();
+    let solo_at = received
+        .iter()
+        .find(|p| p.token == "tok-solo")
+        .expect("the single push")
+        .at;
+    let after = received
+        .iter()
+        .filter(|p| p.token.starts_with("tok-sale-") && p.at > solo_at)
+        .count();
+    // Queued behind the campaign it would have come last; in its own lane it overtakes most of it.
+    assert!(
+        after >= 50,
+        "only {after} of the campaign's 200 pushes came after the other tenant's"
+    );
     stack.stop().await;
 }

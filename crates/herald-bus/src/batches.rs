@@ -62,24 +62,29 @@ pub fn accepted_batches(tenant: &str, messages: Vec<Accepted>) -> Vec<AcceptedOu
         .collect()
 }
 
-/// Send batches for one provider's sender: per tenant, in chunks, each tried no earlier than
-/// `not_before_ms` (0: at once).
+/// Send batches for one provider's sender: per tenant and lane (bulk tasks in the bulk lane), in
+/// chunks, each tried no earlier than `not_before_ms` (0: at once).
 pub fn send_batches(provider: Provider, tasks: Vec<SendTask>, not_before_ms: i64) -> Vec<Outgoing> {
     let mut out = Vec::new();
     for (tenant, tasks) in grouped(tasks, |t| &t.tenant_id) {
-        let subject = subjects::send(provider, &tenant);
-        for tasks in chunks(tasks, prost::Message::encoded_len) {
-            let msg_id = batch_id(
-                "send",
-                tasks
-                    .iter()
-                    .map(|t| format!("{}.{}", t.delivery_id, t.attempt)),
-            );
-            let batch = SendBatch {
-                tasks,
-                not_before_ms,
-            };
-            out.push(Outgoing::new(subject.clone(), msg_id, &batch));
+        let (bulk, other): (Vec<_>, Vec<_>) = tasks.into_iter().partition(|t| t.bulk);
+        for (subject, tasks) in [
+            (subjects::bulk(provider, &tenant), bulk),
+            (subjects::send(provider, &tenant), other),
+        ] {
+            for tasks in chunks(tasks, prost::Message::encoded_len) {
+                let msg_id = batch_id(
+                    "send",
+                    tasks
+                        .iter()
+                        .map(|t| format!("{}.{}", t.delivery_id, t.attempt)),
+                );
+                let batch = SendBatch {
+                    tasks,
+                    not_before_ms,
+                };
+                out.push(Outgoing::new(subject.clone(), msg_id, &batch));
+            }
         }
     }
     out
@@ -198,6 +203,18 @@ mod tests {
         assert_eq!(again[0].msg_id, out[2].msg_id);
         let retry = send_batches(Provider::Fcm, vec![task("t2", "x", 2)], 0);
         assert_ne!(retry[0].msg_id, out[2].msg_id);
+    }
+
+    #[test]
+    fn bulk_tasks_go_in_the_bulk_lane_and_the_rest_in_the_send_lane() {
+        let bulk = SendTask {
+            bulk: true,
+            ..task("t1", "campaign", 1)
+        };
+        let out = send_batches(Provider::Apns, vec![bulk, task("t1", "single", 1)], 0);
+        let subjects: Vec<&str> = out.iter().map(|o| o.subject.as_str()).collect();
+        assert_eq!(subjects, ["herald.bulk.apns.t1", "herald.send.apns.t1"]);
+        assert_eq!(subjects::tenant_of(subjects[0]), "t1");
     }
 
     #[test]

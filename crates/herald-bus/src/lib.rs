@@ -76,6 +76,8 @@ pub type Result<T, E = BusError> = std::result::Result<T, E>;
 /// The stream names.
 pub const INGEST_STREAM: &str = "HERALD_INGEST";
 pub const SEND_STREAM: &str = "HERALD_SEND";
+/// The bulk lane: send tasks of large audiences, apart from every other send.
+pub const BULK_STREAM: &str = "HERALD_BULK";
 pub const RECEIPT_STREAM: &str = "HERALD_RECEIPT";
 pub const DEAD_STREAM: &str = "HERALD_DEAD";
 pub const EVENT_STREAM: &str = "HERALD_EVENTS";
@@ -211,6 +213,7 @@ impl Bus {
         let streams = [
             work_queue(INGEST_STREAM, subjects::INGEST_ALL),
             work_queue(SEND_STREAM, subjects::SEND_ALL),
+            work_queue(BULK_STREAM, subjects::BULK_ALL),
             work_queue(RECEIPT_STREAM, subjects::RECEIPT_ALL),
             work_queue(WEBHOOK_STREAM, subjects::WEBHOOK_ALL),
             // Events are read by whoever watches, as often as they like, until they grow old or
@@ -351,19 +354,24 @@ impl Bus {
             .map_err(|e| setup(&e))
     }
 
-    /// How many messages wait in the work-queue streams (ingest, send, receipt), handed out or
-    /// not: work not done yet.
+    /// How many messages wait in the work-queue streams (ingest, send, bulk, receipt), handed
+    /// out or not: work not done yet.
     pub async fn backlog(&self) -> Result<u64> {
         let mut total = 0;
-        for name in [INGEST_STREAM, SEND_STREAM, RECEIPT_STREAM] {
-            let failed = |e: &dyn std::fmt::Display| BusError::Setup {
-                what: format!("stream {name}"),
-                detail: e.to_string(),
-            };
-            let mut stream = self.js.get_stream(name).await.map_err(|e| failed(&e))?;
-            total += stream.info().await.map_err(|e| failed(&e))?.state.messages;
+        for name in [INGEST_STREAM, SEND_STREAM, BULK_STREAM, RECEIPT_STREAM] {
+            total += self.stream_messages(name).await?;
         }
         Ok(total)
+    }
+
+    /// How many messages a stream holds (on a work queue: handed out or not, not acked yet).
+    pub async fn stream_messages(&self, name: &str) -> Result<u64> {
+        let failed = |e: &dyn std::fmt::Display| BusError::Setup {
+            what: format!("stream {name}"),
+            detail: e.to_string(),
+        };
+        let mut stream = self.js.get_stream(name).await.map_err(|e| failed(&e))?;
+        Ok(stream.info().await.map_err(|e| failed(&e))?.state.messages)
     }
 
     /// Every message of the events stream on `subject` (a filter), from the first one kept, then

@@ -8,14 +8,15 @@ use futures::TryStreamExt as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    Bus, BusError, DEAD_STREAM, EVENT_STREAM, INGEST_STREAM, RECEIPT_STREAM, Result, SEND_STREAM,
-    WEBHOOK_STREAM,
+    BULK_STREAM, Bus, BusError, DEAD_STREAM, EVENT_STREAM, INGEST_STREAM, RECEIPT_STREAM, Result,
+    SEND_STREAM, WEBHOOK_STREAM,
 };
 
 /// Herald's streams, in the order work flows through them.
-pub const STREAMS: [&str; 6] = [
+pub const STREAMS: [&str; 7] = [
     INGEST_STREAM,
     SEND_STREAM,
+    BULK_STREAM,
     RECEIPT_STREAM,
     EVENT_STREAM,
     WEBHOOK_STREAM,

@@ -23,6 +23,19 @@ pub fn send_filter(provider: Provider) -> String {
     format!("herald.send.{}.>", provider.name())
 }
 
+pub const BULK_ALL: &str = "herald.bulk.>";
+
+/// Send tasks of large audiences for one provider (router → sender-<provider>-bulk): a lane of
+/// their own, so a campaign never queues ahead of another send.
+pub fn bulk(provider: Provider, tenant: &str) -> String {
+    format!("herald.bulk.{}.{tenant}", provider.name())
+}
+
+/// The filter of one provider's bulk-lane consumer.
+pub fn bulk_filter(provider: Provider) -> String {
+    format!("herald.bulk.{}.>", provider.name())
+}
+
 /// Receipts of a tenant (senders and device reports → receipt).
 pub fn receipt(tenant: &str) -> String {
     format!("herald.receipt.{tenant}")

@@ -163,7 +163,7 @@ pub const KEYS: &[Key] = &[
         Kind::Number,
         Some("256"),
         "sender, `herald up`",
-        "provider requests in flight at once per sender",
+        "provider requests in flight at once per sender, for every send; the bulk lane (large audiences) has as many of its own",
     ),
     key(
         "router.batch",

@@ -22,6 +22,7 @@ use herald_runtime::Settings;
 use herald_store::Store;
 use serde_json::{Value, json};
 
+use crate::probe::Probe;
 use crate::rig::{self, Herald, Mode, Rig};
 
 #[derive(clap::Args, Debug)]
@@ -56,9 +57,16 @@ pub struct FanoutArgs {
     /// Give up waiting for the pushes after this long.
     #[arg(long, default_value_t = 600)]
     timeout_secs: u64,
+    /// Another tenant sends one push every so many milliseconds, for 5 s before the campaign
+    /// and all through it, to measure what the campaign adds to its latency (0: no probe).
+    #[arg(long, default_value_t = 100)]
+    probe_every_ms: u64,
 }
 
 pub(crate) const TOPIC: &str = "everyone";
+
+/// How long the probe sends alone before the campaign, for its baseline.
+const PROBE_BASELINE: Duration = Duration::from_secs(5);
 
 pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
     let mix = rig::parse_mix(&args.mix)?;
@@ -82,10 +90,24 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
         args.devices as f64 / import_secs
     );
 
+    // Another tenant's pushes, one at a time: first alone, for the baseline.
+    let probe = if args.probe_every_ms > 0 {
+        let (_, probe_channel, _) = rig.tenant("probe").await?;
+        let probe = Probe::start(probe_channel, Duration::from_millis(args.probe_every_ms)).await?;
+        tokio::time::sleep(PROBE_BASELINE).await;
+        Some(probe)
+    } else {
+        None
+    };
+    let probes = |probe: &Option<Probe>| probe.as_ref().map_or(0, Probe::sent);
+
     // One notification to the topic.
     let store = Store::connect(&rig.database.url).await?;
     let tenant = TenantId::from_trusted(tenant_id);
     let before = usage(&rig);
+    if let Some(probe) = &probe {
+        probe.campaign_started();
+    }
     let started = Instant::now();
     let sent = NotificationsClient::new(channel.clone())
         .send(SendRequest {
@@ -108,7 +130,7 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
     let mut router_peak_mib: f64 = 0.0;
     let mut killed: Option<Value> = None;
     let mut last_report = Instant::now();
-    while rig.received() < args.devices && Instant::now() < deadline {
+    while rig.received() < args.devices + probes(&probe) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
         router_peak_mib = router_peak_mib.max(router_rss(&rig));
         if let Some(share) = args.kill_router_at
@@ -128,6 +150,15 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
         }
     }
     let at_mocks_secs = started.elapsed().as_secs_f64();
+    let probed = match probe {
+        Some(probe) => {
+            let sent = probe.stop().await?;
+            // The last probes' pushes, still on their way.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            Some(sent)
+        }
+        None => None,
+    };
 
     // Every delivery recorded, and the message settled.
     let mut recorded_secs = 0.0;
@@ -162,8 +193,8 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
     let mut unique = HashSet::with_capacity(pushes.len());
     let mut duplicates = 0usize;
     let mut last_push = started;
-    for push in &pushes {
-        if push.message == sent.message_id && !unique.insert(push.delivery.as_str()) {
+    for push in pushes.iter().filter(|p| p.message == sent.message_id) {
+        if !unique.insert(push.delivery.as_str()) {
             duplicates += 1;
         }
         last_push = last_push.max(push.at);
@@ -209,6 +240,7 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
         },
         "processes": processes,
         "sqlite_wal_peak_mib": wal_peak_mib,
+        "another_tenants_pushes": probed.map(|sent| crate::probe::report(&sent, &pushes)),
     });
     rig::write_report(&args.out, &report)?;
     println!("{}", serde_json::to_string_pretty(&report)?);

@@ -14,6 +14,8 @@ mod events;
 mod fanout;
 mod import;
 #[cfg(feature = "mocks")]
+mod probe;
+#[cfg(feature = "mocks")]
 mod rig;
 mod schedule;
 mod stats;

@@ -25,6 +25,7 @@ use herald_core::segments::{self, Expr};
 use herald_core::time::now_ms;
 use herald_core::validate::{Audience, audience};
 use herald_proto::bus::v1::MessageAccepted;
+use herald_proto::v1::MessageClass;
 use herald_store::{DeviceRecord, FanoutEnd, FanoutJob, PageRecorded, Position, Source};
 use prost::Message as _;
 use tokio::sync::Semaphore;
@@ -363,8 +364,14 @@ impl FanOut {
         let store = &self.router.store;
         let mut position = checkpoint.0.clone();
         let mut routed = checkpoint.1;
+        // A campaign goes in the bulk lane, paced by what the senders have left of it; a
+        // transactional message to a large audience goes as any other send.
+        let bulk = accepted.class() != MessageClass::Transactional;
         loop {
             settle(in_flight, checkpoint, WINDOW).await?;
+            if bulk {
+                self.router.bulk_room(stop).await?;
+            }
             let now = now_ms();
             let source = usize::try_from(position.source)
                 .ok()
@@ -423,6 +430,7 @@ impl FanOut {
                 deliveries: plan::deliveries(accepted, &self.job.message_id, &devices, &judged),
                 personal: personal.cloned(),
                 next_wave: judged.next_wave,
+                bulk,
             };
             let created = match store
                 .record_fanout_page(

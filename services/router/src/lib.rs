@@ -33,7 +33,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_bus::{Bus, BusError, Disposition, INGEST_STREAM, MAX_TRIES, Message, subjects};
+use herald_bus::{
+    BULK_STREAM, Bus, BusError, Disposition, INGEST_STREAM, MAX_TRIES, Message, subjects,
+};
 use herald_core::ids::{DeliveryId, MessageId, TenantId};
 use herald_core::time::now_ms;
 use herald_proto::bus::v1::{AcceptedBatch, MessageAccepted, SendTask};
@@ -148,6 +150,11 @@ impl RouteError {
 
 /// How soon a batch is tried again after an outage.
 const RETRY: Duration = Duration::from_secs(2);
+
+/// The most send batches the bulk lane holds before the fan-outs wait: enough to keep every
+/// sender busy, few enough that campaigns of several tenants take turns rather than queue
+/// one behind the other.
+const BULK_ROOM: u64 = 48;
 
 impl Router {
     async fn handle(&self, batch: Vec<Message>) -> Vec<Disposition> {
@@ -275,6 +282,14 @@ impl Router {
             self.wake.notify_one();
         }
         Ok((plan.routed.len() + plan.fanned.len(), plan.failed.len()))
+    }
+
+    /// Waits until the bulk lane has room for another page (or the router stops).
+    async fn bulk_room(&self, stop: &CancellationToken) -> Result<(), BusError> {
+        while !stop.is_cancelled() && self.bus.stream_messages(BULK_STREAM).await? > BULK_ROOM {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
     }
 
     /// Logs the pushes a routed message (or a page of it) makes, for the frequency caps.

@@ -37,6 +37,9 @@ pub(crate) struct Routed<'a> {
     pub personal: Option<Arc<Personalizer>>,
     /// When the devices timing held back are due (the message's next wave).
     pub next_wave: Option<i64>,
+    /// Its send tasks travel in the bulk lane (a fan-out page of a message that is not
+    /// transactional).
+    pub bulk: bool,
 }
 
 /// A message's personalisation, compiled, when it has templates or language variants.
@@ -149,6 +152,7 @@ pub(crate) fn plan<'a>(
                 deliveries,
                 personal,
                 next_wave: judged.next_wave,
+                bulk: false,
             }),
             Err(reason) => plan.failed.push(FailedMessage {
                 tenant_id: tenant,
@@ -231,6 +235,7 @@ pub(crate) fn send_task(
         accepted_at_ms: routed.accepted.accepted_at_ms,
         expires_at_ms: routed.accepted.expires_at_ms,
         attempt: 1,
+        bulk: routed.bulk,
     }
 }
 

@@ -24,7 +24,7 @@ use std::time::Duration;
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt as _, StreamExt as _};
 
-use herald_bus::{Bus, BusError, Disposition, Message, SEND_STREAM, subjects};
+use herald_bus::{BULK_STREAM, Bus, BusError, Disposition, Message, SEND_STREAM, subjects};
 use herald_core::backoff;
 use herald_core::crypto::MasterKey;
 use herald_core::ids::TenantId;
@@ -57,6 +57,19 @@ pub fn consumer_name(provider: Provider) -> String {
     format!("sender-{}", provider.name())
 }
 
+/// The durable consumer name of a provider's sender in the bulk lane (large audiences).
+pub fn bulk_consumer_name(provider: Provider) -> String {
+    format!("sender-{}-bulk", provider.name())
+}
+
+/// Which lane a batch came in: every send, or the bulk lane of large audiences. Each lane has
+/// its consumer and its claims; the provider's connections and send slots are shared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lane {
+    Standard,
+    Bulk,
+}
+
 /// Sends until `shutdown`, then finishes and acks the sends in flight.
 pub async fn run(
     config: Config,
@@ -76,6 +89,15 @@ pub async fn run(
             config.concurrency * 4,
         )
         .await?;
+    let bulk_name = bulk_consumer_name(config.provider);
+    let bulk_consumer = bus
+        .work_consumer(
+            BULK_STREAM,
+            &bulk_name,
+            &subjects::bulk_filter(config.provider),
+            config.concurrency * 4,
+        )
+        .await?;
     herald_telemetry::metrics().provider(config.provider);
     let http = herald_providers::http::client(&config.endpoints.http)?;
     let clients = CredentialCache::new(store.clone(), config.master_key);
@@ -88,23 +110,38 @@ pub async fn run(
         bus: bus.clone(),
         kind: config.provider,
         sends: Semaphore::new(config.concurrency),
+        bulk_sends: Semaphore::new(config.concurrency),
         claimable: Semaphore::new(config.concurrency * CLAIMED_PER_SEND),
+        claimable_bulk: Semaphore::new(config.concurrency * CLAIMED_PER_SEND),
         claimable_capacity: config.concurrency * CLAIMED_PER_SEND,
         recent: Recent::default(),
         settings: SettingsCache::default(),
     });
-    herald_bus::consume(
-        &bus,
-        consumer,
-        &name,
-        config.concurrency,
-        shutdown,
+    let handler = |lane: Lane| {
+        let worker = worker.clone();
         move |message| {
             let worker = worker.clone();
-            async move { worker.handle(message).await }
-        },
-    )
-    .await?;
+            async move { worker.handle(message, lane).await }
+        }
+    };
+    tokio::try_join!(
+        herald_bus::consume(
+            &bus,
+            consumer,
+            &name,
+            config.concurrency,
+            shutdown.clone(),
+            handler(Lane::Standard),
+        ),
+        herald_bus::consume(
+            &bus,
+            bulk_consumer,
+            &bulk_name,
+            config.concurrency,
+            shutdown,
+            handler(Lane::Bulk),
+        ),
+    )?;
     tracing::info!(consumer = %name, "sender stopped");
     Ok(())
 }
@@ -117,13 +154,17 @@ struct Worker {
     store: Store,
     bus: Bus,
     kind: Provider,
-    /// Provider requests in flight, across every batch in hand.
+    /// Provider requests in flight, across every batch in hand; the bulk lane has as many of its
+    /// own, so a campaign never holds a slot another send waits for.
     sends: Semaphore,
+    bulk_sends: Semaphore,
     /// Tasks claimed and not yet finished, across every batch in hand: a batch claims its
     /// deliveries only once it may send them soon, so a claim never waits behind a backlog in
     /// this process for longer than its lease (a claim whose lease ran out before its send is
     /// taken by a copy of the task, and the delivery would go twice).
     claimable: Semaphore,
+    /// The same for the bulk lane: a campaign's claims never make another send wait.
+    claimable_bulk: Semaphore,
     claimable_capacity: usize,
     /// Tries whose outcome is not published yet.
     recent: Recent,
@@ -189,7 +230,7 @@ impl Worker {
     /// Claims a batch's tasks, sends the claimed ones concurrently, then publishes their
     /// receipts, the retries and the tasks left to other holders (to be looked at again when
     /// their leases run out) in one go; the batch is acked only once all of it is stored.
-    async fn handle(&self, message: Message) -> Disposition {
+    async fn handle(&self, message: Message, lane: Lane) -> Disposition {
         let batch = match herald_bus::decode::<SendBatch>(&message) {
             Ok(batch) => batch,
             Err(reason) => return Disposition::Park(reason),
@@ -212,7 +253,11 @@ impl Worker {
         // Held until the batch is done: its claims are not left waiting behind other batches.
         let wanted =
             u32::try_from(batch.tasks.len().clamp(1, self.claimable_capacity)).unwrap_or(u32::MAX);
-        let Ok(_claimable) = self.claimable.acquire_many(wanted).await else {
+        let claimable = match lane {
+            Lane::Standard => &self.claimable,
+            Lane::Bulk => &self.claimable_bulk,
+        };
+        let Ok(_claimable) = claimable.acquire_many(wanted).await else {
             return Disposition::Retry(OUTAGE_RETRY);
         };
         let claimed = match self.claim(batch.tasks).await {
@@ -229,7 +274,7 @@ impl Worker {
             .into_iter()
             .map(|task| {
                 let span = tracing::debug_span!("send", tenant_id = %task.tenant_id, delivery_id = %task.delivery_id, attempt = task.attempt);
-                self.try_once(task).instrument(span)
+                self.try_once(task, lane).instrument(span)
             })
             .collect();
         // Receipts go out as their sends finish, not when the batch's slowest send does, and
@@ -438,13 +483,13 @@ impl Worker {
 
     /// One try of a claimed task, unless this sender made it already and could not publish
     /// what came of it: then that outcome again.
-    async fn try_once(&self, task: SendTask) -> Tried {
+    async fn try_once(&self, task: SendTask, lane: Lane) -> Tried {
         let key = recent::key(&task);
         if let Some(tried) = self.recent.recall(&key) {
             tracing::info!("a try whose outcome was not published yet is not sent again");
             return tried;
         }
-        let tried = self.attempt(task).await;
+        let tried = self.attempt(task, lane).await;
         self.recent.remember(key, tried.clone());
         tried
     }
@@ -469,7 +514,7 @@ impl Worker {
     }
 
     /// One try of one task.
-    async fn attempt(&self, mut task: SendTask) -> Tried {
+    async fn attempt(&self, mut task: SendTask, lane: Lane) -> Tried {
         let attempt = task.attempt.max(1);
         let (outcome, reason, provider_message_id) = if now_ms() >= task.expires_at_ms {
             (
@@ -481,7 +526,11 @@ impl Worker {
             let tenant = TenantId::from_trusted(task.tenant_id.clone());
             let outcome = match self.client(&tenant).await {
                 Ok(client) => {
-                    let _permit = self.sends.acquire().await.expect("never closed");
+                    let sends = match lane {
+                        Lane::Standard => &self.sends,
+                        Lane::Bulk => &self.bulk_sends,
+                    };
+                    let _permit = sends.acquire().await.expect("never closed");
                     let started = std::time::Instant::now();
                     let request = tracing::info_span!(
                         "provider request",
