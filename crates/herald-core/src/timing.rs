@@ -298,7 +298,8 @@ pub fn timing(
             hhmm(quiet.end),
             tz.iana_name().unwrap_or("UTC")
         )),
-        (Some(_), Some(end)) => Timing::Hold(end),
+        // An end not after now (a DST fold can make one) holds nothing.
+        (Some(_), Some(end)) if end > now => Timing::Hold(end),
         _ => Timing::Now,
     }
 }

@@ -272,7 +272,26 @@ impl Store {
         tenant: &TenantId,
         ids: &[&DeliveryId],
     ) -> Result<HashSet<DeliveryId>> {
-        herald_telemetry::timed("still_queued", async move {
+        herald_telemetry::timed("still_queued", self.present(tenant, ids, true)).await
+    }
+
+    /// Which of the tenant's deliveries `ids` exist, in any status.
+    pub async fn existing_deliveries(
+        &self,
+        tenant: &TenantId,
+        ids: &[&DeliveryId],
+    ) -> Result<HashSet<DeliveryId>> {
+        herald_telemetry::timed("existing_deliveries", self.present(tenant, ids, false)).await
+    }
+
+    /// Which of the tenant's deliveries `ids` exist (and are queued, if `queued`).
+    async fn present(
+        &self,
+        tenant: &TenantId,
+        ids: &[&DeliveryId],
+        queued: bool,
+    ) -> Result<HashSet<DeliveryId>> {
+        {
             if ids.is_empty() {
                 return Ok(HashSet::new());
             }
@@ -284,10 +303,15 @@ impl Store {
             let sql = format!(
                 "WITH v AS (SELECT {} AS id, {} AS tenant FROM {}) \
                  SELECT deliveries.id FROM v JOIN deliveries ON deliveries.id = v.id \
-                 WHERE deliveries.tenant_id = v.tenant AND deliveries.status = 'queued'",
+                 WHERE deliveries.tenant_id = v.tenant{}",
                 text(0),
                 text(1),
                 self.backend.json_rows(1),
+                if queued {
+                    " AND deliveries.status = 'queued'"
+                } else {
+                    ""
+                },
             );
             let found = sqlx::query(&sql)
                 .bind(json(&rows))
@@ -297,8 +321,7 @@ impl Store {
                 .iter()
                 .map(|r| Ok(DeliveryId::from_trusted(r.try_get("id")?)))
                 .collect()
-        })
-        .await
+        }
     }
 
     /// Claims deliveries for one try each — `(delivery id, attempt)` — at `now`: a delivery

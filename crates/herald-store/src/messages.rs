@@ -242,18 +242,21 @@ impl Store {
         }).await
     }
 
-    /// Records that JetStream acknowledged these messages' publishes.
+    /// Records that JetStream acknowledged these messages' publishes. A message scheduled again
+    /// meanwhile (its next wave) is left unpublished: the mark belongs to the wave before.
     pub async fn mark_published(&self, tenant: &TenantId, ids: &[MessageId]) -> Result<()> {
         herald_telemetry::timed("mark_published", async move {
             // One primary-key lookup per id (see `settled_deliveries` for why it is spelled out).
             let sql = match self.backend {
                 Backend::Sqlite => {
                     "UPDATE messages SET published_at = $1 WHERE id IN (SELECT m.id FROM json_each($3) AS j \
-                     CROSS JOIN messages AS m WHERE m.id = j.value AND m.tenant_id = $2)"
+                     CROSS JOIN messages AS m WHERE m.id = j.value AND m.tenant_id = $2) \
+                     AND state <> 'scheduled'"
                 }
                 Backend::Postgres => {
                     "UPDATE messages SET published_at = $1 \
-                     WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($3::jsonb))) AND tenant_id = $2"
+                     WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($3::jsonb))) AND tenant_id = $2 \
+                     AND state <> 'scheduled'"
                 }
             };
             let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
@@ -321,7 +324,7 @@ impl Store {
     ) -> Result<Vec<UnpublishedMessage>> {
         herald_telemetry::timed("release_due_messages", async move {
             let rows = sqlx::query(
-                "UPDATE messages SET state = 'accepted' WHERE id IN ( \
+                "UPDATE messages SET state = 'accepted', published_at = NULL WHERE id IN ( \
                      SELECT id FROM messages WHERE state = 'scheduled' AND send_at <= $1 \
                      ORDER BY send_at, id LIMIT $2) \
                  AND state = 'scheduled' RETURNING id, tenant_id, body, send_at",
@@ -381,25 +384,28 @@ impl Store {
         rows.iter().map(MessageRecord::from_row).collect()
     }
 
-    /// Moves a scheduled message to `send_at`, with its new body and expiry; answers false if it
-    /// is not scheduled (any more).
+    /// Moves a scheduled message due at `was` to `send_at`, with its new body and expiry;
+    /// answers false if it is not scheduled at `was` (any more: released, cancelled, or
+    /// scheduled again for a later wave).
     pub async fn reschedule_message(
         &self,
         tenant: &TenantId,
         id: &MessageId,
+        was: i64,
         send_at: i64,
         body: &[u8],
         expires_at: i64,
     ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE messages SET send_at = $1, body = $2, expires_at = $3 \
-             WHERE tenant_id = $4 AND id = $5 AND state = 'scheduled'",
+             WHERE tenant_id = $4 AND id = $5 AND state = 'scheduled' AND send_at = $6",
         )
         .bind(send_at)
         .bind(body)
         .bind(expires_at)
         .bind(tenant.as_str())
         .bind(id.as_str())
+        .bind(was)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)

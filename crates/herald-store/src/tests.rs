@@ -499,17 +499,45 @@ async fn scheduled_messages_wait_then_are_released_once() {
 
         assert!(
             store
-                .reschedule_message(&tenant, &later.id, now + 10, b"moved", now + 20)
+                .reschedule_message(
+                    &tenant,
+                    &later.id,
+                    later.send_at.unwrap(),
+                    now + 10,
+                    b"moved",
+                    now + 20
+                )
                 .await
                 .unwrap()
         );
         assert!(
             !store
-                .reschedule_message(&tenant, &cancelled.id, now + 10, b"moved", now + 20)
+                .reschedule_message(
+                    &tenant,
+                    &cancelled.id,
+                    cancelled.send_at.unwrap(),
+                    now + 10,
+                    b"moved",
+                    now + 20
+                )
                 .await
                 .unwrap()
         );
 
+        // A move from a stale due time (scheduled again meanwhile) changes nothing.
+        assert!(
+            !store
+                .reschedule_message(&tenant, &later.id, now + 1, now + 99, b"stale", now + 99)
+                .await
+                .unwrap()
+        );
+        // A late publish mark never lands on a scheduled message (its next wave).
+        store
+            .mark_published(&tenant, std::slice::from_ref(&soon.id))
+            .await
+            .unwrap();
+        let still = store.get_message(&tenant, &soon.id).await.unwrap().unwrap();
+        assert_eq!(still.published_at, None);
         // Due ones are released once, however often asked; a cancelled one never.
         let released: Vec<MessageId> = store
             .release_due_messages(now + 10, 10)

@@ -97,6 +97,7 @@ impl Api {
             .reschedule_message(
                 tenant,
                 &id,
+                was,
                 at,
                 &accepted.encode_to_vec(),
                 accepted.expires_at_ms,

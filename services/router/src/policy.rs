@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use herald_core::caps::{self, Cap};
-use herald_core::ids::{DeviceId, MessageId, TenantId};
+use herald_core::ids::{DeliveryId, DeviceId, MessageId, TenantId};
 use herald_core::timing::{LocalTime, Timing, first_zone, timing};
 use herald_proto::bus::v1::MessageAccepted;
 use herald_proto::v1::MessageClass;
@@ -61,6 +61,23 @@ impl Policies {
         if devices.is_empty() || (local.is_none() && !quiet_applies && caps.is_empty()) {
             return Ok(judged);
         }
+        // A device that has its delivery already (an earlier wave, or the message routed
+        // again) was judged when it got it: judging it again would hold or drop it twice.
+        let message = MessageId::from_trusted(accepted.message_id.clone());
+        let ids: Vec<DeliveryId> = devices
+            .iter()
+            .map(|d| DeliveryId::derive(&message, &d.id))
+            .collect();
+        let existing = store
+            .existing_deliveries(&tenant, &ids.iter().collect::<Vec<_>>())
+            .await?;
+        let fresh: Vec<DeviceRecord> = devices
+            .iter()
+            .zip(&ids)
+            .filter(|(_, id)| !existing.contains(*id))
+            .map(|(d, _)| d.clone())
+            .collect();
+        let devices = fresh.as_slice();
         if local.is_none() && !quiet_applies {
             self.cap(store, accepted, devices, &caps, now, &mut judged)
                 .await?;
