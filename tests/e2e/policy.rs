@@ -246,6 +246,63 @@ async fn a_recall_cancels_the_deliveries_not_yet_sent_and_reports_each() {
     stack.stop().await;
 }
 
+#[tokio::test]
+async fn a_recall_stops_the_deliveries_a_sender_holds_but_has_not_sent() {
+    // One send slot: of a message's three deliveries, one is at the provider (slowly) while the
+    // sender holds the other two, claimed, waiting for the slot.
+    let stack = Stack::start_tuned(DbBackend::Sqlite, 1, |s| s.sender.concurrency = 1).await;
+    let mut acme = stack.tenant("acme").await;
+    let tokens = ["tok-ann-1", "tok-ann-2", "tok-ann-3"];
+    for token in tokens {
+        acme.register("ann", token).await;
+        stack
+            .mocks
+            .fcm
+            .script(token, [Answer::delayed(Duration::from_millis(1500))]);
+    }
+    let sent = acme
+        .send(destination::Kind::UserId("ann".into()), hello())
+        .await;
+    acme.wait_message(&sent.message_id, Duration::from_secs(20), |m| {
+        m.deliveries.len() == 3
+    })
+    .await;
+    // The sender claims them as soon as they are routed; the first answer takes 1.5 s.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let recall = acme
+        .notifications
+        .cancel_message(CancelMessageRequest {
+            message_id: sent.message_id.clone(),
+        })
+        .await
+        .expect("recall")
+        .into_inner();
+    // All three were claimed moments ago: in flight, for their sender to settle (or, on a
+    // slow machine, the first one sent already).
+    assert_eq!(recall.cancelled, 0, "{recall:?}");
+    assert_eq!(recall.in_flight + recall.already_sent, 3, "{recall:?}");
+    let settled = acme
+        .wait_message(&sent.message_id, Duration::from_secs(20), |m| {
+            m.deliveries
+                .iter()
+                .all(|d| d.status() != DeliveryStatus::Queued)
+        })
+        .await;
+    let mut statuses: Vec<_> = settled.deliveries.iter().map(|d| d.status()).collect();
+    statuses.sort();
+    // The one at its provider was sent; the two waiting for the slot were not.
+    assert_eq!(
+        statuses,
+        [
+            DeliveryStatus::Submitted,
+            DeliveryStatus::Cancelled,
+            DeliveryStatus::Cancelled
+        ]
+    );
+    assert_eq!(stack.mocks.fcm.received_count(), 1);
+    stack.stop().await;
+}
+
 /// A device of `user` in `zone`.
 async fn register_in(tenant: &mut Tenant, user: &str, token: &str, zone: &str) {
     tenant

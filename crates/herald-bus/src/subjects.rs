@@ -75,3 +75,8 @@ pub const API_KEY_REVOKED: &str = "herald.control.api_key_revoked";
 /// Announced (core NATS, to every webhook dispatcher) when a tenant's webhook endpoints change;
 /// the payload is the tenant's id. Dispatchers read that tenant's endpoints again.
 pub const WEBHOOKS_CHANGED: &str = "herald.control.webhooks_changed";
+
+/// Announced (core NATS, to every sender) when a message is recalled; the payload is
+/// `<tenant id> <message id>`. A sender holding one of its deliveries does not hand it to its
+/// provider after that (the recalled claim in the database settles the rest).
+pub const MESSAGE_RECALLED: &str = "herald.control.message_recalled";

@@ -217,12 +217,16 @@ impl From<&reqwest::Error> for HttpError {
     }
 }
 
+/// The longest a provider request may take: a recall counts on a sender having had its answer
+/// this long after it started the request.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Transport settings common to every provider.
 #[derive(Clone, Debug, Default)]
 pub struct HttpConfig {
     /// PEM CA certificates (one or more) trusted in addition to the public roots.
     pub extra_ca_pem: Option<String>,
-    /// Per-request timeout; 0 means 30 s.
+    /// Per-request timeout; 0 means 30 s; at most [`MAX_TIMEOUT`].
     pub timeout: Duration,
 }
 
@@ -240,7 +244,7 @@ pub fn client_with_identity(
     let timeout = if config.timeout.is_zero() {
         Duration::from_secs(30)
     } else {
-        config.timeout
+        config.timeout.min(MAX_TIMEOUT)
     };
     let one = || {
         let mut builder = reqwest::Client::builder()

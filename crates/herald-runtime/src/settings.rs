@@ -251,7 +251,7 @@ pub const KEYS: &[Key] = &[
         Kind::Number,
         Some("30"),
         "ingest, sender",
-        "per-request timeout to a provider",
+        "per-request timeout to a provider (at most 60)",
     ),
     key(
         "webhooks.allow_http",
@@ -597,6 +597,12 @@ impl Settings {
             if value == 0 {
                 problems.push(format!("{env}: must be at least 1"));
             }
+        }
+        if self.providers.timeout_secs > herald_providers::http::MAX_TIMEOUT.as_secs() {
+            problems.push(format!(
+                "HERALD_PROVIDER_TIMEOUT_SECS: at most {}",
+                herald_providers::http::MAX_TIMEOUT.as_secs()
+            ));
         }
         if self.telemetry.trace_sample_percent > 100 {
             problems.push("HERALD_TRACE_SAMPLE_PERCENT: at most 100".to_owned());

@@ -133,6 +133,16 @@ impl Api {
                 }
                 Some(_) => {}
             }
+            // Senders holding one of its deliveries do not hand it to the provider from now
+            // on; one that misses this still sends only what it claimed before the recall.
+            let payload = format!("{tenant} {id}");
+            if let Err(err) = self
+                .bus
+                .announce(herald_bus::subjects::MESSAGE_RECALLED, payload.into())
+                .await
+            {
+                tracing::warn!(%err, "could not announce a recall to the senders");
+            }
         }
         // Read before the recall changes them: what had been sent or had ended by then.
         let counts = self.store.message_delivery_counts(tenant, id).await?;
@@ -170,7 +180,10 @@ impl Api {
         tenant: &TenantId,
         id: &MessageId,
     ) -> Result<HashMap<String, bool>> {
-        let lease = i64::try_from(herald_bus::ACK_WAIT.as_millis()).unwrap_or(i64::MAX);
+        // A sender may still hand a delivery to its provider this long after claiming it: the
+        // claim's lease, then the longest provider request.
+        let window = herald_bus::ACK_WAIT + herald_providers::http::MAX_TIMEOUT;
+        let lease = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
         let mut taken = HashMap::new();
         let mut after = String::new();
         loop {

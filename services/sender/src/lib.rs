@@ -16,6 +16,7 @@
 //! sender died (or while the bus was down for longer than a lease).
 #![forbid(unsafe_code)]
 
+mod recalls;
 mod recent;
 
 use std::sync::Arc;
@@ -35,6 +36,7 @@ use herald_proto::v1::Provider;
 use herald_providers::http::HttpClient;
 use herald_providers::{Endpoints, ProviderClient, SendOutcome};
 use herald_store::{CredentialCache, CredentialError, SettingsCache, Store};
+use recalls::Recalls;
 use recent::Recent;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -115,6 +117,7 @@ pub async fn run(
         claimable_bulk: Semaphore::new(config.concurrency * CLAIMED_PER_SEND),
         claimable_capacity: config.concurrency * CLAIMED_PER_SEND,
         recent: Recent::default(),
+        recalls: Recalls::default(),
         settings: SettingsCache::default(),
     });
     let handler = |lane: Lane| {
@@ -125,6 +128,7 @@ pub async fn run(
         }
     };
     tokio::try_join!(
+        worker.recalls.listen(&bus, shutdown.clone()),
         herald_bus::consume(
             &bus,
             consumer,
@@ -168,6 +172,8 @@ struct Worker {
     claimable_capacity: usize,
     /// Tries whose outcome is not published yet.
     recent: Recent,
+    /// Messages recalled lately: their claimed deliveries are not sent.
+    recalls: Recalls,
     /// The tenants' settings (their rate limits), kept a couple of seconds.
     settings: SettingsCache,
 }
@@ -459,14 +465,7 @@ impl Worker {
                 claimed.held_until = claimed.held_until.max(until);
                 claimed.held.push(task);
             } else if claims.recalled.contains(&task.delivery_id) {
-                claimed.recalled.push(herald_core::status::recalled_receipt(
-                    &task.tenant_id,
-                    &task.message_id,
-                    &task.delivery_id,
-                    &task.device.map(|d| d.device_id).unwrap_or_default(),
-                    self.kind as i32,
-                    now_ms(),
-                ));
+                claimed.recalled.push(self.recalled(&task));
             } else {
                 settled += 1;
             }
@@ -479,6 +478,19 @@ impl Worker {
             );
         }
         Ok(claimed)
+    }
+
+    /// The receipt of a task whose message was recalled before it was sent.
+    fn recalled(&self, task: &SendTask) -> DeliveryReceipt {
+        let device = task.device.as_ref().map(|d| d.device_id.as_str());
+        herald_core::status::recalled_receipt(
+            &task.tenant_id,
+            &task.message_id,
+            &task.delivery_id,
+            device.unwrap_or_default(),
+            self.kind as i32,
+            now_ms(),
+        )
     }
 
     /// One try of a claimed task, unless this sender made it already and could not publish
@@ -531,6 +543,10 @@ impl Worker {
                         Lane::Bulk => &self.bulk_sends,
                     };
                     let _permit = sends.acquire().await.expect("never closed");
+                    // Its message may have been recalled while it waited for a send slot.
+                    if self.recalls.contains(&task.tenant_id, &task.message_id) {
+                        return Tried::Done(self.recalled(&task));
+                    }
                     let started = std::time::Instant::now();
                     let request = tracing::info_span!(
                         "provider request",
