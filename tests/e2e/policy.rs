@@ -637,3 +637,135 @@ async fn a_campaign_takes_the_bulk_lane_and_another_tenants_push_overtakes_it() 
     );
     stack.stop().await;
 }
+
+/// A topic of `n` subscribers (users `<topic>-<i>`, one device each), answered at once.
+async fn topic_of(tenant: &mut Tenant, topic: &str, n: usize) -> Vec<String> {
+    tenant
+        .topics
+        .create_topic(CreateTopicRequest {
+            name: topic.into(),
+            description: String::new(),
+        })
+        .await
+        .expect("create topic");
+    let mut tokens = Vec::new();
+    for i in 0..n {
+        let user = format!("{topic}-{i}");
+        let token = format!("tok-{user}");
+        tenant.register(&user, &token).await;
+        tenant
+            .topics
+            .subscribe(SubscribeRequest {
+                topic: topic.into(),
+                subscriber: Some(subscribe_request::Subscriber::UserId(user)),
+            })
+            .await
+            .expect("subscribe");
+        tokens.push(token);
+    }
+    tokens
+}
+
+/// Sends `hello` to `topic` at `per_minute`.
+async fn throttled(tenant: &mut Tenant, topic: &str, per_minute: u32) -> SendResponse {
+    tenant
+        .notifications
+        .send(SendRequest {
+            destination: Some(Destination {
+                kind: Some(destination::Kind::Topic(topic.into())),
+            }),
+            notification: Some(hello()),
+            throttle_per_minute: per_minute,
+            ..Default::default()
+        })
+        .await
+        .expect("throttled send")
+        .into_inner()
+}
+
+#[tokio::test]
+async fn a_throttled_campaign_keeps_its_pace_and_estimates_its_finish() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    let tokens = topic_of(&mut acme, "news", 6).await;
+
+    // 120 a minute: two a second, so six take three steps a second apart.
+    let before = now_ms();
+    let sent = throttled(&mut acme, "news", 120).await;
+    assert_eq!(sent.audience_estimate, 6);
+    let finish = sent.estimated_finish_ms - before;
+    assert!((3_000..4_000).contains(&finish), "estimated {finish} ms");
+    acme.wait_settled(&sent.message_id).await;
+    let mut at: Vec<_> = stack
+        .mocks
+        .fcm
+        .received()
+        .into_iter()
+        .filter(|p| tokens.contains(&p.token))
+        .map(|p| p.at)
+        .collect();
+    assert_eq!(at.len(), 6);
+    at.sort();
+    let spread = at[5].duration_since(at[0]);
+    // Unthrottled, six pushes go within milliseconds of each other.
+    assert!(
+        spread >= Duration::from_millis(1_500),
+        "six pushes at 120 a minute went within {spread:?}"
+    );
+
+    // Only a fan-out is paced.
+    let refused = acme
+        .notifications
+        .send(SendRequest {
+            destination: Some(Destination {
+                kind: Some(destination::Kind::UserId("news-0".into())),
+            }),
+            notification: Some(hello()),
+            throttle_per_minute: 60,
+            ..Default::default()
+        })
+        .await
+        .expect_err("a user is not throttled");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(refused.message().contains("throttle_per_minute"));
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_recall_stops_a_throttled_campaign_while_it_waits_for_its_pace() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    let tokens = topic_of(&mut acme, "sale", 5).await;
+    let sent = throttled(&mut acme, "sale", 60).await;
+    let sale = |stack: &Stack| {
+        let received = stack.mocks.fcm.received();
+        received
+            .iter()
+            .filter(|p| tokens.contains(&p.token))
+            .count()
+    };
+    while sale(&stack) == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let recall = acme
+        .notifications
+        .cancel_message(CancelMessageRequest {
+            message_id: sent.message_id.clone(),
+        })
+        .await
+        .expect("recall")
+        .into_inner();
+    assert_eq!(
+        recall.message.expect("the message").state(),
+        MessageState::Cancelled
+    );
+    // The fan-out finds the recall when its pace lets it go on, and routes no more; left
+    // alone it would have sent all five within five seconds.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let sent_count = sale(&stack);
+    assert!(
+        sent_count <= 2,
+        "{sent_count} of the campaign's pushes went after its recall"
+    );
+    stack.stop().await;
+}

@@ -121,7 +121,32 @@ pub fn filled_send_request(req: &SendRequest, filled: crate::vars::Filled) -> Re
     if !req.notify_url.is_empty() && !filled.notify_url_from_variables {
         notify_url(&req.notify_url)?;
     }
+    throttle(req.throttle_per_minute, &audience)?;
     Ok(audience)
+}
+
+/// The most deliveries a minute a throttle may ask for (100,000 a second: beyond what one
+/// Herald routes, so a higher throttle would mean nothing).
+pub const MAX_THROTTLE_PER_MINUTE: u32 = 6_000_000;
+
+/// A send's throttle: only a fan-out (a topic, a segment) is paced.
+fn throttle(per_minute: u32, audience: &Audience) -> Result<()> {
+    if per_minute == 0 {
+        return Ok(());
+    }
+    if per_minute > MAX_THROTTLE_PER_MINUTE {
+        return Err(Error::invalid(
+            "throttle_per_minute",
+            format!("at most {MAX_THROTTLE_PER_MINUTE}"),
+        ));
+    }
+    if !matches!(audience, Audience::Topic(_) | Audience::Segment(_)) {
+        return Err(Error::invalid(
+            "throttle_per_minute",
+            "only a topic or a segment is throttled",
+        ));
+    }
+    Ok(())
 }
 
 fn at_most(field: &str, value: &str, max: usize) -> Result<()> {
@@ -729,6 +754,29 @@ mod tests {
         match err {
             Error::InvalidArgument { field, .. } => field,
             other => panic!("expected invalid argument, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_a_topic_or_a_segment_is_throttled_and_within_bounds() {
+        let throttled = |dest: destination::Kind, per_minute: u32| SendRequest {
+            throttle_per_minute: per_minute,
+            ..send(dest, hello())
+        };
+        let topic = || destination::Kind::Topic("news".into());
+        let segment = || destination::Kind::Segment("vip".into());
+        assert!(send_request(&throttled(topic(), 60)).is_ok());
+        assert!(send_request(&throttled(segment(), MAX_THROTTLE_PER_MINUTE)).is_ok());
+        assert!(send_request(&throttled(destination::Kind::UserId("u".into()), 0)).is_ok());
+        for bad in [
+            throttled(topic(), MAX_THROTTLE_PER_MINUTE + 1),
+            throttled(destination::Kind::UserId("u".into()), 60),
+            throttled(destination::Kind::CustomerId("c".into()), 60),
+        ] {
+            assert_eq!(
+                field_of(send_request(&bad).unwrap_err()),
+                "throttle_per_minute"
+            );
         }
     }
 

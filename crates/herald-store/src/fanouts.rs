@@ -59,6 +59,8 @@ pub struct FanoutJob {
     pub pinned: String,
     /// Its message's trace context (W3C `traceparent`), if traced.
     pub traceparent: Option<String>,
+    /// When it started (Unix ms): a throttled fan-out paces itself from here, whoever holds it.
+    pub started_at: i64,
 }
 
 /// How a fan-out ended.
@@ -173,7 +175,7 @@ impl Store {
                 }
                 let row = sqlx::query(
                     "SELECT f.source, f.cursor_key, f.cursor_device, f.routed, f.pinned, \
-                         f.traceparent, m.body \
+                         f.traceparent, f.created_at, m.body \
                      FROM fanouts f JOIN messages m ON m.tenant_id = f.tenant_id AND m.id = f.message_id \
                      WHERE f.tenant_id = $1 AND f.message_id = $2",
                 )
@@ -189,6 +191,7 @@ impl Store {
                     routed: row.try_get("routed")?,
                     pinned: row.try_get("pinned")?,
                     traceparent: row.try_get("traceparent")?,
+                    started_at: row.try_get("created_at")?,
                 });
             }
             Ok(jobs)
@@ -204,6 +207,44 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<(Cursor, DeviceRecord)>> {
         herald_telemetry::timed("audience_page", async move {
+            let (sql, args) = self.audience_query(tenant, source, after, limit)?;
+            let rows = sqlx::query_with(&sql, args).fetch_all(&self.reader).await?;
+            rows.iter()
+                .map(|row| {
+                    let device = DeviceRecord::from_row(row)?;
+                    let cursor = Cursor {
+                        key: row.try_get("sort_key")?,
+                        device: device.id.to_string(),
+                    };
+                    Ok((cursor, device))
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// How many active devices the sources hold now (a fan-out reads the same, page by page).
+    pub async fn audience_size(&self, tenant: &TenantId, sources: &[Source<'_>]) -> Result<u64> {
+        let mut size = 0;
+        let start = Cursor::default();
+        for source in sources {
+            let (sql, args) = self.audience_query(tenant, *source, &start, u32::MAX)?;
+            let sql = format!("SELECT COUNT(*) AS n FROM ({sql}) a");
+            let row = sqlx::query_with(&sql, args).fetch_one(&self.reader).await?;
+            size += u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
+        }
+        Ok(size)
+    }
+
+    /// The query of up to `limit` active devices of `source` after `after`, in its order.
+    fn audience_query<'q>(
+        &self,
+        tenant: &'q TenantId,
+        source: Source<'q>,
+        after: &'q Cursor,
+        limit: u32,
+    ) -> Result<(String, sqlx::any::AnyArguments<'q>)> {
+        {
             let columns: Vec<String> = DEVICE_COLUMNS
                 .split(", ")
                 .map(|c| format!("d.{}", c.trim()))
@@ -262,19 +303,8 @@ impl Store {
                     (sql, args)
                 }
             };
-            let rows = sqlx::query_with(&sql, args).fetch_all(&self.reader).await?;
-            rows.iter()
-                .map(|row| {
-                    let device = DeviceRecord::from_row(row)?;
-                    let cursor = Cursor {
-                        key: row.try_get("sort_key")?,
-                        device: device.id.to_string(),
-                    };
-                    Ok((cursor, device))
-                })
-                .collect()
-        })
-        .await
+            Ok((sql, args))
+        }
     }
 
     /// Records a page of a fan-out `holder` holds, in one transaction: its queued deliveries

@@ -248,6 +248,10 @@ pub struct SendArgs {
     /// frequency caps count them, transactional ones pass both.
     #[arg(long, value_enum)]
     class: Option<Class>,
+    /// A campaign's pace (a topic or a segment): at most this many deliveries a minute; the
+    /// answer estimates the audience and when the last delivery goes.
+    #[arg(long, default_value_t = 0)]
+    throttle: u32,
 }
 
 /// A message class, for `send --class`.
@@ -907,6 +911,7 @@ impl Client {
                 date: args.local_date.unwrap_or_default(),
             }),
             class: args.class.map_or(0, |c| c.proto() as i32),
+            throttle_per_minute: args.throttle,
             ..Default::default()
         };
         let request_scheduled = request.send_at_ms != 0 || request.local_time.is_some();
@@ -944,6 +949,13 @@ impl Client {
             ""
         };
         println!("accepted message {}{note}{scheduled}", sent.message_id);
+        if sent.estimated_finish_ms != 0 {
+            println!(
+                "throttled: {} devices now, the last routed by about {}",
+                sent.audience_estimate,
+                herald_core::time::rfc3339(sent.estimated_finish_ms)
+            );
+        }
         if args.wait {
             print_message(&show(&mut notifications, &sent.message_id, true).await?);
         }

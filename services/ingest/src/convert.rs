@@ -86,6 +86,7 @@ pub(crate) fn message(record: MessageRecord, accepted: MessageAccepted) -> Messa
         send_at_ms: record.send_at.unwrap_or_default(),
         class: accepted.class,
         local_time: accepted.local_time,
+        throttle_per_minute: accepted.throttle_per_minute,
     }
 }
 

@@ -18,7 +18,7 @@ use herald_proto::v1::{
     Browser, MessageClass, Notification, Platform, Provider, SendRequest, SendResponse, destination,
 };
 use herald_providers::limits::{self, Refusal};
-use herald_store::{DeviceProfile, InsertedMessage, NewMessage, TenantSettings};
+use herald_store::{DeviceProfile, InsertedMessage, NewMessage, Source, TenantSettings};
 use prost::Message as _;
 use sha2::{Digest as _, Sha256};
 
@@ -39,6 +39,8 @@ const ALL_PROVIDERS: [Provider; 4] = [
 pub(crate) struct Prepared {
     message: NewMessage,
     push_id: Option<DeviceProfile>,
+    /// A throttled fan-out's audience and pace: its answer estimates when it finishes.
+    throttle: Option<(Audience, u32)>,
 }
 
 /// What a trigger adds to the messages it sends: the event its templates see (JSON, empty for
@@ -278,6 +280,8 @@ impl Api {
         refusals: Vec<Refusal>,
         triggered: Triggered,
     ) -> Result<Prepared> {
+        let throttle =
+            (req.throttle_per_minute > 0).then(|| (audience.clone(), req.throttle_per_minute));
         let push_id = push_id_device(audience, allow_http)?;
         let request_digest = (!req.idempotency_key.is_empty()).then(|| request_digest(&req));
         let notification = req.notification.unwrap_or_default();
@@ -324,6 +328,7 @@ impl Api {
             providers: triggered.providers,
             class: req.class,
             local_time: req.local_time,
+            throttle_per_minute: req.throttle_per_minute,
         };
         let message = NewMessage {
             id,
@@ -338,7 +343,11 @@ impl Api {
             expires_at: accepted.expires_at_ms,
             send_at,
         };
-        Ok(Prepared { message, push_id })
+        Ok(Prepared {
+            message,
+            push_id,
+            throttle,
+        })
     }
 
     /// Registers the push ids, stores the messages in one transaction, publishes the new ones
@@ -354,8 +363,15 @@ impl Api {
     ) -> Result<Vec<Result<SendResponse>>> {
         let mut messages = Vec::with_capacity(prepared.len());
         let mut push_ids = Vec::new();
-        for Prepared { message, push_id } in prepared {
+        let mut throttles = Vec::with_capacity(prepared.len());
+        for Prepared {
+            message,
+            push_id,
+            throttle,
+        } in prepared
+        {
             push_ids.extend(push_id);
+            throttles.push(throttle.map(|t| (t, message.send_at.unwrap_or(message.created_at))));
             messages.push(message);
         }
         self.store.ensure_devices(tenant, &push_ids).await?;
@@ -363,7 +379,8 @@ impl Api {
         let mut answers = Vec::with_capacity(messages.len());
         let mut publish = Vec::new();
         let mut inserted_count = 0;
-        for (message, inserted) in messages.into_iter().zip(stored) {
+        let mut throttled = Vec::new();
+        for ((message, inserted), throttle) in messages.into_iter().zip(stored).zip(throttles) {
             let answer = match inserted {
                 InsertedMessage::Inserted => {
                     inserted_count += 1;
@@ -374,9 +391,13 @@ impl Api {
                             due: None,
                         });
                     }
+                    if let Some(throttle) = throttle {
+                        throttled.push((answers.len(), throttle));
+                    }
                     Ok(SendResponse {
                         message_id: message.id.into_string(),
                         duplicate: false,
+                        ..Default::default()
                     })
                 }
                 InsertedMessage::Duplicate {
@@ -390,6 +411,7 @@ impl Api {
                 InsertedMessage::Duplicate { id, .. } => Ok(SendResponse {
                     message_id: id.into_string(),
                     duplicate: true,
+                    ..Default::default()
                 }),
             };
             answers.push(answer);
@@ -407,8 +429,51 @@ impl Api {
                 Err(err) => tracing::warn!(%err, "publish failed; the outbox relay will retry"),
             }
         }
+        // Counting an audience takes a while: the messages are on their way meanwhile.
+        for (at, throttle) in throttled {
+            match self.estimate(tenant, throttle).await {
+                Ok(estimate) => {
+                    if let Some(Ok(answer)) = answers.get_mut(at) {
+                        answer.audience_estimate = estimate.audience_estimate;
+                        answer.estimated_finish_ms = estimate.estimated_finish_ms;
+                    }
+                }
+                Err(err) => tracing::warn!(%err, "could not estimate a throttled send's finish"),
+            }
+        }
         tracing::debug!(count = answers.len(), "messages accepted");
         Ok(answers)
+    }
+
+    /// A throttled fan-out's estimate: its audience's size now, and when the last of its
+    /// deliveries will be routed at its pace from `start`.
+    async fn estimate(
+        &self,
+        tenant: &TenantId,
+        ((audience, per_minute), start): ((Audience, u32), i64),
+    ) -> Result<SendResponse> {
+        let expr;
+        let sources = match &audience {
+            Audience::Topic(topic) => vec![Source::TopicDevices(topic), Source::TopicUsers(topic)],
+            Audience::Segment(name) => {
+                let Some(segment) = self.store.get_segment(tenant, name).await? else {
+                    return Ok(SendResponse::default());
+                };
+                expr = herald_core::segments::parse("expression", &segment.expression)?;
+                vec![Source::Segment {
+                    expr: &expr,
+                    now: now_ms(),
+                }]
+            }
+            _ => return Ok(SendResponse::default()),
+        };
+        let size = self.store.audience_size(tenant, &sources).await?;
+        let ms = u128::from(size) * 60_000 / u128::from(per_minute.max(1));
+        Ok(SendResponse {
+            audience_estimate: size,
+            estimated_finish_ms: start.saturating_add(i64::try_from(ms).unwrap_or(i64::MAX)),
+            ..Default::default()
+        })
     }
 }
 

@@ -367,10 +367,23 @@ impl FanOut {
         // A campaign goes in the bulk lane, paced by what the senders have left of it; a
         // transactional message to a large audience goes as any other send.
         let bulk = accepted.class() != MessageClass::Transactional;
+        let throttle = accepted.throttle_per_minute;
+        // A throttled fan-out reads at most a second's worth of its pace a page, so its
+        // deliveries go in even steps.
+        let page_size = match throttle {
+            0 => self.page,
+            per_minute => self.page.min((per_minute / 60).max(1)),
+        };
         loop {
             settle(in_flight, checkpoint, WINDOW).await?;
             if bulk {
                 self.router.bulk_room(stop).await?;
+            }
+            if let Some(walk) = self
+                .pace(throttle, routed, checkpoint, in_flight, stop)
+                .await?
+            {
+                return Ok(walk);
             }
             let now = now_ms();
             let source = usize::try_from(position.source)
@@ -388,10 +401,10 @@ impl FanOut {
             }
             let source = *source.expect("checked above");
             let page = store
-                .audience_page(&self.job.tenant_id, source, &position.cursor, self.page)
+                .audience_page(&self.job.tenant_id, source, &position.cursor, page_size)
                 .await?;
             let next = match page.last() {
-                Some((cursor, _)) if page.len() == self.page as usize => Position {
+                Some((cursor, _)) if page.len() == page_size as usize => Position {
                     source: position.source,
                     cursor: cursor.clone(),
                 },
@@ -473,6 +486,57 @@ impl FanOut {
         }
     }
 
+    /// Waits until a throttled fan-out's pace allows the deliveries after the first `routed`
+    /// (counted from when the fan-out started, so a router taking it over keeps the pace),
+    /// holding its lease meanwhile. Answers how the walk ends if it ends while waiting (the
+    /// fan-out lost or recalled); a stop ends the wait.
+    async fn pace(
+        &self,
+        per_minute: u32,
+        routed: i64,
+        checkpoint: &mut Checkpoint,
+        in_flight: &mut VecDeque<InFlight>,
+        stop: &CancellationToken,
+    ) -> Result<Option<Walk>, RouteError> {
+        if per_minute == 0 {
+            return Ok(None);
+        }
+        let due = self
+            .job
+            .started_at
+            .saturating_add(paced_ms(routed, per_minute));
+        loop {
+            let now = now_ms();
+            if now >= due || stop.is_cancelled() {
+                return Ok(None);
+            }
+            // Nothing waits for its acks while the fan-out waits for its pace.
+            settle(in_flight, checkpoint, 0).await?;
+            let renewed = self
+                .router
+                .store
+                .record_fanout_page(
+                    &self.job,
+                    &self.holder,
+                    now + lease_ms(),
+                    &[],
+                    (&checkpoint.0, checkpoint.1),
+                    None,
+                )
+                .await?;
+            match renewed {
+                PageRecorded::Created(_) => {}
+                PageRecorded::Lost => return Ok(Some(Walk::Lost)),
+                PageRecorded::Cancelled => return Ok(Some(Walk::Cancelled)),
+            }
+            let wait = Duration::from_millis(u64::try_from(due - now).unwrap_or(0)).min(LEASE / 3);
+            tokio::select! {
+                () = stop.cancelled() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
     /// Ends the fan-out: the message is routed (or failed), the checkpoint goes.
     async fn end(&self, end: FanoutEnd) {
         for _ in 0..MAX_TRIES {
@@ -506,6 +570,13 @@ impl FanOut {
     }
 }
 
+/// How long after its start a fan-out throttled to `per_minute` may have routed `routed`
+/// deliveries.
+fn paced_ms(routed: i64, per_minute: u32) -> i64 {
+    let ms = i128::from(routed.max(0)) * 60_000 / i128::from(per_minute.max(1));
+    i64::try_from(ms).unwrap_or(i64::MAX)
+}
+
 /// Takes pages off the front whose acks are in, and waits for more until at most `keep` are
 /// left, moving the checkpoint past each; a failed publish is the walk's error.
 async fn settle(
@@ -525,4 +596,20 @@ async fn settle(
         *checkpoint = (page.next, page.routed);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_throttle_spreads_deliveries_evenly_over_its_minutes() {
+        assert_eq!(paced_ms(0, 60), 0);
+        assert_eq!(paced_ms(1, 60), 1_000);
+        assert_eq!(paced_ms(90, 60), 90_000);
+        assert_eq!(paced_ms(600_000, 600_000), 60_000);
+        assert_eq!(paced_ms(1, 6_000_000), 0);
+        assert_eq!(paced_ms(i64::MAX, 1), i64::MAX);
+        assert_eq!(paced_ms(-5, 60), 0);
+    }
 }
