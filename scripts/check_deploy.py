@@ -87,11 +87,12 @@ def check_k8s(path: str) -> None:
                 fail(f"ScaledObject {name}: nats-jetstream metadata {sorted(keys)}")
             if not all(isinstance(v, str) for v in meta.values()):
                 fail(f"ScaledObject {name}: KEDA metadata values are strings")
-        # The streams and durable consumers the sender of that provider reads: every send, and
-        # the bulk lane.
+        # The streams and durable consumers the sender of that provider reads: every send, the
+        # bulk lane and the urgent lane.
         watched = sorted((meta["stream"], meta["consumer"]) for meta in jetstream)
         wanted = sorted([("HERALD_SEND", f"sender-{provider}"),
-                         ("HERALD_BULK", f"sender-{provider}-bulk")])
+                         ("HERALD_BULK", f"sender-{provider}-bulk"),
+                         ("HERALD_URGENT", f"sender-{provider}-urgent")])
         if watched != wanted:
             fail(f"ScaledObject {name}: watches {watched}, not {wanted}")
         if o["spec"]["minReplicaCount"] < 1:

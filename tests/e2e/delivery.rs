@@ -234,7 +234,7 @@ async fn a_send_batch_published_again_does_not_resend_settled_deliveries() {
         accepted_at_ms: herald_core::time::now_ms(),
         expires_at_ms: herald_core::time::now_ms() + 600_000,
         attempt: 1,
-        bulk: false,
+        ..Default::default()
     };
     let mut again = herald_bus::send_batches(herald_proto::v1::Provider::Fcm, vec![task], 0);
     again[0].msg_id = format!("{}-recomposed", again[0].msg_id);

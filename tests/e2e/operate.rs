@@ -69,8 +69,10 @@ async fn a_delivery_is_counted_under_its_provider_and_outcome() {
     // Each consumer's backlog is a gauge, read from the broker.
     for consumer in [
         "router",
+        "router-urgent",
         "sender-fcm",
         "sender-fcm-bulk",
+        "sender-fcm-urgent",
         "sender-apns",
         "receipt",
     ] {

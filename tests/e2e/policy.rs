@@ -769,3 +769,71 @@ async fn a_recall_stops_a_throttled_campaign_while_it_waits_for_its_pace() {
     );
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn a_transactional_push_overtakes_a_burst_of_other_sends() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    acme.register("busy", "tok-busy").await;
+    acme.register("callee", "tok-callee").await;
+    // Each of the burst's pushes takes 50 ms at the provider: 400 of them keep the sender's
+    // slots busy for over a second.
+    stack
+        .mocks
+        .fcm
+        .answer_by_default(Answer::delayed(Duration::from_millis(50)));
+    stack.mocks.fcm.script("tok-callee", [Answer::success()]);
+    let burst: Vec<SendRequest> = (0..400)
+        .map(|i| SendRequest {
+            destination: Some(Destination {
+                kind: Some(destination::Kind::UserId("busy".into())),
+            }),
+            notification: Some(Notification {
+                title: format!("news {i}"),
+                ..hello()
+            }),
+            ..Default::default()
+        })
+        .collect();
+    acme.notifications
+        .send_batch(SendBatchRequest { requests: burst })
+        .await
+        .expect("burst");
+    while stack.mocks.fcm.attempts("tok-busy") == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // A call, sent while the burst is under way.
+    let call = acme
+        .notifications
+        .send(SendRequest {
+            destination: Some(Destination {
+                kind: Some(destination::Kind::UserId("callee".into())),
+            }),
+            notification: Some(hello()),
+            class: MessageClass::Transactional as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("call")
+        .into_inner();
+    acme.wait_settled(&call.message_id).await;
+    let received = stack.mocks.fcm.received();
+    let call_at = received
+        .iter()
+        .find(|p| p.token == "tok-callee")
+        .expect("the call")
+        .at;
+    let after = received
+        .iter()
+        .filter(|p| p.token == "tok-busy" && p.at > call_at)
+        .count();
+    let pending = 400 - received.iter().filter(|p| p.token == "tok-busy").count();
+    // In the standard lane it would have come after the whole burst; in the urgent lane it
+    // overtakes most of it.
+    assert!(
+        after + pending >= 200,
+        "only {} of the burst's 400 pushes came after the call",
+        after + pending
+    );
+    stack.stop().await;
+}

@@ -79,7 +79,7 @@ async fn in_flight_delivery(
         accepted_at_ms: herald_core::time::now_ms(),
         expires_at_ms: herald_core::time::now_ms() + 600_000,
         attempt: 1,
-        bulk: false,
+        ..Default::default()
     };
     (sent.message_id, task)
 }

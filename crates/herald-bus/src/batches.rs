@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use herald_proto::bus::v1::{
     DeliveryEvent, DeliveryReceipt, EventBatch, ReceiptBatch, SendBatch, SendTask,
 };
-use herald_proto::v1::Provider;
+use herald_proto::v1::{MessageClass, Provider};
 
-use crate::{Outgoing, batch_id, chunks, subjects};
+use crate::{Lane, Outgoing, batch_id, chunks, subjects};
 
 /// One stored message body (an encoded `MessageAccepted`) with its id.
 #[derive(Clone, Debug)]
@@ -31,11 +31,29 @@ pub struct AcceptedOut {
     pub message_ids: Vec<String>,
 }
 
-/// `AcceptedBatch` messages for the router: a tenant's accepted messages, in chunks.
+/// The class of an encoded `MessageAccepted`, read without decoding the rest of it.
+#[derive(Clone, PartialEq, prost::Message)]
+struct ClassOnly {
+    #[prost(enumeration = "MessageClass", tag = "12")]
+    class: i32,
+}
+
+/// `AcceptedBatch` messages for the router: a tenant's accepted messages, in chunks, the
+/// transactional ones on the urgent subject (the router takes them before any other).
 pub fn accepted_batches(tenant: &str, messages: Vec<Accepted>) -> Vec<AcceptedOut> {
+    let urgent = |m: &Accepted| {
+        <ClassOnly as prost::Message>::decode(m.body.as_slice())
+            .is_ok_and(|c| c.class() == MessageClass::Transactional)
+    };
+    let (urgent, other): (Vec<_>, Vec<_>) = messages.into_iter().partition(urgent);
+    let mut out = tenant_batches(subjects::urgent_ingest(tenant), urgent);
+    out.extend(tenant_batches(subjects::ingest(tenant), other));
+    out
+}
+
+fn tenant_batches(subject: String, messages: Vec<Accepted>) -> Vec<AcceptedOut> {
     // Each body becomes field 1 of the batch as it is: the bytes of an embedded message.
     let encoded_len = |m: &Accepted| prost::encoding::bytes::encoded_len(1, &m.body);
-    let subject = subjects::ingest(tenant);
     chunks(messages, encoded_len)
         .into_iter()
         .map(|chunk| {
@@ -62,16 +80,17 @@ pub fn accepted_batches(tenant: &str, messages: Vec<Accepted>) -> Vec<AcceptedOu
         .collect()
 }
 
-/// Send batches for one provider's sender: per tenant and lane (bulk tasks in the bulk lane), in
-/// chunks, each tried no earlier than `not_before_ms` (0: at once).
+/// Send batches for one provider's sender: per tenant and lane (each task in the lane it is
+/// marked with), in chunks, each tried no earlier than `not_before_ms` (0: at once).
 pub fn send_batches(provider: Provider, tasks: Vec<SendTask>, not_before_ms: i64) -> Vec<Outgoing> {
     let mut out = Vec::new();
     for (tenant, tasks) in grouped(tasks, |t| &t.tenant_id) {
-        let (bulk, other): (Vec<_>, Vec<_>) = tasks.into_iter().partition(|t| t.bulk);
-        for (subject, tasks) in [
-            (subjects::bulk(provider, &tenant), bulk),
-            (subjects::send(provider, &tenant), other),
-        ] {
+        let mut lanes: BTreeMap<Lane, Vec<SendTask>> = BTreeMap::new();
+        for task in tasks {
+            lanes.entry(Lane::of(&task)).or_default().push(task);
+        }
+        for (lane, tasks) in lanes {
+            let subject = lane.subject(provider, &tenant);
             for tasks in chunks(tasks, prost::Message::encoded_len) {
                 let msg_id = batch_id(
                     "send",
@@ -206,15 +225,64 @@ mod tests {
     }
 
     #[test]
-    fn bulk_tasks_go_in_the_bulk_lane_and_the_rest_in_the_send_lane() {
+    fn each_task_goes_in_its_lane() {
         let bulk = SendTask {
             bulk: true,
             ..task("t1", "campaign", 1)
         };
-        let out = send_batches(Provider::Apns, vec![bulk, task("t1", "single", 1)], 0);
+        let urgent = SendTask {
+            urgent: true,
+            ..task("t1", "call", 1)
+        };
+        let out = send_batches(
+            Provider::Apns,
+            vec![bulk, task("t1", "single", 1), urgent],
+            0,
+        );
         let subjects: Vec<&str> = out.iter().map(|o| o.subject.as_str()).collect();
-        assert_eq!(subjects, ["herald.bulk.apns.t1", "herald.send.apns.t1"]);
-        assert_eq!(subjects::tenant_of(subjects[0]), "t1");
+        assert_eq!(
+            subjects,
+            [
+                "herald.urgent.send.apns.t1",
+                "herald.send.apns.t1",
+                "herald.bulk.apns.t1"
+            ]
+        );
+        assert!(subjects.iter().all(|s| subjects::tenant_of(s) == "t1"));
+    }
+
+    #[test]
+    fn transactional_messages_go_to_the_router_on_the_urgent_subject() {
+        use herald_proto::bus::v1::MessageAccepted;
+        let accepted = |id: &str, class: MessageClass| Accepted {
+            message_id: id.into(),
+            body: prost::Message::encode_to_vec(&MessageAccepted {
+                message_id: id.into(),
+                correlation_id: "c".repeat(300),
+                class: class as i32,
+                ..Default::default()
+            }),
+            due: None,
+        };
+        let out = accepted_batches(
+            "t",
+            vec![
+                accepted("m1", MessageClass::Marketing),
+                accepted("m2", MessageClass::Transactional),
+                accepted("m3", MessageClass::Unspecified),
+            ],
+        );
+        let routed: Vec<_> = out
+            .iter()
+            .map(|o| (o.out.subject.as_str(), o.message_ids.clone()))
+            .collect();
+        assert_eq!(
+            routed,
+            [
+                ("herald.urgent.ingest.t", vec!["m2".to_owned()]),
+                ("herald.ingest.t", vec!["m1".to_owned(), "m3".to_owned()]),
+            ]
+        );
     }
 
     #[test]

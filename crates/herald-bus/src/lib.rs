@@ -16,6 +16,7 @@
 mod batches;
 mod consume;
 pub mod dead;
+mod lanes;
 mod status;
 pub mod subjects;
 
@@ -31,6 +32,7 @@ pub use batches::{
     Accepted, AcceptedOut, accepted_batches, event_batches, receipt_batches, send_batches,
 };
 pub use consume::{Disposition, MAX_TRIES, consume, consume_batches, isolate, tries};
+pub use lanes::Lane;
 pub use status::{ConsumerState, STREAMS, StreamState};
 
 /// A bus failure.
@@ -78,6 +80,8 @@ pub const INGEST_STREAM: &str = "HERALD_INGEST";
 pub const SEND_STREAM: &str = "HERALD_SEND";
 /// The bulk lane: send tasks of large audiences, apart from every other send.
 pub const BULK_STREAM: &str = "HERALD_BULK";
+/// The urgent lane: transactional messages routed on their own, and their send tasks.
+pub const URGENT_STREAM: &str = "HERALD_URGENT";
 pub const RECEIPT_STREAM: &str = "HERALD_RECEIPT";
 pub const DEAD_STREAM: &str = "HERALD_DEAD";
 pub const EVENT_STREAM: &str = "HERALD_EVENTS";
@@ -214,6 +218,7 @@ impl Bus {
             work_queue(INGEST_STREAM, subjects::INGEST_ALL),
             work_queue(SEND_STREAM, subjects::SEND_ALL),
             work_queue(BULK_STREAM, subjects::BULK_ALL),
+            work_queue(URGENT_STREAM, subjects::URGENT_ALL),
             work_queue(RECEIPT_STREAM, subjects::RECEIPT_ALL),
             work_queue(WEBHOOK_STREAM, subjects::WEBHOOK_ALL),
             // Events are read by whoever watches, as often as they like, until they grow old or
@@ -354,11 +359,17 @@ impl Bus {
             .map_err(|e| setup(&e))
     }
 
-    /// How many messages wait in the work-queue streams (ingest, send, bulk, receipt), handed
-    /// out or not: work not done yet.
+    /// How many messages wait in the work-queue streams (ingest, send, bulk, urgent, receipt),
+    /// handed out or not: work not done yet.
     pub async fn backlog(&self) -> Result<u64> {
         let mut total = 0;
-        for name in [INGEST_STREAM, SEND_STREAM, BULK_STREAM, RECEIPT_STREAM] {
+        for name in [
+            INGEST_STREAM,
+            SEND_STREAM,
+            BULK_STREAM,
+            URGENT_STREAM,
+            RECEIPT_STREAM,
+        ] {
             total += self.stream_messages(name).await?;
         }
         Ok(total)

@@ -9,14 +9,15 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     BULK_STREAM, Bus, BusError, DEAD_STREAM, EVENT_STREAM, INGEST_STREAM, RECEIPT_STREAM, Result,
-    SEND_STREAM, WEBHOOK_STREAM,
+    SEND_STREAM, URGENT_STREAM, WEBHOOK_STREAM,
 };
 
 /// Herald's streams, in the order work flows through them.
-pub const STREAMS: [&str; 7] = [
+pub const STREAMS: [&str; 8] = [
     INGEST_STREAM,
     SEND_STREAM,
     BULK_STREAM,
+    URGENT_STREAM,
     RECEIPT_STREAM,
     EVENT_STREAM,
     WEBHOOK_STREAM,

@@ -13,6 +13,26 @@ pub fn ingest(tenant: &str) -> String {
     format!("herald.ingest.{tenant}")
 }
 
+pub const URGENT_ALL: &str = "herald.urgent.>";
+
+/// The router's filter of urgent accepted messages.
+pub const URGENT_INGEST_ALL: &str = "herald.urgent.ingest.>";
+
+/// Accepted transactional messages of a tenant (ingest → router), ahead of every other.
+pub fn urgent_ingest(tenant: &str) -> String {
+    format!("herald.urgent.ingest.{tenant}")
+}
+
+/// Send tasks of transactional messages for one provider (router → sender-<provider>-urgent).
+pub fn urgent_send(provider: Provider, tenant: &str) -> String {
+    format!("herald.urgent.send.{}.{tenant}", provider.name())
+}
+
+/// The filter of one provider's urgent-lane consumer.
+pub fn urgent_send_filter(provider: Provider) -> String {
+    format!("herald.urgent.send.{}.>", provider.name())
+}
+
 /// Send tasks for one provider (router → sender-<provider>).
 pub fn send(provider: Provider, tenant: &str) -> String {
     format!("herald.send.{}.{tenant}", provider.name())

@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 
 use herald_proto::v1::{
-    AndroidOptions, ApnsPushType, Destination, IosOptions, Notification, Trigger, destination,
+    AndroidOptions, ApnsPushType, Destination, IosOptions, MessageClass, Notification, Trigger,
+    destination,
 };
 use serde_json::{Map, Value as Json};
 
@@ -348,6 +349,7 @@ pub fn check_trigger(t: &Trigger) -> Result<()> {
             "PROVIDER_UNSPECIFIED is not a provider",
         ));
     }
+    MessageClass::try_from(t.class).map_err(|_| Error::invalid("class", "not a MessageClass"))?;
     if let Some(d) = &t.destination {
         let kind = d
             .kind
@@ -454,6 +456,11 @@ fn wazo_data(notification_type: &str) -> BTreeMap<String, String> {
 /// `user_uuid`, who is reached through their mobile sessions.
 pub fn builtin(id: &str) -> Option<Trigger> {
     let (_, event_type) = BUILTIN.iter().find(|(i, _)| *i == id)?;
+    // A call rings now or never: it passes quiet hours and every other send.
+    let class = match *event_type {
+        "incomingCall" | "cancelIncomingCall" => MessageClass::Transactional,
+        _ => MessageClass::Standard,
+    };
     let (name, condition, notification) = match *event_type {
         "incomingCall" => (
             "Incoming call",
@@ -529,6 +536,7 @@ pub fn builtin(id: &str) -> Option<Trigger> {
         builtin: true,
         created_at_ms: 0,
         updated_at_ms: 0,
+        class: class as i32,
     })
 }
 
@@ -688,6 +696,9 @@ mod tests {
             let t = builtin(id).unwrap();
             assert_eq!(t.event_type, event_type);
             assert!(t.builtin && t.enabled && t.mobile_sessions);
+            // Calls ring now or never; the rest wait for quiet hours to end.
+            let call = event_type.ends_with("ncomingCall");
+            assert_eq!(t.class() == MessageClass::Transactional, call, "{id}");
             Condition::compile("condition", &t.condition).unwrap();
             let n = t.template.unwrap();
             assert_eq!(n.data["notification_type"], event_type);

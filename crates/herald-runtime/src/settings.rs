@@ -163,7 +163,7 @@ pub const KEYS: &[Key] = &[
         Kind::Number,
         Some("256"),
         "sender, `herald up`",
-        "provider requests in flight at once per sender, for every send; the bulk lane (large audiences) has as many of its own",
+        "provider requests in flight at once per sender and lane: every send, the bulk lane (large audiences) and the urgent lane (transactional messages) have as many each",
     ),
     key(
         "router.batch",

@@ -263,7 +263,7 @@ pub enum Class {
 }
 
 impl Class {
-    fn proto(self) -> MessageClass {
+    pub(crate) fn proto(self) -> MessageClass {
         match self {
             Self::Standard => MessageClass::Standard,
             Self::Transactional => MessageClass::Transactional,

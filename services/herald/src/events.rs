@@ -62,6 +62,9 @@ pub enum TriggerCommand {
         /// Reach the user through their mobile sessions only.
         #[arg(long)]
         mobile_sessions: bool,
+        /// The class of the messages it sends (transactional: calls, codes).
+        #[arg(long, value_enum)]
+        class: Option<crate::cli::Class>,
     },
     /// The built-in triggers and the tenant's own.
     List,
@@ -253,6 +256,7 @@ pub async fn trigger(channel: AuthedChannel, command: TriggerCommand) -> anyhow:
             user,
             providers,
             mobile_sessions,
+            class,
         } => {
             let providers = providers
                 .iter()
@@ -278,6 +282,7 @@ pub async fn trigger(channel: AuthedChannel, command: TriggerCommand) -> anyhow:
                     }),
                     mobile_sessions,
                     disabled: false,
+                    class: class.map_or(0, |c| c.proto() as i32),
                 })
                 .await?
                 .into_inner();

@@ -273,6 +273,7 @@ impl Api {
                 )
             },
             correlation_id: event_id.to_string(),
+            class: trigger.class,
             ..Default::default()
         };
         if !trigger.mobile_sessions {
@@ -530,6 +531,7 @@ impl Events for Api {
             builtin: false,
             created_at_ms: now,
             updated_at_ms: now,
+            class: req.class,
         })?;
         let existing = self
             .store
@@ -593,6 +595,9 @@ impl Events for Api {
         }
         if let Some(v) = req.enabled {
             t.enabled = v;
+        }
+        if req.class != MessageClass::Unspecified as i32 {
+            t.class = req.class;
         }
         t.updated_at_ms = now_ms();
         if t.created_at_ms == 0 {

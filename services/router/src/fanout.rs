@@ -18,14 +18,13 @@ use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument as _;
 
-use herald_bus::{BusError, MAX_TRIES};
+use herald_bus::{BusError, Lane, MAX_TRIES};
 use herald_core::ids::MessageId;
 use herald_core::personalize::Personalizer;
 use herald_core::segments::{self, Expr};
 use herald_core::time::now_ms;
 use herald_core::validate::{Audience, audience};
 use herald_proto::bus::v1::MessageAccepted;
-use herald_proto::v1::MessageClass;
 use herald_store::{DeviceRecord, FanoutEnd, FanoutJob, PageRecorded, Position, Source};
 use prost::Message as _;
 use tokio::sync::Semaphore;
@@ -366,7 +365,7 @@ impl FanOut {
         let mut routed = checkpoint.1;
         // A campaign goes in the bulk lane, paced by what the senders have left of it; a
         // transactional message to a large audience goes as any other send.
-        let bulk = accepted.class() != MessageClass::Transactional;
+        let lane = Lane::of_message(accepted.class(), true);
         let throttle = accepted.throttle_per_minute;
         // A throttled fan-out reads at most a second's worth of its pace a page, so its
         // deliveries go in even steps.
@@ -376,7 +375,7 @@ impl FanOut {
         };
         loop {
             settle(in_flight, checkpoint, WINDOW).await?;
-            if bulk {
+            if lane == Lane::Bulk {
                 self.router.bulk_room(stop).await?;
             }
             if let Some(walk) = self
@@ -443,7 +442,7 @@ impl FanOut {
                 deliveries: plan::deliveries(accepted, &self.job.message_id, &devices, &judged),
                 personal: personal.cloned(),
                 next_wave: judged.next_wave,
-                bulk,
+                lane,
             };
             let created = match store
                 .record_fanout_page(

@@ -34,7 +34,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use herald_bus::{
-    BULK_STREAM, Bus, BusError, Disposition, INGEST_STREAM, MAX_TRIES, Message, subjects,
+    BULK_STREAM, Bus, BusError, Disposition, INGEST_STREAM, MAX_TRIES, Message, URGENT_STREAM,
+    subjects,
 };
 use herald_core::ids::{DeliveryId, MessageId, TenantId};
 use herald_core::time::now_ms;
@@ -48,6 +49,10 @@ use plan::Routed;
 
 /// The durable consumer name; router replicas share it.
 pub const CONSUMER: &str = "router";
+
+/// The durable consumer of urgent messages (transactional ones), taken side by side with the
+/// others so that no burst of other messages delays them.
+pub const URGENT_CONSUMER: &str = "router-urgent";
 
 /// Router settings.
 #[derive(Clone, Debug)]
@@ -86,6 +91,14 @@ pub async fn run(
             config.max_batch * 4,
         )
         .await?;
+    let urgent = bus
+        .work_consumer(
+            URGENT_STREAM,
+            URGENT_CONSUMER,
+            subjects::URGENT_INGEST_ALL,
+            config.max_batch * 4,
+        )
+        .await?;
     tracing::info!("router consuming");
     let router = Router {
         store,
@@ -99,18 +112,28 @@ pub async fn run(
         config.clone(),
         stop_fanouts.clone(),
     ));
-    let consumed = herald_bus::consume_batches(
-        &bus,
-        consumer,
-        CONSUMER,
-        config.max_batch,
-        shutdown,
-        |batch| {
-            let router = router.clone();
-            async move { router.handle(batch).await }
-        },
-    )
-    .await;
+    let handler = |batch| {
+        let router = router.clone();
+        async move { router.handle(batch).await }
+    };
+    let consumed = tokio::try_join!(
+        herald_bus::consume_batches(
+            &bus,
+            urgent,
+            URGENT_CONSUMER,
+            config.max_batch,
+            shutdown.clone(),
+            handler,
+        ),
+        herald_bus::consume_batches(
+            &bus,
+            consumer,
+            CONSUMER,
+            config.max_batch,
+            shutdown,
+            handler,
+        ),
+    );
     // The fan-outs stop at a checkpoint (also when consuming failed).
     stop_fanouts.cancel();
     fanouts.await?;

@@ -2,6 +2,7 @@
 //! per device of a matching browser, its id derived from message and device), the messages
 //! that cannot be routed and why, and the bus messages those deliveries become.
 
+use herald_bus::Lane;
 use herald_core::ids::{DeliveryId, MessageId, TenantId};
 use herald_core::platform::provider_for;
 use herald_proto::bus::v1::{DeliveryReceipt, MessageAccepted, Outcome, SendTask, TargetDevice};
@@ -37,9 +38,8 @@ pub(crate) struct Routed<'a> {
     pub personal: Option<Arc<Personalizer>>,
     /// When the devices timing held back are due (the message's next wave).
     pub next_wave: Option<i64>,
-    /// Its send tasks travel in the bulk lane (a fan-out page of a message that is not
-    /// transactional).
-    pub bulk: bool,
+    /// The lane its send tasks travel in.
+    pub lane: Lane,
 }
 
 /// A message's personalisation, compiled, when it has templates or language variants.
@@ -152,7 +152,7 @@ pub(crate) fn plan<'a>(
                 deliveries,
                 personal,
                 next_wave: judged.next_wave,
-                bulk: false,
+                lane: Lane::of_message(accepted.class(), false),
             }),
             Err(reason) => plan.failed.push(FailedMessage {
                 tenant_id: tenant,
@@ -218,7 +218,7 @@ pub(crate) fn send_task(
     notification: Option<Notification>,
 ) -> SendTask {
     let device = delivery.device;
-    SendTask {
+    let mut task = SendTask {
         tenant_id: routed.tenant.to_string(),
         message_id: routed.message.to_string(),
         delivery_id: delivery.id.to_string(),
@@ -235,8 +235,10 @@ pub(crate) fn send_task(
         accepted_at_ms: routed.accepted.accepted_at_ms,
         expires_at_ms: routed.accepted.expires_at_ms,
         attempt: 1,
-        bulk: routed.bulk,
-    }
+        ..Default::default()
+    };
+    routed.lane.mark(&mut task);
+    task
 }
 
 /// The receipt that fails a delivery its provider would refuse.

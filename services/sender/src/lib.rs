@@ -1,5 +1,5 @@
-//! A provider sender: one durable pull consumer per provider (`sender-fcm`, …) that any number
-//! of replicas share. It takes batches of send tasks, sends their tasks concurrently (at most
+//! A provider sender: durable pull consumers per provider and lane (`sender-fcm-urgent`,
+//! `sender-fcm`, `sender-fcm-bulk`, …) that any number of replicas share. It takes batches of send tasks, sends their tasks concurrently (at most
 //! `concurrency` provider requests in flight per process, over the tenant's long-lived client),
 //! publishes one receipt batch for what was settled and only then acks the batch. A retryable
 //! answer is not slept on: the task goes back to the stream in a retry batch that waits
@@ -25,7 +25,7 @@ use std::time::Duration;
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt as _, StreamExt as _};
 
-use herald_bus::{BULK_STREAM, Bus, BusError, Disposition, Message, SEND_STREAM, subjects};
+use herald_bus::{Bus, BusError, Disposition, Lane, Message};
 use herald_core::backoff;
 use herald_core::crypto::MasterKey;
 use herald_core::ids::TenantId;
@@ -54,22 +54,24 @@ pub struct Config {
     pub master_key: Arc<MasterKey>,
 }
 
-/// The durable consumer name of a provider's sender.
-pub fn consumer_name(provider: Provider) -> String {
-    format!("sender-{}", provider.name())
+/// A lane's share of a sender: its provider requests in flight and its claimed tasks.
+struct Slots {
+    /// Provider requests in flight, across every batch in hand of the lane.
+    sends: Semaphore,
+    /// Tasks claimed and not yet finished, across every batch in hand of the lane: a batch
+    /// claims its deliveries only once it may send them soon, so a claim never waits behind a
+    /// backlog in this process for longer than its lease (a claim whose lease ran out before
+    /// its send is taken by a copy of the task, and the delivery would go twice).
+    claimable: Semaphore,
 }
 
-/// The durable consumer name of a provider's sender in the bulk lane (large audiences).
-pub fn bulk_consumer_name(provider: Provider) -> String {
-    format!("sender-{}-bulk", provider.name())
-}
-
-/// Which lane a batch came in: every send, or the bulk lane of large audiences. Each lane has
-/// its consumer and its claims; the provider's connections and send slots are shared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Lane {
-    Standard,
-    Bulk,
+impl Slots {
+    fn new(concurrency: usize) -> Self {
+        Self {
+            sends: Semaphore::new(concurrency),
+            claimable: Semaphore::new(concurrency * CLAIMED_PER_SEND),
+        }
+    }
 }
 
 /// Sends until `shutdown`, then finishes and acks the sends in flight.
@@ -82,28 +84,23 @@ pub async fn run(
     if config.provider == Provider::Unspecified {
         anyhow::bail!("a sender needs a provider");
     }
-    let name = consumer_name(config.provider);
-    let consumer = bus
-        .work_consumer(
-            SEND_STREAM,
-            &name,
-            &subjects::send_filter(config.provider),
-            config.concurrency * 4,
-        )
-        .await?;
-    let bulk_name = bulk_consumer_name(config.provider);
-    let bulk_consumer = bus
-        .work_consumer(
-            BULK_STREAM,
-            &bulk_name,
-            &subjects::bulk_filter(config.provider),
-            config.concurrency * 4,
-        )
-        .await?;
+    let mut consumers = Vec::new();
+    for lane in Lane::ALL {
+        let consumer = bus
+            .work_consumer(
+                lane.stream(),
+                &lane.consumer(config.provider),
+                &lane.filter(config.provider),
+                config.concurrency * 4,
+            )
+            .await?;
+        consumers.push((lane, consumer));
+    }
     herald_telemetry::metrics().provider(config.provider);
     let http = herald_providers::http::client(&config.endpoints.http)?;
     let clients = CredentialCache::new(store.clone(), config.master_key);
-    tracing::info!(consumer = %name, concurrency = config.concurrency, "sender consuming");
+    let name = Lane::Standard.consumer(config.provider);
+    tracing::info!(consumer = %name, concurrency = config.concurrency, "sender consuming every lane");
     let worker = Arc::new(Worker {
         clients,
         endpoints: config.endpoints,
@@ -111,10 +108,7 @@ pub async fn run(
         store,
         bus: bus.clone(),
         kind: config.provider,
-        sends: Semaphore::new(config.concurrency),
-        bulk_sends: Semaphore::new(config.concurrency),
-        claimable: Semaphore::new(config.concurrency * CLAIMED_PER_SEND),
-        claimable_bulk: Semaphore::new(config.concurrency * CLAIMED_PER_SEND),
+        lanes: Lane::ALL.map(|_| Slots::new(config.concurrency)),
         claimable_capacity: config.concurrency * CLAIMED_PER_SEND,
         recent: Recent::default(),
         recalls: Recalls::default(),
@@ -127,24 +121,16 @@ pub async fn run(
             async move { worker.handle(message, lane).await }
         }
     };
+    let lanes = consumers.into_iter().map(|(lane, consumer)| {
+        let (bus, shutdown, handler) = (&bus, shutdown.clone(), handler(lane));
+        async move {
+            let name = lane.consumer(config.provider);
+            herald_bus::consume(bus, consumer, &name, config.concurrency, shutdown, handler).await
+        }
+    });
     tokio::try_join!(
         worker.recalls.listen(&bus, shutdown.clone()),
-        herald_bus::consume(
-            &bus,
-            consumer,
-            &name,
-            config.concurrency,
-            shutdown.clone(),
-            handler(Lane::Standard),
-        ),
-        herald_bus::consume(
-            &bus,
-            bulk_consumer,
-            &bulk_name,
-            config.concurrency,
-            shutdown,
-            handler(Lane::Bulk),
-        ),
+        futures::future::try_join_all(lanes),
     )?;
     tracing::info!(consumer = %name, "sender stopped");
     Ok(())
@@ -158,17 +144,9 @@ struct Worker {
     store: Store,
     bus: Bus,
     kind: Provider,
-    /// Provider requests in flight, across every batch in hand; the bulk lane has as many of its
-    /// own, so a campaign never holds a slot another send waits for.
-    sends: Semaphore,
-    bulk_sends: Semaphore,
-    /// Tasks claimed and not yet finished, across every batch in hand: a batch claims its
-    /// deliveries only once it may send them soon, so a claim never waits behind a backlog in
-    /// this process for longer than its lease (a claim whose lease ran out before its send is
-    /// taken by a copy of the task, and the delivery would go twice).
-    claimable: Semaphore,
-    /// The same for the bulk lane: a campaign's claims never make another send wait.
-    claimable_bulk: Semaphore,
+    /// Each lane's send slots and claims (in `Lane::ALL`'s order), so a campaign never holds a
+    /// slot another send waits for, nor a burst of sends one a call waits for.
+    lanes: [Slots; 3],
     claimable_capacity: usize,
     /// Tries whose outcome is not published yet.
     recent: Recent,
@@ -259,11 +237,7 @@ impl Worker {
         // Held until the batch is done: its claims are not left waiting behind other batches.
         let wanted =
             u32::try_from(batch.tasks.len().clamp(1, self.claimable_capacity)).unwrap_or(u32::MAX);
-        let claimable = match lane {
-            Lane::Standard => &self.claimable,
-            Lane::Bulk => &self.claimable_bulk,
-        };
-        let Ok(_claimable) = claimable.acquire_many(wanted).await else {
+        let Ok(_claimable) = self.slots(lane).claimable.acquire_many(wanted).await else {
             return Disposition::Retry(OUTAGE_RETRY);
         };
         let claimed = match self.claim(batch.tasks).await {
@@ -480,6 +454,14 @@ impl Worker {
         Ok(claimed)
     }
 
+    fn slots(&self, lane: Lane) -> &Slots {
+        let at = Lane::ALL
+            .iter()
+            .position(|l| *l == lane)
+            .expect("every lane");
+        &self.lanes[at]
+    }
+
     /// The receipt of a task whose message was recalled before it was sent.
     fn recalled(&self, task: &SendTask) -> DeliveryReceipt {
         let device = task.device.as_ref().map(|d| d.device_id.as_str());
@@ -538,11 +520,12 @@ impl Worker {
             let tenant = TenantId::from_trusted(task.tenant_id.clone());
             let outcome = match self.client(&tenant).await {
                 Ok(client) => {
-                    let sends = match lane {
-                        Lane::Standard => &self.sends,
-                        Lane::Bulk => &self.bulk_sends,
-                    };
-                    let _permit = sends.acquire().await.expect("never closed");
+                    let _permit = self
+                        .slots(lane)
+                        .sends
+                        .acquire()
+                        .await
+                        .expect("never closed");
                     // Its message may have been recalled while it waited for a send slot.
                     if self.recalls.contains(&task.tenant_id, &task.message_id) {
                         return Tried::Done(self.recalled(&task));

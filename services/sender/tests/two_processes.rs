@@ -175,7 +175,7 @@ impl Rig {
                     accepted_at_ms: now_ms(),
                     expires_at_ms: now_ms() + 600_000,
                     attempt: 1,
-                    bulk: false,
+                    ..Default::default()
                 };
                 herald_bus::send_batches(Provider::Fcm, vec![task], 0)
             })
