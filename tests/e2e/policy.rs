@@ -89,6 +89,7 @@ async fn a_cancelled_schedule_never_fires_and_a_moved_one_fires_at_its_new_time(
         .notifications
         .cancel_message(CancelMessageRequest {
             message_id: cancelled.clone(),
+            ..Default::default()
         })
         .await
         .expect("cancel")
@@ -190,6 +191,7 @@ async fn a_recall_cancels_the_deliveries_not_yet_sent_and_reports_each() {
         .notifications
         .cancel_message(CancelMessageRequest {
             message_id: queued.message_id.clone(),
+            ..Default::default()
         })
         .await
         .expect("recall")
@@ -235,6 +237,7 @@ async fn a_recall_cancels_the_deliveries_not_yet_sent_and_reports_each() {
         .notifications
         .cancel_message(CancelMessageRequest {
             message_id: sent.message_id.clone(),
+            ..Default::default()
         })
         .await
         .expect("recall")
@@ -273,6 +276,7 @@ async fn a_recall_stops_the_deliveries_a_sender_holds_but_has_not_sent() {
         .notifications
         .cancel_message(CancelMessageRequest {
             message_id: sent.message_id.clone(),
+            ..Default::default()
         })
         .await
         .expect("recall")
@@ -300,6 +304,91 @@ async fn a_recall_stops_the_deliveries_a_sender_holds_but_has_not_sent() {
         ]
     );
     assert_eq!(stack.mocks.fcm.received_count(), 1);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_recall_asks_the_devices_already_sent_to_to_take_the_push_down() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    let tokens = ["tok-pat-1", "tok-pat-2"];
+    for token in tokens {
+        acme.register("pat", token).await;
+    }
+    let sent = acme
+        .send(
+            destination::Kind::UserId("pat".into()),
+            Notification {
+                collapse_key: "promo".into(),
+                ..hello()
+            },
+        )
+        .await;
+    acme.wait_settled(&sent.message_id).await;
+
+    let recall = |remove_delivered| CancelMessageRequest {
+        message_id: sent.message_id.clone(),
+        remove_delivered,
+    };
+    let answer = acme
+        .notifications
+        .cancel_message(recall(true))
+        .await
+        .expect("recall")
+        .into_inner();
+    assert_eq!((answer.cancelled, answer.already_sent), (0, 2));
+    assert!(!answer.removal_message_id.is_empty());
+    for d in &answer.deliveries {
+        assert_eq!(d.action(), RecallAction::RemovalRequested, "{d:?}");
+        assert_eq!(d.status(), DeliveryStatus::Submitted);
+    }
+    // The removal is a message of its own, to the devices the recalled one reached.
+    let removal = acme.wait_settled(&answer.removal_message_id).await;
+    assert_eq!(
+        removal
+            .message
+            .as_ref()
+            .expect("removal")
+            .removes_message_id,
+        sent.message_id
+    );
+    assert_eq!(removal.deliveries.len(), 2);
+    assert!(
+        removal
+            .deliveries
+            .iter()
+            .all(|d| d.status() == DeliveryStatus::Submitted)
+    );
+    let received = stack.mocks.fcm.received();
+    for token in tokens {
+        let pushes: Vec<_> = received.iter().filter(|p| p.token == token).collect();
+        assert_eq!(pushes.len(), 2, "{token}: the push and its removal");
+        let removal = &pushes[1].body["message"];
+        assert_eq!(removal["data"]["herald_recall"], sent.message_id.as_str());
+        // Silent (the app takes the shown one down), and in its place at FCM if still held.
+        assert!(removal.get("notification").is_none(), "{removal}");
+        assert!(
+            removal["android"].get("notification").is_none(),
+            "{removal}"
+        );
+        assert_eq!(removal["android"]["collapse_key"], "promo");
+    }
+    // Asked again, the same removal answers; without the flag, none is asked for.
+    let again = acme
+        .notifications
+        .cancel_message(recall(true))
+        .await
+        .expect("recall again")
+        .into_inner();
+    assert_eq!(again.removal_message_id, answer.removal_message_id);
+    let plain = acme
+        .notifications
+        .cancel_message(recall(false))
+        .await
+        .expect("recall without removal")
+        .into_inner();
+    assert!(plain.removal_message_id.is_empty());
+    assert_eq!(plain.deliveries[0].action(), RecallAction::AlreadySent);
     stack.stop().await;
 }
 
@@ -751,6 +840,7 @@ async fn a_recall_stops_a_throttled_campaign_while_it_waits_for_its_pace() {
         .notifications
         .cancel_message(CancelMessageRequest {
             message_id: sent.message_id.clone(),
+            ..Default::default()
         })
         .await
         .expect("recall")

@@ -41,6 +41,9 @@ pub enum Source<'a> {
     /// The tenant's active devices a segment expression holds for, by device id; `now` is the
     /// instant its relative conditions (`last_active within 7d`) count from.
     Segment { expr: &'a Expr, now: i64 },
+    /// The active devices a delivery of the message reached (submitted, delivered or read), by
+    /// delivery id (which is device order).
+    Recipients(&'a MessageId),
 }
 
 /// A fan-out a router holds.
@@ -284,6 +287,17 @@ impl Store {
                          ORDER BY s.subscriber, d.id LIMIT $5"
                     ),
                     args([tenant.as_str(), topic, &after.key, &after.device], limit)?,
+                ),
+                Source::Recipients(message) => (
+                    format!(
+                        "SELECT {columns}, x.id AS sort_key FROM deliveries x \
+                         JOIN devices d ON d.id = x.device_id \
+                         WHERE x.tenant_id = $1 AND x.message_id = $2 AND x.id > $3 \
+                             AND x.status IN ('submitted', 'delivered', 'read') \
+                             AND d.tenant_id = x.tenant_id AND d.state = 'active' \
+                         ORDER BY x.id LIMIT $4"
+                    ),
+                    args([tenant.as_str(), message.as_str(), &after.key], limit)?,
                 ),
                 Source::Segment { expr, now } => {
                     let segment = crate::segments::render(self.backend, expr, 4, now);

@@ -302,7 +302,13 @@ pub enum MessageCommand {
     },
     /// Cancels a message: a scheduled one never starts; a started one is recalled (every
     /// delivery not yet handed to its provider is cancelled) and each delivery's fate printed.
-    Cancel { message_id: String },
+    Cancel {
+        message_id: String,
+        /// Also ask the devices that already have it to take it down (a silent data message
+        /// `herald_recall` the app turns into a removal).
+        #[arg(long)]
+        remove_delivered: bool,
+    },
 }
 
 /// A stage of a delivery's way, for `message watch --until`.
@@ -745,9 +751,12 @@ impl Client {
                 let client = NotificationsClient::new(self.tenant_channel().await?);
                 crate::schedule::reschedule(client, message_id, &at).await?;
             }
-            Command::Message(MessageCommand::Cancel { message_id }) => {
+            Command::Message(MessageCommand::Cancel {
+                message_id,
+                remove_delivered,
+            }) => {
                 let client = NotificationsClient::new(self.tenant_channel().await?);
-                crate::schedule::cancel(client, message_id).await?;
+                crate::schedule::cancel(client, message_id, remove_delivered).await?;
             }
             Command::Stats(args) => {
                 crate::stats::tenant(self.tenant_channel().await?, args).await?

@@ -61,9 +61,13 @@ pub async fn reschedule(
 pub async fn cancel(
     mut client: NotificationsClient<AuthedChannel>,
     message_id: String,
+    remove_delivered: bool,
 ) -> anyhow::Result<()> {
     let answer = client
-        .cancel_message(CancelMessageRequest { message_id })
+        .cancel_message(CancelMessageRequest {
+            message_id,
+            remove_delivered,
+        })
         .await?
         .into_inner();
     let message = answer.message.unwrap_or_default();
@@ -79,6 +83,12 @@ pub async fn cancel(
         answer.already_sent,
         answer.already_final
     );
+    if !answer.removal_message_id.is_empty() {
+        println!(
+            "removal message {} goes to the devices already sent to",
+            answer.removal_message_id
+        );
+    }
     for d in &answer.deliveries {
         println!(
             "  {}  device {}  {}",

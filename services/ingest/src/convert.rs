@@ -87,6 +87,7 @@ pub(crate) fn message(record: MessageRecord, accepted: MessageAccepted) -> Messa
         class: accepted.class,
         local_time: accepted.local_time,
         throttle_per_minute: accepted.throttle_per_minute,
+        removes_message_id: accepted.removes_message_id,
     }
 }
 

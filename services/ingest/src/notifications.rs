@@ -240,8 +240,11 @@ impl Notifications for Api {
         request: Request<CancelMessageRequest>,
     ) -> Result<Response<CancelMessageResponse>, Status> {
         let tenant = self.tenant(request.metadata()).await?;
-        let id = MessageId::parse("message_id", &request.get_ref().message_id)?;
-        Ok(Response::new(self.cancel(&tenant, &id).await?))
+        let req = request.into_inner();
+        let id = MessageId::parse("message_id", &req.message_id)?;
+        Ok(Response::new(
+            self.cancel(&tenant, &id, req.remove_delivered).await?,
+        ))
     }
 
     type WatchMessageStream = crate::watch::UpdateStream;

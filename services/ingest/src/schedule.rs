@@ -110,11 +110,13 @@ impl Api {
         shown(record)
     }
 
-    /// Cancels a message: a scheduled one never starts; one that started is recalled.
+    /// Cancels a message: a scheduled one never starts; one that started is recalled, and with
+    /// `remove_delivered` the pushes it delivered are asked to be taken down.
     pub(crate) async fn cancel(
         &self,
         tenant: &TenantId,
         id: &MessageId,
+        remove_delivered: bool,
     ) -> Result<CancelMessageResponse> {
         let record = self.stored_message(tenant, id).await?;
         // A scheduled message never starts; one routed in waves (each device at its local
@@ -158,17 +160,32 @@ impl Api {
         use DeliveryStatus::*;
         let in_flight = recall.values().filter(|live| **live).count() as u64;
         let cancelled = recall.len() as u64 - in_flight;
+        let already_sent = count(&[Submitted, Delivered, Read]);
+        let removal = if remove_delivered && already_sent > 0 {
+            let original =
+                MessageAccepted::decode(record.body.as_slice()).map_err(Error::internal)?;
+            let prepared = Api::removal(tenant, &original);
+            let answer = self.accept(tenant, vec![prepared]).await?.pop();
+            answer.expect("one answer per message")?.message_id
+        } else {
+            String::new()
+        };
         let listed = self
             .store
             .deliveries_of_message_page(tenant, id, "", LISTED)
             .await?;
+        let removing = !removal.is_empty();
         Ok(CancelMessageResponse {
             message: Some(shown(record)?),
-            deliveries: listed.into_iter().map(|d| recalled(d, &recall)).collect(),
+            deliveries: listed
+                .into_iter()
+                .map(|d| recalled(d, &recall, removing))
+                .collect(),
             cancelled,
             in_flight,
-            already_sent: count(&[Submitted, Delivered, Read]),
+            already_sent,
             already_final: count(&[Failed, Expired, Cancelled]),
+            removal_message_id: removal,
         })
     }
 
@@ -225,12 +242,18 @@ const RECALL_PAGE: u32 = 5_000;
 /// Deliveries a recall's answer lists.
 const LISTED: u32 = 1_000;
 
-/// What a recall did for one delivery; `taken` holds those it took (true: in flight).
-fn recalled(delivery: DeliveryRecord, taken: &HashMap<String, bool>) -> RecalledDelivery {
+/// What a recall did for one delivery; `taken` holds those it took (true: in flight);
+/// `removing`: a removal goes to the devices already sent to.
+fn recalled(
+    delivery: DeliveryRecord,
+    taken: &HashMap<String, bool>,
+    removing: bool,
+) -> RecalledDelivery {
     use DeliveryStatus::*;
     let action = match (taken.get(delivery.id.as_str()), delivery.status) {
         (Some(true), _) => RecallAction::InFlight,
         (Some(false), _) => RecallAction::Cancelled,
+        (None, Submitted | Delivered | Read) if removing => RecallAction::RemovalRequested,
         (None, Submitted | Delivered | Read) => RecallAction::AlreadySent,
         (None, Failed | Expired | Cancelled) => RecallAction::AlreadyFinal,
         // Queued and not taken: made after the recall's pass, which cannot happen once the

@@ -33,6 +33,10 @@ const ALL_PROVIDERS: [Provider; 4] = [
     Provider::Webpush,
 ];
 
+/// The data key of a removal message: the id of the message whose notification the app takes
+/// down.
+pub(crate) const RECALL_DATA_KEY: &str = "herald_recall";
+
 /// A validated `Send`: the message to store, and the device its push id names, if it has one
 /// (registered before the message is stored, so the router only reads devices).
 #[derive(Clone, Debug)]
@@ -329,6 +333,7 @@ impl Api {
             class: req.class,
             local_time: req.local_time,
             throttle_per_minute: req.throttle_per_minute,
+            removes_message_id: String::new(),
         };
         let message = NewMessage {
             id,
@@ -348,6 +353,54 @@ impl Api {
             push_id,
             throttle,
         })
+    }
+
+    /// The message that takes down `original`'s pushes on the devices they reached (see
+    /// `CancelMessageRequest.remove_delivered`): a silent, transactional data message carrying
+    /// `herald_recall` = the original's id, with the original's collapse key (a provider still
+    /// holding the push replaces it) and time to live; one per original (its idempotency key).
+    pub(crate) fn removal(tenant: &TenantId, original: &MessageAccepted) -> Prepared {
+        let shown = original.notification.clone().unwrap_or_default();
+        let notification = Notification {
+            silent: true,
+            collapse_key: shown.collapse_key.clone(),
+            ttl_seconds: options::effective_ttl(&shown),
+            data: [(RECALL_DATA_KEY.to_owned(), original.message_id.clone())].into(),
+            ..Default::default()
+        };
+        let now = now_ms();
+        let id = MessageId::generate();
+        let ttl_ms = i64::from(notification.ttl_seconds) * 1000;
+        let accepted = MessageAccepted {
+            tenant_id: tenant.to_string(),
+            message_id: id.to_string(),
+            destination: original.destination.clone(),
+            notification: Some(notification),
+            correlation_id: original.correlation_id.clone(),
+            accepted_at_ms: now,
+            expires_at_ms: now + ttl_ms,
+            class: MessageClass::Transactional as i32,
+            removes_message_id: original.message_id.clone(),
+            ..Default::default()
+        };
+        let message = NewMessage {
+            id,
+            tenant_id: tenant.clone(),
+            idempotency_key: Some(format!("recall:{}", original.message_id)),
+            request_digest: None,
+            body: accepted.encode_to_vec(),
+            correlation_id: accepted.correlation_id.clone(),
+            callback_data: String::new(),
+            notify_url: String::new(),
+            created_at: now,
+            expires_at: accepted.expires_at_ms,
+            send_at: None,
+        };
+        Prepared {
+            message,
+            push_id: None,
+            throttle: None,
+        }
     }
 
     /// Registers the push ids, stores the messages in one transaction, publishes the new ones

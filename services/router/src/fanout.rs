@@ -1,4 +1,5 @@
-//! Fan-outs: a message to a large audience (a topic, a segment) routed page by page, in keyset order,
+//! Fan-outs: a message to a large audience (a topic, a segment, the devices a recalled message
+//! reached) routed page by page, in keyset order,
 //! with a bounded number of pages' publishes in flight and a durable checkpoint.
 //!
 //! Each page is read (its active devices after the cursor), its deliveries recorded with the
@@ -122,7 +123,12 @@ enum Walk {
 /// What a fan-out goes to.
 enum Target {
     Topic(String),
-    Segment { name: String, expr: Expr },
+    Segment {
+        name: String,
+        expr: Expr,
+    },
+    /// The devices another message reached (a removal of its pushes).
+    Recipients(MessageId),
 }
 
 /// A page published, waiting for its acks.
@@ -176,6 +182,7 @@ impl FanOut {
                 expr,
                 now: accepted.accepted_at_ms,
             }],
+            Target::Recipients(message) => vec![Source::Recipients(message)],
         };
         let mut checkpoint: Checkpoint = (self.job.position.clone(), self.job.routed);
         let mut faults = 0;
@@ -219,6 +226,9 @@ impl FanOut {
                         }
                         Target::Segment { name, .. } => {
                             format!("segment {name:?} matches no active device")
+                        }
+                        Target::Recipients(message) => {
+                            format!("message {message} reached no active device")
                         }
                     });
                     self.end(end).await;
@@ -279,6 +289,11 @@ impl FanOut {
         accepted: &MessageAccepted,
         stop: &CancellationToken,
     ) -> Option<Result<Target, String>> {
+        if !accepted.removes_message_id.is_empty() {
+            return Some(Ok(Target::Recipients(MessageId::from_trusted(
+                accepted.removes_message_id.clone(),
+            ))));
+        }
         let segment = match audience(accepted.destination.as_ref()) {
             Ok(Audience::Topic(topic)) => return Some(Ok(Target::Topic(topic))),
             Ok(Audience::Segment(segment)) => segment,

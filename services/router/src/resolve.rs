@@ -16,7 +16,8 @@ use herald_store::{CustomerDevices, DeviceRecord, Store, StoreError};
 pub(crate) enum Resolved {
     /// Its active devices (at least one).
     Devices(Vec<DeviceRecord>),
-    /// A large audience (a topic): routed page by page by a fan-out.
+    /// A large audience (a topic, a segment, a removal's recipients): routed page by page by a
+    /// fan-out.
     FanOut,
     /// Nothing to send, and why.
     Unroutable(String),
@@ -42,6 +43,8 @@ pub(crate) async fn resolve(
             _ if now >= message.expires_at_ms => {
                 Resolved::Unroutable("the time to live ran out before routing".into())
             }
+            // A removal goes to the devices another message reached, page by page.
+            _ if !message.removes_message_id.is_empty() => Resolved::FanOut,
             Err(reason) => Resolved::Unroutable(reason.clone()),
             Ok(Audience::User(user)) => match found.users.get(&(tenant, user.as_str())) {
                 Some(devices) => Resolved::Devices(devices.clone()),
