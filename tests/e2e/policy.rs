@@ -552,6 +552,20 @@ async fn quiet_hours_hold_standard_pushes_drop_marketing_and_let_transactional_t
         );
     }
     let [standard, marketing, transactional] = ids.try_into().expect("three");
+    // A standard one whose time to live runs out before the quiet hours end is not held.
+    let short_lived = acme
+        .notifications
+        .send(SendRequest {
+            notification: Some(Notification {
+                ttl_seconds: 1,
+                ..hello()
+            }),
+            ..send(MessageClass::Standard)
+        })
+        .await
+        .expect("send")
+        .into_inner()
+        .message_id;
 
     let urgent = acme.wait_settled(&transactional).await;
     assert_eq!(urgent.deliveries[0].status(), DeliveryStatus::Submitted);
@@ -560,6 +574,12 @@ async fn quiet_hours_hold_standard_pushes_drop_marketing_and_let_transactional_t
     assert!(
         dropped.deliveries[0].reason.contains("quiet hours"),
         "{dropped:#?}"
+    );
+    let expired = acme.wait_settled(&short_lived).await;
+    assert_eq!(expired.deliveries[0].status(), DeliveryStatus::Failed);
+    assert_eq!(
+        expired.deliveries[0].reason,
+        "quiet hours: they last past its time to live"
     );
     let held = acme.message(&standard).await;
     assert!(now_ms() < end_at, "the machine was too slow for this test");
@@ -662,6 +682,45 @@ async fn a_frequency_cap_refuses_the_push_over_it_and_names_the_cap() {
         assert_eq!(settled.deliveries[0].status(), DeliveryStatus::Submitted);
     }
     assert_eq!(stack.mocks.fcm.attempts("tok-cat-phone"), 4);
+
+    // Four at once, in one batch (routed together): two pass, the others are over the cap.
+    acme.register("dog", "tok-dog").await;
+    let burst = SendBatchRequest {
+        requests: (0..4)
+            .map(|_| SendRequest {
+                destination: Some(Destination {
+                    kind: Some(destination::Kind::UserId("dog".into())),
+                }),
+                ..send(MessageClass::Marketing)
+            })
+            .collect(),
+    };
+    let answers = acme
+        .notifications
+        .send_batch(burst)
+        .await
+        .expect("burst")
+        .into_inner()
+        .results;
+    let mut statuses = Vec::new();
+    for answer in answers {
+        let Some(send_batch_result::Result::Accepted(sent)) = answer.result else {
+            panic!("refused: {answer:?}");
+        };
+        let settled = acme.wait_settled(&sent.message_id).await;
+        statuses.push(settled.deliveries[0].status());
+    }
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            DeliveryStatus::Submitted,
+            DeliveryStatus::Submitted,
+            DeliveryStatus::Failed,
+            DeliveryStatus::Failed
+        ]
+    );
+    assert_eq!(stack.mocks.fcm.attempts("tok-dog"), 2);
     stack.stop().await;
 }
 

@@ -448,7 +448,7 @@ impl FanOut {
             let judged = self
                 .router
                 .policies
-                .judge(store, accepted, &devices, now)
+                .judge(store, accepted, &devices, now, &mut Default::default())
                 .await?;
             let routed_page = Routed {
                 tenant: self.job.tenant_id.clone(),

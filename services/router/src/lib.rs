@@ -255,11 +255,12 @@ impl Router {
         let now = now_ms();
         let resolved = resolve::resolve(&self.store, messages, now).await?;
         let mut judged = Vec::with_capacity(messages.len());
+        let mut earlier = policy::Earlier::default();
         for (accepted, resolved) in messages.iter().zip(&resolved) {
             judged.push(match resolved {
                 resolve::Resolved::Devices(devices) => {
                     self.policies
-                        .judge(&self.store, accepted, devices, now)
+                        .judge(&self.store, accepted, devices, now, &mut earlier)
                         .await?
                 }
                 _ => policy::Judged::default(),

@@ -29,6 +29,11 @@ pub(crate) struct Judged {
     pub counted: Option<(&'static str, Vec<String>)>,
 }
 
+/// Pushes judged earlier in the same batch (not logged yet) that the frequency caps count, by
+/// tenant, class and subject: a batch with several messages to one user counts each against
+/// the next.
+pub(crate) type Earlier = HashMap<(String, &'static str, String), u64>;
+
 /// The tenants' settings as the policy reads them.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Policies {
@@ -43,6 +48,7 @@ impl Policies {
         accepted: &MessageAccepted,
         devices: &[DeviceRecord],
         now: i64,
+        earlier: &mut Earlier,
     ) -> Result<Judged, StoreError> {
         let mut judged = Judged::default();
         // Ingest checked it; one that does not read (never written so) has no local time.
@@ -79,8 +85,7 @@ impl Policies {
             .collect();
         let devices = fresh.as_slice();
         if local.is_none() && !quiet_applies {
-            self.cap(store, accepted, devices, &caps, now, &mut judged)
-                .await?;
+            Self::cap(store, accepted, devices, &caps, now, &mut judged, earlier).await?;
             return Ok(judged);
         }
         let refs: Vec<&DeviceRecord> = devices.iter().collect();
@@ -109,6 +114,13 @@ impl Policies {
                 class,
             ) {
                 Timing::Now => {}
+                // A hold past the time to live would only end in its expiry.
+                Timing::Hold(at) if at >= accepted.expires_at_ms => {
+                    judged.dropped.insert(
+                        device.id.clone(),
+                        "quiet hours: they last past its time to live".to_owned(),
+                    );
+                }
                 Timing::Hold(at) => {
                     judged.held.insert(device.id.clone());
                     judged.next_wave = Some(judged.next_wave.map_or(at, |w| w.min(at)));
@@ -124,22 +136,21 @@ impl Policies {
                 .filter(|d| !judged.held.contains(&d.id) && !judged.dropped.contains_key(&d.id))
                 .cloned()
                 .collect();
-            self.cap(store, accepted, &due, &caps, now, &mut judged)
-                .await?;
+            Self::cap(store, accepted, &due, &caps, now, &mut judged, earlier).await?;
         }
         Ok(judged)
     }
 
-    /// Drops the deliveries of `devices` that would go over one of `caps`, and notes what the
-    /// others count.
+    /// Drops the deliveries of `devices` that would go over one of `caps` (counting the pushes
+    /// logged and those judged `earlier` in the batch), and notes what the others count.
     async fn cap(
-        &self,
         store: &Store,
         accepted: &MessageAccepted,
         devices: &[DeviceRecord],
         caps: &[&Cap],
         now: i64,
         judged: &mut Judged,
+        earlier: &mut Earlier,
     ) -> Result<(), StoreError> {
         let tenant = TenantId::from_trusted(accepted.tenant_id.clone());
         let message = MessageId::from_trusted(accepted.message_id.clone());
@@ -165,13 +176,13 @@ impl Policies {
                     .await?,
             );
         }
+        let key = |subject: String| (accepted.tenant_id.clone(), class, subject);
         let mut counted = Vec::new();
         for device in devices {
             let over = caps::over(caps.iter().copied(), accepted.class(), |at, cap| {
-                counts[at]
-                    .get(&subject(device, cap.per_user))
-                    .copied()
-                    .unwrap_or_default()
+                let subject = subject(device, cap.per_user);
+                let logged = counts[at].get(&subject).copied().unwrap_or_default();
+                logged + earlier.get(&key(subject)).copied().unwrap_or_default()
             });
             match over {
                 Some(cap) => {
@@ -187,6 +198,9 @@ impl Policies {
         }
         counted.sort_unstable();
         counted.dedup();
+        for subject in &counted {
+            *earlier.entry(key(subject.clone())).or_default() += 1;
+        }
         judged.counted = Some((class, counted));
         Ok(())
     }
