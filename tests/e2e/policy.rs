@@ -786,8 +786,8 @@ async fn a_campaign_takes_the_bulk_lane_and_another_tenants_push_overtakes_it() 
     stack.stop().await;
 }
 
-/// A topic of `n` subscribers (users `<topic>-<i>`, one device each), answered at once.
-async fn topic_of(tenant: &mut Tenant, topic: &str, n: usize) -> Vec<String> {
+/// A topic of `n` subscribers (users `<topic>-<i>`, one device each on `platform`).
+async fn topic_of(tenant: &mut Tenant, topic: &str, n: usize, platform: Platform) -> Vec<String> {
     tenant
         .topics
         .create_topic(CreateTopicRequest {
@@ -799,8 +799,12 @@ async fn topic_of(tenant: &mut Tenant, topic: &str, n: usize) -> Vec<String> {
     let mut tokens = Vec::new();
     for i in 0..n {
         let user = format!("{topic}-{i}");
-        let token = format!("tok-{user}");
-        tenant.register(&user, &token).await;
+        let token = match platform {
+            // An APNs device token is 64 hex digits.
+            Platform::Ios => format!("{:064x}", i + 1),
+            _ => format!("tok-{user}"),
+        };
+        tenant.register_on(platform, &user, &token).await;
         tenant
             .topics
             .subscribe(SubscribeRequest {
@@ -835,7 +839,7 @@ async fn throttled(tenant: &mut Tenant, topic: &str, per_minute: u32) -> SendRes
 async fn a_throttled_campaign_keeps_its_pace_and_estimates_its_finish() {
     let stack = Stack::start(DbBackend::Sqlite).await;
     let mut acme = stack.tenant("acme").await;
-    let tokens = topic_of(&mut acme, "news", 6).await;
+    let tokens = topic_of(&mut acme, "news", 6, Platform::Android).await;
 
     // 120 a minute: two a second, so six take three steps a second apart.
     let before = now_ms();
@@ -883,7 +887,7 @@ async fn a_throttled_campaign_keeps_its_pace_and_estimates_its_finish() {
 async fn a_recall_stops_a_throttled_campaign_while_it_waits_for_its_pace() {
     let stack = Stack::start(DbBackend::Sqlite).await;
     let mut acme = stack.tenant("acme").await;
-    let tokens = topic_of(&mut acme, "sale", 5).await;
+    let tokens = topic_of(&mut acme, "sale", 5, Platform::Android).await;
     let sent = throttled(&mut acme, "sale", 60).await;
     let sale = |stack: &Stack| {
         let received = stack.mocks.fcm.received();
@@ -984,5 +988,48 @@ async fn a_transactional_push_overtakes_a_burst_of_other_sends() {
         "only {} of the burst's 400 pushes came after the call",
         after + pending
     );
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_tenant_whose_campaign_waits_holds_up_no_other_tenants_campaign() {
+    // No FCM sender, and pages of one device: one tenant's FCM campaign fills the bulk lane
+    // with batches that wait there.
+    let stack = Stack::start_tuned(DbBackend::Sqlite, 0, |s| s.router.fanout_page = 1).await;
+    let mut stuck = stack.tenant("stuck").await;
+    topic_of(&mut stuck, "flood", 60, Platform::Android).await;
+    stuck
+        .send(destination::Kind::Topic("flood".into()), hello())
+        .await;
+    let bus = herald_bus::Bus::connect(&stack.nats.url())
+        .await
+        .expect("bus");
+    let waiting = herald_bus::subjects::bulk_of_tenant(&stuck.tenant_id);
+    while bus
+        .subject_messages(herald_bus::BULK_STREAM, &waiting)
+        .await
+        .expect("bulk lane")
+        <= 48
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Another tenant's campaign (to iOS devices, whose sender runs) goes through all the same;
+    // were the lane's room shared, it would wait as long as the first one's tasks do.
+    let mut quick = stack.tenant("quick").await;
+    let tokens = topic_of(&mut quick, "news", 4, Platform::Ios).await;
+    let news = quick
+        .send(destination::Kind::Topic("news".into()), hello())
+        .await;
+    let settled = quick.wait_settled(&news.message_id).await;
+    assert_eq!(settled.deliveries.len(), 4);
+    assert!(
+        settled
+            .deliveries
+            .iter()
+            .all(|d| d.status() == DeliveryStatus::Submitted),
+        "{settled:#?}"
+    );
+    assert!(tokens.iter().all(|t| stack.mocks.apns.attempts(t) == 1));
     stack.stop().await;
 }

@@ -24,8 +24,8 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer, stream};
 use bytes::Bytes;
-use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
+use futures::{StreamExt as _, TryStreamExt as _};
 
 pub use async_nats::jetstream::Message;
 pub use batches::{
@@ -383,6 +383,26 @@ impl Bus {
         };
         let mut stream = self.js.get_stream(name).await.map_err(|e| failed(&e))?;
         Ok(stream.info().await.map_err(|e| failed(&e))?.state.messages)
+    }
+
+    /// How many messages a stream holds on the subjects `filter` matches (on a work queue:
+    /// handed out or not, not acked yet).
+    pub async fn subject_messages(&self, name: &str, filter: &str) -> Result<u64> {
+        let failed = |e: &dyn std::fmt::Display| BusError::Setup {
+            what: format!("stream {name}"),
+            detail: e.to_string(),
+        };
+        let stream = self.js.get_stream(name).await.map_err(|e| failed(&e))?;
+        let subjects = stream
+            .info_with_subjects(filter)
+            .await
+            .map_err(|e| failed(&e))?;
+        subjects
+            .try_fold(0, |total, (_, count)| async move {
+                Ok(total + u64::try_from(count).unwrap_or(u64::MAX))
+            })
+            .await
+            .map_err(|e| failed(&e))
     }
 
     /// Every message of the events stream on `subject` (a filter), from the first one kept, then

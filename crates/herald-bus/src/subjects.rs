@@ -51,6 +51,11 @@ pub fn bulk(provider: Provider, tenant: &str) -> String {
     format!("herald.bulk.{}.{tenant}", provider.name())
 }
 
+/// Every provider's bulk-lane tasks of one tenant.
+pub fn bulk_of_tenant(tenant: &str) -> String {
+    format!("herald.bulk.*.{tenant}")
+}
+
 /// The filter of one provider's bulk-lane consumer.
 pub fn bulk_filter(provider: Provider) -> String {
     format!("herald.bulk.{}.>", provider.name())

@@ -391,7 +391,7 @@ impl FanOut {
         loop {
             settle(in_flight, checkpoint, WINDOW).await?;
             if lane == Lane::Bulk {
-                self.router.bulk_room(stop).await?;
+                self.router.bulk_room(&self.job.tenant_id, stop).await?;
             }
             if let Some(walk) = self
                 .pace(throttle, routed, checkpoint, in_flight, stop)

@@ -174,9 +174,10 @@ impl RouteError {
 /// How soon a batch is tried again after an outage.
 const RETRY: Duration = Duration::from_secs(2);
 
-/// The most send batches the bulk lane holds before the fan-outs wait: enough to keep every
-/// sender busy, few enough that campaigns of several tenants take turns rather than queue
-/// one behind the other.
+/// The most send batches a tenant has in the bulk lane before its fan-outs wait: enough to
+/// keep every sender busy, few enough that campaigns of several tenants take turns rather than
+/// queue one behind the other; counted per tenant, so one whose tasks wait (its rate limits, a
+/// provider down) holds up only its own campaigns.
 const BULK_ROOM: u64 = 48;
 
 impl Router {
@@ -308,9 +309,12 @@ impl Router {
         Ok((plan.routed.len() + plan.fanned.len(), plan.failed.len()))
     }
 
-    /// Waits until the bulk lane has room for another page (or the router stops).
-    async fn bulk_room(&self, stop: &CancellationToken) -> Result<(), BusError> {
-        while !stop.is_cancelled() && self.bus.stream_messages(BULK_STREAM).await? > BULK_ROOM {
+    /// Waits until the tenant has room in the bulk lane for another page (or the router stops).
+    async fn bulk_room(&self, tenant: &TenantId, stop: &CancellationToken) -> Result<(), BusError> {
+        let filter = subjects::bulk_of_tenant(tenant.as_str());
+        while !stop.is_cancelled()
+            && self.bus.subject_messages(BULK_STREAM, &filter).await? > BULK_ROOM
+        {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         Ok(())
