@@ -304,11 +304,6 @@ impl RateLimit {
             &self.provider
         }
     }
-
-    /// The pushes a second may spend.
-    pub fn per_second(&self) -> u32 {
-        self.per_minute.div_ceil(60)
-    }
 }
 
 #[cfg(test)]
@@ -316,7 +311,7 @@ mod rate_tests {
     use super::*;
 
     #[test]
-    fn rate_limits_read_once_per_provider_and_spend_per_second() {
+    fn rate_limits_read_once_per_provider() {
         let limits = RateLimit::read_all(
             "settings.rate_limits",
             &[
@@ -331,8 +326,7 @@ mod rate_tests {
             ],
         )
         .unwrap();
-        assert_eq!(limits[0].per_second(), 10_000);
-        assert_eq!(limits[1].per_second(), 2, "rounded up");
+        assert_eq!((limits[0].per_minute, limits[1].per_minute), (600_000, 100));
         assert_eq!((limits[0].scope(), limits[1].scope()), ("fcm", "*"));
         assert!(limits[0].limits(api::Provider::Fcm) && !limits[0].limits(api::Provider::Apns));
         assert!(limits[1].limits(api::Provider::Apns));

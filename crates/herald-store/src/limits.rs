@@ -1,47 +1,60 @@
-//! Rate limiting shared by every sender replica: one bucket per tenant and scope (a provider,
-//! or `*` for all) in the database, spent per wall-clock second, so replicas together never
-//! spend more than a second's budget.
+//! Rate limiting shared by every sender replica: one token bucket per tenant and scope (a
+//! provider, or `*` for all) in the database. It refills at the limit's exact rate (a push is
+//! [`UNIT`] units; `per_minute` units a millisecond) up to one second's budget, and only as its
+//! refill instant moves forward: replicas with clocks apart never open a fresh budget for each
+//! other, and together never take more than the rate allows.
 
 use herald_core::ids::TenantId;
 use sqlx::Row;
 
 use crate::{Backend, Result, Store};
 
+/// The units one push takes: a minute's worth of milliseconds, so `per_minute` pushes a minute
+/// refill `per_minute` units a millisecond.
+pub const UNIT: i64 = 60_000;
+
 impl Store {
-    /// Takes up to `wanted` pushes from the tenant's `scope` bucket for the wall-clock second
-    /// of `now`, which holds `per_second`; answers how many were granted (0 when the second is
-    /// spent).
+    /// Takes up to `wanted` pushes from the tenant's `scope` bucket at `now`, for a limit of
+    /// `per_minute`; answers how many were granted (0 while it is empty).
     pub async fn take_rate(
         &self,
         tenant: &TenantId,
         scope: &str,
-        per_second: u32,
+        per_minute: u32,
         wanted: u32,
         now: i64,
     ) -> Result<u32> {
         herald_telemetry::timed("take_rate", async move {
-            let least = match self.backend {
-                Backend::Sqlite => "MIN",
-                Backend::Postgres => "LEAST",
+            let (least, greatest) = match self.backend {
+                Backend::Sqlite => ("MIN", "MAX"),
+                Backend::Postgres => ("LEAST", "GREATEST"),
             };
-            // Every SET expression reads the row as it was: `prev` keeps what was used before.
-            let sql = format!(
-                "INSERT INTO rate_buckets (tenant_id, scope, second, used, prev) \
-                 VALUES ($1, $2, $3, {least}($4, $5), 0) \
-                 ON CONFLICT (tenant_id, scope) DO UPDATE SET \
-                     prev = CASE WHEN rate_buckets.second = excluded.second \
-                         THEN rate_buckets.used ELSE 0 END, \
-                     used = CASE WHEN rate_buckets.second = excluded.second \
-                         THEN {least}(rate_buckets.used + $4, $5) ELSE {least}($4, $5) END, \
-                     second = excluded.second \
-                 RETURNING used - prev AS granted"
+            // $1 tenant, $2 scope, $3 now, $4 wanted, $5 per_minute, $6 capacity (one second).
+            // What the bucket holds at $3, refilled since its instant (never backwards, and a
+            // second at most: by then it is full), and what of it the take is granted. Every
+            // SET expression reads the row as it was.
+            let held = format!(
+                "{least}($6, rate_tokens.units + \
+                     {least}({greatest}($3 - rate_tokens.at, 0), 1000) * $5)"
             );
+            let granted = format!("{least}($4, ({held}) / {UNIT})");
+            let sql = format!(
+                "INSERT INTO rate_tokens (tenant_id, scope, units, at, granted) \
+                 VALUES ($1, $2, $6 - {least}($4, $6 / {UNIT}) * {UNIT}, $3, {least}($4, $6 / {UNIT})) \
+                 ON CONFLICT (tenant_id, scope) DO UPDATE SET \
+                     units = ({held}) - ({granted}) * {UNIT}, \
+                     granted = {granted}, \
+                     at = {greatest}(rate_tokens.at, $3) \
+                 RETURNING granted"
+            );
+            let capacity = i64::from(per_minute).saturating_mul(1000).max(UNIT);
             let row = sqlx::query(&sql)
                 .bind(tenant.as_str())
                 .bind(scope)
-                .bind(now.div_euclid(1000))
+                .bind(now)
                 .bind(i64::from(wanted))
-                .bind(i64::from(per_second))
+                .bind(i64::from(per_minute))
+                .bind(capacity)
                 .fetch_one(&self.pool)
                 .await?;
             let granted: i64 = row.try_get("granted")?;

@@ -630,42 +630,42 @@ async fn pushes_are_counted_per_subject_in_a_window_but_not_against_their_own_me
 }
 
 #[tokio::test]
-async fn a_rate_bucket_grants_each_second_s_budget_once_across_takers() {
+async fn a_rate_bucket_refills_at_its_exact_rate_whatever_the_takers_clocks() {
     on_each_backend(|store| async move {
         let tenant = store.create_tenant("limited").await.unwrap().id;
-        let second = 1_800_000_000_000;
-        let take = |wanted: u32, now: i64| {
+        let t = 1_800_000_000_000;
+        let take = |scope: &'static str, per_minute: u32, wanted: u32, now: i64| {
             let store = store.clone();
             let tenant = tenant.clone();
             async move {
                 store
-                    .take_rate(&tenant, "fcm", 5, wanted, now)
+                    .take_rate(&tenant, scope, per_minute, wanted, now)
                     .await
                     .unwrap()
             }
         };
-        assert_eq!(take(3, second).await, 3);
-        assert_eq!(take(3, second + 500).await, 2, "what is left of the second");
-        assert_eq!(take(1, second + 999).await, 0, "spent");
-        assert_eq!(take(9, second + 1000).await, 5, "the next second's budget");
+        // 300 a minute: five a second, a second's budget at most.
+        assert_eq!(take("fcm", 300, 9, t).await, 5, "a full bucket");
+        assert_eq!(take("fcm", 300, 1, t).await, 0, "spent");
+        assert_eq!(take("fcm", 300, 9, t + 400).await, 2, "refilled for 400 ms");
+        // A taker whose clock is behind refills nothing, and opens no fresh budget.
+        assert_eq!(take("fcm", 300, 9, t - 5_000).await, 0);
+        assert_eq!(take("fcm", 300, 9, t + 600).await, 1, "200 ms more");
+        // Idle for long, it holds a second's budget, not more.
+        assert_eq!(take("fcm", 300, 99, t + 60_000).await, 5);
         // Other scopes and tenants have their own buckets.
-        assert_eq!(
-            store
-                .take_rate(&tenant, "*", 5, 4, second + 1000)
-                .await
-                .unwrap(),
-            4
-        );
+        assert_eq!(take("*", 300, 4, t).await, 4);
         let other = store.create_tenant("other").await.unwrap().id;
-        assert_eq!(
-            store
-                .take_rate(&other, "fcm", 5, 4, second + 1000)
-                .await
-                .unwrap(),
-            4
-        );
-        // Many takers at once: never more than the budget in total.
-        let takers: Vec<_> = (0..8).map(|_| take(2, second + 5000)).collect();
+        assert_eq!(store.take_rate(&other, "fcm", 300, 4, t).await.unwrap(), 4);
+        // 90 a minute is a push and a half a second, not two: over ten seconds of takes every
+        // 100 ms, the first second's budget (one whole push) and fifteen more.
+        let mut granted = 0;
+        for step in 0..=100 {
+            granted += take("hms", 90, 1, t + step * 100).await;
+        }
+        assert_eq!(granted, 16);
+        // Many takers at once: never more than the bucket holds in total.
+        let takers: Vec<_> = (0..8).map(|_| take("apns", 300, 2, t)).collect();
         let granted: u32 = futures::future::join_all(takers).await.into_iter().sum();
         assert_eq!(granted, 5);
     })

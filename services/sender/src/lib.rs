@@ -224,7 +224,14 @@ impl Worker {
         {
             return Disposition::Retry(Duration::from_millis(wait));
         }
-        // The tenant's rate limits first: what is over them waits for a later second, unclaimed.
+        // Held until the batch is done: its claims are not left waiting behind other batches.
+        let wanted =
+            u32::try_from(batch.tasks.len().clamp(1, self.claimable_capacity)).unwrap_or(u32::MAX);
+        let Ok(_claimable) = self.slots(lane).claimable.acquire_many(wanted).await else {
+            return Disposition::Retry(OUTAGE_RETRY);
+        };
+        // Then the tenant's rate limits, once the batch may go: what is over them waits on the
+        // bus for the bucket to refill, unclaimed.
         let (tasks, limited, limited_until) = match self.limit(batch.tasks).await {
             Ok(split) => split,
             Err(err) if err.is_outage() => {
@@ -234,12 +241,6 @@ impl Worker {
             Err(err) => return Disposition::Fault(format!("could not apply rate limits: {err}")),
         };
         let batch = SendBatch { tasks, ..batch };
-        // Held until the batch is done: its claims are not left waiting behind other batches.
-        let wanted =
-            u32::try_from(batch.tasks.len().clamp(1, self.claimable_capacity)).unwrap_or(u32::MAX);
-        let Ok(_claimable) = self.slots(lane).claimable.acquire_many(wanted).await else {
-            return Disposition::Retry(OUTAGE_RETRY);
-        };
         let claimed = match self.claim(batch.tasks).await {
             Ok(claimed) => claimed,
             Err(err) if err.is_outage() => {
@@ -388,22 +389,20 @@ impl Worker {
             if granted > 0 {
                 granted = self
                     .store
-                    .take_rate(&tenant, limit.scope(), limit.per_second(), granted, now)
+                    .take_rate(&tenant, limit.scope(), limit.per_minute, granted, now)
                     .await?;
             }
-            slowest = slowest.min(limit.per_second());
+            slowest = slowest.min(limit.per_minute);
         }
         let later = tasks.split_off(granted as usize);
         if !later.is_empty() {
             tracing::debug!(granted, waiting = later.len(), "rate limited");
         }
-        let seconds = i64::from(
-            u32::try_from(later.len())
-                .unwrap_or(u32::MAX)
-                .div_ceil(slowest.max(1)),
-        );
-        let at = (now.div_euclid(1000) + seconds.max(1)) * 1000;
-        Ok((tasks, later, at))
+        // When the bucket will have refilled for them all, at the slowest limit's rate (at
+        // least 100 ms on: a take that found the bucket empty looks again soon).
+        let wait_ms =
+            i64::try_from(later.len()).unwrap_or(i64::MAX) * 60_000 / i64::from(slowest.max(1));
+        Ok((tasks, later, now + wait_ms.max(100)))
     }
 
     /// Claims a batch's tasks for their attempts. A task whose delivery is settled is left
