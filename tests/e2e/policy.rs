@@ -1033,3 +1033,59 @@ async fn a_tenant_whose_campaign_waits_holds_up_no_other_tenants_campaign() {
     assert!(tokens.iter().all(|t| stack.mocks.apns.attempts(t) == 1));
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn fcm_s_default_quota_applies_until_a_tenant_sets_its_own() {
+    // A deployment whose FCM quota is 60 a minute: a push a second.
+    let stack = Stack::start_tuned(DbBackend::Sqlite, 1, |s| s.sender.fcm_per_minute = 60).await;
+    let mut acme = stack.tenant("acme").await;
+    let tokens = topic_of(&mut acme, "news", 3, Platform::Android).await;
+    let spread = |stack: &Stack| {
+        let mut at: Vec<_> = stack
+            .mocks
+            .fcm
+            .received()
+            .into_iter()
+            .filter(|p| tokens.contains(&p.token))
+            .map(|p| p.at)
+            .collect();
+        at.sort();
+        at[at.len() - 1].duration_since(at[at.len() - 3])
+    };
+    let first = acme
+        .send(destination::Kind::Topic("news".into()), hello())
+        .await;
+    acme.wait_settled(&first.message_id).await;
+    let limited = spread(&stack);
+    // At a push a second, the third goes two seconds after the first.
+    assert!(
+        limited >= Duration::from_millis(1_800),
+        "three pushes at 60 a minute went within {limited:?}"
+    );
+    // The tenant's own FCM limit replaces the default.
+    stack
+        .set_tenant_settings(
+            &acme.tenant_id,
+            TenantSettings {
+                rate_limits: vec![RateLimit {
+                    provider: Provider::Fcm as i32,
+                    per_minute: 60_000,
+                }],
+                ..Default::default()
+            },
+            "settings.rate_limits",
+        )
+        .await;
+    // The senders read a tenant's settings again within a couple of seconds.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let second = acme
+        .send(destination::Kind::Topic("news".into()), hello())
+        .await;
+    acme.wait_settled(&second.message_id).await;
+    let own = spread(&stack);
+    assert!(
+        own < Duration::from_millis(1_500),
+        "three pushes at the tenant's 60,000 a minute took {own:?}"
+    );
+    stack.stop().await;
+}

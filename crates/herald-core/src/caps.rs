@@ -248,8 +248,8 @@ pub struct RateLimit {
     pub per_minute: u32,
 }
 
-const MIN_PER_MINUTE: u32 = 60;
-const MAX_PER_MINUTE: u32 = 100_000_000;
+/// The rates a limit may have, in pushes a minute.
+pub const RATE_PER_MINUTE: std::ops::RangeInclusive<u32> = 60..=100_000_000;
 
 impl RateLimit {
     /// The limits a settings change sets: at most one per provider and one for all.
@@ -262,10 +262,10 @@ impl RateLimit {
                 Ok(p) => crate::names::Named::name(p).to_owned(),
                 Err(_) => return Err(Error::invalid(field("provider"), "not a Provider")),
             };
-            if !(MIN_PER_MINUTE..=MAX_PER_MINUTE).contains(&limit.per_minute) {
+            if !RATE_PER_MINUTE.contains(&limit.per_minute) {
                 return Err(Error::invalid(
                     field("per_minute"),
-                    format!("{MIN_PER_MINUTE} to {MAX_PER_MINUTE}"),
+                    format!("{} to {}", RATE_PER_MINUTE.start(), RATE_PER_MINUTE.end()),
                 ));
             }
             if read.iter().any(|r| r.provider == provider) {

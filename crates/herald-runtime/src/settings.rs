@@ -166,6 +166,14 @@ pub const KEYS: &[Key] = &[
         "provider requests in flight at once per sender and lane: every send, the bulk lane (large audiences) and the urgent lane (transactional messages) have as many each",
     ),
     key(
+        "sender.fcm_per_minute",
+        "HERALD_SENDER_FCM_PER_MINUTE",
+        Kind::Number,
+        Some("600000"),
+        "sender",
+        "FCM's default quota (600,000 messages a minute per project), applied to each tenant's FCM pushes unless the tenant sets an FCM rate limit of its own; 0: none",
+    ),
+    key(
         "router.batch",
         "HERALD_ROUTER_BATCH",
         Kind::Number,
@@ -455,6 +463,7 @@ pub struct SenderSettings {
     #[serde(deserialize_with = "provider")]
     pub provider: Provider,
     pub concurrency: usize,
+    pub fcm_per_minute: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -604,6 +613,15 @@ impl Settings {
                 herald_providers::http::MAX_TIMEOUT.as_secs()
             ));
         }
+        if !(self.sender.fcm_per_minute == 0
+            || herald_core::caps::RATE_PER_MINUTE.contains(&self.sender.fcm_per_minute))
+        {
+            problems.push(format!(
+                "HERALD_SENDER_FCM_PER_MINUTE: 0 (none), or {} to {}",
+                herald_core::caps::RATE_PER_MINUTE.start(),
+                herald_core::caps::RATE_PER_MINUTE.end()
+            ));
+        }
         if self.telemetry.trace_sample_percent > 100 {
             problems.push("HERALD_TRACE_SAMPLE_PERCENT: at most 100".to_owned());
         }
@@ -692,6 +710,7 @@ impl Settings {
                     "admin_key" => secret(&self.admin_key),
                     "sender.provider" => Some(self.sender.provider.name().to_owned()),
                     "sender.concurrency" => Some(self.sender.concurrency.to_string()),
+                    "sender.fcm_per_minute" => Some(self.sender.fcm_per_minute.to_string()),
                     "router.batch" => Some(self.router.batch.to_string()),
                     "router.fanout_page" => Some(self.router.fanout_page.to_string()),
                     "router.fanouts" => Some(self.router.fanouts.to_string()),

@@ -27,6 +27,7 @@ use futures::{FutureExt as _, StreamExt as _};
 
 use herald_bus::{Bus, BusError, Disposition, Lane, Message};
 use herald_core::backoff;
+use herald_core::caps::RateLimit;
 use herald_core::crypto::MasterKey;
 use herald_core::ids::TenantId;
 use herald_core::names::Named as _;
@@ -52,6 +53,8 @@ pub struct Config {
     pub endpoints: Endpoints,
     /// Opens the tenants' sealed credentials.
     pub master_key: Arc<MasterKey>,
+    /// The provider's own quota, applied to each tenant that sets no limit for it.
+    pub default_limit: Option<RateLimit>,
 }
 
 /// A lane's share of a sender: its provider requests in flight and its claimed tasks.
@@ -113,6 +116,7 @@ pub async fn run(
         recent: Recent::default(),
         recalls: Recalls::default(),
         settings: SettingsCache::default(),
+        default_limit: config.default_limit.clone(),
     });
     let handler = |lane: Lane| {
         let worker = worker.clone();
@@ -154,6 +158,8 @@ struct Worker {
     recalls: Recalls,
     /// The tenants' settings (their rate limits), kept a couple of seconds.
     settings: SettingsCache,
+    /// The provider's own quota, for tenants without a limit for it.
+    default_limit: Option<RateLimit>,
 }
 
 /// Tasks a sender keeps claimed per request it may have in flight: enough to keep every send
@@ -374,11 +380,17 @@ impl Worker {
         };
         let tenant = TenantId::from_trusted(first.tenant_id.clone());
         let settings = self.settings.get(&self.store, &tenant).await?;
-        let limits: Vec<_> = settings
+        let mut limits: Vec<&RateLimit> = settings
             .rate_limits
             .iter()
             .filter(|limit| limit.limits(self.kind))
             .collect();
+        // The provider's own quota, unless the tenant set a limit for this provider itself.
+        if let Some(default) = &self.default_limit
+            && !limits.iter().any(|l| l.provider == default.provider)
+        {
+            limits.push(default);
+        }
         if limits.is_empty() {
             return Ok((tasks, Vec::new(), 0));
         }
@@ -601,11 +613,18 @@ impl Config {
         settings: &herald_runtime::Settings,
         provider: Provider,
     ) -> Result<Self, herald_runtime::ConfigError> {
+        // FCM allows a project 600,000 messages a minute unless Google grants it more.
+        let per_minute = settings.sender.fcm_per_minute;
+        let default_limit = (provider == Provider::Fcm && per_minute > 0).then(|| RateLimit {
+            provider: provider.name().to_owned(),
+            per_minute,
+        });
         Ok(Self {
             provider,
             concurrency: settings.sender.concurrency,
             endpoints: settings.providers.endpoints()?,
             master_key: Arc::new(settings.master_key()?),
+            default_limit,
         })
     }
 }
