@@ -92,20 +92,20 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
 
     // Another tenant's pushes, one at a time: first alone, for the baseline.
     let probe = if args.probe_every_ms > 0 {
-        let (_, probe_channel, _) = rig.tenant("probe").await?;
+        let (probe_tenant, probe_channel, _) = rig.tenant("probe").await?;
         let probe = Probe::start(probe_channel, Duration::from_millis(args.probe_every_ms)).await?;
         tokio::time::sleep(PROBE_BASELINE).await;
-        Some(probe)
+        Some((probe, TenantId::from_trusted(probe_tenant)))
     } else {
         None
     };
-    let probes = |probe: &Option<Probe>| probe.as_ref().map_or(0, Probe::sent);
+    let probes = |probe: &Option<(Probe, TenantId)>| probe.as_ref().map_or(0, |(p, _)| p.sent());
 
     // One notification to the topic.
     let store = Store::connect(&rig.database.url).await?;
     let tenant = TenantId::from_trusted(tenant_id);
     let before = usage(&rig);
-    if let Some(probe) = &probe {
+    if let Some((probe, _)) = &probe {
         probe.campaign_started();
     }
     let started = Instant::now();
@@ -151,11 +151,11 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
     }
     let at_mocks_secs = started.elapsed().as_secs_f64();
     let probed = match probe {
-        Some(probe) => {
+        Some((probe, tenant)) => {
             let sent = probe.stop().await?;
             // The last probes' pushes, still on their way.
             tokio::time::sleep(Duration::from_secs(1)).await;
-            Some(sent)
+            Some((sent, tenant))
         }
         None => None,
     };
@@ -183,9 +183,13 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
         )
         .await?
         .map(|m| m.state);
-    store.close().await;
     let after = usage(&rig);
     let pushes = rig.pushes();
+    let probe_report = match &probed {
+        Some((sent, tenant)) => Some(crate::probe::report(sent, &pushes, &store, tenant).await?),
+        None => None,
+    };
+    store.close().await;
     let wal_peak_mib = rig.wal_peak_mib();
     let Rig { herald, .. } = rig;
     herald.stop().await?;
@@ -240,7 +244,7 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
         },
         "processes": processes,
         "sqlite_wal_peak_mib": wal_peak_mib,
-        "another_tenants_pushes": probed.map(|sent| crate::probe::report(&sent, &pushes)),
+        "another_tenants_pushes": probe_report,
     });
     rig::write_report(&args.out, &report)?;
     println!("{}", serde_json::to_string_pretty(&report)?);

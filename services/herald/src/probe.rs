@@ -1,6 +1,7 @@
 //! The fairness probe of `herald bench-fanout`: another tenant sends one push at a time to
 //! its own device, every few milliseconds, before and during the campaign, and each push's
-//! time from `Send` to its mock tells how much the campaign delayed it.
+//! time from `Send` to its mock tells how much the campaign delayed it; the instants the store
+//! recorded (accepted, routed) tell at which stage.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,18 +15,29 @@ use herald_proto::v1::*;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
+use herald_core::ids::{MessageId, TenantId};
+use herald_store::Store;
+
 use crate::bench::percentile;
 use crate::rig::Push;
+
+/// One probe push: its message id, when it was sent (monotonic and wall clock), in which phase.
+pub struct Sent {
+    id: String,
+    at: Instant,
+    at_ms: i64,
+    phase: Phase,
+}
 
 /// A probe sending until told to stop; each push's message id and when it was sent, by phase.
 pub struct Probe {
     sent: Arc<AtomicUsize>,
     phase: watch::Sender<Phase>,
-    task: tokio::task::JoinHandle<anyhow::Result<Vec<(String, Instant, Phase)>>>,
+    task: tokio::task::JoinHandle<anyhow::Result<Vec<Sent>>>,
 }
 
 /// Before the campaign (the baseline), during it, or stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Phase {
     Before,
     During,
@@ -56,7 +68,7 @@ impl Probe {
                 if now == Phase::Stop {
                     return Ok(out);
                 }
-                let at = Instant::now();
+                let (at, at_ms) = (Instant::now(), herald_core::time::now_ms());
                 let id = client
                     .send(SendRequest {
                         destination: Some(Destination {
@@ -72,7 +84,12 @@ impl Probe {
                     .into_inner()
                     .message_id;
                 counter.fetch_add(1, Ordering::Relaxed);
-                out.push((id, at, now));
+                out.push(Sent {
+                    id,
+                    at,
+                    at_ms,
+                    phase: now,
+                });
             }
         });
         Ok(Self { sent, phase, task })
@@ -88,36 +105,87 @@ impl Probe {
     }
 
     /// Stops sending; answers what was sent.
-    pub async fn stop(self) -> anyhow::Result<Vec<(String, Instant, Phase)>> {
+    pub async fn stop(self) -> anyhow::Result<Vec<Sent>> {
         self.phase.send_replace(Phase::Stop);
         self.task.await?
     }
 }
 
-/// Each phase's latencies from `Send` to the mock, in milliseconds, and how much the
-/// campaign added at p50 and p99.
-pub fn report(sent: &[(String, Instant, Phase)], pushes: &[Push]) -> Value {
+/// Each phase's latencies from `Send` to the mock, in milliseconds, how much the campaign
+/// added at p50 and p99, and each phase's stages: `Send` to stored (ingest), stored to routed
+/// (the router), routed to the mock (the bus, the sender and its request).
+pub async fn report(
+    sent: &[Sent],
+    pushes: &[Push],
+    store: &Store,
+    tenant: &TenantId,
+) -> anyhow::Result<Value> {
     let arrived: HashMap<&str, Instant> =
         pushes.iter().map(|p| (p.message.as_str(), p.at)).collect();
-    let phase = |wanted: Phase| {
+    // The mock's instants on the wall clock the store's are on.
+    let (then, then_ms) = (Instant::now(), herald_core::time::now_ms());
+    let wall =
+        |at: Instant| then_ms - i64::try_from(then.duration_since(at).as_millis()).unwrap_or(0);
+    let mut stages: HashMap<(Phase, &str), Vec<Duration>> = HashMap::new();
+    for push in sent {
+        let Some(got) = arrived.get(push.id.as_str()) else {
+            continue;
+        };
+        let id = MessageId::from_trusted(push.id.clone());
+        let Some(message) = store.get_message(tenant, &id).await? else {
+            continue;
+        };
+        let Some(delivery) = store
+            .deliveries_of_message_page(tenant, &id, "", 1)
+            .await?
+            .pop()
+        else {
+            continue;
+        };
+        let span =
+            |from: i64, to: i64| Duration::from_millis(u64::try_from(to - from).unwrap_or(0));
+        for (stage, took) in [
+            ("ingest", span(push.at_ms, message.created_at)),
+            ("router", span(message.created_at, delivery.created_at)),
+            ("sender", span(delivery.created_at, wall(*got))),
+        ] {
+            stages.entry((push.phase, stage)).or_default().push(took);
+        }
+    }
+    let mut phase = |wanted: Phase| {
         let mut latencies: Vec<Duration> = sent
             .iter()
-            .filter(|(_, _, p)| *p == wanted)
-            .filter_map(|(id, at, _)| arrived.get(id.as_str()).map(|got| got.duration_since(*at)))
+            .filter(|s| s.phase == wanted)
+            .filter_map(|s| {
+                arrived
+                    .get(s.id.as_str())
+                    .map(|got| got.duration_since(s.at))
+            })
             .collect();
         latencies.sort_unstable();
-        let count = sent.iter().filter(|(_, _, p)| *p == wanted).count();
+        let count = sent.iter().filter(|s| s.phase == wanted).count();
+        let mut by_stage = serde_json::Map::new();
+        for stage in ["ingest", "router", "sender"] {
+            let mut took = stages.remove(&(wanted, stage)).unwrap_or_default();
+            took.sort_unstable();
+            by_stage.insert(
+                stage.to_owned(),
+                json!({"p50_ms": percentile(&took, 0.50), "p99_ms": percentile(&took, 0.99)}),
+            );
+        }
         json!({
             "sent": count, "reached": latencies.len(),
             "p50_ms": percentile(&latencies, 0.50), "p99_ms": percentile(&latencies, 0.99),
             "max_ms": latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+            "stages": by_stage,
         })
     };
-    let (before, during) = (phase(Phase::Before), phase(Phase::During));
+    let before = phase(Phase::Before);
+    let during = phase(Phase::During);
     let added =
         |key: &str| during[key].as_f64().unwrap_or(0.0) - before[key].as_f64().unwrap_or(0.0);
-    json!({
+    Ok(json!({
         "before_campaign": before, "during_campaign": during,
         "added_p50_ms": added("p50_ms"), "added_p99_ms": added("p99_ms"),
-    })
+    }))
 }
