@@ -10,7 +10,7 @@ use tonic::Code;
 
 /// The counts the message's deliveries, as they stand, call for (each rung of the ladder a
 /// delivery reached counts), with `clicked` taps.
-fn expected(deliveries: &[Delivery], clicked: u64) -> [u64; 7] {
+fn expected(deliveries: &[Delivery], clicked: u64) -> [u64; 8] {
     use DeliveryStatus::*;
     let count = |statuses: &[DeliveryStatus]| {
         deliveries
@@ -26,10 +26,11 @@ fn expected(deliveries: &[Delivery], clicked: u64) -> [u64; 7] {
         clicked,
         count(&[Failed]),
         count(&[Expired]),
+        count(&[Cancelled]),
     ]
 }
 
-fn values(s: &DeliveryStats) -> [u64; 7] {
+fn values(s: &DeliveryStats) -> [u64; 8] {
     [
         s.sent,
         s.submitted,
@@ -38,6 +39,7 @@ fn values(s: &DeliveryStats) -> [u64; 7] {
         s.clicked,
         s.failed,
         s.expired,
+        s.cancelled,
     ]
 }
 
@@ -109,7 +111,7 @@ async fn analytics_count_what_the_deliveries_reached() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    assert_eq!(values(&stats), [4, 3, 2, 1, 1, 1, 0], "{deliveries:?}");
+    assert_eq!(values(&stats), [4, 3, 2, 1, 1, 1, 0, 0], "{deliveries:?}");
     assert!((stats.delivered_rate - 0.5).abs() < 1e-9, "{stats:?}");
     assert!((stats.read_rate - 0.25).abs() < 1e-9, "{stats:?}");
     assert!((stats.failure_rate - 0.25).abs() < 1e-9, "{stats:?}");
@@ -143,7 +145,7 @@ async fn analytics_count_what_the_deliveries_reached() {
         .unwrap()
         .into_inner();
     assert!(apns_only.days.is_empty());
-    assert_eq!(values(apns_only.total.as_ref().unwrap()), [0; 7]);
+    assert_eq!(values(apns_only.total.as_ref().unwrap()), [0; 8]);
 
     // Another tenant sees neither the message nor the counts; a bad range names its field.
     let mut other = stack.tenant("other").await;

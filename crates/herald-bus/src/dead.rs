@@ -151,30 +151,34 @@ fn contents(subject: &str, payload: &Bytes) -> String {
     if payload.is_empty() {
         return "(payload too large to keep)".to_owned();
     }
-    let decoded = if subject.starts_with("herald.ingest.") {
-        AcceptedBatch::decode(payload.clone()).map(|b| {
-            listed(
-                "messages",
-                b.messages.into_iter().map(|m| m.message_id).collect(),
-            )
-        })
-    } else if subject.starts_with("herald.send.") {
-        SendBatch::decode(payload.clone()).map(|b| {
-            listed(
-                "deliveries",
-                b.tasks.into_iter().map(|t| t.delivery_id).collect(),
-            )
-        })
-    } else if subject.starts_with("herald.receipt.") {
-        ReceiptBatch::decode(payload.clone()).map(|b| {
-            listed(
-                "receipts for",
-                b.receipts.into_iter().map(|r| r.delivery_id).collect(),
-            )
-        })
-    } else {
-        return String::new();
-    };
+    let decoded =
+        if subject.starts_with("herald.ingest.") || subject.starts_with("herald.urgent.ingest.") {
+            AcceptedBatch::decode(payload.clone()).map(|b| {
+                listed(
+                    "messages",
+                    b.messages.into_iter().map(|m| m.message_id).collect(),
+                )
+            })
+        } else if ["herald.send.", "herald.bulk.", "herald.urgent.send."]
+            .iter()
+            .any(|lane| subject.starts_with(lane))
+        {
+            SendBatch::decode(payload.clone()).map(|b| {
+                listed(
+                    "deliveries",
+                    b.tasks.into_iter().map(|t| t.delivery_id).collect(),
+                )
+            })
+        } else if subject.starts_with("herald.receipt.") {
+            ReceiptBatch::decode(payload.clone()).map(|b| {
+                listed(
+                    "receipts for",
+                    b.receipts.into_iter().map(|r| r.delivery_id).collect(),
+                )
+            })
+        } else {
+            return String::new();
+        };
     decoded.unwrap_or_else(|_| "(does not decode)".to_owned())
 }
 
@@ -287,6 +291,11 @@ mod tests {
         };
         let payload = Bytes::from(batch.encode_to_vec());
         assert_eq!(contents("herald.send.fcm.t", &payload), "deliveries d1");
+        assert_eq!(contents("herald.bulk.fcm.t", &payload), "deliveries d1");
+        assert_eq!(
+            contents("herald.urgent.send.fcm.t", &payload),
+            "deliveries d1"
+        );
         assert_eq!(
             contents("herald.ingest.t", &Bytes::from_static(b"\xff\xff")),
             "(does not decode)"

@@ -20,6 +20,8 @@ pub enum Stage {
     Failed,
     /// Its time to live ran out first.
     Expired,
+    /// A recall took it before its provider did.
+    Cancelled,
 }
 
 /// The success ladder's rank of a status (queued 0 … read 3); failed and expired have none.
@@ -36,12 +38,14 @@ fn rank(status: DeliveryStatus) -> Option<usize> {
 
 /// The stages a delivery reaches by moving from `from` to `to`: every rung of the ladder it
 /// climbed (a read report for a delivery only submitted means it was delivered too, so the
-/// counts form a funnel: sent ≥ submitted ≥ delivered ≥ read), or the final failed or expired.
+/// counts form a funnel: sent ≥ submitted ≥ delivered ≥ read), or the final failed, expired or
+/// cancelled.
 pub fn reached(from: DeliveryStatus, to: DeliveryStatus) -> Vec<Stage> {
     const LADDER: [Stage; 3] = [Stage::Submitted, Stage::Delivered, Stage::Read];
     match (rank(from), rank(to), to) {
         (_, _, DeliveryStatus::Failed) => vec![Stage::Failed],
         (_, _, DeliveryStatus::Expired) => vec![Stage::Expired],
+        (_, _, DeliveryStatus::Cancelled) => vec![Stage::Cancelled],
         (Some(a), Some(b), _) if b > a => LADDER[a..b].to_vec(),
         // A status that did not move, or a move the status machine never makes.
         _ => Vec::new(),
@@ -58,6 +62,7 @@ pub struct Counts {
     pub clicked: i64,
     pub failed: i64,
     pub expired: i64,
+    pub cancelled: i64,
 }
 
 impl Counts {
@@ -71,11 +76,12 @@ impl Counts {
             Stage::Clicked => &mut self.clicked,
             Stage::Failed => &mut self.failed,
             Stage::Expired => &mut self.expired,
+            Stage::Cancelled => &mut self.cancelled,
         } += n;
     }
 
     /// The counts in [`Stage`] order.
-    pub fn values(&self) -> [i64; 7] {
+    pub fn values(&self) -> [i64; 8] {
         [
             self.sent,
             self.submitted,
@@ -84,12 +90,22 @@ impl Counts {
             self.clicked,
             self.failed,
             self.expired,
+            self.cancelled,
         ]
     }
 
     /// Counts from values in [`Stage`] order.
     pub fn from_values(
-        [sent, submitted, delivered, read, clicked, failed, expired]: [i64; 7],
+        [
+            sent,
+            submitted,
+            delivered,
+            read,
+            clicked,
+            failed,
+            expired,
+            cancelled,
+        ]: [i64; 8],
     ) -> Self {
         Self {
             sent,
@@ -99,6 +115,7 @@ impl Counts {
             clicked,
             failed,
             expired,
+            cancelled,
         }
     }
 
@@ -129,12 +146,14 @@ impl Counts {
             clicked: count(self.clicked),
             failed: count(self.failed),
             expired: count(self.expired),
+            cancelled: count(self.cancelled),
             submitted_rate: rate(self.submitted),
             delivered_rate: rate(self.delivered),
             read_rate: rate(self.read),
             click_rate: rate(self.clicked),
             failure_rate: rate(self.failed),
             expiry_rate: rate(self.expired),
+            cancel_rate: rate(self.cancelled),
         }
     }
 }
@@ -167,6 +186,7 @@ mod tests {
     fn failures_count_once_and_repeats_count_nothing() {
         assert_eq!(reached(Queued, Failed), [Stage::Failed]);
         assert_eq!(reached(Queued, Expired), [Stage::Expired]);
+        assert_eq!(reached(Queued, Cancelled), [Stage::Cancelled]);
         assert!(reached(Read, Read).is_empty());
         assert!(reached(Read, Delivered).is_empty());
         assert!(reached(Submitted, Submitted).is_empty());
@@ -189,9 +209,9 @@ mod tests {
 
     #[test]
     fn merged_counts_add_up() {
-        let mut a = Counts::from_values([1, 2, 3, 4, 5, 6, 7]);
-        a.merge(&Counts::from_values([7, 6, 5, 4, 3, 2, 1]));
-        assert_eq!(a.values(), [8; 7]);
+        let mut a = Counts::from_values([1, 2, 3, 4, 5, 6, 7, 8]);
+        a.merge(&Counts::from_values([8, 7, 6, 5, 4, 3, 2, 1]));
+        assert_eq!(a.values(), [9; 8]);
     }
 
     #[test]

@@ -107,6 +107,12 @@ pub fn filled_send_request(req: &SendRequest, filled: crate::vars::Filled) -> Re
             format!("at most {MAX_IDEMPOTENCY_KEY_LEN} characters"),
         ));
     }
+    if req.idempotency_key.starts_with(RESERVED_IDEMPOTENCY_PREFIX) {
+        return Err(Error::invalid(
+            "idempotency_key",
+            format!("keys starting with {RESERVED_IDEMPOTENCY_PREFIX:?} are Herald's own"),
+        ));
+    }
     for (field, value, max) in [
         (
             "correlation_id",
@@ -124,6 +130,10 @@ pub fn filled_send_request(req: &SendRequest, filled: crate::vars::Filled) -> Re
     throttle(req.throttle_per_minute, &audience)?;
     Ok(audience)
 }
+
+/// Idempotency keys Herald gives the messages it makes itself (a recall's removal) start so;
+/// a request's may not.
+pub const RESERVED_IDEMPOTENCY_PREFIX: &str = "herald:";
 
 /// The most deliveries a minute a throttle may ask for (100,000 a second: beyond what one
 /// Herald routes, so a higher throttle would mean nothing).
@@ -755,6 +765,17 @@ mod tests {
             Error::InvalidArgument { field, .. } => field,
             other => panic!("expected invalid argument, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn herald_s_own_idempotency_keys_are_not_a_request_s() {
+        let keyed = |key: &str| SendRequest {
+            idempotency_key: key.into(),
+            ..send(destination::Kind::UserId("u".into()), hello())
+        };
+        assert!(send_request(&keyed("recall:msg_1")).is_ok());
+        let err = send_request(&keyed("herald:recall:msg_1")).unwrap_err();
+        assert_eq!(field_of(err), "idempotency_key");
     }
 
     #[test]

@@ -217,8 +217,7 @@ impl From<&reqwest::Error> for HttpError {
     }
 }
 
-/// The longest a provider request may take: a recall counts on a sender having had its answer
-/// this long after it started the request.
+/// The longest a provider request may take (`providers.timeout_secs` at most).
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Transport settings common to every provider.

@@ -55,6 +55,19 @@ impl SessionRecord {
 
 const SESSION_COLUMNS: &str = "id, user_id, device_id, voip_device_id, created_at";
 
+/// A stored trigger; a built-in one changed before triggers had a class takes the class it
+/// ships with (an incoming call's is transactional).
+fn trigger(row: &sqlx::any::AnyRow) -> Result<Trigger> {
+    let mut trigger: Trigger = decode("body", row)?;
+    if trigger.builtin
+        && trigger.class == 0
+        && let Some(shipped) = herald_core::triggers::builtin(&trigger.trigger_id)
+    {
+        trigger.class = shipped.class;
+    }
+    Ok(trigger)
+}
+
 impl Store {
     /// Stores a trigger as it is (a new one, or a changed one in place of the old).
     pub async fn put_trigger(&self, tenant: &TenantId, trigger: &Trigger) -> Result<()> {
@@ -82,7 +95,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.reader)
             .await?;
-        row.as_ref().map(|row| decode("body", row)).transpose()
+        row.as_ref().map(trigger).transpose()
     }
 
     /// Deletes a stored trigger; false when there was none.
@@ -113,7 +126,7 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.reader)
         .await?;
-        rows.iter().map(|row| decode("body", row)).collect()
+        rows.iter().map(trigger).collect()
     }
 
     /// Stores an event's record, unless its idempotency key was used before.

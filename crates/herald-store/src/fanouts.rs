@@ -41,8 +41,8 @@ pub enum Source<'a> {
     /// The tenant's active devices a segment expression holds for, by device id; `now` is the
     /// instant its relative conditions (`last_active within 7d`) count from.
     Segment { expr: &'a Expr, now: i64 },
-    /// The active devices a delivery of the message reached (submitted, delivered or read), by
-    /// delivery id (which is device order).
+    /// The active devices a delivery of the message reached (submitted, delivered or read), or
+    /// may have reached (in flight when it was recalled), by delivery id (device order).
     Recipients(&'a MessageId),
 }
 
@@ -293,11 +293,20 @@ impl Store {
                         "SELECT {columns}, x.id AS sort_key FROM deliveries x \
                          JOIN devices d ON d.id = x.device_id \
                          WHERE x.tenant_id = $1 AND x.message_id = $2 AND x.id > $3 \
-                             AND x.status IN ('submitted', 'delivered', 'read') \
+                             AND (x.status IN ('submitted', 'delivered', 'read') \
+                                 OR (x.status = 'queued' AND x.claimed_attempt = $5 \
+                                     AND x.claimed_at > 0)) \
                              AND d.tenant_id = x.tenant_id AND d.state = 'active' \
                          ORDER BY x.id LIMIT $4"
                     ),
-                    args([tenant.as_str(), message.as_str(), &after.key], limit)?,
+                    {
+                        use sqlx::Arguments as _;
+                        let mut args =
+                            args([tenant.as_str(), message.as_str(), &after.key], limit)?;
+                        args.add(crate::RECALLED_ATTEMPT)
+                            .map_err(sqlx::Error::Encode)?;
+                        args
+                    },
                 ),
                 Source::Segment { expr, now } => {
                     let segment = crate::segments::render(self.backend, expr, 4, now);
@@ -417,16 +426,17 @@ impl Store {
         row.map(|r| Ok(r.try_get("routed")?)).transpose()
     }
 
-    /// Lets go of a fan-out at a checkpoint (a router stopping), so another takes it at once.
+    /// Lets go of a fan-out at a checkpoint: another router takes it from `until` (Unix ms; 0:
+    /// at once, as when a router stops; later: a throttled fan-out waiting for its pace).
     pub async fn release_fanout(
         &self,
         job: &FanoutJob,
         holder: &str,
-        position: &Position,
-        routed: i64,
+        (position, routed): (&Position, i64),
+        until: i64,
     ) -> Result<()> {
         let mut conn = self.pool.acquire().await?;
-        set_checkpoint(&mut conn, job, holder, "", 0, position, routed).await?;
+        set_checkpoint(&mut conn, job, holder, "", until, position, routed).await?;
         Ok(())
     }
 

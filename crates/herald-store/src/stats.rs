@@ -15,7 +15,7 @@ use crate::{Backend, Result, Store, decode, json, text};
 const DAY_MS: i64 = 86_400_000;
 
 /// The counter columns, in [`Stage`] order.
-const COUNTERS: [&str; 7] = [
+const COUNTERS: [&str; 8] = [
     "n_sent",
     "n_submitted",
     "n_delivered",
@@ -23,6 +23,7 @@ const COUNTERS: [&str; 7] = [
     "n_clicked",
     "n_failed",
     "n_expired",
+    "n_cancelled",
 ];
 
 /// What one transaction adds to the counters.
@@ -131,7 +132,7 @@ async fn upsert(
 }
 
 fn counts(row: &AnyRow) -> Result<Counts> {
-    let mut values = [0; 7];
+    let mut values = [0; COUNTERS.len()];
     for (value, column) in values.iter_mut().zip(COUNTERS) {
         *value = row.try_get(column)?;
     }

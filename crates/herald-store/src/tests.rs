@@ -1583,7 +1583,10 @@ async fn a_fanout_is_held_by_one_router_and_followed_from_its_checkpoint() {
             "b does not hold it: nothing is written"
         );
         // a stops at its checkpoint; b takes it from there.
-        store.release_fanout(&job, "a", &after, 2).await.unwrap();
+        store
+            .release_fanout(&job, "a", (&after, 2), 0)
+            .await
+            .unwrap();
         let job = store
             .claim_fanouts("b", now, now + 10_000, 8)
             .await
@@ -1695,7 +1698,7 @@ async fn stats_count_each_delivery_once_per_stage_it_reaches() {
         let stats = || async { store.message_stats(&q.tenant, &q.message).await.unwrap() };
         assert_eq!(
             stats().await.values(),
-            [1, 0, 0, 0, 0, 0, 0],
+            [1, 0, 0, 0, 0, 0, 0, 0],
             "routed twice, sent once"
         );
         let submitted = q.receipt(DeliveryStatus::Submitted, "", false);
@@ -1713,7 +1716,7 @@ async fn stats_count_each_delivery_once_per_stage_it_reaches() {
             .apply_receipts(std::slice::from_ref(&read))
             .await
             .unwrap();
-        assert_eq!(stats().await.values(), [1, 1, 1, 1, 0, 0, 0]);
+        assert_eq!(stats().await.values(), [1, 1, 1, 1, 0, 0, 0, 0]);
         let click = ReceiptUpdate {
             clicked: true,
             ..read
@@ -1725,7 +1728,7 @@ async fn stats_count_each_delivery_once_per_stage_it_reaches() {
         store.apply_receipts(&[click]).await.unwrap();
         assert_eq!(
             stats().await.values(),
-            [1, 1, 1, 1, 1, 0, 0],
+            [1, 1, 1, 1, 1, 0, 0, 0],
             "clicked once"
         );
 
@@ -1745,7 +1748,7 @@ async fn stats_count_each_delivery_once_per_stage_it_reaches() {
             assert!(day.day == first || day.day == last, "{}", day.day);
             total.merge(&day.counts);
         }
-        assert_eq!(total.values(), [1, 1, 1, 1, 1, 0, 0]);
+        assert_eq!(total.values(), [1, 1, 1, 1, 1, 0, 0, 0]);
         // Across tenants, per provider (this database holds this test's tenant alone).
         let mut across = herald_core::stats::Counts::default();
         let mut both = vec![&first, &last];
@@ -1756,7 +1759,7 @@ async fn stats_count_each_delivery_once_per_stage_it_reaches() {
                 across.merge(&row.counts);
             }
         }
-        assert_eq!(across.values(), [1, 1, 1, 1, 1, 0, 0]);
+        assert_eq!(across.values(), [1, 1, 1, 1, 1, 0, 0, 0]);
         assert!(
             store
                 .daily_stats(&q.tenant, &first, &last, Some(Provider::Apns))
@@ -1778,7 +1781,7 @@ async fn stats_count_each_delivery_once_per_stage_it_reaches() {
                 .await
                 .unwrap()
                 .values(),
-            [0; 7],
+            [0; 8],
             "another tenant's message"
         );
     })
@@ -1803,7 +1806,7 @@ async fn a_failed_delivery_counts_as_failed_only() {
                 .await
                 .unwrap()
                 .values(),
-            [1, 0, 0, 0, 0, 1, 0]
+            [1, 0, 0, 0, 0, 1, 0, 0]
         );
     })
     .await;
@@ -1873,7 +1876,7 @@ async fn the_upgrade_counts_the_deliveries_made_before_analytics() {
                 .await
                 .unwrap()
                 .values(),
-            [1, 1, 1, 1, 0, 0, 0]
+            [1, 1, 1, 1, 0, 0, 0, 0]
         );
     })
     .await;

@@ -21,6 +21,9 @@ use crate::Command;
 pub enum TenantCommand {
     /// Creates a tenant and its first API key (needs the admin key).
     Create { name: String },
+    /// Sets a tenant's delivery policy: default time zone, quiet hours, frequency caps, rate
+    /// limits (needs the admin key); prints it as it then stands.
+    Policy(crate::policy::PolicyArgs),
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -483,6 +486,9 @@ impl Client {
                 println!("tenant {} ({})", tenant.tenant_id, tenant.display_name);
                 println!("API key (shown once): {}", key.key);
                 println!("export HERALD_API_KEY={}", key.key);
+            }
+            Command::Tenant(TenantCommand::Policy(args)) => {
+                crate::policy::policy(self.admin_channel().await?, args).await?;
             }
             Command::Key(KeyCommand::Create { tenant, name, app }) => {
                 let mut admin = AdminClient::new(self.key_channel(&tenant).await?);

@@ -13,6 +13,7 @@ mod events;
 #[cfg(feature = "mocks")]
 mod fanout;
 mod import;
+mod policy;
 #[cfg(feature = "mocks")]
 mod probe;
 #[cfg(feature = "mocks")]

@@ -15,32 +15,35 @@ pub struct StatsArgs {
     provider: Option<String>,
 }
 
-const HEADER: &str = "      sent  submitted  delivered       read    clicked     failed    expired";
+const HEADER: &str =
+    "      sent  submitted  delivered       read    clicked     failed    expired  cancelled";
 
 fn row(stats: &DeliveryStats) -> String {
     format!(
-        "{:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "{:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
         stats.sent,
         stats.submitted,
         stats.delivered,
         stats.read,
         stats.clicked,
         stats.failed,
-        stats.expired
+        stats.expired,
+        stats.cancelled
     )
 }
 
 fn rates(stats: &DeliveryStats) -> String {
     let pct = |r: f64| format!("{:.1} %", r * 100.0);
     format!(
-        "{:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "{:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
         "",
         pct(stats.submitted_rate),
         pct(stats.delivered_rate),
         pct(stats.read_rate),
         pct(stats.click_rate),
         pct(stats.failure_rate),
-        pct(stats.expiry_rate)
+        pct(stats.expiry_rate),
+        pct(stats.cancel_rate)
     )
 }
 

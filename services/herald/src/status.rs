@@ -85,6 +85,7 @@ impl Status {
                         "read": c.read,
                         "failed": c.failed,
                         "expired": c.expired,
+                        "cancelled": c.cancelled,
                     })
                 }).collect::<Vec<_>>(),
             },

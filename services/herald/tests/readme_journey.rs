@@ -334,6 +334,36 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
     let fired = run(&["message", "get", &later, "--wait"]);
     assert!(fired.contains("SUBMITTED"), "{fired}");
     assert!(!run(&["message", "scheduled"]).contains(&dropped));
+    // Delivery policy: one marketing push a day per user; the second one is capped.
+    let policy = run(&[
+        "tenant",
+        "policy",
+        &tenant_id,
+        "--cap",
+        "marketing:1/1d/user",
+        "--rate-limit",
+        "fcm:600000",
+    ]);
+    assert!(
+        policy.contains("cap          marketing at most 1 in 86400 s per user")
+            && policy.contains("rate limit   fcm 600000 a minute"),
+        "{policy}"
+    );
+    // The services read a tenant's settings again within a couple of seconds.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    for (title, outcome) in [("Sale", "SUBMITTED"), ("Another sale", "frequency cap")] {
+        let sent = run(&[
+            "send",
+            "--user",
+            "alice",
+            "--title",
+            title,
+            "--class",
+            "marketing",
+            "--wait",
+        ]);
+        assert!(sent.contains(outcome), "{sent}");
+    }
     run(&["topic", "create", "news"]);
     run(&["topic", "subscribe", "news", "--user", "alice"]);
     let csv = dir.path().join("devices.csv");

@@ -135,16 +135,17 @@ impl Api {
                 }
                 Some(_) => {}
             }
-            // Senders holding one of its deliveries do not hand it to the provider from now
-            // on; one that misses this still sends only what it claimed before the recall.
-            let payload = format!("{tenant} {id}");
-            if let Err(err) = self
-                .bus
-                .announce(herald_bus::subjects::MESSAGE_RECALLED, payload.into())
-                .await
-            {
-                tracing::warn!(%err, "could not announce a recall to the senders");
-            }
+        }
+        // Senders holding one of its deliveries (also of an earlier wave of a message cancelled
+        // between waves) do not hand it to the provider from now on; one that misses this
+        // still sends only what it claimed before the recall.
+        let payload = format!("{tenant} {id}");
+        if let Err(err) = self
+            .bus
+            .announce(herald_bus::subjects::MESSAGE_RECALLED, payload.into())
+            .await
+        {
+            tracing::warn!(%err, "could not announce a recall to the senders");
         }
         // Read before the recall changes them: what had been sent or had ended by then.
         let counts = self.store.message_delivery_counts(tenant, id).await?;
@@ -197,9 +198,11 @@ impl Api {
         tenant: &TenantId,
         id: &MessageId,
     ) -> Result<HashMap<String, bool>> {
-        // A sender may still hand a delivery to its provider this long after claiming it: the
-        // claim's lease, then the longest provider request.
-        let window = herald_bus::ACK_WAIT + herald_providers::http::MAX_TIMEOUT;
+        // A claim this recent may still be at work: its sender may have held it for a send
+        // slot, then tried its provider more than once (a token refreshed). Older ones belong
+        // to a sender that died; their task comes back, finds the recalled claim and is
+        // recorded cancelled by the sender that takes it.
+        let window = IN_FLIGHT_WINDOW;
         let lease = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
         let mut taken = HashMap::new();
         let mut after = String::new();
@@ -239,6 +242,9 @@ impl Api {
 
 /// Deliveries a recall takes at a time.
 const RECALL_PAGE: u32 = 5_000;
+/// How long after its claim a recall counts a delivery as in flight (settled by its sender).
+const IN_FLIGHT_WINDOW: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
 /// Deliveries a recall's answer lists.
 const LISTED: u32 = 1_000;
 

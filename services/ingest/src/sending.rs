@@ -386,7 +386,11 @@ impl Api {
         let message = NewMessage {
             id,
             tenant_id: tenant.clone(),
-            idempotency_key: Some(format!("recall:{}", original.message_id)),
+            idempotency_key: Some(format!(
+                "{}recall:{}",
+                validate::RESERVED_IDEMPOTENCY_PREFIX,
+                original.message_id
+            )),
             request_digest: None,
             body: accepted.encode_to_vec(),
             correlation_id: accepted.correlation_id.clone(),
@@ -521,7 +525,11 @@ impl Api {
             _ => return Ok(SendResponse::default()),
         };
         let size = self.store.audience_size(tenant, &sources).await?;
-        let ms = u128::from(size) * 60_000 / u128::from(per_minute.max(1));
+        // The fan-out reads a second's worth a page: the last page starts when its pace lets
+        // the devices before it go.
+        let step = u64::from((per_minute / 60).max(1));
+        let before_last = size.saturating_sub(1) / step * step;
+        let ms = u128::from(before_last) * 60_000 / u128::from(per_minute.max(1));
         Ok(SendResponse {
             audience_estimate: size,
             estimated_finish_ms: start.saturating_add(i64::try_from(ms).unwrap_or(i64::MAX)),

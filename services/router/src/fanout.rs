@@ -118,6 +118,8 @@ enum Walk {
     Lost,
     /// The message was recalled.
     Cancelled,
+    /// A throttled fan-out waits for its pace until this instant, without holding a slot.
+    Paused(i64),
 }
 
 /// What a fan-out goes to.
@@ -161,7 +163,7 @@ impl FanOut {
                 return;
             }
             None => {
-                self.release(&(self.job.position.clone(), self.job.routed))
+                self.release(&(self.job.position.clone(), self.job.routed), 0)
                     .await;
                 return;
             }
@@ -249,8 +251,13 @@ impl FanOut {
                     self.end(FanoutEnd::Cancelled).await;
                     return;
                 }
+                Ok(Walk::Paused(until)) => {
+                    tracing::info!(tenant_id = %tenant, message_id = %message, routed, until, "throttled fan-out waits for its pace");
+                    self.release(&checkpoint, until).await;
+                    return;
+                }
                 Ok(Walk::Stopped) => {
-                    self.release(&checkpoint).await;
+                    self.release(&checkpoint, 0).await;
                     return;
                 }
                 Err(err) => {
@@ -273,7 +280,7 @@ impl FanOut {
                     tracing::warn!(%err, tenant_id = %tenant, message_id = %message, "fan-out page failed; going on from the checkpoint");
                     tokio::select! {
                         () = stop.cancelled() => {
-                            self.release(&checkpoint).await;
+                            self.release(&checkpoint, 0).await;
                             return;
                         }
                         () = tokio::time::sleep(RETRY) => {}
@@ -384,6 +391,7 @@ impl FanOut {
         let throttle = accepted.throttle_per_minute;
         // A throttled fan-out reads at most a second's worth of its pace a page, so its
         // deliveries go in even steps.
+        let mut paced_until = 0;
         let page_size = match throttle {
             0 => self.page,
             per_minute => self.page.min((per_minute / 60).max(1)),
@@ -393,8 +401,9 @@ impl FanOut {
             if lane == Lane::Bulk {
                 self.router.bulk_room(&self.job.tenant_id, stop).await?;
             }
+            let due = paced_due(self.job.started_at, routed, throttle, paced_until);
             if let Some(walk) = self
-                .pace(throttle, routed, checkpoint, in_flight, stop)
+                .pace(due, accepted, checkpoint, in_flight, stop)
                 .await?
             {
                 return Ok(walk);
@@ -487,7 +496,13 @@ impl FanOut {
                 .router
                 .outgoing(std::slice::from_ref(&routed_page), &created, now)
                 .await?;
-            routed += i64::try_from(routed_page.deliveries.len()).unwrap_or(i64::MAX);
+            let routed_now = i64::try_from(routed_page.deliveries.len()).unwrap_or(i64::MAX);
+            routed += routed_now;
+            // The next page goes no sooner than this one's share of the pace after it, however
+            // far behind its start the fan-out fell (a stall, a router taking it over).
+            if throttle > 0 {
+                paced_until = now + paced_ms(routed_now, throttle);
+            }
             let bus = self.router.bus.clone();
             in_flight.push_back(InFlight {
                 next: next.clone(),
@@ -502,25 +517,18 @@ impl FanOut {
         }
     }
 
-    /// Waits until a throttled fan-out's pace allows the deliveries after the first `routed`
-    /// (counted from when the fan-out started, so a router taking it over keeps the pace),
-    /// holding its lease meanwhile. Answers how the walk ends if it ends while waiting (the
-    /// fan-out lost or recalled); a stop ends the wait.
+    /// Waits until `due` (a throttled fan-out's pace; 0: not throttled), holding the fan-out's
+    /// lease meanwhile; a wait longer than the lease lets go of it until then (or its expiry)
+    /// instead, so it holds none of the router's fan-out slots. Answers how the walk ends if it
+    /// ends while waiting (paused, lost or recalled); a stop ends the wait.
     async fn pace(
         &self,
-        per_minute: u32,
-        routed: i64,
+        due: i64,
+        accepted: &MessageAccepted,
         checkpoint: &mut Checkpoint,
         in_flight: &mut VecDeque<InFlight>,
         stop: &CancellationToken,
     ) -> Result<Option<Walk>, RouteError> {
-        if per_minute == 0 {
-            return Ok(None);
-        }
-        let due = self
-            .job
-            .started_at
-            .saturating_add(paced_ms(routed, per_minute));
         loop {
             let now = now_ms();
             if now >= due || stop.is_cancelled() {
@@ -528,6 +536,9 @@ impl FanOut {
             }
             // Nothing waits for its acks while the fan-out waits for its pace.
             settle(in_flight, checkpoint, 0).await?;
+            if due - now > lease_ms() {
+                return Ok(Some(Walk::Paused(due.min(accepted.expires_at_ms))));
+            }
             let renewed = self
                 .router
                 .store
@@ -573,17 +584,29 @@ impl FanOut {
 
     /// Lets go of the fan-out at the checkpoint, so another router takes it at once; if that
     /// fails, the lease runs out and it is taken all the same.
-    async fn release(&self, (position, routed): &Checkpoint) {
+    async fn release(&self, (position, routed): &Checkpoint, until: i64) {
         tracing::info!(message_id = %self.job.message_id, ?position, "fan-out released at its checkpoint");
         if let Err(err) = self
             .router
             .store
-            .release_fanout(&self.job, &self.holder, position, *routed)
+            .release_fanout(&self.job, &self.holder, (position, *routed), until)
             .await
         {
             tracing::warn!(%err, "could not release the fan-out; its lease will run out");
         }
     }
+}
+
+/// When a fan-out throttled to `per_minute` (0: not throttled) that started at `started_at`
+/// and has routed `routed` deliveries may route more: at its pace from its start, and no
+/// sooner than `paced_until` (its last page's share of the pace after that page).
+fn paced_due(started_at: i64, routed: i64, per_minute: u32, paced_until: i64) -> i64 {
+    if per_minute == 0 {
+        return 0;
+    }
+    started_at
+        .saturating_add(paced_ms(routed, per_minute))
+        .max(paced_until)
 }
 
 /// How long after its start a fan-out throttled to `per_minute` may have routed `routed`
@@ -627,5 +650,17 @@ mod tests {
         assert_eq!(paced_ms(1, 6_000_000), 0);
         assert_eq!(paced_ms(i64::MAX, 1), i64::MAX);
         assert_eq!(paced_ms(-5, 60), 0);
+    }
+
+    #[test]
+    fn a_throttled_fan_out_that_fell_behind_does_not_catch_up_in_a_burst() {
+        assert_eq!(paced_due(1_000, 5, 0, 99_999), 0, "not throttled");
+        assert_eq!(
+            paced_due(1_000, 60, 60, 0),
+            61_000,
+            "its pace from its start"
+        );
+        // Far behind its start (a stall): the next page waits its share after the last one.
+        assert_eq!(paced_due(1_000, 60, 60, 500_000), 500_000);
     }
 }

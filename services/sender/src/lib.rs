@@ -1,6 +1,7 @@
 //! A provider sender: durable pull consumers per provider and lane (`sender-fcm-urgent`,
-//! `sender-fcm`, `sender-fcm-bulk`, …) that any number of replicas share. It takes batches of send tasks, sends their tasks concurrently (at most
-//! `concurrency` provider requests in flight per process, over the tenant's long-lived client),
+//! `sender-fcm`, `sender-fcm-bulk`, …) that any number of replicas share. It takes batches of
+//! send tasks, sends their tasks concurrently (at most `concurrency` provider requests in flight
+//! per process and lane, over the tenant's long-lived client),
 //! publishes one receipt batch for what was settled and only then acks the batch. A retryable
 //! answer is not slept on: the task goes back to the stream in a retry batch that waits
 //! (exponential backoff with jitter, at least the provider's `Retry-After`) without holding a
@@ -187,6 +188,23 @@ fn published_none(err: BusError) -> Disposition {
     }
 }
 
+/// Tasks over a limit of `per_minute`, in steps of what it refills in a second, each step due
+/// when the limiter will have refilled for it (the first at least 100 ms on: a take that found
+/// the limiter empty looks again soon).
+fn paced(mut tasks: Vec<SendTask>, per_minute: u32, now: i64) -> Vec<(Vec<SendTask>, i64)> {
+    let per_minute = per_minute.max(1);
+    let step = usize::try_from(per_minute.div_ceil(60)).unwrap_or(usize::MAX);
+    let mut steps = Vec::new();
+    let mut before = 0i64;
+    while !tasks.is_empty() {
+        let rest = tasks.split_off(step.min(tasks.len()));
+        before += i64::try_from(tasks.len()).unwrap_or(i64::MAX);
+        let due = now + (before * 60_000 / i64::from(per_minute)).max(100);
+        steps.push((std::mem::replace(&mut tasks, rest), due));
+    }
+    steps
+}
+
 /// What one try of a task came to.
 #[derive(Clone, Debug)]
 enum Tried {
@@ -241,7 +259,7 @@ impl Worker {
         };
         // Then the tenant's rate limits, once the batch may go: what is over them waits on the
         // bus for the bucket to refill, unclaimed.
-        let (tasks, limited, limited_until) = match self.limit(batch.tasks).await {
+        let (tasks, limited) = match self.limit(batch.tasks).await {
             Ok(split) => split,
             Err(err) if err.is_outage() => {
                 tracing::warn!(%err, "could not apply the tenant's rate limits; the batch will be retried");
@@ -316,10 +334,9 @@ impl Worker {
         outgoing.extend(herald_bus::receipt_batches(claimed.recalled));
         outgoing.extend(herald_bus::send_batches(self.kind, retries, not_before));
         // A look again later is a new message, whatever batch carried the tasks before.
-        for (prefix, tasks, at) in [
-            ("later", claimed.held, claimed.held_until),
-            ("rate", limited, limited_until),
-        ] {
+        let later = std::iter::once(("later", claimed.held, claimed.held_until));
+        let limited = limited.into_iter().map(|(tasks, at)| ("rate", tasks, at));
+        for (prefix, tasks, at) in later.chain(limited) {
             outgoing.extend(
                 herald_bus::send_batches(self.kind, tasks, at)
                     .into_iter()
@@ -382,14 +399,15 @@ impl Worker {
     }
 
     /// Splits a batch's tasks (one tenant's) by the tenant's rate limits for this provider:
-    /// those the limiter shared with every replica grants now, and the rest with the instant
-    /// they may be tried again (the seconds the slowest limit needs for them).
+    /// those the limiter shared with every replica grants now, and the rest in steps of what
+    /// the slowest limit refills in a second, each with the instant it may be tried (so a
+    /// backlog goes at the limit's pace, not all at once into a bucket that holds a second).
     async fn limit(
         &self,
         mut tasks: Vec<SendTask>,
-    ) -> Result<(Vec<SendTask>, Vec<SendTask>, i64), herald_store::StoreError> {
+    ) -> Result<(Vec<SendTask>, Vec<(Vec<SendTask>, i64)>), herald_store::StoreError> {
         let Some(first) = tasks.first() else {
-            return Ok((tasks, Vec::new(), 0));
+            return Ok((tasks, Vec::new()));
         };
         let tenant = TenantId::from_trusted(first.tenant_id.clone());
         let settings = self.settings.get(&self.store, &tenant).await?;
@@ -405,7 +423,7 @@ impl Worker {
             limits.push(default);
         }
         if limits.is_empty() {
-            return Ok((tasks, Vec::new(), 0));
+            return Ok((tasks, Vec::new()));
         }
         let now = now_ms();
         let mut granted = u32::try_from(tasks.len()).unwrap_or(u32::MAX);
@@ -423,11 +441,7 @@ impl Worker {
         if !later.is_empty() {
             tracing::debug!(granted, waiting = later.len(), "rate limited");
         }
-        // When the bucket will have refilled for them all, at the slowest limit's rate (at
-        // least 100 ms on: a take that found the bucket empty looks again soon).
-        let wait_ms =
-            i64::try_from(later.len()).unwrap_or(i64::MAX) * 60_000 / i64::from(slowest.max(1));
-        Ok((tasks, later, now + wait_ms.max(100)))
+        Ok((tasks, paced(later, slowest, now)))
     }
 
     /// Claims a batch's tasks for their attempts. A task whose delivery is settled is left
@@ -639,5 +653,32 @@ impl Config {
             master_key: Arc::new(settings.master_key()?),
             default_limit,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tasks_over_a_limit_go_in_steps_at_its_pace() {
+        let tasks = |n: usize| -> Vec<SendTask> {
+            (0..n)
+                .map(|i| SendTask {
+                    delivery_id: format!("d{i}"),
+                    ..Default::default()
+                })
+                .collect()
+        };
+        // 6,000 a minute: 100 a second; 250 waiting go as 100, 100 and 50, a second apart.
+        let steps = paced(tasks(250), 6_000, 1_000_000);
+        let shape: Vec<(usize, i64)> = steps.iter().map(|(t, at)| (t.len(), *at)).collect();
+        assert_eq!(shape, [(100, 1_001_000), (100, 1_002_000), (50, 1_002_500)]);
+        assert_eq!(steps[2].0[0].delivery_id, "d200");
+        // 90 a minute: steps of two, the first soon.
+        let steps = paced(tasks(3), 90, 0);
+        let shape: Vec<(usize, i64)> = steps.iter().map(|(t, at)| (t.len(), *at)).collect();
+        assert_eq!(shape, [(2, 1_333), (1, 2_000)]);
+        assert!(paced(Vec::new(), 60, 0).is_empty());
     }
 }
