@@ -12,7 +12,6 @@ mod deliveries;
 mod devices;
 mod events;
 mod fanouts;
-mod gate;
 mod limits;
 mod messages;
 mod recall;
@@ -40,7 +39,6 @@ pub use devices::{
 };
 pub use events::{InsertedEvent, SessionRecord};
 pub use fanouts::{Cursor, FanoutEnd, FanoutJob, PageRecorded, Position, Source};
-pub use gate::{Foreground, InForeground};
 pub use messages::{InsertedMessage, MessageRecord, NewMessage, ReportContext, UnpublishedMessage};
 pub use recall::{RECALLED_ATTEMPT, RecalledDelivery};
 pub use segments::SegmentRecord;

@@ -468,8 +468,6 @@ impl FanOut {
                 next_wave: judged.next_wave,
                 lane,
             };
-            // A message someone waits for is routed first.
-            self.router.foreground.yield_to().await;
             let created = match store
                 .record_fanout_page(
                     &self.job,

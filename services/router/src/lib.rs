@@ -41,7 +41,7 @@ use herald_core::ids::{DeliveryId, MessageId, TenantId};
 use herald_core::time::now_ms;
 use herald_proto::bus::v1::{AcceptedBatch, MessageAccepted, SendTask};
 use herald_proto::v1::Provider;
-use herald_store::{DeviceRecord, FailedMessage, Foreground, Store, StoreError};
+use herald_store::{DeviceRecord, FailedMessage, Store, StoreError};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -105,7 +105,6 @@ pub async fn run(
         bus: bus.clone(),
         policies: policy::Policies::default(),
         wake: Arc::new(Notify::new()),
-        foreground: Foreground::default(),
     };
     let stop_fanouts = shutdown.child_token();
     let fanouts = tokio::spawn(fanout::run(
@@ -151,8 +150,6 @@ struct Router {
     policies: policy::Policies,
     /// Tells the fan-out worker there are new fan-outs to take.
     wake: Arc<Notify>,
-    /// Messages being routed: the fan-outs' pages wait for them.
-    foreground: Foreground,
 }
 
 /// Why a batch could not be routed now.
@@ -256,7 +253,6 @@ impl Router {
         messages: &[MessageAccepted],
         traces: &HashMap<String, String>,
     ) -> Result<(usize, usize), RouteError> {
-        let _foreground = self.foreground.enter();
         let now = now_ms();
         let resolved = resolve::resolve(&self.store, messages, now).await?;
         let mut judged = Vec::with_capacity(messages.len());

@@ -37,7 +37,7 @@ use herald_proto::bus::v1::{DeliveryReceipt, Outcome, SendBatch, SendTask};
 use herald_proto::v1::Provider;
 use herald_providers::http::HttpClient;
 use herald_providers::{Endpoints, ProviderClient, SendOutcome};
-use herald_store::{CredentialCache, CredentialError, Foreground, SettingsCache, Store};
+use herald_store::{CredentialCache, CredentialError, SettingsCache, Store};
 use recalls::Recalls;
 use recent::Recent;
 use tokio::sync::Semaphore;
@@ -118,7 +118,6 @@ pub async fn run(
         recalls: Recalls::default(),
         settings: SettingsCache::default(),
         default_limit: config.default_limit.clone(),
-        foreground: Foreground::default(),
     });
     let handler = |lane: Lane| {
         let worker = worker.clone();
@@ -162,8 +161,6 @@ struct Worker {
     settings: SettingsCache,
     /// The provider's own quota, for tenants without a limit for it.
     default_limit: Option<RateLimit>,
-    /// Claims of the urgent and standard lanes under way: the bulk lane's wait for them.
-    foreground: Foreground,
 }
 
 /// Tasks a sender keeps claimed per request it may have in flight: enough to keep every send
@@ -268,17 +265,7 @@ impl Worker {
             Err(err) => return Disposition::Fault(format!("could not apply rate limits: {err}")),
         };
         let batch = SendBatch { tasks, ..batch };
-        // A campaign's claims wait while another lane's are under way in this process.
-        let foreground = match lane {
-            Lane::Bulk => {
-                self.foreground.yield_to().await;
-                None
-            }
-            Lane::Urgent | Lane::Standard => Some(self.foreground.enter()),
-        };
-        let claimed = self.claim(batch.tasks).await;
-        drop(foreground);
-        let claimed = match claimed {
+        let claimed = match self.claim(batch.tasks).await {
             Ok(claimed) => claimed,
             Err(err) if err.is_outage() => {
                 tracing::warn!(%err, "could not claim deliveries; the batch will be retried");
