@@ -7,6 +7,18 @@ use herald_e2e::{DbBackend, Stack, Tenant, hello};
 use herald_proto::v1::*;
 use herald_testkit::fcm::Answer;
 
+/// `hello` to `user`'s devices, of `class`.
+fn classed(user: &str, class: MessageClass) -> SendRequest {
+    SendRequest {
+        destination: Some(Destination {
+            kind: Some(destination::Kind::UserId(user.into())),
+        }),
+        notification: Some(hello()),
+        class: class as i32,
+        ..Default::default()
+    }
+}
+
 /// Sends `hello` to `user`'s devices at `send_at_ms`.
 async fn schedule(tenant: &mut Tenant, user: &str, send_at_ms: i64) -> String {
     tenant
@@ -539,14 +551,7 @@ async fn quiet_hours_hold_standard_pushes_drop_marketing_and_let_transactional_t
             "settings",
         )
         .await;
-    let send = |class: MessageClass| SendRequest {
-        destination: Some(Destination {
-            kind: Some(destination::Kind::UserId("ann".into())),
-        }),
-        notification: Some(hello()),
-        class: class as i32,
-        ..Default::default()
-    };
+    let send = |class: MessageClass| classed("ann", class);
     let mut ids = Vec::new();
     for class in [
         MessageClass::Standard,
@@ -634,14 +639,7 @@ async fn a_frequency_cap_refuses_the_push_over_it_and_names_the_cap() {
             "settings.frequency_caps",
         )
         .await;
-    let send = |class: MessageClass| SendRequest {
-        destination: Some(Destination {
-            kind: Some(destination::Kind::UserId("cat".into())),
-        }),
-        notification: Some(hello()),
-        class: class as i32,
-        ..Default::default()
-    };
+    let send = |class: MessageClass| classed("cat", class);
     // Two marketing messages reach both of the user's devices: two pushes to the user.
     for _ in 0..2 {
         let id = acme
