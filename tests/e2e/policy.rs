@@ -7,6 +7,23 @@ use herald_e2e::{DbBackend, Stack, Tenant, hello};
 use herald_proto::v1::*;
 use herald_testkit::fcm::Answer;
 
+/// CancelMessage: a scheduled message never starts, a started one is recalled.
+async fn cancel(
+    tenant: &mut Tenant,
+    message_id: &str,
+    remove_delivered: bool,
+) -> CancelMessageResponse {
+    tenant
+        .notifications
+        .cancel_message(CancelMessageRequest {
+            message_id: message_id.into(),
+            remove_delivered,
+        })
+        .await
+        .expect("cancel")
+        .into_inner()
+}
+
 /// `hello` to `user`'s devices, of `class`.
 fn classed(user: &str, class: MessageClass) -> SendRequest {
     SendRequest {
@@ -97,15 +114,7 @@ async fn a_cancelled_schedule_never_fires_and_a_moved_one_fires_at_its_new_time(
     let cancelled = schedule(&mut acme, "ann", now_ms() + 2_000).await;
     let moved = schedule(&mut acme, "bob", now_ms() + 3_600_000).await;
 
-    let answer = acme
-        .notifications
-        .cancel_message(CancelMessageRequest {
-            message_id: cancelled.clone(),
-            ..Default::default()
-        })
-        .await
-        .expect("cancel")
-        .into_inner();
+    let answer = cancel(&mut acme, &cancelled, false).await;
     assert_eq!(
         answer.message.expect("the message").state(),
         MessageState::Cancelled
@@ -199,15 +208,7 @@ async fn a_recall_cancels_the_deliveries_not_yet_sent_and_reports_each() {
     })
     .await;
 
-    let recall = acme
-        .notifications
-        .cancel_message(CancelMessageRequest {
-            message_id: queued.message_id.clone(),
-            ..Default::default()
-        })
-        .await
-        .expect("recall")
-        .into_inner();
+    let recall = cancel(&mut acme, &queued.message_id, false).await;
     assert_eq!(
         recall.message.as_ref().expect("the message").state(),
         MessageState::Cancelled
@@ -256,15 +257,7 @@ async fn a_recall_cancels_the_deliveries_not_yet_sent_and_reports_each() {
     assert!((stats.cancel_rate - 1.0).abs() < 1e-9);
 
     // Recalling one that reached its provider says so, and changes none of its deliveries.
-    let too_late = acme
-        .notifications
-        .cancel_message(CancelMessageRequest {
-            message_id: sent.message_id.clone(),
-            ..Default::default()
-        })
-        .await
-        .expect("recall")
-        .into_inner();
+    let too_late = cancel(&mut acme, &sent.message_id, false).await;
     assert_eq!((too_late.cancelled, too_late.already_sent), (0, 1));
     assert_eq!(too_late.deliveries[0].action(), RecallAction::AlreadySent);
     assert_eq!(too_late.deliveries[0].status(), DeliveryStatus::Submitted);
@@ -295,15 +288,7 @@ async fn a_recall_stops_the_deliveries_a_sender_holds_but_has_not_sent() {
     .await;
     // The sender claims them as soon as they are routed; the first answer takes 1.5 s.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let recall = acme
-        .notifications
-        .cancel_message(CancelMessageRequest {
-            message_id: sent.message_id.clone(),
-            ..Default::default()
-        })
-        .await
-        .expect("recall")
-        .into_inner();
+    let recall = cancel(&mut acme, &sent.message_id, false).await;
     // All three were claimed moments ago: in flight, for their sender to settle (or, on a
     // slow machine, the first one sent already).
     assert_eq!(recall.cancelled, 0, "{recall:?}");
@@ -349,16 +334,7 @@ async fn a_recall_asks_the_devices_already_sent_to_to_take_the_push_down() {
         .await;
     acme.wait_settled(&sent.message_id).await;
 
-    let recall = |remove_delivered| CancelMessageRequest {
-        message_id: sent.message_id.clone(),
-        remove_delivered,
-    };
-    let answer = acme
-        .notifications
-        .cancel_message(recall(true))
-        .await
-        .expect("recall")
-        .into_inner();
+    let answer = cancel(&mut acme, &sent.message_id, true).await;
     assert_eq!((answer.cancelled, answer.already_sent), (0, 2));
     assert!(!answer.removal_message_id.is_empty());
     for d in &answer.deliveries {
@@ -397,19 +373,9 @@ async fn a_recall_asks_the_devices_already_sent_to_to_take_the_push_down() {
         assert_eq!(removal["android"]["collapse_key"], "promo");
     }
     // Asked again, the same removal answers; without the flag, none is asked for.
-    let again = acme
-        .notifications
-        .cancel_message(recall(true))
-        .await
-        .expect("recall again")
-        .into_inner();
+    let again = cancel(&mut acme, &sent.message_id, true).await;
     assert_eq!(again.removal_message_id, answer.removal_message_id);
-    let plain = acme
-        .notifications
-        .cancel_message(recall(false))
-        .await
-        .expect("recall without removal")
-        .into_inner();
+    let plain = cancel(&mut acme, &sent.message_id, false).await;
     assert!(plain.removal_message_id.is_empty());
     assert_eq!(plain.deliveries[0].action(), RecallAction::AlreadySent);
     stack.stop().await;
@@ -909,15 +875,7 @@ async fn a_recall_stops_a_throttled_campaign_while_it_waits_for_its_pace() {
     while sale(&stack) == 0 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let recall = acme
-        .notifications
-        .cancel_message(CancelMessageRequest {
-            message_id: sent.message_id.clone(),
-            ..Default::default()
-        })
-        .await
-        .expect("recall")
-        .into_inner();
+    let recall = cancel(&mut acme, &sent.message_id, false).await;
     assert_eq!(
         recall.message.expect("the message").state(),
         MessageState::Cancelled

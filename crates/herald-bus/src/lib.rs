@@ -458,15 +458,37 @@ impl Bus {
         self.client.flush().await.map_err(|e| failed(&e))
     }
 
-    /// What is announced on `subject` from now on.
-    pub async fn listen(&self, subject: &str) -> Result<async_nats::Subscriber> {
-        self.client
+    /// Hands `each` the text of every announcement on `subject` from now until `shutdown` (or
+    /// the connection ends); one that is not text is logged and passed over.
+    pub async fn announcements(
+        &self,
+        subject: &str,
+        shutdown: tokio_util::sync::CancellationToken,
+        mut each: impl FnMut(&str),
+    ) -> Result<()> {
+        let mut announced = self
+            .client
             .subscribe(subject.to_owned())
             .await
             .map_err(|e| BusError::Consume {
                 consumer: subject.to_owned(),
                 detail: e.to_string(),
-            })
+            })?;
+        loop {
+            let next = tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                next = announced.next() => next,
+            };
+            let Some(next) = next else {
+                return Ok(());
+            };
+            match std::str::from_utf8(&next.payload) {
+                Ok(text) => each(text),
+                Err(_) => {
+                    tracing::warn!(subject, "an announcement that is not text was passed over")
+                }
+            }
+        }
     }
 }
 

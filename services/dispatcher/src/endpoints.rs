@@ -138,21 +138,11 @@ impl Endpoints {
         bus: herald_bus::Bus,
         shutdown: tokio_util::sync::CancellationToken,
     ) -> anyhow::Result<()> {
-        use futures::StreamExt as _;
-        let mut changed = bus.listen(herald_bus::subjects::WEBHOOKS_CHANGED).await?;
-        loop {
-            let announced = tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
-                announced = changed.next() => announced,
-            };
-            let Some(announced) = announced else {
-                return Ok(());
-            };
-            match std::str::from_utf8(&announced.payload) {
-                Ok(tenant) => self.forget(&TenantId::from_trusted(tenant.to_owned())),
-                Err(_) => tracing::warn!("an announced webhook change does not name a tenant"),
-            }
-        }
+        bus.announcements(herald_bus::subjects::WEBHOOKS_CHANGED, shutdown, |tenant| {
+            self.forget(&TenantId::from_trusted(tenant.to_owned()));
+        })
+        .await?;
+        Ok(())
     }
 
     fn open(

@@ -80,21 +80,11 @@ pub(crate) async fn forget_revoked(
     keys: std::sync::Arc<KeyCache>,
     shutdown: tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<()> {
-    use futures::StreamExt as _;
-    let mut revoked = bus.listen(herald_bus::subjects::API_KEY_REVOKED).await?;
-    loop {
-        let announced = tokio::select! {
-            _ = shutdown.cancelled() => return Ok(()),
-            announced = revoked.next() => announced,
-        };
-        let Some(announced) = announced else {
-            return Ok(());
-        };
-        match std::str::from_utf8(&announced.payload) {
-            Ok(id) => keys.forget(&KeyId::from_trusted(id.to_owned())),
-            Err(_) => tracing::warn!("an announced key revocation does not name a key"),
-        }
-    }
+    bus.announcements(herald_bus::subjects::API_KEY_REVOKED, shutdown, |id| {
+        keys.forget(&KeyId::from_trusted(id.to_owned()));
+    })
+    .await?;
+    Ok(())
 }
 
 /// The key of `authorization: Bearer <key>`; the scheme's case does not matter (RFC 9110 §11.1).

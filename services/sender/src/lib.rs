@@ -552,7 +552,7 @@ impl Worker {
                         .await
                         .expect("never closed");
                     // Its message may have been recalled while it waited for a send slot.
-                    if self.recalls.contains(&task.tenant_id, &task.message_id) {
+                    if self.recalls.contains(&task.message_id) {
                         return Tried::Done(self.recalled(&task));
                     }
                     let started = std::time::Instant::now();

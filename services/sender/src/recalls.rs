@@ -6,54 +6,44 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 
 /// How long a recall is remembered: longer than a claimed task waits for its send.
 const KEEP: Duration = Duration::from_secs(10 * 60);
 
-/// Recalled messages by `(tenant id, message id)`.
+/// Recalled messages by id (message ids are unique across tenants).
 #[derive(Debug, Default)]
 pub(crate) struct Recalls {
-    recalled: Mutex<HashMap<(String, String), Instant>>,
+    recalled: Mutex<HashMap<String, Instant>>,
 }
 
 impl Recalls {
-    fn remember(&self, tenant: &str, message: &str) {
+    fn remember(&self, message: &str) {
         let mut recalled = self.recalled.lock().expect("recalls");
         recalled.retain(|_, at| at.elapsed() < KEEP);
-        recalled.insert((tenant.to_owned(), message.to_owned()), Instant::now());
+        recalled.insert(message.to_owned(), Instant::now());
     }
 
-    pub(crate) fn contains(&self, tenant: &str, message: &str) -> bool {
-        let recalled = self.recalled.lock().expect("recalls");
-        // Most senders never see a recall: no key is built for an empty map.
-        !recalled.is_empty() && recalled.contains_key(&(tenant.to_owned(), message.to_owned()))
+    pub(crate) fn contains(&self, message: &str) -> bool {
+        self.recalled.lock().expect("recalls").contains_key(message)
     }
 
-    /// Remembers every recall announced on the bus until `shutdown`.
+    /// Remembers every recall announced on the bus (`<tenant id> <message id>`) until
+    /// `shutdown`.
     pub(crate) async fn listen(
         &self,
         bus: &herald_bus::Bus,
         shutdown: CancellationToken,
     ) -> herald_bus::Result<()> {
-        let mut announced = bus.listen(herald_bus::subjects::MESSAGE_RECALLED).await?;
-        loop {
-            let next = tokio::select! {
-                _ = shutdown.cancelled() => return Ok(()),
-                next = announced.next() => next,
-            };
-            let Some(next) = next else {
-                return Ok(());
-            };
-            match std::str::from_utf8(&next.payload)
-                .ok()
-                .and_then(|text| text.split_once(' '))
-            {
-                Some((tenant, message)) => self.remember(tenant, message),
+        bus.announcements(
+            herald_bus::subjects::MESSAGE_RECALLED,
+            shutdown,
+            |text| match text.split_once(' ') {
+                Some((_, message)) => self.remember(message),
                 None => tracing::warn!("an announced recall does not name a tenant and a message"),
-            }
-        }
+            },
+        )
+        .await
     }
 }
 
@@ -62,12 +52,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn remembers_a_recalled_message_of_its_tenant_only() {
+    fn remembers_a_recalled_message() {
         let recalls = Recalls::default();
-        assert!(!recalls.contains("t1", "m1"));
-        recalls.remember("t1", "m1");
-        assert!(recalls.contains("t1", "m1"));
-        assert!(!recalls.contains("t2", "m1"));
-        assert!(!recalls.contains("t1", "m2"));
+        assert!(!recalls.contains("m1"));
+        recalls.remember("m1");
+        assert!(recalls.contains("m1"));
+        assert!(!recalls.contains("m2"));
     }
 }
