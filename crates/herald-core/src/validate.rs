@@ -104,7 +104,7 @@ pub fn filled_send_request(req: &SendRequest, filled: crate::vars::Filled) -> Re
     if req.idempotency_key.len() > MAX_IDEMPOTENCY_KEY_LEN {
         return Err(Error::invalid(
             "idempotency_key",
-            format!("at most {MAX_IDEMPOTENCY_KEY_LEN} characters"),
+            format!("at most {MAX_IDEMPOTENCY_KEY_LEN} bytes"),
         ));
     }
     if req.idempotency_key.starts_with(RESERVED_IDEMPOTENCY_PREFIX) {
