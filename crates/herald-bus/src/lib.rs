@@ -75,6 +75,19 @@ impl From<BusError> for herald_core::Error {
 
 pub type Result<T, E = BusError> = std::result::Result<T, E>;
 
+/// Why setting up a consumer failed.
+enum SetupFailure {
+    /// The bus did not answer: it may be restarting.
+    Unreachable(String),
+    /// JetStream answered with a refusal.
+    Refused(String),
+}
+
+/// How long a service starting waits for a bus that does not answer before giving up.
+const SETUP_PATIENCE: Duration = Duration::from_secs(60);
+const SETUP_FIRST_PAUSE: Duration = Duration::from_millis(250);
+const SETUP_MAX_PAUSE: Duration = Duration::from_secs(4);
+
 /// The stream names.
 pub const INGEST_STREAM: &str = "HERALD_INGEST";
 pub const SEND_STREAM: &str = "HERALD_SEND";
@@ -331,7 +344,8 @@ impl Bus {
     /// most `max_ack_pending` messages unacknowledged across the replicas that share `durable`.
     /// An existing consumer is brought to this configuration (an older one may wait longer) and
     /// goes on where it was; a new one starts at the first message kept (on a work queue, the
-    /// work not done; on the events stream, up to a day of events).
+    /// work not done; on the events stream, up to a day of events). A bus that does not answer
+    /// (restarting while the service starts) is waited for, up to [`SETUP_PATIENCE`].
     pub async fn work_consumer(
         &self,
         stream: &str,
@@ -339,24 +353,65 @@ impl Bus {
         filter: &str,
         max_ack_pending: usize,
     ) -> Result<consumer::PullConsumer> {
-        let setup = |e: &dyn std::fmt::Display| BusError::Setup {
-            what: format!("consumer {durable}"),
-            detail: e.to_string(),
+        let config = consumer::pull::Config {
+            durable_name: Some(durable.to_owned()),
+            filter_subject: filter.to_owned(),
+            ack_policy: consumer::AckPolicy::Explicit,
+            ack_wait: ACK_WAIT,
+            max_deliver: -1,
+            max_ack_pending: i64::try_from(max_ack_pending).unwrap_or(i64::MAX),
+            ..Default::default()
         };
-        let stream = self.js.get_stream(stream).await.map_err(|e| setup(&e))?;
+        // A broker restarting while a service starts is waited for (the client reconnects on
+        // its own); a refusal by JetStream itself is final.
+        let started = tokio::time::Instant::now();
+        let mut pause = SETUP_FIRST_PAUSE;
+        loop {
+            let created = self.create_consumer(stream, config.clone()).await;
+            match created {
+                Err(SetupFailure::Unreachable(detail))
+                    if started.elapsed() + pause < SETUP_PATIENCE =>
+                {
+                    tracing::warn!(consumer = durable, %detail, ?pause, "the bus does not answer; setting up the consumer again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(SETUP_MAX_PAUSE);
+                }
+                Err(SetupFailure::Unreachable(detail) | SetupFailure::Refused(detail)) => {
+                    return Err(BusError::Setup {
+                        what: format!("consumer {durable}"),
+                        detail,
+                    });
+                }
+                Ok(consumer) => return Ok(consumer),
+            }
+        }
+    }
+
+    /// Creates (or updates) a durable consumer once.
+    async fn create_consumer(
+        &self,
+        stream: &str,
+        config: consumer::pull::Config,
+    ) -> Result<consumer::PullConsumer, SetupFailure> {
+        use async_nats::jetstream::context::GetStreamErrorKind;
+        use async_nats::jetstream::stream::ConsumerErrorKind;
+        let stream = self.js.get_stream(stream).await.map_err(|e| {
+            let detail = e.to_string();
+            match e.kind() {
+                GetStreamErrorKind::Request => SetupFailure::Unreachable(detail),
+                _ => SetupFailure::Refused(detail),
+            }
+        })?;
         // Creating a durable consumer that exists updates its editable settings.
-        stream
-            .create_consumer(consumer::pull::Config {
-                durable_name: Some(durable.to_owned()),
-                filter_subject: filter.to_owned(),
-                ack_policy: consumer::AckPolicy::Explicit,
-                ack_wait: ACK_WAIT,
-                max_deliver: -1,
-                max_ack_pending: i64::try_from(max_ack_pending).unwrap_or(i64::MAX),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| setup(&e))
+        stream.create_consumer(config).await.map_err(|e| {
+            let detail = e.to_string();
+            match e.kind() {
+                ConsumerErrorKind::TimedOut | ConsumerErrorKind::Request => {
+                    SetupFailure::Unreachable(detail)
+                }
+                _ => SetupFailure::Refused(detail),
+            }
+        })
     }
 
     /// How many messages wait in the work-queue streams (ingest, send, bulk, urgent, receipt),

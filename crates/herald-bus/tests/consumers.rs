@@ -109,3 +109,43 @@ async fn a_fault_is_retried_with_backoff_then_parked() {
     shutdown.cancel();
     loop_.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn a_consumer_set_up_while_the_broker_restarts_waits_for_it_and_a_refusal_is_final() {
+    let mut nats = NatsServer::start().unwrap();
+    let bus = Bus::connect(&nats.url()).await.unwrap();
+    nats.kill();
+    let setup = {
+        let bus = bus.clone();
+        tokio::spawn(async move {
+            bus.work_consumer(INGEST_STREAM, "patient", subjects::INGEST_ALL, 16)
+                .await
+        })
+    };
+    // Longer than a request to the bus waits for its answer.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    assert!(!setup.is_finished(), "gave up while the broker was away");
+    nats.restart().unwrap();
+    let mut consumer = setup
+        .await
+        .unwrap()
+        .expect("set up once the broker is back");
+    assert_eq!(
+        consumer
+            .info()
+            .await
+            .unwrap()
+            .config
+            .durable_name
+            .as_deref(),
+        Some("patient")
+    );
+
+    // A stream that does not exist is JetStream's answer, not an outage: no waiting.
+    let started = std::time::Instant::now();
+    let refused = bus
+        .work_consumer("NO_SUCH_STREAM", "patient", subjects::INGEST_ALL, 16)
+        .await
+        .expect_err("no such stream");
+    assert!(started.elapsed() < Duration::from_secs(5), "{refused}");
+}
