@@ -345,7 +345,7 @@ impl Bus {
     /// An existing consumer is brought to this configuration (an older one may wait longer) and
     /// goes on where it was; a new one starts at the first message kept (on a work queue, the
     /// work not done; on the events stream, up to a day of events). A bus that does not answer
-    /// (restarting while the service starts) is waited for, up to [`SETUP_PATIENCE`].
+    /// (restarting while the service starts) is waited for, up to a minute.
     pub async fn work_consumer(
         &self,
         stream: &str,
