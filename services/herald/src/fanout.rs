@@ -61,6 +61,10 @@ pub struct FanoutArgs {
     /// and all through it, to measure what the campaign adds to its latency (0: no probe).
     #[arg(long, default_value_t = 100)]
     probe_every_ms: u64,
+    /// Throttle the campaign to this many pushes a minute (`SendRequest.throttle_per_minute`;
+    /// 0: as fast as Herald goes).
+    #[arg(long, default_value_t = 0)]
+    throttle_per_minute: u32,
 }
 
 pub(crate) const TOPIC: &str = "everyone";
@@ -119,6 +123,7 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
                 body: "One notification to every subscriber".into(),
                 ..Default::default()
             }),
+            throttle_per_minute: args.throttle_per_minute,
             ..Default::default()
         })
         .await?
@@ -224,6 +229,7 @@ pub async fn run(args: FanoutArgs, settings: Settings) -> anyhow::Result<()> {
             "database": if args.database == "sqlite" { "sqlite" } else { "postgres" },
             "devices": args.devices, "mix": args.mix, "mock_delay_ms": args.mock_delay_ms,
             "kill_router_at": args.kill_router_at,
+            "throttle_per_minute": args.throttle_per_minute,
         },
         "import": {
             "seconds": import_secs, "rows_per_second": args.devices as f64 / import_secs,
