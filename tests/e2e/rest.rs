@@ -98,6 +98,76 @@ async fn a_curl_user_sends_reads_and_reports_without_grpc() {
     let (status, stats) = call(&stack, &key, Method::GET, &format!("{path}/stats"), None).await;
     assert_eq!(status, 200, "{stats}");
 
+    // The tenant's messages, newest first, a page at a time.
+    let (_, second) = call(
+        &stack,
+        &key,
+        Method::POST,
+        "/v1/notifications",
+        Some(json!({"destination": {"user_id": "alice"}, "notification": {"title": "Again"}})),
+    )
+    .await;
+    let (status, first_page) =
+        call(&stack, &key, Method::GET, "/v1/messages?page_size=1", None).await;
+    assert_eq!(status, 200, "{first_page}");
+    assert_eq!(
+        first_page["messages"][0]["message_id"],
+        second["message_id"]
+    );
+    let token = first_page["next_page_token"].as_str().unwrap();
+    let (_, next_page) = call(
+        &stack,
+        &key,
+        Method::GET,
+        &format!("/v1/messages?page_size=1&page_token={token}"),
+        None,
+    )
+    .await;
+    assert_eq!(next_page["messages"][0]["message_id"], message_id.as_str());
+    assert_eq!(next_page["messages"][0]["notification"]["title"], "Hello");
+
+    // Browsers call the gRPC services with gRPC-Web (HTTP/1.1, trailers in the body).
+    let request = herald_proto::v1::GetMessageRequest {
+        message_id: message_id.clone(),
+    };
+    let mut frame = vec![0u8];
+    frame.extend_from_slice(
+        &u32::try_from(prost::Message::encoded_len(&request))
+            .unwrap()
+            .to_be_bytes(),
+    );
+    frame.extend_from_slice(&prost::Message::encode_to_vec(&request));
+    let answer = reqwest::Client::builder()
+        .http1_only()
+        .build()
+        .unwrap()
+        .post(format!(
+            "{}/herald.v1.Notifications/GetMessage",
+            stack.endpoint
+        ))
+        .header("content-type", "application/grpc-web+proto")
+        .header("x-grpc-web", "1")
+        .header("origin", "https://app.example")
+        .bearer_auth(&key)
+        .body(frame)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.headers()["access-control-allow-origin"],
+        "*",
+        "a page of any origin may call it"
+    );
+    let body = answer.bytes().await.unwrap();
+    assert_eq!(body[0], 0, "a data frame comes first");
+    let len = u32::from_be_bytes(body[1..5].try_into().unwrap()) as usize;
+    let got: herald_proto::v1::GetMessageResponse =
+        prost::Message::decode(&body[5..5 + len]).unwrap();
+    assert_eq!(got.message.unwrap().message_id, message_id);
+    let trailers = String::from_utf8_lossy(&body[5 + len + 5..]).to_lowercase();
+    assert!(trailers.contains("grpc-status:0"), "{trailers}");
+
     // Events over REST.
     let (status, published) = call(
         &stack,

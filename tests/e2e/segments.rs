@@ -177,6 +177,25 @@ async fn a_segment_reaches_the_devices_its_expression_holds_for() {
             .into_inner();
         let names: Vec<&str> = listed.segments.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["de_new", "fans", "german", "gold", "warm"]);
+        assert!(listed.segments.iter().all(|s| s.audience_size == 0));
+        // Asked for, each segment says how many devices it matches now.
+        let sized = acme
+            .topics
+            .list_segments(ListSegmentsRequest {
+                with_audience_size: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let size = |name: &str| {
+            sized
+                .segments
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| s.audience_size)
+        };
+        assert_eq!((size("warm"), size("gold")), (Some(4), Some(1)));
 
         // A segment nobody matches fails, saying so.
         segment(&mut acme, "nobody", "news && weather && !sports")

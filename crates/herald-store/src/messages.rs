@@ -384,6 +384,41 @@ impl Store {
         rows.iter().map(MessageRecord::from_row).collect()
     }
 
+    /// The tenant's messages, newest first, before `before` (a creation time and an id).
+    pub async fn recent_messages(
+        &self,
+        tenant: &TenantId,
+        before: Option<(i64, &str)>,
+        limit: u32,
+    ) -> Result<Vec<MessageRecord>> {
+        let rows = match before {
+            None => {
+                sqlx::query(&format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant_id = $1 \
+                     ORDER BY created_at DESC, id DESC LIMIT $2"
+                ))
+                .bind(tenant.as_str())
+                .bind(i64::from(limit))
+                .fetch_all(&self.reader)
+                .await?
+            }
+            Some((at, id)) => {
+                sqlx::query(&format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant_id = $1 \
+                       AND (created_at < $2 OR (created_at = $2 AND id < $3)) \
+                     ORDER BY created_at DESC, id DESC LIMIT $4"
+                ))
+                .bind(tenant.as_str())
+                .bind(at)
+                .bind(id)
+                .bind(i64::from(limit))
+                .fetch_all(&self.reader)
+                .await?
+            }
+        };
+        rows.iter().map(MessageRecord::from_row).collect()
+    }
+
     /// Moves a scheduled message due at `was` to `send_at`, with its new body and expiry;
     /// answers false if it is not scheduled at `was` (any more: released, cancelled, or
     /// scheduled again for a later wave).

@@ -185,13 +185,17 @@ pub async fn segment(channel: AuthedChannel, command: SegmentCommand) -> anyhow:
             loop {
                 let page = topics
                     .list_segments(ListSegmentsRequest {
-                        page_size: 1000,
+                        page_size: 100,
                         page_token,
+                        with_audience_size: true,
                     })
                     .await?
                     .into_inner();
                 for s in &page.segments {
-                    println!("{:<32} {}", s.name, s.expression);
+                    println!(
+                        "{:<32} {:>10} devices  {}",
+                        s.name, s.audience_size, s.expression
+                    );
                 }
                 if page.next_page_token.is_empty() {
                     break;

@@ -225,6 +225,16 @@ impl Notifications for Api {
         ))
     }
 
+    async fn list_messages(
+        &self,
+        request: Request<ListMessagesRequest>,
+    ) -> Result<Response<ListMessagesResponse>, Status> {
+        let tenant = self.tenant(request.metadata()).await?;
+        Ok(Response::new(
+            self.list_recent(&tenant, request.get_ref()).await?,
+        ))
+    }
+
     async fn reschedule_message(
         &self,
         request: Request<RescheduleMessageRequest>,

@@ -68,6 +68,14 @@ pub(crate) const ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/v1/messages",
+        operation: "ListMessages",
+        summary: "The tenant's messages, newest first",
+        request: "ListMessagesRequest",
+        response: "ListMessagesResponse",
+    },
+    Route {
+        method: "get",
         path: "/v1/scheduled-messages",
         operation: "ListScheduledMessages",
         summary: "The tenant's scheduled messages, soonest first",
@@ -219,6 +227,7 @@ fn handler(route: &Route) -> MethodRouter<Api> {
             Notifications::get_message_stats,
             GetMessageStatsRequest
         )),
+        "ListMessages" => get(route!(Notifications::list_messages, ListMessagesRequest)),
         "ListScheduledMessages" => get(route!(
             Notifications::list_scheduled_messages,
             ListScheduledMessagesRequest

@@ -1,4 +1,4 @@
-//! Scheduled messages (sent with `send_at_ms`): listed soonest first, moved, cancelled before
+//! Listing messages (newest first, `ListMessages`) and scheduled messages (sent with `send_at_ms`): listed soonest first, moved, cancelled before
 //! they start. They wait in the store; the outbox relay releases each when it is due.
 //!
 //! Recall (`CancelMessage` of a message that started): the message becomes cancelled, its
@@ -10,9 +10,9 @@ use herald_core::time::now_ms;
 use herald_core::{Error, Result, validate};
 use herald_proto::bus::v1::MessageAccepted;
 use herald_proto::v1::{
-    CancelMessageResponse, DeliveryStatus, ListScheduledMessagesRequest,
-    ListScheduledMessagesResponse, Message, MessageState, RecallAction, RecalledDelivery,
-    RescheduleMessageRequest,
+    CancelMessageResponse, DeliveryStatus, ListMessagesRequest, ListMessagesResponse,
+    ListScheduledMessagesRequest, ListScheduledMessagesResponse, Message, MessageState,
+    RecallAction, RecalledDelivery, RescheduleMessageRequest,
 };
 use herald_store::{DeliveryRecord, MessageRecord};
 use prost::Message as _;
@@ -68,6 +68,34 @@ impl Api {
             format!("{}/{}", r.send_at.unwrap_or_default(), r.id)
         });
         Ok(ListScheduledMessagesResponse {
+            messages: records.into_iter().map(shown).collect::<Result<_>>()?,
+            next_page_token,
+        })
+    }
+
+    /// The tenant's messages, newest first (`ListMessages`).
+    pub(crate) async fn list_recent(
+        &self,
+        tenant: &TenantId,
+        req: &ListMessagesRequest,
+    ) -> Result<ListMessagesResponse> {
+        let page = Page::read(
+            &self.config.master_key,
+            format!("messages/{tenant}"),
+            req.page_size,
+            &req.page_token,
+        )?;
+        // The sort key is the creation time and the id: `<created_at>/<id>`.
+        let before = page.after.as_deref().and_then(|key| {
+            let (at, id) = key.split_once('/')?;
+            Some((at.parse::<i64>().ok()?, id))
+        });
+        let records = self
+            .store
+            .recent_messages(tenant, before, page.limit)
+            .await?;
+        let next_page_token = page.next_token(&records, |r| format!("{}/{}", r.created_at, r.id));
+        Ok(ListMessagesResponse {
             messages: records.into_iter().map(shown).collect::<Result<_>>()?,
             next_page_token,
         })

@@ -502,6 +502,16 @@ impl Api {
         Ok(answers)
     }
 
+    /// The devices a segment's expression matches now.
+    pub(crate) async fn segment_size(&self, tenant: &TenantId, expression: &str) -> Result<u64> {
+        let expr = herald_core::segments::parse("expression", expression)?;
+        let sources = [Source::Segment {
+            expr: &expr,
+            now: now_ms(),
+        }];
+        Ok(self.store.audience_size(tenant, &sources).await?)
+    }
+
     /// A throttled fan-out's estimate: its audience's size now, and when the last of its
     /// deliveries will be routed at its pace from `start`.
     async fn estimate(
@@ -509,22 +519,19 @@ impl Api {
         tenant: &TenantId,
         ((audience, per_minute), start): ((Audience, u32), i64),
     ) -> Result<SendResponse> {
-        let expr;
-        let sources = match &audience {
-            Audience::Topic(topic) => vec![Source::TopicDevices(topic), Source::TopicUsers(topic)],
+        let size = match &audience {
+            Audience::Topic(topic) => {
+                let sources = [Source::TopicDevices(topic), Source::TopicUsers(topic)];
+                self.store.audience_size(tenant, &sources).await?
+            }
             Audience::Segment(name) => {
                 let Some(segment) = self.store.get_segment(tenant, name).await? else {
                     return Ok(SendResponse::default());
                 };
-                expr = herald_core::segments::parse("expression", &segment.expression)?;
-                vec![Source::Segment {
-                    expr: &expr,
-                    now: now_ms(),
-                }]
+                self.segment_size(tenant, &segment.expression).await?
             }
             _ => return Ok(SendResponse::default()),
         };
-        let size = self.store.audience_size(tenant, &sources).await?;
         // The fan-out reads a second's worth a page: the last page starts when its pace lets
         // the devices before it go.
         let step = u64::from((per_minute / 60).max(1));

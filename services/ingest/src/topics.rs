@@ -25,6 +25,7 @@ fn segment(record: SegmentRecord) -> Segment {
     Segment {
         name: record.name,
         expression: record.expression,
+        audience_size: 0,
     }
 }
 
@@ -248,9 +249,16 @@ impl Topics for Api {
             .list_segments(&tenant, page.after.as_deref(), page.limit)
             .await
             .map_err(Error::from)?;
+        let next_page_token = page.next_token(&records, |s| s.name.clone());
+        let mut segments: Vec<Segment> = records.into_iter().map(segment).collect();
+        if req.with_audience_size {
+            for segment in &mut segments {
+                segment.audience_size = self.segment_size(&tenant, &segment.expression).await?;
+            }
+        }
         Ok(Response::new(ListSegmentsResponse {
-            next_page_token: page.next_token(&records, |s| s.name.clone()),
-            segments: records.into_iter().map(segment).collect(),
+            next_page_token,
+            segments,
         }))
     }
 }
