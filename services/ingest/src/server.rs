@@ -89,7 +89,8 @@ pub(crate) async fn routes(api: Api) -> anyhow::Result<Routes> {
         .layer(grpc_web_cors())
         .merge(crate::rest::router(api.clone()))
         .merge(crate::rest_api::router(api.clone()))
-        .merge(crate::wazo::router(api))
+        .merge(crate::wazo::router(api.clone()))
+        .merge(crate::console::router(api))
         .fallback(unimplemented)
         .into())
 }

@@ -1,0 +1,230 @@
+// The web console's journeys, in a real headless Chromium (Debian's package) driven by
+// Playwright, against a real `herald up --with-mocks` this test starts: an operator creates a
+// tenant; the tenant configures FCM with a service-account file and Web Push, tests the
+// connection, registers a browser subscription, sends a test notification, follows it to the
+// message's timeline (submitted) and sees it in the analytics. Screenshots are kept in
+// tests/console/artifacts/ (CI keeps them as the test's artefacts).
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createServer, connect } from "node:net";
+import { mkdtempSync, mkdirSync, readFileSync, existsSync, createWriteStream } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "../..");
+const artifacts = join(here, "artifacts");
+const herald =
+  process.env.HERALD_BIN ??
+  join(process.env.CARGO_TARGET_DIR ?? join(repo, "target"), "debug", "herald");
+const chromiumPath = process.env.HERALD_CHROMIUM ?? "/usr/bin/chromium";
+
+let up;
+let browser;
+let base;
+let dataDir;
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+  });
+}
+
+function listening(port) {
+  return new Promise((ok) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => { socket.destroy(); ok(true); });
+    socket.once("error", () => ok(false));
+  });
+}
+
+before(async () => {
+  assert.ok(existsSync(herald), `no herald binary at ${herald}: build it first (cargo build --bins --all-features)`);
+  assert.ok(existsSync(chromiumPath), `no Chromium at ${chromiumPath}: scripts/deps browser installs it`);
+  mkdirSync(artifacts, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), "herald-console-"));
+  dataDir = join(dir, "herald-data");
+  const api = await freePort();
+  const ports = await Promise.all(Array.from({ length: 7 }, freePort));
+  const env = { ...process.env, HERALD_DATA_DIR: dataDir, NATS_URL: `nats://127.0.0.1:${ports[0]}`,
+    HERALD_METRICS_ADDR: `127.0.0.1:${ports[1]}` };
+  for (const name of ["HERALD_DATABASE_URL", "HERALD_MASTER_KEY", "HERALD_ADMIN_KEY", "HERALD_API_KEY"]) delete env[name];
+  const log = createWriteStream(join(artifacts, "herald-up.log"));
+  up = spawn(herald, ["up", "--with-mocks", "--grpc-addr", `127.0.0.1:${api}`,
+    "--mock-fcm-port", `${ports[2]}`, "--mock-hms-port", `${ports[3]}`, "--mock-apns-port", `${ports[4]}`,
+    "--mock-push-port", `${ports[5]}`, "--mock-webhook-port", `${ports[6]}`], { env, stdio: ["ignore", "pipe", "pipe"] });
+  up.stdout.pipe(log);
+  up.stderr.pipe(log);
+  const started = Date.now();
+  while (!(await listening(api))) {
+    assert.equal(up.exitCode, null, "herald up exited; see tests/console/artifacts/herald-up.log");
+    assert.ok(Date.now() - started < 120_000, "herald up did not listen within two minutes");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  base = `http://127.0.0.1:${api}`;
+  browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox"] });
+});
+
+after(async () => {
+  await browser?.close();
+  if (up && up.exitCode === null) {
+    const stopped = new Promise((r) => up.once("exit", r));
+    up.kill("SIGTERM");
+    await stopped;
+  }
+});
+
+async function signIn(page, key) {
+  await page.goto(`${base}/console/login`);
+  await page.getByLabel("API key").fill(key);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** Opens a section from the navigation. */
+async function section(page, name) {
+  await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name, exact: true }).click();
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}
+
+/** Every visible form control has a label a screen reader reads. */
+async function assertLabelled(page) {
+  const unlabelled = await page.evaluate(() =>
+    [...document.querySelectorAll("input, select, textarea")]
+      .filter((e) => e.type !== "hidden")
+      .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute("aria-label"))
+      .map((e) => e.outerHTML));
+  assert.deepEqual(unlabelled, [], "unlabelled form controls");
+}
+
+test("the seeds' journey: configure FCM, test it, register a browser, send a test, follow it", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+
+  // A wrong key is refused and nothing is shown.
+  await signIn(page, "hrld_not_a_key");
+  await assert.doesNotReject(page.getByRole("alert").waitFor());
+  assert.match(await page.getByRole("alert").innerText(), /invalid or revoked API key/);
+  // Without a session, a page sends the browser to sign in.
+  await page.goto(`${base}/console/credentials`);
+  assert.equal(new URL(page.url()).pathname, "/console/login");
+
+  // The operator creates a tenant; its first key is shown once.
+  const admin = readFileSync(join(dataDir, "admin.key"), "utf8").trim();
+  await signIn(page, admin);
+  assert.equal(new URL(page.url()).pathname, "/console/tenants");
+  await page.getByLabel("Name").fill("Acme");
+  await page.getByRole("button", { name: "Create tenant and its first key" }).click();
+  const key = (await page.locator("#new-key").innerText()).trim();
+  assert.match(key, /^hrld_/);
+  await shot(page, "01-tenant-created");
+  await assertLabelled(page);
+  await page.getByRole("button", { name: "Sign out" }).click();
+
+  // The tenant configures FCM by uploading its service-account file.
+  await signIn(page, key);
+  assert.equal(new URL(page.url()).pathname, "/console/credentials");
+  const account = join(dataDir, "mock-fcm-service-account.json");
+  await page.getByLabel("Service-account JSON (from the Firebase console)").setInputFiles(account);
+  await page.getByRole("button", { name: "Save FCM credential" }).click();
+  assert.match(await page.getByRole("status").first().innerText(), /fcm credential saved: herald-test/);
+  const html = await page.content();
+  const secret = JSON.parse(readFileSync(account, "utf8")).private_key;
+  assert.ok(!html.includes("PRIVATE KEY") && !html.includes(secret.slice(40, 80)), "the page shows no secret");
+
+  // Test Connection.
+  await page.getByRole("button", { name: "Test connection to fcm" }).click();
+  assert.match(await page.locator("#test-result").innerText(), /Test Connection \(fcm\): connected/);
+  await shot(page, "02-credentials-tested");
+
+  // Web Push: VAPID keys, then a browser's subscription registered for bob.
+  await page.getByLabel("Contact (mailto: or https:)").fill("mailto:ops@example.com");
+  await page.getByRole("button", { name: "Generate VAPID keys" }).click();
+  assert.match(await page.locator("#vapid-key").innerText(), /^B[A-Za-z0-9_-]{86}$/);
+  await assertLabelled(page);
+  await section(page, "Devices");
+  await page.getByLabel("User", { exact: true }).last().fill("bob");
+  await page.locator("#r-platform").selectOption("web");
+  await page.locator("#r-browser").selectOption("chrome");
+  await page.getByLabel(/Subscription/).fill(readFileSync(join(dataDir, "mock-web-subscription.json"), "utf8"));
+  await page.getByRole("button", { name: "Register" }).click();
+  const registered = await page.getByRole("status").innerText();
+  const deviceId = registered.match(/device (dev_\S+) registered for bob/)?.[1];
+  assert.ok(deviceId, registered);
+  // The device list, filtered: the browser subscription is active.
+  await page.locator("#f-platform").selectOption("web");
+  await page.getByRole("button", { name: "Filter" }).click();
+  const row = page.locator("tbody tr", { hasText: deviceId });
+  assert.match(await row.innerText(), /bob\s+web \(chrome\)\s+active/);
+  await assertLabelled(page);
+  await shot(page, "03-devices");
+
+  // Send Test Notification through Web Push, then follow it to its timeline.
+  await section(page, "Credentials");
+  await page.locator("#device-webpush").fill(deviceId);
+  await page.locator("#title-webpush").fill("Hello from the console");
+  await page.getByRole("row", { name: /webpush/ }).getByRole("button", { name: "Send Test Notification" }).click();
+  // (A refusal shows instead of the result: the assertion then says what it was.)
+  const sent = await page.locator("#send-result, [role=alert]").first().innerText({ timeout: 60_000 });
+  assert.match(sent, /ONSUBMIT/, sent);
+  assert.match(sent, /submitted/, sent);
+  await page.getByRole("link", { name: /See message msg_/ }).click();
+  const timeline = page.getByRole("list", { name: /Timeline of delivery/ });
+  await assert.doesNotReject(timeline.waitFor());
+  const steps = await timeline.innerText();
+  assert.match(steps, /accepted/);
+  assert.match(steps, /submitted/);
+  assert.match(await page.locator(".delivery h3").innerText(), /webpush to dev_\S+: submitted/);
+  await shot(page, "04-message-timeline");
+
+  // The messages list has it, newest first.
+  await section(page, "Messages");
+  assert.match(await page.locator("tbody tr").first().innerText(), /Hello from the console/);
+
+  // Analytics: today's sent and submitted count it, drawn as bars.
+  await section(page, "Analytics");
+  const today = new Date().toISOString().slice(0, 10);
+  let counts;
+  for (let i = 0; i < 50; i++) {
+    counts = await page.locator("#per-day tbody tr", { hasText: today }).innerText().catch(() => "");
+    if (/\t1\t1\t/.test(counts)) break;
+    await new Promise((r) => setTimeout(r, 200));
+    await page.reload();
+  }
+  assert.match(counts, new RegExp(`${today}\\t1\\t1\\t0\\t0\\t0`), counts);
+  const bars = await page.locator("#chart rect.bar.submitted").evaluateAll((rs) => rs.map((r) => Number(r.getAttribute("height"))));
+  assert.ok(bars.some((h) => h > 0), `a submitted bar of some height: ${bars}`);
+  await shot(page, "05-analytics");
+
+  // Keyboard: the first Tab reaches the skip link, and it leads to the content.
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content");
+
+  // The other sections render for the tenant.
+  for (const [link, heading] of [["Topics and segments", "Topics and segments"], ["Triggers", "Triggers"], ["Webhooks", "Outbound webhooks"]]) {
+    await section(page, link);
+    assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), heading);
+    await assertLabelled(page);
+  }
+  await context.close();
+});
+
+test("a form posted from another site is refused", async () => {
+  const answer = await fetch(`${base}/console/login`, {
+    method: "POST",
+    headers: { origin: "https://evil.example", "content-type": "application/x-www-form-urlencoded" },
+    body: "key=x",
+  });
+  assert.equal(answer.status, 403);
+});
