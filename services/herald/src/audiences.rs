@@ -123,10 +123,12 @@ pub async fn topic(channel: AuthedChannel, command: TopicCommand) -> anyhow::Res
                     .await?
                     .into_inner();
                 for t in &page.topics {
-                    println!(
-                        "{:<32} {:>8} subscriptions  {}",
-                        t.name, t.subscriber_count, t.description
-                    );
+                    crate::output::show(t, |t| {
+                        println!(
+                            "{:<32} {:>8} subscriptions  {}",
+                            t.name, t.subscriber_count, t.description
+                        );
+                    });
                 }
                 if page.next_page_token.is_empty() {
                     break;
@@ -192,10 +194,12 @@ pub async fn segment(channel: AuthedChannel, command: SegmentCommand) -> anyhow:
                     .await?
                     .into_inner();
                 for s in &page.segments {
-                    println!(
-                        "{:<32} {:>10} devices  {}",
-                        s.name, s.audience_size, s.expression
-                    );
+                    crate::output::show(s, |s| {
+                        println!(
+                            "{:<32} {:>10} devices  {}",
+                            s.name, s.audience_size, s.expression
+                        );
+                    });
                 }
                 if page.next_page_token.is_empty() {
                     break;
@@ -212,23 +216,25 @@ pub async fn segment(channel: AuthedChannel, command: SegmentCommand) -> anyhow:
 }
 
 fn print_customer(c: &Customer) {
-    let preferences = c.preferences.clone().unwrap_or_default();
-    println!(
-        "customer {}  name {:?}  locale {:?}  time zone {:?}",
-        c.customer_id, c.name, c.locale, c.time_zone
-    );
-    println!("  users: {}", c.user_ids.join(", "));
-    for i in &c.identities {
-        println!("  {}: {}", i.channel, i.id);
-    }
-    for (k, v) in &c.attributes {
-        println!("  {k} = {v}");
-    }
-    println!(
-        "  push opt-out: {}; opted out of topics: {}",
-        preferences.push_opt_out,
-        preferences.opted_out_topics.join(", ")
-    );
+    crate::output::show(c, |c| {
+        let preferences = c.preferences.clone().unwrap_or_default();
+        println!(
+            "customer {}  name {:?}  locale {:?}  time zone {:?}",
+            c.customer_id, c.name, c.locale, c.time_zone
+        );
+        println!("  users: {}", c.user_ids.join(", "));
+        for i in &c.identities {
+            println!("  {}: {}", i.channel, i.id);
+        }
+        for (k, v) in &c.attributes {
+            println!("  {k} = {v}");
+        }
+        println!(
+            "  push opt-out: {}; opted out of topics: {}",
+            preferences.push_opt_out,
+            preferences.opted_out_topics.join(", ")
+        );
+    });
 }
 
 pub async fn customer(channel: AuthedChannel, command: CustomerCommand) -> anyhow::Result<()> {

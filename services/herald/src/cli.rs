@@ -15,7 +15,7 @@ use herald_proto::v1::notifications_client::NotificationsClient;
 use herald_proto::v1::*;
 use tonic::transport::Channel;
 
-use crate::Command;
+use crate::{Command, output};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum TenantCommand {
@@ -443,16 +443,19 @@ impl Client {
 
     pub async fn run(&self, command: Command) -> anyhow::Result<()> {
         match command {
-            Command::Up(_) | Command::Config(_) | Command::Guard { .. } => {
+            Command::Up(_)
+            | Command::Config(_)
+            | Command::Completions { .. }
+            | Command::Guard { .. } => {
                 unreachable!("handled in main")
             }
             Command::Dlq(command) => {
                 let settings = self.settings.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
                 crate::dlq::run(command, &settings.nats_url).await?;
             }
-            Command::Status { json } => {
+            Command::Status => {
                 let settings = self.settings.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
-                herald::status::status(settings, json).await?;
+                herald::status::status(settings, output::json()).await?;
             }
             Command::Drain {
                 addr,
@@ -483,9 +486,14 @@ impl Client {
                     })
                     .await?
                     .into_inner();
-                println!("tenant {} ({})", tenant.tenant_id, tenant.display_name);
-                println!("API key (shown once): {}", key.key);
-                println!("export HERALD_API_KEY={}", key.key);
+                output::show(
+                    &serde_json::json!({"tenant": &tenant, "api_key": &key}),
+                    |_| {
+                        println!("tenant {} ({})", tenant.tenant_id, tenant.display_name);
+                        println!("API key (shown once): {}", key.key);
+                        println!("export HERALD_API_KEY={}", key.key);
+                    },
+                );
             }
             Command::Tenant(TenantCommand::Policy(args)) => {
                 crate::policy::policy(self.admin_channel().await?, args).await?;
@@ -503,14 +511,16 @@ impl Client {
                     .into(),
                 };
                 let created = admin.create_api_key(request).await?.into_inner();
-                let info = created.api_key.unwrap_or_default();
-                println!(
-                    "{} key {} for tenant {}",
-                    info.scope().name(),
-                    info.key_id,
-                    info.tenant_id
-                );
-                println!("API key (shown once): {}", created.key);
+                output::show(&created, |created| {
+                    let info = created.api_key.clone().unwrap_or_default();
+                    println!(
+                        "{} key {} for tenant {}",
+                        info.scope().name(),
+                        info.key_id,
+                        info.tenant_id
+                    );
+                    println!("API key (shown once): {}", created.key);
+                });
             }
             Command::Key(KeyCommand::List { tenant }) => {
                 let mut admin = AdminClient::new(self.key_channel(&tenant).await?);
@@ -524,19 +534,21 @@ impl Client {
                         })
                         .await?
                         .into_inner();
-                    for key in page.api_keys {
-                        let revoked = if key.revoked_at_ms > 0 {
-                            " (revoked)"
-                        } else {
-                            ""
-                        };
-                        println!(
-                            "{}  {}…  {}  {}{revoked}",
-                            key.key_id,
-                            key.prefix,
-                            key.scope().name(),
-                            key.display_name
-                        );
+                    for key in &page.api_keys {
+                        output::show(key, |key| {
+                            let revoked = if key.revoked_at_ms > 0 {
+                                " (revoked)"
+                            } else {
+                                ""
+                            };
+                            println!(
+                                "{}  {}…  {:<6}  {}{revoked}",
+                                key.key_id,
+                                key.prefix,
+                                key.scope().name(),
+                                key.display_name
+                            );
+                        });
                     }
                     if page.next_page_token.is_empty() {
                         break;
@@ -570,10 +582,12 @@ impl Client {
                     label,
                 };
                 let info = credentials.set_credential(request).await?.into_inner();
-                println!(
-                    "fcm credential set: project {} as {}",
-                    info.identifier, info.principal
-                );
+                output::show(&info, |info| {
+                    println!(
+                        "fcm credential set: project {} as {}",
+                        info.identifier, info.principal
+                    );
+                });
             }
             Command::Credentials(CredentialsCommand::SetApns {
                 bundle_id,
@@ -613,10 +627,12 @@ impl Client {
                     label,
                 };
                 let info = credentials.set_credential(request).await?.into_inner();
-                println!(
-                    "apns credential set: {} as {}",
-                    info.identifier, info.principal
-                );
+                output::show(&info, |info| {
+                    println!(
+                        "apns credential set: {} as {}",
+                        info.identifier, info.principal
+                    );
+                });
             }
             Command::Credentials(CredentialsCommand::SetHms {
                 app_id,
@@ -634,7 +650,9 @@ impl Client {
                     label,
                 };
                 let info = credentials.set_credential(request).await?.into_inner();
-                println!("hms credential set: app {}", info.identifier);
+                output::show(&info, |info| {
+                    println!("hms credential set: app {}", info.identifier);
+                });
             }
             Command::Credentials(CredentialsCommand::Test { provider }) => {
                 let provider = Provider::from_name(&provider)
@@ -646,11 +664,13 @@ impl Client {
                     })
                     .await?
                     .into_inner();
-                println!(
-                    "{}: {}",
-                    if result.ok { "ok" } else { "FAILED" },
-                    result.detail
-                );
+                output::show(&result, |result| {
+                    println!(
+                        "{}: {}",
+                        if result.ok { "ok" } else { "FAILED" },
+                        result.detail
+                    );
+                });
                 if !result.ok {
                     bail!("the connection test failed");
                 }
@@ -674,15 +694,17 @@ impl Client {
                     })
                     .await?
                     .into_inner();
-                println!(
-                    "message {}  {}{}",
-                    sent.message_id,
-                    sent.outcome().as_str_name(),
-                    because(&sent.reason)
-                );
-                if let Some(delivery) = &sent.delivery {
-                    print_delivery(delivery);
-                }
+                output::show(&sent, |sent| {
+                    println!(
+                        "message {}  {}{}",
+                        sent.message_id,
+                        sent.outcome().as_str_name(),
+                        because(&sent.reason)
+                    );
+                    if let Some(delivery) = &sent.delivery {
+                        print_delivery(delivery);
+                    }
+                });
                 if sent.outcome() != WaitOutcome::Onsubmit {
                     bail!("the provider did not accept the test notification");
                 }
@@ -693,10 +715,12 @@ impl Client {
                     .generate_vapid_keys(GenerateVapidKeysRequest { subject })
                     .await?
                     .into_inner();
-                println!(
-                    "VAPID public key (applicationServerKey): {}",
-                    key.public_key
-                );
+                output::show(&key, |key| {
+                    println!(
+                        "VAPID public key (applicationServerKey): {}",
+                        key.public_key
+                    );
+                });
             }
             Command::Credentials(CredentialsCommand::List) => {
                 let mut credentials = CredentialsClient::new(self.tenant_channel().await?);
@@ -706,13 +730,15 @@ impl Client {
                     .into_inner()
                     .credentials
                 {
-                    println!(
-                        "{}  {}  {}  {}",
-                        c.provider().as_str_name(),
-                        c.identifier,
-                        c.principal,
-                        c.label
-                    );
+                    output::show(&c, |c| {
+                        println!(
+                            "{:<8} {}  {}  {}",
+                            c.provider().name(),
+                            c.identifier,
+                            c.principal,
+                            c.label
+                        );
+                    });
                 }
             }
             Command::Device(command) => self.device(command).await?,
@@ -831,16 +857,18 @@ impl Client {
                     ..Default::default()
                 };
                 let registered = devices.register_device(request).await?.into_inner();
-                let device = registered.device.unwrap_or_default();
-                let verb = if registered.created {
-                    "registered"
-                } else {
-                    "updated"
-                };
-                println!(
-                    "{verb} device {} for user {:?}",
-                    device.device_id, device.user_id
-                );
+                output::show(&registered, |registered| {
+                    let device = registered.device.clone().unwrap_or_default();
+                    let verb = if registered.created {
+                        "registered"
+                    } else {
+                        "updated"
+                    };
+                    println!(
+                        "{verb} device {} for user {:?}",
+                        device.device_id, device.user_id
+                    );
+                });
             }
             DeviceCommand::List { user } => {
                 let mut page_token = String::new();
@@ -855,14 +883,16 @@ impl Client {
                         .await?
                         .into_inner();
                     for d in &page.devices {
-                        println!(
-                            "{}  {:<8} {:<12} {}  {}",
-                            d.device_id,
-                            d.state().as_str_name().trim_start_matches("DEVICE_STATE_"),
-                            d.user_id,
-                            d.platform().as_str_name().trim_start_matches("PLATFORM_"),
-                            d.push_token
-                        );
+                        output::show(d, |d| {
+                            println!(
+                                "{}  {:<12} {:<12} {:<8} {}",
+                                d.device_id,
+                                d.state().as_str_name().trim_start_matches("DEVICE_STATE_"),
+                                d.user_id,
+                                d.platform().as_str_name().trim_start_matches("PLATFORM_"),
+                                d.push_token
+                            );
+                        });
                     }
                     if page.next_page_token.is_empty() {
                         break;
@@ -940,16 +970,18 @@ impl Client {
                 })
                 .await?
                 .into_inner();
-            println!(
-                "message {}  {}{}",
-                waited.message_id,
-                waited
-                    .outcome()
-                    .as_str_name()
-                    .trim_start_matches("WAIT_OUTCOME_"),
-                because(&waited.reason)
-            );
-            waited.deliveries.iter().for_each(print_delivery);
+            output::show(&waited, |waited| {
+                println!(
+                    "message {}  {}{}",
+                    waited.message_id,
+                    waited
+                        .outcome()
+                        .as_str_name()
+                        .trim_start_matches("WAIT_OUTCOME_"),
+                    because(&waited.reason)
+                );
+                waited.deliveries.iter().for_each(print_delivery);
+            });
             return Ok(());
         }
         let sent = notifications.send(request).await?.into_inner();
@@ -963,14 +995,16 @@ impl Client {
         } else {
             ""
         };
-        println!("accepted message {}{note}{scheduled}", sent.message_id);
-        if sent.estimated_finish_ms != 0 {
-            println!(
-                "throttled: {} devices now, the last routed by about {}",
-                sent.audience_estimate,
-                herald_core::time::rfc3339(sent.estimated_finish_ms)
-            );
-        }
+        output::show(&sent, |sent| {
+            println!("accepted message {}{note}{scheduled}", sent.message_id);
+            if sent.estimated_finish_ms != 0 {
+                println!(
+                    "throttled: {} devices now, the last routed by about {}",
+                    sent.audience_estimate,
+                    herald_core::time::rfc3339(sent.estimated_finish_ms)
+                );
+            }
+        });
         if args.wait {
             print_message(&show(&mut notifications, &sent.message_id, true).await?);
         }
@@ -1019,7 +1053,7 @@ async fn watch(
         let Some(delivery) = update.delivery else {
             continue;
         };
-        print_delivery(&delivery);
+        output::show(&delivery, print_delivery);
         latest.insert(delivery.delivery_id.clone(), delivery.status());
         // The watch may not have shown every delivery yet: the stored message says whether
         // all of them are there and at the stage.
@@ -1057,17 +1091,19 @@ async fn all_reached(
 }
 
 fn print_message(status: &GetMessageResponse) {
-    let message = status.message.clone().unwrap_or_default();
-    println!(
-        "message {}  {}{}",
-        message.message_id,
-        message
-            .state()
-            .as_str_name()
-            .trim_start_matches("MESSAGE_STATE_"),
-        because(&message.reason)
-    );
-    status.deliveries.iter().for_each(print_delivery);
+    output::show(status, |status| {
+        let message = status.message.clone().unwrap_or_default();
+        println!(
+            "message {}  {}{}",
+            message.message_id,
+            message
+                .state()
+                .as_str_name()
+                .trim_start_matches("MESSAGE_STATE_"),
+            because(&message.reason)
+        );
+        status.deliveries.iter().for_each(print_delivery);
+    });
 }
 
 /// `": reason"`, or nothing when there is none.

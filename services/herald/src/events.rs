@@ -140,37 +140,41 @@ fn print_outcomes(outcomes: &[TriggerOutcome]) {
 }
 
 fn print_record(e: &EventRecord) {
-    println!(
-        "event {} {} from {} ({} message(s)) {}",
-        e.event_id,
-        e.event_type,
-        e.source,
-        e.message_ids.len(),
-        e.payload_json
-    );
-    print_outcomes(&e.outcomes);
+    crate::output::show(e, |e| {
+        println!(
+            "event {} {} from {} ({} message(s)) {}",
+            e.event_id,
+            e.event_type,
+            e.source,
+            e.message_ids.len(),
+            e.payload_json
+        );
+        print_outcomes(&e.outcomes);
+    });
 }
 
 fn print_trigger(t: &Trigger) {
-    let template = t.template.clone().unwrap_or_default();
-    println!(
-        "{}  {}  on {}{}{}  {:?}{}",
-        t.trigger_id,
-        if t.enabled { "enabled " } else { "disabled" },
-        t.event_type,
-        if t.condition.is_empty() {
-            String::new()
-        } else {
-            format!(" if {}", t.condition)
-        },
-        if t.builtin { " (built-in)" } else { "" },
-        t.display_name,
-        if template.title.is_empty() {
-            String::new()
-        } else {
-            format!("  title {:?}", template.title)
-        }
-    );
+    crate::output::show(t, |t| {
+        let template = t.template.clone().unwrap_or_default();
+        println!(
+            "{}  {}  on {}{}{}  {:?}{}",
+            t.trigger_id,
+            if t.enabled { "enabled " } else { "disabled" },
+            t.event_type,
+            if t.condition.is_empty() {
+                String::new()
+            } else {
+                format!(" if {}", t.condition)
+            },
+            if t.builtin { " (built-in)" } else { "" },
+            t.display_name,
+            if template.title.is_empty() {
+                String::new()
+            } else {
+                format!("  title {:?}", template.title)
+            }
+        );
+    });
 }
 
 pub async fn event(channel: AuthedChannel, command: EventCommand) -> anyhow::Result<()> {
@@ -203,16 +207,18 @@ pub async fn event(channel: AuthedChannel, command: EventCommand) -> anyhow::Res
                 })
                 .await?
                 .into_inner();
-            println!(
-                "event {}{}: {} message(s)",
-                published.event_id,
-                if published.duplicate {
-                    " (published before)"
-                } else {
-                    ""
-                },
-                published.message_ids.len()
-            );
+            crate::output::show(&published, |published| {
+                println!(
+                    "event {}{}: {} message(s)",
+                    published.event_id,
+                    if published.duplicate {
+                        " (published before)"
+                    } else {
+                        ""
+                    },
+                    published.message_ids.len()
+                );
+            });
             print_outcomes(&published.outcomes);
         }
         EventCommand::Get { event_id } => {
@@ -357,17 +363,19 @@ pub async fn mobile(channel: AuthedChannel, command: MobileCommand) -> anyhow::R
                 })
                 .await?
                 .into_inner();
-            println!(
-                "session {} for user {:?} on device {}{}",
-                session.session_id,
-                session.user_id,
-                session.device_id,
-                if session.voip_device_id.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (VoIP device {})", session.voip_device_id)
-                }
-            );
+            crate::output::show(&session, |session| {
+                println!(
+                    "session {} for user {:?} on device {}{}",
+                    session.session_id,
+                    session.user_id,
+                    session.device_id,
+                    if session.voip_device_id.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (VoIP device {})", session.voip_device_id)
+                    }
+                );
+            });
         }
         MobileCommand::Logout { session_id } => {
             events
@@ -386,17 +394,19 @@ pub async fn mobile(channel: AuthedChannel, command: MobileCommand) -> anyhow::R
                 .await?
                 .into_inner();
             for s in &listed.sessions {
-                println!(
-                    "{}  user {:?}  device {}{}",
-                    s.session_id,
-                    s.user_id,
-                    s.device_id,
-                    if s.voip_device_id.is_empty() {
-                        String::new()
-                    } else {
-                        format!("  VoIP device {}", s.voip_device_id)
-                    }
-                );
+                crate::output::show(s, |s| {
+                    println!(
+                        "{}  user {:?}  device {}{}",
+                        s.session_id,
+                        s.user_id,
+                        s.device_id,
+                        if s.voip_device_id.is_empty() {
+                            String::new()
+                        } else {
+                            format!("  VoIP device {}", s.voip_device_id)
+                        }
+                    );
+                });
             }
         }
     }

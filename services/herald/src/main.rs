@@ -13,6 +13,7 @@ mod events;
 #[cfg(feature = "mocks")]
 mod fanout;
 mod import;
+mod output;
 mod policy;
 #[cfg(feature = "mocks")]
 mod probe;
@@ -51,6 +52,10 @@ struct Args {
         default_value = "http://127.0.0.1:50051"
     )]
     endpoint: String,
+    /// How answers are printed: `text` for people, `json` for scripts (each answer a line of
+    /// JSON, a list a line per item).
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = output::Format::Text)]
+    output: output::Format,
     /// A tenant API key (hrld_…) for the client commands.
     #[arg(long, global = true, env = "HERALD_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
@@ -80,6 +85,9 @@ enum Command {
     Chaos(chaos::ChaosArgs),
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Prints the shell's completion script for herald (`herald completions bash >
+    /// /etc/bash_completion.d/herald`; zsh, fish, elvish and powershell too).
+    Completions { shell: clap_complete::Shell },
     #[command(subcommand)]
     Tenant(cli::TenantCommand),
     #[command(subcommand)]
@@ -119,11 +127,7 @@ enum Command {
     Stats(stats::StatsArgs),
     /// Each stream's and consumer's backlog, the outbox, and the providers' outcomes today
     /// (talks to NATS and the database).
-    Status {
-        /// Print JSON, for scripts.
-        #[arg(long)]
-        json: bool,
-    },
+    Status,
     /// Asks one process to stop taking work and waits until its in-flight work is done (a
     /// rolling update's preStop hook); the process then waits for SIGTERM.
     Drain {
@@ -166,6 +170,7 @@ fn load(config: Option<&std::path::Path>) -> Result<Settings, herald_runtime::Co
 fn main() -> ExitCode {
     herald_runtime::tune_memory();
     let args = Args::parse();
+    output::use_json(args.output == output::Format::Json);
     let settings = load(args.config.as_deref());
     match args.command {
         Command::Up(up_args) => herald_runtime::service_main_with("herald", settings, |s, stop| {
@@ -228,6 +233,16 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            clap_complete::generate(
+                shell,
+                &mut Args::command(),
+                "herald",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
         Command::Config(ConfigCommand::Reference) => {
             print!("{}", herald_runtime::settings::reference());
             ExitCode::SUCCESS

@@ -75,35 +75,37 @@ pub async fn policy(channel: AuthedChannel, args: PolicyArgs) -> anyhow::Result<
 }
 
 fn print(settings: &TenantSettings) {
-    let zone = match settings.default_time_zone.as_str() {
-        "" => "UTC",
-        zone => zone,
-    };
-    println!("time zone    {zone}");
-    match &settings.quiet_hours {
-        Some(q) => println!("quiet hours  {}-{}", q.start, q.end),
-        None => println!("quiet hours  none"),
-    }
-    for cap in &settings.frequency_caps {
-        println!(
-            "cap          {} at most {} in {} s per {}",
-            cap.class().name(),
-            cap.max,
-            cap.window_seconds,
-            if cap.per() == CapScope::User {
-                "user"
-            } else {
-                "device"
-            }
-        );
-    }
-    for limit in &settings.rate_limits {
-        let provider = match limit.provider() {
-            Provider::Unspecified => "all providers",
-            p => p.name(),
+    crate::output::show(settings, |settings| {
+        let zone = match settings.default_time_zone.as_str() {
+            "" => "UTC",
+            zone => zone,
         };
-        println!("rate limit   {provider} {} a minute", limit.per_minute);
-    }
+        println!("time zone    {zone}");
+        match &settings.quiet_hours {
+            Some(q) => println!("quiet hours  {}-{}", q.start, q.end),
+            None => println!("quiet hours  none"),
+        }
+        for cap in &settings.frequency_caps {
+            println!(
+                "cap          {} at most {} in {} s per {}",
+                cap.class().name(),
+                cap.max,
+                cap.window_seconds,
+                if cap.per() == CapScope::User {
+                    "user"
+                } else {
+                    "device"
+                }
+            );
+        }
+        for limit in &settings.rate_limits {
+            let provider = match limit.provider() {
+                Provider::Unspecified => "all providers",
+                p => p.name(),
+            };
+            println!("rate limit   {provider} {} a minute", limit.per_minute);
+        }
+    });
 }
 
 /// `START-END` (`22:00-07:00`), or `none`.

@@ -12,12 +12,14 @@ use herald_proto::client::AuthedChannel;
 
 /// One scheduled message on a line: its id, when it is due, its state.
 fn print_scheduled(m: &Message) {
-    println!(
-        "message {}  due {}  {}",
-        m.message_id,
-        rfc3339(m.send_at_ms),
-        m.state().as_str_name().trim_start_matches("MESSAGE_STATE_")
-    );
+    crate::output::show(m, |m| {
+        println!(
+            "message {}  due {}  {}",
+            m.message_id,
+            rfc3339(m.send_at_ms),
+            m.state().as_str_name().trim_start_matches("MESSAGE_STATE_")
+        );
+    });
 }
 
 /// Every scheduled message of the tenant, soonest first.
@@ -70,35 +72,37 @@ pub async fn cancel(
         })
         .await?
         .into_inner();
-    let message = answer.message.unwrap_or_default();
-    println!(
-        "message {}  {}  cancelled {}  in flight {}  already sent {}  already final {}",
-        message.message_id,
-        message
-            .state()
-            .as_str_name()
-            .trim_start_matches("MESSAGE_STATE_"),
-        answer.cancelled,
-        answer.in_flight,
-        answer.already_sent,
-        answer.already_final
-    );
-    if !answer.removal_message_id.is_empty() {
+    crate::output::show(&answer, |answer| {
+        let message = answer.message.clone().unwrap_or_default();
         println!(
-            "removal message {} goes to the devices already sent to",
-            answer.removal_message_id
-        );
-    }
-    for d in &answer.deliveries {
-        println!(
-            "  {}  device {}  {}",
-            d.delivery_id,
-            d.device_id,
-            RecallAction::try_from(d.action)
-                .unwrap_or_default()
+            "message {}  {}  cancelled {}  in flight {}  already sent {}  already final {}",
+            message.message_id,
+            message
+                .state()
                 .as_str_name()
-                .trim_start_matches("RECALL_ACTION_")
+                .trim_start_matches("MESSAGE_STATE_"),
+            answer.cancelled,
+            answer.in_flight,
+            answer.already_sent,
+            answer.already_final
         );
-    }
+        if !answer.removal_message_id.is_empty() {
+            println!(
+                "removal message {} goes to the devices already sent to",
+                answer.removal_message_id
+            );
+        }
+        for d in &answer.deliveries {
+            println!(
+                "  {}  device {}  {}",
+                d.delivery_id,
+                d.device_id,
+                RecallAction::try_from(d.action)
+                    .unwrap_or_default()
+                    .as_str_name()
+                    .trim_start_matches("RECALL_ACTION_")
+            );
+        }
+    });
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `herald stats` and `herald message stats`: delivery analytics as tables.
 
+use herald_core::names::Named as _;
 use herald_proto::client::AuthedChannel;
 use herald_proto::v1::notifications_client::NotificationsClient;
 use herald_proto::v1::{DeliveryStats, GetDeliveryStatsRequest, GetMessageStatsRequest, Provider};
@@ -62,21 +63,20 @@ pub async fn tenant(channel: AuthedChannel, args: StatsArgs) -> anyhow::Result<(
         })
         .await?
         .into_inner();
-    println!("day         provider {HEADER}");
-    for day in &answer.days {
-        println!(
-            "{}  {:<8} {}",
-            day.day,
-            day.provider()
-                .as_str_name()
-                .trim_start_matches("PROVIDER_")
-                .to_lowercase(),
-            row(&day.stats.unwrap_or_default())
-        );
-    }
-    let total = answer.total.unwrap_or_default();
-    println!("total                {}", row(&total));
-    println!("rate                 {}", rates(&total));
+    crate::output::show(&answer, |answer| {
+        println!("day         provider {HEADER}");
+        for day in &answer.days {
+            println!(
+                "{}  {:<8} {}",
+                day.day,
+                day.provider().name(),
+                row(&day.stats.unwrap_or_default())
+            );
+        }
+        let total = answer.total.unwrap_or_default();
+        println!("total                {}", row(&total));
+        println!("rate                 {}", rates(&total));
+    });
     Ok(())
 }
 
@@ -86,8 +86,10 @@ pub async fn message(channel: AuthedChannel, message_id: String) -> anyhow::Resu
         .get_message_stats(GetMessageStatsRequest { message_id })
         .await?
         .into_inner();
-    println!("      {HEADER}");
-    println!("count {}", row(&stats));
-    println!("rate  {}", rates(&stats));
+    crate::output::show(&stats, |stats| {
+        println!("      {HEADER}");
+        println!("count {}", row(stats));
+        println!("rate  {}", rates(stats));
+    });
     Ok(())
 }

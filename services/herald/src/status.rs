@@ -14,6 +14,31 @@ use herald_runtime::Settings;
 use herald_store::{DailyCounts, Store};
 use serde_json::{Value, json};
 
+/// The messages a process's consumers have taken and not yet acknowledged, from its metrics.
+async fn in_hand(client: &reqwest::Client, addr: SocketAddr) -> Option<u64> {
+    let text = client
+        .get(format!("http://{addr}/metrics"))
+        .timeout(Duration::from_millis(500))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    ack_pending(&text)
+}
+
+/// The sum of `herald_jetstream_consumer_ack_pending_messages` in an OpenMetrics text.
+fn ack_pending(metrics: &str) -> Option<u64> {
+    let values: Vec<u64> = metrics
+        .lines()
+        .filter(|l| l.starts_with("herald_jetstream_consumer_ack_pending_messages"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .collect();
+    (!values.is_empty()).then(|| values.iter().sum())
+}
+
 /// What `herald status` shows.
 #[derive(Debug)]
 pub struct Status {
@@ -171,13 +196,24 @@ pub async fn drain(addr: SocketAddr, after: Duration, timeout: Duration) -> anyh
     }
     let url = format!("http://{addr}/drain");
     eprintln!("draining {addr}: it takes no new work and finishes what it has in hand…");
-    let answer = reqwest::Client::builder()
-        .timeout(timeout)
-        .build()?
-        .post(&url)
-        .send()
-        .await
-        .with_context(|| format!("no answer from {url}"))?;
+    let client = reqwest::Client::builder().timeout(timeout).build()?;
+    let drained = client.post(&url).send();
+    tokio::pin!(drained);
+    let started = std::time::Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let answer = loop {
+        tokio::select! {
+            answer = &mut drained => break answer.with_context(|| format!("no answer from {url}"))?,
+            _ = tick.tick() => {
+                // Progress, on standard error: how long so far, and what the process's
+                // consumers still hold (its metrics; absent when it serves none).
+                let in_hand = in_hand(&client, addr).await;
+                let held = in_hand.map(|n| format!(", {n} messages in hand")).unwrap_or_default();
+                eprint!("\rdraining {addr}: {} s{held}   ", started.elapsed().as_secs());
+            }
+        }
+    };
+    eprintln!();
     let ok = answer.status().is_success();
     let body: Value = answer
         .json()
@@ -192,4 +228,19 @@ pub async fn drain(addr: SocketAddr, after: Duration, timeout: Duration) -> anyh
     }
     println!("drained in {seconds:.1} s; the process waits for SIGTERM");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ack_pending;
+
+    #[test]
+    fn what_a_process_holds_is_read_off_its_metrics() {
+        let metrics = "# TYPE herald_jetstream_consumer_ack_pending_messages gauge\n\
+            herald_jetstream_consumer_ack_pending_messages{consumer=\"sender-fcm\"} 12\n\
+            herald_jetstream_consumer_ack_pending_messages{consumer=\"sender-fcm-bulk\"} 3\n\
+            herald_jetstream_consumer_pending_messages{consumer=\"sender-fcm\"} 400\n";
+        assert_eq!(ack_pending(metrics), Some(15));
+        assert_eq!(ack_pending("herald_accepted_total 3\n"), None);
+    }
 }

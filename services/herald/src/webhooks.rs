@@ -232,25 +232,27 @@ pub(crate) fn named<T: herald_core::names::Named>(what: &str, name: &str) -> any
 }
 
 fn print_webhook(webhook: &Webhook) {
-    let events: Vec<&str> = webhook.events().map(|e| e.name()).collect();
-    let state = if webhook.enabled {
-        "enabled".to_owned()
-    } else {
-        format!("disabled ({})", webhook.disabled_reason)
-    };
-    println!(
-        "{}  {}  {}  events: {}  {}  auth: {}",
-        webhook.webhook_id,
-        webhook.url,
-        state,
-        if events.is_empty() {
-            "none".to_owned()
+    crate::output::show(webhook, |webhook| {
+        let events: Vec<&str> = webhook.events().map(|e| e.name()).collect();
+        let state = if webhook.enabled {
+            "enabled".to_owned()
         } else {
-            events.join(",")
-        },
-        webhook.signature_scheme().name(),
-        webhook.auth_kind().name(),
-    );
+            format!("disabled ({})", webhook.disabled_reason)
+        };
+        println!(
+            "{}  {}  {}  events: {}  {}  auth: {}",
+            webhook.webhook_id,
+            webhook.url,
+            state,
+            if events.is_empty() {
+                "none".to_owned()
+            } else {
+                events.join(",")
+            },
+            webhook.signature_scheme().name(),
+            webhook.auth_kind().name(),
+        );
+    });
 }
 
 async fn set_enabled(
@@ -339,21 +341,23 @@ pub async fn webhook(channel: AuthedChannel, command: WebhookCommand) -> anyhow:
                 .into_inner()
                 .attempts
             {
-                println!(
-                    "{}  {}  {} #{}  {}  {}  {} ms  {}",
-                    herald_core::time::rfc3339(a.at_ms),
-                    if a.webhook_id.is_empty() {
-                        "notify-url"
-                    } else {
-                        &a.webhook_id
-                    },
-                    a.event_type,
-                    a.attempt,
-                    a.outcome().name(),
-                    a.status_code,
-                    a.duration_ms,
-                    a.detail.lines().next().unwrap_or_default(),
-                );
+                crate::output::show(&a, |a| {
+                    println!(
+                        "{}  {}  {} #{}  {}  {}  {} ms  {}",
+                        herald_core::time::rfc3339(a.at_ms),
+                        if a.webhook_id.is_empty() {
+                            "notify-url"
+                        } else {
+                            &a.webhook_id
+                        },
+                        a.event_type,
+                        a.attempt,
+                        a.outcome().name(),
+                        a.status_code,
+                        a.duration_ms,
+                        a.detail.lines().next().unwrap_or_default(),
+                    );
+                });
             }
         }
         WebhookCommand::Replay {

@@ -118,6 +118,20 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         .find(|word| word.starts_with("dev_"))
         .expect("the device id")
         .to_owned();
+    // For scripts: every answer as JSON lines, in the proto3 JSON mapping.
+    let listed = cli(
+        &data_dir,
+        &endpoint,
+        Some(&key),
+        &["device", "list", "--user", "alice", "--output", "json"],
+    );
+    let devices: Vec<serde_json::Value> = listed
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect();
+    assert_eq!(devices.len(), 1, "{listed}");
+    assert_eq!(devices[0]["device_id"], device_id.as_str());
+    assert_eq!(devices[0]["platform"], "PLATFORM_ANDROID");
     // The seeds' "Send Test Notification": one device, and what the provider answered.
     let tested = cli(
         &data_dir,
@@ -688,4 +702,19 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o077, 0, "master.key is readable by others");
+}
+
+#[test]
+fn the_shells_complete_herald_commands() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = Command::new(HERALD)
+            .args(["completions", shell])
+            .output()
+            .expect("run herald");
+        assert!(output.status.success(), "{shell}");
+        let script = String::from_utf8(output.stdout).unwrap();
+        for word in ["send", "device", "credentials", "webhook"] {
+            assert!(script.contains(word), "{shell} completes {word}");
+        }
+    }
 }
