@@ -27,6 +27,7 @@ let up;
 let browser;
 let base;
 let dataDir;
+let webhookPort;
 
 function freePort() {
   return new Promise((ok, fail) => {
@@ -71,6 +72,7 @@ before(async () => {
     await new Promise((r) => setTimeout(r, 200));
   }
   base = `http://127.0.0.1:${api}`;
+  webhookPort = ports[6];
   browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox"] });
 });
 
@@ -217,6 +219,106 @@ test("the seeds' journey: configure FCM, test it, register a browser, send a tes
     assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), heading);
     await assertLabelled(page);
   }
+  await context.close();
+});
+
+test("audiences, triggers and webhooks: create them, fire a trigger, see its firing and the endpoint's attempts", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const admin = readFileSync(join(dataDir, "admin.key"), "utf8").trim();
+  await signIn(page, admin);
+  await page.getByLabel("Name").fill("Globex");
+  await page.getByRole("button", { name: "Create tenant and its first key" }).click();
+  const key = (await page.locator("#new-key").innerText()).trim();
+  // The operator's list of tenants has it, with a link to its keys.
+  assert.match(await page.locator("#tenants").innerText(), /Globex/);
+  await page.getByRole("link", { name: "API keys of Globex" }).click();
+  assert.match(await page.getByRole("table", { name: /API keys of tnt_/ }).innerText(), /first key\s+server/);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await signIn(page, key);
+
+  // FCM and two devices of carol and dave, in a topic; a segment matching one of them.
+  await page.getByLabel("Service-account JSON (from the Firebase console)").setInputFiles(join(dataDir, "mock-fcm-service-account.json"));
+  await page.getByRole("button", { name: "Save FCM credential" }).click();
+  await section(page, "Devices");
+  for (const [user, token, locale] of [["carol", "tok-carol", "de-AT"], ["dave", "tok-dave", "fr"]]) {
+    await page.locator("#r-user").fill(user);
+    await page.locator("#r-platform").selectOption("android");
+    await page.locator("#r-token").fill(token);
+    await page.locator("#r-locale").fill(locale);
+    await page.getByRole("button", { name: "Register" }).click();
+    assert.match(await page.getByRole("status").innerText(), new RegExp(`registered for ${user}`));
+  }
+  await section(page, "Topics and segments");
+  await page.getByLabel("Name", { exact: true }).first().fill("news");
+  await page.getByRole("button", { name: "Create topic" }).click();
+  assert.match(await page.getByRole("status").innerText(), /topic news created/);
+  await page.locator("#segment-name").fill("german");
+  await page.locator("#segment-expression").fill('platform == android && locale == "de"');
+  await page.getByRole("button", { name: "Create segment" }).click();
+  const segments = page.getByRole("table", { name: /Segments/ });
+  assert.match(await segments.innerText(), /german\s+platform == android && locale == "de"\s+1 devices/);
+  // A mistake is refused with its column, and nothing is created.
+  await page.locator("#segment-name").fill("broken");
+  await page.locator("#segment-expression").fill("news && (");
+  await page.getByRole("button", { name: "Create segment" }).click();
+  assert.match(await page.getByRole("alert").innerText(), /expression/);
+  assert.doesNotMatch(await segments.innerText(), /broken/);
+  await assertLabelled(page);
+
+  // A webhook endpoint: the mock receiver answers its test call; the secret is shown once.
+  await section(page, "Webhooks");
+  await page.getByLabel("URL (https)").fill(`https://localhost:${webhookPort}/hook`);
+  await page.getByLabel("delivery.submitted").check();
+  await page.getByRole("button", { name: "Add endpoint" }).click();
+  assert.match(await page.locator("#new-secret").innerText(), /^whsec_/);
+  await section(page, "Webhooks");
+  assert.equal(await page.locator("#new-secret").count(), 0, "the secret is not shown again");
+  await assertLabelled(page);
+
+  // A trigger, fired by an event published over REST; its firing and message are listed.
+  await section(page, "Triggers");
+  await page.getByLabel("Name", { exact: true }).fill("Shipped");
+  await page.getByLabel("Event type").fill("orderShipped");
+  await page.getByLabel(/^Condition/).fill("total > 100");
+  await page.getByLabel(/^Title/).fill("Order {{ event.order }} shipped");
+  await page.getByLabel("Send to").selectOption("user_id");
+  await page.getByLabel(/^User or topic/).fill("{{ event.user }}");
+  await page.getByRole("button", { name: "Create trigger" }).click();
+  assert.match(await page.getByRole("status").innerText(), /trigger trg_\S+ created/);
+  await assertLabelled(page);
+  const published = await fetch(`${base}/v1/events`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({ event_type: "orderShipped", payload_json: JSON.stringify({ user: "carol", order: "A-7", total: 250 }) }),
+  });
+  assert.equal(published.status, 200, await published.text());
+  await section(page, "Triggers");
+  const firing = page.getByRole("table", { name: /Events, newest first/ }).locator("tbody tr").first();
+  assert.match(await firing.innerText(), /orderShipped\s+api/);
+  assert.match(await firing.innerText(), /Shipped: sent msg_/);
+  await firing.getByRole("link", { name: /msg_/ }).click();
+  assert.match(await page.locator("h1").innerText(), /Message msg_/);
+  // The message keeps the trigger's template (each recipient's text is rendered as it is routed).
+  assert.match(await page.locator(".facts").innerText(), /Order \{\{ event.order \}\} shipped/);
+  await shot(page, "06-triggered-message");
+
+  // The endpoint got the delivery's submitted event: its attempts say so; replay queues it again.
+  const messageId = (await page.locator("h1 code").innerText()).trim();
+  await section(page, "Webhooks");
+  await page.locator("tbody a").first().click();
+  let attempts = "";
+  for (let i = 0; i < 50 && !/delivery.submitted/.test(attempts); i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    await page.reload();
+    attempts = await page.getByRole("table", { name: /Attempts/ }).innerText();
+  }
+  assert.match(attempts, new RegExp(`delivery.submitted\\s+${messageId}\\s+1\\s+succeeded\\s+200`), attempts);
+  await page.getByLabel("Message id").fill(messageId);
+  await page.getByRole("button", { name: "Send its events again" }).click();
+  assert.match(await page.getByRole("status").innerText(), /1 events queued again/);
+  await shot(page, "07-webhook-attempts");
+  await assertLabelled(page);
   await context.close();
 });
 

@@ -141,7 +141,45 @@ async fn calls_without_a_valid_key_are_unauthenticated() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
+    // Nor list them; the admin key lists every tenant, a page at a time.
+    let err = acme
+        .admin
+        .list_tenants(ListTenantsRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
     let mut admin = stack.admin().await;
+    let _globex = stack.tenant("globex").await;
+    let first = admin
+        .admin
+        .list_tenants(ListTenantsRequest {
+            page_size: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let second = admin
+        .admin
+        .list_tenants(ListTenantsRequest {
+            page_size: 1000,
+            page_token: first.next_page_token.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut names: Vec<&str> = first
+        .tenants
+        .iter()
+        .chain(&second.tenants)
+        .map(|t| t.display_name.as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(first.tenants.len(), 1);
+    assert!(
+        names.contains(&"acme") && names.contains(&"globex"),
+        "{names:?}"
+    );
     let err = admin
         .notifications
         .send(SendRequest {

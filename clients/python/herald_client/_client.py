@@ -334,6 +334,9 @@ class Client:
         browser, state; page_size sets the page)."""
         return self.paginate(self.devices.ListDevices, pb.ListDevicesRequest(**fields))
 
+    def iter_tenants(self, **fields: Any) -> Iterator[pb.Tenant]:
+        return self.paginate(self.admin.ListTenants, pb.ListTenantsRequest(**fields))
+
     def iter_api_keys(self, **fields: Any) -> Iterator[pb.ApiKey]:
         return self.paginate(self.admin.ListApiKeys, pb.ListApiKeysRequest(**fields))
 

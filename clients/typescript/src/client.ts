@@ -9,7 +9,13 @@ import {
 import { HeraldError } from "./errors.js";
 import { bearerAuth, retryOnUnavailable } from "./interceptors.js";
 import { paginate } from "./paging.js";
-import { Admin, type ApiKey, type ListApiKeysRequestSchema } from "./gen/herald/v1/admin_pb.js";
+import {
+  Admin,
+  type ApiKey,
+  type ListApiKeysRequestSchema,
+  type ListTenantsRequestSchema,
+  type Tenant,
+} from "./gen/herald/v1/admin_pb.js";
 import {
   Credentials,
   type CredentialInfo,
@@ -155,6 +161,13 @@ export class HeraldClient {
    */
   watchMessage(messageId: string, options?: CallOptions): AsyncIterable<DeliveryUpdate> {
     return this.notifications.watchMessage({ messageId }, options);
+  }
+
+  listAllTenants(
+    request: MessageInitShape<typeof ListTenantsRequestSchema> = {},
+    options?: CallOptions,
+  ): AsyncGenerator<Tenant> {
+    return paginate(this.admin.listTenants, request, options);
   }
 
   listAllApiKeys(

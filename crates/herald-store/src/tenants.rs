@@ -182,6 +182,19 @@ impl Store {
         row.as_ref().map(TenantRecord::from_row).transpose()
     }
 
+    /// The tenants in id order (the order they were made), after `after`, at most `limit`.
+    pub async fn list_tenants(&self, after: Option<&str>, limit: u32) -> Result<Vec<TenantRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT id, name, created_at, {SETTINGS_COLUMNS} FROM tenants \
+             WHERE id > $1 ORDER BY id LIMIT $2"
+        ))
+        .bind(after.unwrap_or(""))
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(TenantRecord::from_row).collect()
+    }
+
     /// Replaces the tenant's display name and settings with `record`'s; false for an unknown
     /// tenant.
     pub async fn update_tenant(&self, record: &TenantRecord) -> Result<bool> {

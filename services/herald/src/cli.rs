@@ -21,6 +21,8 @@ use crate::{Command, output};
 pub enum TenantCommand {
     /// Creates a tenant and its first API key (needs the admin key).
     Create { name: String },
+    /// Lists the tenants (needs the admin key).
+    List,
     /// Sets a tenant's delivery policy: default time zone, quiet hours, frequency caps, rate
     /// limits (needs the admin key); prints it as it then stands.
     Policy(crate::policy::PolicyArgs),
@@ -494,6 +496,33 @@ impl Client {
                         println!("export HERALD_API_KEY={}", key.key);
                     },
                 );
+            }
+            Command::Tenant(TenantCommand::List) => {
+                let mut admin = AdminClient::new(self.admin_channel().await?);
+                let mut page_token = String::new();
+                loop {
+                    let page = admin
+                        .list_tenants(ListTenantsRequest {
+                            page_size: 1000,
+                            page_token,
+                        })
+                        .await?
+                        .into_inner();
+                    for tenant in &page.tenants {
+                        output::show(tenant, |t| {
+                            println!(
+                                "{}  {}  {}",
+                                t.tenant_id,
+                                herald_core::time::rfc3339(t.created_at_ms),
+                                t.display_name
+                            );
+                        });
+                    }
+                    if page.next_page_token.is_empty() {
+                        break;
+                    }
+                    page_token = page.next_page_token;
+                }
             }
             Command::Tenant(TenantCommand::Policy(args)) => {
                 crate::policy::policy(self.admin_channel().await?, args).await?;

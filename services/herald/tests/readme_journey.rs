@@ -85,6 +85,11 @@ fn a_new_user_sends_a_first_notification_with_herald_up_and_the_cli() {
         .expect("the tenant id")
         .to_owned();
     assert!(key.starts_with("hrld_"));
+    let tenants = cli(&data_dir, &endpoint, None, &["tenant", "list"]);
+    assert!(
+        tenants.contains(&tenant_id) && tenants.contains("acme"),
+        "{tenants}"
+    );
     let account = data_dir.join("mock-fcm-service-account.json");
     let set = cli(
         &data_dir,

@@ -64,6 +64,34 @@ impl Admin for Api {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn list_tenants(
+        &self,
+        request: Request<ListTenantsRequest>,
+    ) -> Result<Response<ListTenantsResponse>, Status> {
+        if self.caller(request.metadata()).await? != Caller::Admin {
+            return Err(
+                Error::PermissionDenied("listing tenants needs the admin key".into()).into(),
+            );
+        }
+        let req = request.get_ref();
+        let page = Page::read(
+            &self.config.master_key,
+            "tenants".into(),
+            req.page_size,
+            &req.page_token,
+        )?;
+        let tenants = self
+            .store
+            .list_tenants(page.after.as_deref(), page.limit)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(ListTenantsResponse {
+            next_page_token: page.next_token(&tenants, |t| t.id.to_string()),
+            tenants: tenants.into_iter().map(tenant_of).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn update_tenant(
         &self,
         request: Request<UpdateTenantRequest>,

@@ -61,9 +61,18 @@ pub(crate) fn router(api: Api) -> axum::Router {
         )
         .route("/console/messages", get(pages::messages))
         .route("/console/messages/{message_id}", get(pages::message))
-        .route("/console/audiences", get(pages::audiences))
-        .route("/console/triggers", get(pages::triggers))
-        .route("/console/webhooks", get(pages::webhooks))
+        .route(
+            "/console/audiences",
+            get(pages::audiences).post(pages::create_audience),
+        )
+        .route(
+            "/console/triggers",
+            get(pages::triggers).post(pages::create_trigger),
+        )
+        .route(
+            "/console/webhooks",
+            get(pages::webhooks).post(pages::create_webhook),
+        )
         .route(
             "/console/webhooks/{webhook_id}",
             get(pages::webhook).post(pages::replay_webhook),

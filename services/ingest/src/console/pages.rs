@@ -101,6 +101,8 @@ pub(crate) struct TenantsForm {
     scope: String,
     #[serde(default)]
     key_id: String,
+    #[serde(default)]
+    page_token: String,
 }
 
 pub(crate) async fn tenants(
@@ -134,11 +136,25 @@ async fn tenants_page(
         ))
     };
     let (keys, keys_error) = split(keys);
+    let (tenants, tenants_error) = split(Some(shown(
+        api.list_tenants(session.request(ListTenantsRequest {
+            page_size: 100,
+            page_token: form.page_token.clone(),
+        }))
+        .await,
+    )));
     show(
         session,
         "tenants",
         "tenants.html",
-        context! { tenant_id => form.tenant_id, keys => keys, keys_error => keys_error, ..outcome },
+        context! {
+            tenant_id => form.tenant_id,
+            keys => keys,
+            keys_error => keys_error,
+            tenants => tenants,
+            tenants_error => tenants_error,
+            ..outcome
+        },
     )
 }
 
@@ -661,7 +677,11 @@ pub(crate) async fn message(
 // ---- Audiences, triggers, webhooks -----------------------------------------------------------
 
 pub(crate) async fn audiences(State(api): State<Api>, session: Session) -> Response {
-    if let Some(to) = operator_away(&session) {
+    audiences_page(&api, &session, context! {}).await
+}
+
+async fn audiences_page(api: &Api, session: &Session, outcome: Value) -> Response {
+    if let Some(to) = operator_away(session) {
         return to;
     }
     let (topics, topics_error) = split(Some(shown(
@@ -680,15 +700,65 @@ pub(crate) async fn audiences(State(api): State<Api>, session: Session) -> Respo
         .await,
     )));
     show(
-        &session,
+        session,
         "audiences",
         "audiences.html",
-        context! { topics, topics_error, segments, segments_error },
+        context! { topics, topics_error, segments, segments_error, ..outcome },
     )
 }
 
+#[derive(Deserialize)]
+pub(crate) struct AudienceForm {
+    action: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    expression: String,
+}
+
+pub(crate) async fn create_audience(
+    State(api): State<Api>,
+    session: Session,
+    Form(form): Form<AudienceForm>,
+) -> Response {
+    let name = form.name.trim().to_owned();
+    let outcome = match form.action.as_str() {
+        "create_topic" => match api
+            .create_topic(session.request(CreateTopicRequest {
+                name,
+                description: form.description,
+            }))
+            .await
+        {
+            Ok(topic) => {
+                context! { notice => format!("topic {} created", topic.into_inner().name) }
+            }
+            Err(status) => context! { error => failure(&status) },
+        },
+        "create_segment" => match api
+            .create_segment(session.request(CreateSegmentRequest {
+                name,
+                expression: form.expression,
+            }))
+            .await
+        {
+            Ok(segment) => {
+                context! { notice => format!("segment {} created", segment.into_inner().name) }
+            }
+            Err(status) => context! { error => failure(&status) },
+        },
+        other => context! { error => refused("action", format!("no such action {other:?}")) },
+    };
+    audiences_page(&api, &session, outcome).await
+}
+
 pub(crate) async fn triggers(State(api): State<Api>, session: Session) -> Response {
-    if let Some(to) = operator_away(&session) {
+    triggers_page(&api, &session, context! {}).await
+}
+
+async fn triggers_page(api: &Api, session: &Session, outcome: Value) -> Response {
+    if let Some(to) = operator_away(session) {
         return to;
     }
     let (triggers, triggers_error) = split(Some(shown(
@@ -706,15 +776,77 @@ pub(crate) async fn triggers(State(api): State<Api>, session: Session) -> Respon
         .await,
     )));
     show(
-        &session,
+        session,
         "triggers",
         "triggers.html",
-        context! { triggers, triggers_error, events, events_error },
+        context! { triggers, triggers_error, events, events_error, ..outcome },
     )
 }
 
+#[derive(Deserialize)]
+pub(crate) struct TriggerForm {
+    display_name: String,
+    event_type: String,
+    #[serde(default)]
+    condition: String,
+    title: String,
+    #[serde(default)]
+    body: String,
+    /// `user_id`, `topic` or `mobile_sessions`.
+    to: String,
+    /// The destination's template (`{{ event.user }}`), for a user or a topic.
+    #[serde(default)]
+    target: String,
+}
+
+impl TriggerForm {
+    fn request(self) -> Result<CreateTriggerRequest, Value> {
+        let target = self.target.trim().to_owned();
+        let (destination, mobile_sessions) = match self.to.as_str() {
+            "user_id" => (Some(destination::Kind::UserId(target)), false),
+            "topic" => (Some(destination::Kind::Topic(target)), false),
+            "mobile_sessions" => (None, true),
+            other => return Err(refused("to", format!("no such destination {other:?}"))),
+        };
+        Ok(CreateTriggerRequest {
+            display_name: self.display_name,
+            event_type: self.event_type.trim().to_owned(),
+            condition: self.condition,
+            template: Some(Notification {
+                title: self.title,
+                body: self.body,
+                ..Default::default()
+            }),
+            destination: destination.map(|kind| Destination { kind: Some(kind) }),
+            mobile_sessions,
+            ..Default::default()
+        })
+    }
+}
+
+pub(crate) async fn create_trigger(
+    State(api): State<Api>,
+    session: Session,
+    Form(form): Form<TriggerForm>,
+) -> Response {
+    let outcome = match form.request() {
+        Ok(request) => match api.create_trigger(session.request(request)).await {
+            Ok(trigger) => {
+                context! { notice => format!("trigger {} created", trigger.into_inner().trigger_id) }
+            }
+            Err(status) => context! { error => failure(&status) },
+        },
+        Err(error) => context! { error => error },
+    };
+    triggers_page(&api, &session, outcome).await
+}
+
 pub(crate) async fn webhooks(State(api): State<Api>, session: Session) -> Response {
-    if let Some(to) = operator_away(&session) {
+    webhooks_page(&api, &session, context! {}).await
+}
+
+async fn webhooks_page(api: &Api, session: &Session, outcome: Value) -> Response {
+    if let Some(to) = operator_away(session) {
         return to;
     }
     let (webhooks, webhooks_error) = split(Some(shown(
@@ -725,11 +857,61 @@ pub(crate) async fn webhooks(State(api): State<Api>, session: Session) -> Respon
         .await,
     )));
     show(
-        &session,
+        session,
         "webhooks",
         "webhooks.html",
-        context! { webhooks, webhooks_error },
+        context! {
+            webhooks,
+            webhooks_error,
+            events => WebhookEvent::ALL.iter().map(|e| e.name()).collect::<Vec<_>>(),
+            schemes => SignatureScheme::ALL.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            ..outcome
+        },
     )
+}
+
+/// A new endpoint from the form's fields: `url`, `description`, `scheme`, and an `event` for
+/// each event it chose.
+fn webhook_request(fields: &[(String, String)]) -> Result<CreateWebhookRequest, Value> {
+    let mut request = CreateWebhookRequest::default();
+    for (name, value) in fields {
+        match name.as_str() {
+            "url" => request.url = value.trim().to_owned(),
+            "description" => request.description = value.clone(),
+            "scheme" => {
+                request.signature_scheme = named::<SignatureScheme>("scheme", value)? as i32
+            }
+            "event" => request
+                .events
+                .push(named::<WebhookEvent>("events", value)? as i32),
+            other => return Err(refused(other, "not a field of this form")),
+        }
+    }
+    Ok(request)
+}
+
+pub(crate) async fn create_webhook(
+    State(api): State<Api>,
+    session: Session,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let outcome = match webhook_request(&fields) {
+        Ok(request) => match api.create_webhook(session.request(request)).await {
+            Ok(created) => {
+                let created = created.into_inner();
+                context! {
+                    notice => format!(
+                        "endpoint {} created: its test call was answered",
+                        created.webhook.unwrap_or_default().webhook_id
+                    ),
+                    new_secret => created.secret,
+                }
+            }
+            Err(status) => context! { error => failure(&status) },
+        },
+        Err(error) => context! { error => error },
+    };
+    webhooks_page(&api, &session, outcome).await
 }
 
 pub(crate) async fn webhook(

@@ -26,17 +26,17 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from herald_client._proto.herald.v1 import common_pb2 as herald_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15herald/v1/admin.proto\x12\therald.v1\x1a google/protobuf/field_mask.proto\x1a\x16herald/v1/common.proto\"u\n\x06Tenant\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x15\n\rcreated_at_ms\x18\x03 \x01(\x03\x12+\n\x08settings\x18\x04 \x01(\x0b\x32\x19.herald.v1.TenantSettings\"\x96\x02\n\x0eTenantSettings\x12\x1b\n\x13\x61llow_http_web_push\x18\x01 \x01(\x08\x12 \n\x18topic_messaging_disabled\x18\x02 \x01(\x08\x12\"\n\x1asegment_messaging_disabled\x18\x03 \x01(\x08\x12\x19\n\x11\x64\x65\x66\x61ult_time_zone\x18\x04 \x01(\t\x12*\n\x0bquiet_hours\x18\x05 \x01(\x0b\x32\x15.herald.v1.QuietHours\x12/\n\x0e\x66requency_caps\x18\x06 \x03(\x0b\x32\x17.herald.v1.FrequencyCap\x12)\n\x0brate_limits\x18\x07 \x03(\x0b\x32\x14.herald.v1.RateLimit\"F\n\tRateLimit\x12%\n\x08provider\x18\x01 \x01(\x0e\x32\x13.herald.v1.Provider\x12\x12\n\nper_minute\x18\x02 \x01(\r\"}\n\x0c\x46requencyCap\x12&\n\x05\x63lass\x18\x01 \x01(\x0e\x32\x17.herald.v1.MessageClass\x12\x0b\n\x03max\x18\x02 \x01(\r\x12\x16\n\x0ewindow_seconds\x18\x03 \x01(\r\x12 \n\x03per\x18\x04 \x01(\x0e\x32\x13.herald.v1.CapScope\"i\n\x13UpdateTenantRequest\x12!\n\x06tenant\x18\x01 \x01(\x0b\x32\x11.herald.v1.Tenant\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"+\n\x13\x43reateTenantRequest\x12\x14\n\x0c\x64isplay_name\x18\x01 \x01(\t\"\xa6\x01\n\x06\x41piKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x0e\n\x06prefix\x18\x04 \x01(\t\x12\x15\n\rcreated_at_ms\x18\x05 \x01(\x03\x12\x15\n\rrevoked_at_ms\x18\x06 \x01(\x03\x12%\n\x05scope\x18\x07 \x01(\x0e\x32\x16.herald.v1.ApiKeyScope\"e\n\x13\x43reateApiKeyRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12%\n\x05scope\x18\x03 \x01(\x0e\x32\x16.herald.v1.ApiKeyScope\"G\n\x14\x43reateApiKeyResponse\x12\"\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x11.herald.v1.ApiKey\x12\x0b\n\x03key\x18\x02 \x01(\t\"N\n\x12ListApiKeysRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\"S\n\x13ListApiKeysResponse\x12#\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x11.herald.v1.ApiKey\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"8\n\x13RevokeApiKeyRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\"\x16\n\x14RevokeApiKeyResponse*O\n\x08\x43\x61pScope\x12\x19\n\x15\x43\x41P_SCOPE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43\x41P_SCOPE_DEVICE\x10\x01\x12\x12\n\x0e\x43\x41P_SCOPE_USER\x10\x02*]\n\x0b\x41piKeyScope\x12\x1d\n\x19\x41PI_KEY_SCOPE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41PI_KEY_SCOPE_SERVER\x10\x01\x12\x15\n\x11\x41PI_KEY_SCOPE_APP\x10\x02\x32\xfd\x02\n\x05\x41\x64min\x12\x41\n\x0c\x43reateTenant\x12\x1e.herald.v1.CreateTenantRequest\x1a\x11.herald.v1.Tenant\x12\x41\n\x0cUpdateTenant\x12\x1e.herald.v1.UpdateTenantRequest\x1a\x11.herald.v1.Tenant\x12O\n\x0c\x43reateApiKey\x12\x1e.herald.v1.CreateApiKeyRequest\x1a\x1f.herald.v1.CreateApiKeyResponse\x12L\n\x0bListApiKeys\x12\x1d.herald.v1.ListApiKeysRequest\x1a\x1e.herald.v1.ListApiKeysResponse\x12O\n\x0cRevokeApiKey\x12\x1e.herald.v1.RevokeApiKeyRequest\x1a\x1f.herald.v1.RevokeApiKeyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15herald/v1/admin.proto\x12\therald.v1\x1a google/protobuf/field_mask.proto\x1a\x16herald/v1/common.proto\"u\n\x06Tenant\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x15\n\rcreated_at_ms\x18\x03 \x01(\x03\x12+\n\x08settings\x18\x04 \x01(\x0b\x32\x19.herald.v1.TenantSettings\"\x96\x02\n\x0eTenantSettings\x12\x1b\n\x13\x61llow_http_web_push\x18\x01 \x01(\x08\x12 \n\x18topic_messaging_disabled\x18\x02 \x01(\x08\x12\"\n\x1asegment_messaging_disabled\x18\x03 \x01(\x08\x12\x19\n\x11\x64\x65\x66\x61ult_time_zone\x18\x04 \x01(\t\x12*\n\x0bquiet_hours\x18\x05 \x01(\x0b\x32\x15.herald.v1.QuietHours\x12/\n\x0e\x66requency_caps\x18\x06 \x03(\x0b\x32\x17.herald.v1.FrequencyCap\x12)\n\x0brate_limits\x18\x07 \x03(\x0b\x32\x14.herald.v1.RateLimit\"F\n\tRateLimit\x12%\n\x08provider\x18\x01 \x01(\x0e\x32\x13.herald.v1.Provider\x12\x12\n\nper_minute\x18\x02 \x01(\r\"}\n\x0c\x46requencyCap\x12&\n\x05\x63lass\x18\x01 \x01(\x0e\x32\x17.herald.v1.MessageClass\x12\x0b\n\x03max\x18\x02 \x01(\r\x12\x16\n\x0ewindow_seconds\x18\x03 \x01(\r\x12 \n\x03per\x18\x04 \x01(\x0e\x32\x13.herald.v1.CapScope\"i\n\x13UpdateTenantRequest\x12!\n\x06tenant\x18\x01 \x01(\x0b\x32\x11.herald.v1.Tenant\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"+\n\x13\x43reateTenantRequest\x12\x14\n\x0c\x64isplay_name\x18\x01 \x01(\t\";\n\x12ListTenantsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"R\n\x13ListTenantsResponse\x12\"\n\x07tenants\x18\x01 \x03(\x0b\x32\x11.herald.v1.Tenant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xa6\x01\n\x06\x41piKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x0e\n\x06prefix\x18\x04 \x01(\t\x12\x15\n\rcreated_at_ms\x18\x05 \x01(\x03\x12\x15\n\rrevoked_at_ms\x18\x06 \x01(\x03\x12%\n\x05scope\x18\x07 \x01(\x0e\x32\x16.herald.v1.ApiKeyScope\"e\n\x13\x43reateApiKeyRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12%\n\x05scope\x18\x03 \x01(\x0e\x32\x16.herald.v1.ApiKeyScope\"G\n\x14\x43reateApiKeyResponse\x12\"\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x11.herald.v1.ApiKey\x12\x0b\n\x03key\x18\x02 \x01(\t\"N\n\x12ListApiKeysRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\"S\n\x13ListApiKeysResponse\x12#\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x11.herald.v1.ApiKey\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"8\n\x13RevokeApiKeyRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\"\x16\n\x14RevokeApiKeyResponse*O\n\x08\x43\x61pScope\x12\x19\n\x15\x43\x41P_SCOPE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43\x41P_SCOPE_DEVICE\x10\x01\x12\x12\n\x0e\x43\x41P_SCOPE_USER\x10\x02*]\n\x0b\x41piKeyScope\x12\x1d\n\x19\x41PI_KEY_SCOPE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41PI_KEY_SCOPE_SERVER\x10\x01\x12\x15\n\x11\x41PI_KEY_SCOPE_APP\x10\x02\x32\xcb\x03\n\x05\x41\x64min\x12\x41\n\x0c\x43reateTenant\x12\x1e.herald.v1.CreateTenantRequest\x1a\x11.herald.v1.Tenant\x12\x41\n\x0cUpdateTenant\x12\x1e.herald.v1.UpdateTenantRequest\x1a\x11.herald.v1.Tenant\x12L\n\x0bListTenants\x12\x1d.herald.v1.ListTenantsRequest\x1a\x1e.herald.v1.ListTenantsResponse\x12O\n\x0c\x43reateApiKey\x12\x1e.herald.v1.CreateApiKeyRequest\x1a\x1f.herald.v1.CreateApiKeyResponse\x12L\n\x0bListApiKeys\x12\x1d.herald.v1.ListApiKeysRequest\x1a\x1e.herald.v1.ListApiKeysResponse\x12O\n\x0cRevokeApiKey\x12\x1e.herald.v1.RevokeApiKeyRequest\x1a\x1f.herald.v1.RevokeApiKeyResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'herald.v1.admin_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CAPSCOPE']._serialized_start=1437
-  _globals['_CAPSCOPE']._serialized_end=1516
-  _globals['_APIKEYSCOPE']._serialized_start=1518
-  _globals['_APIKEYSCOPE']._serialized_end=1611
+  _globals['_CAPSCOPE']._serialized_start=1582
+  _globals['_CAPSCOPE']._serialized_end=1661
+  _globals['_APIKEYSCOPE']._serialized_start=1663
+  _globals['_APIKEYSCOPE']._serialized_end=1756
   _globals['_TENANT']._serialized_start=94
   _globals['_TENANT']._serialized_end=211
   _globals['_TENANTSETTINGS']._serialized_start=214
@@ -49,20 +49,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UPDATETENANTREQUEST']._serialized_end=798
   _globals['_CREATETENANTREQUEST']._serialized_start=800
   _globals['_CREATETENANTREQUEST']._serialized_end=843
-  _globals['_APIKEY']._serialized_start=846
-  _globals['_APIKEY']._serialized_end=1012
-  _globals['_CREATEAPIKEYREQUEST']._serialized_start=1014
-  _globals['_CREATEAPIKEYREQUEST']._serialized_end=1115
-  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=1117
-  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=1188
-  _globals['_LISTAPIKEYSREQUEST']._serialized_start=1190
-  _globals['_LISTAPIKEYSREQUEST']._serialized_end=1268
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=1270
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=1353
-  _globals['_REVOKEAPIKEYREQUEST']._serialized_start=1355
-  _globals['_REVOKEAPIKEYREQUEST']._serialized_end=1411
-  _globals['_REVOKEAPIKEYRESPONSE']._serialized_start=1413
-  _globals['_REVOKEAPIKEYRESPONSE']._serialized_end=1435
-  _globals['_ADMIN']._serialized_start=1614
-  _globals['_ADMIN']._serialized_end=1995
+  _globals['_LISTTENANTSREQUEST']._serialized_start=845
+  _globals['_LISTTENANTSREQUEST']._serialized_end=904
+  _globals['_LISTTENANTSRESPONSE']._serialized_start=906
+  _globals['_LISTTENANTSRESPONSE']._serialized_end=988
+  _globals['_APIKEY']._serialized_start=991
+  _globals['_APIKEY']._serialized_end=1157
+  _globals['_CREATEAPIKEYREQUEST']._serialized_start=1159
+  _globals['_CREATEAPIKEYREQUEST']._serialized_end=1260
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=1262
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=1333
+  _globals['_LISTAPIKEYSREQUEST']._serialized_start=1335
+  _globals['_LISTAPIKEYSREQUEST']._serialized_end=1413
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=1415
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=1498
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_start=1500
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_end=1556
+  _globals['_REVOKEAPIKEYRESPONSE']._serialized_start=1558
+  _globals['_REVOKEAPIKEYRESPONSE']._serialized_end=1580
+  _globals['_ADMIN']._serialized_start=1759
+  _globals['_ADMIN']._serialized_end=2218
 # @@protoc_insertion_point(module_scope)

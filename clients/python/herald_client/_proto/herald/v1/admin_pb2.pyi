@@ -90,6 +90,22 @@ class CreateTenantRequest(_message.Message):
     display_name: str
     def __init__(self, display_name: _Optional[str] = ...) -> None: ...
 
+class ListTenantsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListTenantsResponse(_message.Message):
+    __slots__ = ("tenants", "next_page_token")
+    TENANTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    tenants: _containers.RepeatedCompositeFieldContainer[Tenant]
+    next_page_token: str
+    def __init__(self, tenants: _Optional[_Iterable[_Union[Tenant, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class ApiKey(_message.Message):
     __slots__ = ("key_id", "tenant_id", "display_name", "prefix", "created_at_ms", "revoked_at_ms", "scope")
     KEY_ID_FIELD_NUMBER: _ClassVar[int]

@@ -46,6 +46,11 @@ class AdminStub(object):
                 request_serializer=herald_dot_v1_dot_admin__pb2.UpdateTenantRequest.SerializeToString,
                 response_deserializer=herald_dot_v1_dot_admin__pb2.Tenant.FromString,
                 _registered_method=True)
+        self.ListTenants = channel.unary_unary(
+                '/herald.v1.Admin/ListTenants',
+                request_serializer=herald_dot_v1_dot_admin__pb2.ListTenantsRequest.SerializeToString,
+                response_deserializer=herald_dot_v1_dot_admin__pb2.ListTenantsResponse.FromString,
+                _registered_method=True)
         self.CreateApiKey = channel.unary_unary(
                 '/herald.v1.Admin/CreateApiKey',
                 request_serializer=herald_dot_v1_dot_admin__pb2.CreateApiKeyRequest.SerializeToString,
@@ -81,9 +86,16 @@ class AdminServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def CreateApiKey(self, request, context):
+    def ListTenants(self, request, context):
         """Creates an API key; the key itself is shown only in this answer.
+        The tenants, in id order (the order they were made); needs the admin key.
         """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateApiKey(self, request, context):
+        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -112,6 +124,11 @@ def add_AdminServicer_to_server(servicer, server):
                     servicer.UpdateTenant,
                     request_deserializer=herald_dot_v1_dot_admin__pb2.UpdateTenantRequest.FromString,
                     response_serializer=herald_dot_v1_dot_admin__pb2.Tenant.SerializeToString,
+            ),
+            'ListTenants': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTenants,
+                    request_deserializer=herald_dot_v1_dot_admin__pb2.ListTenantsRequest.FromString,
+                    response_serializer=herald_dot_v1_dot_admin__pb2.ListTenantsResponse.SerializeToString,
             ),
             'CreateApiKey': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateApiKey,
@@ -185,6 +202,33 @@ class Admin(object):
             '/herald.v1.Admin/UpdateTenant',
             herald_dot_v1_dot_admin__pb2.UpdateTenantRequest.SerializeToString,
             herald_dot_v1_dot_admin__pb2.Tenant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTenants(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/herald.v1.Admin/ListTenants',
+            herald_dot_v1_dot_admin__pb2.ListTenantsRequest.SerializeToString,
+            herald_dot_v1_dot_admin__pb2.ListTenantsResponse.FromString,
             options,
             channel_credentials,
             insecure,

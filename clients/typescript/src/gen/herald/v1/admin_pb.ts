@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file herald/v1/admin.proto.
  */
 export const file_herald_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChVoZXJhbGQvdjEvYWRtaW4ucHJvdG8SCWhlcmFsZC52MSJ1CgZUZW5hbnQSEQoJdGVuYW50X2lkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIVCg1jcmVhdGVkX2F0X21zGAMgASgDEisKCHNldHRpbmdzGAQgASgLMhkuaGVyYWxkLnYxLlRlbmFudFNldHRpbmdzIpYCCg5UZW5hbnRTZXR0aW5ncxIbChNhbGxvd19odHRwX3dlYl9wdXNoGAEgASgIEiAKGHRvcGljX21lc3NhZ2luZ19kaXNhYmxlZBgCIAEoCBIiChpzZWdtZW50X21lc3NhZ2luZ19kaXNhYmxlZBgDIAEoCBIZChFkZWZhdWx0X3RpbWVfem9uZRgEIAEoCRIqCgtxdWlldF9ob3VycxgFIAEoCzIVLmhlcmFsZC52MS5RdWlldEhvdXJzEi8KDmZyZXF1ZW5jeV9jYXBzGAYgAygLMhcuaGVyYWxkLnYxLkZyZXF1ZW5jeUNhcBIpCgtyYXRlX2xpbWl0cxgHIAMoCzIULmhlcmFsZC52MS5SYXRlTGltaXQiRgoJUmF0ZUxpbWl0EiUKCHByb3ZpZGVyGAEgASgOMhMuaGVyYWxkLnYxLlByb3ZpZGVyEhIKCnBlcl9taW51dGUYAiABKA0ifQoMRnJlcXVlbmN5Q2FwEiYKBWNsYXNzGAEgASgOMhcuaGVyYWxkLnYxLk1lc3NhZ2VDbGFzcxILCgNtYXgYAiABKA0SFgoOd2luZG93X3NlY29uZHMYAyABKA0SIAoDcGVyGAQgASgOMhMuaGVyYWxkLnYxLkNhcFNjb3BlImkKE1VwZGF0ZVRlbmFudFJlcXVlc3QSIQoGdGVuYW50GAEgASgLMhEuaGVyYWxkLnYxLlRlbmFudBIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siKwoTQ3JlYXRlVGVuYW50UmVxdWVzdBIUCgxkaXNwbGF5X25hbWUYASABKAkipgEKBkFwaUtleRIOCgZrZXlfaWQYASABKAkSEQoJdGVuYW50X2lkGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIOCgZwcmVmaXgYBCABKAkSFQoNY3JlYXRlZF9hdF9tcxgFIAEoAxIVCg1yZXZva2VkX2F0X21zGAYgASgDEiUKBXNjb3BlGAcgASgOMhYuaGVyYWxkLnYxLkFwaUtleVNjb3BlImUKE0NyZWF0ZUFwaUtleVJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIlCgVzY29wZRgDIAEoDjIWLmhlcmFsZC52MS5BcGlLZXlTY29wZSJHChRDcmVhdGVBcGlLZXlSZXNwb25zZRIiCgdhcGlfa2V5GAEgASgLMhEuaGVyYWxkLnYxLkFwaUtleRILCgNrZXkYAiABKAkiTgoSTGlzdEFwaUtleXNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJTChNMaXN0QXBpS2V5c1Jlc3BvbnNlEiMKCGFwaV9rZXlzGAEgAygLMhEuaGVyYWxkLnYxLkFwaUtleRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiOAoTUmV2b2tlQXBpS2V5UmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDgoGa2V5X2lkGAIgASgJIhYKFFJldm9rZUFwaUtleVJlc3BvbnNlKk8KCENhcFNjb3BlEhkKFUNBUF9TQ09QRV9VTlNQRUNJRklFRBAAEhQKEENBUF9TQ09QRV9ERVZJQ0UQARISCg5DQVBfU0NPUEVfVVNFUhACKl0KC0FwaUtleVNjb3BlEh0KGUFQSV9LRVlfU0NPUEVfVU5TUEVDSUZJRUQQABIYChRBUElfS0VZX1NDT1BFX1NFUlZFUhABEhUKEUFQSV9LRVlfU0NPUEVfQVBQEAIy/QIKBUFkbWluEkEKDENyZWF0ZVRlbmFudBIeLmhlcmFsZC52MS5DcmVhdGVUZW5hbnRSZXF1ZXN0GhEuaGVyYWxkLnYxLlRlbmFudBJBCgxVcGRhdGVUZW5hbnQSHi5oZXJhbGQudjEuVXBkYXRlVGVuYW50UmVxdWVzdBoRLmhlcmFsZC52MS5UZW5hbnQSTwoMQ3JlYXRlQXBpS2V5Eh4uaGVyYWxkLnYxLkNyZWF0ZUFwaUtleVJlcXVlc3QaHy5oZXJhbGQudjEuQ3JlYXRlQXBpS2V5UmVzcG9uc2USTAoLTGlzdEFwaUtleXMSHS5oZXJhbGQudjEuTGlzdEFwaUtleXNSZXF1ZXN0Gh4uaGVyYWxkLnYxLkxpc3RBcGlLZXlzUmVzcG9uc2USTwoMUmV2b2tlQXBpS2V5Eh4uaGVyYWxkLnYxLlJldm9rZUFwaUtleVJlcXVlc3QaHy5oZXJhbGQudjEuUmV2b2tlQXBpS2V5UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_field_mask, file_herald_v1_common]);
+  fileDesc("ChVoZXJhbGQvdjEvYWRtaW4ucHJvdG8SCWhlcmFsZC52MSJ1CgZUZW5hbnQSEQoJdGVuYW50X2lkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIVCg1jcmVhdGVkX2F0X21zGAMgASgDEisKCHNldHRpbmdzGAQgASgLMhkuaGVyYWxkLnYxLlRlbmFudFNldHRpbmdzIpYCCg5UZW5hbnRTZXR0aW5ncxIbChNhbGxvd19odHRwX3dlYl9wdXNoGAEgASgIEiAKGHRvcGljX21lc3NhZ2luZ19kaXNhYmxlZBgCIAEoCBIiChpzZWdtZW50X21lc3NhZ2luZ19kaXNhYmxlZBgDIAEoCBIZChFkZWZhdWx0X3RpbWVfem9uZRgEIAEoCRIqCgtxdWlldF9ob3VycxgFIAEoCzIVLmhlcmFsZC52MS5RdWlldEhvdXJzEi8KDmZyZXF1ZW5jeV9jYXBzGAYgAygLMhcuaGVyYWxkLnYxLkZyZXF1ZW5jeUNhcBIpCgtyYXRlX2xpbWl0cxgHIAMoCzIULmhlcmFsZC52MS5SYXRlTGltaXQiRgoJUmF0ZUxpbWl0EiUKCHByb3ZpZGVyGAEgASgOMhMuaGVyYWxkLnYxLlByb3ZpZGVyEhIKCnBlcl9taW51dGUYAiABKA0ifQoMRnJlcXVlbmN5Q2FwEiYKBWNsYXNzGAEgASgOMhcuaGVyYWxkLnYxLk1lc3NhZ2VDbGFzcxILCgNtYXgYAiABKA0SFgoOd2luZG93X3NlY29uZHMYAyABKA0SIAoDcGVyGAQgASgOMhMuaGVyYWxkLnYxLkNhcFNjb3BlImkKE1VwZGF0ZVRlbmFudFJlcXVlc3QSIQoGdGVuYW50GAEgASgLMhEuaGVyYWxkLnYxLlRlbmFudBIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siKwoTQ3JlYXRlVGVuYW50UmVxdWVzdBIUCgxkaXNwbGF5X25hbWUYASABKAkiOwoSTGlzdFRlbmFudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIlIKE0xpc3RUZW5hbnRzUmVzcG9uc2USIgoHdGVuYW50cxgBIAMoCzIRLmhlcmFsZC52MS5UZW5hbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIqYBCgZBcGlLZXkSDgoGa2V5X2lkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkSDgoGcHJlZml4GAQgASgJEhUKDWNyZWF0ZWRfYXRfbXMYBSABKAMSFQoNcmV2b2tlZF9hdF9tcxgGIAEoAxIlCgVzY29wZRgHIAEoDjIWLmhlcmFsZC52MS5BcGlLZXlTY29wZSJlChNDcmVhdGVBcGlLZXlSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSJQoFc2NvcGUYAyABKA4yFi5oZXJhbGQudjEuQXBpS2V5U2NvcGUiRwoUQ3JlYXRlQXBpS2V5UmVzcG9uc2USIgoHYXBpX2tleRgBIAEoCzIRLmhlcmFsZC52MS5BcGlLZXkSCwoDa2V5GAIgASgJIk4KEkxpc3RBcGlLZXlzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkiUwoTTGlzdEFwaUtleXNSZXNwb25zZRIjCghhcGlfa2V5cxgBIAMoCzIRLmhlcmFsZC52MS5BcGlLZXkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjgKE1Jldm9rZUFwaUtleVJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg4KBmtleV9pZBgCIAEoCSIWChRSZXZva2VBcGlLZXlSZXNwb25zZSpPCghDYXBTY29wZRIZChVDQVBfU0NPUEVfVU5TUEVDSUZJRUQQABIUChBDQVBfU0NPUEVfREVWSUNFEAESEgoOQ0FQX1NDT1BFX1VTRVIQAipdCgtBcGlLZXlTY29wZRIdChlBUElfS0VZX1NDT1BFX1VOU1BFQ0lGSUVEEAASGAoUQVBJX0tFWV9TQ09QRV9TRVJWRVIQARIVChFBUElfS0VZX1NDT1BFX0FQUBACMssDCgVBZG1pbhJBCgxDcmVhdGVUZW5hbnQSHi5oZXJhbGQudjEuQ3JlYXRlVGVuYW50UmVxdWVzdBoRLmhlcmFsZC52MS5UZW5hbnQSQQoMVXBkYXRlVGVuYW50Eh4uaGVyYWxkLnYxLlVwZGF0ZVRlbmFudFJlcXVlc3QaES5oZXJhbGQudjEuVGVuYW50EkwKC0xpc3RUZW5hbnRzEh0uaGVyYWxkLnYxLkxpc3RUZW5hbnRzUmVxdWVzdBoeLmhlcmFsZC52MS5MaXN0VGVuYW50c1Jlc3BvbnNlEk8KDENyZWF0ZUFwaUtleRIeLmhlcmFsZC52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0Gh8uaGVyYWxkLnYxLkNyZWF0ZUFwaUtleVJlc3BvbnNlEkwKC0xpc3RBcGlLZXlzEh0uaGVyYWxkLnYxLkxpc3RBcGlLZXlzUmVxdWVzdBoeLmhlcmFsZC52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlEk8KDFJldm9rZUFwaUtleRIeLmhlcmFsZC52MS5SZXZva2VBcGlLZXlSZXF1ZXN0Gh8uaGVyYWxkLnYxLlJldm9rZUFwaUtleVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_field_mask, file_herald_v1_common]);
 
 /**
  * @generated from message herald.v1.Tenant
@@ -235,6 +235,58 @@ export const CreateTenantRequestSchema: GenMessage<CreateTenantRequest> = /*@__P
   messageDesc(file_herald_v1_admin, 5);
 
 /**
+ * What a key may do.
+ *
+ * @generated from message herald.v1.ListTenantsRequest
+ */
+export type ListTenantsRequest = Message<"herald.v1.ListTenantsRequest"> & {
+  /**
+   * At most this many (default 100; a larger value than 1000 is taken as 1000).
+   *
+   * @generated from field: uint32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * The next_page_token of an earlier answer (opaque).
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message herald.v1.ListTenantsRequest.
+ * Use `create(ListTenantsRequestSchema)` to create a new message.
+ */
+export const ListTenantsRequestSchema: GenMessage<ListTenantsRequest> = /*@__PURE__*/
+  messageDesc(file_herald_v1_admin, 6);
+
+/**
+ * @generated from message herald.v1.ListTenantsResponse
+ */
+export type ListTenantsResponse = Message<"herald.v1.ListTenantsResponse"> & {
+  /**
+   * @generated from field: repeated herald.v1.Tenant tenants = 1;
+   */
+  tenants: Tenant[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message herald.v1.ListTenantsResponse.
+ * Use `create(ListTenantsResponseSchema)` to create a new message.
+ */
+export const ListTenantsResponseSchema: GenMessage<ListTenantsResponse> = /*@__PURE__*/
+  messageDesc(file_herald_v1_admin, 7);
+
+/**
  * @generated from message herald.v1.ApiKey
  */
 export type ApiKey = Message<"herald.v1.ApiKey"> & {
@@ -281,7 +333,7 @@ export type ApiKey = Message<"herald.v1.ApiKey"> & {
  * Use `create(ApiKeySchema)` to create a new message.
  */
 export const ApiKeySchema: GenMessage<ApiKey> = /*@__PURE__*/
-  messageDesc(file_herald_v1_admin, 6);
+  messageDesc(file_herald_v1_admin, 8);
 
 /**
  * @generated from message herald.v1.CreateApiKeyRequest
@@ -310,7 +362,7 @@ export type CreateApiKeyRequest = Message<"herald.v1.CreateApiKeyRequest"> & {
  * Use `create(CreateApiKeyRequestSchema)` to create a new message.
  */
 export const CreateApiKeyRequestSchema: GenMessage<CreateApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_herald_v1_admin, 7);
+  messageDesc(file_herald_v1_admin, 9);
 
 /**
  * @generated from message herald.v1.CreateApiKeyResponse
@@ -334,7 +386,7 @@ export type CreateApiKeyResponse = Message<"herald.v1.CreateApiKeyResponse"> & {
  * Use `create(CreateApiKeyResponseSchema)` to create a new message.
  */
 export const CreateApiKeyResponseSchema: GenMessage<CreateApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_herald_v1_admin, 8);
+  messageDesc(file_herald_v1_admin, 10);
 
 /**
  * @generated from message herald.v1.ListApiKeysRequest
@@ -365,7 +417,7 @@ export type ListApiKeysRequest = Message<"herald.v1.ListApiKeysRequest"> & {
  * Use `create(ListApiKeysRequestSchema)` to create a new message.
  */
 export const ListApiKeysRequestSchema: GenMessage<ListApiKeysRequest> = /*@__PURE__*/
-  messageDesc(file_herald_v1_admin, 9);
+  messageDesc(file_herald_v1_admin, 11);
 
 /**
  * @generated from message herald.v1.ListApiKeysResponse
@@ -389,7 +441,7 @@ export type ListApiKeysResponse = Message<"herald.v1.ListApiKeysResponse"> & {
  * Use `create(ListApiKeysResponseSchema)` to create a new message.
  */
 export const ListApiKeysResponseSchema: GenMessage<ListApiKeysResponse> = /*@__PURE__*/
-  messageDesc(file_herald_v1_admin, 10);
+  messageDesc(file_herald_v1_admin, 12);
 
 /**
  * @generated from message herald.v1.RevokeApiKeyRequest
@@ -411,7 +463,7 @@ export type RevokeApiKeyRequest = Message<"herald.v1.RevokeApiKeyRequest"> & {
  * Use `create(RevokeApiKeyRequestSchema)` to create a new message.
  */
 export const RevokeApiKeyRequestSchema: GenMessage<RevokeApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_herald_v1_admin, 11);
+  messageDesc(file_herald_v1_admin, 13);
 
 /**
  * @generated from message herald.v1.RevokeApiKeyResponse
@@ -424,7 +476,7 @@ export type RevokeApiKeyResponse = Message<"herald.v1.RevokeApiKeyResponse"> & {
  * Use `create(RevokeApiKeyResponseSchema)` to create a new message.
  */
 export const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_herald_v1_admin, 12);
+  messageDesc(file_herald_v1_admin, 14);
 
 /**
  * Whom a frequency cap counts for.
@@ -459,8 +511,6 @@ export const CapScopeSchema: GenEnum<CapScope> = /*@__PURE__*/
   enumDesc(file_herald_v1_admin, 0);
 
 /**
- * What a key may do.
- *
  * @generated from enum herald.v1.ApiKeyScope
  */
 export enum ApiKeyScope {
@@ -525,7 +575,16 @@ export const Admin: GenService<{
   },
   /**
    * Creates an API key; the key itself is shown only in this answer.
+   * The tenants, in id order (the order they were made); needs the admin key.
    *
+   * @generated from rpc herald.v1.Admin.ListTenants
+   */
+  listTenants: {
+    methodKind: "unary";
+    input: typeof ListTenantsRequestSchema;
+    output: typeof ListTenantsResponseSchema;
+  },
+  /**
    * @generated from rpc herald.v1.Admin.CreateApiKey
    */
   createApiKey: {
