@@ -182,6 +182,32 @@ impl Store {
         row.as_ref().map(TenantRecord::from_row).transpose()
     }
 
+    /// Ends a console session before it expires (`expires_at`); forgets sessions that expired.
+    pub async fn end_console_session(&self, id: &str, expires_at: i64) -> Result<()> {
+        sqlx::query("DELETE FROM console_signouts WHERE expires_at < $1")
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(
+            "INSERT INTO console_signouts (id, expires_at) VALUES ($1, $2) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the console session `id` was signed out.
+    pub async fn console_session_ended(&self, id: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT 1 AS ended FROM console_signouts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
     /// The tenants in id order (the order they were made), after `after`, at most `limit`.
     pub async fn list_tenants(&self, after: Option<&str>, limit: u32) -> Result<Vec<TenantRecord>> {
         let rows = sqlx::query(&format!(

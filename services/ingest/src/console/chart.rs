@@ -13,8 +13,9 @@ pub(crate) const SERIES: [&str; 5] = ["sent", "submitted", "delivered", "read", 
 const PLOT_HEIGHT: u32 = 180;
 const TOP: u32 = 12;
 const LEFT: u32 = 56;
+/// The widest the plot gets: a long period draws thinner bars rather than scroll.
+const PLOT_WIDTH: u32 = 1040;
 const BAR: u32 = 12;
-const GAP: u32 = 18;
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Chart {
@@ -42,6 +43,7 @@ pub(crate) struct Bar {
 pub(crate) struct DayLabel {
     pub x: u32,
     pub day: String,
+    pub shown: bool,
 }
 
 /// One day's counts, in [`SERIES`] order.
@@ -78,24 +80,31 @@ pub(crate) fn lay_out(days: &[DayCounts]) -> Chart {
         .flat_map(|(_, c)| c.iter().copied())
         .max()
         .unwrap_or(0);
-    let group = BAR * SERIES.len() as u32 + GAP;
+    let n = u32::try_from(days.len().max(1)).unwrap_or(u32::MAX);
+    let series = SERIES.len() as u32;
+    // Each day's group: its bars side by side and a gap, as wide as fits the plot.
+    let bar = (PLOT_WIDTH / n / (series + 1)).clamp(1, BAR);
+    let gap = (bar * 3 / 2).max(2);
+    let group = bar * series + gap;
     let base = TOP + PLOT_HEIGHT;
     let mut bars = Vec::new();
     let mut labels = Vec::new();
     for (i, (day, values)) in days.iter().enumerate() {
-        let left = LEFT + GAP / 2 + group * i as u32;
+        let left = LEFT + gap / 2 + group * i as u32;
         labels.push(DayLabel {
-            x: left + BAR * SERIES.len() as u32 / 2,
+            x: left + bar * series / 2,
             day: day.clone(),
+            // A label every few days when they would overlap.
+            shown: i % (40 / group.max(1) as usize + 1) == 0,
         });
         for (j, (series, value)) in SERIES.iter().zip(values).enumerate() {
             let height = (u64::from(PLOT_HEIGHT) * value)
                 .checked_div(max)
                 .map_or(0, |h| u32::try_from(h).unwrap_or(PLOT_HEIGHT));
             bars.push(Bar {
-                x: left + BAR * j as u32,
+                x: left + bar * j as u32,
                 y: base - height,
-                width: BAR - 2,
+                width: bar.saturating_sub(1).max(1),
                 height,
                 series,
                 value: *value,
@@ -104,7 +113,7 @@ pub(crate) fn lay_out(days: &[DayCounts]) -> Chart {
         }
     }
     Chart {
-        width: LEFT + group * days.len().max(1) as u32 + GAP,
+        width: LEFT + group * n + gap,
         height: base + 28,
         base,
         max,
@@ -159,6 +168,15 @@ mod tests {
         assert_eq!((half.series, half.height), ("sent", PLOT_HEIGHT / 2));
         assert!(chart.bars.iter().all(|b| b.y + b.height == chart.base));
         assert!(chart.bars.iter().all(|b| b.x + b.width < chart.width));
+    }
+
+    #[test]
+    fn a_long_period_fits_the_plot_with_thinner_bars() {
+        let days: Vec<DayCounts> = (0..90).map(|d| (format!("day {d}"), [d; 5])).collect();
+        let chart = lay_out(&days);
+        assert!(chart.width <= LEFT + PLOT_WIDTH + 30, "{}", chart.width);
+        assert!(chart.bars.iter().all(|b| b.width >= 1));
+        assert!(chart.days.iter().filter(|d| d.shown).count() < 90);
     }
 
     #[test]

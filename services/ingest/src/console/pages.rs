@@ -67,6 +67,24 @@ fn show(session: &Session, nav: &str, template: &str, values: Value) -> Response
     )
 }
 
+/// Which page of each list a page shows: the list's `next_page_token` from the page before
+/// (tokens are sealed to their list, so one list's cannot page another).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct More {
+    #[serde(default)]
+    topics: String,
+    #[serde(default)]
+    segments: String,
+    #[serde(default)]
+    triggers: String,
+    #[serde(default)]
+    events: String,
+    #[serde(default)]
+    webhooks: String,
+    #[serde(default)]
+    attempts: String,
+}
+
 /// The tenant's pages are not the operator's: the operator goes to the tenants page.
 fn operator_away(session: &Session) -> Option<Response> {
     match session.tenant() {
@@ -78,6 +96,56 @@ fn operator_away(session: &Session) -> Option<Response> {
 /// The value a form spells in words (`fcm`, `android`, `active`), or a refusal naming `field`.
 fn named<T: Named>(field: &str, name: &str) -> Result<T, Value> {
     T::from_name(name).ok_or_else(|| refused(field, format!("one of: {}", T::spellings())))
+}
+
+/// What a form did, told to the page it redirects to (Post/Redirect/Get: reloading that page
+/// repeats nothing). A fixed set of notices, so a link cannot make a page say anything else;
+/// `what` names the thing (an id, a provider), kept to the characters of one.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Done {
+    #[serde(default)]
+    done: String,
+    #[serde(default)]
+    what: String,
+}
+
+impl Done {
+    /// The redirect to `page` that tells it `done` about `what`.
+    fn to(page: &str, done: &str, what: &str) -> Response {
+        let separator = if page.contains('?') { '&' } else { '?' };
+        let what = super::urlencode(what);
+        Redirect::to(&format!("{page}{separator}done={done}&what={what}")).into_response()
+    }
+
+    /// The page's notice (and what it shows beside it), if a form sent it here.
+    fn notice(&self) -> Value {
+        let what: String = self
+            .what
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || "_-.:@".contains(*c))
+            .take(128)
+            .collect();
+        let notice = match self.done.as_str() {
+            "credential_saved" => format!("{what} credential saved"),
+            "credential_deleted" => format!("{what} credential deleted"),
+            "vapid" => {
+                return context! { notice => "Web Push keys generated", vapid_public_key => what };
+            }
+            "device_registered" => format!("device {what} registered"),
+            "topic_created" => format!("topic {what} created"),
+            "segment_created" => format!("segment {what} created"),
+            "trigger_created" => format!("trigger {what} created"),
+            "key_revoked" => format!("key {what} revoked"),
+            "replayed" if what == "1" => "1 event queued again".to_owned(),
+            "replayed" => format!("{what} events queued again"),
+            "test_sent" => format!(
+                "Test notification sent: the provider's answer is {}",
+                what.to_lowercase()
+            ),
+            _ => return context! {},
+        };
+        context! { notice => notice }
+    }
 }
 
 pub(crate) async fn home(session: Session) -> Response {
@@ -109,8 +177,9 @@ pub(crate) async fn tenants(
     State(api): State<Api>,
     session: Session,
     Query(form): Query<TenantsForm>,
+    Query(done): Query<Done>,
 ) -> Response {
-    tenants_page(&api, &session, &form, context! {}).await
+    tenants_page(&api, &session, &form, done.notice()).await
 }
 
 /// The tenants page: the keys of the tenant `form` names, with `outcome` (what a post did).
@@ -225,7 +294,13 @@ pub(crate) async fn tenants_action(
             }))
             .await
         {
-            Ok(_) => context! { notice => format!("key {} revoked", form.key_id) },
+            Ok(_) => {
+                let page = format!(
+                    "/console/tenants?tenant_id={}",
+                    super::urlencode(&form.tenant_id)
+                );
+                return Done::to(&page, "key_revoked", &form.key_id);
+            }
             Err(status) => context! { error => failure(&status) },
         },
         other => context! { error => refused("action", format!("no such action {other:?}")) },
@@ -235,8 +310,12 @@ pub(crate) async fn tenants_action(
 
 // ---- Provider credentials ------------------------------------------------------------------
 
-pub(crate) async fn credentials(State(api): State<Api>, session: Session) -> Response {
-    credentials_page(&api, &session, context! {}).await
+pub(crate) async fn credentials(
+    State(api): State<Api>,
+    session: Session,
+    Query(done): Query<Done>,
+) -> Response {
+    credentials_page(&api, &session, done.notice()).await
 }
 
 async fn credentials_page(api: &Api, session: &Session, outcome: Value) -> Response {
@@ -292,13 +371,8 @@ async fn set_credential(
             .await
         {
             Ok(info) => {
-                let info = info.into_inner();
-                context! { notice => format!(
-                    "{} credential saved: {} {}",
-                    Provider::try_from(info.provider).unwrap_or_default().name(),
-                    info.identifier,
-                    info.principal,
-                ) }
+                let provider = Provider::try_from(info.into_inner().provider).unwrap_or_default();
+                return Done::to("/console/credentials", "credential_saved", provider.name());
             }
             Err(status) => context! { error => failure(&status) },
         },
@@ -372,10 +446,13 @@ pub(crate) async fn set_webpush(
         }))
         .await
     {
-        Ok(key) => context! {
-            notice => "Web Push keys generated",
-            vapid_public_key => key.into_inner().public_key,
-        },
+        Ok(key) => {
+            return Done::to(
+                "/console/credentials",
+                "vapid",
+                &key.into_inner().public_key,
+            );
+        }
         Err(status) => context! { error => failure(&status) },
     };
     credentials_page(&api, &session, outcome).await
@@ -426,7 +503,13 @@ pub(crate) async fn send_test(
             }))
             .await,
         ) {
-            Ok(sent) => context! { sent => sent },
+            Ok(sent) => {
+                let (id, outcome) = (sent.get_attr("message_id"), sent.get_attr("outcome"));
+                let id = id.map(|v| v.to_string()).unwrap_or_default();
+                let outcome = outcome.map(|v| v.to_string()).unwrap_or_default();
+                let outcome = outcome.trim_start_matches("WAIT_OUTCOME_");
+                return Done::to(&format!("/console/messages/{id}"), "test_sent", outcome);
+            }
             Err(error) => context! { error => error },
         },
         Err(error) => context! { error => error },
@@ -444,7 +527,7 @@ pub(crate) async fn delete_credential(
             .delete_credential(session.request(DeleteCredentialRequest { provider: p as i32 }))
             .await
         {
-            Ok(_) => context! { notice => format!("{provider} credential deleted") },
+            Ok(_) => return Done::to("/console/credentials", "credential_deleted", &provider),
             Err(status) => context! { error => failure(&status) },
         },
         Err(error) => context! { error => error },
@@ -491,8 +574,9 @@ pub(crate) async fn devices(
     State(api): State<Api>,
     session: Session,
     Query(filter): Query<DeviceFilter>,
+    Query(done): Query<Done>,
 ) -> Response {
-    devices_page(&api, &session, &filter, context! {}).await
+    devices_page(&api, &session, &filter, done.notice()).await
 }
 
 async fn devices_page(
@@ -576,7 +660,11 @@ pub(crate) async fn register_device(
         Ok(request) => match api.register_device(session.request(request)).await {
             Ok(answer) => {
                 let device = answer.into_inner().device.unwrap_or_default();
-                context! { notice => format!("device {} registered for {}", device.device_id, device.user_id) }
+                let page = format!(
+                    "/console/devices?user_id={}",
+                    super::urlencode(&device.user_id)
+                );
+                return Done::to(&page, "device_registered", &device.device_id);
             }
             Err(status) => context! { error => failure(&status) },
         },
@@ -634,10 +722,14 @@ pub(crate) async fn messages(
     )
 }
 
+/// The deliveries a message's page lists (its counts cover them all).
+const SHOWN_DELIVERIES: usize = 100;
+
 pub(crate) async fn message(
     State(api): State<Api>,
     session: Session,
     Path(message_id): Path<String>,
+    Query(done): Query<Done>,
 ) -> Response {
     let Some(tenant) = session.tenant().cloned() else {
         return Redirect::to("/console/tenants").into_response();
@@ -666,35 +758,52 @@ pub(crate) async fn message(
     )
     .ok();
     let steps = super::timeline::steps(&api.bus, &tenant, &message_id).await;
+    let delivery_count = message
+        .get_attr("deliveries")
+        .ok()
+        .and_then(|d| d.len())
+        .unwrap_or(0);
     show(
         &session,
         "messages",
         "message.html",
-        context! { m => message, stats => stats, steps => Value::from_serialize(&steps) },
+        context! {
+            m => message,
+            stats => stats,
+            steps => Value::from_serialize(&steps),
+            delivery_count => delivery_count,
+            shown_deliveries => SHOWN_DELIVERIES,
+            ..done.notice()
+        },
     )
 }
 
 // ---- Audiences, triggers, webhooks -----------------------------------------------------------
 
-pub(crate) async fn audiences(State(api): State<Api>, session: Session) -> Response {
-    audiences_page(&api, &session, context! {}).await
+pub(crate) async fn audiences(
+    State(api): State<Api>,
+    session: Session,
+    Query(done): Query<Done>,
+    Query(more): Query<More>,
+) -> Response {
+    audiences_page(&api, &session, &more, done.notice()).await
 }
 
-async fn audiences_page(api: &Api, session: &Session, outcome: Value) -> Response {
+async fn audiences_page(api: &Api, session: &Session, more: &More, outcome: Value) -> Response {
     if let Some(to) = operator_away(session) {
         return to;
     }
     let (topics, topics_error) = split(Some(shown(
         api.list_topics(session.request(ListTopicsRequest {
             page_size: 100,
-            page_token: String::new(),
+            page_token: more.topics.clone(),
         }))
         .await,
     )));
     let (segments, segments_error) = split(Some(shown(
         api.list_segments(session.request(ListSegmentsRequest {
             page_size: 50,
-            page_token: String::new(),
+            page_token: more.segments.clone(),
             with_audience_size: true,
         }))
         .await,
@@ -732,7 +841,11 @@ pub(crate) async fn create_audience(
             .await
         {
             Ok(topic) => {
-                context! { notice => format!("topic {} created", topic.into_inner().name) }
+                return Done::to(
+                    "/console/audiences",
+                    "topic_created",
+                    &topic.into_inner().name,
+                );
             }
             Err(status) => context! { error => failure(&status) },
         },
@@ -744,26 +857,33 @@ pub(crate) async fn create_audience(
             .await
         {
             Ok(segment) => {
-                context! { notice => format!("segment {} created", segment.into_inner().name) }
+                let name = segment.into_inner().name;
+                return Done::to("/console/audiences", "segment_created", &name);
             }
             Err(status) => context! { error => failure(&status) },
         },
         other => context! { error => refused("action", format!("no such action {other:?}")) },
     };
-    audiences_page(&api, &session, outcome).await
+    audiences_page(&api, &session, &More::default(), outcome).await
 }
 
-pub(crate) async fn triggers(State(api): State<Api>, session: Session) -> Response {
-    triggers_page(&api, &session, context! {}).await
+pub(crate) async fn triggers(
+    State(api): State<Api>,
+    session: Session,
+    Query(done): Query<Done>,
+    Query(more): Query<More>,
+) -> Response {
+    triggers_page(&api, &session, &more, done.notice()).await
 }
 
-async fn triggers_page(api: &Api, session: &Session, outcome: Value) -> Response {
+async fn triggers_page(api: &Api, session: &Session, more: &More, outcome: Value) -> Response {
     if let Some(to) = operator_away(session) {
         return to;
     }
     let (triggers, triggers_error) = split(Some(shown(
         api.list_triggers(session.request(ListTriggersRequest {
             page_size: 100,
+            page_token: more.triggers.clone(),
             ..Default::default()
         }))
         .await,
@@ -771,6 +891,7 @@ async fn triggers_page(api: &Api, session: &Session, outcome: Value) -> Response
     let (events, events_error) = split(Some(shown(
         api.list_events(session.request(ListEventsRequest {
             page_size: 25,
+            page_token: more.events.clone(),
             ..Default::default()
         }))
         .await,
@@ -832,27 +953,32 @@ pub(crate) async fn create_trigger(
     let outcome = match form.request() {
         Ok(request) => match api.create_trigger(session.request(request)).await {
             Ok(trigger) => {
-                context! { notice => format!("trigger {} created", trigger.into_inner().trigger_id) }
+                let id = trigger.into_inner().trigger_id;
+                return Done::to("/console/triggers", "trigger_created", &id);
             }
             Err(status) => context! { error => failure(&status) },
         },
         Err(error) => context! { error => error },
     };
-    triggers_page(&api, &session, outcome).await
+    triggers_page(&api, &session, &More::default(), outcome).await
 }
 
-pub(crate) async fn webhooks(State(api): State<Api>, session: Session) -> Response {
-    webhooks_page(&api, &session, context! {}).await
+pub(crate) async fn webhooks(
+    State(api): State<Api>,
+    session: Session,
+    Query(more): Query<More>,
+) -> Response {
+    webhooks_page(&api, &session, &more, context! {}).await
 }
 
-async fn webhooks_page(api: &Api, session: &Session, outcome: Value) -> Response {
+async fn webhooks_page(api: &Api, session: &Session, more: &More, outcome: Value) -> Response {
     if let Some(to) = operator_away(session) {
         return to;
     }
     let (webhooks, webhooks_error) = split(Some(shown(
         api.list_webhooks(session.request(ListWebhooksRequest {
             page_size: 100,
-            page_token: String::new(),
+            page_token: more.webhooks.clone(),
         }))
         .await,
     )));
@@ -911,18 +1037,26 @@ pub(crate) async fn create_webhook(
         },
         Err(error) => context! { error => error },
     };
-    webhooks_page(&api, &session, outcome).await
+    webhooks_page(&api, &session, &More::default(), outcome).await
 }
 
 pub(crate) async fn webhook(
     State(api): State<Api>,
     session: Session,
     Path(webhook_id): Path<String>,
+    Query(done): Query<Done>,
+    Query(more): Query<More>,
 ) -> Response {
-    webhook_page(&api, &session, &webhook_id, context! {}).await
+    webhook_page(&api, &session, &webhook_id, &more, done.notice()).await
 }
 
-async fn webhook_page(api: &Api, session: &Session, webhook_id: &str, outcome: Value) -> Response {
+async fn webhook_page(
+    api: &Api,
+    session: &Session,
+    webhook_id: &str,
+    more: &More,
+    outcome: Value,
+) -> Response {
     if let Some(to) = operator_away(session) {
         return to;
     }
@@ -936,6 +1070,7 @@ async fn webhook_page(api: &Api, session: &Session, webhook_id: &str, outcome: V
         api.list_webhook_attempts(session.request(ListWebhookAttemptsRequest {
             webhook_id: webhook_id.to_owned(),
             page_size: 50,
+            page_token: more.attempts.clone(),
             ..Default::default()
         }))
         .await,
@@ -967,11 +1102,12 @@ pub(crate) async fn replay_webhook(
         .await
     {
         Ok(answer) => {
-            context! { notice => format!("{} events queued again", answer.into_inner().queued) }
+            let page = format!("/console/webhooks/{}", super::urlencode(&webhook_id));
+            return Done::to(&page, "replayed", &answer.into_inner().queued.to_string());
         }
         Err(status) => context! { error => failure(&status) },
     };
-    webhook_page(&api, &session, &webhook_id, outcome).await
+    webhook_page(&api, &session, &webhook_id, &More::default(), outcome).await
 }
 
 // ---- Analytics -----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 //! Signing in to the console: a key (the admin key, or a tenant's server key) checked as the API
 //! checks it, then kept sealed under the master key in an HttpOnly, SameSite=Strict cookie for
 //! eight hours. Each page opens it and calls the API with the key, so a revoked key ends its
-//! sessions at once.
+//! sessions at once; signing out ends the session in the store too, so a copy of the cookie
+//! opens nothing afterwards.
 
 use axum::Form;
 use axum::extract::{FromRequestParts, State};
@@ -40,8 +41,20 @@ pub(crate) struct Session {
 
 #[derive(Serialize, Deserialize)]
 struct Sealed {
+    /// The session's own id (random), which signing out ends.
+    id: String,
     key: String,
     expires_at_ms: i64,
+}
+
+impl Sealed {
+    /// The session a request's cookie carries, if it opens and has not expired.
+    fn of(api: &Api, headers: &HeaderMap) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(cookie(headers)?).ok()?;
+        let opened = api.config.master_key.open(SEAL_CONTEXT, &bytes).ok()?;
+        let sealed: Sealed = serde_json::from_slice(&opened).ok()?;
+        (sealed.expires_at_ms >= now_ms()).then_some(sealed)
+    }
 }
 
 impl Session {
@@ -97,15 +110,13 @@ impl FromRequestParts<Api> for Session {
             return Err((StatusCode::FORBIDDEN, "cross-origin form refused").into_response());
         }
         let to_login = || Redirect::to("/console/login").into_response();
-        let sealed = cookie(&parts.headers).ok_or_else(to_login)?;
-        let bytes = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| to_login())?;
-        let opened = api
-            .config
-            .master_key
-            .open(SEAL_CONTEXT, &bytes)
-            .map_err(|_| to_login())?;
-        let sealed: Sealed = serde_json::from_slice(&opened).map_err(|_| to_login())?;
-        if sealed.expires_at_ms < now_ms() {
+        let sealed = Sealed::of(api, &parts.headers).ok_or_else(to_login)?;
+        if api
+            .store
+            .console_session_ended(&sealed.id)
+            .await
+            .unwrap_or(true)
+        {
             return Err(to_login());
         }
         let who = check(api, &sealed.key).await.map_err(|_| to_login())?;
@@ -172,6 +183,7 @@ pub(crate) async fn login(
         }
     };
     let sealed = serde_json::to_vec(&Sealed {
+        id: herald_core::crypto::hex(&herald_core::crypto::random_bytes::<16>()),
         key: key.to_owned(),
         expires_at_ms: now_ms() + LIFETIME_MS,
     })
@@ -192,7 +204,23 @@ pub(crate) async fn login(
     response
 }
 
-pub(crate) async fn logout() -> Response {
+pub(crate) async fn logout(State(api): State<Api>, headers: HeaderMap) -> Response {
+    if !same_origin(&headers) {
+        return (StatusCode::FORBIDDEN, "cross-origin form refused").into_response();
+    }
+    if let Some(sealed) = Sealed::of(&api, &headers)
+        && let Err(err) = api
+            .store
+            .end_console_session(&sealed.id, sealed.expires_at_ms)
+            .await
+    {
+        tracing::error!(%err, "a console session could not be ended");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the session could not be ended; try again",
+        )
+            .into_response();
+    }
     let mut response = Redirect::to("/console/login").into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
