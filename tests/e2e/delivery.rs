@@ -284,6 +284,54 @@ async fn a_provider_outage_is_retried_after_retry_after_and_then_succeeds() {
 }
 
 #[tokio::test]
+async fn a_delivery_waiting_for_its_next_try_says_why_and_when() {
+    let stack = Stack::start(DbBackend::Sqlite).await;
+    let mut acme = stack.tenant("acme").await;
+    acme.register("ida", "tok-ida").await;
+    stack
+        .mocks
+        .fcm
+        .script("tok-ida", [Answer::error_retry_after("UNAVAILABLE", "4")]);
+    let sent = acme
+        .send(destination::Kind::UserId("ida".into()), hello())
+        .await;
+    // While it waits: still queued, one try made, the provider's answer and the next try.
+    let waiting = acme
+        .wait_message(&sent.message_id, Duration::from_secs(30), |m| {
+            m.deliveries.first().is_some_and(|d| d.attempts == 1)
+        })
+        .await;
+    let delivery = &waiting.deliveries[0];
+    assert_eq!(delivery.status(), DeliveryStatus::Queued);
+    assert!(
+        delivery.reason.contains("UNAVAILABLE"),
+        "{}",
+        delivery.reason
+    );
+    assert!(
+        delivery.reason.contains("next try at "),
+        "{}",
+        delivery.reason
+    );
+    // Then it goes, and the retry's reason goes with the wait.
+    let done = acme
+        .wait_message(&sent.message_id, Duration::from_secs(30), |m| {
+            m.deliveries
+                .first()
+                .is_some_and(|d| d.status() == DeliveryStatus::Submitted)
+        })
+        .await;
+    assert_eq!(
+        (
+            done.deliveries[0].attempts,
+            done.deliveries[0].reason.as_str()
+        ),
+        (2, "")
+    );
+    stack.stop().await;
+}
+
+#[tokio::test]
 async fn a_retry_that_would_pass_the_ttl_expires_the_delivery() {
     let stack = Stack::start(DbBackend::Sqlite).await;
     let mut acme = stack.tenant("acme").await;

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use herald_proto::bus::v1::{
-    DeliveryEvent, DeliveryReceipt, EventBatch, ReceiptBatch, SendBatch, SendTask,
+    DeliveryEvent, DeliveryReceipt, EventBatch, Outcome, ReceiptBatch, SendBatch, SendTask,
 };
 use herald_proto::v1::{MessageClass, Provider};
 
@@ -123,7 +123,17 @@ pub fn receipt_batches(receipts: Vec<DeliveryReceipt>) -> Vec<Outgoing> {
                         .as_ref()
                         .map(|i| format!(".{}.{}", i.kind, i.button))
                         .unwrap_or_default();
-                    format!("{}.{}{tap}", r.delivery_id, r.outcome().as_str_name())
+                    // Each failed try of a delivery is a receipt of its own.
+                    let attempt = if r.outcome() == Outcome::Retrying {
+                        format!(".{}", r.attempts)
+                    } else {
+                        String::new()
+                    };
+                    format!(
+                        "{}.{}{tap}{attempt}",
+                        r.delivery_id,
+                        r.outcome().as_str_name()
+                    )
                 }),
             );
             out.push(Outgoing::new(
@@ -186,7 +196,6 @@ fn grouped<T>(items: Vec<T>, key: impl Fn(&T) -> &String) -> BTreeMap<String, Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use herald_proto::bus::v1::Outcome;
 
     fn task(tenant: &str, delivery: &str, attempt: u32) -> SendTask {
         SendTask {
@@ -363,5 +372,13 @@ mod tests {
         let d = receipt_batches(vec![tap("later")]);
         assert_ne!(b[0].msg_id, c[0].msg_id);
         assert_ne!(c[0].msg_id, d[0].msg_id);
+        // Each failed try is a receipt of its own; the same try again is the same.
+        let retry = |attempts: u32| DeliveryReceipt {
+            attempts,
+            ..receipt(Outcome::Retrying)
+        };
+        let first = receipt_batches(vec![retry(1)]);
+        assert_ne!(first[0].msg_id, receipt_batches(vec![retry(2)])[0].msg_id);
+        assert_eq!(first[0].msg_id, receipt_batches(vec![retry(1)])[0].msg_id);
     }
 }

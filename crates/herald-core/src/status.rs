@@ -5,11 +5,13 @@ use herald_proto::bus::v1::{DeliveryReceipt, Outcome};
 use herald_proto::v1::{DeliveryStatus, MessageState, WaitFor, WaitOutcome};
 
 use crate::names::Named as _;
+use crate::stats::Counts;
 
 /// The status a receipt's outcome leads to.
 pub fn status_for(outcome: Outcome) -> DeliveryStatus {
     match outcome {
         Outcome::Submitted => DeliveryStatus::Submitted,
+        Outcome::Retrying => DeliveryStatus::Queued,
         Outcome::Failed | Outcome::TokenDead => DeliveryStatus::Failed,
         Outcome::Expired => DeliveryStatus::Expired,
         Outcome::Delivered => DeliveryStatus::Delivered,
@@ -129,6 +131,23 @@ pub fn message_state(
     (state, Some(reason))
 }
 
+/// What a message answers judged from its delivery counts alone (a list of messages reads one
+/// counter row per message rather than every delivery): [`message_state`]'s state, without its
+/// reason.
+pub fn message_state_of_counts(stored: MessageState, counts: &Counts) -> MessageState {
+    let settled = counts.submitted + counts.failed + counts.expired + counts.cancelled;
+    let failed = counts.failed + counts.expired;
+    if stored != MessageState::Routed || counts.sent == 0 || settled < counts.sent {
+        stored
+    } else if failed == 0 {
+        MessageState::Submitted
+    } else if failed >= counts.sent {
+        MessageState::Failed
+    } else {
+        MessageState::PartiallyFailed
+    }
+}
+
 /// Whether a delivery at `status` has reached the stage `wait_for` names, or gone past it
 /// (never for an unspecified stage).
 pub fn reaches(wait_for: WaitFor, status: DeliveryStatus) -> bool {
@@ -225,6 +244,38 @@ mod tests {
             Some("all 2 deliveries failed or expired; the first: a")
         );
         assert_eq!(message_state(M::Failed, &[]), (M::Failed, None));
+        // From counts, the same states (the read delivery counts as submitted too).
+        let counts = |sent, submitted, failed, expired| Counts {
+            sent,
+            submitted,
+            failed,
+            expired,
+            ..Default::default()
+        };
+        assert_eq!(
+            message_state_of_counts(M::Routed, &counts(2, 1, 0, 0)),
+            M::Routed
+        );
+        assert_eq!(
+            message_state_of_counts(M::Routed, &counts(2, 2, 0, 0)),
+            M::Submitted
+        );
+        assert_eq!(
+            message_state_of_counts(M::Routed, &counts(2, 1, 0, 1)),
+            M::PartiallyFailed
+        );
+        assert_eq!(
+            message_state_of_counts(M::Routed, &counts(2, 0, 1, 1)),
+            M::Failed
+        );
+        assert_eq!(
+            message_state_of_counts(M::Routed, &counts(0, 0, 0, 0)),
+            M::Routed
+        );
+        assert_eq!(
+            message_state_of_counts(M::Scheduled, &counts(2, 2, 0, 0)),
+            M::Scheduled
+        );
     }
 
     #[test]

@@ -563,7 +563,7 @@ impl Store {
                     "WITH v AS (SELECT {} AS id, {} AS tenant, {} AS reason, {} AS pmid, {} AS attempts, \
                          {} AS at, $1 AS status FROM {}) \
                      UPDATE deliveries SET status = v.status, \
-                         reason = CASE WHEN v.reason = '' OR deliveries.status = v.status THEN deliveries.reason ELSE v.reason END, \
+                         reason = CASE WHEN (v.reason = '' AND deliveries.status <> 'queued') OR deliveries.status = v.status THEN deliveries.reason ELSE v.reason END, \
                          provider_message_id = CASE WHEN v.pmid = '' OR deliveries.status = v.status THEN deliveries.provider_message_id ELSE v.pmid END, \
                          attempts = CASE WHEN deliveries.attempts > v.attempts THEN deliveries.attempts ELSE v.attempts END, \
                          updated_at = CASE WHEN deliveries.status = v.status THEN deliveries.updated_at ELSE v.at END, \
@@ -606,6 +606,7 @@ impl Store {
                     recorded.push(record);
                 }
             }
+            recorded.extend(self.note_retries(&mut tx, updates).await?);
             self.count_clicks(&mut tx, updates, &mut tally).await?;
             self.retire_devices(&mut tx, updates).await?;
             // Last, so the busy counter rows stay locked only until the commit.
@@ -613,6 +614,52 @@ impl Store {
             tx.commit().await?;
             Ok(recorded)
         }).await
+    }
+
+    /// Notes the failed tries among `updates` (`OUTCOME_RETRYING`, status queued) on deliveries
+    /// still queued: their attempts, and why and when they go again. A try is noted once (a
+    /// repeat of it changes nothing and is not answered); the deliveries noted are answered, to
+    /// become events like any move.
+    async fn note_retries(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        updates: &[ReceiptUpdate],
+    ) -> Result<Vec<DeliveryRecord>> {
+        let rows: Vec<_> = updates
+            .iter()
+            .filter(|u| u.status == DeliveryStatus::Queued)
+            .map(|u| {
+                (
+                    u.delivery_id.as_str(),
+                    u.tenant_id.as_str(),
+                    &u.reason,
+                    u.attempts,
+                    u.at_ms,
+                )
+            })
+            .collect();
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "WITH v AS (SELECT {} AS id, {} AS tenant, {} AS reason, {} AS attempts, {} AS at FROM {}) \
+             UPDATE deliveries SET reason = v.reason, attempts = v.attempts, updated_at = v.at \
+             FROM v WHERE deliveries.id = v.id AND deliveries.tenant_id = v.tenant \
+                 AND deliveries.status = 'queued' AND deliveries.attempts < v.attempts \
+             RETURNING {}",
+            text(0),
+            text(1),
+            text(2),
+            int(3),
+            int(4),
+            self.backend.json_rows(1),
+            returned_delivery_columns(),
+        );
+        let rows = sqlx::query(&sql)
+            .bind(json(&rows))
+            .fetch_all(&mut **tx)
+            .await?;
+        rows.iter().map(DeliveryRecord::from_row).collect()
     }
 
     /// Notes each delivery's first click (or button tap) among `updates` and counts it.

@@ -327,6 +327,7 @@ fn outcome_name(outcome: Outcome) -> &'static str {
         Outcome::Delivered => "delivered",
         Outcome::Read => "read",
         Outcome::Cancelled => "cancelled",
+        Outcome::Retrying => "retrying",
         Outcome::Unspecified => "unspecified",
     }
 }

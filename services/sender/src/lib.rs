@@ -32,7 +32,7 @@ use herald_core::caps::RateLimit;
 use herald_core::crypto::MasterKey;
 use herald_core::ids::TenantId;
 use herald_core::names::Named as _;
-use herald_core::time::now_ms;
+use herald_core::time::{now_ms, rfc3339};
 use herald_proto::bus::v1::{DeliveryReceipt, Outcome, SendBatch, SendTask};
 use herald_proto::v1::Provider;
 use herald_providers::http::HttpClient;
@@ -207,8 +207,9 @@ fn paced(mut tasks: Vec<SendTask>, per_minute: u32, now: i64) -> Vec<(Vec<SendTa
 enum Tried {
     /// Settled: its receipt.
     Done(DeliveryReceipt),
-    /// To be tried again (the task, one attempt on) no earlier than this instant (Unix ms).
-    Again(Box<SendTask>, i64),
+    /// To be tried again (the task, one attempt on) no earlier than this instant (Unix ms), and
+    /// the receipt that records the failed try (`OUTCOME_RETRYING`: why, and when the next is).
+    Again(Box<SendTask>, i64, DeliveryReceipt),
 }
 
 /// How long a claim is its holder's alone. A copy of the task that comes sooner (the router
@@ -296,9 +297,10 @@ impl Worker {
                     let mut early = Vec::new();
                     let mut file = |tried| match tried {
                         Tried::Done(receipt) => early.push(receipt),
-                        Tried::Again(task, at) => {
+                        Tried::Again(task, at, receipt) => {
                             not_before = not_before.max(at);
                             retries.push(*task);
+                            early.push(receipt);
                         }
                     };
                     file(tried);
@@ -580,8 +582,15 @@ impl Worker {
                     if next_try < task.expires_at_ms {
                         herald_telemetry::metrics().retry(self.kind);
                         tracing::info!(%reason, delay_ms = delay.as_millis() as u64, "provider asked to retry later");
+                        let retrying = self.receipt(
+                            &task,
+                            Outcome::Retrying,
+                            format!("{reason}; next try at {}", rfc3339(next_try)),
+                            String::new(),
+                            attempt,
+                        );
                         task.attempt = attempt + 1;
-                        return Tried::Again(Box::new(task), next_try);
+                        return Tried::Again(Box::new(task), next_try, retrying);
                     }
                     let reason = format!(
                         "gave up at the time to live after {attempt} attempts; last answer: {reason}"
@@ -596,8 +605,18 @@ impl Worker {
         } else {
             tracing::info!(outcome = outcome.as_str_name(), %reason, "send finished");
         }
-        let device_id = task.device.map(|d| d.device_id).unwrap_or_default();
-        let mut reason = reason;
+        Tried::Done(self.receipt(&task, outcome, reason, provider_message_id, attempt))
+    }
+
+    /// The receipt of a try of `task`, its reason cut to [`MAX_REASON`] bytes.
+    fn receipt(
+        &self,
+        task: &SendTask,
+        outcome: Outcome,
+        mut reason: String,
+        provider_message_id: String,
+        attempts: u32,
+    ) -> DeliveryReceipt {
         if reason.len() > MAX_REASON {
             let mut end = MAX_REASON;
             while !reason.is_char_boundary(end) {
@@ -605,19 +624,23 @@ impl Worker {
             }
             reason.truncate(end);
         }
-        Tried::Done(DeliveryReceipt {
-            tenant_id: task.tenant_id,
-            message_id: task.message_id,
-            delivery_id: task.delivery_id,
-            device_id,
+        DeliveryReceipt {
+            tenant_id: task.tenant_id.clone(),
+            message_id: task.message_id.clone(),
+            delivery_id: task.delivery_id.clone(),
+            device_id: task
+                .device
+                .as_ref()
+                .map(|d| d.device_id.clone())
+                .unwrap_or_default(),
             provider: self.kind as i32,
             outcome: outcome as i32,
             reason,
             provider_message_id,
-            attempts: attempt,
+            attempts,
             at_ms: now_ms(),
             interaction: None,
-        })
+        }
     }
 }
 

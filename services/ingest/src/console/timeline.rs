@@ -1,5 +1,5 @@
-//! A message's deliveries step by step (queued → submitted → delivered → read, each retry and
-//! reason), read from the delivery events the bus keeps for a day (`HERALD_EVENTS`): the events
+//! A message's deliveries step by step (queued → submitted → delivered → read, each failed try
+//! with its reason and next try), read from the delivery events the bus keeps for a day (`HERALD_EVENTS`): the events
 //! of one message are on a subject of their own, so only they are read.
 
 use std::collections::HashMap;
@@ -65,6 +65,13 @@ pub(crate) async fn steps(
                 continue;
             };
             let what = match kind {
+                // Still queued after a try: that try failed and the next waits (the reason says
+                // why and when).
+                EventKind::Status
+                    if delivery.status() == DeliveryStatus::Queued && delivery.attempts > 0 =>
+                {
+                    "try failed".to_owned()
+                }
                 EventKind::Status => status_word(delivery.status()),
                 EventKind::DeviceRetired => "device retired".to_owned(),
                 EventKind::Interaction => match event.interaction {

@@ -960,6 +960,9 @@ export type Delivery = Message$1<"herald.v1.Delivery"> & {
   status: DeliveryStatus;
 
   /**
+   * Why it failed or expired; for a QUEUED delivery after a failed try, that try's answer and
+   * when the next goes (cleared once it moves on).
+   *
    * @generated from field: string reason = 5;
    */
   reason: string;
@@ -972,6 +975,8 @@ export type Delivery = Message$1<"herald.v1.Delivery"> & {
   providerMessageId: string;
 
   /**
+   * The tries made so far.
+   *
    * @generated from field: uint32 attempts = 7;
    */
   attempts: number;
