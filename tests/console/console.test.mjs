@@ -194,7 +194,8 @@ test("the seeds' journey: configure FCM, test it, register a browser, send a tes
   // has the one message, newest first.
   await page.reload();
   await section(page, "Messages");
-  assert.match(await page.locator("tbody tr").first().innerText(), /Hello from the console/);
+  // Its state is what its delivery came to, as on its own page.
+  assert.match(await page.locator("tbody tr").first().innerText(), /Hello from the console\s+submitted/);
   assert.equal(await page.locator("tbody tr", { hasText: "Hello from the console" }).count(), 1);
 
   // Analytics: today's sent and submitted count it, drawn as bars.
@@ -220,6 +221,7 @@ test("the seeds' journey: configure FCM, test it, register a browser, send a tes
   for (const [link, heading] of [["Topics and segments", "Topics and segments"], ["Triggers", "Triggers"], ["Webhooks", "Outbound webhooks"]]) {
     await section(page, link);
     assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), heading);
+    assert.match(await page.title(), /^[\w ]+ · Herald console$/);
     await assertLabelled(page);
   }
   await context.close();

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
+use futures::FutureExt as _;
 use herald_proto::v1::notifications_client::NotificationsClient;
 use herald_proto::v1::*;
 use herald_runtime::Settings;
@@ -69,6 +70,41 @@ pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     }
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index].as_secs_f64() * 1000.0
+}
+
+/// The run's progress on standard error, redrawn each second when it is a terminal: the
+/// notifications accepted and the deliveries the mock providers got so far.
+struct Progress {
+    started: Instant,
+    expected: usize,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(started: Instant, expected: usize) -> Self {
+        use std::io::IsTerminal as _;
+        Self {
+            started,
+            expected,
+            shown: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn draw(&self, accepted: usize, delivered: usize) {
+        if self.shown {
+            eprint!(
+                "\r{:>5.0} s  accepted {accepted:>9}  delivered {delivered:>9} of {}   ",
+                self.started.elapsed().as_secs_f64(),
+                self.expected
+            );
+        }
+    }
+
+    fn finish(&self) {
+        if self.shown {
+            eprintln!();
+        }
+    }
 }
 
 pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
@@ -205,16 +241,30 @@ pub async fn run(args: BenchArgs, settings: Settings) -> anyhow::Result<()> {
             }
         });
     }
-    while let Some(result) = clients.join_next().await {
-        result??;
+    let progress = Progress::new(started, expected_deliveries);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            next = clients.join_next() => match next {
+                Some(result) => result??,
+                None => break,
+            },
+            _ = tick.tick() => {
+                progress.draw(accepted.lock().expect("accepted").len(), rig.received());
+            }
+        }
     }
     let accept_secs = started.elapsed().as_secs_f64();
 
     // Wait for every delivery at the mocks, then for every receipt in the store.
     let deadline = started + Duration::from_secs(args.timeout_secs);
     while args.sink.is_none() && rig.received() < expected_deliveries && Instant::now() < deadline {
+        if tick.tick().now_or_never().is_some() {
+            progress.draw(accepted.lock().expect("accepted").len(), rig.received());
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    progress.finish();
     let store = Store::connect(&rig.database.url).await?;
     let tenant_id = herald_core::ids::TenantId::from_trusted(tenant_id);
     let mut recorded = 0;

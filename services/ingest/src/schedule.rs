@@ -6,6 +6,7 @@
 //! the answer says per delivery what was possible.
 
 use herald_core::ids::{MessageId, TenantId};
+use herald_core::status::message_state_of_counts;
 use herald_core::time::now_ms;
 use herald_core::{Error, Result, validate};
 use herald_proto::bus::v1::MessageAccepted;
@@ -95,8 +96,23 @@ impl Api {
             .recent_messages(tenant, before, page.limit)
             .await?;
         let next_page_token = page.next_token(&records, |r| format!("{}/{}", r.created_at, r.id));
+        let mut messages = Vec::with_capacity(records.len());
+        for record in records {
+            // A routed message answers what its deliveries came to, as GetMessage does.
+            let settled = if record.state == MessageState::Routed {
+                let counts = self.store.message_stats(tenant, &record.id).await?;
+                Some(message_state_of_counts(record.state, &counts))
+            } else {
+                None
+            };
+            let mut message = shown(record)?;
+            if let Some(state) = settled {
+                message.state = state as i32;
+            }
+            messages.push(message);
+        }
         Ok(ListMessagesResponse {
-            messages: records.into_iter().map(shown).collect::<Result<_>>()?,
+            messages,
             next_page_token,
         })
     }

@@ -205,13 +205,13 @@ async fn tenants_page(
         ))
     };
     let (keys, keys_error) = split(keys);
-    let (tenants, tenants_error) = split(Some(shown(
+    let (tenants, tenants_error) = listed(
         api.list_tenants(session.request(ListTenantsRequest {
             page_size: 100,
             page_token: form.page_token.clone(),
         }))
         .await,
-    )));
+    );
     show(
         session,
         "tenants",
@@ -225,6 +225,11 @@ async fn tenants_page(
             ..outcome
         },
     )
+}
+
+/// A list call's answer as two template values: what it said, what it refused.
+fn listed<T: Serialize>(answer: Result<tonic::Response<T>, tonic::Status>) -> (Value, Value) {
+    split(Some(shown(answer)))
 }
 
 /// An optional answer as two template values: what it said, what it refused.
@@ -322,14 +327,13 @@ async fn credentials_page(api: &Api, session: &Session, outcome: Value) -> Respo
     if let Some(to) = operator_away(session) {
         return to;
     }
-    let listed = shown(
+    let (list, list_error) = listed(
         api.list_credentials(session.request(ListCredentialsRequest {
             page_size: 100,
             page_token: String::new(),
         }))
         .await,
     );
-    let (list, list_error) = split(Some(listed));
     show(
         session,
         "credentials",
@@ -588,11 +592,10 @@ async fn devices_page(
     if let Some(to) = operator_away(session) {
         return to;
     }
-    let listed = match filter.request() {
-        Ok(request) => shown(api.list_devices(session.request(request)).await),
-        Err(error) => Err(error),
+    let (list, list_error) = match filter.request() {
+        Ok(request) => listed(api.list_devices(session.request(request)).await),
+        Err(error) => (Value::from(()), error),
     };
-    let (list, list_error) = split(Some(listed));
     show(
         session,
         "devices",
@@ -706,14 +709,13 @@ pub(crate) async fn messages(
             context! { error => refused("message_id", "not a message id") },
         );
     }
-    let listed = shown(
+    let (list, list_error) = listed(
         api.list_messages(session.request(ListMessagesRequest {
             page_size: 50,
             page_token: query.page_token,
         }))
         .await,
     );
-    let (list, list_error) = split(Some(listed));
     show(
         &session,
         "messages",
@@ -793,21 +795,21 @@ async fn audiences_page(api: &Api, session: &Session, more: &More, outcome: Valu
     if let Some(to) = operator_away(session) {
         return to;
     }
-    let (topics, topics_error) = split(Some(shown(
+    let (topics, topics_error) = listed(
         api.list_topics(session.request(ListTopicsRequest {
             page_size: 100,
             page_token: more.topics.clone(),
         }))
         .await,
-    )));
-    let (segments, segments_error) = split(Some(shown(
+    );
+    let (segments, segments_error) = listed(
         api.list_segments(session.request(ListSegmentsRequest {
             page_size: 50,
             page_token: more.segments.clone(),
             with_audience_size: true,
         }))
         .await,
-    )));
+    );
     show(
         session,
         "audiences",
@@ -880,22 +882,22 @@ async fn triggers_page(api: &Api, session: &Session, more: &More, outcome: Value
     if let Some(to) = operator_away(session) {
         return to;
     }
-    let (triggers, triggers_error) = split(Some(shown(
+    let (triggers, triggers_error) = listed(
         api.list_triggers(session.request(ListTriggersRequest {
             page_size: 100,
             page_token: more.triggers.clone(),
             ..Default::default()
         }))
         .await,
-    )));
-    let (events, events_error) = split(Some(shown(
+    );
+    let (events, events_error) = listed(
         api.list_events(session.request(ListEventsRequest {
             page_size: 25,
             page_token: more.events.clone(),
             ..Default::default()
         }))
         .await,
-    )));
+    );
     show(
         session,
         "triggers",
@@ -975,13 +977,13 @@ async fn webhooks_page(api: &Api, session: &Session, more: &More, outcome: Value
     if let Some(to) = operator_away(session) {
         return to;
     }
-    let (webhooks, webhooks_error) = split(Some(shown(
+    let (webhooks, webhooks_error) = listed(
         api.list_webhooks(session.request(ListWebhooksRequest {
             page_size: 100,
             page_token: more.webhooks.clone(),
         }))
         .await,
-    )));
+    );
     show(
         session,
         "webhooks",
@@ -1060,13 +1062,13 @@ async fn webhook_page(
     if let Some(to) = operator_away(session) {
         return to;
     }
-    let (webhook, webhook_error) = split(Some(shown(
+    let (webhook, webhook_error) = listed(
         api.get_webhook(session.request(GetWebhookRequest {
             webhook_id: webhook_id.to_owned(),
         }))
         .await,
-    )));
-    let (attempts, attempts_error) = split(Some(shown(
+    );
+    let (attempts, attempts_error) = listed(
         api.list_webhook_attempts(session.request(ListWebhookAttemptsRequest {
             webhook_id: webhook_id.to_owned(),
             page_size: 50,
@@ -1074,7 +1076,7 @@ async fn webhook_page(
             ..Default::default()
         }))
         .await,
-    )));
+    );
     show(
         session,
         "webhooks",
