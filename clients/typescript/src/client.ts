@@ -123,9 +123,12 @@ export class HeraldClient {
     this.events = heraldService(Events, transport, timeoutMs);
   }
 
-  /** Accepts a notification for delivery; answers its message id. */
+  /**
+   * Accepts a notification for delivery; answers its message id. Without an `idempotencyKey`
+   * one is generated, so a retry after UNAVAILABLE never delivers twice (`""` for none).
+   */
   send(request: MessageInitShape<typeof SendRequestSchema>, options?: CallOptions): Promise<SendResponse> {
-    return this.notifications.send(request, options);
+    return this.notifications.send(withIdempotencyKey(request), options);
   }
 
   /**
@@ -142,7 +145,7 @@ export class HeraldClient {
     const timeoutSeconds = wait.timeoutSeconds ?? 30;
     return this.notifications.sendAndWait(
       {
-        request,
+        request: withIdempotencyKey(request),
         waitFor: wait.waitFor ?? WaitFor.SUBMIT,
         until: { case: "timeoutSeconds", value: timeoutSeconds },
       },
@@ -313,4 +316,19 @@ async function* stream(call: AnyCall, input: unknown, options: CallOptions = {})
     outer?.removeEventListener("abort", onAbort);
     stop.abort();
   }
+}
+
+/**
+ * `request` with an idempotency key: its own, or a new random one (128 bits, hex), so that a
+ * retried call is the same send. An explicit `""` asks for none.
+ */
+function withIdempotencyKey(
+  request: MessageInitShape<typeof SendRequestSchema>,
+): MessageInitShape<typeof SendRequestSchema> {
+  if (request.idempotencyKey !== undefined) {
+    return request;
+  }
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  const key = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return { ...request, idempotencyKey: key };
 }

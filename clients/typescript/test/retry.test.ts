@@ -16,6 +16,7 @@ import {
   HeraldError,
   MessageSchema,
   Notifications,
+  SendResponseSchema,
 } from "../src/index.js";
 
 /** What the next calls do: fail with a code, or answer. */
@@ -32,7 +33,15 @@ function nextStep(authorization: string | null): void {
   }
 }
 
+/** The idempotency keys the sends came with. */
+const sendKeys: string[] = [];
+
 const notifications: Partial<ServiceImpl<typeof Notifications>> = {
+  send(request, context) {
+    sendKeys.push(request.idempotencyKey);
+    nextStep(context.requestHeader.get("authorization"));
+    return create(SendResponseSchema, { messageId: "msg_sent" });
+  },
   getMessage(request, context) {
     nextStep(context.requestHeader.get("authorization"));
     return create(GetMessageResponseSchema, {
@@ -81,6 +90,7 @@ beforeEach(() => {
   script = [];
   calls = 0;
   keys.length = 0;
+  sendKeys.length = 0;
 });
 
 function client(retries?: number) {
@@ -178,4 +188,17 @@ test("the backoff doubles from 100 ms, with jitter, up to 2 s", () => {
       assert.ok(delay >= ceiling / 2 && delay <= ceiling, `retry ${n}: ${delay} ms`);
     }
   }
+});
+
+test("a send retried after UNAVAILABLE carries one idempotency key, so it is one send", async () => {
+  script = [Code.Unavailable];
+  const sent = await client().send({ notification: { title: "Hi" } });
+  assert.equal(sent.messageId, "msg_sent");
+  assert.equal(sendKeys.length, 2);
+  assert.match(sendKeys[0] ?? "", /^[0-9a-f]{32}$/);
+  assert.equal(sendKeys[1], sendKeys[0]);
+  // The caller's own key is kept, and "" asks for none.
+  await client().send({ idempotencyKey: "order-42" });
+  await client().send({ idempotencyKey: "" });
+  assert.deepEqual(sendKeys.slice(2), ["order-42", ""]);
 });
