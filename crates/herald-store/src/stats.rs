@@ -1,7 +1,7 @@
 //! Delivery analytics: counters per message and per tenant, UTC day and provider, added to in
 //! the transactions that create and move deliveries, and read back without touching deliveries.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use herald_core::ids::{MessageId, TenantId};
 use herald_core::names::Named as _;
@@ -163,6 +163,34 @@ impl Store {
             .map(counts)
             .transpose()
             .map(Option::unwrap_or_default)
+    }
+
+    /// The counts of several of the tenant's messages in one read, by message id (a message
+    /// without deliveries yet is absent).
+    pub async fn messages_stats(
+        &self,
+        tenant: &TenantId,
+        messages: &[&MessageId],
+    ) -> Result<HashMap<String, Counts>> {
+        if messages.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<(&str,)> = messages.iter().map(|m| (m.as_str(),)).collect();
+        let sql = format!(
+            "SELECT message_id, {} FROM message_stats WHERE tenant_id = $1 \
+             AND message_id IN (SELECT {} FROM {})",
+            COUNTERS.join(", "),
+            text(0),
+            self.backend.json_rows(2),
+        );
+        let rows = sqlx::query(&sql)
+            .bind(tenant.as_str())
+            .bind(json(&ids))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("message_id")?, counts(row)?)))
+            .collect()
     }
 
     /// The tenant's counts per day and provider for the UTC days `first..=last` (`YYYY-MM-DD`),

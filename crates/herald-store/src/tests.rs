@@ -1808,6 +1808,26 @@ async fn a_failed_delivery_counts_as_failed_only() {
                 .values(),
             [1, 0, 0, 0, 0, 1, 0, 0]
         );
+        // Read together with other messages' (a list's page): the same counts, by message id;
+        // another tenant's message, or one without deliveries, is absent.
+        let other = store.create_tenant("other").await.unwrap().id;
+        let none = herald_core::ids::MessageId::generate();
+        let together = store
+            .messages_stats(&q.tenant, &[&q.message, &none])
+            .await
+            .unwrap();
+        assert_eq!(together.len(), 1);
+        assert_eq!(
+            together[q.message.as_str()].values(),
+            [1, 0, 0, 0, 0, 1, 0, 0]
+        );
+        assert!(
+            store
+                .messages_stats(&other, &[&q.message])
+                .await
+                .unwrap()
+                .is_empty()
+        );
     })
     .await;
 }

@@ -96,19 +96,22 @@ impl Api {
             .recent_messages(tenant, before, page.limit)
             .await?;
         let next_page_token = page.next_token(&records, |r| format!("{}/{}", r.created_at, r.id));
+        // A routed message answers what its deliveries came to, as GetMessage does: the page's
+        // routed messages' counters, read together.
+        let routed: Vec<&MessageId> = records
+            .iter()
+            .filter(|r| r.state == MessageState::Routed)
+            .map(|r| &r.id)
+            .collect();
+        let counts = self.store.messages_stats(tenant, &routed).await?;
         let mut messages = Vec::with_capacity(records.len());
         for record in records {
-            // A routed message answers what its deliveries came to, as GetMessage does.
-            let settled = if record.state == MessageState::Routed {
-                let counts = self.store.message_stats(tenant, &record.id).await?;
-                Some(message_state_of_counts(record.state, &counts))
-            } else {
-                None
+            let state = match counts.get(record.id.as_str()) {
+                Some(counts) => message_state_of_counts(record.state, counts),
+                None => record.state,
             };
             let mut message = shown(record)?;
-            if let Some(state) = settled {
-                message.state = state as i32;
-            }
+            message.state = state as i32;
             messages.push(message);
         }
         Ok(ListMessagesResponse {

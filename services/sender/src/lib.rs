@@ -582,8 +582,9 @@ impl Worker {
                     if next_try < task.expires_at_ms {
                         herald_telemetry::metrics().retry(self.kind);
                         tracing::info!(%reason, delay_ms = delay.as_millis() as u64, "provider asked to retry later");
+                        // A rare path: the task goes on, so its receipt takes a copy.
                         let retrying = self.receipt(
-                            &task,
+                            task.clone(),
                             Outcome::Retrying,
                             format!("{reason}; next try at {}", rfc3339(next_try)),
                             String::new(),
@@ -605,13 +606,14 @@ impl Worker {
         } else {
             tracing::info!(outcome = outcome.as_str_name(), %reason, "send finished");
         }
-        Tried::Done(self.receipt(&task, outcome, reason, provider_message_id, attempt))
+        Tried::Done(self.receipt(task, outcome, reason, provider_message_id, attempt))
     }
 
-    /// The receipt of a try of `task`, its reason cut to [`MAX_REASON`] bytes.
+    /// The receipt of a try of `task` (its ids moved in, not copied: this runs per delivery),
+    /// its reason cut to [`MAX_REASON`] bytes.
     fn receipt(
         &self,
-        task: &SendTask,
+        task: SendTask,
         outcome: Outcome,
         mut reason: String,
         provider_message_id: String,
@@ -625,14 +627,10 @@ impl Worker {
             reason.truncate(end);
         }
         DeliveryReceipt {
-            tenant_id: task.tenant_id.clone(),
-            message_id: task.message_id.clone(),
-            delivery_id: task.delivery_id.clone(),
-            device_id: task
-                .device
-                .as_ref()
-                .map(|d| d.device_id.clone())
-                .unwrap_or_default(),
+            tenant_id: task.tenant_id,
+            message_id: task.message_id,
+            delivery_id: task.delivery_id,
+            device_id: task.device.map(|d| d.device_id).unwrap_or_default(),
             provider: self.kind as i32,
             outcome: outcome as i32,
             reason,

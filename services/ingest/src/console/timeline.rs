@@ -8,6 +8,7 @@ use std::time::Duration;
 use futures::StreamExt as _;
 use herald_bus::{Bus, EVENT_STREAM, subjects};
 use herald_core::ids::TenantId;
+use herald_core::names::Named as _;
 use herald_proto::bus::v1::{EventBatch, EventKind};
 use herald_proto::v1::{DeliveryStatus, DeviceEventKind};
 use serde::Serialize;
@@ -72,7 +73,7 @@ pub(crate) async fn steps(
                 {
                     "try failed".to_owned()
                 }
-                EventKind::Status => status_word(delivery.status()),
+                EventKind::Status => delivery.status().name().to_owned(),
                 EventKind::DeviceRetired => "device retired".to_owned(),
                 EventKind::Interaction => match event.interaction {
                     Some(i) if i.kind() == DeviceEventKind::Button => {
@@ -98,12 +99,4 @@ pub(crate) async fn steps(
         list.sort_by_key(|s| s.at_ms);
     }
     steps
-}
-
-/// `DELIVERY_STATUS_SUBMITTED` → `submitted`.
-fn status_word(status: DeliveryStatus) -> String {
-    status
-        .as_str_name()
-        .trim_start_matches("DELIVERY_STATUS_")
-        .to_ascii_lowercase()
 }
